@@ -1,0 +1,192 @@
+// Catalog lookups, names and small helpers.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "suanli/catalog.h"
+
+namespace suanli {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+template <typename T>
+const T* FindByIdOrAlias(const std::vector<T>& items, std::string_view id) {
+  for (const auto& item : items) {
+    if (EqualsIgnoreCase(item.id, id)) return &item;
+  }
+  for (const auto& item : items) {
+    for (const auto& alias : item.aliases) {
+      if (EqualsIgnoreCase(alias, id)) return &item;
+    }
+  }
+  return nullptr;
+}
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> ClosestMatches(std::string_view word, const std::vector<std::string>& candidates,
+                                        std::size_t max_results) {
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  for (const auto& c : candidates) {
+    std::size_t d = EditDistance(word, c);
+    // A candidate that contains the word ("h20" in "hgx-h20") is a good guess too.
+    if (d > limit && word.size() >= 3 && c.find(word) != std::string::npos) d = limit;
+    if (d <= limit) scored.emplace_back(d, c);
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<std::string> out;
+  for (const auto& [d, c] : scored) {
+    if (std::find(out.begin(), out.end(), c) != out.end()) continue;
+    out.push_back(c);
+    if (out.size() == max_results) break;
+  }
+  return out;
+}
+
+std::string_view BasisName(Basis b) {
+  switch (b) {
+    case Basis::kDatasheet: return "datasheet";
+    case Basis::kMeasured: return "measured";
+    case Basis::kEstimated: return "estimated";
+    case Basis::kRumoured: return "rumoured";
+  }
+  return "?";
+}
+
+std::string_view ChipStatusName(ChipStatus s) {
+  switch (s) {
+    case ChipStatus::kReleased: return "released";
+    case ChipStatus::kAnnounced: return "announced";
+    case ChipStatus::kRumoured: return "rumoured";
+  }
+  return "?";
+}
+
+std::string_view DtypeName(Dtype t) {
+  switch (t) {
+    case Dtype::kFp64: return "fp64";
+    case Dtype::kFp32: return "fp32";
+    case Dtype::kTf32: return "tf32";
+    case Dtype::kBf16: return "bf16";
+    case Dtype::kFp16: return "fp16";
+    case Dtype::kFp8: return "fp8";
+    case Dtype::kInt8: return "int8";
+    case Dtype::kInt4: return "int4";
+    case Dtype::kFp4: return "fp4";
+  }
+  return "?";
+}
+
+int DtypeBits(Dtype t) {
+  switch (t) {
+    case Dtype::kFp64: return 64;
+    case Dtype::kFp32: return 32;
+    case Dtype::kTf32: return 32;
+    case Dtype::kBf16:
+    case Dtype::kFp16: return 16;
+    case Dtype::kFp8:
+    case Dtype::kInt8: return 8;
+    case Dtype::kInt4:
+    case Dtype::kFp4: return 4;
+  }
+  return 0;
+}
+
+std::optional<Dtype> ParseDtype(std::string_view name) {
+  for (int i = 0; i < kDtypeCount; ++i) {
+    const auto t = static_cast<Dtype>(i);
+    if (EqualsIgnoreCase(DtypeName(t), name)) return t;
+  }
+  return std::nullopt;
+}
+
+std::string FormatFigureValue(const Figure& f) {
+  if (f.is_text) return f.text;
+  const DisplayUnit u = DisplayUnitFor(f.dim);
+  const double v = f.value / u.divisor;
+  std::string num = (std::fabs(v) >= 1e6 || (std::fabs(v) < 1e-3 && v != 0)) ? fmt::format("{:.4g}", v)
+                                                                               : fmt::format("{:.6g}", v);
+  return u.name.empty() ? num : num + " " + std::string(u.name);
+}
+
+const Figure* Chip::Find(std::string_view path) const {
+  auto it = figures.find(path);
+  return it == figures.end() ? nullptr : &it->second;
+}
+
+std::optional<double> Chip::Get(std::string_view path) const {
+  const Figure* f = Find(path);
+  if (f == nullptr || f->is_text) return std::nullopt;
+  return f->value;
+}
+
+std::optional<OpsPerSecond> Chip::DenseRate(Dtype t) const {
+  std::optional<double> v = Get(std::string("compute.") + std::string(DtypeName(t)));
+  if (t == Dtype::kFp64) {
+    auto tensor = Get("compute.fp64_tensor");
+    if (tensor && (!v || *tensor > *v)) v = tensor;
+  }
+  if (!v) return std::nullopt;
+  return OpsPerSecond(*v);
+}
+
+const Figure* System::Find(std::string_view path) const {
+  auto it = figures.find(path);
+  return it == figures.end() ? nullptr : &it->second;
+}
+
+std::optional<double> System::Get(std::string_view path) const {
+  const Figure* f = Find(path);
+  if (f == nullptr || f->is_text) return std::nullopt;
+  return f->value;
+}
+
+const Chip* Catalog::FindChip(std::string_view id) const { return FindByIdOrAlias(chips_, id); }
+const System* Catalog::FindSystem(std::string_view id) const { return FindByIdOrAlias(systems_, id); }
+const ModelEntry* Catalog::FindModel(std::string_view id) const { return FindByIdOrAlias(models_, id); }
+
+const RuleSet* Catalog::FindRuleSet(std::string_view id) const {
+  for (const auto& r : rules_) {
+    if (EqualsIgnoreCase(r.id, id)) return &r;
+  }
+  return nullptr;
+}
+
+const Source* Catalog::FindSource(std::string_view id) const {
+  auto it = sources_.find(id);
+  return it == sources_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Catalog::Suggest(std::string_view id) const {
+  std::vector<std::string> all;
+  for (const auto& c : chips_) all.push_back(c.id);
+  for (const auto& s : systems_) all.push_back(s.id);
+  for (const auto& m : models_) all.push_back(m.id);
+  for (const auto& r : rules_) all.push_back(r.id);
+  return ClosestMatches(id, all);
+}
+
+}  // namespace suanli
