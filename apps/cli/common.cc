@@ -1,0 +1,81 @@
+#include "common.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#ifndef SUANLI_DEFAULT_CATALOG
+#define SUANLI_DEFAULT_CATALOG "catalog"
+#endif
+
+namespace suanli::cli {
+
+Catalog LoadCatalogOrThrow(const GlobalOptions& options) {
+  std::string dir = options.catalog_dir;
+  if (dir.empty()) {
+    const char* env = std::getenv("SUANLI_CATALOG");
+    dir = env != nullptr && *env != '\0' ? env : SUANLI_DEFAULT_CATALOG;
+  }
+  auto catalog = Catalog::Load(dir);
+  if (!catalog) throw InputError(catalog.error());
+  return std::move(*catalog);
+}
+
+namespace {
+bool LooksLikeFile(const std::string& name) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(name, ec)) return true;
+  for (const char* ext : {".yaml", ".yml", ".json"}) {
+    if (name.ends_with(ext)) return true;
+  }
+  return name.find('/') != std::string::npos;
+}
+}  // namespace
+
+ResolvedHardware ResolveHardware(const Catalog& catalog, const std::string& name) {
+  ResolvedHardware out;
+  if (const Chip* chip = catalog.FindChip(name)) {
+    out.chip = *chip;
+    return out;
+  }
+  if (const System* system = catalog.FindSystem(name)) {
+    const Chip* chip = catalog.FindChip(system->chip);
+    if (chip == nullptr) throw InputError("system '" + system->id + "' names unknown chip '" + system->chip + "'");
+    out.chip = *chip;
+    out.system = system;
+    return out;
+  }
+  if (LooksLikeFile(name)) {
+    auto chip = catalog.LoadChipFile(name, &out.warnings);
+    if (!chip) throw InputError(chip.error());
+    out.chip = std::move(*chip);
+    return out;
+  }
+  auto close = catalog.Suggest(name);
+  std::string hint;
+  for (const auto& c : close) hint += (hint.empty() ? " (did you mean " : ", ") + ("'" + c + "'");
+  if (!hint.empty()) hint += "?)";
+  throw InputError("--hardware: no chip or system '" + name + "' in the catalog and no such file" + hint +
+                   "; `suanli catalog list chips` lists them");
+}
+
+void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << '\n'; }
+
+std::string Thousands(double v, int decimals) {
+  std::string s = fmt::format("{:.{}f}", v, decimals);
+  const auto dot = s.find('.');
+  std::string int_part = s.substr(0, dot);
+  const std::string frac = dot == std::string::npos ? "" : s.substr(dot);
+  const bool neg = !int_part.empty() && int_part[0] == '-';
+  if (neg) int_part.erase(0, 1);
+  std::string grouped;
+  for (std::size_t i = 0; i < int_part.size(); ++i) {
+    if (i > 0 && (int_part.size() - i) % 3 == 0) grouped += ',';
+    grouped += int_part[i];
+  }
+  return (neg ? "-" : "") + grouped + frac;
+}
+
+}  // namespace suanli::cli

@@ -1,0 +1,42 @@
+// Shared plumbing of the CLI: loading the catalog, resolving --hardware and
+// --model, and the single place where library errors become messages.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "suanli/catalog.h"
+
+namespace suanli::cli {
+
+// Bad input: printed to stderr, exit code 2.
+class InputError : public std::runtime_error {
+ public:
+  explicit InputError(const std::string& message) : std::runtime_error(message) {}
+  explicit InputError(const Error& error) : std::runtime_error(error.ToString()) {}
+};
+
+struct GlobalOptions {
+  std::string catalog_dir;  // empty: $SUANLI_CATALOG or the built-in path
+};
+
+// Loads the catalog or throws InputError listing every problem.
+Catalog LoadCatalogOrThrow(const GlobalOptions& options);
+
+// A chip named by id/alias, a system id (its chip), or a chip file.
+struct ResolvedHardware {
+  Chip chip;
+  const System* system = nullptr;
+  std::vector<std::string> warnings;
+};
+ResolvedHardware ResolveHardware(const Catalog& catalog, const std::string& name);
+
+// Prints a JSON document (one object) on stdout.
+void PrintJson(const nlohmann::json& j);
+
+// "1,234" style grouping for tables.
+std::string Thousands(double v, int decimals = 0);
+
+}  // namespace suanli::cli
