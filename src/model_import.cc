@@ -199,14 +199,19 @@ void CheckTopK(Reader& r, const MoeShape& moe, std::string_view experts_key) {
   }
 }
 
-// llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gpt_oss.
-void ImportLlamaLike(Reader& r, const std::string& type, ModelArch& m) {
+// The fields every Hugging Face decoder config shares.
+void ReadTrunk(Reader& r, ModelArch& m) {
   m.hidden = r.Int("hidden_size");
   m.layers = r.Int("num_hidden_layers");
   m.vocab = r.Int("vocab_size");
   m.max_positions = r.Int64("max_position_embeddings", 0);
-  const bool qwen = type.starts_with("qwen");
   m.tied_embeddings = r.Bool("tie_word_embeddings", false);
+}
+
+// llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gpt_oss.
+void ImportLlamaLike(Reader& r, const std::string& type, ModelArch& m) {
+  ReadTrunk(r, m);
+  const bool qwen = type.starts_with("qwen");
   // Qwen2/Qwen2-MoE put a bias on q, k and v (not configurable); gpt-oss on all projections.
   const bool qkv_bias = type == "qwen2" || type == "qwen2_moe";
   AttentionShape attn = ReadMultiHead(r, m.hidden, type == "gpt_oss");
@@ -262,11 +267,7 @@ void ImportLlamaLike(Reader& r, const std::string& type, ModelArch& m) {
 }
 
 void ImportDeepseek(Reader& r, ModelArch& m, bool v3) {
-  m.hidden = r.Int("hidden_size");
-  m.layers = r.Int("num_hidden_layers");
-  m.vocab = r.Int("vocab_size");
-  m.max_positions = r.Int64("max_position_embeddings", 0);
-  m.tied_embeddings = r.Bool("tie_word_embeddings", false);
+  ReadTrunk(r, m);
   m.mtp_layers = r.Has("num_nextn_predict_layers") ? r.Int("num_nextn_predict_layers", 0, true) : 0;
   AttentionShape a;
   a.kind = AttentionKind::kLatent;
@@ -325,11 +326,7 @@ void ImportGpt2(Reader& r, ModelArch& m) {
 }
 
 void ImportNeox(Reader& r, ModelArch& m) {
-  m.hidden = r.Int("hidden_size");
-  m.layers = r.Int("num_hidden_layers");
-  m.vocab = r.Int("vocab_size");
-  m.max_positions = r.Int64("max_position_embeddings", 0);
-  m.tied_embeddings = r.Bool("tie_word_embeddings", false);
+  ReadTrunk(r, m);
   m.norm = NormKind::kLayerNorm;
   AttentionShape a = ReadMultiHead(r, m.hidden, true);
   a.qkv_bias = a.out_bias = r.Bool("attention_bias", true);
