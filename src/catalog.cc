@@ -132,15 +132,31 @@ std::string FormatFigureValue(const Figure& f) {
   return u.name.empty() ? num : num + " " + std::string(u.name);
 }
 
-const Figure* Chip::Find(std::string_view path) const {
+const Figure* FindFigure(const FigureMap& figures, std::string_view path) {
   auto it = figures.find(path);
   return it == figures.end() ? nullptr : &it->second;
 }
 
-std::optional<double> Chip::Get(std::string_view path) const {
-  const Figure* f = Find(path);
+std::optional<double> FigureValue(const FigureMap& figures, std::string_view path) {
+  const Figure* f = FindFigure(figures, path);
   if (f == nullptr || f->is_text) return std::nullopt;
   return f->value;
+}
+
+const Figure* Chip::Find(std::string_view path) const { return FindFigure(figures, path); }
+std::optional<double> Chip::Get(std::string_view path) const { return FigureValue(figures, path); }
+const Figure* System::Find(std::string_view path) const { return FindFigure(figures, path); }
+std::optional<double> System::Get(std::string_view path) const { return FigureValue(figures, path); }
+const Figure* Profile::Find(std::string_view path) const { return FindFigure(figures, path); }
+std::optional<double> Profile::Get(std::string_view path) const { return FigureValue(figures, path); }
+
+std::string_view ProfileTierName(ProfileTier t) {
+  switch (t) {
+    case ProfileTier::kMeasured: return "measured";
+    case ProfileTier::kCalibrated: return "calibrated";
+    case ProfileTier::kDatasheet: return "datasheet";
+  }
+  return "?";
 }
 
 std::optional<OpsPerSecond> Chip::DenseRate(Dtype t) const {
@@ -153,16 +169,6 @@ std::optional<OpsPerSecond> Chip::DenseRate(Dtype t) const {
   return OpsPerSecond(*v);
 }
 
-const Figure* System::Find(std::string_view path) const {
-  auto it = figures.find(path);
-  return it == figures.end() ? nullptr : &it->second;
-}
-
-std::optional<double> System::Get(std::string_view path) const {
-  const Figure* f = Find(path);
-  if (f == nullptr || f->is_text) return std::nullopt;
-  return f->value;
-}
 
 const Chip* Catalog::FindChip(std::string_view id) const { return FindByIdOrAlias(chips_, id); }
 const System* Catalog::FindSystem(std::string_view id) const { return FindByIdOrAlias(systems_, id); }
@@ -178,6 +184,30 @@ const RuleSet* Catalog::FindRuleSet(std::string_view id) const {
 const Source* Catalog::FindSource(std::string_view id) const {
   auto it = sources_.find(id);
   return it == sources_.end() ? nullptr : &it->second;
+}
+
+const Profile* Catalog::FindProfile(std::string_view id) const {
+  for (const auto& p : profiles_) {
+    if (EqualsIgnoreCase(p.id, id)) return &p;
+  }
+  return nullptr;
+}
+
+const Profile* Catalog::ProfileFor(const Chip& chip) const {
+  // The chip itself, then the chips it extends (a variant shares its base's silicon).
+  const Chip* c = &chip;
+  for (int depth = 0; c != nullptr && depth < 16; ++depth) {
+    for (const auto& p : profiles_) {
+      if (std::find(p.chips.begin(), p.chips.end(), c->id) != p.chips.end()) return &p;
+    }
+    c = c->extends.empty() ? nullptr : FindChip(c->extends);
+  }
+  if (!chip.arch_class.empty()) {
+    for (const auto& p : profiles_) {
+      if (p.arch_class == chip.arch_class) return &p;
+    }
+  }
+  return FindProfile("generic");
 }
 
 std::vector<std::string> Catalog::Suggest(std::string_view id) const {

@@ -96,8 +96,10 @@ class CatalogLoader {
     LoadSources(root / "sources");
     auto chips = ReadRecords(root / "chips", "chip");
     auto systems = ReadRecords(root / "systems", "system");
+    auto profiles = ReadRecords(root / "profiles", "profile");
     ResolveAll(chips, "chip");
     ResolveAll(systems, "system");
+    ResolveAll(profiles, "profile");
     auto store = std::make_shared<RawStore>();
     for (auto& [id, r] : chips) {
       if (!r.resolved) continue;
@@ -109,6 +111,20 @@ class CatalogLoader {
     for (auto& [id, r] : systems) {
       if (r.resolved) BuildSystem(r.merged);
     }
+    for (auto& [id, r] : profiles) {
+      if (!r.resolved) continue;
+      // A derived profile is for its own chips, not its base's class.
+      for (std::string_view own : {"arch_class", "chips"}) {
+        if (r.node.Find(own) != nullptr) continue;
+        for (std::size_t i = 0; i < r.merged.keys.size(); ++i) {
+          if (r.merged.keys[i] != own) continue;
+          r.merged.keys.erase(r.merged.keys.begin() + std::ptrdiff_t(i));
+          r.merged.items.erase(r.merged.items.begin() + std::ptrdiff_t(i));
+          break;
+        }
+      }
+      BuildProfile(r.merged);
+    }
     for (const auto& file : YamlFiles(root / "models")) LoadModel(file);
     for (const auto& file : YamlFiles(root / "rules")) LoadRules(file);
     CheckReferences();
@@ -119,6 +135,7 @@ class CatalogLoader {
     std::sort(catalog_.systems_.begin(), catalog_.systems_.end(), by_id);
     std::sort(catalog_.models_.begin(), catalog_.models_.end(), by_id);
     std::sort(catalog_.rules_.begin(), catalog_.rules_.end(), by_id);
+    std::sort(catalog_.profiles_.begin(), catalog_.profiles_.end(), by_id);
     return std::move(catalog_);
   }
 
@@ -337,6 +354,28 @@ class CatalogLoader {
     catalog_.systems_.push_back(std::move(s));
   }
 
+  void BuildProfile(const RawNode& node) {
+    Record rec;
+    const std::size_t before = diags_.size();
+    ValidateRecord(node, SchemaFor(RecordKind::kProfile), "", rec, diags_);
+    if (diags_.size() != before) return;
+    Profile p;
+    p.id = rec.String("id");
+    p.name = rec.String("name");
+    p.extends = rec.String("extends");
+    p.arch_class = rec.String("arch_class");
+    p.chips = rec.lists["chips"];
+    const std::string tier = rec.String("tier");
+    p.tier = tier == "measured" ? ProfileTier::kMeasured
+             : tier == "calibrated" ? ProfileTier::kCalibrated
+                                    : ProfileTier::kDatasheet;
+    p.notes = rec.String("notes");
+    p.figures = std::move(rec.figures);
+    p.file = node.file ? *node.file : "";
+    for (const auto& c : p.chips) profile_chip_refs_.emplace_back(c, rec.nodes["chips"]);
+    catalog_.profiles_.push_back(std::move(p));
+  }
+
   void LoadModel(const std::string& file) {
     auto parsed = ParseFile(file);
     if (!parsed) {
@@ -391,6 +430,29 @@ class CatalogLoader {
                                  (close.empty() ? "" : " (did you mean '" + close.front() + "'?)")));
       }
     }
+    // Chips a profile names; each chip and each class has at most one profile.
+    std::map<std::string, std::string> chip_profile, class_profile;
+    for (const auto& p : catalog_.profiles_) {
+      if (!p.arch_class.empty() && !class_profile.emplace(p.arch_class, p.id).second) {
+        Add(Diagnostic{.file = p.file, .key_path = "arch_class",
+                       .message = "arch_class '" + p.arch_class + "' already has profile '" + class_profile[p.arch_class] + "'"});
+      }
+      for (const auto& c : p.chips) {
+        if (!chip_profile.emplace(c, p.id).second && chip_profile[c] != p.id) {
+          Add(Diagnostic{.file = p.file, .key_path = "chips",
+                         .message = "chip '" + c + "' already has profile '" + chip_profile[c] + "'"});
+        }
+      }
+    }
+    for (const auto& [id, node] : profile_chip_refs_) {
+      if (catalog_.FindChip(id) == nullptr) {
+        std::vector<std::string> ids;
+        for (const auto& c : catalog_.chips_) ids.push_back(c.id);
+        auto close = ClosestMatches(id, ids, 1);
+        Add(node->At("chips", "no chip '" + id + "' in the catalog" +
+                                  (close.empty() ? "" : " (did you mean '" + close.front() + "'?)")));
+      }
+    }
     // Sources every figure cites.
     auto check_figures = [&](const FigureMap& figures, const std::string& prefix) {
       for (const auto& [key, fig] : figures) {
@@ -400,6 +462,7 @@ class CatalogLoader {
       }
     };
     for (const auto& c : catalog_.chips_) check_figures(c.figures, "");
+    for (const auto& p : catalog_.profiles_) check_figures(p.figures, "");
     for (const auto& s : catalog_.systems_) {
       check_figures(s.figures, "");
       for (std::size_t i = 0; i < s.network.size(); ++i) {
@@ -438,6 +501,7 @@ class CatalogLoader {
   Catalog catalog_;
   std::vector<Diagnostic> diags_;
   std::vector<std::pair<std::string, const RawNode*>> chip_refs_;
+  std::vector<std::pair<std::string, const RawNode*>> profile_chip_refs_;
   std::vector<std::pair<std::string, Diagnostic>> source_refs_;
 };
 

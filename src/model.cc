@@ -12,12 +12,6 @@
 namespace suanli {
 namespace {
 
-struct LayerParams {
-  double shared = 0;  // attention, norms, router, shared experts, dense MLP
-  double experts = 0; // all routed experts
-  double active_experts = 0;
-};
-
 double AttentionParams(const AttentionShape& a, double h) {
   const double H = a.heads;
   double p = 0;
@@ -44,7 +38,10 @@ double MlpParams(double h, double ffn, bool gated, bool bias) {
   return p;
 }
 
-LayerParams CountLayer(const LayerGroup& g, double h, NormKind norm) {
+}  // namespace
+
+LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm) {
+  const double h = hidden;
   LayerParams out;
   out.shared = AttentionParams(g.attention, h) + (norm == NormKind::kLayerNorm ? 4.0 : 2.0) * h;
   if (g.is_moe()) {
@@ -60,8 +57,6 @@ LayerParams CountLayer(const LayerGroup& g, double h, NormKind norm) {
   return out;
 }
 
-}  // namespace
-
 ParamCount CountParams(const ModelArch& m) {
   ParamCount c;
   const double h = m.hidden;
@@ -70,14 +65,14 @@ ParamCount CountParams(const ModelArch& m) {
   const double final_norm = (m.norm == NormKind::kLayerNorm ? 2.0 : 1.0) * h;
   c.total = c.active = c.embedding + c.lm_head + final_norm;
   for (const auto& g : m.groups) {
-    const LayerParams p = CountLayer(g, h, m.norm);
+    const LayerParams p = CountLayerParams(g, m.hidden, m.norm);
     c.total += g.count * (p.shared + p.experts);
     c.active += g.count * (p.shared + p.active_experts);
   }
   if (m.mtp_layers > 0 && !m.groups.empty()) {
     // DeepSeek-V3 MTP module: enorm + hnorm, eh_proj (2h -> h), one decoder
     // layer shaped like the last layer, and a final norm; embedding and head shared.
-    const LayerParams p = CountLayer(m.groups.back(), h, m.norm);
+    const LayerParams p = CountLayerParams(m.groups.back(), m.hidden, m.norm);
     c.mtp = m.mtp_layers * (2.0 * h + 2.0 * h * h + p.shared + p.experts + h);
   }
   return c;

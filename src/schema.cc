@@ -1,6 +1,7 @@
 // Field tables for every catalog record type, and the table-driven validator.
 #include <algorithm>
 #include <array>
+#include <fmt/format.h>
 
 #include "record.h"
 #include "suanli/catalog.h"
@@ -110,6 +111,29 @@ constexpr FieldSpec kRuleSetFields[] = {
     {.key = "categories", .kind = kTree, .required = true, .description = "Ordered categories {id, controlled, when, reason}; the last has no `when`"},
 };
 
+constexpr std::array<std::string_view, 3> kProfileTier = {"measured", "calibrated", "datasheet"};
+
+constexpr FieldSpec kProfileFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Profile id"},
+    {.key = "name", .kind = kString, .required = true, .description = "What the profile describes"},
+    {.key = "extends", .kind = kId, .description = "Base profile this one overrides"},
+    {.key = "arch_class", .kind = kEnum, .description = "Default profile for every chip of this architecture class", .choices = kArchClass},
+    {.key = "chips", .kind = kStringList, .description = "Chip ids this profile was measured on (takes precedence over arch_class)"},
+    {.key = "tier", .kind = kEnum, .required = true, .description = "measured (on these chips), calibrated (from a sibling chip) or datasheet (documented default)", .choices = kProfileTier},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+    {.key = "gemm.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Large 16-bit GEMM: achieved / dense peak", .at_most = 1},
+    {.key = "gemm.efficiency_fp8", .kind = kFigure, .dim = kNone, .default_value = "gemm.efficiency", .description = "Large 8-bit GEMM: achieved / dense peak", .at_most = 1},
+    {.key = "attention.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Prefill (flash) attention: achieved / dense 16-bit peak", .at_most = 1},
+    {.key = "memory.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Streaming reads: achieved / datasheet memory bandwidth", .at_most = 1},
+    {.key = "memory.reserved", .kind = kFigure, .dim = kByte, .required = true, .description = "Runtime memory not available to weights and KV cache (context, workspaces, collective buffers)"},
+    {.key = "memory.reserved_fraction", .kind = kFigure, .dim = kNone, .required = true, .description = "Fraction of capacity the serving runtime leaves free", .at_most = 1},
+    {.key = "collective.allreduce_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "All-reduce bus bandwidth (large messages) / scale-up bandwidth per direction; above 1 with in-switch reduction (NVLS)", .at_most = 2},
+    {.key = "collective.latency", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost of one collective (small-message plateau)"},
+    {.key = "collective.scale_out_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Achieved / line rate of the scale-out network", .at_most = 1},
+    {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)"},
+    {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)"},
+};
+
 constexpr FieldSpec kSourceFields[] = {
     {.key = "title", .kind = kString, .required = true, .description = "Title of the document"},
     {.key = "locator", .kind = kString, .required = true, .description = "URL, DOI or citation"},
@@ -206,6 +230,9 @@ bool ParseFigure(const RawNode& node, const FieldSpec& spec, const std::string& 
   } else if (ParseNumberWithUnit(*value, spec.dim, path + ".value", out.value, diags)) {
     if (spec.positive && !(out.value > 0)) {
       diags.push_back(value->At(path + ".value", "must be positive, found '" + value->scalar + "'"));
+    } else if (spec.at_most > 0 && out.value > spec.at_most) {
+      diags.push_back(value->At(path + ".value", "must be at most " + fmt::format("{:g}", spec.at_most) + ", found '" +
+                                                     value->scalar + "'"));
     }
   }
   const RawNode* basis = node.Find("basis");
@@ -417,6 +444,7 @@ std::string_view RecordKindName(RecordKind k) {
     case RecordKind::kModel: return "model";
     case RecordKind::kRuleSet: return "rules";
     case RecordKind::kSource: return "source";
+    case RecordKind::kProfile: return "profile";
   }
   return "?";
 }
@@ -428,6 +456,7 @@ std::span<const FieldSpec> SchemaFor(RecordKind k) {
     case RecordKind::kModel: return kModelFields;
     case RecordKind::kRuleSet: return kRuleSetFields;
     case RecordKind::kSource: return kSourceFields;
+    case RecordKind::kProfile: return kProfileFields;
   }
   return {};
 }

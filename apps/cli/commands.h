@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common.h"
+#include "workload.h"
 
 namespace suanli::cli {
 
@@ -32,5 +33,26 @@ struct ClassifyOptions {
   bool json = false;
 };
 int RunClassify(const GlobalOptions& global, const ClassifyOptions& options);
+
+struct InferOptions {
+  std::string hardware;
+  WorkloadOptions workload;
+  bool json = false;
+};
+int RunInfer(const GlobalOptions& global, const InferOptions& options);
+
+struct CompareOptions {
+  std::string hardware;  // comma-separated ids or files
+  WorkloadOptions workload;
+  bool json = false;
+  bool csv = false;
+};
+int RunCompare(const GlobalOptions& global, const CompareOptions& options);
+
+struct ValidateOptions {
+  std::string file;
+  bool json = false;
+};
+int RunValidate(const GlobalOptions& global, const ValidateOptions& options);
 
 }  // namespace suanli::cli

@@ -61,6 +61,32 @@ ResolvedHardware ResolveHardware(const Catalog& catalog, const std::string& name
                    "; `suanli catalog list chips` lists them");
 }
 
+ModelEntry ResolveModel(const Catalog& catalog, const std::string& name) {
+  if (const ModelEntry* m = catalog.FindModel(name)) return *m;
+  if (LooksLikeFile(name)) {
+    auto m = catalog.LoadModelFile(name);
+    if (!m) throw InputError(m.error());
+    return std::move(*m);
+  }
+  std::vector<std::string> ids;
+  for (const auto& m : catalog.models()) ids.push_back(m.id);
+  auto close = ClosestMatches(name, ids);
+  std::string hint;
+  for (const auto& c : close) hint += (hint.empty() ? " (did you mean " : ", ") + ("'" + c + "'");
+  if (!hint.empty()) hint += "?)";
+  throw InputError("--model: no model '" + name + "' in the catalog and no such file" + hint +
+                   "; `suanli catalog list models` lists them, or pass a Hugging Face config.json");
+}
+
+std::string Seconds(double s) {
+  if (!(s >= 0)) return "-";
+  if (s < 1e-3) return fmt::format("{:.0f} us", s * 1e6);
+  if (s < 1) return fmt::format("{:.3g} ms", s * 1e3);
+  return fmt::format("{:.3g} s", s);
+}
+
+std::string GigaBytes(double bytes) { return fmt::format("{:.1f} GB", bytes / 1e9); }
+
 void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << '\n'; }
 
 std::string Thousands(double v, int decimals) {

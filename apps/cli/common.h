@@ -33,6 +33,14 @@ struct ResolvedHardware {
 };
 ResolvedHardware ResolveHardware(const Catalog& catalog, const std::string& name);
 
+// A model named by catalog id/alias, or a config.json / catalog model file.
+ModelEntry ResolveModel(const Catalog& catalog, const std::string& name);
+
+// Formats seconds for people: "812 us", "25.1 ms", "1.23 s".
+std::string Seconds(double s);
+// Bytes for people: "70.6 GB".
+std::string GigaBytes(double bytes);
+
 // Prints a JSON document (one object) on stdout.
 void PrintJson(const nlohmann::json& j);
 

@@ -47,6 +47,28 @@ int Run(int argc, char** argv) {
   classify_cmd->add_flag("--json", classify.json, "Print one JSON object");
   classify_cmd->callback([&] { code = RunClassify(global, classify); });
 
+  InferOptions infer;
+  auto* infer_cmd = app.add_subcommand("infer", "Inference: TTFT, TPOT, throughput and memory of one deployment");
+  infer_cmd->add_option("--hardware", infer.hardware, "Chip or system id, or chip file")->required();
+  AddWorkloadOptions(infer_cmd, infer.workload);
+  infer_cmd->add_flag("--json", infer.json, "Print one JSON object");
+  infer_cmd->callback([&] { code = RunInfer(global, infer); });
+
+  CompareOptions compare;
+  auto* compare_cmd = app.add_subcommand("compare", "One inference workload on several chips or systems, side by side");
+  compare_cmd->add_option("--hardware", compare.hardware, "Comma-separated chip or system ids or chip files")->required();
+  AddWorkloadOptions(compare_cmd, compare.workload);
+  auto* cj = compare_cmd->add_flag("--json", compare.json, "Print one JSON object");
+  auto* cc = compare_cmd->add_flag("--csv", compare.csv, "Print CSV");
+  cj->excludes(cc);
+  compare_cmd->callback([&] { code = RunCompare(global, compare); });
+
+  ValidateOptions validate;
+  auto* validate_cmd = app.add_subcommand("validate", "Predict measured cases (dev-cases.yaml format) and report the error");
+  validate_cmd->add_option("file", validate.file, "Cases file")->required();
+  validate_cmd->add_flag("--json", validate.json, "Print one JSON object");
+  validate_cmd->callback([&] { code = RunValidate(global, validate); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -86,6 +86,28 @@ struct ModelEntry {
   std::string file;
 };
 
+// How a chip really performs: achieved fractions of its datasheet peaks and
+// fixed overheads, from microbenchmarks (catalog/profiles/). A chip uses the
+// profile that names it, else the one for its architecture class, else
+// `generic`.
+enum class ProfileTier { kMeasured, kCalibrated, kDatasheet };
+std::string_view ProfileTierName(ProfileTier t);
+
+struct Profile {
+  std::string id;
+  std::string name;
+  std::string extends;
+  std::string arch_class;           // default for this class, or empty
+  std::vector<std::string> chips;   // measured on these chips
+  ProfileTier tier = ProfileTier::kDatasheet;
+  std::string notes;
+  FigureMap figures;
+  std::string file;
+
+  [[nodiscard]] const Figure* Find(std::string_view path) const;
+  [[nodiscard]] std::optional<double> Get(std::string_view path) const;
+};
+
 struct Source {
   std::string id;
   std::string title;
@@ -104,6 +126,7 @@ class Catalog {
   [[nodiscard]] const std::vector<System>& systems() const { return systems_; }
   [[nodiscard]] const std::vector<ModelEntry>& models() const { return models_; }
   [[nodiscard]] const std::vector<RuleSet>& rules() const { return rules_; }
+  [[nodiscard]] const std::vector<Profile>& profiles() const { return profiles_; }
   [[nodiscard]] const std::map<std::string, Source, std::less<>>& sources() const { return sources_; }
   [[nodiscard]] const std::string& dir() const { return dir_; }
 
@@ -113,6 +136,11 @@ class Catalog {
   [[nodiscard]] const ModelEntry* FindModel(std::string_view id) const;
   [[nodiscard]] const RuleSet* FindRuleSet(std::string_view id) const;
   [[nodiscard]] const Source* FindSource(std::string_view id) const;
+  [[nodiscard]] const Profile* FindProfile(std::string_view id) const;
+  // The efficiency profile for `chip`: one that lists it (or the chip it
+  // extends), else its architecture class's, else `generic`; nullptr only if
+  // the catalog has no `generic` profile.
+  [[nodiscard]] const Profile* ProfileFor(const Chip& chip) const;
   // Ids (of any kind) closest to `id`, for "did you mean".
   [[nodiscard]] std::vector<std::string> Suggest(std::string_view id) const;
 
@@ -128,6 +156,7 @@ class Catalog {
   std::vector<System> systems_;
   std::vector<ModelEntry> models_;
   std::vector<RuleSet> rules_;
+  std::vector<Profile> profiles_;
   std::map<std::string, Source, std::less<>> sources_;
   std::shared_ptr<const RawStore> raw_;
   friend class CatalogLoader;

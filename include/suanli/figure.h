@@ -36,6 +36,10 @@ struct Figure {
 // Figures of one record keyed by their dotted path ("memory.bandwidth").
 using FigureMap = std::map<std::string, Figure, std::less<>>;
 
+// The figure at `path`, or nullptr; its numeric value (SI), if numeric and present.
+const Figure* FindFigure(const FigureMap& figures, std::string_view path);
+std::optional<double> FigureValue(const FigureMap& figures, std::string_view path);
+
 // Formats a figure's value for people ("4.0 TB/s", "96 GiB" stays "103.1 GB").
 std::string FormatFigureValue(const Figure& f);
 

@@ -85,6 +85,15 @@ struct ParamCount {
   double mtp = 0;        // MTP module weights (not in total)
 };
 
+// Parameters of one layer of a group: weights every token uses (attention,
+// norms, router, shared experts, dense MLP) and the routed experts.
+struct LayerParams {
+  double shared = 0;
+  double experts = 0;         // all routed experts
+  double active_experts = 0;  // top-k of them
+};
+LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm);
+
 // Total and per-token-active parameters.
 ParamCount CountParams(const ModelArch& m);
 // Values (not bytes) of KV cache one token adds, summed over layers, for a

@@ -33,9 +33,10 @@ struct FieldSpec {
   std::span<const std::string_view> choices{};  // kEnum
   std::span<const FieldSpec> table{};           // kTable
   bool positive = true;                         // kFigure: value must be > 0
+  double at_most = 0;                           // kFigure: upper bound in SI units (0 = none)
 };
 
-enum class RecordKind { kChip, kSystem, kModel, kRuleSet, kSource };
+enum class RecordKind { kChip, kSystem, kModel, kRuleSet, kSource, kProfile };
 std::string_view RecordKindName(RecordKind k);
 std::span<const FieldSpec> SchemaFor(RecordKind k);
 std::string_view FieldKindName(FieldKind k);

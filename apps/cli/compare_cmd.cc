@@ -1,0 +1,133 @@
+// `suanli compare`: one workload on several chips or systems.
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "table.h"
+#include "workload.h"
+
+namespace suanli::cli {
+namespace {
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+struct Row {
+  std::string hardware;
+  std::string chip_name;
+  Device device;
+  InferenceEstimate est;
+  double per_kw = 0;      // output tokens/s per kW of board power, 0 = unknown
+  double per_dollar = 0;  // output tokens/s per USD of hardware, 0 = unknown
+  double price_per_chip = 0;
+};
+
+double PricePerChip(const ResolvedHardware& hw, const Device& d) {
+  if (hw.system != nullptr) {
+    auto price = hw.system->Get("price.usd");
+    auto n = hw.system->Get("chips_per_node");
+    if (price && n && *n > 0) return *price / *n;
+  }
+  return d.price_usd;
+}
+
+std::string Csv(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
+  const InferenceRequest request = MakeRequest(options.workload);
+  const Catalog catalog = LoadCatalogOrThrow(global);
+  const ModelEntry model = ResolveModel(catalog, options.workload.model);
+  const auto names = SplitComma(options.hardware);
+  if (names.empty()) throw InputError("--hardware: name at least one chip or system");
+  std::vector<Row> rows;
+  std::vector<std::string> warnings;
+  for (const auto& name : names) {
+    const ResolvedHardware hw = ResolveHardware(catalog, name);
+    for (const auto& w : hw.warnings) warnings.push_back(w);
+    Row row{.hardware = hw.system ? hw.system->id : hw.chip.id, .chip_name = hw.chip.name,
+            .device = MakeDeviceOrThrow(catalog, hw), .est = {}};
+    auto est = EstimateInference(row.device, model.arch, request);
+    if (!est) ThrowPlanError(est.error());
+    row.est = *est;
+    if (row.device.board_power > 0) row.per_kw = est->output_tokens_per_s / (est->devices * row.device.board_power / 1e3);
+    row.price_per_chip = PricePerChip(hw, row.device);
+    if (row.price_per_chip > 0) row.per_dollar = est->output_tokens_per_s / (est->devices * row.price_per_chip);
+    if (est->warnings != 0) warnings.push_back(row.hardware + ": " + WarningTexts(est->warnings));
+    rows.push_back(std::move(row));
+  }
+  const std::string workload = fmt::format("{} {} in / {} out, {} (batch {}), tp {} pp {} ep {}, weights {}", model.id,
+                                           request.input_tokens, request.output_tokens, ModeName(request.mode),
+                                           request.batch, request.tp, request.pp, request.ep,
+                                           DtypeName(request.precision.weights));
+  if (options.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : rows) {
+      nlohmann::json j = EstimateJson(r.est);
+      j["hardware"] = r.hardware;
+      j["chip"] = r.device.chip_id;
+      j["output_tokens_per_s_per_kw"] = r.per_kw > 0 ? nlohmann::json(r.per_kw) : nlohmann::json(nullptr);
+      j["output_tokens_per_s_per_usd"] = r.per_dollar > 0 ? nlohmann::json(r.per_dollar) : nlohmann::json(nullptr);
+      j["price_per_chip_usd"] = r.price_per_chip > 0 ? nlohmann::json(r.price_per_chip) : nlohmann::json(nullptr);
+      out.push_back(j);
+    }
+    PrintJson({{"model", model.id}, {"workload", workload}, {"results", out}, {"warnings", warnings}});
+    return 0;
+  }
+  if (options.csv) {
+    std::cout << "hardware,devices,batch,ttft_s,tpot_s,output_tokens_per_s,output_tokens_per_s_per_device,"
+                 "output_tokens_per_s_per_kw,output_tokens_per_s_per_usd,fits,prefill_bound,decode_bound,tier\n";
+    for (const auto& r : rows) {
+      std::cout << fmt::format("{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{}\n", Csv(r.hardware),
+                               r.est.devices, r.est.batch, r.est.ttft_s, r.est.tpot_s, r.est.output_tokens_per_s,
+                               r.est.output_tokens_per_s_per_device,
+                               r.per_kw > 0 ? fmt::format("{:.6g}", r.per_kw) : "",
+                               r.per_dollar > 0 ? fmt::format("{:.6g}", r.per_dollar) : "", r.est.fits ? "true" : "false",
+                               BoundName(r.est.prefill.bound), BoundName(r.est.decode.bound), ProfileTierName(r.est.tier));
+    }
+    return 0;
+  }
+  std::cout << workload << "\n\n";
+  Table t;
+  t.Column("hardware");
+  t.Column("devices", Table::Align::kRight);
+  t.Column("batch", Table::Align::kRight);
+  t.Column("TTFT", Table::Align::kRight);
+  t.Column("TPOT", Table::Align::kRight);
+  t.Column("tok/s", Table::Align::kRight);
+  t.Column("tok/s/dev", Table::Align::kRight);
+  t.Column("tok/s/kW", Table::Align::kRight);
+  t.Column("tok/s/k$", Table::Align::kRight);
+  t.Column("prefill");
+  t.Column("decode");
+  t.Column("fits");
+  t.Column("tier");
+  for (const auto& r : rows) {
+    t.Row({r.hardware, std::to_string(r.est.devices), std::to_string(r.est.batch), Seconds(r.est.ttft_s),
+           Seconds(r.est.tpot_s), Thousands(r.est.output_tokens_per_s), Thousands(r.est.output_tokens_per_s_per_device),
+           r.per_kw > 0 ? Thousands(r.per_kw) : "-", r.per_dollar > 0 ? fmt::format("{:.1f}", r.per_dollar * 1e3) : "-",
+           std::string(BoundName(r.est.prefill.bound)), std::string(BoundName(r.est.decode.bound)),
+           r.est.fits ? "yes" : "NO", std::string(ProfileTierName(r.est.tier))});
+  }
+  t.Print(std::cout);
+  std::cout << "\nprefill/decode: what bounds each phase. tok/s/k$: output tokens/s per 1,000 USD of chips.\n";
+  for (const auto& w : warnings) std::cout << "warning: " << w << '\n';
+  return 0;
+}
+
+}  // namespace suanli::cli

@@ -1,0 +1,97 @@
+// `suanli validate`: predicted vs measured for every case it can map.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "suanli/validate.h"
+#include "table.h"
+
+namespace suanli::cli {
+namespace {
+
+nlohmann::json StatsJson(const ErrorStats& s) {
+  return {{"count", s.count},         {"median_ape", s.median_ape}, {"mean_ape", s.mean_ape},
+          {"p90_ape", s.p90_ape},     {"max_ape", s.max_ape},       {"bias", s.bias}};
+}
+
+std::string Pct(double f) { return fmt::format("{:+.1f}%", f * 100); }
+std::string Abs(double f) { return fmt::format("{:.1f}%", f * 100); }
+
+}  // namespace
+
+int RunValidate(const GlobalOptions& global, const ValidateOptions& options) {
+  const Catalog catalog = LoadCatalogOrThrow(global);
+  auto report = ValidateCases(catalog, options.file);
+  if (!report) throw InputError(report.error());
+  const ValidationReport& r = *report;
+  if (options.json) {
+    nlohmann::json cases = nlohmann::json::array();
+    for (const auto& c : r.cases) {
+      cases.push_back({{"id", c.id}, {"group", c.group}, {"kind", c.kind}, {"metric", c.metric},
+                       {"hardware", c.hardware}, {"model", c.model}, {"setup", c.setup},
+                       {"assumption", c.assumption}, {"measured", c.measured}, {"predicted", c.predicted},
+                       {"ape", std::fabs(c.signed_error)}, {"signed_error", c.signed_error}});
+    }
+    nlohmann::json unmapped = nlohmann::json::array();
+    for (const auto& u : r.unmapped) {
+      unmapped.push_back({{"id", u.id}, {"group", u.group}, {"kind", u.kind}, {"reason", u.reason}});
+    }
+    nlohmann::json groups = nlohmann::json::object();
+    for (const auto& [g, s] : r.groups) groups[g] = StatsJson(s);
+    PrintJson({{"file", r.file}, {"cases", cases}, {"unmapped", unmapped}, {"groups", groups},
+               {"overall", StatsJson(r.overall)}});
+    return 0;
+  }
+  Table t;
+  t.Column("case");
+  t.Column("metric");
+  t.Column("measured", Table::Align::kRight);
+  t.Column("predicted", Table::Align::kRight);
+  t.Column("error", Table::Align::kRight);
+  t.Column("setup");
+  for (const auto& c : r.cases) {
+    t.Row({c.id, c.metric, Thousands(c.measured, 1), Thousands(c.predicted, 1), Pct(c.signed_error), c.setup});
+  }
+  t.Print(std::cout);
+  std::cout << '\n';
+  Table s;
+  s.Column("group");
+  s.Column("cases", Table::Align::kRight);
+  s.Column("median APE", Table::Align::kRight);
+  s.Column("mean APE", Table::Align::kRight);
+  s.Column("p90 APE", Table::Align::kRight);
+  s.Column("max APE", Table::Align::kRight);
+  s.Column("bias", Table::Align::kRight);
+  auto row = [&](const std::string& name, const ErrorStats& st) {
+    s.Row({name, std::to_string(st.count), Abs(st.median_ape), Abs(st.mean_ape), Abs(st.p90_ape), Abs(st.max_ape),
+           Pct(st.bias)});
+  };
+  for (const auto& [g, st] : r.groups) row(g, st);
+  row("overall", r.overall);
+  s.Print(std::cout);
+  std::vector<std::string> assumed;
+  for (const auto& c : r.cases) {
+    if (!c.assumption.empty()) assumed.push_back(c.id + ": " + c.assumption);
+  }
+  if (!assumed.empty()) {
+    std::cout << "\nassumed where the case is silent:\n";
+    for (const auto& a : assumed) std::cout << "  " << a << '\n';
+  }
+  if (!r.unmapped.empty()) {
+    std::cout << "\nnot predicted (" << r.unmapped.size() << "):\n";
+    std::map<std::string, int> by_reason;
+    for (const auto& u : r.unmapped) {
+      if (u.kind == "inference") {
+        std::cout << "  " << u.id << ": " << u.reason << '\n';
+      } else {
+        ++by_reason[u.kind];
+      }
+    }
+    for (const auto& [kind, n] : by_reason) std::cout << "  " << n << " " << kind << " case(s): kind not predicted by validate yet"
+                                                        << (kind == "microbenchmark" ? " (profile inputs)" : "") << '\n';
+  }
+  return 0;
+}
+
+}  // namespace suanli::cli
