@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -149,6 +150,63 @@ const Figure* System::Find(std::string_view path) const { return FindFigure(figu
 std::optional<double> System::Get(std::string_view path) const { return FigureValue(figures, path); }
 const Figure* Profile::Find(std::string_view path) const { return FindFigure(figures, path); }
 std::optional<double> Profile::Get(std::string_view path) const { return FigureValue(figures, path); }
+
+bool ParseGemmSweep(std::string_view text, std::vector<GemmPoint>& out, std::string& error) {
+  out.clear();
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find(',', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string item(text.substr(pos, end - pos));
+    pos = end + 1;
+    item.erase(std::remove_if(item.begin(), item.end(), [](unsigned char c) { return std::isspace(c); }), item.end());
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      error = "'" + item + "' is not SHAPE=FRACTION (e.g. 8192x8192x8192=0.652 or 8192^3=0.652)";
+      return false;
+    }
+    const std::string shape = item.substr(0, eq);
+    double dims[3] = {0, 0, 0};
+    char* rest = nullptr;
+    const double fraction = std::strtod(item.c_str() + eq + 1, &rest);
+    if (rest == nullptr || *rest != '\0' || !(fraction > 0) || fraction > 1) {
+      error = "'" + item + "': after '=' comes the fraction of dense peak reached, in (0, 1]";
+      return false;
+    }
+    if (shape.ends_with("^3")) {
+      dims[0] = dims[1] = dims[2] = std::strtod(shape.c_str(), &rest);
+      if (rest != shape.c_str() + shape.size() - 2) dims[0] = 0;
+    } else {
+      const char* p = shape.c_str();
+      for (int i = 0; i < 3; ++i) {
+        dims[i] = std::strtod(p, &rest);
+        if (rest == p) break;
+        p = rest;
+        if (i < 2) {
+          if (*p != 'x') {
+            dims[i + 1] = 0;
+            break;
+          }
+          ++p;
+        } else if (*p != '\0') {
+          dims[2] = 0;
+        }
+      }
+    }
+    if (!(dims[0] > 0 && dims[1] > 0 && dims[2] > 0) || !std::isfinite(dims[0] * dims[1] * dims[2])) {
+      error = "'" + shape + "' is not a GEMM shape MxNxK or N^3";
+      return false;
+    }
+    out.push_back(GemmPoint{.flops = 2 * dims[0] * dims[1] * dims[2], .efficiency = fraction});
+  }
+  if (out.size() < 2) {
+    error = "a sweep needs at least two measured shapes";
+    return false;
+  }
+  std::sort(out.begin(), out.end(), [](const GemmPoint& a, const GemmPoint& b) { return a.flops < b.flops; });
+  return true;
+}
 
 std::string_view ProfileTierName(ProfileTier t) {
   switch (t) {

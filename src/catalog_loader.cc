@@ -372,6 +372,13 @@ class CatalogLoader {
     p.notes = rec.String("notes");
     p.figures = std::move(rec.figures);
     p.file = node.file ? *node.file : "";
+    for (auto [key, out] : {std::pair{"gemm.sweep", &p.gemm_sweep}, std::pair{"gemm.sweep_fp8", &p.gemm_sweep_fp8}}) {
+      const Figure* f = p.Find(key);
+      std::string error;
+      if (f != nullptr && !ParseGemmSweep(f->text, *out, error)) {
+        Add(Diagnostic{.file = f->file, .line = f->line, .key_path = std::string(key) + ".value", .message = error});
+      }
+    }
     for (const auto& c : p.chips) profile_chip_refs_.emplace_back(c, rec.nodes["chips"]);
     catalog_.profiles_.push_back(std::move(p));
   }

@@ -30,7 +30,23 @@ struct ComputeRate {
   double rate = 0;  // ops/s
   double efficiency = 0;
   Dtype dtype = Dtype::kBf16;
+  const Device::Sweep* sweep = nullptr;  // efficiency by GEMM size, if measured
 };
+
+// Efficiency of a GEMM of `flops` from a measured sweep: linear in log FLOPs
+// between points, flat beyond the ends.
+double SweepEfficiency(const Device::Sweep& s, double flops) {
+  const double x = std::log10(std::max(flops, 1.0));
+  if (x <= s.log_flops[0]) return s.efficiency[0];
+  for (int i = 1; i < s.size; ++i) {
+    if (x <= s.log_flops[i]) {
+      if (s.log_flops[i] <= s.log_flops[i - 1]) return s.efficiency[i];
+      const double f = (x - s.log_flops[i - 1]) / (s.log_flops[i] - s.log_flops[i - 1]);
+      return s.efficiency[i - 1] + f * (s.efficiency[i] - s.efficiency[i - 1]);
+    }
+  }
+  return s.efficiency[s.size - 1];
+}
 
 double Peak(const Device& d, Dtype t) { return d.peak[static_cast<int>(t)]; }
 
@@ -48,9 +64,11 @@ ComputeRate GemmRate(const Device& d, const Precision& p, uint32_t& warnings) {
     // e.g. fp8 weights with bf16 activations: fine, dequantised; no warning.
   }
   const bool eight_bit = DtypeBits(want) <= 8;
+  const Device::Sweep& sweep = eight_bit ? d.sweep8 : d.sweep16;
   return ComputeRate{.rate = Peak(d, want),
                      .efficiency = eight_bit ? d.gemm_efficiency_fp8 : d.gemm_efficiency,
-                     .dtype = want};
+                     .dtype = want,
+                     .sweep = sweep.size >= 2 ? &sweep : nullptr};
 }
 
 // Accumulates operator times into a PhaseEstimate.
@@ -61,13 +79,40 @@ class Pass {
   // An operator with `flops` at `rate x eff` and `bytes` of memory traffic,
   // repeated `count` times, each a kernel of its own.
   void Op(OpClass c, double flops, double rate_eff, double bytes, double count, double kernels = 1) {
+    OpAt(c, flops, rate_eff, bytes, bw_, count, kernels);
+  }
+
+  // As Op, at memory bandwidth `bw` (B/s achieved).
+  void OpAt(OpClass c, double flops, double rate_eff, double bytes, double bw, double count, double kernels = 1) {
     const double tc = rate_eff > 0 ? flops / rate_eff : 0;
-    const double tm = bytes / bw_;
+    const double tm = bytes / bw;
     const double over = kernels * d_.kernel_overhead;
     const double t = count * (std::max(tc, tm) + over);
     Add(c, t);
     (tc >= tm ? out_.compute_seconds : out_.memory_seconds) += count * std::max(tc, tm);
     out_.overhead_seconds += count * over;
+    out_.flops += count * flops;
+    out_.bytes += count * bytes;
+  }
+
+  // A GEMM (or grouped GEMM) kernel. With a measured sweep, its compute time
+  // comes from the efficiency measured at its size, which already includes
+  // launch and ramp costs; the memory roof still pays the kernel overhead.
+  void Gemm(OpClass c, double flops, const ComputeRate& r, double bytes, double count, double kernels = 1) {
+    if (r.sweep == nullptr) {
+      Op(c, flops, r.rate * r.efficiency, bytes, count, kernels);
+      return;
+    }
+    const double tc = flops / (r.rate * SweepEfficiency(*r.sweep, flops / kernels));
+    const double over = kernels * d_.kernel_overhead;
+    const double tm = bytes / bw_ + over;
+    Add(c, count * std::max(tc, tm));
+    if (tc >= tm) {
+      out_.compute_seconds += count * tc;
+    } else {
+      out_.memory_seconds += count * (tm - over);
+      out_.overhead_seconds += count * over;
+    }
     out_.flops += count * flops;
     out_.bytes += count * bytes;
   }
@@ -146,14 +191,13 @@ void StagePass(const Plan& p, double decode_tokens, double decode_context, doubl
   const double pre_req = prefill_requests / ep;
   const double tokens = dec + pre_req * prefill_len;  // GEMM rows
   const double all_tokens = tokens * ep;               // across replicas (MoE routing)
-  const double rate = p.gemm.rate * p.gemm.efficiency;
   const double ab = p.act_bytes, wb = p.w_bytes;
 
   // A GEMM of `rows` x k x n with n split by `split`.
-  auto gemm = [&](OpClass c, double rows, double k, double n, double count, double kernels = 1) {
+  auto gemm = [&](OpClass c, double rows, double k, double n, double count) {
     const double flops = 2 * rows * k * n;
     const double bytes = k * n * wb + rows * (k + n) * ab;
-    pass.Op(c, flops, rate, bytes, count, kernels);
+    pass.Gemm(c, flops, p.gemm, bytes, count);
   };
   auto allreduce = [&](double rows, double count) {
     if (r.tp <= 1 || rows <= 0) return;
@@ -204,7 +248,8 @@ void StagePass(const Plan& p, double decode_tokens, double decode_context, doubl
       const double v = a.kind == AttentionKind::kLatent ? a.kv_lora_rank : a.v_head_dim;
       const double flops = 2 * dec * heads * ctx * (qk + v);
       const double bytes = dec * ctx * kv_values * p.kv_bytes + dec * kv_values * p.kv_bytes;
-      pass.Op(OpClass::kAttention, flops, p.rate16_attention, bytes, n);
+      pass.OpAt(OpClass::kAttention, flops, p.rate16_attention, bytes,
+                d.memory_bandwidth * d.decode_attention_efficiency, n);
     }
     allreduce(tokens, n);
 
@@ -225,7 +270,7 @@ void StagePass(const Plan& p, double decode_tokens, double decode_context, doubl
       const double ffn = e.expert_ffn / tp;
       const double flops = 2 * assignments * h * 3 * ffn;
       const double bytes = touched * 3 * h * ffn * wb + assignments * (2 * h + 3 * ffn) * ab;
-      pass.Op(OpClass::kExperts, flops, rate, bytes, n, 2);  // grouped gate_up and down
+      pass.Gemm(OpClass::kExperts, flops, p.gemm, bytes, n, 2);  // grouped gate_up and down
       pass.Op(OpClass::kElementwise, 0, 0, assignments * 3 * ffn * ab + 2 * tokens * e.top_k * h * ab, n, 2);
       if (r.ep > 1) {
         // Dispatch and combine: each token's hidden state goes to top_k experts,
@@ -250,7 +295,7 @@ void StagePass(const Plan& p, double decode_tokens, double decode_context, doubl
   {
     const double flops = 2 * sample_rows * h * vocab;
     const double bytes = h * vocab * p.head_w_bytes + sample_rows * (h * ab + vocab * 4);
-    pass.Op(OpClass::kLmHead, flops, rate, bytes, 1.0 / pp);
+    pass.Gemm(OpClass::kLmHead, flops, p.gemm, bytes, 1.0 / pp);
   }
   if (r.pp > 1) {
     const double size = tokens * h * p.comm_bytes;
@@ -574,8 +619,17 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System
   auto get = [&](std::string_view key, double fallback) { return prof->Get(key).value_or(fallback); };
   d.gemm_efficiency = get("gemm.efficiency", 0.65);
   d.gemm_efficiency_fp8 = get("gemm.efficiency_fp8", d.gemm_efficiency);
+  for (auto [points, out] : {std::pair{&prof->gemm_sweep, &d.sweep16}, std::pair{&prof->gemm_sweep_fp8, &d.sweep8}}) {
+    for (const GemmPoint& g : *points) {
+      if (out->size == int(out->log_flops.size())) break;
+      out->log_flops[out->size] = std::log10(g.flops);
+      out->efficiency[out->size] = g.efficiency;
+      ++out->size;
+    }
+  }
   d.attention_efficiency = get("attention.efficiency", 0.35);
   d.memory_efficiency = get("memory.efficiency", 0.8);
+  d.decode_attention_efficiency = get("attention.decode_memory_efficiency", d.memory_efficiency);
   d.reserved_bytes = get("memory.reserved", 2.0 * (1 << 30));
   d.reserved_fraction = get("memory.reserved_fraction", 0.1);
   d.allreduce_efficiency = get("collective.allreduce_efficiency", 0.7);

@@ -93,6 +93,17 @@ struct ModelEntry {
 enum class ProfileTier { kMeasured, kCalibrated, kDatasheet };
 std::string_view ProfileTierName(ProfileTier t);
 
+// One measured GEMM: its FLOPs and the fraction of dense peak it reached.
+struct GemmPoint {
+  double flops = 0;
+  double efficiency = 0;
+};
+
+// Parses a sweep written as "MxNxK=FRACTION, ..." or "N^3=FRACTION, ..."
+// (fraction of the dense peak reached); the points come out sorted by FLOPs.
+// On failure returns false and says why.
+bool ParseGemmSweep(std::string_view text, std::vector<GemmPoint>& out, std::string& error);
+
 struct Profile {
   std::string id;
   std::string name;
@@ -102,6 +113,8 @@ struct Profile {
   ProfileTier tier = ProfileTier::kDatasheet;
   std::string notes;
   FigureMap figures;
+  std::vector<GemmPoint> gemm_sweep;      // 16-bit, from gemm.sweep
+  std::vector<GemmPoint> gemm_sweep_fp8;  // from gemm.sweep_fp8
   std::string file;
 
   [[nodiscard]] const Figure* Find(std::string_view path) const;

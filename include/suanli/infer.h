@@ -46,8 +46,18 @@ struct Device {
   // Profile.
   double gemm_efficiency = 0;
   double gemm_efficiency_fp8 = 0;
+  // Measured GEMM efficiency by size (log10 FLOPs, fraction), 16- and 8-bit;
+  // when present it replaces the scalar efficiency and the kernel overhead of GEMMs.
+  struct Sweep {
+    std::array<double, 16> log_flops{};
+    std::array<double, 16> efficiency{};
+    int size = 0;
+  };
+  Sweep sweep16;
+  Sweep sweep8;
   double attention_efficiency = 0;
   double memory_efficiency = 0;
+  double decode_attention_efficiency = 0;  // of memory bandwidth, reading the KV cache
   double reserved_bytes = 0;
   double reserved_fraction = 0;
   double allreduce_efficiency = 0;
