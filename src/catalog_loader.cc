@@ -358,8 +358,16 @@ class CatalogLoader {
     Record rec;
     const std::size_t before = diags_.size();
     ValidateRecord(node, SchemaFor(RecordKind::kProfile), "", rec, diags_);
-    if (diags_.size() != before) return;
     Profile p;
+    p.figures = std::move(rec.figures);
+    for (auto [key, out] : {std::pair{"gemm.sweep", &p.gemm_sweep}, std::pair{"gemm.sweep_fp8", &p.gemm_sweep_fp8}}) {
+      const Figure* f = p.Find(key);
+      std::string error;
+      if (f != nullptr && !ParseGemmSweep(f->text, *out, error)) {
+        Add(Diagnostic{.file = f->file, .line = f->line, .key_path = std::string(key) + ".value", .message = error});
+      }
+    }
+    if (diags_.size() != before) return;
     p.id = rec.String("id");
     p.name = rec.String("name");
     p.extends = rec.String("extends");
@@ -370,15 +378,7 @@ class CatalogLoader {
              : tier == "calibrated" ? ProfileTier::kCalibrated
                                     : ProfileTier::kDatasheet;
     p.notes = rec.String("notes");
-    p.figures = std::move(rec.figures);
     p.file = node.file ? *node.file : "";
-    for (auto [key, out] : {std::pair{"gemm.sweep", &p.gemm_sweep}, std::pair{"gemm.sweep_fp8", &p.gemm_sweep_fp8}}) {
-      const Figure* f = p.Find(key);
-      std::string error;
-      if (f != nullptr && !ParseGemmSweep(f->text, *out, error)) {
-        Add(Diagnostic{.file = f->file, .line = f->line, .key_path = std::string(key) + ".value", .message = error});
-      }
-    }
     for (const auto& c : p.chips) profile_chip_refs_.emplace_back(c, rec.nodes["chips"]);
     catalog_.profiles_.push_back(std::move(p));
   }

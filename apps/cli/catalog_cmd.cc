@@ -255,6 +255,28 @@ int ListSources(const Catalog& catalog, bool as_json) {
   return 0;
 }
 
+int ListProfiles(const Catalog& catalog, bool as_json) {
+  json arr = json::array();
+  Table t;
+  t.Column("id");
+  t.Column("tier");
+  t.Column("class");
+  t.Column("measured on");
+  t.Column("name");
+  for (const auto& p : catalog.profiles()) {
+    std::string chips;
+    for (const auto& c : p.chips) chips += (chips.empty() ? "" : ", ") + c;
+    if (as_json) {
+      arr.push_back(json{{"id", p.id}, {"name", p.name}, {"tier", ProfileTierName(p.tier)},
+                         {"arch_class", p.arch_class}, {"chips", p.chips}, {"extends", p.extends}});
+    }
+    t.Row({p.id, std::string(ProfileTierName(p.tier)), p.arch_class, chips, p.name});
+  }
+  if (as_json) PrintJson(json{{"profiles", arr}});
+  else t.Print(std::cout);
+  return 0;
+}
+
 }  // namespace
 
 int RunCatalogList(const GlobalOptions& global, const CatalogListOptions& options) {
@@ -264,7 +286,8 @@ int RunCatalogList(const GlobalOptions& global, const CatalogListOptions& option
   if (options.what == "models") return ListModels(catalog, options.json);
   if (options.what == "rules") return ListRules(catalog, options.json);
   if (options.what == "sources") return ListSources(catalog, options.json);
-  throw InputError("catalog list: unknown kind '" + options.what + "' (chips, systems, models, rules, sources)");
+  if (options.what == "profiles") return ListProfiles(catalog, options.json);
+  throw InputError("catalog list: unknown kind '" + options.what + "' (chips, systems, models, rules, sources, profiles)");
 }
 
 int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& options) {
@@ -359,6 +382,20 @@ int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& option
     }
     return 0;
   }
+  if (const Profile* p = catalog.FindProfile(options.id)) {
+    if (options.json) {
+      PrintJson(json{{"kind", "profile"}, {"id", p->id}, {"name", p->name}, {"tier", ProfileTierName(p->tier)},
+                     {"arch_class", p->arch_class}, {"chips", p->chips}, {"extends", p->extends},
+                     {"notes", p->notes}, {"file", p->file}, {"figures", FiguresJson(p->figures)}});
+      return 0;
+    }
+    std::cout << p->name << " (" << p->id << "), tier " << ProfileTierName(p->tier);
+    if (!p->arch_class.empty()) std::cout << "; default for " << p->arch_class;
+    if (!p->extends.empty()) std::cout << "; extends " << p->extends;
+    std::cout << "\nfile " << p->file << "\n\n";
+    PrintFigures(p->figures, catalog);
+    return 0;
+  }
   if (const Source* s = catalog.FindSource(options.id)) {
     if (options.json) {
       PrintJson(json{{"kind", "source"}, {"id", s->id}, {"title", s->title}, {"locator", s->locator},
@@ -379,7 +416,7 @@ int RunCatalogSchema(const CatalogSchemaOptions& options) {
   std::vector<RecordKind> kinds;
   const std::vector<std::pair<std::string, RecordKind>> names = {
       {"chips", RecordKind::kChip}, {"systems", RecordKind::kSystem}, {"models", RecordKind::kModel},
-      {"rules", RecordKind::kRuleSet}, {"sources", RecordKind::kSource}};
+      {"rules", RecordKind::kRuleSet}, {"sources", RecordKind::kSource}, {"profiles", RecordKind::kProfile}};
   for (const auto& [name, kind] : names) {
     if (options.what.empty() || options.what == name || options.what + "s" == name) kinds.push_back(kind);
   }

@@ -23,20 +23,20 @@ int Run(int argc, char** argv) {
   catalog->require_subcommand(1);
   CatalogListOptions list;
   auto* list_cmd = catalog->add_subcommand("list", "List chips, systems, models, rules or sources");
-  list_cmd->add_option("what", list.what, "chips | systems | models | rules | sources")
-      ->check(CLI::IsMember({"chips", "systems", "models", "rules", "sources"}));
+  list_cmd->add_option("what", list.what, "chips | systems | models | rules | sources | profiles")
+      ->check(CLI::IsMember({"chips", "systems", "models", "rules", "sources", "profiles"}));
   list_cmd->add_flag("--json", list.json, "Print one JSON object");
   list_cmd->callback([&] { code = RunCatalogList(global, list); });
 
   CatalogShowOptions show;
   auto* show_cmd = catalog->add_subcommand("show", "Every field of one record, with its source");
-  show_cmd->add_option("id", show.id, "Chip, system, model, rule set or source id")->required();
+  show_cmd->add_option("id", show.id, "Chip, system, model, rule set, profile or source id")->required();
   show_cmd->add_flag("--json", show.json, "Print one JSON object");
   show_cmd->callback([&] { code = RunCatalogShow(global, show); });
 
   CatalogSchemaOptions schema;
   auto* schema_cmd = catalog->add_subcommand("schema", "The field tables: key, unit, required, default, description");
-  schema_cmd->add_option("what", schema.what, "chips | systems | models | rules | sources (default: all)");
+  schema_cmd->add_option("what", schema.what, "chips | systems | models | rules | sources | profiles (default: all)");
   schema_cmd->add_flag("--json", schema.json, "Print one JSON object");
   schema_cmd->callback([&] { code = RunCatalogSchema(schema); });
 

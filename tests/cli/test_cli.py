@@ -150,3 +150,146 @@ class ErrorPaths(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+INFER_KEYS = {"ttft_s", "tpot_s", "request_latency_s", "output_tokens_per_s", "output_tokens_per_s_per_device",
+              "input_tokens_per_s", "batch", "devices", "fits", "reason", "bound", "memory", "max_batch",
+              "max_context_tokens", "breakdown", "tier", "warnings"}
+
+
+class InferenceCommands(unittest.TestCase):
+    def infer(self, *extra):
+        return run("infer", "--hardware", "h20", "--model", "llama-3.1-70b", "--input-tokens", "2048",
+                   "--output-tokens", "512", *extra)
+
+    def test_infer_json_contract(self):
+        r = self.infer("--batch", "8", "--tp", "8", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertTrue(INFER_KEYS <= set(j), INFER_KEYS - set(j))
+        self.assertEqual(j["devices"], 8)
+        self.assertEqual(j["batch"], 8)
+        self.assertTrue(j["fits"])
+        self.assertIsNone(j["reason"])
+        self.assertEqual(set(j["bound"]), {"prefill", "decode"})
+        m = j["memory"]
+        parts = m["weights_bytes"] + m["kv_cache_bytes"] + m["activation_bytes"] + m["reserved_bytes"]
+        self.assertAlmostEqual(parts, m["total_bytes"], delta=1)
+        self.assertIn("allreduce_s", j["breakdown"]["decode"])
+        self.assertEqual(j["tier"], "calibrated")
+        self.assertAlmostEqual(j["request_latency_s"], j["ttft_s"] + 511 * j["tpot_s"], delta=1e-9)
+
+    def test_infer_text_and_batch_modes(self):
+        r = self.infer("--batch", "max", "--tp", "8")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for text in ("TTFT", "TPOT", "memory per device", "tier: calibrated", "time by operator"):
+            self.assertIn(text, r.stdout)
+        c = json.loads(self.infer("--concurrency", "max", "--tp", "8", "--json").stdout)
+        self.assertEqual(c["batch"], c["max_batch"])
+        n = json.loads(self.infer("--concurrency", "16", "--tp", "8", "--json").stdout)
+        self.assertEqual(n["batch"], 16)
+
+    def test_does_not_fit_is_a_result_with_a_reason(self):
+        r = run("infer", "--hardware", "rtx-4090", "--model", "llama-3.1-405b", "--input-tokens", "100",
+                "--output-tokens", "10", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertFalse(j["fits"])
+        self.assertIn("weights", j["reason"])
+
+    def test_hf_config_file_as_model(self):
+        cfg = os.path.join(REPO, "tests", "data", "hf", "mixtral-8x7b.json")
+        r = run("infer", "--hardware", "hgx-h100", "--model", cfg, "--input-tokens", "512", "--output-tokens", "64",
+                "--tp", "2", "--ep", "4", "--batch", "32", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual(j["devices"], 8)
+        self.assertGreater(j["breakdown"]["decode"]["alltoall_s"], 0)
+
+    def test_bad_plans_exit_2_naming_the_flag(self):
+        cases = [
+            (("--tp", "3"), "--tp"),
+            (("--ep", "2", "--batch", "4"), "--ep"),
+            (("--weights", "fp4"), "--weights"),
+            (("--weights", "fp12"), "--weights"),
+            (("--batch", "abc"), "--batch"),
+            (("--batch", "0"), "--batch"),
+            (("--concurrency", "-1"), "--concurrency"),
+            (("--pp", "500"), "--pp"),
+        ]
+        for extra, flag in cases:
+            r = self.infer(*extra)
+            self.assertEqual(r.returncode, 2, (extra, r.stdout, r.stderr))
+            self.assertIn(flag, r.stderr, extra)
+            self.assertEqual(r.stdout, "", extra)
+        r = run("infer", "--hardware", "h20", "--model", "llama-3.1-70b", "--input-tokens", "0",
+                "--output-tokens", "5")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--input-tokens", r.stderr)
+        r = self.infer("--batch", "4", "--concurrency", "4")
+        self.assertEqual(r.returncode, 2)
+        r = run("infer", "--hardware", "h20", "--model", "lama-3.1-70b", "--input-tokens", "1", "--output-tokens", "1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("llama-3.1-70b", r.stderr)
+        r = run("infer", "--hardware", "mlu590", "--model", "llama-3.1-8b", "--input-tokens", "1", "--output-tokens", "1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("memory.bandwidth", r.stderr)
+
+    def test_compare_shows_the_h20_profile(self):
+        args = ("compare", "--hardware", "h20,h100-sxm,h200-sxm,ascend-910b,mi300x", "--model", "llama-3.1-70b",
+                "--input-tokens", "2048", "--output-tokens", "512", "--batch", "8", "--tp", "8")
+        r = run(*args, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {x["hardware"]: x for x in json.loads(r.stdout)["results"]}
+        self.assertEqual(len(rows), 5)
+        # Weak prefill, strong decode.
+        self.assertGreater(rows["h20"]["ttft_s"], 3 * rows["h100-sxm"]["ttft_s"])
+        self.assertLess(rows["h20"]["tpot_s"], 1.1 * rows["h100-sxm"]["tpot_s"])
+        self.assertIsNotNone(rows["h20"]["output_tokens_per_s_per_kw"])
+        csv = run(*args, "--csv")
+        self.assertEqual(csv.returncode, 0, csv.stderr)
+        lines = csv.stdout.strip().splitlines()
+        self.assertEqual(len(lines), 6)
+        self.assertTrue(lines[0].startswith("hardware,devices,batch,ttft_s"))
+        text = run(*args)
+        self.assertIn("tok/s/kW", text.stdout)
+        bad = run("compare", "--hardware", "h20,nope", "--model", "llama-3.1-8b", "--input-tokens", "1",
+                  "--output-tokens", "1")
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("nope", bad.stderr)
+
+    def test_validate_reports_errors_and_unmapped_cases(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "cases.yaml")
+            with open(path, "w") as f:
+                f.write("cases:\n"
+                        "- id: c1\n  group: g\n  kind: inference\n"
+                        "  hardware: {chip: NVIDIA H100 SXM 80GB, count: 1}\n"
+                        "  model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}\n"
+                        "  workload: {scenario: offline max-throughput, batch_or_concurrency: max, input_len: 128,\n"
+                        "             output_len: 2048, precision: FP8, tp: 1}\n"
+                        "  result: {total_output_tokens_per_s: 22714}\n"
+                        "- id: c2\n  group: g\n  kind: training\n  result: {x: 1}\n")
+            r = run("validate", path, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            j = json.loads(r.stdout)
+            self.assertEqual(len(j["cases"]), 1)
+            self.assertEqual(j["unmapped"][0]["id"], "c2")
+            for key in ("median_ape", "mean_ape", "p90_ape", "bias"):
+                self.assertIn(key, j["overall"])
+            self.assertIn("g", j["groups"])
+            text = run("validate", path)
+            self.assertIn("median APE", text.stdout)
+            with open(path, "w") as f:
+                f.write("cases: 3\n")
+            bad = run("validate", path)
+            self.assertEqual(bad.returncode, 2)
+            self.assertIn("cases.yaml", bad.stderr)
+
+    def test_catalog_lists_profiles(self):
+        r = run("catalog", "list", "profiles", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ids = {p["id"] for p in json.loads(r.stdout)["profiles"]}
+        self.assertTrue({"generic", "nvidia-hopper", "nvidia-ampere"} <= ids)
+        show = json.loads(run("catalog", "show", "nvidia-hopper", "--json").stdout)
+        self.assertIn("micro-01", show["figures"]["gemm.sweep_fp8"]["sources"])

@@ -1,0 +1,124 @@
+// Validation: error statistics, chip-name matching, case mapping and the
+// development set's inference cases.
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+#include "suanli/validate.h"
+
+namespace suanli {
+namespace {
+
+TEST(Summarize, MedianMeanP90AndBias) {
+  const ErrorStats s = Summarize({0.10, -0.20, 0.05, 0.40, -0.01});
+  EXPECT_EQ(s.count, 5);
+  EXPECT_DOUBLE_EQ(s.median_ape, 0.10);
+  EXPECT_NEAR(s.mean_ape, (0.10 + 0.20 + 0.05 + 0.40 + 0.01) / 5, 1e-12);
+  EXPECT_DOUBLE_EQ(s.p90_ape, 0.40);  // nearest rank: ceil(0.9 * 5) = 5th
+  EXPECT_DOUBLE_EQ(s.max_ape, 0.40);
+  EXPECT_NEAR(s.bias, (0.10 - 0.20 + 0.05 + 0.40 - 0.01) / 5, 1e-12);
+  EXPECT_DOUBLE_EQ(Summarize({0.1, 0.3}).median_ape, 0.2);
+  EXPECT_EQ(Summarize({}).count, 0);
+}
+
+class ValidateTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto loaded = Catalog::Load(testing::CatalogDir());
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
+    catalog_ = new Catalog(std::move(*loaded));
+  }
+  static void TearDownTestSuite() { delete catalog_; }
+  static Catalog* catalog_;
+};
+Catalog* ValidateTest::catalog_ = nullptr;
+
+TEST_F(ValidateTest, ChipNamesAsReportsWriteThem) {
+  auto id = [&](const char* name) {
+    const Chip* c = MatchChipName(*catalog_, name);
+    return c ? c->id : std::string("none");
+  };
+  EXPECT_EQ(id("NVIDIA H100 SXM 80GB (DGX H100)"), "h100-sxm");
+  EXPECT_EQ(id("NVIDIA H100-SXM-80GB"), "h100-sxm");
+  EXPECT_EQ(id("NVIDIA H200 SXM 141GB (DGX H200)"), "h200-sxm");
+  EXPECT_EQ(id("NVIDIA A100-SXM4-80GB"), "a100-sxm-80gb");
+  EXPECT_EQ(id("h20"), "h20");
+  EXPECT_EQ(id("Imaginary X9000"), "none");
+}
+
+constexpr const char* kCases = R"(cases:
+- id: static-8b
+  group: g1
+  kind: inference
+  hardware: {chip: NVIDIA H100 SXM 80GB, count: 1}
+  model: {name: Llama 3.1 8B, layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+  workload: {scenario: static batch, batch_or_concurrency: 8, input_len: 512, output_len: 64, precision: bf16, tp: 1}
+  result: {tokens_per_s: 1000}
+- id: offline-custom
+  group: g2
+  kind: inference
+  hardware: {chip: NVIDIA H200 SXM 141GB, count: 2}
+  model: {name: custom, layers: 4, hidden: 1024, heads: 8, kv_heads: 8, ffn: 4096, vocab: 32000}
+  workload: {scenario: offline max-throughput, batch_or_concurrency: max, input_len: 128, output_len: 128, precision: FP8, tp: 1}
+  result: {total_output_tokens_per_s: 50000}
+- id: variable
+  group: g1
+  kind: inference
+  hardware: {chip: NVIDIA H100 SXM 80GB}
+  model: {name: x, layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+  workload: {scenario: offline, input_len: variable, output_len: variable}
+  result: {tokens_per_s: 5}
+- id: unknown-chip
+  group: g1
+  kind: inference
+  hardware: {chip: Imaginary X9000}
+  result: {tokens_per_s: 5}
+- id: train
+  group: g3
+  kind: training
+  result: {step_time_s: 1}
+)";
+
+TEST_F(ValidateTest, MapsWhatItCanAndListsTheRestWithReasons) {
+  testing::TempDir dir;
+  auto report = ValidateCases(*catalog_, dir.Write("cases.yaml", kCases));
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  ASSERT_EQ(report->cases.size(), 2u);
+  EXPECT_EQ(report->cases[0].model, "llama-3-8b");  // same shape as Llama 3 / 3.1 8B
+  EXPECT_EQ(report->cases[0].hardware, "h100-sxm");
+  EXPECT_EQ(report->cases[1].model, "case fields");
+  EXPECT_GT(report->cases[0].predicted, 0);
+  // Two replicas of a one-device plan count twice.
+  EXPECT_NE(report->cases[1].setup.find("x 2 replicas"), std::string::npos) << report->cases[1].setup;
+  ASSERT_EQ(report->unmapped.size(), 3u);
+  EXPECT_NE(report->unmapped[0].reason.find("not fixed numbers"), std::string::npos);
+  EXPECT_NE(report->unmapped[1].reason.find("Imaginary X9000"), std::string::npos);
+  EXPECT_NE(report->unmapped[2].reason.find("training"), std::string::npos);
+  EXPECT_EQ(report->overall.count, 2);
+  EXPECT_EQ(report->groups.size(), 2u);
+}
+
+TEST_F(ValidateTest, StructuralErrorsNameFileLineAndKey) {
+  testing::TempDir dir;
+  auto bad = ValidateCases(*catalog_, dir.Write("bad.yaml", "cases:\n- id: a\n- 3\n"));
+  ASSERT_FALSE(bad.has_value());
+  const std::string all = bad.error().ToString();
+  EXPECT_NE(all.find("bad.yaml:2"), std::string::npos) << all;
+  EXPECT_NE(all.find("cases[0].kind"), std::string::npos) << all;
+  EXPECT_NE(all.find("cases[1]"), std::string::npos) << all;
+  EXPECT_FALSE(ValidateCases(*catalog_, dir.Write("x.yaml", "title: no cases\n")).has_value());
+  EXPECT_FALSE(ValidateCases(*catalog_, dir.path() + "/missing.yaml").has_value());
+}
+
+TEST_F(ValidateTest, DevelopmentSetInferenceAccuracy) {
+  // The quality bar of the inference issue, on the shipped development set.
+  const std::string dev = std::string(SUANLI_TEST_DATA_DIR) + "/../../../shared/validation/dev-cases.yaml";
+  if (!std::filesystem::exists(dev)) GTEST_SKIP() << "no development set at " << dev;
+  auto report = ValidateCases(*catalog_, dev);
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  EXPECT_GE(report->overall.count, 14);
+  EXPECT_LE(report->overall.median_ape, 0.10);
+  EXPECT_LE(report->overall.max_ape, 0.35);
+}
+
+}  // namespace
+}  // namespace suanli
