@@ -3,19 +3,12 @@
 // Run: build/release/bench/suanli_bench (record the machine with the figures).
 #include <benchmark/benchmark.h>
 
-#include "suanli/catalog.h"
+#include "bench_support.h"
 #include "suanli/classify.h"
 
 namespace {
 
-const suanli::Catalog& ShippedCatalog() {
-  static const suanli::Catalog catalog = [] {
-    auto c = suanli::Catalog::Load(SUANLI_BENCH_CATALOG_DIR);
-    if (!c) std::abort();
-    return std::move(*c);
-  }();
-  return catalog;
-}
+using suanli::bench::ShippedCatalog;
 
 void BM_CatalogLoad(benchmark::State& state) {
   for (auto _ : state) {
@@ -41,4 +34,3 @@ BENCHMARK(BM_CountParamsDeepSeekV3);
 
 }  // namespace
 
-BENCHMARK_MAIN();

@@ -29,9 +29,13 @@ bool IsFigureMap(const RawNode& n) { return n.IsMap() && n.Find("value") != null
 // Deep merge: `child` overrides `base`; a null in the child removes the key.
 // Figures ({value: ...}) and lists are replaced whole, never merged.
 RawNode Merge(const RawNode& base, const RawNode& child, bool top) {
-  RawNode out = child;
-  out.keys.clear();
-  out.items.clear();
+  RawNode out;  // the child's header, without copying its subtree
+  out.kind = child.kind;
+  out.scalar = child.scalar;
+  out.quoted = child.quoted;
+  out.file = child.file;
+  out.line = child.line;
+  out.column = child.column;
   for (std::size_t i = 0; i < base.keys.size(); ++i) {
     const std::string& k = base.keys[i];
     if (top && std::find(std::begin(kNotInherited), std::end(kNotInherited), k) != std::end(kNotInherited)) continue;
@@ -464,6 +468,7 @@ class CatalogLoader {
     auto check_figures = [&](const FigureMap& figures, const std::string& prefix) {
       for (const auto& [key, fig] : figures) {
         for (const auto& s : fig.sources) {
+          if (catalog_.sources_.contains(s)) continue;  // the common case: no diagnostic to build
           source_refs_.push_back({s, Diagnostic{.file = fig.file, .line = fig.line, .key_path = prefix + key}});
         }
       }

@@ -392,40 +392,65 @@ MemoryEstimate MemoryFor(const Plan& p, const MemoryModel& mm, double batch, dou
 
 bool Fits(const MemoryEstimate& me) { return me.total <= me.capacity * (1 + 1e-12); }
 
-// Largest batch whose memory fits (0 if none).
-int64_t MaxBatch(const Plan& p, const MemoryModel& mm, double input_len, bool static_mode) {
-  auto pass_tokens = [&](double b) { return static_mode ? b * input_len / p.r->ep : b / p.r->ep + input_len; };
-  if (!Fits(MemoryFor(p, mm, 1, pass_tokens(1)))) return 0;
-  // Memory grows linearly in the batch beyond the capped workspace: bisect.
-  int64_t lo = 1, hi = 2;
-  while (hi < (int64_t(1) << 40) && Fits(MemoryFor(p, mm, double(hi), pass_tokens(double(hi))))) {
-    lo = hi;
-    hi *= 2;
+// Largest n >= 1 with fits(n), given that fits is monotone (0 if none).
+// `guess` (from a linear extrapolation) is usually within a step or two.
+template <typename Fits>
+int64_t LargestFitting(Fits&& fits, double guess) {
+  constexpr int64_t kLimit = int64_t(1) << 40;
+  if (!fits(1)) return 0;
+  int64_t lo = 1, hi = 0;  // fits(lo); hi == 0: no known failure yet
+  const int64_t g = std::isfinite(guess) ? std::clamp<int64_t>(int64_t(guess), 1, kLimit) : 1;
+  if (fits(g)) {
+    lo = g;
+  } else {
+    hi = g;
+  }
+  // Gallop away from the guess to bracket the boundary, then bisect.
+  for (int64_t step = 1; hi == 0; step *= 2) {
+    const int64_t next = std::min(kLimit, lo + step);
+    if (next == lo) return lo;
+    (fits(next) ? lo : hi) = next;
+  }
+  for (int64_t step = 1; hi - lo > 1; step *= 2) {
+    const int64_t next = hi - step;
+    if (next <= lo) break;
+    if (fits(next)) {
+      lo = next;
+      break;
+    }
+    hi = next;
   }
   while (hi - lo > 1) {
     const int64_t mid = lo + (hi - lo) / 2;
-    (Fits(MemoryFor(p, mm, double(mid), pass_tokens(double(mid)))) ? lo : hi) = mid;
+    (fits(mid) ? lo : hi) = mid;
   }
   return lo;
 }
 
-// Longest context (input + output) one request may have at `batch` (0 if none).
-int64_t MaxContext(const Plan& p, double batch, double pass_tokens) {
-  auto fits = [&](double ctx) {
-    MemoryModel mm = BuildMemory(p, ctx);
-    return Fits(MemoryFor(p, mm, batch, pass_tokens));
+// Largest batch whose memory fits (0 if none).
+int64_t MaxBatch(const Plan& p, const MemoryModel& mm, double input_len, bool static_mode) {
+  auto pass_tokens = [&](double b) { return static_mode ? b * input_len / p.r->ep : b / p.r->ep + input_len; };
+  auto fits = [&](int64_t b) { return Fits(MemoryFor(p, mm, double(b), pass_tokens(double(b)))); };
+  const MemoryEstimate one = MemoryFor(p, mm, 1, pass_tokens(1));
+  const double per_request = mm.kv_per_request + mm.act_per_request / p.r->ep;
+  const double guess = per_request > 0 ? 1 + (one.capacity - one.total) / per_request : 1;
+  return LargestFitting(fits, guess);
+}
+
+// Longest context (input + output) one request may have at `batch` (0 if
+// none), counting the whole context as prompt for the workspace.
+int64_t MaxContext(const Plan& p, const MemoryModel& mm, double batch, bool static_mode) {
+  auto pass_tokens = [&](double ctx) { return static_mode ? batch * ctx / p.r->ep : batch / p.r->ep + ctx; };
+  MemoryModel at = mm;
+  auto fits = [&](int64_t ctx) {
+    at.kv_per_request = KvBytesPerRequest(p, double(ctx)) / p.r->ep;
+    return Fits(MemoryFor(p, at, batch, pass_tokens(double(ctx))));
   };
-  if (!fits(1)) return 0;
-  int64_t lo = 1, hi = 2;
-  while (hi < (int64_t(1) << 40) && fits(double(hi))) {
-    lo = hi;
-    hi *= 2;
-  }
-  while (hi - lo > 1) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    (fits(double(mid)) ? lo : hi) = mid;
-  }
-  return lo;
+  at.kv_per_request = 0;
+  const MemoryEstimate none = MemoryFor(p, at, batch, kMaxTokensPerPass);
+  const double per_token = KvBytesPerRequest(p, 1) / p.r->ep * batch;
+  const double guess = per_token > 0 ? (none.capacity - none.total) / per_token : 1;
+  return LargestFitting(fits, guess);
 }
 
 Plan MakePlan(const Device& d, const ModelArch& m, const InferenceRequest& r, uint32_t& warnings) {
@@ -757,7 +782,7 @@ Result<InferenceEstimate> EstimateInference(const Device& d, const ModelArch& m,
                : !Fits(one)                                             ? InfeasibleReason::kContextTooLong
                                                                         : InfeasibleReason::kKvDoesNotFit;
   }
-  e.max_context_tokens = MaxContext(p, B, pass_tokens(B));
+  e.max_context_tokens = MaxContext(p, mm, B, static_mode);
   e.warnings = warnings;
   if (!FinitePhase(e.prefill) || !FinitePhase(e.decode) || !std::isfinite(e.output_tokens_per_s)) {
     return Error::Message("internal: the estimate is not finite for this plan");

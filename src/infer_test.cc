@@ -196,6 +196,14 @@ TEST_F(InferTest, BatchMaxPicksAFittingBatch) {
   r.mode = BatchMode::kConcurrency;
   r.batch = c.max_batch + 1;
   EXPECT_FALSE(Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).fits);
+  // The longest context that fits at batch 4: it fits, one token more does not.
+  r = Request(1000, 0, 4, 8);
+  r.output_tokens = 1;
+  const int64_t ctx = Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).max_context_tokens;
+  r.input_tokens = ctx - 1;
+  EXPECT_TRUE(Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).fits);
+  r.input_tokens = ctx;
+  EXPECT_FALSE(Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).fits);
 }
 
 TEST_F(InferTest, ContinuousBatchingBeatsStaticThroughputForLongOutputs) {

@@ -1,9 +1,12 @@
-// The only translation unit that includes yaml-cpp and nlohmann/json.
-#include <yaml-cpp/yaml.h>
+// The only translation unit that includes a YAML (libyaml) or JSON
+// (nlohmann/json) library. libyaml's event parser is used directly: it is
+// several times faster than a DOM library and gives every event its mark.
+#include <yaml.h>
 
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -13,85 +16,167 @@ namespace suanli {
 namespace {
 
 constexpr int kMaxDepth = 200;
+constexpr long kMaxNodes = 2'000'000;  // aliases may expand; stop "billion laughs"
 
-struct Converter {
-  std::shared_ptr<const std::string> file;
-  std::vector<Diagnostic> diagnostics;
+class EventReader {
+ public:
+  EventReader(std::string_view text, const std::string& file) : file_(std::make_shared<const std::string>(file)) {
+    yaml_parser_initialize(&parser_);
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  }
+  ~EventReader() {
+    if (has_event_) yaml_event_delete(&event_);
+    yaml_parser_delete(&parser_);
+  }
+  EventReader(const EventReader&) = delete;
+  EventReader& operator=(const EventReader&) = delete;
 
-  RawNode Convert(const YAML::Node& node, const std::string& path, int depth) {
-    RawNode out;
-    out.file = file;
-    out.line = node.Mark().line + 1;
-    out.column = node.Mark().column + 1;
-    if (depth > kMaxDepth) {
-      diagnostics.push_back(out.At(path, "nesting is deeper than " + std::to_string(kMaxDepth) + " levels"));
+  Result<RawNode> Document() {
+    // STREAM-START, then DOCUMENT-START or STREAM-END (empty input: null).
+    if (!Next() || event_.type != YAML_STREAM_START_EVENT) return Fail();
+    if (!Next()) return Fail();
+    if (event_.type == YAML_STREAM_END_EVENT) return Null();
+    if (event_.type != YAML_DOCUMENT_START_EVENT) return Fail();
+    if (!Next()) return Fail();
+    RawNode root = Node("", 0);
+    if (failed_) return Fail();
+    if (!diagnostics_.empty()) return Error(std::move(diagnostics_));
+    return root;
+  }
+
+ private:
+  bool Next() {
+    if (has_event_) yaml_event_delete(&event_);
+    has_event_ = yaml_parser_parse(&parser_, &event_) != 0;
+    if (!has_event_) failed_ = true;
+    return has_event_;
+  }
+
+  Error Fail() {
+    if (parser_.error != YAML_NO_ERROR) {
+      const yaml_mark_t& m = parser_.problem != nullptr ? parser_.problem_mark : parser_.context_mark;
+      std::string what = parser_.problem != nullptr ? parser_.problem : "syntax error";
+      if (parser_.context != nullptr) what = std::string(parser_.context) + ": " + what;
+      return Error(Diagnostic{.file = *file_, .line = int(m.line) + 1, .column = int(m.column) + 1,
+                              .message = "malformed YAML: " + what});
+    }
+    if (!diagnostics_.empty()) return Error(std::move(diagnostics_));
+    return Error(Diagnostic{.file = *file_, .message = "malformed YAML: unexpected structure"});
+  }
+
+  RawNode Null() const {
+    RawNode n;
+    n.file = file_;
+    return n;
+  }
+
+  RawNode Located() const {
+    RawNode n;
+    n.file = file_;
+    n.line = int(event_.start_mark.line) + 1;
+    n.column = int(event_.start_mark.column) + 1;
+    return n;
+  }
+
+  void Anchor(const unsigned char* anchor, const RawNode& node) {
+    if (anchor != nullptr) anchors_[reinterpret_cast<const char*>(anchor)] = node;
+  }
+
+  // Reads the node whose first event is current; on return the current
+  // event is its last one.
+  RawNode Node(const std::string& path, int depth) {
+    RawNode out = Located();
+    if (failed_) return out;
+    if (++nodes_ > kMaxNodes) {
+      failed_ = true;
+      diagnostics_.push_back(out.At(path, "document too large (more than 2,000,000 nodes after aliases)"));
       return out;
     }
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        out.kind = RawNode::Kind::kNull;
-        break;
-      case YAML::NodeType::Scalar:
-        out.kind = RawNode::Kind::kScalar;
-        out.scalar = node.Scalar();
-        out.quoted = node.Tag() == "!";
-        break;
-      case YAML::NodeType::Sequence:
-        out.kind = RawNode::Kind::kSequence;
-        out.items.reserve(node.size());
-        for (std::size_t i = 0; i < node.size(); ++i) {
-          out.items.push_back(Convert(node[i], path + "[" + std::to_string(i) + "]", depth + 1));
-        }
-        break;
-      case YAML::NodeType::Map:
-        out.kind = RawNode::Kind::kMap;
-        for (const auto& kv : node) {
-          RawNode key_node;
-          key_node.file = file;
-          key_node.line = kv.first.Mark().line + 1;
-          key_node.column = kv.first.Mark().column + 1;
-          if (!kv.first.IsScalar()) {
-            diagnostics.push_back(key_node.At(path, "a map key must be a plain name"));
-            continue;
-          }
-          std::string key = kv.first.Scalar();
-          std::string child_path = path.empty() ? key : path + "." + key;
-          if (out.Find(key) != nullptr) {
-            diagnostics.push_back(key_node.At(child_path, "duplicate key '" + key + "'"));
-            continue;
-          }
-          out.keys.push_back(key);
-          out.items.push_back(Convert(kv.second, child_path, depth + 1));
-        }
-        break;
+    if (depth > kMaxDepth) {
+      failed_ = true;
+      diagnostics_.push_back(out.At(path, "nesting is deeper than " + std::to_string(kMaxDepth) + " levels"));
+      return out;
     }
-    return out;
+    switch (event_.type) {
+      case YAML_ALIAS_EVENT: {
+        auto it = anchors_.find(reinterpret_cast<const char*>(event_.data.alias.anchor));
+        if (it == anchors_.end()) {
+          diagnostics_.push_back(out.At(path, "unknown alias"));
+          return out;
+        }
+        nodes_ += 1;
+        return it->second;
+      }
+      case YAML_SCALAR_EVENT: {
+        const auto& sc = event_.data.scalar;
+        out.scalar.assign(reinterpret_cast<const char*>(sc.value), sc.length);
+        const bool plain = sc.style == YAML_PLAIN_SCALAR_STYLE || sc.style == YAML_ANY_SCALAR_STYLE;
+        const bool null = plain && (out.scalar.empty() || out.scalar == "~" || out.scalar == "null" ||
+                                    out.scalar == "Null" || out.scalar == "NULL");
+        out.kind = null ? RawNode::Kind::kNull : RawNode::Kind::kScalar;
+        if (null) out.scalar.clear();
+        out.quoted = !plain;
+        Anchor(sc.anchor, out);
+        return out;
+      }
+      case YAML_SEQUENCE_START_EVENT: {
+        out.kind = RawNode::Kind::kSequence;
+        const unsigned char* anchor = event_.data.sequence_start.anchor;
+        std::string anchor_name = anchor != nullptr ? reinterpret_cast<const char*>(anchor) : "";
+        while (Next() && event_.type != YAML_SEQUENCE_END_EVENT) {
+          out.items.push_back(Node(path + "[" + std::to_string(out.items.size()) + "]", depth + 1));
+          if (failed_) return out;
+        }
+        if (!anchor_name.empty()) anchors_[anchor_name] = out;
+        return out;
+      }
+      case YAML_MAPPING_START_EVENT: {
+        out.kind = RawNode::Kind::kMap;
+        const unsigned char* anchor = event_.data.mapping_start.anchor;
+        std::string anchor_name = anchor != nullptr ? reinterpret_cast<const char*>(anchor) : "";
+        while (Next() && event_.type != YAML_MAPPING_END_EVENT) {
+          RawNode key = Node(path, depth + 1);
+          if (failed_ || !Next()) return out;
+          const bool key_ok = key.IsScalar() || (key.IsNull() && key.line > 0);
+          std::string name = key.scalar;
+          std::string child_path = path.empty() ? name : path + "." + name;
+          RawNode value = Node(child_path, depth + 1);
+          if (failed_) return out;
+          if (!key_ok || key.IsSequence() || key.IsMap()) {
+            diagnostics_.push_back(key.At(path, "a map key must be a plain name"));
+            continue;
+          }
+          if (out.Find(name) != nullptr) {
+            diagnostics_.push_back(key.At(child_path, "duplicate key '" + name + "'"));
+            continue;
+          }
+          out.keys.push_back(std::move(name));
+          out.items.push_back(std::move(value));
+        }
+        if (!anchor_name.empty()) anchors_[anchor_name] = out;
+        return out;
+      }
+      default:
+        failed_ = true;
+        return out;
+    }
   }
+
+  std::shared_ptr<const std::string> file_;
+  yaml_parser_t parser_{};
+  yaml_event_t event_{};
+  bool has_event_ = false;
+  bool failed_ = false;
+  long nodes_ = 0;
+  std::map<std::string, RawNode, std::less<>> anchors_;
+  std::vector<Diagnostic> diagnostics_;
 };
 
 }  // namespace
 
 Result<RawNode> ParseYaml(std::string_view text, const std::string& file) {
-  auto file_name = std::make_shared<const std::string>(file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return Error(Diagnostic{.file = file,
-                            .line = e.mark.is_null() ? 0 : e.mark.line + 1,
-                            .column = e.mark.is_null() ? 0 : e.mark.column + 1,
-                            .message = "malformed YAML: " + e.msg});
-  }
-  Converter converter{.file = file_name, .diagnostics = {}};
-  RawNode out;
-  try {
-    out = converter.Convert(root, "", 0);
-  } catch (const YAML::Exception& e) {
-    return Error(Diagnostic{.file = file, .message = "malformed YAML: " + e.msg});
-  }
-  if (!converter.diagnostics.empty()) return Error(std::move(converter.diagnostics));
-  return out;
+  EventReader reader(text, file);
+  return reader.Document();
 }
 
 Result<RawNode> ParseJson(std::string_view text, const std::string& file) {
@@ -111,8 +196,8 @@ Result<RawNode> ParseJson(std::string_view text, const std::string& file) {
     return Error(Diagnostic{.file = file, .line = line, .column = column,
                             .message = "malformed JSON: " + what});
   }
-  // Valid JSON is valid YAML 1.2 flow syntax: reuse the located YAML tree,
-  // except that tabs (legal JSON whitespace) confuse yaml-cpp's indentation.
+  // Valid JSON is valid YAML flow syntax: reuse the located YAML tree,
+  // except that tabs (legal JSON whitespace) are not YAML indentation.
   std::string untabbed(text);
   for (char& c : untabbed) {
     if (c == '\t') c = ' ';

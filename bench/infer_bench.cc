@@ -1,0 +1,62 @@
+// Benchmarks of the inference estimator. Targets (issue 3): one estimate
+// <= 1 us median on one core; --batch max <= 50 us.
+#include <benchmark/benchmark.h>
+
+#include "bench_support.h"
+#include "suanli/infer.h"
+
+namespace {
+
+using suanli::bench::ShippedCatalog;
+
+suanli::Device DeviceFor(const char* id) {
+  const auto& catalog = ShippedCatalog();
+  auto d = suanli::MakeDevice(catalog, *catalog.FindChip(id), nullptr);
+  if (!d) std::abort();
+  return *d;
+}
+
+suanli::InferenceRequest Llama70bOnH20(suanli::BatchMode mode) {
+  suanli::InferenceRequest r;
+  r.input_tokens = 2048;
+  r.output_tokens = 512;
+  r.batch = 16;
+  r.tp = 8;
+  r.mode = mode;
+  return r;
+}
+
+void BM_InferOne(benchmark::State& state) {
+  const suanli::Device d = DeviceFor("h20");
+  const auto& arch = ShippedCatalog().FindModel("llama-3.1-70b")->arch;
+  const auto r = Llama70bOnH20(suanli::BatchMode::kStatic);
+  for (auto _ : state) benchmark::DoNotOptimize(suanli::EstimateInference(d, arch, r));
+}
+BENCHMARK(BM_InferOne);
+
+void BM_InferOneDeepSeekV3(benchmark::State& state) {
+  const suanli::Device d = DeviceFor("h200-sxm");
+  const auto& arch = ShippedCatalog().FindModel("deepseek-v3")->arch;
+  auto r = Llama70bOnH20(suanli::BatchMode::kConcurrency);
+  r.ep = 2;
+  r.precision.weights = suanli::Dtype::kFp8;
+  for (auto _ : state) benchmark::DoNotOptimize(suanli::EstimateInference(d, arch, r));
+}
+BENCHMARK(BM_InferOneDeepSeekV3);
+
+void BM_InferBatchMax(benchmark::State& state) {
+  const suanli::Device d = DeviceFor("h20");
+  const auto& arch = ShippedCatalog().FindModel("llama-3.1-70b")->arch;
+  const auto r = Llama70bOnH20(suanli::BatchMode::kStaticMax);
+  for (auto _ : state) benchmark::DoNotOptimize(suanli::EstimateInference(d, arch, r));
+}
+BENCHMARK(BM_InferBatchMax)->Unit(benchmark::kMicrosecond);
+
+void BM_MakeDevice(benchmark::State& state) {
+  const auto& catalog = ShippedCatalog();
+  const auto& chip = *catalog.FindChip("h20");
+  for (auto _ : state) benchmark::DoNotOptimize(suanli::MakeDevice(catalog, chip, nullptr));
+}
+BENCHMARK(BM_MakeDevice);
+
+}  // namespace
