@@ -183,6 +183,9 @@ Result<RawNode> ParseJson(std::string_view text, const std::string& file) {
   try {
     const auto parsed = nlohmann::json::parse(text);
     static_cast<void>(parsed);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond double range ("1e400"): the parser reports no position.
+    return Error(Diagnostic{.file = file, .message = std::string("malformed JSON: number out of range (") + e.what() + ")"});
   } catch (const nlohmann::json::parse_error& e) {
     // Translate the byte offset into line and column.
     const std::size_t offset = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());

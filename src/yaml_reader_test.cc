@@ -58,6 +58,27 @@ TEST(JsonReader, ValidJsonBecomesLocatedTree) {
   EXPECT_DOUBLE_EQ(*ScalarToDouble(*node->Find("e"), "e"), 1e-5);
 }
 
+TEST(JsonReader, NumbersBeyondDoubleRangeAreErrorsNotCrashes) {
+  // Found by the fuzzer: nlohmann/json throws out_of_range, not parse_error.
+  auto node = ParseJson("3e393", "c.json");
+  ASSERT_FALSE(node.has_value());
+  EXPECT_NE(node.error().ToString().find("out of range"), std::string::npos);
+}
+
+TEST(YamlReader, AliasesExpandAndUnknownAliasesAreErrors) {
+  auto node = ParseYaml("base: &b {x: 1}\ncopy: *b\n", "a.yaml");
+  ASSERT_TRUE(node.has_value()) << node.error().ToString();
+  EXPECT_EQ(node->Find("copy")->Find("x")->scalar, "1");
+  EXPECT_FALSE(ParseYaml("a: *nothing\n", "a.yaml").has_value());
+  // Quoted scalars are never null or numbers.
+  auto q = ParseYaml("a: 'null'\nb: null\nc: ~\n", "q.yaml");
+  ASSERT_TRUE(q.has_value());
+  EXPECT_TRUE(q->Find("a")->IsScalar());
+  EXPECT_TRUE(q->Find("a")->quoted);
+  EXPECT_TRUE(q->Find("b")->IsNull());
+  EXPECT_TRUE(q->Find("c")->IsNull());
+}
+
 TEST(YamlReader, MissingFileIsAnError) {
   auto node = ParseFile("/nonexistent/suanli.yaml");
   ASSERT_FALSE(node.has_value());
