@@ -71,10 +71,11 @@ int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
     if (est->warnings != 0) warnings.push_back(row.hardware + ": " + WarningTexts(est->warnings));
     rows.push_back(std::move(row));
   }
-  const std::string workload = fmt::format("{} {} in / {} out, {} (batch {}), tp {} pp {} ep {}, weights {}", model.id,
-                                           request.input_tokens, request.output_tokens, ModeName(request.mode),
-                                           request.batch, request.tp, request.pp, request.ep,
-                                           DtypeName(request.precision.weights));
+  const bool chosen = request.mode == BatchMode::kStaticMax || request.mode == BatchMode::kConcurrencyMax;
+  const std::string workload = fmt::format(
+      "{} {} in / {} out, {}{}, tp {} pp {} ep {}, weights {}", model.id, request.input_tokens, request.output_tokens,
+      ModeName(request.mode), chosen ? " (batch per row)" : fmt::format(" (batch {})", request.batch), request.tp,
+      request.pp, request.ep, DtypeName(request.precision.weights));
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : rows) {
