@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "roofline.h"
+
 namespace suanli {
 namespace {
 
@@ -22,36 +24,6 @@ constexpr double kMaxTokensPerPass = 8192;
 // Scale-out bandwidth assumed when a chip does not state one (400 Gb/s NIC).
 constexpr double kDefaultScaleOut = 50e9;
 
-double Bytes(Dtype t) { return DtypeBits(t) / 8.0; }
-
-// The dtype a GEMM runs in, given the weights and activations, and the
-// efficiency that goes with it.
-struct ComputeRate {
-  double rate = 0;  // ops/s
-  double efficiency = 0;
-  Dtype dtype = Dtype::kBf16;
-  const Device::Sweep* sweep = nullptr;  // efficiency by GEMM size, if measured
-};
-
-// Efficiency of a GEMM of `flops` from a measured sweep: linear in log FLOPs
-// between points, flat beyond the ends.
-double SweepEfficiency(const Device::Sweep& s, double flops) {
-  const double x = std::log10(std::max(flops, 1.0));
-  if (x <= s.log_flops[0]) return s.efficiency[0];
-  for (int i = 1; i < s.size; ++i) {
-    if (x <= s.log_flops[i]) {
-      if (s.log_flops[i] <= s.log_flops[i - 1]) return s.efficiency[i];
-      const double f = (x - s.log_flops[i - 1]) / (s.log_flops[i] - s.log_flops[i - 1]);
-      return s.efficiency[i - 1] + f * (s.efficiency[i] - s.efficiency[i - 1]);
-    }
-  }
-  return s.efficiency[s.size - 1];
-}
-
-double Peak(const Device& d, Dtype t) { return d.peak[static_cast<int>(t)]; }
-
-Dtype SixteenBit(const Device& d) { return Peak(d, Dtype::kBf16) > 0 ? Dtype::kBf16 : Dtype::kFp16; }
-
 ComputeRate GemmRate(const Device& d, const Precision& p, uint32_t& warnings) {
   // Weight-only quantisation (int4, or fp8 weights with 16-bit activations)
   // dequantises in the kernel and computes at the activation precision.
@@ -60,15 +32,8 @@ ComputeRate GemmRate(const Device& d, const Precision& p, uint32_t& warnings) {
   if (Peak(d, want) <= 0) {
     warnings |= (want == p.weights && DtypeBits(p.weights) < 16) ? kWarnWeightsDequantized : kWarnActivationsFallback;
     want = SixteenBit(d);
-  } else if (DtypeBits(p.weights) < 16 && p.weights != want) {
-    // e.g. fp8 weights with bf16 activations: fine, dequantised; no warning.
   }
-  const bool eight_bit = DtypeBits(want) <= 8;
-  const Device::Sweep& sweep = eight_bit ? d.sweep8 : d.sweep16;
-  return ComputeRate{.rate = Peak(d, want),
-                     .efficiency = eight_bit ? d.gemm_efficiency_fp8 : d.gemm_efficiency,
-                     .dtype = want,
-                     .sweep = sweep.size >= 2 ? &sweep : nullptr};
+  return RateFor(d, want);
 }
 
 // Accumulates operator times into a PhaseEstimate.
@@ -460,9 +425,9 @@ Plan MakePlan(const Device& d, const ModelArch& m, const InferenceRequest& r, ui
   p.r = &r;
   p.gemm = GemmRate(d, r.precision, warnings);
   p.rate16_attention = Peak(d, SixteenBit(d)) * d.attention_efficiency;
-  p.act_bytes = std::max(1.0, Bytes(r.precision.activations));
-  p.w_bytes = Bytes(r.precision.weights);
-  p.kv_bytes = Bytes(r.precision.kv_cache);
+  p.act_bytes = std::max(1.0, DtypeBytes(r.precision.activations));
+  p.w_bytes = DtypeBytes(r.precision.weights);
+  p.kv_bytes = DtypeBytes(r.precision.kv_cache);
   p.head_w_bytes = std::max(2.0, p.w_bytes);  // quantisers keep embedding and LM head at 16 bits
   p.comm_bytes = 2;
   const double scale_out = (d.scale_out_bandwidth > 0 ? d.scale_out_bandwidth : kDefaultScaleOut) * d.scale_out_efficiency;
