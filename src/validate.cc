@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <variant>
 
 #include "raw_node.h"
+#include "suanli/train.h"
 
 namespace suanli {
 namespace {
@@ -217,6 +219,319 @@ std::string Setup(const InferenceRequest& r, int replicas, const InferenceEstima
   return s;
 }
 
+using CaseOutcome = std::variant<CaseResult, std::string>;  // a prediction, or why there is none
+
+CaseResult MakeResult(std::string metric, std::string hardware, std::string model, std::string setup,
+                      const std::vector<std::string>& assumptions, double measured, double predicted) {
+  CaseResult r{.id = {}, .group = {}, .kind = {}, .metric = std::move(metric), .hardware = std::move(hardware),
+               .model = std::move(model), .setup = std::move(setup), .assumption = {}, .measured = measured,
+               .predicted = predicted, .signed_error = (predicted - measured) / measured};
+  for (const auto& a : assumptions) r.assumption += (r.assumption.empty() ? "" : "; ") + a;
+  return r;
+}
+
+// The catalog model with the case's shape, or one named like it, or a
+// llama-style model from its fields.
+struct ResolvedCaseModel {
+  const ModelEntry* entry = nullptr;
+  std::optional<ModelArch> fields;
+  [[nodiscard]] const ModelArch& arch() const { return entry != nullptr ? entry->arch : *fields; }
+  [[nodiscard]] std::string id() const { return entry != nullptr ? entry->id : "case fields"; }
+};
+
+std::optional<ResolvedCaseModel> ResolveCaseModel(const Catalog& catalog, const RawNode& c) {
+  ResolvedCaseModel out;
+  const CaseModel cm = ReadCaseModel(c);
+  const bool has_shape = cm.layers || cm.hidden || cm.heads;
+  if (has_shape) {
+    for (const ModelEntry& m : catalog.models()) {
+      if (Matches(m.arch, cm)) {
+        out.entry = &m;
+        return out;
+      }
+    }
+  }
+  std::string name = TextAt(c, {"model", "name"});
+  if (!name.empty()) {
+    if (const ModelEntry* m = catalog.FindModel(name)) {
+      if (!has_shape || Matches(m->arch, cm)) {
+        out.entry = m;
+        return out;
+      }
+    }
+  }
+  out.fields = ArchFromFields(cm);
+  if (!out.fields) return std::nullopt;
+  return out;
+}
+
+CaseOutcome PredictInferenceCase(const Catalog& catalog, const RawNode& c) {
+  const std::string chip_name = TextAt(c, {"hardware", "chip"});
+  const Chip* chip = MatchChipName(catalog, chip_name);
+  if (chip == nullptr) return "no catalog chip matches '" + chip_name + "'";
+  auto model = ResolveCaseModel(catalog, c);
+  if (!model) return std::string("no catalog model has the case's shape or name, and its fields are incomplete");
+  Mapping map;
+  if (auto why = MapInference(c, model->arch(), map)) return *why;
+  auto device = MakeDevice(catalog, *chip, nullptr);
+  if (!device) return device.error().ToString();
+  auto est = EstimateInference(*device, model->arch(), map.request);
+  if (!est) return "the plan cannot run: " + est.error().ToString();
+  if (!est->fits) return "predicted not to fit: " + std::string(InfeasibleReasonText(est->reason));
+  const double predicted = est->output_tokens_per_s * map.replicas;  // generated tokens / latency in every supported metric
+  return MakeResult(map.metric, chip->id, model->id(), Setup(map.request, map.replicas, *est), map.assumptions,
+                    map.measured, predicted);
+}
+
+// Systems named as reports write them ("Selene", "DGX-H100"), else the
+// first catalog system built from the chip.
+const System* MatchSystem(const Catalog& catalog, const std::string& name, const Chip& chip) {
+  const std::string want = NormalizeName(name);
+  if (!want.empty()) {
+    for (const System& sys : catalog.systems()) {
+      if (sys.chip != chip.id) continue;
+      std::vector<std::string> names = sys.aliases;
+      names.push_back(sys.id);
+      names.push_back(sys.name);
+      for (const auto& n : names) {
+        const std::string have = NormalizeName(n);
+        if (have == want || have.starts_with(want) || want.starts_with(have)) return &sys;
+      }
+    }
+  }
+  for (const System& sys : catalog.systems()) {
+    if (sys.chip == chip.id) return &sys;
+  }
+  return nullptr;
+}
+
+enum class TrainMetric { kStepTime, kTokensPerDevice, kMegatronTflops };
+
+struct TrainMapping {
+  TrainRequest request;
+  SearchSpace free;  // fields the case leaves out
+  bool search = false;
+  TrainMetric metric = TrainMetric::kStepTime;
+  std::string metric_name;
+  double measured = 0;
+  std::vector<std::string> assumptions;
+};
+
+std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
+  const std::string task = Lower(TextAt(c, {"workload", "task"}));
+  if (task.find("lora") != std::string::npos) {
+    return "LoRA fine-tuning (frozen base weights, adapters only) is not modelled";
+  }
+  TrainRequest& r = out.request;
+  TrainPlan& p = r.plan;
+  const auto gb = IntAt(c, {"workload", "global_batch"});
+  const auto seq = IntAt(c, {"workload", "seq_len"});
+  if (!seq) return std::string("no fixed sequence length");
+  r.seq_len = *seq;
+  const auto count = IntAt(c, {"hardware", "count"});
+  r.devices = count.value_or(8);
+  if (!count) out.assumptions.push_back("device count not stated: one 8-chip node");
+  if (gb) {
+    r.global_batch = *gb;
+  } else {
+    r.global_batch = r.devices;
+    out.assumptions.push_back("global batch not stated: one sequence per device");
+  }
+  SearchSpace none;
+  none.tp = none.pp = none.dp = none.cp = none.ep = none.vp = false;
+  none.micro_batch = none.recompute = none.zero = none.sequence_parallel = none.overlap_dp = false;
+  out.free = none;
+  auto field = [&](std::string_view key, int& into, bool& free) {
+    if (auto v = IntAt(c, {"workload", key})) {
+      into = int(*v);
+    } else {
+      free = true;
+      out.search = true;
+    }
+  };
+  field("tp", p.tp, out.free.tp);
+  field("pp", p.pp, out.free.pp);
+  field("dp", p.dp, out.free.dp);
+  field("micro_batch", p.micro_batch, out.free.micro_batch);
+  if (auto v = IntAt(c, {"workload", "cp"})) p.cp = int(*v);
+  if (auto v = IntAt(c, {"workload", "vp"})) p.vp = int(*v);
+  if (auto v = IntAt(c, {"workload", "ep"})) p.ep = int(*v);
+  if (out.free.tp || out.free.pp || out.free.dp) out.assumptions.push_back("parallel plan not stated: the best plan --search finds");
+  if (out.free.micro_batch) out.assumptions.push_back("micro-batch not stated: the fastest that fits");
+  if (!out.free.dp && !out.free.tp && !out.free.pp && int64_t(p.tp) * p.pp * p.dp * p.cp != r.devices) {
+    return "tp x pp x dp x cp does not equal the device count";
+  }
+  // Software generation decides the attention kernel and the optimizer.
+  const std::string version = Lower(TextAt(c, {"software", "version"}) + " " + TextAt(c, {"software", "framework"}));
+  const bool old_megatron = version.find("2021") != std::string::npos || version.find("2022") != std::string::npos;
+  if (old_megatron) {
+    r.flash_attention = false;
+    p.zero = 0;
+    p.overlap_dp = false;
+    out.assumptions.push_back("Megatron-LM of 2021-22: attention scores materialised, plain data parallelism without overlap");
+  } else {
+    r.flash_attention = true;
+    p.zero = 1;
+    p.overlap_dp = true;
+    if (version.find("nemo") == std::string::npos) {
+      out.assumptions.push_back("flash attention, distributed optimizer with overlapped reduction");
+    }
+  }
+  const std::string rc = Lower(TextAt(c, {"workload", "recompute"}));
+  if (rc.find("full") != std::string::npos) {
+    p.recompute = Recompute::kFull;
+  } else if (rc.find("selective") != std::string::npos) {
+    p.recompute = Recompute::kSelective;
+  } else if (old_megatron) {
+    p.recompute = Recompute::kFull;
+    out.assumptions.push_back("recompute not stated: full, as Narayanan et al. count FLOPs with it (their eq. 3)");
+  } else {
+    p.recompute = r.flash_attention ? Recompute::kNone : Recompute::kSelective;
+    out.free.recompute = true;
+    out.search = true;
+    out.assumptions.push_back("recompute not stated: the fastest that fits");
+  }
+  if (rc.find("no sequence parallel") != std::string::npos) {
+    p.sequence_parallel = false;
+  } else if (rc.find("sequence parallel") != std::string::npos || !old_megatron) {
+    p.sequence_parallel = true;  // Megatron-Core (NeMo) turns it on with tp > 1
+  } else {
+    p.sequence_parallel = false;
+  }
+  const std::string prec = Lower(TextAt(c, {"workload", "precision"}));
+  p.precision = prec.find("fp8") != std::string::npos    ? TrainPrecision::kFp8
+                : prec.find("fp16") != std::string::npos ? TrainPrecision::kFp16
+                                                         : TrainPrecision::kBf16;
+  if (prec.empty()) out.assumptions.push_back("precision not stated: bf16");
+  // The measured quantity.
+  if (auto v = NumberAt(c, {"result", "iteration_time_s"})) {
+    out.metric = TrainMetric::kStepTime;
+    out.metric_name = "iteration_time_s";
+    out.measured = *v;
+  } else if (auto v2 = NumberAt(c, {"result", "tokens_per_s_per_gpu"})) {
+    out.metric = TrainMetric::kTokensPerDevice;
+    out.metric_name = "tokens_per_s_per_gpu";
+    out.measured = *v2;
+  } else if (auto v3 = NumberAt(c, {"result", "tokens_per_s_per_npu"})) {
+    out.metric = TrainMetric::kTokensPerDevice;
+    out.metric_name = "tokens_per_s_per_npu";
+    out.measured = *v3;
+  } else if (auto v4 = NumberAt(c, {"result", "tflops_per_gpu"})) {
+    out.metric = TrainMetric::kMegatronTflops;
+    out.metric_name = "tflops_per_gpu";
+    out.measured = *v4;
+  } else {
+    return std::string("no iteration time, tokens/s per device or TFLOP/s per GPU result");
+  }
+  if (!(out.measured > 0)) return std::string("the measured value is not positive");
+  return std::nullopt;
+}
+
+// Narayanan et al. 2021, eq. 3: FLOPs per iteration with full recomputation.
+double MegatronFlops(const ModelArch& m, double batch, double seq) {
+  const double h = m.hidden, l = m.layers, v = m.vocab;
+  return 96 * batch * seq * l * h * h * (1 + seq / (6 * h) + v / (16 * l * h));
+}
+
+std::string TrainSetup(const TrainRequest& r) {
+  const TrainPlan& p = r.plan;
+  std::string s = "tp " + std::to_string(p.tp) + " pp " + std::to_string(p.pp) + " dp " + std::to_string(p.dp);
+  if (p.cp > 1) s += " cp " + std::to_string(p.cp);
+  if (p.vp > 1) s += " vp " + std::to_string(p.vp);
+  s += ", mb " + std::to_string(p.micro_batch) + ", " + std::string(RecomputeName(p.recompute)) + " recompute, " +
+       std::string(TrainPrecisionName(p.precision));
+  return s;
+}
+
+CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
+  const std::string chip_name = TextAt(c, {"hardware", "chip"});
+  const Chip* chip = MatchChipName(catalog, chip_name);
+  if (chip == nullptr) return "no catalog chip matches '" + chip_name + "'";
+  auto model = ResolveCaseModel(catalog, c);
+  if (!model) return std::string("no catalog model has the case's shape or name, and its fields are incomplete");
+  TrainMapping map;
+  if (auto why = MapTraining(c, map)) return *why;
+  const System* system = MatchSystem(catalog, TextAt(c, {"hardware", "system"}), *chip);
+  auto cluster = MakeCluster(catalog, *chip, system);
+  if (!cluster) return cluster.error().ToString();
+  TrainRequest req = map.request;
+  TrainEstimate est;
+  if (map.search) {
+    SearchOptions options;
+    options.top_k = 1;
+    options.threads = 1;
+    auto found = SearchTraining(*cluster, model->arch(), req, map.free, options);
+    if (!found) return "the plan cannot run: " + found.error().ToString();
+    if (found->top.empty()) return std::string("no plan in the search space fits in memory");
+    req.plan = found->top[0].plan;
+    est = found->top[0].estimate;
+  } else {
+    auto e = EstimateTraining(*cluster, model->arch(), req);
+    if (!e) return "the plan cannot run: " + e.error().ToString();
+    est = *e;
+  }
+  if (!est.fits) map.assumptions.push_back("predicted NOT to fit in memory (" + std::string(TrainInfeasibleText(est.reason)) + ")");
+  double predicted = 0;
+  switch (map.metric) {
+    case TrainMetric::kStepTime: predicted = est.step_time_s; break;
+    case TrainMetric::kTokensPerDevice: predicted = est.tokens_per_s_per_device; break;
+    case TrainMetric::kMegatronTflops:
+      predicted = MegatronFlops(model->arch(), double(req.global_batch), double(req.seq_len)) /
+                  (est.step_time_s * double(req.devices)) / 1e12;
+      break;
+  }
+  const std::string where = (system != nullptr ? system->id : chip->id);
+  return MakeResult(map.metric_name, where, model->id(), TrainSetup(req), map.assumptions, map.measured, predicted);
+}
+
+// Spearman rank correlation (average ranks for ties).
+double Spearman(const std::vector<double>& x, const std::vector<double>& y) {
+  auto ranks = [](const std::vector<double>& v) {
+    std::vector<std::size_t> idx(v.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+    std::vector<double> r(v.size());
+    for (std::size_t i = 0; i < idx.size();) {
+      std::size_t j = i;
+      while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+      for (std::size_t k = i; k <= j; ++k) r[idx[k]] = (double(i) + double(j)) / 2 + 1;
+      i = j + 1;
+    }
+    return r;
+  };
+  const auto rx = ranks(x), ry = ranks(y);
+  const double n = double(x.size());
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    mx += rx[i] / n;
+    my += ry[i] / n;
+  }
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += (rx[i] - mx) * (ry[i] - my);
+    sxx += (rx[i] - mx) * (rx[i] - mx);
+    syy += (ry[i] - my) * (ry[i] - my);
+  }
+  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0;
+}
+
+// Group statistics and rank correlations.
+void Finish(ValidationReport& report) {
+  std::map<std::string, std::vector<double>> errors, predicted, measured;
+  std::vector<double> all;
+  for (const CaseResult& r : report.cases) {
+    errors[r.group].push_back(r.signed_error);
+    predicted[r.group].push_back(r.predicted);
+    measured[r.group].push_back(r.measured);
+    all.push_back(r.signed_error);
+  }
+  for (const auto& [g, e] : errors) {
+    report.groups[g] = Summarize(e);
+    if (e.size() >= 3) report.spearman[g] = Spearman(predicted[g], measured[g]);
+  }
+  report.overall = Summarize(all);
+}
+
 }  // namespace
 
 const Chip* MatchChipName(const Catalog& catalog, const std::string& name) {
@@ -282,77 +597,31 @@ Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string
 
   ValidationReport report;
   report.file = path;
-  std::map<std::string, std::vector<double>> by_group;
-  std::vector<double> all;
   for (const RawNode& c : cases->items) {
     const std::string id = TextAt(c, {"id"});
     const std::string group = TextAt(c, {"group"});
     const std::string kind = TextAt(c, {"kind"});
-    auto skip = [&](std::string reason) {
-      report.unmapped.push_back(UnmappedCase{.id = id, .group = group, .kind = kind, .reason = std::move(reason)});
-    };
+    CaseOutcome outcome;
     if (kind == "microbenchmark") {
-      skip("microbenchmarks calibrate the efficiency profiles (catalog/profiles/); they are inputs, not predictions");
+      outcome = std::string("microbenchmarks calibrate the efficiency profiles (catalog/profiles/); they are inputs, not predictions");
+    } else if (kind == "inference") {
+      outcome = PredictInferenceCase(catalog, c);
+    } else if (kind == "training" || kind == "finetuning") {
+      outcome = PredictTrainingCase(catalog, c);
+    } else {
+      outcome = "kind '" + kind + "' is not one suanli predicts (inference, training, finetuning)";
+    }
+    if (auto* why = std::get_if<std::string>(&outcome)) {
+      report.unmapped.push_back(UnmappedCase{.id = id, .group = group, .kind = kind, .reason = std::move(*why)});
       continue;
     }
-    if (kind != "inference") {
-      skip("kind '" + kind + "' is not predicted yet (suanli validate predicts inference cases)");
-      continue;
-    }
-    const std::string chip_name = TextAt(c, {"hardware", "chip"});
-    const Chip* chip = MatchChipName(catalog, chip_name);
-    if (chip == nullptr) {
-      skip("no catalog chip matches '" + chip_name + "'");
-      continue;
-    }
-    const CaseModel cm = ReadCaseModel(c);
-    const ModelEntry* entry = nullptr;
-    for (const ModelEntry& m : catalog.models()) {
-      if (Matches(m.arch, cm)) {
-        entry = &m;
-        break;
-      }
-    }
-    std::optional<ModelArch> fields;
-    if (entry == nullptr) fields = ArchFromFields(cm);
-    if (entry == nullptr && !fields) {
-      skip("no catalog model has the case's shape and its fields are incomplete");
-      continue;
-    }
-    const ModelArch& arch = entry != nullptr ? entry->arch : *fields;
-    Mapping map;
-    if (auto why = MapInference(c, arch, map)) {
-      skip(*why);
-      continue;
-    }
-    auto device = MakeDevice(catalog, *chip, nullptr);
-    if (!device) {
-      skip(device.error().ToString());
-      continue;
-    }
-    auto est = EstimateInference(*device, arch, map.request);
-    if (!est) {
-      skip("the plan cannot run: " + est.error().ToString());
-      continue;
-    }
-    if (!est->fits) {
-      skip("predicted not to fit: " + std::string(InfeasibleReasonText(est->reason)));
-      continue;
-    }
-    const double predicted =
-        est->output_tokens_per_s * map.replicas;  // generated tokens / latency in every supported metric
-    CaseResult r{.id = id, .group = group, .kind = kind, .metric = map.metric, .hardware = chip->id,
-                 .model = entry != nullptr ? entry->id : "case fields",
-                 .setup = Setup(map.request, map.replicas, *est), .assumption = {},
-                 .measured = map.measured, .predicted = predicted,
-                 .signed_error = (predicted - map.measured) / map.measured};
-    for (const auto& a : map.assumptions) r.assumption += (r.assumption.empty() ? "" : "; ") + a;
-    by_group[group].push_back(r.signed_error);
-    all.push_back(r.signed_error);
+    CaseResult r = std::get<CaseResult>(std::move(outcome));
+    r.id = id;
+    r.group = group;
+    r.kind = kind;
     report.cases.push_back(std::move(r));
   }
-  for (const auto& [g, errors] : by_group) report.groups[g] = Summarize(errors);
-  report.overall = Summarize(all);
+  Finish(report);
   return report;
 }
 

@@ -1,6 +1,7 @@
 // One function per subcommand; each returns the process exit code.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,25 @@ struct CompareOptions {
   bool csv = false;
 };
 int RunCompare(const GlobalOptions& global, const CompareOptions& options);
+
+struct TrainOptions {
+  std::string hardware;
+  std::string model;
+  int64_t devices = 0;
+  std::optional<int> tp, pp, dp, cp, ep, vp, micro_batch, zero;
+  int64_t seq_len = 0;
+  int64_t global_batch = 0;
+  std::string recompute;  // empty: none (searched with --search)
+  std::string precision = "bf16";
+  bool no_sequence_parallel = false;
+  bool no_overlap = false;
+  bool no_flash = false;
+  double tokens = 0;
+  bool search = false;
+  int top = 5;
+  bool json = false;
+};
+int RunTrain(const GlobalOptions& global, const TrainOptions& options);
 
 struct ValidateOptions {
   std::string file;

@@ -63,6 +63,32 @@ int Run(int argc, char** argv) {
   cj->excludes(cc);
   compare_cmd->callback([&] { code = RunCompare(global, compare); });
 
+  TrainOptions train;
+  auto* train_cmd = app.add_subcommand("train", "Training: step time, MFU, memory per device, time-to-train; --search for the best plans");
+  train_cmd->add_option("--hardware", train.hardware, "Chip or system id, or chip file (a chip gets 8-chip nodes)")->required();
+  train_cmd->add_option("--model", train.model, "Model id, catalog model file or Hugging Face config.json")->required();
+  train_cmd->add_option("--devices", train.devices, "Number of devices")->required();
+  train_cmd->add_option("--tp", train.tp, "Tensor parallelism");
+  train_cmd->add_option("--pp", train.pp, "Pipeline parallelism");
+  train_cmd->add_option("--dp", train.dp, "Data parallelism (default: devices / (tp x pp x cp))");
+  train_cmd->add_option("--cp", train.cp, "Context parallelism");
+  train_cmd->add_option("--ep", train.ep, "Expert parallelism (MoE; within dp)");
+  train_cmd->add_option("--vp", train.vp, "Virtual pipeline stages (interleaved 1F1B)");
+  train_cmd->add_option("--seq-len", train.seq_len, "Sequence length")->required();
+  train_cmd->add_option("--global-batch", train.global_batch, "Sequences per step")->required();
+  train_cmd->add_option("--micro-batch", train.micro_batch, "Sequences per micro-batch (default 1)");
+  train_cmd->add_option("--recompute", train.recompute, "none | selective | full (default none)");
+  train_cmd->add_option("--precision", train.precision, "bf16 | fp16 | fp8 (default bf16)");
+  train_cmd->add_option("--zero", train.zero, "ZeRO stage 0-3 (default 1: distributed optimizer)");
+  train_cmd->add_flag("--no-sequence-parallel", train.no_sequence_parallel, "Do not shard norms and dropout over tp");
+  train_cmd->add_flag("--no-overlap", train.no_overlap, "Do not overlap the data-parallel reduction with backward");
+  train_cmd->add_flag("--no-flash", train.no_flash, "Materialise attention scores (Megatron before 2022)");
+  train_cmd->add_option("--tokens", train.tokens, "Training tokens: adds time-to-train, device-hours and energy");
+  train_cmd->add_flag("--search", train.search, "Search every parallel setting left out; rank the plans that fit");
+  train_cmd->add_option("--top", train.top, "Plans to show with --search (default 5)");
+  train_cmd->add_flag("--json", train.json, "Print one JSON object");
+  train_cmd->callback([&] { code = RunTrain(global, train); });
+
   ValidateOptions validate;
   auto* validate_cmd = app.add_subcommand("validate", "Predict measured cases (dev-cases.yaml format) and report the error");
   validate_cmd->add_option("file", validate.file, "Cases file")->required();

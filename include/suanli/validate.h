@@ -48,16 +48,30 @@ struct ErrorStats {
 // Summary of signed relative errors (empty -> count 0).
 ErrorStats Summarize(const std::vector<double>& signed_errors);
 
+// For one setting (model, devices, batch) measured under several plans: the
+// plan suanli ranks fastest, and how its measured time compares with the best.
+struct PlanChoice {
+  std::string group;
+  std::string setting;
+  int plans = 0;
+  double measured_best = 0;   // s
+  double measured_chosen = 0; // s, of the plan suanli ranks first
+};
+
 struct ValidationReport {
   std::string file;
   std::vector<CaseResult> cases;
   std::vector<UnmappedCase> unmapped;
   std::map<std::string, ErrorStats> groups;
+  std::map<std::string, double> spearman;  // groups of 3+ cases: rank correlation, predicted vs measured
+  std::vector<PlanChoice> plan_choices;    // vTrain settings with several measured plans
   ErrorStats overall;
 };
 
-// Fails only when the file cannot be read or is not a cases file (every
-// structural problem is reported); cases it cannot predict are `unmapped`.
+// Reads a cases file (YAML, dev-cases format) or a vTrain ground-truth CSV
+// (columns as in ../shared/validation/vtrain/). Fails only when the file cannot
+// be read or is not such a file (every structural problem is reported); cases
+// it cannot predict are `unmapped`.
 Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string& path);
 
 // Finds a catalog chip from a name as measurement reports write it
