@@ -627,6 +627,7 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System
   d.scale_out_efficiency = get("collective.scale_out_efficiency", 0.75);
   d.kernel_overhead = get("overhead.kernel", 8e-6);
   d.step_overhead = get("overhead.step", 0.5e-3);
+  d.host_op_overhead = get("overhead.host_op", 15e-6);
   return d;
 }
 

@@ -86,6 +86,8 @@ struct LayerCosts {
   double tp_f = 0, tp_b = 0;            // tensor-parallel collectives
   double ep_f = 0, ep_b = 0;            // expert-parallel all-to-all
   double cp_f = 0, cp_b = 0;            // context-parallel exchanges left exposed
+  double ops_f = 0, ops_b = 0;          // operators launched (host dispatch floor)
+  double attn_ops_f = 0;
   double flops_f = 0;                   // executed FLOPs, forward
   double attn_flops_f = 0;
   // Activation bytes kept per layer per micro-batch.
@@ -97,7 +99,7 @@ struct LayerCosts {
 };
 
 struct Links {
-  double tp_busbw, cp_bw, ep_bw, p2p_bw, latency;
+  double cp_bw, ep_bw, p2p_bw, latency;
   double up_busbw, out_busbw;  // all-reduce bus bandwidth inside a node and per chip across nodes
   int dp_local;                // data-parallel ranks in one node (strided by tp x cp)
   bool tp_crosses_node;
@@ -128,7 +130,6 @@ Links LinksFor(const Cluster& c, const TrainPlan& p) {
   Links l{};
   // Megatron's rank order: tp innermost, then cp, then dp (ep inside dp), then pp.
   l.tp_crosses_node = p.tp > node;
-  l.tp_busbw = p.tp <= node ? up_ar : scale_out;
   l.cp_bw = p.tp * p.cp <= node ? up_a2a : scale_out;
   l.ep_bw = p.tp * p.cp * p.ep <= node ? up_a2a : scale_out;
   l.up_busbw = up > 0 ? up_ar : scale_out;
@@ -137,16 +138,6 @@ Links LinksFor(const Cluster& c, const TrainPlan& p) {
   l.p2p_bw = p.tp * p.cp * p.dp * p.pp <= node ? (up > 0 ? up : scale_out) : scale_out;
   l.latency = d.collective_latency;
   return l;
-}
-
-double AllReduceSeconds(double bytes, int n, double busbw, double latency) {
-  if (n <= 1 || bytes <= 0) return 0;
-  return latency + 2.0 * (n - 1) / n * bytes / busbw;
-}
-
-double GatherSeconds(double bytes, int n, double busbw, double latency) {  // all-gather or reduce-scatter
-  if (n <= 1 || bytes <= 0) return 0;
-  return latency + double(n - 1) / n * bytes / busbw;
 }
 
 // Prices one mean layer and the end stages for (tp, cp, micro-batch, sp).
@@ -175,6 +166,8 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
     out.gemm_f += count * t;
     out.gemm_b += count * 2 * t;
     out.flops_f += count * flops;
+    out.ops_f += count;
+    out.ops_b += 4 * count;  // input gradient, weight gradient, its accumulation, the bias gradient
     if (fp8) {
       // FP8 GEMMs take 8-bit inputs: the activation is cast (read 2 B, write
       // 1 B) forward, the output gradient backward, with a transposed copy
@@ -210,6 +203,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
       const double t = attn_flops / attn_rate + d.kernel_overhead;
       out.attn_f += w * t;
       out.attn_b += w * 2.5 * t;  // FlashAttention-2 backward: five matmuls to the forward's two
+      out.attn_ops_f += w;
+      out.ops_f += w;
+      out.ops_b += 2 * w;
     } else {
       // Two batched GEMMs (QK^T, PV) over every head, and scale-mask-softmax
       // + dropout over the materialised scores.
@@ -219,6 +215,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
       const double soft = StreamSeconds(d, score_values * 9);  // softmax r/w (4 B), dropout r/w + mask (5 B)
       out.attn_f += w * (bmm + soft);
       out.attn_b += w * (2 * bmm + 2 * soft);
+      out.attn_ops_f += 6 * w;  // QK^T, softmax, dropout, PV and two layout copies
+      out.ops_f += 6 * w;
+      out.ops_b += 8 * w;
     }
     // MLP or experts.
     double mlp_act_per_token = 0;  // activation bytes of the MLP part per token, before tp
@@ -258,6 +257,8 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
     // Norms, residual adds, dropout: memory-bound; sequence parallelism splits them.
     const double per_token_values = 10 * h / (sp ? tp : 1);
     out.elem_f += w * (StreamSeconds(d, T * per_token_values * ab) + 3 * d.kernel_overhead);
+    out.ops_f += 5 * w;  // two norms, two residual (+dropout) adds, the activation function
+    out.ops_b += 11 * w;  // their backward, and the norms' weight-gradient reductions and accumulation
 
     // Activations kept for backward (Korthikanti et al. 2022, Table 2,
     // generalised): per token, in bytes.
@@ -279,11 +280,13 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
   // layer's activations (all-reduce, or all-gather + reduce-scatter with SP).
   if (p.tp > 1) {
     const double bytes = T * h * ab;
-    // With SP an all-gather and a reduce-scatter replace each all-reduce: the same bytes on the wire.
-    const double t = sp ? 2 * GatherSeconds(bytes, p.tp, links.tp_busbw, links.latency)
-                        : AllReduceSeconds(bytes, p.tp, links.tp_busbw, links.latency);
+    // An all-reduce (or, with SP, an all-gather and a reduce-scatter: the same
+    // bytes on the wire), hierarchical when TP spans nodes.
+    const double t = 2 * HierarchicalGather(bytes, p.tp, std::min(p.tp, c.device.scale_up_bandwidth > 0 ? c.chips_per_node : 1), links);
     out.tp_f = 2 * t;
     out.tp_b = 2 * t;
+    out.ops_f += 2;
+    out.ops_b += 2;
   }
   // Context parallelism: ring exchange of K and V blocks, hidden behind the
   // attention of the current block when it is long enough.
@@ -384,11 +387,19 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
 
   const Links links = LinksFor(c, p);
   // One micro-batch through the stage: its layers forward, backward and recompute.
-  const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
-  const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
-  const double recompute = p.recompute == Recompute::kFull        ? compute_f + lc.tp_f + lc.ep_f + lc.cp_f
-                           : p.recompute == Recompute::kSelective ? lc.attn_f
-                                                                  : 0;
+  // Eager frameworks launch operators one by one from the host: a layer is
+  // never faster than its operators' dispatch (the GPU idles between small kernels).
+  const double host = d.host_op_overhead;
+  const double gpu_f = lc.gemm_f + lc.attn_f + lc.elem_f + lc.tp_f + lc.ep_f + lc.cp_f;
+  const double gpu_b = lc.gemm_b + lc.attn_b + lc.elem_b + lc.tp_b + lc.ep_b + lc.cp_b;
+  const double idle_f = std::max(0.0, lc.ops_f * host - gpu_f);
+  const double idle_b = std::max(0.0, lc.ops_b * host - gpu_b);
+  const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f + idle_f;
+  const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b + idle_b;
+  const double recompute = p.recompute == Recompute::kFull ? compute_f + lc.tp_f + lc.ep_f + lc.cp_f
+                           : p.recompute == Recompute::kSelective
+                               ? std::max(lc.attn_f, lc.attn_ops_f * host)
+                               : 0;
   const double head = lc.head_f + lc.head_b;  // the last stage's LM head and loss set the pace
   const double per_mb = layers_stage * (compute_f + compute_b + recompute + lc.tp_f + lc.tp_b + lc.ep_f + lc.ep_b +
                                         lc.cp_f + lc.cp_b) +

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <fstream>
 #include <variant>
 
 #include "raw_node.h"
@@ -532,6 +533,171 @@ void Finish(ValidationReport& report) {
   report.overall = Summarize(all);
 }
 
+// A GPT model as Megatron builds it from the vTrain columns: LayerNorm,
+// learned positions, tied embeddings, 4h GeLU MLP, biases, vocabulary 51,200
+// (the Megatron papers' padded GPT-2 vocabulary).
+ModelArch MegatronGpt(int hidden, int heads, int layers, int seq) {
+  ModelArch a;
+  a.family = "gpt2";
+  a.hidden = hidden;
+  a.vocab = 51200;
+  a.layers = layers;
+  a.max_positions = seq;
+  a.tied_embeddings = true;
+  a.learned_positions = true;
+  a.norm = NormKind::kLayerNorm;
+  LayerGroup g;
+  g.count = layers;
+  g.attention.heads = heads;
+  g.attention.kv_heads = heads;
+  g.attention.head_dim = g.attention.v_head_dim = hidden / heads;
+  g.attention.qkv_bias = g.attention.out_bias = true;
+  g.mlp.ffn = 4 * hidden;
+  g.mlp.gated = false;
+  g.mlp.bias = true;
+  a.groups.push_back(g);
+  return a;
+}
+
+std::vector<std::string> SplitCsvLine(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  for (char ch : line) {
+    if (ch == ',') {
+      out.push_back(cell);
+      cell.clear();
+    } else if (ch != '\r') {
+      cell += ch;
+    }
+  }
+  out.push_back(cell);
+  for (auto& c : out) {
+    while (!c.empty() && std::isspace(static_cast<unsigned char>(c.front()))) c.erase(c.begin());
+    while (!c.empty() && std::isspace(static_cast<unsigned char>(c.back()))) c.pop_back();
+  }
+  return out;
+}
+
+Result<ValidationReport> ValidateVtrainCsv(const Catalog& catalog, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(Diagnostic{.file = path, .message = "cannot open file"});
+  std::string header;
+  std::getline(in, header);
+  if (header.size() >= 3 && static_cast<unsigned char>(header[0]) == 0xEF) header.erase(0, 3);
+  const auto names = SplitCsvLine(header);
+  auto column = [&](std::string_view want) -> int {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (Lower(names[i]) == want) return int(i);
+    }
+    return -1;
+  };
+  constexpr std::string_view kColumns[] = {"# gpus", "global batch", "micro batch", "hidden size", "attention heads",
+                                           "# layers", "sequence length", "tensor parallelism", "data parallelism",
+                                           "pipeline parallelism", "iteration time (ms)"};
+  std::vector<int> idx;
+  std::vector<Diagnostic> bad;
+  for (auto name : kColumns) {
+    idx.push_back(column(name));
+    if (idx.back() < 0) {
+      bad.push_back(Diagnostic{.file = path, .line = 1, .key_path = std::string(name),
+                               .message = "missing column '" + std::string(name) + "' (vTrain ground-truth format)"});
+    }
+  }
+  if (!bad.empty()) return Error(std::move(bad));
+  const bool multi = column("parameters (billion)") >= 0;
+  const std::string group = multi ? "vtrain-multi" : "vtrain-single";
+  struct Row {
+    int line;
+    double v[11];
+  };
+  std::vector<Row> rows;
+  std::string text;
+  for (int line = 2; std::getline(in, text); ++line) {
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const auto cells = SplitCsvLine(text);
+    Row row{line, {}};
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+      const std::string cell = std::size_t(idx[k]) < cells.size() ? cells[std::size_t(idx[k])] : "";
+      char* end = nullptr;
+      const double v = std::strtod(cell.c_str(), &end);
+      if (cell.empty() || end == nullptr || *end != '\0' || !std::isfinite(v) || v <= 0 ||
+          (k < 10 && (v != std::floor(v) || v > 1e9))) {
+        bad.push_back(Diagnostic{.file = path, .line = line, .column = idx[k] + 1, .key_path = std::string(kColumns[k]),
+                                 .message = "expected a positive " + std::string(k < 10 ? "whole number" : "number") +
+                                            ", found '" + cell + "'"});
+      }
+      row.v[k] = v;
+    }
+    rows.push_back(row);
+  }
+  if (!bad.empty()) return Error(std::move(bad));
+  const Chip* chip = catalog.FindChip("a100-sxm-80gb");
+  if (chip == nullptr) return Error(Diagnostic{.file = path, .message = "the catalog has no chip a100-sxm-80gb"});
+  const System* system = catalog.FindSystem("vtrain-a100");
+  if (system == nullptr) system = catalog.FindSystem("dgx-a100");
+  auto cluster = MakeCluster(catalog, *chip, system);
+  if (!cluster) return std::move(cluster).error();
+  ValidationReport report;
+  report.file = path;
+  const std::string where = system != nullptr ? system->id : chip->id;
+  // Settings measured under several plans, for the plan-choice check.
+  std::map<std::string, std::vector<std::pair<double, double>>> settings;  // predicted, measured
+  for (const Row& row : rows) {
+    const int gpus = int(row.v[0]), gb = int(row.v[1]), mb = int(row.v[2]), hidden = int(row.v[3]);
+    const int heads = int(row.v[4]), layers = int(row.v[5]), seq = int(row.v[6]);
+    const std::string id = group + "-line" + std::to_string(row.line);
+    const double measured = row.v[10] / 1e3;
+    if (hidden % heads != 0) {
+      report.unmapped.push_back(UnmappedCase{.id = id, .group = group, .kind = "training",
+                                             .reason = "hidden size does not divide into the heads"});
+      continue;
+    }
+    const ModelArch arch = MegatronGpt(hidden, heads, layers, seq);
+    TrainRequest r;
+    r.devices = gpus;
+    r.seq_len = seq;
+    r.global_batch = gb;
+    r.flash_attention = false;
+    r.plan.tp = int(row.v[7]);
+    r.plan.dp = int(row.v[8]);
+    r.plan.pp = int(row.v[9]);
+    r.plan.micro_batch = mb;
+    r.plan.recompute = Recompute::kFull;
+    r.plan.precision = TrainPrecision::kFp16;
+    r.plan.zero = 0;
+    r.plan.overlap_dp = false;
+    r.plan.sequence_parallel = false;
+    auto est = EstimateTraining(*cluster, arch, r);
+    if (!est) {
+      report.unmapped.push_back(UnmappedCase{.id = id, .group = group, .kind = "training",
+                                             .reason = "the plan cannot run: " + est.error().ToString()});
+      continue;
+    }
+    std::vector<std::string> assumptions = {
+        "Megatron-DeepSpeed GPT, fp16, full recompute, materialised attention, no overlap (vTrain's simulator settings)"};
+    if (!est->fits) assumptions.push_back("predicted NOT to fit (" + std::string(TrainInfeasibleText(est->reason)) + ")");
+    CaseResult c = MakeResult("iteration_time_s", where, "gpt h" + std::to_string(hidden) + " L" + std::to_string(layers),
+                              TrainSetup(r), assumptions, measured, est->step_time_s);
+    c.id = id;
+    c.group = group;
+    c.kind = "training";
+    report.cases.push_back(std::move(c));
+    const std::string key = std::to_string(hidden) + "/" + std::to_string(heads) + "/" + std::to_string(layers) + "/" +
+                            std::to_string(seq) + " on " + std::to_string(gpus) + " GPUs, batch " + std::to_string(gb);
+    settings[key].emplace_back(est->step_time_s, measured);
+  }
+  for (const auto& [key, runs] : settings) {
+    if (runs.size() < 2) continue;
+    const auto chosen = std::min_element(runs.begin(), runs.end());  // fastest predicted (ties: faster measured)
+    double best = runs.front().second;
+    for (const auto& run : runs) best = std::min(best, run.second);
+    report.plan_choices.push_back(PlanChoice{.group = group, .setting = "h/heads/L/seq " + key, .plans = int(runs.size()),
+                                             .measured_best = best, .measured_chosen = chosen->second});
+  }
+  Finish(report);
+  return report;
+}
+
 }  // namespace
 
 const Chip* MatchChipName(const Catalog& catalog, const std::string& name) {
@@ -571,6 +737,7 @@ ErrorStats Summarize(const std::vector<double>& errors) {
 }
 
 Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string& path) {
+  if (path.ends_with(".csv")) return ValidateVtrainCsv(catalog, path);
   auto parsed = ParseFile(path);
   if (!parsed) return std::move(parsed).error();
   const RawNode& root = *parsed;

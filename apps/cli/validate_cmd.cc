@@ -39,8 +39,14 @@ int RunValidate(const GlobalOptions& global, const ValidateOptions& options) {
     }
     nlohmann::json groups = nlohmann::json::object();
     for (const auto& [g, s] : r.groups) groups[g] = StatsJson(s);
+    nlohmann::json choices = nlohmann::json::array();
+    for (const auto& c : r.plan_choices) {
+      choices.push_back({{"group", c.group}, {"setting", c.setting}, {"plans", c.plans},
+                         {"measured_best_s", c.measured_best}, {"measured_chosen_s", c.measured_chosen},
+                         {"within_5_percent", c.measured_chosen <= 1.05 * c.measured_best}});
+    }
     PrintJson({{"file", r.file}, {"cases", cases}, {"unmapped", unmapped}, {"groups", groups},
-               {"overall", StatsJson(r.overall)}});
+               {"spearman", r.spearman}, {"plan_choices", choices}, {"overall", StatsJson(r.overall)}});
     return 0;
   }
   Table t;
@@ -70,6 +76,20 @@ int RunValidate(const GlobalOptions& global, const ValidateOptions& options) {
   for (const auto& [g, st] : r.groups) row(g, st);
   row("overall", r.overall);
   s.Print(std::cout);
+  for (const auto& [g, rho] : r.spearman) {
+    std::cout << fmt::format("rank correlation (Spearman) of predicted and measured, {}: {:.3f}\n", g, rho);
+  }
+  if (!r.plan_choices.empty()) {
+    int good = 0;
+    for (const auto& c : r.plan_choices) good += c.measured_chosen <= 1.05 * c.measured_best ? 1 : 0;
+    std::cout << fmt::format("\nplan choice: in {} of {} settings measured under several plans, the plan suanli ranks "
+                             "first is within 5% of the measured best\n",
+                             good, r.plan_choices.size());
+    for (const auto& c : r.plan_choices) {
+      std::cout << fmt::format("  {} ({} plans): chosen {:.3f} s, best {:.3f} s ({:+.1f}%)\n", c.setting, c.plans,
+                               c.measured_chosen, c.measured_best, 100 * (c.measured_chosen / c.measured_best - 1));
+    }
+  }
   std::vector<std::string> assumed;
   for (const auto& c : r.cases) {
     if (!c.assumption.empty()) assumed.push_back(c.id + ": " + c.assumption);
