@@ -115,9 +115,54 @@ TEST_F(ValidateTest, DevelopmentSetInferenceAccuracy) {
   if (!std::filesystem::exists(dev)) GTEST_SKIP() << "no development set at " << dev;
   auto report = ValidateCases(*catalog_, dev);
   ASSERT_TRUE(report.has_value()) << report.error().ToString();
-  EXPECT_GE(report->overall.count, 14);
-  EXPECT_LE(report->overall.median_ape, 0.10);
-  EXPECT_LE(report->overall.max_ape, 0.35);
+  std::vector<double> errors;
+  for (const CaseResult& c : report->cases) {
+    if (c.kind == "inference") errors.push_back(c.signed_error);
+  }
+  const ErrorStats s = Summarize(errors);
+  EXPECT_GE(s.count, 14);
+  EXPECT_LE(s.median_ape, 0.10);
+  EXPECT_LE(s.max_ape, 0.35);
+}
+
+TEST_F(ValidateTest, DevelopmentSetTrainingAccuracy) {
+  const std::string root = std::string(SUANLI_TEST_DATA_DIR) + "/../../../shared/validation/";
+  if (!std::filesystem::exists(root + "dev-cases.yaml")) GTEST_SKIP() << "no development set at " << root;
+  auto report = ValidateCases(*catalog_, root + "dev-cases.yaml");
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  for (const char* group : {"korthikanti", "megatron-a100-weak", "nemo2407"}) {
+    ASSERT_TRUE(report->groups.contains(group)) << group;
+    EXPECT_LE(report->groups.at(group).median_ape, 0.10) << group;
+  }
+  EXPECT_LE(report->groups.at("korthikanti").max_ape, 0.35);
+  EXPECT_LE(report->groups.at("megatron-a100-weak").max_ape, 0.35);
+  // vTrain multi-node: error, ranking and plan choice.
+  auto multi = ValidateCases(*catalog_, root + "vtrain/ground_truth_multi.csv");
+  ASSERT_TRUE(multi.has_value()) << multi.error().ToString();
+  EXPECT_EQ(multi->cases.size(), 109u);
+  EXPECT_LE(multi->groups.at("vtrain-multi").median_ape, 0.10);
+  EXPECT_GE(multi->spearman.at("vtrain-multi"), 0.9);
+  for (const PlanChoice& c : multi->plan_choices) EXPECT_LE(c.measured_chosen, 1.05 * c.measured_best) << c.setting;
+}
+
+TEST_F(ValidateTest, VtrainCsvErrorsNameLineAndColumn) {
+  testing::TempDir dir;
+  const std::string header =
+      "# GPUs,global batch,micro batch,hidden size,attention heads,# layers,sequence length,tensor parallelism,"
+      "data parallelism,pipeline parallelism,iteration time (ms)\n";
+  auto bad = ValidateCases(*catalog_, dir.Write("v.csv", header + "8,16,2,1024,16,24,1024,2,2,two,100\n"));
+  ASSERT_FALSE(bad.has_value());
+  const Diagnostic& d = bad.error().diagnostics.front();
+  EXPECT_EQ(d.line, 2);
+  EXPECT_EQ(d.column, 10);
+  EXPECT_EQ(d.key_path, "pipeline parallelism");
+  auto missing = ValidateCases(*catalog_, dir.Write("w.csv", "# GPUs,global batch\n8,16\n"));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().ToString().find("micro batch"), std::string::npos);
+  auto ok = ValidateCases(*catalog_, dir.Write("x.csv", header + "8,16,2,1024,16,24,1024,2,2,2,100\n8,16,2,1024,16,24,1024,2,4,1,90\n"));
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  EXPECT_EQ(ok->cases.size(), 2u);
+  EXPECT_EQ(ok->plan_choices.size(), 1u);
 }
 
 }  // namespace

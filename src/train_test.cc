@@ -1,0 +1,259 @@
+// Training estimator and search: properties from first principles, the
+// Korthikanti et al. memory formula, every plan constraint, determinism.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "support/test_support.h"
+#include "suanli/train.h"
+
+namespace suanli {
+namespace {
+
+class TrainTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto loaded = Catalog::Load(testing::CatalogDir());
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
+    catalog_ = new Catalog(std::move(*loaded));
+  }
+  static void TearDownTestSuite() { delete catalog_; }
+
+  static Cluster ClusterFor(const std::string& system_id) {
+    const System* system = catalog_->FindSystem(system_id);
+    const Chip* chip = catalog_->FindChip(system != nullptr ? system->chip : system_id);
+    EXPECT_NE(chip, nullptr) << system_id;
+    auto c = MakeCluster(*catalog_, *chip, system);
+    EXPECT_TRUE(c.has_value()) << c.error().ToString();
+    return *c;
+  }
+  static const ModelArch& Model(const std::string& id) { return catalog_->FindModel(id)->arch; }
+  static TrainRequest Gpt3(int tp, int pp, int dp, Recompute rc) {
+    TrainRequest r;
+    r.devices = int64_t(tp) * pp * dp;
+    r.seq_len = 2048;
+    r.global_batch = 512;
+    r.plan.tp = tp;
+    r.plan.pp = pp;
+    r.plan.dp = dp;
+    r.plan.micro_batch = 1;
+    r.plan.recompute = rc;
+    r.plan.sequence_parallel = true;
+    return r;
+  }
+  static TrainEstimate Run(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
+    auto e = EstimateTraining(c, m, r);
+    EXPECT_TRUE(e.has_value()) << e.error().ToString();
+    return e.has_value() ? *e : TrainEstimate{};
+  }
+  static Catalog* catalog_;
+};
+Catalog* TrainTest::catalog_ = nullptr;
+
+TEST_F(TrainTest, FlopsAreSixTimesParametersTimesTokensPlusAttention) {
+  const ModelArch& m = Model("gpt3-175b");
+  const TrainEstimate e = Run(ClusterFor("dgx-a100"), m, Gpt3(8, 8, 16, Recompute::kNone));
+  const double tokens = 512.0 * 2048;
+  const ParamCount pc = CountParams(m);
+  const double six_n = 6 * (pc.active - pc.embedding + double(m.vocab) * m.hidden) * tokens;
+  const double attention = 12.0 * m.layers * m.hidden * 2048 * tokens;
+  EXPECT_NEAR(e.model_flops_per_step, six_n + attention, 1e-6 * e.model_flops_per_step);
+  // What the devices execute: forward + backward = 3 forwards, and a fourth
+  // with full recompute (8 N per token instead of 6 N), within what the
+  // formula leaves out (biases, norms, causal masking).
+  EXPECT_NEAR(e.hardware_flops_per_step / e.model_flops_per_step, 1.0, 0.05);
+  const TrainEstimate full = Run(ClusterFor("dgx-a100"), m, Gpt3(8, 8, 16, Recompute::kFull));
+  EXPECT_NEAR(full.hardware_flops_per_step / e.hardware_flops_per_step, 4.0 / 3.0, 0.02);
+}
+
+TEST_F(TrainTest, StepTimeRespectsItsLowerBounds) {
+  const Cluster c = ClusterFor("dgx-a100");
+  for (Recompute rc : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
+    for (auto [tp, pp, dp] : {std::tuple{8, 8, 4}, std::tuple{4, 16, 4}, std::tuple{8, 4, 8}}) {
+      TrainRequest r = Gpt3(tp, pp, dp, rc);
+      const TrainEstimate e = Run(c, Model("gpt3-175b"), r);
+      const double peak = c.device.peak[static_cast<int>(Dtype::kBf16)];
+      // Compute: the executed FLOPs at the dense peak.
+      EXPECT_GE(e.step_time_s, e.hardware_flops_per_step / r.devices / peak);
+      // Memory: the optimizer reads and writes its state at least once.
+      EXPECT_GE(e.step_time_s, e.memory.optimizer / c.device.memory_bandwidth);
+      // Every part is non-negative and the parts never exceed the whole.
+      const TrainBreakdown& b = e.breakdown;
+      double sum = 0;
+      for (double v : {b.compute, b.recompute, b.tp_comm, b.dp_comm_exposed, b.pp_bubble, b.pp_comm, b.ep_comm,
+                       b.cp_comm, b.optimizer}) {
+        EXPECT_GE(v, 0);
+        sum += v;
+      }
+      EXPECT_NEAR(sum, e.step_time_s, 1e-9 * e.step_time_s);
+      EXPECT_GT(e.mfu, 0);
+      EXPECT_LT(e.mfu, 1);
+    }
+  }
+}
+
+TEST_F(TrainTest, MoreDataParallelDevicesAreNeverSlowerPerStep) {
+  const Cluster c = ClusterFor("dgx-a100");
+  double previous = 1e30;
+  for (int dp : {1, 2, 4, 8, 16, 32}) {
+    const TrainEstimate e = Run(c, Model("gpt3-175b"), Gpt3(8, 8, dp, Recompute::kSelective));
+    EXPECT_LE(e.step_time_s, previous) << "dp " << dp;
+    previous = e.step_time_s;
+  }
+}
+
+TEST_F(TrainTest, ZeroStagesStrictlyReduceMemory) {
+  const Cluster c = ClusterFor("dgx-a100");
+  double previous = 1e30;
+  for (int zero : {0, 1, 2, 3}) {
+    TrainRequest r = Gpt3(8, 8, 16, Recompute::kSelective);
+    r.plan.zero = zero;
+    const TrainEstimate e = Run(c, Model("gpt3-175b"), r);
+    EXPECT_LT(e.memory.total, previous) << "ZeRO " << zero;
+    previous = e.memory.total;
+  }
+}
+
+TEST_F(TrainTest, KorthikantiActivationMemory) {
+  // Korthikanti et al. 2022, Table 2: per layer, per micro-batch, s b h (34 / t)
+  // with sequence parallelism and selective recompute; 2 s b h with full
+  // recompute without SP; s b h (10 + 24 / t + 5 a s / (h t)) with neither.
+  // One stage holding every layer (pp 1) and one micro-batch in flight.
+  const ModelArch& m = Model("gpt3-175b");
+  const double s = 2048, b = 1, h = m.hidden, a = 96, t = 8, L = m.layers;
+  const Cluster c = ClusterFor("dgx-a100");
+  auto activations = [&](Recompute rc, bool sp) {
+    TrainRequest r = Gpt3(8, 1, 1, rc);
+    r.global_batch = 1;
+    r.flash_attention = false;
+    r.plan.sequence_parallel = sp;
+    const TrainEstimate e = Run(c, m, r);
+    const double logits = s * b * m.vocab / t * 4;
+    const double working = rc == Recompute::kFull ? L : 0;  // the recomputed layer, measured below
+    (void)working;
+    return e.memory.activations - logits;
+  };
+  const double none = s * b * h * (10 + 24 / t + 5 * a * s / (h * t));
+  // The generalised formula adds the two 1-byte dropout masks as h each and
+  // keeps Q, K, V, so it matches Korthikanti's 34 exactly for GPT shapes.
+  EXPECT_NEAR(activations(Recompute::kSelective, true), L * s * b * h * 34 / t, 0.01 * L * s * b * h * 34 / t);
+  EXPECT_NEAR(activations(Recompute::kNone, false), L * none, 0.01 * L * none);
+  // Full recompute keeps each layer's input, plus one layer's full set while it is recomputed.
+  EXPECT_NEAR(activations(Recompute::kFull, false), L * 2 * s * b * h + none, 0.01 * L * 2 * s * b * h);
+}
+
+TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
+  const Cluster c = ClusterFor("dgx-a100");
+  const ModelArch& m = Model("gpt3-175b");
+  auto key_of = [&](const TrainRequest& r) {
+    auto e = EstimateTraining(c, m, r);
+    EXPECT_FALSE(e.has_value());
+    return e.has_value() ? std::string() : e.error().diagnostics.front().key_path;
+  };
+  TrainRequest r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.devices = 1000;
+  EXPECT_EQ(key_of(r), "devices");
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.micro_batch = 3;  // 512 / 16 = 32 per replica
+  EXPECT_EQ(key_of(r), "micro_batch");
+  r = Gpt3(1, 128, 1, Recompute::kNone);
+  EXPECT_EQ(key_of(r), "pp");  // 96 layers
+  r = Gpt3(7, 1, 1, Recompute::kNone);
+  EXPECT_EQ(key_of(r), "tp");  // 96 heads
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.vp = 5;  // 8 x 5 does not divide 96
+  EXPECT_EQ(key_of(r), "vp");
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.ep = 2;
+  EXPECT_EQ(key_of(r), "ep");  // dense model
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.global_batch = 100;
+  EXPECT_EQ(key_of(r), "global_batch");
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.zero = 4;
+  EXPECT_EQ(key_of(r), "zero");
+  // MoE: ep must divide the experts.
+  TrainRequest moe;
+  moe.devices = 24;
+  moe.seq_len = 4096;
+  moe.global_batch = 48;
+  moe.plan.dp = 24;
+  moe.plan.ep = 3;
+  auto e = EstimateTraining(c, Model("mixtral-8x7b"), moe);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().diagnostics.front().key_path, "ep");
+}
+
+TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
+  const Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r;
+  r.devices = 64;
+  r.seq_len = 2048;
+  r.global_batch = 256;
+  SearchOptions one;
+  one.threads = 1;
+  one.top_k = 10;
+  SearchOptions two = one;
+  two.threads = 2;
+  auto a = SearchTraining(c, Model("llama-3.1-70b"), r, SearchSpace{}, one);
+  auto b = SearchTraining(c, Model("llama-3.1-70b"), r, SearchSpace{}, two);
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(b.has_value());
+  ASSERT_EQ(a->top.size(), 10u);
+  EXPECT_GT(a->candidates_evaluated, a->candidates_feasible);
+  EXPECT_EQ(a->candidates_evaluated, b->candidates_evaluated);
+  for (std::size_t i = 0; i < a->top.size(); ++i) {
+    EXPECT_TRUE(a->top[i].estimate.fits);
+    EXPECT_EQ(a->top[i].plan.tp, b->top[i].plan.tp);
+    EXPECT_EQ(a->top[i].plan.pp, b->top[i].plan.pp);
+    EXPECT_EQ(a->top[i].plan.vp, b->top[i].plan.vp);
+    EXPECT_EQ(a->top[i].plan.micro_batch, b->top[i].plan.micro_batch);
+    EXPECT_DOUBLE_EQ(a->top[i].estimate.step_time_s, b->top[i].estimate.step_time_s);
+    if (i > 0) {
+      EXPECT_GE(a->top[i].estimate.step_time_s, a->top[i - 1].estimate.step_time_s);
+    }
+    // The search's estimate is the single estimate of the same plan.
+    TrainRequest same = r;
+    same.plan = a->top[i].plan;
+    EXPECT_DOUBLE_EQ(Run(c, Model("llama-3.1-70b"), same).step_time_s, a->top[i].estimate.step_time_s);
+  }
+  // Fixed fields stay fixed.
+  TrainRequest fixed = r;
+  fixed.plan.tp = 4;
+  SearchSpace space;
+  space.tp = false;
+  auto f = SearchTraining(c, Model("llama-3.1-70b"), fixed, space, one);
+  ASSERT_TRUE(f.has_value());
+  for (const auto& p : f->top) EXPECT_EQ(p.plan.tp, 4);
+}
+
+TEST_F(TrainTest, H20TrainsSlowerThanH100ByItsComputeDeficit) {
+  // "Useless for training": the same plan on HGX H20 vs HGX H100.
+  TrainRequest r;
+  r.devices = 64;
+  r.seq_len = 4096;
+  r.global_batch = 128;
+  r.plan = TrainPlan{.tp = 8, .pp = 2, .dp = 4, .micro_batch = 1, .recompute = Recompute::kSelective,
+                     .sequence_parallel = true};
+  r.tokens = 1e12;
+  const TrainEstimate h20 = Run(ClusterFor("hgx-h20"), Model("llama-3.1-70b"), r);
+  const TrainEstimate h100 = Run(ClusterFor("hgx-h100"), Model("llama-3.1-70b"), r);
+  EXPECT_GT(h20.step_time_s, 3 * h100.step_time_s);
+  EXPECT_NEAR(h20.time_to_train_s, 1e12 / h20.tokens_per_s, 1e-6 * h20.time_to_train_s);
+  EXPECT_NEAR(h20.device_hours, h20.time_to_train_s * 64 / 3600, 1e-6 * h20.device_hours);
+  EXPECT_GT(h20.energy_j, 0);
+}
+
+TEST_F(TrainTest, BareChipAssumesEightChipNodesAndSaysSo) {
+  const Chip& chip = *catalog_->FindChip("h100-sxm");
+  auto c = MakeCluster(*catalog_, chip, nullptr);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->assumed_system);
+  EXPECT_EQ(c->chips_per_node, 8);
+  const TrainEstimate e = Run(*c, Model("llama-3.1-8b"), Gpt3(1, 1, 8, Recompute::kNone));
+  EXPECT_NE(e.warnings & kTrainWarnAssumedSystem, 0u);
+  EXPECT_FALSE(TrainWarningTexts(e.warnings).empty());
+}
+
+}  // namespace
+}  // namespace suanli
