@@ -293,3 +293,86 @@ class InferenceCommands(unittest.TestCase):
         self.assertTrue({"generic", "nvidia-hopper", "nvidia-ampere"} <= ids)
         show = json.loads(run("catalog", "show", "nvidia-hopper", "--json").stdout)
         self.assertIn("micro-01", show["figures"]["gemm.sweep_fp8"]["sources"])
+
+
+TRAIN_KEYS = {"step_time_s", "tokens_per_s", "tokens_per_s_per_device", "model_flops_per_step",
+              "model_tflops_per_device", "mfu", "memory", "fits", "reason", "plan", "breakdown", "tier", "warnings"}
+
+
+class TrainingCommands(unittest.TestCase):
+    BASE = ("train", "--hardware", "dgx-a100", "--model", "gpt3-175b", "--devices", "1024", "--seq-len", "2048",
+            "--global-batch", "1536")
+
+    def test_train_json_contract(self):
+        r = run(*self.BASE, "--tp", "8", "--pp", "8", "--vp", "3", "--recompute", "selective", "--precision", "fp16",
+                "--tokens", "300e9", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertTrue(TRAIN_KEYS <= set(j), TRAIN_KEYS - set(j))
+        self.assertEqual(j["plan"]["dp"], 16)
+        for key in ("weights_bytes", "gradients_bytes", "optimizer_bytes", "activations_bytes", "other_bytes",
+                    "total_bytes", "capacity_bytes"):
+            self.assertIn(key, j["memory"])
+        for key in ("compute_s", "recompute_s", "tp_comm_s", "dp_comm_exposed_s", "pp_bubble_s", "pp_comm_s",
+                    "ep_comm_s", "cp_comm_s", "optimizer_s"):
+            self.assertIn(key, j["breakdown"])
+        self.assertAlmostEqual(j["time_to_train_s"], 300e9 / j["tokens_per_s"], delta=1)
+        self.assertGreater(j["device_hours"], 0)
+        self.assertTrue(0 < j["mfu"] < 1)
+
+    def test_search_json_and_text(self):
+        r = run(*self.BASE, "--precision", "fp16", "--search", "--top", "3", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        for key in ("candidates_evaluated", "candidates_feasible", "search_seconds", "top"):
+            self.assertIn(key, j)
+        self.assertEqual(len(j["top"]), 3)
+        self.assertGreater(j["candidates_evaluated"], j["candidates_feasible"])
+        self.assertTrue(all(t["fits"] for t in j["top"]))
+        steps = [t["step_time_s"] for t in j["top"]]
+        self.assertEqual(steps, sorted(steps))
+        again = json.loads(run(*self.BASE, "--precision", "fp16", "--search", "--top", "3", "--json").stdout)
+        self.assertEqual([t["plan"] for t in again["top"]], [t["plan"] for t in j["top"]])
+        text = run(*self.BASE, "--search", "--tp", "8")
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertIn("plans evaluated", text.stdout)
+        self.assertIn("best plan", text.stdout)
+
+    def test_bare_chip_says_nodes_are_assumed(self):
+        r = run("train", "--hardware", "h20", "--model", "llama-3.1-8b", "--devices", "8", "--seq-len", "4096",
+                "--global-batch", "64", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(any("8 chips" in w for w in json.loads(r.stdout)["warnings"]))
+
+    def test_impossible_plans_exit_2_naming_the_constraint(self):
+        cases = [
+            (("--tp", "8", "--pp", "8", "--dp", "8"), "--devices"),
+            (("--pp", "128", "--tp", "8"), "--pp"),
+            (("--tp", "8", "--pp", "8", "--micro-batch", "5"), "--micro-batch"),
+            (("--recompute", "most"), "--recompute"),
+            (("--precision", "fp4"), "--precision"),
+            (("--tp", "8", "--pp", "8", "--vp", "5"), "--vp"),
+            (("--zero", "7"), "--zero"),
+        ]
+        for extra, flag in cases:
+            r = run(*self.BASE, *extra)
+            self.assertEqual(r.returncode, 2, (extra, r.stdout, r.stderr))
+            self.assertIn(flag, r.stderr, extra)
+            self.assertEqual(r.stdout, "", extra)
+        r = run("train", "--hardware", "hgx-h100", "--model", "mixtral-8x7b", "--devices", "24", "--ep", "3",
+                "--seq-len", "4096", "--global-batch", "48")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("experts", r.stderr)
+
+    def test_validate_reads_vtrain_csv(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "runs.csv")
+            with open(path, "w") as f:
+                f.write("# GPUs,global batch,micro batch,hidden size,attention heads,# layers,sequence length,"
+                        "tensor parallelism,data parallelism,pipeline parallelism,iteration time (ms)\n"
+                        "8,32,4,1024,16,24,1024,2,2,2,219.7\n8,32,4,1024,16,24,1024,1,8,1,200.1\n")
+            r = run("validate", path, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            j = json.loads(r.stdout)
+            self.assertEqual(len(j["cases"]), 2)
+            self.assertEqual(len(j["plan_choices"]), 1)
