@@ -164,10 +164,10 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
     const double bytes = k * n * wb + rows * (k + n) * ab;
     const double t = GemmSeconds(d, rate, flops, bytes);
     out.gemm_f += count * t;
-    out.gemm_b += count * 2 * t;
+    out.gemm_b += count * (r.lora ? 1 : 2) * t;  // frozen weights need no weight gradient
     out.flops_f += count * flops;
     out.ops_f += count;
-    out.ops_b += 4 * count;  // input gradient, weight gradient, its accumulation, the bias gradient
+    out.ops_b += (r.lora ? 1 : 4) * count;  // input gradient; weight gradient, its accumulation, the bias gradient
     if (fp8) {
       // FP8 GEMMs take 8-bit inputs: the activation is cast (read 2 B, write
       // 1 B) forward, the output gradient backward, with a transposed copy
@@ -236,7 +236,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
       const double bytes = local * 3 * h * f * wb + routed * (2 * h + 3 * f) * ab;
       const double t = GemmSeconds(d, rate, flops, bytes) + d.kernel_overhead;  // two grouped GEMMs
       out.gemm_f += w * t;
-      out.gemm_b += w * 2 * t;
+      out.gemm_b += w * (r.lora ? 1 : 2) * t;
       out.flops_f += w * flops;
       if (p.ep > 1) {
         const double bytes_out = T * e.top_k * h * ab * (p.ep - 1) / p.ep * kExpertImbalance;
@@ -364,8 +364,10 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   mem.capacity = d.memory_capacity;
   const double fp8_copy = x.rate.dtype == Dtype::kFp8 ? 1 : 0;
   mem.weights = params * (kWeightBytes + fp8_copy) / (p.zero >= 3 ? dp : 1);
-  mem.gradients = params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded) / (p.zero >= 2 ? dp : 1);
-  mem.optimizer = params * kOptimizerBytes / (p.zero >= 1 ? dp : 1);
+  // LoRA adapters (rank ~16) hold well under 1% of the parameters: their
+  // gradients and optimizer state are left out.
+  mem.gradients = r.lora ? 0 : params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded) / (p.zero >= 2 ? dp : 1);
+  mem.optimizer = r.lora ? 0 : params * kOptimizerBytes / (p.zero >= 1 ? dp : 1);
   const double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
                            : p.recompute == Recompute::kSelective ? lc.act_selective
                                                                   : lc.act_none;
@@ -416,7 +418,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // updated parameters) cross the data-parallel group once per step.
   const double grad_bytes = params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
   double dp_time = 0;
-  if (p.dp > 1) {
+  if (p.dp > 1 && !r.lora) {
     if (p.zero == 0) {
       dp_time = 2 * HierarchicalGather(grad_bytes, p.dp, links.dp_local, links);  // reduce-scatter + all-gather
     } else {
@@ -432,20 +434,21 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // Overlapped reduction runs under the last micro-batch's backward.
   const double window = p.overlap_dp ? layers_stage * (compute_b + lc.tp_b) : 0;
   bd.dp_comm_exposed = std::max(0.0, dp_time - window);
-  const double opt_params = params / (p.zero >= 1 ? dp : 1);
-  bd.optimizer = StreamSeconds(d, opt_params * kOptimizerTraffic);
+  const double opt_params = r.lora ? 0 : params / (p.zero >= 1 ? dp : 1);
+  bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * kOptimizerTraffic);
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
 
   const double tokens = double(r.global_batch) * double(r.seq_len);
   e.tokens_per_s = tokens / e.step_time_s;
   e.tokens_per_s_per_device = e.tokens_per_s / double(r.devices);
-  e.model_flops_per_step = tokens * (6 * t.active_flops_params + t.attention_flops_per_token * double(r.seq_len));
+  e.model_flops_per_step =
+      tokens * ((r.lora ? 4 : 6) * t.active_flops_params + t.attention_flops_per_token * double(r.seq_len));
   // Executed: per micro-batch per device forward x (3, + 1 with full recompute), over every stage and replica.
   const double fwd = layers_stage * lc.flops_f + lc.head_flops_f;
   const double rec = p.recompute == Recompute::kFull ? layers_stage * lc.flops_f
                      : p.recompute == Recompute::kSelective ? layers_stage * lc.attn_flops_f
                                                             : 0;
-  e.hardware_flops_per_step = m * (3 * fwd + rec) * double(r.devices);
+  e.hardware_flops_per_step = m * ((r.lora ? 2 : 3) * fwd + rec) * double(r.devices);
   e.model_tflops_per_device = e.model_flops_per_step / e.step_time_s / double(r.devices) / 1e12;
   e.mfu = x.peak > 0 ? e.model_flops_per_step / e.step_time_s / double(r.devices) / x.peak : 0;
   if (r.tokens > 0) {

@@ -244,6 +244,22 @@ TEST_F(TrainTest, H20TrainsSlowerThanH100ByItsComputeDeficit) {
   EXPECT_GT(h20.energy_j, 0);
 }
 
+TEST_F(TrainTest, LoraFreezesTheBase) {
+  const Cluster c = ClusterFor("hgx-h100");
+  TrainRequest r = Gpt3(1, 1, 8, Recompute::kNone);
+  r.global_batch = 32;
+  r.seq_len = 4096;
+  const TrainEstimate full = Run(c, Model("llama-2-7b"), r);
+  r.lora = true;
+  const TrainEstimate lora = Run(c, Model("llama-2-7b"), r);
+  EXPECT_EQ(lora.memory.gradients, 0);
+  EXPECT_EQ(lora.memory.optimizer, 0);
+  EXPECT_EQ(lora.breakdown.dp_comm_exposed, 0);
+  EXPECT_LT(lora.step_time_s, full.step_time_s);
+  EXPECT_GT(lora.step_time_s, 0.5 * full.step_time_s);  // forward and input gradients remain
+  EXPECT_NEAR(lora.hardware_flops_per_step / full.hardware_flops_per_step, 2.0 / 3.0, 0.05);
+}
+
 TEST_F(TrainTest, BareChipAssumesEightChipNodesAndSaysSo) {
   const Chip& chip = *catalog_->FindChip("h100-sxm");
   auto c = MakeCluster(*catalog_, chip, nullptr);

@@ -320,10 +320,8 @@ struct TrainMapping {
 
 std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
   const std::string task = Lower(TextAt(c, {"workload", "task"}));
-  if (task.find("lora") != std::string::npos) {
-    return "LoRA fine-tuning (frozen base weights, adapters only) is not modelled";
-  }
   TrainRequest& r = out.request;
+  r.lora = task.find("lora") != std::string::npos;
   TrainPlan& p = r.plan;
   const auto gb = IntAt(c, {"workload", "global_batch"});
   const auto seq = IntAt(c, {"workload", "seq_len"});
@@ -463,7 +461,10 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
     options.threads = 1;
     auto found = SearchTraining(*cluster, model->arch(), req, map.free, options);
     if (!found) return "the plan cannot run: " + found.error().ToString();
-    if (found->top.empty()) return std::string("no plan in the search space fits in memory");
+    if (found->top.empty()) {
+      return "no plan fits in memory on " + std::to_string(req.devices) + " devices" +
+             (IntAt(c, {"hardware", "count"}) ? "" : " (the count is not stated; one 8-chip node was assumed)");
+    }
     req.plan = found->top[0].plan;
     est = found->top[0].estimate;
   } else {

@@ -62,6 +62,7 @@ struct TrainOptions {
   bool no_sequence_parallel = false;
   bool no_overlap = false;
   bool no_flash = false;
+  bool lora = false;
   double tokens = 0;
   bool search = false;
   int top = 5;

@@ -83,6 +83,7 @@ int Run(int argc, char** argv) {
   train_cmd->add_flag("--no-sequence-parallel", train.no_sequence_parallel, "Do not shard norms and dropout over tp");
   train_cmd->add_flag("--no-overlap", train.no_overlap, "Do not overlap the data-parallel reduction with backward");
   train_cmd->add_flag("--no-flash", train.no_flash, "Materialise attention scores (Megatron before 2022)");
+  train_cmd->add_flag("--lora", train.lora, "Fine-tune low-rank adapters: base weights frozen");
   train_cmd->add_option("--tokens", train.tokens, "Training tokens: adds time-to-train, device-hours and energy");
   train_cmd->add_flag("--search", train.search, "Search every parallel setting left out; rank the plans that fit");
   train_cmd->add_option("--top", train.top, "Plans to show with --search (default 5)");

@@ -57,7 +57,7 @@ nlohmann::json EstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tok
          {"tokens_per_s", e.tokens_per_s},
          {"tokens_per_s_per_device", e.tokens_per_s_per_device},
          {"model_flops_per_step", e.model_flops_per_step},
-         {"model_flops_formula", "6 x active parameters (without the input embedding) x tokens + 12 x layers x heads x head_dim x seq_len x tokens (PaLM, appendix B)"},
+         {"model_flops_formula", "6 (LoRA: 4) x active parameters (without the input embedding) x tokens + 12 x layers x heads x head_dim x seq_len x tokens (PaLM, appendix B)"},
          {"hardware_flops_per_step", e.hardware_flops_per_step},
          {"model_tflops_per_device", e.model_tflops_per_device},
          {"mfu", e.mfu},
@@ -153,6 +153,7 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
   r.global_batch = o.global_batch;
   r.tokens = o.tokens;
   r.flash_attention = !o.no_flash;
+  r.lora = o.lora;
   TrainPlan& p = r.plan;
   auto recompute = ParseRecompute(o.recompute.empty() ? "none" : o.recompute);
   if (!recompute) throw InputError("--recompute: expected none, selective or full, found '" + o.recompute + "'");

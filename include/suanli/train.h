@@ -75,6 +75,7 @@ struct TrainRequest {
   int64_t global_batch = 0;  // sequences per step
   double tokens = 0;         // training tokens for time-to-train (0 = not asked)
   bool flash_attention = true;  // false: softmax materialised (Megatron before 2022)
+  bool lora = false;  // fine-tune low-rank adapters only: base weights frozen (no weight gradients or optimizer state)
   TrainPlan plan;
 };
 
@@ -116,7 +117,7 @@ struct TrainEstimate {
   double step_time_s = 0;
   double tokens_per_s = 0;
   double tokens_per_s_per_device = 0;
-  double model_flops_per_step = 0;  // 6 x active parameters x tokens + attention (PaLM, appendix B)
+  double model_flops_per_step = 0;  // 6 (LoRA: 4) x active parameters x tokens + attention (PaLM, appendix B)
   double hardware_flops_per_step = 0;  // what the devices execute, recompute included
   double model_tflops_per_device = 0;
   double mfu = 0;  // model FLOP/s per device / dense peak at the training precision
