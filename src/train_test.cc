@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "support/test_support.h"
 #include "suanli/train.h"
@@ -242,6 +243,46 @@ TEST_F(TrainTest, H20TrainsSlowerThanH100ByItsComputeDeficit) {
   EXPECT_NEAR(h20.time_to_train_s, 1e12 / h20.tokens_per_s, 1e-6 * h20.time_to_train_s);
   EXPECT_NEAR(h20.device_hours, h20.time_to_train_s * 64 / 3600, 1e-6 * h20.device_hours);
   EXPECT_GT(h20.energy_j, 0);
+}
+
+TEST_F(TrainTest, RandomPlansAreFiniteOrRejected) {
+  std::mt19937 rng(2024);
+  auto pick = [&](int n) { return int(rng() % unsigned(n)); };
+  const char* systems[] = {"dgx-a100", "hgx-h20", "hgx-h100", "atlas-800t-a2", "gb200-nvl72", "mi300x-8"};
+  const char* models[] = {"llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "deepseek-v3", "gpt3-175b", "qwen3-30b-a3b"};
+  int estimates = 0;
+  for (int i = 0; i < 300; ++i) {
+    const Cluster c = ClusterFor(systems[pick(6)]);
+    const ModelArch& m = Model(models[pick(6)]);
+    TrainRequest r;
+    r.plan.tp = 1 << pick(4);
+    r.plan.pp = 1 << pick(4);
+    r.plan.cp = 1 << pick(2);
+    r.plan.dp = 1 << pick(6);
+    r.plan.ep = 1 << pick(3);
+    r.plan.vp = 1 + pick(3);
+    r.plan.micro_batch = 1 << pick(3);
+    r.plan.recompute = static_cast<Recompute>(pick(3));
+    r.plan.zero = pick(4);
+    r.plan.precision = static_cast<TrainPrecision>(pick(3));
+    r.plan.sequence_parallel = pick(2) == 1;
+    r.devices = int64_t(r.plan.tp) * r.plan.pp * r.plan.cp * r.plan.dp;
+    r.seq_len = 1024 << pick(4);
+    r.global_batch = int64_t(r.plan.dp) * r.plan.micro_batch * (1 + pick(16));
+    r.tokens = pick(2) == 1 ? 1e12 : 0;
+    auto e = EstimateTraining(c, m, r);
+    if (!e) {
+      EXPECT_FALSE(e.error().diagnostics.front().message.empty());
+      continue;
+    }
+    ++estimates;
+    for (double v : {e->step_time_s, e->tokens_per_s, e->mfu, e->memory.total, e->memory.activations,
+                     e->breakdown.pp_bubble, e->breakdown.dp_comm_exposed, e->time_to_train_s}) {
+      EXPECT_TRUE(std::isfinite(v) && v >= 0) << "plan " << i;
+    }
+    EXPECT_GT(e->step_time_s, 0);
+  }
+  EXPECT_GT(estimates, 30);
 }
 
 TEST_F(TrainTest, LoraFreezesTheBase) {
