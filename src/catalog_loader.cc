@@ -89,7 +89,7 @@ struct RawRecord {
 
 class CatalogLoader {
  public:
-  explicit CatalogLoader(std::string dir) { catalog_.dir_ = std::move(dir); }
+  CatalogLoader(std::string dir, Catalog::Parts parts) : parts_(parts) { catalog_.dir_ = std::move(dir); }
 
   Result<Catalog> Run() {
     const fs::path root(catalog_.dir_);
@@ -109,7 +109,7 @@ class CatalogLoader {
       if (!r.resolved) continue;
       if (auto chip = BuildChip(r.merged, diags_, "")) {
         catalog_.chips_.push_back(std::move(*chip));
-        store->chips.emplace(id, r.merged);
+        store->chips.emplace(id, std::move(r.merged));
       }
     }
     for (auto& [id, r] : systems) {
@@ -118,8 +118,9 @@ class CatalogLoader {
     for (auto& [id, r] : profiles) {
       if (!r.resolved) continue;
       // A derived profile is for its own chips, not its base's class.
+      const bool derived = r.merged.Find("extends") != nullptr;  // (r.node is kept only for derived records)
       for (std::string_view own : {"arch_class", "chips"}) {
-        if (r.node.Find(own) != nullptr) continue;
+        if (!derived || r.node.Find(own) != nullptr) continue;
         for (std::size_t i = 0; i < r.merged.keys.size(); ++i) {
           if (r.merged.keys[i] != own) continue;
           r.merged.keys.erase(r.merged.keys.begin() + std::ptrdiff_t(i));
@@ -129,8 +130,16 @@ class CatalogLoader {
       }
       BuildProfile(r.merged);
     }
-    for (const auto& file : YamlFiles(root / "models")) LoadModel(file);
-    for (const auto& file : YamlFiles(root / "rules")) LoadRules(file);
+    // Free the raw trees before the models are read: less memory touched, faster start.
+    chips.clear();
+    systems.clear();
+    profiles.clear();
+    if (parts_.models) {
+      for (const auto& file : YamlFiles(root / "models")) LoadModel(file);
+    }
+    if (parts_.rules) {
+      for (const auto& file : YamlFiles(root / "rules")) LoadRules(file);
+    }
     CheckReferences();
     catalog_.raw_ = std::move(store);
     if (!diags_.empty()) return Error(Dedupe(std::move(diags_)));
@@ -310,7 +319,7 @@ class CatalogLoader {
     }
     const RawNode* ext = r.node.Find("extends");
     if (ext == nullptr || ext->IsNull()) {
-      r.merged = r.node;
+      r.merged = std::move(r.node);  // the tree as written is no longer needed
       r.resolved = true;
       return true;
     }
@@ -354,7 +363,7 @@ class CatalogLoader {
       s.network.push_back(NetworkTier{.name = row.String("name"), .figures = std::move(row.figures)});
     }
     s.file = node.file ? *node.file : "";
-    if (const RawNode* chip = rec.nodes["chip"]; chip != nullptr) chip_refs_.emplace_back(s.chip, chip);
+    if (const RawNode* chip = rec.nodes["chip"]; chip != nullptr) chip_refs_.emplace_back(s.chip, chip->At("chip", ""));
     catalog_.systems_.push_back(std::move(s));
   }
 
@@ -383,7 +392,7 @@ class CatalogLoader {
                                     : ProfileTier::kDatasheet;
     p.notes = rec.String("notes");
     p.file = node.file ? *node.file : "";
-    for (const auto& c : p.chips) profile_chip_refs_.emplace_back(c, rec.nodes["chips"]);
+    for (const auto& c : p.chips) chip_refs_.emplace_back(c, rec.nodes["chips"]->At("chips", ""));
     catalog_.profiles_.push_back(std::move(p));
   }
 
@@ -431,15 +440,14 @@ class CatalogLoader {
   }
 
   void CheckReferences() {
-    // Chips a system names.
-    for (const auto& [id, node] : chip_refs_) {
-      if (catalog_.FindChip(id) == nullptr) {
-        std::vector<std::string> ids;
-        for (const auto& c : catalog_.chips_) ids.push_back(c.id);
-        auto close = ClosestMatches(id, ids, 1);
-        Add(node->At("chip", "no chip '" + id + "' in the catalog" +
-                                 (close.empty() ? "" : " (did you mean '" + close.front() + "'?)")));
-      }
+    // Chips a system or a profile names.
+    for (auto& [id, where] : chip_refs_) {
+      if (catalog_.FindChip(id) != nullptr) continue;
+      std::vector<std::string> ids;
+      for (const auto& c : catalog_.chips_) ids.push_back(c.id);
+      auto close = ClosestMatches(id, ids, 1);
+      where.message = "no chip '" + id + "' in the catalog" + (close.empty() ? "" : " (did you mean '" + close.front() + "'?)");
+      Add(where);
     }
     // Chips a profile names; each chip and each class has at most one profile.
     std::map<std::string, std::string> chip_profile, class_profile;
@@ -453,15 +461,6 @@ class CatalogLoader {
           Add(Diagnostic{.file = p.file, .key_path = "chips",
                          .message = "chip '" + c + "' already has profile '" + chip_profile[c] + "'"});
         }
-      }
-    }
-    for (const auto& [id, node] : profile_chip_refs_) {
-      if (catalog_.FindChip(id) == nullptr) {
-        std::vector<std::string> ids;
-        for (const auto& c : catalog_.chips_) ids.push_back(c.id);
-        auto close = ClosestMatches(id, ids, 1);
-        Add(node->At("chips", "no chip '" + id + "' in the catalog" +
-                                  (close.empty() ? "" : " (did you mean '" + close.front() + "'?)")));
       }
     }
     // Sources every figure cites.
@@ -511,13 +510,13 @@ class CatalogLoader {
   }
 
   Catalog catalog_;
+  Catalog::Parts parts_;
   std::vector<Diagnostic> diags_;
-  std::vector<std::pair<std::string, const RawNode*>> chip_refs_;
-  std::vector<std::pair<std::string, const RawNode*>> profile_chip_refs_;
+  std::vector<std::pair<std::string, Diagnostic>> chip_refs_;  // chip ids named by systems and profiles, and where
   std::vector<std::pair<std::string, Diagnostic>> source_refs_;
 };
 
-Result<Catalog> Catalog::Load(const std::string& dir) { return CatalogLoader(dir).Run(); }
+Result<Catalog> Catalog::Load(const std::string& dir, Parts parts) { return CatalogLoader(dir, parts).Run(); }
 
 Result<Chip> Catalog::LoadChipFile(const std::string& path, std::vector<std::string>* warnings) const {
   return CatalogLoader::LoadChipFile(*this, path, warnings);

@@ -280,7 +280,7 @@ int ListProfiles(const Catalog& catalog, bool as_json) {
 }  // namespace
 
 int RunCatalogList(const GlobalOptions& global, const CatalogListOptions& options) {
-  const Catalog catalog = LoadCatalogOrThrow(global);
+  const Catalog& catalog = LoadCatalogOrThrow(global);
   if (options.what == "chips") return ListChips(catalog, options.json);
   if (options.what == "systems") return ListSystems(catalog, options.json);
   if (options.what == "models") return ListModels(catalog, options.json);
@@ -291,7 +291,7 @@ int RunCatalogList(const GlobalOptions& global, const CatalogListOptions& option
 }
 
 int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& options) {
-  const Catalog catalog = LoadCatalogOrThrow(global);
+  const Catalog& catalog = LoadCatalogOrThrow(global);
   if (const Chip* c = catalog.FindChip(options.id)) {
     if (options.json) {
       PrintJson(json{{"kind", "chip"}, {"id", c->id}, {"name", c->name}, {"vendor", c->vendor},

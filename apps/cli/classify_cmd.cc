@@ -46,7 +46,7 @@ std::string Mark(const Classification& c) {
 }  // namespace
 
 int RunClassify(const GlobalOptions& global, const ClassifyOptions& options) {
-  const Catalog catalog = LoadCatalogOrThrow(global);
+  const Catalog& catalog = LoadCatalogOrThrow(global);
   std::vector<Chip> chips;
   std::vector<std::string> warnings;
   if (options.hardware == "all") {

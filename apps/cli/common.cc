@@ -12,15 +12,31 @@
 
 namespace suanli::cli {
 
-Catalog LoadCatalogOrThrow(const GlobalOptions& options) {
-  std::string dir = options.catalog_dir;
-  if (dir.empty()) {
-    const char* env = std::getenv("SUANLI_CATALOG");
-    dir = env != nullptr && *env != '\0' ? env : SUANLI_DEFAULT_CATALOG;
-  }
-  auto catalog = Catalog::Load(dir);
+namespace {
+std::string CatalogDir(const GlobalOptions& options) {
+  if (!options.catalog_dir.empty()) return options.catalog_dir;
+  const char* env = std::getenv("SUANLI_CATALOG");
+  return env != nullptr && *env != '\0' ? env : SUANLI_DEFAULT_CATALOG;
+}
+
+const Catalog& LoadParts(const std::string& dir, Catalog::Parts parts) {
+  auto catalog = Catalog::Load(dir, parts);
   if (!catalog) throw InputError(catalog.error());
-  return std::move(*catalog);
+  // Deliberately never freed: the process ends right after the command, and
+  // the OS reclaims the pages faster than thousands of destructors would.
+  return *new Catalog(std::move(*catalog));
+}
+
+bool LooksLikeFile(const std::string& name);
+}  // namespace
+
+const Catalog& LoadCatalogOrThrow(const GlobalOptions& options) { return LoadParts(CatalogDir(options), {}); }
+
+const Catalog& LoadCatalogForModel(const GlobalOptions& options, const std::string& model) {
+  const std::string dir = CatalogDir(options);
+  std::error_code ec;
+  const bool alone = LooksLikeFile(model) || std::filesystem::is_regular_file(dir + "/models/" + model + ".yaml", ec);
+  return LoadParts(dir, Catalog::Parts{.models = !alone, .rules = false});
 }
 
 namespace {
@@ -63,6 +79,11 @@ ResolvedHardware ResolveHardware(const Catalog& catalog, const std::string& name
 
 ModelEntry ResolveModel(const Catalog& catalog, const std::string& name) {
   if (const ModelEntry* m = catalog.FindModel(name)) return *m;
+  if (catalog.models().empty() && !LooksLikeFile(name)) {
+    auto m = catalog.LoadModelFile(catalog.dir() + "/models/" + name + ".yaml");
+    if (!m) throw InputError(m.error());
+    return std::move(*m);
+  }
   if (LooksLikeFile(name)) {
     auto m = catalog.LoadModelFile(name);
     if (!m) throw InputError(m.error());

@@ -21,7 +21,7 @@ std::string Abs(double f) { return fmt::format("{:.1f}%", f * 100); }
 }  // namespace
 
 int RunValidate(const GlobalOptions& global, const ValidateOptions& options) {
-  const Catalog catalog = LoadCatalogOrThrow(global);
+  const Catalog& catalog = LoadCatalogOrThrow(global);
   auto report = ValidateCases(catalog, options.file);
   if (!report) throw InputError(report.error());
   const ValidationReport& r = *report;

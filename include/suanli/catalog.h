@@ -132,8 +132,15 @@ struct Source {
 
 class Catalog {
  public:
+  // What to load. A command that needs one model and no rule sets can skip
+  // the rest (and read its model with LoadModelFile) to start faster.
+  struct Parts {
+    bool models = true;
+    bool rules = true;
+  };
   // Loads and validates a catalog directory. Every problem is reported.
-  static Result<Catalog> Load(const std::string& dir);
+  static Result<Catalog> Load(const std::string& dir, Parts parts);
+  static Result<Catalog> Load(const std::string& dir) { return Load(dir, Parts{}); }
 
   [[nodiscard]] const std::vector<Chip>& chips() const { return chips_; }
   [[nodiscard]] const std::vector<System>& systems() const { return systems_; }
