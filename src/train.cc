@@ -287,6 +287,13 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
     out.tp_b = 2 * t;
     out.ops_f += 2;
     out.ops_b += 2;
+    if (sp) {
+      // Megatron keeps the sequence-sharded input of each column-parallel
+      // GEMM and all-gathers it again for the weight gradient (Korthikanti
+      // et al. 2022, section 4.2.2): two more all-gathers per layer backward.
+      out.tp_b += 2 * t / 2;
+      out.ops_b += 2;
+    }
   }
   // Context parallelism: ring exchange of K and V blocks, hidden behind the
   // attention of the current block when it is long enough.
@@ -398,18 +405,23 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double idle_b = std::max(0.0, lc.ops_b * host - gpu_b);
   const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f + idle_f;
   const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b + idle_b;
-  const double recompute = p.recompute == Recompute::kFull ? compute_f + lc.tp_f + lc.ep_f + lc.cp_f
+  const double recompute = p.recompute == Recompute::kFull
+                               ? compute_f + (p.overlap_tp ? std::max(0.0, lc.tp_f - lc.gemm_f) : lc.tp_f) + lc.ep_f + lc.cp_f
                            : p.recompute == Recompute::kSelective
                                ? std::max(lc.attn_f, lc.attn_ops_f * host)
                                : 0;
   const double head = lc.head_f + lc.head_b;  // the last stage's LM head and loss set the pace
-  const double per_mb = layers_stage * (compute_f + compute_b + recompute + lc.tp_f + lc.tp_b + lc.ep_f + lc.ep_b +
+  // With TP overlap (Megatron-Core userbuffers) the collectives run under the
+  // layer's GEMMs; only what exceeds them is exposed.
+  const double tp_f = p.overlap_tp ? std::max(0.0, lc.tp_f - lc.gemm_f) : lc.tp_f;
+  const double tp_b = p.overlap_tp ? std::max(0.0, lc.tp_b - lc.gemm_b) : lc.tp_b;
+  const double per_mb = layers_stage * (compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b +
                                         lc.cp_f + lc.cp_b) +
                         head;
   TrainBreakdown& bd = e.breakdown;
   bd.compute = m * (layers_stage * (compute_f + compute_b) + head);
   bd.recompute = m * layers_stage * recompute;
-  bd.tp_comm = m * layers_stage * (lc.tp_f + lc.tp_b);
+  bd.tp_comm = m * layers_stage * (tp_f + tp_b);
   bd.ep_comm = m * layers_stage * (lc.ep_f + lc.ep_b);
   bd.cp_comm = m * layers_stage * (lc.cp_f + lc.cp_b);
   bd.pp_bubble = pp > 1 ? (pp - 1) / vp * per_mb : 0;
@@ -432,7 +444,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
     }
   }
   // Overlapped reduction runs under the last micro-batch's backward.
-  const double window = p.overlap_dp ? layers_stage * (compute_b + lc.tp_b) : 0;
+  const double window = p.overlap_dp ? layers_stage * (compute_b + tp_b) : 0;
   bd.dp_comm_exposed = std::max(0.0, dp_time - window);
   const double opt_params = r.lora ? 0 : params / (p.zero >= 1 ? dp : 1);
   bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * kOptimizerTraffic);
@@ -628,8 +640,8 @@ bool Better(const RankedPlan& a, const RankedPlan& b) {
   const TrainPlan& x = a.plan;
   const TrainPlan& y = b.plan;
   return std::tie(x.tp, x.pp, x.dp, x.cp, x.ep, x.vp, x.micro_batch, x.recompute, x.zero, x.sequence_parallel,
-                  x.overlap_dp) < std::tie(y.tp, y.pp, y.dp, y.cp, y.ep, y.vp, y.micro_batch, y.recompute, y.zero,
-                                           y.sequence_parallel, y.overlap_dp);
+                  x.overlap_dp, x.overlap_tp) < std::tie(y.tp, y.pp, y.dp, y.cp, y.ep, y.vp, y.micro_batch, y.recompute,
+                                                         y.zero, y.sequence_parallel, y.overlap_dp, y.overlap_tp);
 }
 
 struct Outer {
@@ -665,6 +677,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                       : std::vector<Recompute>{fixed.recompute};
   const std::vector<int> zeros = space.zero ? std::vector<int>{0, 1, 2, 3} : std::vector<int>{fixed.zero};
   const std::vector<bool> overlaps = space.overlap_dp ? std::vector<bool>{false, true} : std::vector<bool>{fixed.overlap_dp};
+  const std::vector<bool> tp_overlaps = space.overlap_tp ? std::vector<bool>{false, true} : std::vector<bool>{fixed.overlap_tp};
 
   // Outer tuples: everything the layer costs depend on.
   const std::vector<int> mbs = pick(space.micro_batch, fixed.micro_batch, Divisors(r.global_batch, r.global_batch));
@@ -730,8 +743,10 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
               p.recompute = rc;
               for (int z : zeros) {
                 p.zero = z;
-                for (bool ov : overlaps) {
-                  p.overlap_dp = ov;
+                for (int ov = 0; ov < int(overlaps.size()) * int(tp_overlaps.size()); ++ov) {
+                  p.overlap_dp = overlaps[std::size_t(ov) % overlaps.size()];
+                  p.overlap_tp = tp_overlaps[std::size_t(ov) / overlaps.size()] && p.tp > 1;
+                  if (p.tp == 1 && tp_overlaps[std::size_t(ov) / overlaps.size()] && tp_overlaps.size() > 1) continue;
                   ++my_eval;
                   TrainEstimate e;
                   Assemble(x, p, lc, e, false);

@@ -339,6 +339,7 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
   SearchSpace none;
   none.tp = none.pp = none.dp = none.cp = none.ep = none.vp = false;
   none.micro_batch = none.recompute = none.zero = none.sequence_parallel = none.overlap_dp = false;
+  none.overlap_tp = false;
   out.free = none;
   auto field = [&](std::string_view key, int& into, bool& free) {
     if (auto v = IntAt(c, {"workload", key})) {
@@ -374,6 +375,8 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
     p.overlap_dp = true;
     if (version.find("nemo") == std::string::npos) {
       out.assumptions.push_back("flash attention, distributed optimizer with overlapped reduction");
+    } else {
+      p.overlap_tp = true;  // NeMo's H100 recipes turn on tp_comm_overlap
     }
   }
   const std::string rc = Lower(TextAt(c, {"workload", "recompute"}));

@@ -61,6 +61,7 @@ struct TrainOptions {
   std::string precision = "bf16";
   bool no_sequence_parallel = false;
   bool no_overlap = false;
+  bool tp_overlap = false;
   bool no_flash = false;
   bool lora = false;
   double tokens = 0;

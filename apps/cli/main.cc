@@ -82,6 +82,7 @@ int Run(int argc, char** argv) {
   train_cmd->add_option("--zero", train.zero, "ZeRO stage 0-3 (default 1: distributed optimizer)");
   train_cmd->add_flag("--no-sequence-parallel", train.no_sequence_parallel, "Do not shard norms and dropout over tp");
   train_cmd->add_flag("--no-overlap", train.no_overlap, "Do not overlap the data-parallel reduction with backward");
+  train_cmd->add_flag("--tp-overlap", train.tp_overlap, "Overlap tensor-parallel collectives with GEMMs (Megatron-Core userbuffers)");
   train_cmd->add_flag("--no-flash", train.no_flash, "Materialise attention scores (Megatron before 2022)");
   train_cmd->add_flag("--lora", train.lora, "Fine-tune low-rank adapters: base weights frozen");
   train_cmd->add_option("--tokens", train.tokens, "Training tokens: adds time-to-train, device-hours and energy");

@@ -42,7 +42,8 @@ nlohmann::json PlanJson(const TrainPlan& p) {
           {"zero", p.zero},
           {"precision", TrainPrecisionName(p.precision)},
           {"sequence_parallel", p.sequence_parallel},
-          {"overlap_dp", p.overlap_dp}};
+          {"overlap_dp", p.overlap_dp},
+          {"overlap_tp", p.overlap_tp}};
 }
 
 nlohmann::json EstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tokens) {
@@ -101,6 +102,7 @@ std::string PlanText(const TrainPlan& p) {
   s += fmt::format(", micro-batch {}, recompute {}, ZeRO {}", p.micro_batch, RecomputeName(p.recompute), p.zero);
   if (p.sequence_parallel && p.tp > 1) s += ", SP";
   if (!p.overlap_dp) s += ", no DP overlap";
+  if (p.overlap_tp && p.tp > 1) s += ", TP overlap";
   return s;
 }
 
@@ -170,6 +172,7 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
   p.zero = o.zero.value_or(1);
   p.sequence_parallel = !o.no_sequence_parallel;
   p.overlap_dp = !o.no_overlap;
+  p.overlap_tp = o.tp_overlap;
   if (o.dp) {
     p.dp = *o.dp;
   } else {
@@ -216,6 +219,7 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
   space.zero = !o.zero;
   space.sequence_parallel = !o.no_sequence_parallel;
   space.overlap_dp = !o.no_overlap;
+  space.overlap_tp = !o.tp_overlap;
   SearchOptions so;
   so.top_k = o.top;
   const bool tty = isatty(STDERR_FILENO) != 0;

@@ -66,6 +66,7 @@ struct TrainPlan {
   int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
   bool sequence_parallel = false;  // with tp > 1
   bool overlap_dp = true;          // data-parallel reduction overlapped with backward
+  bool overlap_tp = false;         // tensor-parallel collectives overlapped with the GEMMs (userbuffers)
   TrainPrecision precision = TrainPrecision::kBf16;
 };
 
@@ -145,6 +146,7 @@ Result<TrainEstimate> EstimateTraining(const Cluster& cluster, const ModelArch& 
 struct SearchSpace {
   bool tp = true, pp = true, dp = true, cp = true, ep = true, vp = true;
   bool micro_batch = true, recompute = true, zero = true, sequence_parallel = true, overlap_dp = true;
+  bool overlap_tp = true;
 };
 
 struct SearchOptions {
