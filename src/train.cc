@@ -396,30 +396,32 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
 
   const Links links = LinksFor(c, p);
   // One micro-batch through the stage: its layers forward, backward and recompute.
-  // Eager frameworks launch operators one by one from the host: a layer is
-  // never faster than its operators' dispatch (the GPU idles between small kernels).
+  // Eager frameworks pay a fixed cost per operator (host dispatch, autograd
+  // bookkeeping, the launch gap on the device) that does not overlap the
+  // kernels: it adds to every forward, backward and recomputed operator.
   const double host = d.host_op_overhead;
-  const double gpu_f = lc.gemm_f + lc.attn_f + lc.elem_f + lc.tp_f + lc.ep_f + lc.cp_f;
-  const double gpu_b = lc.gemm_b + lc.attn_b + lc.elem_b + lc.tp_b + lc.ep_b + lc.cp_b;
-  const double idle_f = std::max(0.0, lc.ops_f * host - gpu_f);
-  const double idle_b = std::max(0.0, lc.ops_b * host - gpu_b);
-  const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f + idle_f;
-  const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b + idle_b;
+  const double framework_f = lc.ops_f * host;
+  const double framework_b = lc.ops_b * host;
+  const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
+  const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
   const double recompute = p.recompute == Recompute::kFull
                                ? compute_f + (p.overlap_tp ? std::max(0.0, lc.tp_f - lc.gemm_f) : lc.tp_f) + lc.ep_f + lc.cp_f
-                           : p.recompute == Recompute::kSelective
-                               ? std::max(lc.attn_f, lc.attn_ops_f * host)
-                               : 0;
+                           : p.recompute == Recompute::kSelective ? lc.attn_f
+                                                                  : 0;
+  const double framework_r = p.recompute == Recompute::kFull        ? framework_f
+                             : p.recompute == Recompute::kSelective ? lc.attn_ops_f * host
+                                                                    : 0;
   const double head = lc.head_f + lc.head_b;  // the last stage's LM head and loss set the pace
   // With TP overlap (Megatron-Core userbuffers) the collectives run under the
   // layer's GEMMs; only what exceeds them is exposed.
   const double tp_f = p.overlap_tp ? std::max(0.0, lc.tp_f - lc.gemm_f) : lc.tp_f;
   const double tp_b = p.overlap_tp ? std::max(0.0, lc.tp_b - lc.gemm_b) : lc.tp_b;
   const double per_mb = layers_stage * (compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b +
-                                        lc.cp_f + lc.cp_b) +
+                                        lc.cp_f + lc.cp_b + framework_f + framework_b + framework_r) +
                         head;
   TrainBreakdown& bd = e.breakdown;
   bd.compute = m * (layers_stage * (compute_f + compute_b) + head);
+  bd.framework = m * layers_stage * (framework_f + framework_b + framework_r);
   bd.recompute = m * layers_stage * recompute;
   bd.tp_comm = m * layers_stage * (tp_f + tp_b);
   bd.ep_comm = m * layers_stage * (lc.ep_f + lc.ep_b);

@@ -82,7 +82,7 @@ TEST_F(TrainTest, StepTimeRespectsItsLowerBounds) {
       const TrainBreakdown& b = e.breakdown;
       double sum = 0;
       for (double v : {b.compute, b.recompute, b.tp_comm, b.dp_comm_exposed, b.pp_bubble, b.pp_comm, b.ep_comm,
-                       b.cp_comm, b.optimizer}) {
+                       b.cp_comm, b.optimizer, b.framework}) {
         EXPECT_GE(v, 0);
         sum += v;
       }

@@ -83,7 +83,8 @@ nlohmann::json EstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tok
            {"pp_comm_s", b.pp_comm},
            {"ep_comm_s", b.ep_comm},
            {"cp_comm_s", b.cp_comm},
-           {"optimizer_s", b.optimizer}}},
+           {"optimizer_s", b.optimizer},
+           {"framework_s", b.framework}}},
          {"tier", ProfileTierName(e.tier)},
          {"warnings", warnings}};
   if (tokens) {
@@ -136,7 +137,7 @@ void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainReques
                          std::pair{"tensor-parallel comm", b.tp_comm}, std::pair{"data-parallel comm (exposed)", b.dp_comm_exposed},
                          std::pair{"pipeline bubble", b.pp_bubble}, std::pair{"pipeline transfers", b.pp_comm},
                          std::pair{"expert all-to-all", b.ep_comm}, std::pair{"context-parallel comm", b.cp_comm},
-                         std::pair{"optimizer step", b.optimizer}}) {
+                         std::pair{"optimizer step", b.optimizer}, std::pair{"framework per operator", b.framework}}) {
     if (v <= 0) continue;
     bt.Row({name, Seconds(v), fmt::format("{:.1f}%", 100 * v / e.step_time_s)});
   }

@@ -100,6 +100,7 @@ struct TrainBreakdown {  // seconds per step on the critical path
   double ep_comm = 0;
   double cp_comm = 0;
   double optimizer = 0;
+  double framework = 0;  // per-operator framework cost (dispatch, launch gaps)
 };
 
 enum class TrainInfeasible { kNone, kWeightsDoNotFit, kActivationsDoNotFit };
