@@ -98,8 +98,13 @@ class CatalogLoader {
       return Error(Diagnostic{.file = catalog_.dir_, .message = "catalog directory not found"});
     }
     LoadSources(root / "sources");
-    auto chips = ReadRecords(root / "chips", "chip");
-    auto systems = ReadRecords(root / "systems", "system");
+    std::map<std::string, RawRecord> chips, systems;
+    if (!parts_.hardware.empty() && ReadHardware(root, chips, systems)) {
+      partial_ = true;
+    } else {
+      chips = ReadRecords(root / "chips", "chip");
+      systems = ReadRecords(root / "systems", "system");
+    }
     auto profiles = ReadRecords(root / "profiles", "profile");
     ResolveAll(chips, "chip");
     ResolveAll(systems, "system");
@@ -272,9 +277,59 @@ class CatalogLoader {
     }
   }
 
+  // Reads only the named chips and systems, the chips the systems name and
+  // every base they extend, finding each by file name. False (nothing read)
+  // when a name has no file of its own.
+  bool ReadHardware(const fs::path& root, std::map<std::string, RawRecord>& chips,
+                    std::map<std::string, RawRecord>& systems) {
+    std::map<std::string, std::string> chip_files, system_files;
+    for (const auto& f : YamlFiles(root / "chips")) chip_files.emplace(fs::path(f).stem().string(), f);
+    for (const auto& f : YamlFiles(root / "systems")) system_files.emplace(fs::path(f).stem().string(), f);
+    std::vector<std::string> want_chips, want_systems;
+    for (const auto& name : parts_.hardware) {
+      if (system_files.contains(name)) {
+        want_systems.push_back(name);
+      } else if (chip_files.contains(name)) {
+        want_chips.push_back(name);
+      } else {
+        return false;
+      }
+    }
+    const std::size_t before = diags_.size();
+    auto read_closure = [&](std::vector<std::string> todo, const std::map<std::string, std::string>& files,
+                            std::string_view what, std::map<std::string, RawRecord>& out) {
+      while (!todo.empty()) {
+        const std::string name = todo.back();
+        todo.pop_back();
+        if (out.contains(name)) continue;
+        auto it = files.find(name);
+        if (it == files.end()) return false;
+        auto read = ReadRecords(std::vector<std::string>{it->second}, what);
+        if (read.size() != 1 || read.begin()->first != name) return false;
+        RawRecord& r = read.begin()->second;
+        if (const RawNode* ext = r.node.Find("extends"); ext != nullptr && ext->IsScalar()) todo.push_back(ext->scalar);
+        if (const RawNode* chip = r.node.Find("chip"); chip != nullptr && chip->IsScalar()) want_chips.push_back(chip->scalar);
+        out.emplace(name, std::move(r));
+      }
+      return true;
+    };
+    if (!read_closure(want_systems, system_files, "system", systems) ||
+        !read_closure(want_chips, chip_files, "chip", chips) || diags_.size() != before) {
+      diags_.resize(before);
+      chips.clear();
+      systems.clear();
+      return false;
+    }
+    return true;
+  }
+
   std::map<std::string, RawRecord> ReadRecords(const fs::path& dir, std::string_view what) {
+    return ReadRecords(YamlFiles(dir), what);
+  }
+
+  std::map<std::string, RawRecord> ReadRecords(const std::vector<std::string>& files, std::string_view what) {
     std::map<std::string, RawRecord> out;
-    for (const auto& file : YamlFiles(dir)) {
+    for (const auto& file : files) {
       auto parsed = ParseFile(file);
       if (!parsed) {
         Add(parsed.error());
@@ -440,9 +495,9 @@ class CatalogLoader {
   }
 
   void CheckReferences() {
-    // Chips a system or a profile names.
+    // Chips a system or a profile names (a partial load has only some chips).
     for (auto& [id, where] : chip_refs_) {
-      if (catalog_.FindChip(id) != nullptr) continue;
+      if (partial_ || catalog_.FindChip(id) != nullptr) continue;
       std::vector<std::string> ids;
       for (const auto& c : catalog_.chips_) ids.push_back(c.id);
       auto close = ClosestMatches(id, ids, 1);
@@ -511,6 +566,7 @@ class CatalogLoader {
 
   Catalog catalog_;
   Catalog::Parts parts_;
+  bool partial_ = false;  // only some chips and systems were read
   std::vector<Diagnostic> diags_;
   std::vector<std::pair<std::string, Diagnostic>> chip_refs_;  // chip ids named by systems and profiles, and where
   std::vector<std::pair<std::string, Diagnostic>> source_refs_;

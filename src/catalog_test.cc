@@ -208,3 +208,35 @@ TEST(ClosestMatches, SuggestsNearNames) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+TEST(CatalogParts, HardwareOnlyReadsTheNamedRecordsAndWhatTheyExtend) {
+  Catalog::Parts parts;
+  parts.models = false;
+  parts.rules = false;
+  parts.hardware = {"hgx-h20"};
+  auto lean = Catalog::Load(testing::CatalogDir(), parts);
+  ASSERT_TRUE(lean.has_value()) << lean.error().ToString();
+  std::vector<std::string> chips;
+  for (const auto& c : lean->chips()) chips.push_back(c.id);
+  EXPECT_EQ(chips, (std::vector<std::string>{"h100-sxm", "h20"}));  // the system's chip and the chip it extends
+  ASSERT_NE(lean->FindSystem("hgx-h20"), nullptr);
+  EXPECT_TRUE(lean->models().empty());
+  EXPECT_TRUE(lean->rules().empty());
+  EXPECT_FALSE(lean->profiles().empty());
+  // The lean chip equals the fully loaded one.
+  auto full = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(full.has_value());
+  EXPECT_EQ(lean->FindChip("h20")->figures.size(), full->FindChip("h20")->figures.size());
+  EXPECT_EQ(lean->ProfileFor(*lean->FindChip("h20"))->id, full->ProfileFor(*full->FindChip("h20"))->id);
+  // A name that is not a file name falls back to everything.
+  parts.hardware = {"NVIDIA H20"};
+  auto fallback = Catalog::Load(testing::CatalogDir(), parts);
+  ASSERT_TRUE(fallback.has_value());
+  EXPECT_EQ(fallback->chips().size(), full->chips().size());
+}
+
+}  // namespace
+}  // namespace suanli

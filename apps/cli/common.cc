@@ -32,11 +32,16 @@ bool LooksLikeFile(const std::string& name);
 
 const Catalog& LoadCatalogOrThrow(const GlobalOptions& options) { return LoadParts(CatalogDir(options), {}); }
 
-const Catalog& LoadCatalogForModel(const GlobalOptions& options, const std::string& model) {
+const Catalog& LoadCatalogFor(const GlobalOptions& options, const std::vector<std::string>& hardware,
+                              const std::string& model) {
   const std::string dir = CatalogDir(options);
   std::error_code ec;
   const bool alone = LooksLikeFile(model) || std::filesystem::is_regular_file(dir + "/models/" + model + ".yaml", ec);
-  return LoadParts(dir, Catalog::Parts{.models = !alone, .rules = false});
+  Catalog::Parts parts{.models = !alone, .rules = false, .hardware = hardware};
+  for (const auto& h : hardware) {
+    if (LooksLikeFile(h)) parts.hardware.clear();  // a chip file may extend any catalog chip
+  }
+  return LoadParts(dir, parts);
 }
 
 namespace {

@@ -24,10 +24,12 @@ struct GlobalOptions {
 
 // Loads the catalog or throws InputError listing every problem.
 const Catalog& LoadCatalogOrThrow(const GlobalOptions& options);
-// The catalog for a command about one model: skips the other models and the
-// rule sets when the model can be read on its own (a file, or the catalog's
-// models/<name>.yaml), which halves start-up time.
-const Catalog& LoadCatalogForModel(const GlobalOptions& options, const std::string& model);
+// The catalog for a command about some hardware and one model: reads only
+// those chips and systems (and what they extend), the profiles and sources,
+// and the one model, when each can be found by file name; the whole catalog
+// otherwise. Start-up time is most of a single estimate's time.
+const Catalog& LoadCatalogFor(const GlobalOptions& options, const std::vector<std::string>& hardware,
+                              const std::string& model);
 
 // A chip named by id/alias, a system id (its chip), or a chip file.
 struct ResolvedHardware {

@@ -51,7 +51,7 @@ std::string Csv(const std::string& s) {
 
 int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
   const InferenceRequest request = MakeRequest(options.workload);
-  const Catalog& catalog = LoadCatalogForModel(global, options.workload.model);
+  const Catalog& catalog = LoadCatalogFor(global, SplitComma(options.hardware), options.workload.model);
   const ModelEntry model = ResolveModel(catalog, options.workload.model);
   const auto names = SplitComma(options.hardware);
   if (names.empty()) throw InputError("--hardware: name at least one chip or system");

@@ -61,7 +61,7 @@ void PrintText(const ResolvedHardware& hw, const Device& d, const ModelEntry& mo
 
 int RunInfer(const GlobalOptions& global, const InferOptions& options) {
   const InferenceRequest request = MakeRequest(options.workload);
-  const Catalog& catalog = LoadCatalogForModel(global, options.workload.model);
+  const Catalog& catalog = LoadCatalogFor(global, {options.hardware}, options.workload.model);
   const ResolvedHardware hw = ResolveHardware(catalog, options.hardware);
   const ModelEntry model = ResolveModel(catalog, options.workload.model);
   const Device device = MakeDeviceOrThrow(catalog, hw);

@@ -181,7 +181,7 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
     p.dp = denom > 0 && o.devices % denom == 0 ? int(o.devices / denom) : 0;
   }
   if (o.top < 1) throw InputError("--top: must be at least 1");
-  const Catalog& catalog = LoadCatalogForModel(global, o.model);
+  const Catalog& catalog = LoadCatalogFor(global, {o.hardware}, o.model);
   const ResolvedHardware hw = ResolveHardware(catalog, o.hardware);
   const ModelEntry model = ResolveModel(catalog, o.model);
   auto cluster = MakeCluster(catalog, hw.chip, hw.system);

@@ -137,6 +137,10 @@ class Catalog {
   struct Parts {
     bool models = true;
     bool rules = true;
+    // When not empty: only these chips and systems (ids that are file names,
+    // as in the shipped catalog) and the records they extend or name. Falls
+    // back to every chip and system when a name is not a file name.
+    std::vector<std::string> hardware;
   };
   // Loads and validates a catalog directory. Every problem is reported.
   static Result<Catalog> Load(const std::string& dir, Parts parts);
