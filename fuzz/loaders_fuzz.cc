@@ -1,7 +1,9 @@
 // libFuzzer target: any bytes fed to the catalog loaders (YAML record
 // validation for every record type, rule-set parsing) and to the Hugging Face
 // config.json importer. The loaders must return errors, never crash, and the
-// model arithmetic must stay finite and non-negative for accepted configs.
+// model arithmetic must stay finite and non-negative for accepted configs,
+// and so must inference and training estimates of any accepted model (on a
+// fixed H100-like device, under a few plans chosen from the input's bytes).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +13,9 @@
 #include "model_import.h"
 #include "record.h"
 #include "rules_parse.h"
+#include "suanli/infer.h"
 #include "suanli/model.h"
+#include "suanli/train.h"
 
 namespace {
 
@@ -21,6 +25,63 @@ void CheckModel(const suanli::ModelArch& m) {
   if (!std::isfinite(p.total) || !std::isfinite(p.active) || p.total < 0 || p.active < 0 || p.active > p.total * 1.0000001 ||
       !std::isfinite(kv) || kv < 0) {
     std::abort();
+  }
+}
+
+const suanli::Cluster& FuzzCluster() {
+  static const suanli::Cluster cluster = [] {
+    suanli::Cluster c;
+    suanli::Device& d = c.device;
+    d.chip_id = "fuzz";
+    d.peak[static_cast<int>(suanli::Dtype::kBf16)] = 989e12;
+    d.peak[static_cast<int>(suanli::Dtype::kFp16)] = 989e12;
+    d.peak[static_cast<int>(suanli::Dtype::kFp8)] = 1979e12;
+    d.memory_bandwidth = 3.35e12;
+    d.memory_capacity = 80e9;
+    d.scale_up_bandwidth = 450e9;
+    d.scale_up_domain = 8;
+    d.gemm_efficiency = d.gemm_efficiency_fp8 = 0.7;
+    d.attention_efficiency = 0.33;
+    d.memory_efficiency = d.decode_attention_efficiency = 0.9;
+    d.reserved_bytes = 1e9;
+    d.reserved_fraction = 0.05;
+    d.allreduce_efficiency = 1.0;
+    d.collective_latency = 40e-6;
+    d.scale_out_efficiency = 0.8;
+    d.kernel_overhead = 5e-6;
+    d.step_overhead = 3e-4;
+    d.host_op_overhead = 15e-6;
+    c.chips_per_node = 8;
+    c.scale_out_bandwidth = 50e9;
+    return c;
+  }();
+  return cluster;
+}
+
+bool Finite(double v) { return std::isfinite(v) && v >= 0; }
+
+void CheckEstimates(const suanli::ModelArch& m, const uint8_t* data, size_t size) {
+  const uint8_t a = size > 1 ? data[1] : 0, b = size > 2 ? data[2] : 0;
+  suanli::InferenceRequest r;
+  r.input_tokens = 1 + (a % 64) * 97;
+  r.output_tokens = 1 + (b % 32) * 31;
+  r.batch = 1 + (a >> 4);
+  r.tp = 1 << (b % 4);
+  r.mode = static_cast<suanli::BatchMode>(a % 4);
+  if (auto e = suanli::EstimateInference(FuzzCluster().device, m, r)) {
+    if (!Finite(e->ttft_s) || !Finite(e->tpot_s) || !Finite(e->output_tokens_per_s) || !Finite(e->memory.total)) {
+      std::abort();
+    }
+  }
+  suanli::TrainRequest t;
+  t.devices = 8;
+  t.seq_len = 128 << (a % 4);
+  t.global_batch = 16;
+  t.plan.tp = 1 << (b % 4);
+  t.plan.dp = int(8 / t.plan.tp);
+  t.plan.recompute = static_cast<suanli::Recompute>(b % 3);
+  if (auto e = suanli::EstimateTraining(FuzzCluster(), m, t)) {
+    if (!Finite(e->step_time_s) || e->step_time_s <= 0 || !Finite(e->memory.total) || !Finite(e->mfu)) std::abort();
   }
 }
 
@@ -43,6 +104,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   auto arch = suanli::ImportHfConfig(*node, "");
-  if (arch) CheckModel(*arch);
+  if (arch) {
+    CheckModel(*arch);
+    CheckEstimates(*arch, data, size);
+  }
   return 0;
 }
