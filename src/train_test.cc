@@ -78,6 +78,11 @@ TEST_F(TrainTest, StepTimeRespectsItsLowerBounds) {
       EXPECT_GE(e.step_time_s, e.hardware_flops_per_step / r.devices / peak);
       // Memory: the optimizer reads and writes its state at least once.
       EXPECT_GE(e.step_time_s, e.memory.optimizer / c.device.memory_bandwidth);
+      // Communication: the gradients cross the data-parallel group at least
+      // once per step, at best over the faster of the two links.
+      const double grads = e.memory.weights;  // 2 B per local parameter, as the gradients reduced
+      const double link = std::max(c.device.scale_up_bandwidth, c.scale_out_bandwidth) * 2;  // both directions
+      EXPECT_GE(e.step_time_s, double(dp - 1) / dp * grads / link);
       // Every part is non-negative and the parts never exceed the whole.
       const TrainBreakdown& b = e.breakdown;
       double sum = 0;

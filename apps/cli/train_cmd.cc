@@ -143,7 +143,7 @@ void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainReques
   }
   std::cout << '\n';
   bt.Print(std::cout);
-  std::cout << fmt::format("\n{} micro-batches per step; tier: {}\n", e.micro_batches, ProfileTierName(e.tier));
+  std::cout << fmt::format("\n{} micro-batch{} per step per pipeline; tier: {}\n", e.micro_batches, e.micro_batches == 1 ? "" : "es", ProfileTierName(e.tier));
   if (e.warnings != 0) std::cout << "warning: " << TrainWarningTexts(e.warnings) << '\n';
 }
 
