@@ -708,13 +708,27 @@ const Chip* MatchChipName(const Catalog& catalog, const std::string& name) {
   if (const Chip* c = catalog.FindChip(name)) return c;
   const std::string want = NormalizeName(name);
   if (want.empty()) return nullptr;
+  // Exact, else the longest id or alias that starts the name ("H100 80GB
+  // HBM3" is the h100 alias followed by details) when what follows is not a
+  // form factor the catalog does not have.
+  const Chip* best = nullptr;
+  std::size_t best_len = 0;
+  const bool pcie = want.find("pcie") != std::string::npos;
   for (const Chip& c : catalog.chips()) {
-    if (NormalizeName(c.id) == want || NormalizeName(c.name) == want) return &c;
-    for (const auto& a : c.aliases) {
-      if (NormalizeName(a) == want) return &c;
+    std::vector<std::string> names = c.aliases;
+    names.push_back(c.id);
+    names.push_back(c.name);
+    for (const auto& n : names) {
+      const std::string have = NormalizeName(n);
+      if (have == want) return &c;
+      const bool have_pcie = have.find("pcie") != std::string::npos;
+      if (have.size() >= 4 && have.size() > best_len && want.starts_with(have) && pcie == have_pcie) {
+        best = &c;
+        best_len = have.size();
+      }
     }
   }
-  return nullptr;
+  return best;
 }
 
 ErrorStats Summarize(const std::vector<double>& errors) {

@@ -43,6 +43,10 @@ TEST_F(ValidateTest, ChipNamesAsReportsWriteThem) {
   EXPECT_EQ(id("NVIDIA A100-SXM4-80GB"), "a100-sxm-80gb");
   EXPECT_EQ(id("h20"), "h20");
   EXPECT_EQ(id("Imaginary X9000"), "none");
+  EXPECT_EQ(id("NVIDIA H100 80GB HBM3"), "h100-sxm");  // the longest name that starts it
+  EXPECT_EQ(id("AMD Instinct MI300X"), "mi300x");
+  EXPECT_EQ(id("NVIDIA H100 PCIe 80GB"), "h100-pcie");
+  EXPECT_EQ(id("Huawei Ascend 910B (Atlas A2 series)"), "ascend-910b");
 }
 
 constexpr const char* kCases = R"(cases:
