@@ -254,8 +254,11 @@ std::optional<ResolvedCaseModel> ResolveCaseModel(const Catalog& catalog, const 
   }
   std::string name = TextAt(c, {"model", "name"});
   if (!name.empty()) {
+    // A model named like a catalog model is that model when its core
+    // dimensions agree (cases describe MLA and MoE layers loosely).
     if (const ModelEntry* m = catalog.FindModel(name)) {
-      if (!has_shape || Matches(m->arch, cm)) {
+      const bool core = (!cm.layers || *cm.layers == m->arch.layers) && (!cm.hidden || *cm.hidden == m->arch.hidden);
+      if (core) {
         out.entry = m;
         return out;
       }
