@@ -190,14 +190,19 @@ std::optional<std::string> MapInference(const RawNode& c, const ModelArch& arch,
   }
   if (kv.find("fp8") != std::string::npos) p.kv_cache = Dtype::kFp8;
   // Metric.
-  for (std::string_view key : {"total_output_tokens_per_s", "output_tokens_per_s", "tokens_per_s"}) {
+  // Throughput first, then per-device throughput, then latencies.
+  for (std::string_view key : {"total_output_tokens_per_s", "output_tokens_per_s", "tokens_per_s",
+                               "output_tokens_per_s_per_gpu", "tokens_per_s_per_gpu", "ttft_ms", "ttft_s", "tpot_ms",
+                               "tpot_s", "request_latency_s", "latency_s", "latency_ms"}) {
     if (auto v = NumberAt(c, {"result", key})) {
       out.metric = std::string(key);
       out.measured = *v;
       break;
     }
   }
-  if (out.metric.empty()) return "no throughput result (total_output_tokens_per_s, output_tokens_per_s or tokens_per_s)";
+  if (out.metric.empty()) {
+    return std::string("no result suanli predicts (output tokens/s, per GPU, TTFT, TPOT or request latency)");
+  }
   if (!(out.measured > 0)) return "the measured value is not positive";
   if (out.metric == "tokens_per_s" && r.mode == BatchMode::kStatic) {
     out.generated_over_latency = true;
@@ -282,7 +287,15 @@ CaseOutcome PredictInferenceCase(const Catalog& catalog, const RawNode& c) {
   auto est = EstimateInference(*device, model->arch(), map.request);
   if (!est) return "the plan cannot run: " + est.error().ToString();
   if (!est->fits) return "predicted not to fit: " + std::string(InfeasibleReasonText(est->reason));
-  const double predicted = est->output_tokens_per_s * map.replicas;  // generated tokens / latency in every supported metric
+  const std::string& k = map.metric;
+  const double predicted = k == "ttft_ms" ? est->ttft_s * 1e3
+                           : k == "ttft_s" ? est->ttft_s
+                           : k == "tpot_ms" ? est->tpot_s * 1e3
+                           : k == "tpot_s" ? est->tpot_s
+                           : k == "latency_ms" ? est->request_latency_s * 1e3
+                           : (k == "request_latency_s" || k == "latency_s") ? est->request_latency_s
+                           : k.ends_with("_per_gpu") ? est->output_tokens_per_s_per_device
+                                                     : est->output_tokens_per_s * map.replicas;  // generated tokens / s
   return MakeResult(map.metric, chip->id, model->id(), Setup(map.request, map.replicas, *est), map.assumptions,
                     map.measured, predicted);
 }

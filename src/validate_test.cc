@@ -64,6 +64,13 @@ constexpr const char* kCases = R"(cases:
   model: {name: custom, layers: 4, hidden: 1024, heads: 8, kv_heads: 8, ffn: 4096, vocab: 32000}
   workload: {scenario: offline max-throughput, batch_or_concurrency: max, input_len: 128, output_len: 128, precision: FP8, tp: 1}
   result: {total_output_tokens_per_s: 50000}
+- id: ttft
+  group: g2
+  kind: inference
+  hardware: {chip: NVIDIA H100 SXM 80GB, count: 1}
+  model: {name: Llama-3.1-8B}
+  workload: {scenario: static batch, batch_or_concurrency: 1, input_len: 2048, output_len: 1, precision: bf16, tp: 1}
+  result: {ttft_ms: 150}
 - id: variable
   group: g1
   kind: inference
@@ -86,7 +93,11 @@ TEST_F(ValidateTest, MapsWhatItCanAndListsTheRestWithReasons) {
   testing::TempDir dir;
   auto report = ValidateCases(*catalog_, dir.Write("cases.yaml", kCases));
   ASSERT_TRUE(report.has_value()) << report.error().ToString();
-  ASSERT_EQ(report->cases.size(), 2u);
+  ASSERT_EQ(report->cases.size(), 3u);
+  EXPECT_EQ(report->cases[2].metric, "ttft_ms");
+  EXPECT_EQ(report->cases[2].model, "llama-3.1-8b");  // by name
+  EXPECT_GT(report->cases[2].predicted, 10);           // milliseconds
+  EXPECT_LT(report->cases[2].predicted, 1000);
   EXPECT_EQ(report->cases[0].model, "llama-3-8b");  // same shape as Llama 3 / 3.1 8B
   EXPECT_EQ(report->cases[0].hardware, "h100-sxm");
   EXPECT_EQ(report->cases[1].model, "case fields");
@@ -97,7 +108,7 @@ TEST_F(ValidateTest, MapsWhatItCanAndListsTheRestWithReasons) {
   EXPECT_NE(report->unmapped[0].reason.find("not fixed numbers"), std::string::npos);
   EXPECT_NE(report->unmapped[1].reason.find("Imaginary X9000"), std::string::npos);
   EXPECT_NE(report->unmapped[2].reason.find("no catalog chip"), std::string::npos);  // a training case without hardware
-  EXPECT_EQ(report->overall.count, 2);
+  EXPECT_EQ(report->overall.count, 3);
   EXPECT_EQ(report->groups.size(), 2u);
 }
 
