@@ -322,7 +322,7 @@ const System* MatchSystem(const Catalog& catalog, const std::string& name, const
   return nullptr;
 }
 
-enum class TrainMetric { kStepTime, kTokensPerDevice, kMegatronTflops };
+enum class TrainMetric { kStepTime, kTokensPerDevice, kTokens, kMegatronTflops, kModelTflops };
 
 struct TrainMapping {
   TrainRequest request;
@@ -421,25 +421,30 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
                 : prec.find("fp16") != std::string::npos ? TrainPrecision::kFp16
                                                          : TrainPrecision::kBf16;
   if (prec.empty()) out.assumptions.push_back("precision not stated: bf16");
-  // The measured quantity.
-  if (auto v = NumberAt(c, {"result", "iteration_time_s"})) {
-    out.metric = TrainMetric::kStepTime;
-    out.metric_name = "iteration_time_s";
-    out.measured = *v;
-  } else if (auto v2 = NumberAt(c, {"result", "tokens_per_s_per_gpu"})) {
-    out.metric = TrainMetric::kTokensPerDevice;
-    out.metric_name = "tokens_per_s_per_gpu";
-    out.measured = *v2;
-  } else if (auto v3 = NumberAt(c, {"result", "tokens_per_s_per_npu"})) {
-    out.metric = TrainMetric::kTokensPerDevice;
-    out.metric_name = "tokens_per_s_per_npu";
-    out.measured = *v3;
-  } else if (auto v4 = NumberAt(c, {"result", "tflops_per_gpu"})) {
-    out.metric = TrainMetric::kMegatronTflops;
-    out.metric_name = "tflops_per_gpu";
-    out.measured = *v4;
-  } else {
-    return std::string("no iteration time, tokens/s per device or TFLOP/s per GPU result");
+  // The measured quantity, in the source's own terms.
+  struct Metric {
+    std::string_view key;
+    TrainMetric metric;
+    double scale;  // to SI
+  };
+  static constexpr Metric kMetrics[] = {
+      {"iteration_time_s", TrainMetric::kStepTime, 1},       {"step_time_s", TrainMetric::kStepTime, 1},
+      {"iteration_time_ms", TrainMetric::kStepTime, 1e-3},   {"tokens_per_s_per_gpu", TrainMetric::kTokensPerDevice, 1},
+      {"tokens_per_s_per_npu", TrainMetric::kTokensPerDevice, 1}, {"tokens_per_s", TrainMetric::kTokens, 1},
+      {"tflops_per_gpu", TrainMetric::kMegatronTflops, 1},   {"model_tflops_per_gpu", TrainMetric::kModelTflops, 1},
+  };
+  for (const Metric& m : kMetrics) {
+    if (auto v = NumberAt(c, {"result", m.key})) {
+      out.metric = m.metric;
+      out.metric_name = m.scale == 1 ? std::string(m.key) : "iteration_time_s";  // converted from ms
+      out.measured = *v * m.scale;
+      break;
+    }
+  }
+  if (out.metric_name.empty()) return std::string("no iteration time, tokens/s or TFLOP/s result");
+  if (out.metric == TrainMetric::kMegatronTflops && !old_megatron) {
+    out.metric = TrainMetric::kModelTflops;
+    out.assumptions.push_back("TFLOP/s per GPU compared as model FLOPs (6 N per token + attention)");
   }
   if (!(out.measured > 0)) return std::string("the measured value is not positive");
   return std::nullopt;
@@ -496,6 +501,8 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
   switch (map.metric) {
     case TrainMetric::kStepTime: predicted = est.step_time_s; break;
     case TrainMetric::kTokensPerDevice: predicted = est.tokens_per_s_per_device; break;
+    case TrainMetric::kTokens: predicted = est.tokens_per_s; break;
+    case TrainMetric::kModelTflops: predicted = est.model_tflops_per_device; break;
     case TrainMetric::kMegatronTflops:
       predicted = MegatronFlops(model->arch(), double(req.global_batch), double(req.seq_len)) /
                   (est.step_time_s * double(req.devices)) / 1e12;
