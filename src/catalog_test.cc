@@ -240,3 +240,20 @@ TEST(CatalogParts, HardwareOnlyReadsTheNamedRecordsAndWhatTheyExtend) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+TEST(CatalogConvention, FileNamesAreRecordIds) {
+  // The start-up fast path (Catalog::Parts::hardware, models/<id>.yaml) finds records by file name.
+  auto c = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  auto stem = [](const std::string& f) { return std::filesystem::path(f).stem().string(); };
+  for (const auto& x : c->chips()) EXPECT_EQ(stem(x.file), x.id);
+  for (const auto& x : c->systems()) EXPECT_EQ(stem(x.file), x.id);
+  for (const auto& x : c->models()) EXPECT_EQ(stem(x.file), x.id);
+  for (const auto& x : c->profiles()) EXPECT_EQ(stem(x.file), x.id);
+}
+
+}  // namespace
+}  // namespace suanli
