@@ -424,9 +424,18 @@ Plan MakePlan(const Device& d, const ModelArch& m, const InferenceRequest& r, ui
   p.m = &m;
   p.r = &r;
   p.gemm = GemmRate(d, r.precision, warnings);
+  if (r.precision.sparse_24) {
+    // 2:4 sparsity: the kept half of the values plus a 2-bit index each.
+    if (d.sparsity_speedup > 1) {
+      p.gemm.rate *= d.sparsity_speedup;
+    } else {
+      warnings |= kWarnSparsityFallback;
+    }
+  }
   p.rate16_attention = Peak(d, SixteenBit(d)) * d.attention_efficiency;
   p.act_bytes = std::max(1.0, DtypeBytes(r.precision.activations));
-  p.w_bytes = DtypeBytes(r.precision.weights);
+  // 2:4 sparse weights keep half the values and a 2-bit index for each kept one.
+  p.w_bytes = r.precision.sparse_24 ? (0.5 * DtypeBits(r.precision.weights) + 1) / 8 : DtypeBytes(r.precision.weights);
   p.kv_bytes = DtypeBytes(r.precision.kv_cache);
   p.head_w_bytes = std::max(2.0, p.w_bytes);  // quantisers keep embedding and LM head at 16 bits
   p.comm_bytes = 2;
@@ -541,6 +550,7 @@ std::string WarningTexts(uint32_t w) {
       {kWarnKvHeadsReplicated, "tensor parallelism exceeds the KV heads: K/V projections and cache are replicated"},
       {kWarnContextBeyondModel, "input + output tokens exceed the model's maximum positions"},
       {kWarnNoScaleOutBandwidth, "scale-out bandwidth unknown: assumed 50 GB/s per chip"},
+      {kWarnSparsityFallback, "the chip has no 2:4 sparse matrix units: sparse weights save memory but compute at the dense rate"},
   };
   std::string out;
   for (const auto& [bit, text] : kTexts) {
@@ -583,6 +593,7 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System
   d.scale_out_bandwidth = need("scale_out.bandwidth").value_or(0);
   d.board_power = need("power.tdp").value_or(0);
   d.price_usd = need("price.usd").value_or(0);
+  d.sparsity_speedup = std::max(1.0, chip.Get("compute.sparsity").value_or(1));
   if (system != nullptr) {
     if (auto v = system->Get("scale_up.bandwidth")) d.scale_up_bandwidth = *v;
     if (auto v = system->Get("scale_up.domain")) {

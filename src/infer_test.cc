@@ -236,6 +236,22 @@ TEST_F(InferTest, Fp8WeightsOnAChipWithoutFp8AreDequantised) {
   EXPECT_LT(e.memory.weights, 0.6 * bf16.memory.weights);
 }
 
+TEST_F(InferTest, TwoFourSparsityHalvesWeightsAndUsesSparseUnits) {
+  InferenceRequest r = Request(2048, 128, 1);
+  const InferenceEstimate dense = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  r.precision.sparse_24 = true;
+  const InferenceEstimate sparse = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  // Linear weights: 9 bits per original 16-bit value; embedding and LM head stay dense.
+  EXPECT_LT(sparse.memory.weights, 0.70 * dense.memory.weights);
+  EXPECT_GT(sparse.memory.weights, 0.55 * dense.memory.weights);
+  EXPECT_LT(sparse.ttft_s, dense.ttft_s);  // compute-bound prefill runs on the sparse units
+  EXPECT_LT(sparse.tpot_s, dense.tpot_s);  // memory-bound decode reads fewer bytes
+  EXPECT_EQ(sparse.warnings & kWarnSparsityFallback, 0u);
+  // A chip without sparse units: memory saved, dense rate, and a warning.
+  const InferenceEstimate fallback = Run(DeviceFor("ascend-910b"), Model("llama-3.1-8b"), r);
+  EXPECT_NE(fallback.warnings & kWarnSparsityFallback, 0u);
+}
+
 TEST_F(InferTest, ImpossiblePlansAreErrorsNamingTheField) {
   const Device d = DeviceFor("h100-sxm");
   auto key_of = [&](const ModelArch& m, const InferenceRequest& r) {

@@ -50,6 +50,7 @@ void AddWorkloadOptions(CLI::App* cmd, WorkloadOptions& w) {
   cmd->add_option("--weights", w.weights, "Weight precision: bf16 fp16 fp8 int8 int4 fp4 (default bf16)");
   cmd->add_option("--activations", w.activations, "Activation precision (default: fp8 with fp8 weights, else bf16)");
   cmd->add_option("--kv-cache", w.kv_cache, "KV-cache precision (default bf16)");
+  cmd->add_flag("--sparsity", w.sparsity, "2:4 structured-sparse weights (sparse matrix units where the chip has them)");
 }
 
 InferenceRequest MakeRequest(const WorkloadOptions& w) {
@@ -74,6 +75,7 @@ InferenceRequest MakeRequest(const WorkloadOptions& w) {
                                 ? (r.precision.weights == Dtype::kFp8 ? Dtype::kFp8 : Dtype::kBf16)
                                 : ParseDtypeFlag("--activations", w.activations);
   r.precision.kv_cache = ParseDtypeFlag("--kv-cache", w.kv_cache);
+  r.precision.sparse_24 = w.sparsity;
   return r;
 }
 

@@ -23,6 +23,7 @@ struct WorkloadOptions {
   std::string weights = "bf16";
   std::string activations;  // default: the weights' precision when it is fp8, else bf16
   std::string kv_cache = "bf16";
+  bool sparsity = false;  // 2:4 structured-sparse weights
 };
 
 void AddWorkloadOptions(CLI::App* cmd, WorkloadOptions& w);

@@ -43,6 +43,7 @@ struct Device {
   double scale_out_bandwidth = 0;  // B/s per direction, 0 = unknown
   double board_power = 0;        // W, 0 = unknown
   double price_usd = 0;          // per chip, 0 = unknown
+  double sparsity_speedup = 1;   // 2:4 sparse matrix rate over dense (compute.sparsity), 1 = none
   // Profile.
   double gemm_efficiency = 0;
   double gemm_efficiency_fp8 = 0;
@@ -84,6 +85,7 @@ struct Precision {
   Dtype weights = Dtype::kBf16;
   Dtype activations = Dtype::kBf16;
   Dtype kv_cache = Dtype::kBf16;
+  bool sparse_24 = false;  // 2:4 structured-sparse linear weights (half the values plus 2-bit indices)
 };
 
 struct InferenceRequest {
@@ -149,6 +151,7 @@ enum Warning : uint32_t {
   kWarnKvHeadsReplicated = 1u << 4,      // TP exceeds the KV heads: K/V replicated
   kWarnContextBeyondModel = 1u << 5,     // input + output exceed the model's max positions
   kWarnNoScaleOutBandwidth = 1u << 6,    // scale-out bandwidth unknown: assumed 50 GB/s
+  kWarnSparsityFallback = 1u << 7,       // 2:4 sparse weights on a chip without sparse units: dense rate
 };
 std::string WarningTexts(uint32_t warnings);  // "; "-separated
 
