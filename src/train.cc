@@ -101,6 +101,7 @@ struct LayerCosts {
 struct Links {
   double cp_bw, ep_bw, p2p_bw, latency;
   double up_busbw, out_busbw;  // all-reduce bus bandwidth inside a node and per chip across nodes
+  double dp_out_busbw, tp_out_busbw;  // across nodes, after the oversubscription of the tiers each group crosses
   int dp_local;                // data-parallel ranks in one node (strided by tp x cp)
   bool tp_crosses_node;
 };
@@ -109,13 +110,13 @@ struct Links {
 // them per node: NCCL's hierarchical algorithms move the data inside the
 // node over the scale-up link and across nodes 1/local of it per rank, each
 // rank on its own NIC.
-double HierarchicalGather(double bytes, int n, int local, const Links& l) {
+double HierarchicalGather(double bytes, int n, int local, const Links& l, double out_busbw) {
   if (n <= 1 || bytes <= 0) return 0;
   local = std::clamp(local, 1, n);
   const int nodes = n / local;
   double t = l.latency;
   if (local > 1) t += double(local - 1) / local * bytes / l.up_busbw;
-  if (nodes > 1) t += double(nodes - 1) / nodes * (bytes / local) / l.out_busbw + l.latency;
+  if (nodes > 1) t += double(nodes - 1) / nodes * (bytes / local) / out_busbw + l.latency;
   return t;
 }
 
@@ -135,6 +136,12 @@ Links LinksFor(const Cluster& c, const TrainPlan& p) {
   l.up_busbw = up > 0 ? up_ar : scale_out;
   l.out_busbw = scale_out;
   l.dp_local = std::max(1, std::min(p.dp, node / std::max(1, p.tp * p.cp)));
+  l.dp_out_busbw = scale_out * c.ScaleOutShare(double(p.dp) / l.dp_local);
+  l.tp_out_busbw = scale_out * c.ScaleOutShare(double(p.tp) / std::max(1, std::min(p.tp, node)));
+  const double job_nodes = double(p.tp) * p.cp * p.dp * p.pp / node;
+  l.cp_bw = p.tp * p.cp <= node ? l.cp_bw : scale_out * c.ScaleOutShare(double(p.tp) * p.cp / node);
+  l.ep_bw = p.tp * p.cp * p.ep <= node ? l.ep_bw : scale_out * c.ScaleOutShare(double(p.tp) * p.cp * p.ep / node);
+  l.p2p_bw = p.tp * p.cp * p.dp * p.pp <= node ? l.p2p_bw : scale_out * c.ScaleOutShare(job_nodes);
   l.p2p_bw = p.tp * p.cp * p.dp * p.pp <= node ? (up > 0 ? up : scale_out) : scale_out;
   l.latency = d.collective_latency;
   return l;
@@ -282,7 +289,8 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
     const double bytes = T * h * ab;
     // An all-reduce (or, with SP, an all-gather and a reduce-scatter: the same
     // bytes on the wire), hierarchical when TP spans nodes.
-    const double t = 2 * HierarchicalGather(bytes, p.tp, std::min(p.tp, c.device.scale_up_bandwidth > 0 ? c.chips_per_node : 1), links);
+    const double t = 2 * HierarchicalGather(bytes, p.tp, std::min(p.tp, c.device.scale_up_bandwidth > 0 ? c.chips_per_node : 1),
+                                            links, links.tp_out_busbw);
     out.tp_f = 2 * t;
     out.tp_b = 2 * t;
     out.ops_f += 2;
@@ -434,13 +442,13 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   double dp_time = 0;
   if (p.dp > 1 && !r.lora) {
     if (p.zero == 0) {
-      dp_time = 2 * HierarchicalGather(grad_bytes, p.dp, links.dp_local, links);  // reduce-scatter + all-gather
+      dp_time = 2 * HierarchicalGather(grad_bytes, p.dp, links.dp_local, links, links.dp_out_busbw);  // RS + AG
     } else {
-      dp_time = HierarchicalGather(grad_bytes, p.dp, links.dp_local, links) +
-                HierarchicalGather(params * 2, p.dp, links.dp_local, links);
+      dp_time = HierarchicalGather(grad_bytes, p.dp, links.dp_local, links, links.dp_out_busbw) +
+                HierarchicalGather(params * 2, p.dp, links.dp_local, links, links.dp_out_busbw);
       if (p.zero >= 3) {
         // Parameters gathered before each micro-batch's forward and backward, prefetched under compute.
-        const double gathers = 2 * m * HierarchicalGather(params * 2, p.dp, links.dp_local, links);
+        const double gathers = 2 * m * HierarchicalGather(params * 2, p.dp, links.dp_local, links, links.dp_out_busbw);
         dp_time += std::max(0.0, gathers - bd.compute);
       }
     }
@@ -549,11 +557,26 @@ Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const Syst
   c.scale_out_bandwidth = c.device.scale_out_bandwidth;
   if (system != nullptr) {
     c.node_power = system->Get("node_power").value_or(0);
+    for (const NetworkTier& t : system->network) {
+      c.tiers.push_back(Cluster::Tier{.span_nodes = FigureValue(t.figures, "span").value_or(0),
+                                      .oversubscription = std::max(1.0, FigureValue(t.figures, "oversubscription").value_or(1))});
+    }
     if (!system->network.empty()) {
       if (auto lat = FigureValue(system->network.front().figures, "latency")) c.network_latency = *lat;
     }
   }
   return c;
+}
+
+double Cluster::ScaleOutShare(double nodes) const {
+  // The most oversubscribed tier the group's traffic crosses: every tier up to
+  // the first that spans it.
+  double worst = 1;
+  for (const Tier& t : tiers) {
+    worst = std::max(worst, t.oversubscription);
+    if (t.span_nodes <= 0 || nodes <= t.span_nodes) break;
+  }
+  return nodes <= 1 ? 1.0 : 1.0 / worst;
 }
 
 Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainRequest& r) {

@@ -108,6 +108,20 @@ TEST_F(TrainTest, MoreDataParallelDevicesAreNeverSlowerPerStep) {
   }
 }
 
+TEST_F(TrainTest, OversubscribedTiersSlowCollectivesThatCrossThem) {
+  Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r = Gpt3(8, 1, 32, Recompute::kFull);  // dp 32 over 32 nodes
+  r.plan.overlap_dp = false;
+  c.tiers = {Cluster::Tier{.span_nodes = 64, .oversubscription = 1}};
+  const TrainEstimate flat = Run(c, Model("gpt3-175b"), r);
+  c.tiers = {Cluster::Tier{.span_nodes = 4, .oversubscription = 1}, Cluster::Tier{.span_nodes = 0, .oversubscription = 4}};
+  const TrainEstimate tapered = Run(c, Model("gpt3-175b"), r);
+  EXPECT_GT(tapered.breakdown.dp_comm_exposed, 3 * flat.breakdown.dp_comm_exposed);
+  EXPECT_DOUBLE_EQ(c.ScaleOutShare(4), 1.0);
+  EXPECT_DOUBLE_EQ(c.ScaleOutShare(5), 0.25);
+  EXPECT_DOUBLE_EQ(c.ScaleOutShare(1), 1.0);
+}
+
 TEST_F(TrainTest, ZeroStagesStrictlyReduceMemory) {
   const Cluster c = ClusterFor("dgx-a100");
   double previous = 1e30;

@@ -21,8 +21,9 @@ void PrintText(const ResolvedHardware& hw, const Device& d, const ModelEntry& mo
                const InferenceEstimate& e) {
   std::cout << model.name << " on " << hw.chip.name << (hw.system ? " in " + hw.system->name : "") << " — "
             << e.devices << (e.devices == 1 ? " device" : " devices") << " (" << Plan(r) << ")\n";
-  std::cout << fmt::format("{} in / {} out, batch {} ({}); weights {}, activations {}, KV cache {}; GEMMs in {}\n\n",
+  std::cout << fmt::format("{} in / {} out, batch {} ({}); weights {}{}, activations {}, KV cache {}; GEMMs in {}\n\n",
                            r.input_tokens, r.output_tokens, e.batch, ModeName(r.mode), DtypeName(r.precision.weights),
+                           r.precision.sparse_24 ? " (2:4 sparse)" : "",
                            DtypeName(r.precision.activations), DtypeName(r.precision.kv_cache),
                            DtypeName(e.compute_dtype));
   Table t;

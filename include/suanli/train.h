@@ -42,6 +42,17 @@ struct Cluster {
   double scale_out_bandwidth = 0;  // per chip per direction, B/s
   double network_latency = 0;      // s, one hop across the scale-out network
   double node_power = 0;           // W per node, 0 = unknown
+  // Network tiers above the node, innermost first: nodes each spans and its
+  // oversubscription. A collective over more nodes than a tier spans crosses
+  // the next tier and shares its bandwidth by the oversubscription.
+  struct Tier {
+    double span_nodes = 0;  // 0 = unbounded
+    double oversubscription = 1;
+  };
+  std::vector<Tier> tiers;
+
+  // Scale-out bandwidth factor (<= 1) for a collective spanning `nodes` nodes.
+  [[nodiscard]] double ScaleOutShare(double nodes) const;
 };
 
 Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const System* system);
