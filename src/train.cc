@@ -737,6 +737,11 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
       p.cp = o.cp;
       p.micro_batch = o.mb;
       p.sequence_parallel = o.sp;
+      // DP and TP overlap choices; TP overlap only means something with tp > 1.
+      std::vector<std::pair<bool, bool>> overlap_choices;
+      for (bool ov : overlaps) {
+        for (bool to : o.tp > 1 ? tp_overlaps : std::vector<bool>{false}) overlap_choices.emplace_back(ov, to);
+      }
       LayerCosts lc;
       for (int pp : pps) {
         const int64_t rest = n / (int64_t(o.tp) * o.cp);
@@ -768,10 +773,9 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
               p.recompute = rc;
               for (int z : zeros) {
                 p.zero = z;
-                for (int ov = 0; ov < int(overlaps.size()) * int(tp_overlaps.size()); ++ov) {
-                  p.overlap_dp = overlaps[std::size_t(ov) % overlaps.size()];
-                  p.overlap_tp = tp_overlaps[std::size_t(ov) / overlaps.size()] && p.tp > 1;
-                  if (p.tp == 1 && tp_overlaps[std::size_t(ov) / overlaps.size()] && tp_overlaps.size() > 1) continue;
+                for (auto [overlap_dp, overlap_tp] : overlap_choices) {
+                  p.overlap_dp = overlap_dp;
+                  p.overlap_tp = overlap_tp;
                   ++my_eval;
                   TrainEstimate e;
                   Assemble(x, p, lc, e, false);
