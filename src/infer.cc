@@ -481,9 +481,19 @@ Timing StaticTiming(const Plan& p, double batch) {
 // Continuous batching with `c` requests in flight: each iteration decodes one
 // token for every running request and prefills the requests that replace the
 // ones finishing (c / O per iteration on average).
-Timing ConcurrentTiming(const Plan& p, double c) {
+// Requests each engine (attention replica) can keep decoding while it also
+// prefills their replacements within max_num_tokens per iteration:
+// c + (c / O) L <= budget.
+double SustainableConcurrency(const InferenceRequest& r) {
+  const double L = r.input_tokens, O = r.output_tokens;
+  return std::max(1.0, std::floor(kMaxTokensPerPass * O / (O + L))) * r.ep;
+}
+
+Timing ConcurrentTiming(const Plan& p, double requested) {
   const InferenceRequest& r = *p.r;
   const double L = r.input_tokens, O = r.output_tokens;
+  // Beyond what the token budget sustains, requests wait in the queue.
+  const double c = std::min(requested, SustainableConcurrency(r));
   const double new_requests = c / O;
   const double micro = std::min<double>(c, r.pp);
   Timing t;
@@ -493,11 +503,13 @@ Timing ConcurrentTiming(const Plan& p, double c) {
   t.prefill = FullPass(p, 0, 0, new_requests, L, micro, true);
   const double iteration = mixed.seconds;
   t.tpot = iteration;
-  // A request's prompt is prefilled within one iteration per max_num_tokens chunk.
-  t.ttft = iteration * std::max(1.0, std::ceil(L / kMaxTokensPerPass));
-  t.latency = t.ttft + (O - 1) * t.tpot;
   t.out_rate = c / iteration;
   t.in_rate = new_requests * L / iteration;
+  // A request's prompt is prefilled within one iteration per max_num_tokens
+  // chunk, after any wait in the queue (Little's law: latency = in flight / rate).
+  const double served = iteration * std::max(1.0, std::ceil(L / kMaxTokensPerPass)) + (O - 1) * iteration;
+  t.latency = std::max(served, requested * O / t.out_rate);
+  t.ttft = t.latency - (O - 1) * t.tpot;
   return t;
 }
 
@@ -723,7 +735,8 @@ Result<InferenceEstimate> EstimateInference(const Device& d, const ModelArch& m,
   if (r.mode == BatchMode::kStaticMax || r.mode == BatchMode::kConcurrencyMax) {
     const int64_t cap = std::max<int64_t>(e.max_batch, r.ep);
     if (r.mode == BatchMode::kConcurrencyMax) {
-      r.batch = cap;
+      // All that fit in memory, but no more than the token budget keeps served.
+      r.batch = std::min<int64_t>(cap, int64_t(SustainableConcurrency(r)));
     } else {
       // Throughput usually rises with the batch, but a compute-bound prefill of
       // a huge batch can make it flat: take the best of powers of two and the cap.
@@ -751,7 +764,9 @@ Result<InferenceEstimate> EstimateInference(const Device& d, const ModelArch& m,
   e.output_tokens_per_s = t.out_rate;
   e.output_tokens_per_s_per_device = t.out_rate / e.devices;
   e.input_tokens_per_s = t.in_rate;
-  e.memory = MemoryFor(p, mm, B, pass_tokens(B));
+  // Queued requests (beyond what continuous batching serves) hold no KV cache.
+  const double held = static_mode ? B : std::min(B, SustainableConcurrency(r));
+  e.memory = MemoryFor(p, mm, held, pass_tokens(held));
   e.fits = Fits(e.memory);
   if (!e.fits) {
     const MemoryEstimate one = MemoryFor(p, mm, std::min<double>(B, r.ep), pass_tokens(std::min<double>(B, r.ep)));

@@ -215,6 +215,24 @@ TEST_F(InferTest, ContinuousBatchingBeatsStaticThroughputForLongOutputs) {
   EXPECT_LT(c.ttft_s, s.ttft_s);  // no waiting for a whole batch's prefill
 }
 
+TEST_F(InferTest, ContinuousBatchingServesWhatTheTokenBudgetSustains) {
+  // Each iteration decodes c tokens and prefills c / O new prompts of L tokens
+  // within max_num_tokens (8192): c <= 8192 O / (O + L).
+  InferenceRequest r = Request(2048, 128, 0);
+  r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
+  r.mode = BatchMode::kConcurrencyMax;
+  const InferenceEstimate e = Run(DeviceFor("h200-sxm"), Model("llama-3.1-8b"), r);
+  EXPECT_EQ(e.batch, 481);
+  EXPECT_LT(e.batch, e.max_batch);  // memory would hold more
+  // Asking for more in flight only queues them: same rate, longer latency (Little's law).
+  r.mode = BatchMode::kConcurrency;
+  r.batch = 2000;
+  const InferenceEstimate q = Run(DeviceFor("h200-sxm"), Model("llama-3.1-8b"), r);
+  EXPECT_NEAR(q.output_tokens_per_s, e.output_tokens_per_s, 1e-9 * e.output_tokens_per_s);
+  EXPECT_NEAR(q.request_latency_s, 2000.0 * 128 / q.output_tokens_per_s, 1e-6 * q.request_latency_s);
+  EXPECT_GT(q.ttft_s, e.ttft_s);
+}
+
 TEST_F(InferTest, TooBigModelDoesNotFitAndSaysWhy) {
   const InferenceEstimate e = Run(DeviceFor("rtx-4090"), Model("llama-3.1-405b"), Request(128, 128, 1));
   EXPECT_FALSE(e.fits);
