@@ -21,8 +21,6 @@ namespace {
 // TensorRT-LLM's default max_num_tokens: prefill is chunked to this many
 // tokens per pass, which bounds the activation workspace.
 constexpr double kMaxTokensPerPass = 8192;
-// Scale-out bandwidth assumed when a chip does not state one (400 Gb/s NIC).
-constexpr double kDefaultScaleOut = 50e9;
 
 ComputeRate GemmRate(const Device& d, const Precision& p, uint32_t& warnings) {
   // Weight-only quantisation (int4, or fp8 weights with 16-bit activations)
@@ -553,25 +551,21 @@ std::string_view InfeasibleReasonText(InfeasibleReason r) {
   return "?";
 }
 
-std::string WarningTexts(uint32_t w) {
-  static constexpr std::pair<Warning, std::string_view> kTexts[] = {
-      {kWarnWeightsDequantized, "the chip has no matrix units for the weight precision: weights are dequantised and computed at 16 bits"},
-      {kWarnActivationsFallback, "the chip has no matrix units for the activation precision: computed at 16 bits"},
-      {kWarnTpCrossesNodes, "tensor parallelism spans more chips than the scale-up domain: its all-reduces run over the scale-out network"},
-      {kWarnEpCrossesNodes, "expert parallelism spans more chips than the scale-up domain: all-to-all runs over the scale-out network"},
-      {kWarnKvHeadsReplicated, "tensor parallelism exceeds the KV heads: K/V projections and cache are replicated"},
-      {kWarnContextBeyondModel, "input + output tokens exceed the model's maximum positions"},
-      {kWarnNoScaleOutBandwidth, "scale-out bandwidth unknown: assumed 50 GB/s per chip"},
-      {kWarnSparsityFallback, "the chip has no 2:4 sparse matrix units: sparse weights save memory but compute at the dense rate"},
-  };
-  std::string out;
-  for (const auto& [bit, text] : kTexts) {
-    if ((w & bit) == 0) continue;
-    if (!out.empty()) out += "; ";
-    out += text;
-  }
-  return out;
-}
+namespace {
+constexpr std::pair<uint32_t, std::string_view> kWarningTexts[] = {
+    {kWarnWeightsDequantized, "the chip has no matrix units for the weight precision: weights are dequantised and computed at 16 bits"},
+    {kWarnActivationsFallback, "the chip has no matrix units for the activation precision: computed at 16 bits"},
+    {kWarnTpCrossesNodes, "tensor parallelism spans more chips than the scale-up domain: its all-reduces run over the scale-out network"},
+    {kWarnEpCrossesNodes, "expert parallelism spans more chips than the scale-up domain: all-to-all runs over the scale-out network"},
+    {kWarnKvHeadsReplicated, "tensor parallelism exceeds the KV heads: K/V projections and cache are replicated"},
+    {kWarnContextBeyondModel, "input + output tokens exceed the model's maximum positions"},
+    {kWarnNoScaleOutBandwidth, "scale-out bandwidth unknown: assumed 50 GB/s per chip"},
+    {kWarnSparsityFallback, "the chip has no 2:4 sparse matrix units: sparse weights save memory but compute at the dense rate"},
+};
+}  // namespace
+
+std::vector<std::string> WarningList(uint32_t w) { return WarningSentences(w, kWarningTexts); }
+std::string WarningTexts(uint32_t w) { return JoinSentences(WarningList(w)); }
 
 Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System* system) {
   Device d;

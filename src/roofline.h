@@ -5,10 +5,34 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "suanli/infer.h"
 
 namespace suanli {
+
+// Scale-out bandwidth per chip assumed when neither system nor chip states
+// one (a 400 Gb/s NIC); every estimate that uses it carries a warning.
+inline constexpr double kDefaultScaleOut = 50e9;
+
+// The sentences for the warning bits set in `w`, in table order.
+inline std::vector<std::string> WarningSentences(uint32_t w, std::span<const std::pair<uint32_t, std::string_view>> table) {
+  std::vector<std::string> out;
+  for (const auto& [bit, text] : table) {
+    if ((w & bit) != 0) out.emplace_back(text);
+  }
+  return out;
+}
+
+inline std::string JoinSentences(const std::vector<std::string>& sentences) {
+  std::string out;
+  for (const auto& s : sentences) out += (out.empty() ? "" : "; ") + s;
+  return out;
+}
 
 inline double DtypeBytes(Dtype t) { return DtypeBits(t) / 8.0; }
 inline double Peak(const Device& d, Dtype t) { return d.peak[static_cast<int>(t)]; }

@@ -20,8 +20,6 @@
 namespace suanli {
 namespace {
 
-// Scale-out bandwidth assumed when neither system nor chip states one.
-constexpr double kDefaultScaleOut = 50e9;
 // Routed tokens are not perfectly balanced: the busiest expert rank gets
 // this much more than the mean (auxiliary-loss-balanced routers, estimated).
 constexpr double kExpertImbalance = 1.15;
@@ -525,22 +523,18 @@ std::string_view TrainInfeasibleText(TrainInfeasible r) {
   return "?";
 }
 
-std::string TrainWarningTexts(uint32_t w) {
-  static constexpr std::pair<TrainWarning, std::string_view> kTexts[] = {
-      {kTrainWarnAssumedSystem, "a bare chip: nodes of 8 chips on its scale-up link are assumed"},
-      {kTrainWarnTpCrossesNode, "tensor parallelism spans nodes: its collectives run over the scale-out network"},
-      {kTrainWarnUnevenStages, "layers do not divide evenly over the pipeline stages: the fullest stage sets the pace"},
-      {kTrainWarnFp8Fallback, "the chip has no fp8 matrix units: GEMMs run at its 16-bit rate"},
-      {kTrainWarnNoScaleOut, "scale-out bandwidth unknown: 50 GB/s per chip assumed"},
-  };
-  std::string out;
-  for (const auto& [bit, text] : kTexts) {
-    if ((w & bit) == 0) continue;
-    if (!out.empty()) out += "; ";
-    out += text;
-  }
-  return out;
-}
+namespace {
+constexpr std::pair<uint32_t, std::string_view> kTrainWarningTexts[] = {
+    {kTrainWarnAssumedSystem, "a bare chip: nodes of 8 chips on its scale-up link are assumed"},
+    {kTrainWarnTpCrossesNode, "tensor parallelism spans nodes: its collectives run over the scale-out network"},
+    {kTrainWarnUnevenStages, "layers do not divide evenly over the pipeline stages: the fullest stage sets the pace"},
+    {kTrainWarnFp8Fallback, "the chip has no fp8 matrix units: GEMMs run at its 16-bit rate"},
+    {kTrainWarnNoScaleOut, "scale-out bandwidth unknown: 50 GB/s per chip assumed"},
+};
+}  // namespace
+
+std::vector<std::string> TrainWarningList(uint32_t w) { return WarningSentences(w, kTrainWarningTexts); }
+std::string TrainWarningTexts(uint32_t w) { return JoinSentences(TrainWarningList(w)); }
 
 Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const System* system) {
   auto device = MakeDevice(catalog, chip, system);

@@ -50,10 +50,7 @@ nlohmann::json EstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tok
   using nlohmann::json;
   const TrainMemory& m = e.memory;
   const TrainBreakdown& b = e.breakdown;
-  json warnings = json::array();
-  for (uint32_t bit = 1; bit != 0; bit <<= 1) {
-    if (e.warnings & bit) warnings.push_back(TrainWarningTexts(bit));
-  }
+  const json warnings = TrainWarningList(e.warnings);
   json j{{"step_time_s", e.step_time_s},
          {"tokens_per_s", e.tokens_per_s},
          {"tokens_per_s_per_device", e.tokens_per_s_per_device},

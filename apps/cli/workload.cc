@@ -120,10 +120,7 @@ nlohmann::json EstimateJson(const InferenceEstimate& e) {
     j["bytes_per_device"] = ph.bytes;
     return j;
   };
-  json warnings = json::array();
-  for (uint32_t bit = 1; bit != 0; bit <<= 1) {
-    if (e.warnings & bit) warnings.push_back(WarningTexts(bit));
-  }
+  const json warnings = WarningList(e.warnings);
   json j{{"ttft_s", e.ttft_s},
          {"tpot_s", e.tpot_s},
          {"request_latency_s", e.request_latency_s},

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "suanli/catalog.h"
 #include "suanli/model.h"
@@ -154,6 +155,7 @@ enum Warning : uint32_t {
   kWarnSparsityFallback = 1u << 7,       // 2:4 sparse weights on a chip without sparse units: dense rate
 };
 std::string WarningTexts(uint32_t warnings);  // "; "-separated
+std::vector<std::string> WarningList(uint32_t warnings);
 
 struct InferenceEstimate {
   double ttft_s = 0;

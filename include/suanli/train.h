@@ -124,7 +124,8 @@ enum TrainWarning : uint32_t {
   kTrainWarnFp8Fallback = 1u << 3,       // fp8 asked, the chip has no fp8: bf16 rate
   kTrainWarnNoScaleOut = 1u << 4,        // scale-out bandwidth unknown: 50 GB/s assumed
 };
-std::string TrainWarningTexts(uint32_t warnings);
+std::string TrainWarningTexts(uint32_t warnings);  // "; "-separated
+std::vector<std::string> TrainWarningList(uint32_t warnings);
 
 struct TrainEstimate {
   double step_time_s = 0;
