@@ -601,6 +601,9 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System
   d.price_usd = need("price.usd").value_or(0);
   d.sparsity_speedup = std::max(1.0, chip.Get("compute.sparsity").value_or(1));
   if (system != nullptr) {
+    const auto node_price = system->Get("price.usd");
+    const auto chips = system->Get("chips_per_node");
+    if (node_price && chips && *chips > 0) d.price_usd = *node_price / *chips;
     if (auto v = system->Get("scale_up.bandwidth")) d.scale_up_bandwidth = *v;
     if (auto v = system->Get("scale_up.domain")) {
       d.scale_up_domain = int(*v);
@@ -758,6 +761,8 @@ Result<InferenceEstimate> EstimateInference(const Device& d, const ModelArch& m,
   e.output_tokens_per_s = t.out_rate;
   e.output_tokens_per_s_per_device = t.out_rate / e.devices;
   e.input_tokens_per_s = t.in_rate;
+  if (d.board_power > 0) e.output_tokens_per_s_per_kw = t.out_rate / (e.devices * d.board_power / 1e3);
+  if (d.price_usd > 0) e.output_tokens_per_s_per_usd = t.out_rate / (e.devices * d.price_usd);
   // Queued requests (beyond what continuous batching serves) hold no KV cache.
   const double held = static_mode ? B : std::min(B, SustainableConcurrency(r));
   e.memory = MemoryFor(p, mm, held, pass_tokens(held));

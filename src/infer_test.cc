@@ -233,6 +233,23 @@ TEST_F(InferTest, ContinuousBatchingServesWhatTheTokenBudgetSustains) {
   EXPECT_GT(q.ttft_s, e.ttft_s);
 }
 
+TEST_F(InferTest, ThroughputPerKilowattAndPerDollar) {
+  const Device d = DeviceFor("h20");  // 400 W, USD 12,000
+  const InferenceEstimate e = Run(d, Model("llama-3.1-8b"), Request(512, 128, 8, 2));
+  EXPECT_NEAR(e.output_tokens_per_s_per_kw, e.output_tokens_per_s / (2 * 0.4), 1e-9 * e.output_tokens_per_s);
+  EXPECT_NEAR(e.output_tokens_per_s_per_usd, e.output_tokens_per_s / (2 * 12000.0), 1e-12 * e.output_tokens_per_s);
+  // A system with a node price prices each chip at its share.
+  const Device node = DeviceFor("dgx-a100");
+  EXPECT_NEAR(node.price_usd, 199000.0 / 8, 1e-6);
+  // Unknown power or price: zero, not a guess.
+  Device unknown = d;
+  unknown.board_power = 0;
+  unknown.price_usd = 0;
+  const InferenceEstimate u = Run(unknown, Model("llama-3.1-8b"), Request(512, 128, 8, 2));
+  EXPECT_EQ(u.output_tokens_per_s_per_kw, 0);
+  EXPECT_EQ(u.output_tokens_per_s_per_usd, 0);
+}
+
 TEST_F(InferTest, TooBigModelDoesNotFitAndSaysWhy) {
   const InferenceEstimate e = Run(DeviceFor("rtx-4090"), Model("llama-3.1-405b"), Request(128, 128, 1));
   EXPECT_FALSE(e.fits);

@@ -573,6 +573,11 @@ double Cluster::ScaleOutShare(double nodes) const {
   return nodes <= 1 ? 1.0 : 1.0 / worst;
 }
 
+int DerivedDp(const TrainRequest& r) {
+  const int64_t others = int64_t(r.plan.tp) * r.plan.pp * r.plan.cp;
+  return others > 0 && r.devices > 0 && r.devices % others == 0 ? int(r.devices / others) : 0;
+}
+
 Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
   std::vector<Diagnostic> bad;
   auto fail = [&](std::string key, std::string msg) {
@@ -586,6 +591,11 @@ Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainReques
     fail("devices", "devices, sequence length or batch beyond what the model supports");
   }
   if (!(r.tokens >= 0) || !std::isfinite(r.tokens)) fail("tokens", "must be a non-negative number");
+  if (p.dp == 0 && p.tp > 0 && p.pp > 0 && p.cp > 0 && r.devices > 0) {
+    fail("devices", Str(r.devices) + " devices are not a multiple of tp x pp x cp = " +
+                        std::to_string(int64_t(p.tp) * p.pp * p.cp));
+    return Error(std::move(bad));
+  }
   for (auto [key, v] : {std::pair{"tp", p.tp}, std::pair{"pp", p.pp}, std::pair{"dp", p.dp}, std::pair{"cp", p.cp},
                         std::pair{"ep", p.ep}, std::pair{"vp", p.vp}, std::pair{"micro_batch", p.micro_batch}}) {
     if (v < 1) fail(key, std::string(key) + " must be at least 1, found " + std::to_string(v));

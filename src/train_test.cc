@@ -192,6 +192,13 @@ TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
   r = Gpt3(8, 8, 16, Recompute::kNone);
   r.plan.zero = 4;
   EXPECT_EQ(key_of(r), "zero");
+  // dp 0 asks for the derived degree; devices that do not divide say so.
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  EXPECT_EQ(DerivedDp(r), 16);
+  r.devices = 1000;
+  EXPECT_EQ(DerivedDp(r), 0);
+  r.plan.dp = 0;
+  EXPECT_EQ(key_of(r), "devices");
   // MoE: ep must divide the experts.
   TrainRequest moe;
   moe.devices = 24;

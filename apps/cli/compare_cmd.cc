@@ -23,22 +23,9 @@ std::vector<std::string> SplitComma(const std::string& s) {
 
 struct Row {
   std::string hardware;
-  std::string chip_name;
   Device device;
   InferenceEstimate est;
-  double per_kw = 0;      // output tokens/s per kW of board power, 0 = unknown
-  double per_dollar = 0;  // output tokens/s per USD of hardware, 0 = unknown
-  double price_per_chip = 0;
 };
-
-double PricePerChip(const ResolvedHardware& hw, const Device& d) {
-  if (hw.system != nullptr) {
-    auto price = hw.system->Get("price.usd");
-    auto n = hw.system->Get("chips_per_node");
-    if (price && n && *n > 0) return *price / *n;
-  }
-  return d.price_usd;
-}
 
 std::string Csv(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -60,14 +47,10 @@ int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
   for (const auto& name : names) {
     const ResolvedHardware hw = ResolveHardware(catalog, name);
     for (const auto& w : hw.warnings) warnings.push_back(w);
-    Row row{.hardware = hw.system ? hw.system->id : hw.chip.id, .chip_name = hw.chip.name,
-            .device = MakeDeviceOrThrow(catalog, hw), .est = {}};
+    Row row{.hardware = hw.system ? hw.system->id : hw.chip.id, .device = MakeDeviceOrThrow(catalog, hw), .est = {}};
     auto est = EstimateInference(row.device, model.arch, request);
     if (!est) ThrowPlanError(est.error());
     row.est = *est;
-    if (row.device.board_power > 0) row.per_kw = est->output_tokens_per_s / (est->devices * row.device.board_power / 1e3);
-    row.price_per_chip = PricePerChip(hw, row.device);
-    if (row.price_per_chip > 0) row.per_dollar = est->output_tokens_per_s / (est->devices * row.price_per_chip);
     if (est->warnings != 0) warnings.push_back(row.hardware + ": " + WarningTexts(est->warnings));
     rows.push_back(std::move(row));
   }
@@ -82,9 +65,7 @@ int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
       nlohmann::json j = EstimateJson(r.est);
       j["hardware"] = r.hardware;
       j["chip"] = r.device.chip_id;
-      j["output_tokens_per_s_per_kw"] = r.per_kw > 0 ? nlohmann::json(r.per_kw) : nlohmann::json(nullptr);
-      j["output_tokens_per_s_per_usd"] = r.per_dollar > 0 ? nlohmann::json(r.per_dollar) : nlohmann::json(nullptr);
-      j["price_per_chip_usd"] = r.price_per_chip > 0 ? nlohmann::json(r.price_per_chip) : nlohmann::json(nullptr);
+      j["price_per_chip_usd"] = r.device.price_usd > 0 ? nlohmann::json(r.device.price_usd) : nlohmann::json(nullptr);
       out.push_back(j);
     }
     PrintJson({{"model", model.id}, {"workload", workload}, {"results", out}, {"warnings", warnings}});
@@ -97,8 +78,9 @@ int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
       std::cout << fmt::format("{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{}\n", Csv(r.hardware),
                                r.est.devices, r.est.batch, r.est.ttft_s, r.est.tpot_s, r.est.output_tokens_per_s,
                                r.est.output_tokens_per_s_per_device,
-                               r.per_kw > 0 ? fmt::format("{:.6g}", r.per_kw) : "",
-                               r.per_dollar > 0 ? fmt::format("{:.6g}", r.per_dollar) : "", r.est.fits ? "true" : "false",
+                               r.est.output_tokens_per_s_per_kw > 0 ? fmt::format("{:.6g}", r.est.output_tokens_per_s_per_kw) : "",
+                               r.est.output_tokens_per_s_per_usd > 0 ? fmt::format("{:.6g}", r.est.output_tokens_per_s_per_usd) : "",
+                               r.est.fits ? "true" : "false",
                                BoundName(r.est.prefill.bound), BoundName(r.est.decode.bound), ProfileTierName(r.est.tier));
     }
     return 0;
@@ -121,7 +103,8 @@ int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
   for (const auto& r : rows) {
     t.Row({r.hardware, std::to_string(r.est.devices), std::to_string(r.est.batch), Seconds(r.est.ttft_s),
            Seconds(r.est.tpot_s), Thousands(r.est.output_tokens_per_s), Thousands(r.est.output_tokens_per_s_per_device),
-           r.per_kw > 0 ? Thousands(r.per_kw) : "-", r.per_dollar > 0 ? fmt::format("{:.1f}", r.per_dollar * 1e3) : "-",
+           r.est.output_tokens_per_s_per_kw > 0 ? Thousands(r.est.output_tokens_per_s_per_kw) : "-",
+           r.est.output_tokens_per_s_per_usd > 0 ? fmt::format("{:.1f}", r.est.output_tokens_per_s_per_usd * 1e3) : "-",
            std::string(BoundName(r.est.prefill.bound)), std::string(BoundName(r.est.decode.bound)),
            r.est.fits ? "yes" : "NO", std::string(ProfileTierName(r.est.tier))});
   }

@@ -55,7 +55,7 @@ nlohmann::json EstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tok
          {"tokens_per_s", e.tokens_per_s},
          {"tokens_per_s_per_device", e.tokens_per_s_per_device},
          {"model_flops_per_step", e.model_flops_per_step},
-         {"model_flops_formula", "6 (LoRA: 4) x active parameters (without the input embedding) x tokens + 12 x layers x heads x head_dim x seq_len x tokens (PaLM, appendix B)"},
+         {"model_flops_formula", kModelFlopsFormula},
          {"hardware_flops_per_step", e.hardware_flops_per_step},
          {"model_tflops_per_device", e.model_tflops_per_device},
          {"mfu", e.mfu},
@@ -171,12 +171,7 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
   p.sequence_parallel = !o.no_sequence_parallel;
   p.overlap_dp = !o.no_overlap;
   p.overlap_tp = o.tp_overlap;
-  if (o.dp) {
-    p.dp = *o.dp;
-  } else {
-    const int64_t denom = int64_t(p.tp) * p.pp * p.cp;
-    p.dp = denom > 0 && o.devices % denom == 0 ? int(o.devices / denom) : 0;
-  }
+  p.dp = o.dp ? *o.dp : DerivedDp(r);
   if (o.top < 1) throw InputError("--top: must be at least 1");
   const Catalog& catalog = LoadCatalogFor(global, {o.hardware}, o.model);
   const ResolvedHardware hw = ResolveHardware(catalog, o.hardware);
@@ -186,10 +181,6 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
   const std::string where = hw.system ? hw.system->id : hw.chip.id;
 
   if (!o.search) {
-    if (p.dp < 1) {
-      throw InputError(fmt::format("--devices: {} devices are not a multiple of tp x pp x cp = {}", o.devices,
-                                   int64_t(p.tp) * p.pp * p.cp));
-    }
     auto e = EstimateTraining(*cluster, model.arch, r);
     if (!e) ThrowTrainError(e.error());
     if (o.json) {

@@ -127,6 +127,8 @@ nlohmann::json EstimateJson(const InferenceEstimate& e) {
          {"output_tokens_per_s", e.output_tokens_per_s},
          {"output_tokens_per_s_per_device", e.output_tokens_per_s_per_device},
          {"input_tokens_per_s", e.input_tokens_per_s},
+         {"output_tokens_per_s_per_kw", e.output_tokens_per_s_per_kw > 0 ? json(e.output_tokens_per_s_per_kw) : json(nullptr)},
+         {"output_tokens_per_s_per_usd", e.output_tokens_per_s_per_usd > 0 ? json(e.output_tokens_per_s_per_usd) : json(nullptr)},
          {"batch", e.batch},
          {"devices", e.devices},
          {"fits", e.fits},

@@ -43,7 +43,7 @@ struct Device {
   int scale_up_domain = 1;       // chips
   double scale_out_bandwidth = 0;  // B/s per direction, 0 = unknown
   double board_power = 0;        // W, 0 = unknown
-  double price_usd = 0;          // per chip, 0 = unknown
+  double price_usd = 0;          // per chip (a system's node price / chips per node when it has one), 0 = unknown
   double sparsity_speedup = 1;   // 2:4 sparse matrix rate over dense (compute.sparsity), 1 = none
   // Profile.
   double gemm_efficiency = 0;
@@ -164,6 +164,8 @@ struct InferenceEstimate {
   double output_tokens_per_s = 0;  // whole deployment
   double output_tokens_per_s_per_device = 0;
   double input_tokens_per_s = 0;
+  double output_tokens_per_s_per_kw = 0;   // per kW of board power; 0 = power unknown
+  double output_tokens_per_s_per_usd = 0;  // per USD of chips; 0 = price unknown
   int64_t batch = 0;  // requests (static) or in flight (concurrency)
   int devices = 0;
   bool fits = false;

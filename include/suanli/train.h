@@ -127,6 +127,11 @@ enum TrainWarning : uint32_t {
 std::string TrainWarningTexts(uint32_t warnings);  // "; "-separated
 std::vector<std::string> TrainWarningList(uint32_t warnings);
 
+// How model_flops_per_step is counted (printed with it).
+inline constexpr std::string_view kModelFlopsFormula =
+    "6 (LoRA: 4) x active parameters (without the input embedding) x tokens + 12 x layers x heads x head_dim x "
+    "seq_len x tokens (PaLM, appendix B)";
+
 struct TrainEstimate {
   double step_time_s = 0;
   double tokens_per_s = 0;
@@ -147,6 +152,10 @@ struct TrainEstimate {
   double device_hours = 0;
   double energy_j = 0;  // at board power
 };
+
+// Data parallelism implied by the other degrees: devices / (tp x pp x cp),
+// or 0 when they do not divide the devices.
+int DerivedDp(const TrainRequest& request);
 
 // Checks that the plan can exist: tp x pp x dp x cp = devices, tp divides the
 // heads, pp <= layers, micro-batch divides the per-replica batch, ep divides
