@@ -626,9 +626,10 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System
   d.tier = listed ? prof->tier
            : prof->tier == ProfileTier::kDatasheet ? ProfileTier::kDatasheet
                                                    : ProfileTier::kCalibrated;
-  auto get = [&](std::string_view key, double fallback) { return prof->Get(key).value_or(fallback); };
-  d.gemm_efficiency = get("gemm.efficiency", 0.65);
-  d.gemm_efficiency_fp8 = get("gemm.efficiency_fp8", d.gemm_efficiency);
+  // Required profile fields are present: the catalog validated them on load.
+  auto field = [&](std::string_view key) { return *prof->Get(key); };
+  d.gemm_efficiency = field("gemm.efficiency");
+  d.gemm_efficiency_fp8 = prof->Get("gemm.efficiency_fp8").value_or(d.gemm_efficiency);
   for (auto [points, out] : {std::pair{&prof->gemm_sweep, &d.sweep16}, std::pair{&prof->gemm_sweep_fp8, &d.sweep8}}) {
     for (const GemmPoint& g : *points) {
       if (out->size == int(out->log_flops.size())) break;
@@ -637,17 +638,17 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System
       ++out->size;
     }
   }
-  d.attention_efficiency = get("attention.efficiency", 0.35);
-  d.memory_efficiency = get("memory.efficiency", 0.8);
-  d.decode_attention_efficiency = get("attention.decode_memory_efficiency", d.memory_efficiency);
-  d.reserved_bytes = get("memory.reserved", 2.0 * (1 << 30));
-  d.reserved_fraction = get("memory.reserved_fraction", 0.1);
-  d.allreduce_efficiency = get("collective.allreduce_efficiency", 0.7);
-  d.collective_latency = get("collective.latency", 40e-6);
-  d.scale_out_efficiency = get("collective.scale_out_efficiency", 0.75);
-  d.kernel_overhead = get("overhead.kernel", 8e-6);
-  d.step_overhead = get("overhead.step", 0.5e-3);
-  d.host_op_overhead = get("overhead.host_op", 15e-6);
+  d.attention_efficiency = field("attention.efficiency");
+  d.memory_efficiency = field("memory.efficiency");
+  d.decode_attention_efficiency = prof->Get("attention.decode_memory_efficiency").value_or(d.memory_efficiency);
+  d.reserved_bytes = field("memory.reserved");
+  d.reserved_fraction = field("memory.reserved_fraction");
+  d.allreduce_efficiency = field("collective.allreduce_efficiency");
+  d.collective_latency = field("collective.latency");
+  d.scale_out_efficiency = field("collective.scale_out_efficiency");
+  d.kernel_overhead = field("overhead.kernel");
+  d.step_overhead = field("overhead.step");
+  d.host_op_overhead = field("overhead.host_op");
   return d;
 }
 

@@ -135,7 +135,7 @@ constexpr FieldSpec kProfileFields[] = {
     {.key = "collective.scale_out_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Achieved / line rate of the scale-out network", .at_most = 1},
     {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)"},
     {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)"},
-    {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .default_value = "15 us", .description = "Host time to dispatch one operator in eager training frameworks; a layer is never faster than its operators' dispatch"},
+    {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Host time to dispatch one operator in eager training frameworks; a layer is never faster than its operators' dispatch"},
 };
 
 constexpr FieldSpec kSourceFields[] = {
