@@ -10,22 +10,15 @@ namespace {
 
 class ClassifyTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Catalog::Load(testing::CatalogDir());
-    ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
-    catalog_ = new Catalog(std::move(*loaded));
-  }
-  static void TearDownTestSuite() { delete catalog_; }
+  static const Catalog& catalog() { return testing::ShippedCatalog(); }
   static Classification Of(const char* chip, const char* rules) {
-    const Chip* c = catalog_->FindChip(chip);
-    const RuleSet* r = catalog_->FindRuleSet(rules);
+    const Chip* c = catalog().FindChip(chip);
+    const RuleSet* r = catalog().FindRuleSet(rules);
     EXPECT_NE(c, nullptr) << chip;
     EXPECT_NE(r, nullptr) << rules;
     return Classify(*c, *r);
   }
-  static Catalog* catalog_;
 };
-Catalog* ClassifyTest::catalog_ = nullptr;
 
 TEST_F(ClassifyTest, H20SitsJustBelowTheOct2023Thresholds) {
   const Classification c = Of("h20", "us-2023-10");

@@ -13,23 +13,18 @@ namespace {
 
 class InferTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Catalog::Load(testing::CatalogDir());
-    ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
-    catalog_ = new Catalog(std::move(*loaded));
-  }
-  static void TearDownTestSuite() { delete catalog_; }
+  static const Catalog& catalog() { return testing::ShippedCatalog(); }
 
   static Device DeviceFor(const std::string& id) {
-    const System* system = catalog_->FindSystem(id);
-    const Chip* chip = catalog_->FindChip(system != nullptr ? system->chip : id);
+    const System* system = catalog().FindSystem(id);
+    const Chip* chip = catalog().FindChip(system != nullptr ? system->chip : id);
     EXPECT_NE(chip, nullptr) << id;
-    auto d = MakeDevice(*catalog_, *chip, system);
+    auto d = MakeDevice(catalog(), *chip, system);
     EXPECT_TRUE(d.has_value()) << d.error().ToString();
     return *d;
   }
   static const ModelArch& Model(const std::string& id) {
-    const ModelEntry* m = catalog_->FindModel(id);
+    const ModelEntry* m = catalog().FindModel(id);
     EXPECT_NE(m, nullptr) << id;
     return m->arch;
   }
@@ -46,9 +41,7 @@ class InferTest : public ::testing::Test {
     r.tp = tp;
     return r;
   }
-  static Catalog* catalog_;
 };
-Catalog* InferTest::catalog_ = nullptr;
 
 TEST_F(InferTest, ProfilesResolveWithTheirTier) {
   EXPECT_EQ(DeviceFor("h100-sxm").tier, ProfileTier::kMeasured);
@@ -387,7 +380,7 @@ TEST_F(InferTest, BadSweepInAProfileIsALoadErrorWithItsLine) {
 
 TEST_F(InferTest, AChipWithoutPublishedComputeCannotBeEstimated) {
   // The MLU590 has no public compute or bandwidth figures: say so, never guess.
-  auto d = MakeDevice(*catalog_, *catalog_->FindChip("mlu590"), nullptr);
+  auto d = MakeDevice(catalog(), *catalog().FindChip("mlu590"), nullptr);
   ASSERT_FALSE(d.has_value());
   const std::string all = d.error().ToString();
   EXPECT_NE(all.find("memory.bandwidth"), std::string::npos) << all;

@@ -13,22 +13,17 @@ namespace {
 
 class TrainTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Catalog::Load(testing::CatalogDir());
-    ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
-    catalog_ = new Catalog(std::move(*loaded));
-  }
-  static void TearDownTestSuite() { delete catalog_; }
+  static const Catalog& catalog() { return testing::ShippedCatalog(); }
 
   static Cluster ClusterFor(const std::string& system_id) {
-    const System* system = catalog_->FindSystem(system_id);
-    const Chip* chip = catalog_->FindChip(system != nullptr ? system->chip : system_id);
+    const System* system = catalog().FindSystem(system_id);
+    const Chip* chip = catalog().FindChip(system != nullptr ? system->chip : system_id);
     EXPECT_NE(chip, nullptr) << system_id;
-    auto c = MakeCluster(*catalog_, *chip, system);
+    auto c = MakeCluster(catalog(), *chip, system);
     EXPECT_TRUE(c.has_value()) << c.error().ToString();
     return *c;
   }
-  static const ModelArch& Model(const std::string& id) { return catalog_->FindModel(id)->arch; }
+  static const ModelArch& Model(const std::string& id) { return catalog().FindModel(id)->arch; }
   static TrainRequest Gpt3(int tp, int pp, int dp, Recompute rc) {
     TrainRequest r;
     r.devices = int64_t(tp) * pp * dp;
@@ -47,9 +42,7 @@ class TrainTest : public ::testing::Test {
     EXPECT_TRUE(e.has_value()) << e.error().ToString();
     return e.has_value() ? *e : TrainEstimate{};
   }
-  static Catalog* catalog_;
 };
-Catalog* TrainTest::catalog_ = nullptr;
 
 TEST_F(TrainTest, FlopsAreSixTimesParametersTimesTokensPlusAttention) {
   const ModelArch& m = Model("gpt3-175b");
@@ -328,8 +321,8 @@ TEST_F(TrainTest, LoraFreezesTheBase) {
 }
 
 TEST_F(TrainTest, BareChipAssumesEightChipNodesAndSaysSo) {
-  const Chip& chip = *catalog_->FindChip("h100-sxm");
-  auto c = MakeCluster(*catalog_, chip, nullptr);
+  const Chip& chip = *catalog().FindChip("h100-sxm");
+  auto c = MakeCluster(catalog(), chip, nullptr);
   ASSERT_TRUE(c.has_value());
   EXPECT_TRUE(c->assumed_system);
   EXPECT_EQ(c->chips_per_node, 8);

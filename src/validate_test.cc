@@ -22,19 +22,12 @@ TEST(Summarize, MedianMeanP90AndBias) {
 
 class ValidateTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Catalog::Load(testing::CatalogDir());
-    ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
-    catalog_ = new Catalog(std::move(*loaded));
-  }
-  static void TearDownTestSuite() { delete catalog_; }
-  static Catalog* catalog_;
+  static const Catalog& catalog() { return testing::ShippedCatalog(); }
 };
-Catalog* ValidateTest::catalog_ = nullptr;
 
 TEST_F(ValidateTest, ChipNamesAsReportsWriteThem) {
   auto id = [&](const char* name) {
-    const Chip* c = MatchChipName(*catalog_, name);
+    const Chip* c = MatchChipName(catalog(), name);
     return c ? c->id : std::string("none");
   };
   EXPECT_EQ(id("NVIDIA H100 SXM 80GB (DGX H100)"), "h100-sxm");
@@ -91,7 +84,7 @@ constexpr const char* kCases = R"(cases:
 
 TEST_F(ValidateTest, MapsWhatItCanAndListsTheRestWithReasons) {
   testing::TempDir dir;
-  auto report = ValidateCases(*catalog_, dir.Write("cases.yaml", kCases));
+  auto report = ValidateCases(catalog(), dir.Write("cases.yaml", kCases));
   ASSERT_TRUE(report.has_value()) << report.error().ToString();
   ASSERT_EQ(report->cases.size(), 3u);
   EXPECT_EQ(report->cases[2].metric, "ttft_ms");
@@ -114,21 +107,21 @@ TEST_F(ValidateTest, MapsWhatItCanAndListsTheRestWithReasons) {
 
 TEST_F(ValidateTest, StructuralErrorsNameFileLineAndKey) {
   testing::TempDir dir;
-  auto bad = ValidateCases(*catalog_, dir.Write("bad.yaml", "cases:\n- id: a\n- 3\n"));
+  auto bad = ValidateCases(catalog(), dir.Write("bad.yaml", "cases:\n- id: a\n- 3\n"));
   ASSERT_FALSE(bad.has_value());
   const std::string all = bad.error().ToString();
   EXPECT_NE(all.find("bad.yaml:2"), std::string::npos) << all;
   EXPECT_NE(all.find("cases[0].kind"), std::string::npos) << all;
   EXPECT_NE(all.find("cases[1]"), std::string::npos) << all;
-  EXPECT_FALSE(ValidateCases(*catalog_, dir.Write("x.yaml", "title: no cases\n")).has_value());
-  EXPECT_FALSE(ValidateCases(*catalog_, dir.path() + "/missing.yaml").has_value());
+  EXPECT_FALSE(ValidateCases(catalog(), dir.Write("x.yaml", "title: no cases\n")).has_value());
+  EXPECT_FALSE(ValidateCases(catalog(), dir.path() + "/missing.yaml").has_value());
 }
 
 TEST_F(ValidateTest, DevelopmentSetInferenceAccuracy) {
   // The quality bar of the inference issue, on the shipped development set.
   const std::string dev = std::string(SUANLI_TEST_DATA_DIR) + "/../../../shared/validation/dev-cases.yaml";
   if (!std::filesystem::exists(dev)) GTEST_SKIP() << "no development set at " << dev;
-  auto report = ValidateCases(*catalog_, dev);
+  auto report = ValidateCases(catalog(), dev);
   ASSERT_TRUE(report.has_value()) << report.error().ToString();
   std::vector<double> errors;
   for (const CaseResult& c : report->cases) {
@@ -143,7 +136,7 @@ TEST_F(ValidateTest, DevelopmentSetInferenceAccuracy) {
 TEST_F(ValidateTest, DevelopmentSetTrainingAccuracy) {
   const std::string root = std::string(SUANLI_TEST_DATA_DIR) + "/../../../shared/validation/";
   if (!std::filesystem::exists(root + "dev-cases.yaml")) GTEST_SKIP() << "no development set at " << root;
-  auto report = ValidateCases(*catalog_, root + "dev-cases.yaml");
+  auto report = ValidateCases(catalog(), root + "dev-cases.yaml");
   ASSERT_TRUE(report.has_value()) << report.error().ToString();
   for (const char* group : {"korthikanti", "megatron-a100-weak", "nemo2407"}) {
     ASSERT_TRUE(report->groups.contains(group)) << group;
@@ -152,7 +145,7 @@ TEST_F(ValidateTest, DevelopmentSetTrainingAccuracy) {
   EXPECT_LE(report->groups.at("korthikanti").max_ape, 0.35);
   EXPECT_LE(report->groups.at("megatron-a100-weak").max_ape, 0.35);
   // vTrain multi-node: error, ranking and plan choice.
-  auto multi = ValidateCases(*catalog_, root + "vtrain/ground_truth_multi.csv");
+  auto multi = ValidateCases(catalog(), root + "vtrain/ground_truth_multi.csv");
   ASSERT_TRUE(multi.has_value()) << multi.error().ToString();
   EXPECT_EQ(multi->cases.size(), 109u);
   EXPECT_LE(multi->groups.at("vtrain-multi").median_ape, 0.10);
@@ -164,7 +157,7 @@ TEST_F(ValidateTest, DevelopmentSetTrainingAccuracy) {
   for (const PlanChoice& c : multi->plan_choices) good += c.measured_chosen <= 1.05 * c.measured_best ? 1 : 0;
   EXPECT_GE(good, 3);
   // The single node: within the issue's bar on rank correlation.
-  auto single = ValidateCases(*catalog_, root + "vtrain/ground_truth_single.csv");
+  auto single = ValidateCases(catalog(), root + "vtrain/ground_truth_single.csv");
   ASSERT_TRUE(single.has_value()) << single.error().ToString();
   EXPECT_GE(single->spearman.at("vtrain-single"), 0.9);
 }
@@ -174,16 +167,16 @@ TEST_F(ValidateTest, VtrainCsvErrorsNameLineAndColumn) {
   const std::string header =
       "# GPUs,global batch,micro batch,hidden size,attention heads,# layers,sequence length,tensor parallelism,"
       "data parallelism,pipeline parallelism,iteration time (ms)\n";
-  auto bad = ValidateCases(*catalog_, dir.Write("v.csv", header + "8,16,2,1024,16,24,1024,2,2,two,100\n"));
+  auto bad = ValidateCases(catalog(), dir.Write("v.csv", header + "8,16,2,1024,16,24,1024,2,2,two,100\n"));
   ASSERT_FALSE(bad.has_value());
   const Diagnostic& d = bad.error().diagnostics.front();
   EXPECT_EQ(d.line, 2);
   EXPECT_EQ(d.column, 10);
   EXPECT_EQ(d.key_path, "pipeline parallelism");
-  auto missing = ValidateCases(*catalog_, dir.Write("w.csv", "# GPUs,global batch\n8,16\n"));
+  auto missing = ValidateCases(catalog(), dir.Write("w.csv", "# GPUs,global batch\n8,16\n"));
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().ToString().find("micro batch"), std::string::npos);
-  auto ok = ValidateCases(*catalog_, dir.Write("x.csv", header + "8,16,2,1024,16,24,1024,2,2,2,100\n8,16,2,1024,16,24,1024,2,4,1,90\n"));
+  auto ok = ValidateCases(catalog(), dir.Write("x.csv", header + "8,16,2,1024,16,24,1024,2,2,2,100\n8,16,2,1024,16,24,1024,2,4,1,90\n"));
   ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
   EXPECT_EQ(ok->cases.size(), 2u);
   EXPECT_EQ(ok->plan_choices.size(), 1u);

@@ -1,6 +1,8 @@
 // Helpers shared by the unit tests: temporary catalog directories.
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,6 +14,20 @@ namespace suanli::testing {
 // The catalog shipped with the sources.
 inline std::string CatalogDir() { return SUANLI_TEST_CATALOG_DIR; }
 inline std::string TestDataDir() { return SUANLI_TEST_DATA_DIR; }
+
+// The shipped catalog, loaded once per test binary and shared read-only by
+// the fixtures that need it; a catalog that does not load stops the tests.
+inline const Catalog& ShippedCatalog() {
+  static const Catalog catalog = [] {
+    auto loaded = Catalog::Load(CatalogDir());
+    if (!loaded) {
+      std::fprintf(stderr, "the shipped catalog does not load:\n%s\n", loaded.error().ToString().c_str());
+      std::abort();
+    }
+    return std::move(*loaded);
+  }();
+  return catalog;
+}
 
 // A scratch directory removed when the object goes away.
 class TempDir {
