@@ -128,7 +128,7 @@ struct Mapping {
 };
 
 // Maps an inference case's workload and result, or says why it cannot.
-std::optional<std::string> MapInference(const RawNode& c, const ModelArch& arch, Mapping& out) {
+std::optional<std::string> MapInference(const RawNode& c, Mapping& out) {
   const auto in = IntAt(c, {"workload", "input_len"});
   const auto outl = IntAt(c, {"workload", "output_len"});
   if (!in || !outl) {
@@ -210,7 +210,6 @@ std::optional<std::string> MapInference(const RawNode& c, const ModelArch& arch,
         "tokens_per_s read as batch x output tokens / end-to-end latency, as TensorRT-LLM's static-batch "
         "benchmark reports it; counting input tokens too would imply a latency far beyond the compute needed");
   }
-  (void)arch;
   return std::nullopt;
 }
 
@@ -281,7 +280,7 @@ CaseOutcome PredictInferenceCase(const Catalog& catalog, const RawNode& c) {
   auto model = ResolveCaseModel(catalog, c);
   if (!model) return std::string("no catalog model has the case's shape or name, and its fields are incomplete");
   Mapping map;
-  if (auto why = MapInference(c, model->arch(), map)) return *why;
+  if (auto why = MapInference(c, map)) return *why;
   auto device = MakeDevice(catalog, *chip, nullptr);
   if (!device) return device.error().ToString();
   auto est = EstimateInference(*device, model->arch(), map.request);

@@ -13,6 +13,15 @@
 namespace suanli::cli {
 
 namespace {
+bool LooksLikeFile(const std::string& name) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(name, ec)) return true;
+  for (const char* ext : {".yaml", ".yml", ".json"}) {
+    if (name.ends_with(ext)) return true;
+  }
+  return name.find('/') != std::string::npos;
+}
+
 std::string CatalogDir(const GlobalOptions& options) {
   if (!options.catalog_dir.empty()) return options.catalog_dir;
   const char* env = std::getenv("SUANLI_CATALOG");
@@ -30,7 +39,6 @@ const Catalog& LoadParts(const std::string& dir, Catalog::Parts parts) {
   return *loaded;
 }
 
-bool LooksLikeFile(const std::string& name);
 }  // namespace
 
 const Catalog& LoadCatalogOrThrow(const GlobalOptions& options) { return LoadParts(CatalogDir(options), {}); }
@@ -47,16 +55,6 @@ const Catalog& LoadCatalogFor(const GlobalOptions& options, const std::vector<st
   return LoadParts(dir, parts);
 }
 
-namespace {
-bool LooksLikeFile(const std::string& name) {
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(name, ec)) return true;
-  for (const char* ext : {".yaml", ".yml", ".json"}) {
-    if (name.ends_with(ext)) return true;
-  }
-  return name.find('/') != std::string::npos;
-}
-}  // namespace
 
 ResolvedHardware ResolveHardware(const Catalog& catalog, const std::string& name) {
   ResolvedHardware out;
