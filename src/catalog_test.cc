@@ -257,3 +257,36 @@ TEST(CatalogConvention, FileNamesAreRecordIds) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+TEST(CatalogLoad, ProfileErrorsNameTheirFile) {
+  testing::TempDir dir;
+  testing::WriteMinimalCatalog(dir);
+  const std::string body =
+      "tier: measured\n"
+      "gemm:\n  efficiency: {value: 0.7, basis: measured, source: SRC}\n"
+      "attention:\n  efficiency: {value: 0.3, basis: measured, source: SRC}\n"
+      "memory:\n  efficiency: {value: 0.9, basis: measured, source: SRC}\n"
+      "  reserved: {value: 1 GiB, basis: estimated, source: SRC}\n"
+      "  reserved_fraction: {value: 0.05, basis: estimated, source: SRC}\n"
+      "collective:\n  allreduce_efficiency: {value: 0.8, basis: measured, source: SRC}\n"
+      "  latency: {value: 40 us, basis: measured, source: SRC}\n"
+      "  scale_out_efficiency: {value: 0.8, basis: estimated, source: SRC}\n"
+      "overhead:\n  kernel: {value: 5 us, basis: measured, source: SRC}\n"
+      "  step: {value: 0.3 ms, basis: estimated, source: SRC}\n"
+      "  host_op: {value: 15 us, basis: estimated, source: SRC}\n";
+  dir.Write("profiles/a.yaml", "id: a\nname: A\narch_class: nvidia-hopper\nchips: [base]\n" + body);
+  dir.Write("profiles/b.yaml", "id: b\nname: B\narch_class: nvidia-hopper\nchips: [base, nochip]\n" + body);
+  auto c = Catalog::Load(dir.path());
+  ASSERT_FALSE(c.has_value());
+  const std::string all = c.error().ToString();
+  EXPECT_NE(all.find("arch_class 'nvidia-hopper' already has profile 'a'"), std::string::npos) << all;
+  EXPECT_NE(all.find("chip 'base' already has profile 'a'"), std::string::npos) << all;
+  EXPECT_NE(all.find("b.yaml"), std::string::npos) << all;
+  EXPECT_NE(all.find("no chip 'nochip' in the catalog"), std::string::npos) << all;
+}
+
+}  // namespace
+}  // namespace suanli

@@ -257,6 +257,10 @@ class InferenceCommands(unittest.TestCase):
                   "--output-tokens", "1")
         self.assertEqual(bad.returncode, 2)
         self.assertIn("nope", bad.stderr)
+        empty = run("compare", "--hardware", ",", "--model", "llama-3.1-8b", "--input-tokens", "1",
+                    "--output-tokens", "1")
+        self.assertEqual(empty.returncode, 2)
+        self.assertIn("--hardware", empty.stderr)
 
     def test_validate_reports_errors_and_unmapped_cases(self):
         with tempfile.TemporaryDirectory() as d:
@@ -353,12 +357,17 @@ class TrainingCommands(unittest.TestCase):
             (("--precision", "fp4"), "--precision"),
             (("--tp", "8", "--pp", "8", "--vp", "5"), "--vp"),
             (("--zero", "7"), "--zero"),
+            (("--search", "--top", "0"), "--top"),
         ]
         for extra, flag in cases:
             r = run(*self.BASE, *extra)
             self.assertEqual(r.returncode, 2, (extra, r.stdout, r.stderr))
             self.assertIn(flag, r.stderr, extra)
             self.assertEqual(r.stdout, "", extra)
+        r = run("train", "--hardware", "dgx-a100", "--model", "gpt3-175b", "--devices", "100", "--tp", "8",
+                "--seq-len", "2048", "--global-batch", "64")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not a multiple of tp x pp x cp", r.stderr)
         r = run("train", "--hardware", "hgx-h100", "--model", "mixtral-8x7b", "--devices", "24", "--ep", "3",
                 "--seq-len", "4096", "--global-batch", "48")
         self.assertEqual(r.returncode, 2)
@@ -370,9 +379,11 @@ class TrainingCommands(unittest.TestCase):
             with open(path, "w") as f:
                 f.write("# GPUs,global batch,micro batch,hidden size,attention heads,# layers,sequence length,"
                         "tensor parallelism,data parallelism,pipeline parallelism,iteration time (ms)\n"
-                        "8,32,4,1024,16,24,1024,2,2,2,219.7\n8,32,4,1024,16,24,1024,1,8,1,200.1\n")
+                        "8,32,4,1024,16,24,1024,2,2,2,219.7\n8,32,4,1024,16,24,1024,1,8,1,200.1\n"
+                        "8,32,4,1000,16,24,1024,1,8,1,200.1\n")
             r = run("validate", path, "--json")
             self.assertEqual(r.returncode, 0, r.stderr)
             j = json.loads(r.stdout)
             self.assertEqual(len(j["cases"]), 2)
             self.assertEqual(len(j["plan_choices"]), 1)
+            self.assertIn("heads", j["unmapped"][0]["reason"])  # hidden 1000 over 16 heads
