@@ -83,6 +83,7 @@ constexpr FieldSpec kSystemFields[] = {
     {.key = "scale_out.nics_per_node", .kind = kFigure, .dim = kNone, .description = "Scale-out NICs per node"},
     {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's scale_out.bandwidth", .description = "Scale-out bandwidth per chip, per direction"},
     {.key = "network", .kind = kTable, .description = "Network tiers above the node, innermost first", .table = kNetworkTierFields},
+    {.key = "host.op_dispatch", .kind = kFigure, .dim = kSecond, .default_value = "profile's overhead.host_op", .description = "Host time per framework operator of the training stack run on this system; an eager step is never faster than its operators' dispatch"},
     {.key = "node_power", .kind = kFigure, .dim = kPower, .description = "Node power"},
     {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per node, US dollars"},
     {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per node, yuan"},
@@ -135,7 +136,7 @@ constexpr FieldSpec kProfileFields[] = {
     {.key = "collective.scale_out_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Achieved / line rate of the scale-out network", .at_most = 1},
     {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)"},
     {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)"},
-    {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Host time to dispatch one operator in eager training frameworks; a layer is never faster than its operators' dispatch"},
+    {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Per-operator cost of eager training frameworks that does not overlap the kernels (dispatch, autograd bookkeeping, launch gap)"},
 };
 
 constexpr FieldSpec kSourceFields[] = {

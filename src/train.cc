@@ -422,12 +422,22 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // layer's GEMMs; only what exceeds them is exposed.
   const double tp_f = p.overlap_tp ? std::max(0.0, lc.tp_f - lc.gemm_f) : lc.tp_f;
   const double tp_b = p.overlap_tp ? std::max(0.0, lc.tp_b - lc.gemm_b) : lc.tp_b;
-  const double per_mb = layers_stage * (compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b +
-                                        lc.cp_f + lc.cp_b + framework_f + framework_b + framework_r) +
-                        head;
+  const double device_mb = layers_stage * (compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b +
+                                           lc.cp_f + lc.cp_b + framework_f + framework_b + framework_r) +
+                           head;
+  // The host issues the same operators asynchronously, ahead of the device;
+  // when its dispatch is the slower of the two (small layers, slow host
+  // stack), the micro-batch takes the host's time and the kernels hide under it.
+  const double host_mb = layers_stage * (lc.ops_f * (p.recompute == Recompute::kFull ? 2 : 1) + lc.ops_b +
+                                         (p.recompute == Recompute::kSelective ? lc.attn_ops_f : 0)) *
+                         c.host_dispatch;
+  const double per_mb = std::max(device_mb, host_mb);
   TrainBreakdown& bd = e.breakdown;
   bd.compute = m * (layers_stage * (compute_f + compute_b) + head);
-  bd.framework = m * layers_stage * (framework_f + framework_b + framework_r);
+  // Framework cost: per-operator gaps on the device, and the host's dispatch
+  // where it outlasts the device's work.
+  bd.framework = m * (layers_stage * (framework_f + framework_b + framework_r) + std::max(0.0, host_mb - device_mb));
+  if (host_mb > device_mb) e.warnings |= kTrainWarnHostBound;
   bd.recompute = m * layers_stage * recompute;
   bd.tp_comm = m * layers_stage * (tp_f + tp_b);
   bd.ep_comm = m * layers_stage * (lc.ep_f + lc.ep_b);
@@ -530,6 +540,7 @@ constexpr std::pair<uint32_t, std::string_view> kTrainWarningTexts[] = {
     {kTrainWarnUnevenStages, "layers do not divide evenly over the pipeline stages: the fullest stage sets the pace"},
     {kTrainWarnFp8Fallback, "the chip has no fp8 matrix units: GEMMs run at its 16-bit rate"},
     {kTrainWarnNoScaleOut, "scale-out bandwidth unknown: 50 GB/s per chip assumed"},
+    {kTrainWarnHostBound, "host-bound: the CPU dispatches a micro-batch's operators more slowly than the device runs them (larger micro-batches are nearly free)"},
 };
 }  // namespace
 
@@ -549,7 +560,9 @@ Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const Syst
     if (system == nullptr) c.chips_per_node = std::min(8, std::max(1, c.device.scale_up_domain));
   }
   c.scale_out_bandwidth = c.device.scale_out_bandwidth;
+  c.host_dispatch = c.device.host_op_overhead;
   if (system != nullptr) {
+    if (auto v = system->Get("host.op_dispatch")) c.host_dispatch = *v;
     c.node_power = system->Get("node_power").value_or(0);
     for (const NetworkTier& t : system->network) {
       c.tiers.push_back(Cluster::Tier{.span_nodes = FigureValue(t.figures, "span").value_or(0),
@@ -644,7 +657,7 @@ Result<TrainEstimate> EstimateTraining(const Cluster& c, const ModelArch& m, con
   TrainEstimate e;
   e.tier = c.device.tier;
   Assemble(x, r.plan, lc, e, true);
-  e.warnings = x.warnings;
+  e.warnings |= x.warnings;
   if (r.plan.tp > c.chips_per_node) e.warnings |= kTrainWarnTpCrossesNode;
   if (m.layers % r.plan.pp != 0) e.warnings |= kTrainWarnUnevenStages;
   if (!std::isfinite(e.step_time_s) || e.step_time_s <= 0) {

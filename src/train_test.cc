@@ -91,6 +91,51 @@ TEST_F(TrainTest, StepTimeRespectsItsLowerBounds) {
   }
 }
 
+// A host that dispatches operators more slowly than the device runs them sets
+// the pace: a micro-batch then takes its operators' dispatch time, whatever
+// their size, so a larger micro-batch is nearly free.
+TEST_F(TrainTest, HostBoundFloorCountsEveryOperator) {
+  ModelArch m;
+  m.family = "gpt2";
+  m.hidden = 1024;
+  m.vocab = 51200;
+  m.layers = 24;
+  m.max_positions = 1024;
+  m.tied_embeddings = true;
+  m.learned_positions = true;
+  m.norm = NormKind::kLayerNorm;
+  LayerGroup g;
+  g.count = 24;
+  g.attention.heads = g.attention.kv_heads = 16;
+  g.attention.head_dim = g.attention.v_head_dim = 64;
+  g.mlp.ffn = 4096;
+  m.groups.push_back(g);
+  Cluster c = ClusterFor("vtrain-a100");
+  EXPECT_NEAR(c.host_dispatch, 48e-6, 1e-12);  // the system's measured figure, not the profile's
+  TrainRequest r;
+  r.devices = 1;
+  r.seq_len = 1024;
+  r.global_batch = 4;
+  r.flash_attention = false;
+  r.plan.micro_batch = 1;
+  r.plan.recompute = Recompute::kFull;
+  r.plan.precision = TrainPrecision::kFp16;
+  c.host_dispatch = 1e-3;
+  const TrainEstimate e = Run(c, m, r);
+  // 65 operators per layer: 15 forward, 15 recomputed, 35 backward (what
+  // scripts/host-dispatch divides the measured per-layer time by).
+  EXPECT_NEAR(e.step_time_s - e.breakdown.optimizer, 4 * 24 * 65 * 1e-3, 1e-9);
+  EXPECT_TRUE(e.warnings & kTrainWarnHostBound);
+  r.plan.micro_batch = 2;
+  const TrainEstimate twice = Run(c, m, r);
+  EXPECT_NEAR(twice.step_time_s - twice.breakdown.optimizer, 2 * 24 * 65 * 1e-3, 1e-9);
+  // A fast host changes nothing: the device's time, with its per-operator gaps.
+  c.host_dispatch = c.device.host_op_overhead;
+  const TrainEstimate fast = Run(c, m, r);
+  EXPECT_FALSE(fast.warnings & kTrainWarnHostBound);
+  EXPECT_LT(fast.step_time_s, twice.step_time_s);
+}
+
 TEST_F(TrainTest, MoreDataParallelDevicesAreNeverSlowerPerStep) {
   const Cluster c = ClusterFor("dgx-a100");
   double previous = 1e30;

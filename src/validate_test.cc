@@ -156,9 +156,13 @@ TEST_F(ValidateTest, DevelopmentSetTrainingAccuracy) {
   int good = 0;
   for (const PlanChoice& c : multi->plan_choices) good += c.measured_chosen <= 1.05 * c.measured_best ? 1 : 0;
   EXPECT_GE(good, 3);
-  // The single node: within the bar on rank correlation.
+  // The single node: the bar on error and rank correlation. The
+  // system's host dispatch figure comes from 48 of these 1,440 rows
+  // (scripts/host-dispatch); the bar holds on the other 1,392 alone.
   auto single = ValidateCases(catalog(), root + "vtrain/ground_truth_single.csv");
   ASSERT_TRUE(single.has_value()) << single.error().ToString();
+  EXPECT_LE(single->groups.at("vtrain-single").median_ape, 0.10);
+  EXPECT_LE(single->groups.at("vtrain-single").max_ape, 0.35);
   EXPECT_GE(single->spearman.at("vtrain-single"), 0.9);
 }
 

@@ -42,6 +42,10 @@ struct Cluster {
   double scale_out_bandwidth = 0;  // per chip per direction, B/s
   double network_latency = 0;      // s, one hop across the scale-out network
   double node_power = 0;           // W per node, 0 = unknown
+  // Host time per framework operator (system's host.op_dispatch, else the
+  // profile's overhead.host_op): the CPU issues a micro-batch's operators no
+  // faster than this, however fast the device runs them.
+  double host_dispatch = 0;
   // Network tiers above the node, innermost first: nodes each spans and its
   // oversubscription. A collective over more nodes than a tier spans crosses
   // the next tier and shares its bandwidth by the oversubscription.
@@ -123,6 +127,7 @@ enum TrainWarning : uint32_t {
   kTrainWarnUnevenStages = 1u << 2,      // layers do not divide evenly over stages
   kTrainWarnFp8Fallback = 1u << 3,       // fp8 asked, the chip has no fp8: bf16 rate
   kTrainWarnNoScaleOut = 1u << 4,        // scale-out bandwidth unknown: 50 GB/s assumed
+  kTrainWarnHostBound = 1u << 5,         // the host's operator dispatch sets the pace
 };
 std::string TrainWarningTexts(uint32_t warnings);  // "; "-separated
 std::vector<std::string> TrainWarningList(uint32_t warnings);
