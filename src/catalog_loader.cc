@@ -189,8 +189,16 @@ class CatalogLoader {
     RawNode node = std::move(*parsed);
     std::vector<Diagnostic> diags;
     if (!node.IsMap()) return Error(node.At("", "a chip file is a map of fields"));
+    if (const RawNode* key = node.Find("chips_per_node"); key != nullptr) {
+      return Error(key->At("chips_per_node",
+                           "this is a system file; a file given as hardware must be a chip. Put systems in a "
+                           "catalog directory's systems/ (copy the built-in catalog, pass it with --catalog)"));
+    }
     if (const RawNode* ext = node.Find("extends"); ext != nullptr && ext->IsScalar()) {
       const Chip* base = catalog.FindChip(ext->scalar);
+      if (base == nullptr && catalog.FindSystem(ext->scalar) != nullptr) {
+        return Error(ext->At("extends", "'" + ext->scalar + "' is a system; a chip file can extend only a chip"));
+      }
       if (base == nullptr || !catalog.raw_ || !catalog.raw_->chips.contains(base->id)) {
         auto close = catalog.Suggest(ext->scalar);
         return Error(ext->At("extends", "no chip '" + ext->scalar + "' to extend" +

@@ -143,6 +143,16 @@ class ErrorPaths(unittest.TestCase):
                 f.write("id: bad\nname: B\nvendor: V\nmemory:\n  bandwidth: {value: 4 TB, basis: datasheet, source: [S]}\n")
             self.assertBadInput(run("classify", "--hardware", path), "bad.yaml:5:", "is bytes but this field is bandwidth")
             self.assertBadInput(run("classify", "--hardware", os.path.join(d, "missing.yaml")), "cannot open file")
+            # A system where a chip is expected, and a chip extending a system, each say so.
+            system = os.path.join(d, "cluster.yaml")
+            with open(system, "w") as f:
+                f.write("id: c\nname: C\nvendor: V\nchip: a100-sxm-80gb\n"
+                        "chips_per_node: {value: 8, basis: datasheet, source: [S]}\n")
+            self.assertBadInput(run("classify", "--hardware", system), "cluster.yaml:5:", "this is a system file")
+            chip = os.path.join(d, "chip.yaml")
+            with open(chip, "w") as f:
+                f.write("id: x\nname: X\nextends: vtrain-a100\n")
+            self.assertBadInput(run("classify", "--hardware", chip), "chip.yaml:3:", "'vtrain-a100' is a system")
 
     def test_missing_catalog_dir(self):
         self.assertBadInput(run("catalog", "list", "chips", catalog="/nonexistent/catalog"), "catalog directory not found")
