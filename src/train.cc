@@ -404,39 +404,36 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // One micro-batch through the stage: its layers forward, backward and recompute.
   // Eager frameworks pay a fixed cost per operator (host dispatch, autograd
   // bookkeeping, the launch gap on the device) that does not overlap the
-  // kernels: it adds to every forward, backward and recomputed operator.
-  const double host = d.host_op_overhead;
-  const double framework_f = lc.ops_f * host;
-  const double framework_b = lc.ops_b * host;
-  const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
-  const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
-  const double recompute = p.recompute == Recompute::kFull
-                               ? compute_f + (p.overlap_tp ? std::max(0.0, lc.tp_f - lc.gemm_f) : lc.tp_f) + lc.ep_f + lc.cp_f
-                           : p.recompute == Recompute::kSelective ? lc.attn_f
-                                                                  : 0;
-  const double framework_r = p.recompute == Recompute::kFull        ? framework_f
-                             : p.recompute == Recompute::kSelective ? lc.attn_ops_f * host
-                                                                    : 0;
-  const double head = lc.head_f + lc.head_b;  // the last stage's LM head and loss set the pace
+  // kernels: it adds to every forward, backward and recomputed operator
+  // (operators per layer and micro-batch: forward, backward, what recompute repeats).
+  const double ops = lc.ops_f + lc.ops_b +
+                     (p.recompute == Recompute::kFull        ? lc.ops_f
+                      : p.recompute == Recompute::kSelective ? lc.attn_ops_f
+                                                             : 0);
+  const double framework = ops * d.host_op_overhead;
   // With TP overlap (Megatron-Core userbuffers) the collectives run under the
   // layer's GEMMs; only what exceeds them is exposed.
   const double tp_f = p.overlap_tp ? std::max(0.0, lc.tp_f - lc.gemm_f) : lc.tp_f;
   const double tp_b = p.overlap_tp ? std::max(0.0, lc.tp_b - lc.gemm_b) : lc.tp_b;
+  const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
+  const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
+  const double recompute = p.recompute == Recompute::kFull        ? compute_f + tp_f + lc.ep_f + lc.cp_f
+                           : p.recompute == Recompute::kSelective ? lc.attn_f
+                                                                  : 0;
+  const double head = lc.head_f + lc.head_b;  // the last stage's LM head and loss set the pace
   const double device_mb = layers_stage * (compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b +
-                                           lc.cp_f + lc.cp_b + framework_f + framework_b + framework_r) +
+                                           lc.cp_f + lc.cp_b + framework) +
                            head;
   // The host issues the same operators asynchronously, ahead of the device;
   // when its dispatch is the slower of the two (small layers, slow host
   // stack), the micro-batch takes the host's time and the kernels hide under it.
-  const double host_mb = layers_stage * (lc.ops_f * (p.recompute == Recompute::kFull ? 2 : 1) + lc.ops_b +
-                                         (p.recompute == Recompute::kSelective ? lc.attn_ops_f : 0)) *
-                         c.host_dispatch;
+  const double host_mb = layers_stage * ops * c.host_dispatch;
   const double per_mb = std::max(device_mb, host_mb);
   TrainBreakdown& bd = e.breakdown;
   bd.compute = m * (layers_stage * (compute_f + compute_b) + head);
   // Framework cost: per-operator gaps on the device, and the host's dispatch
   // where it outlasts the device's work.
-  bd.framework = m * (layers_stage * (framework_f + framework_b + framework_r) + std::max(0.0, host_mb - device_mb));
+  bd.framework = m * (layers_stage * framework + std::max(0.0, host_mb - device_mb));
   if (host_mb > device_mb) e.warnings |= kTrainWarnHostBound;
   bd.recompute = m * layers_stage * recompute;
   bd.tp_comm = m * layers_stage * (tp_f + tp_b);
