@@ -313,6 +313,41 @@ TRAIN_KEYS = {"step_time_s", "tokens_per_s", "tokens_per_s_per_device", "model_f
               "model_tflops_per_device", "mfu", "memory", "fits", "reason", "plan", "breakdown", "tier", "warnings"}
 
 
+class HostDispatchScript(unittest.TestCase):
+    """scripts/host-dispatch derives vtrain-a100's host.op_dispatch; the two must agree."""
+    SCRIPT = os.path.join(REPO, "scripts", "host-dispatch")
+
+    def test_derivation_matches_the_catalog_figure(self):
+        csv_path = os.path.join(REPO, "..", "shared", "validation", "vtrain", "ground_truth_single.csv")
+        if not os.path.exists(csv_path):
+            self.skipTest("no vTrain data at " + csv_path)
+        r = subprocess.run(["python3", self.SCRIPT, csv_path], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        derived_us = float(r.stdout.split("host dispatch per operator:")[1].split("us")[0])
+        fig = json.loads(run("catalog", "show", "vtrain-a100", "--json").stdout)["figures"]["host.op_dispatch"]
+        self.assertLessEqual(fig["range"][0] * 1e6, derived_us)
+        self.assertLessEqual(derived_us, fig["range"][1] * 1e6)
+        self.assertAlmostEqual(fig["value"] * 1e6, derived_us, delta=0.5)  # the figure is the derivation, rounded
+
+    def test_bad_rows_name_the_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "v.csv")
+            with open(path, "w") as f:
+                f.write("header\n2,16,1,1024,16,12,1024,1,2,1,100\n2,16,1,1024,16,x,1024,1,2,1,100\n")
+            r = subprocess.run(["python3", self.SCRIPT, path], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("v.csv:3: expected 11 numbers", r.stderr)
+            with open(path, "w") as f:
+                f.write("header\n2,16,1,1024,16,12,1024,1,2,1,100\n")
+            r = subprocess.run(["python3", self.SCRIPT, path], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("at two layer counts at least", r.stderr)
+            r = subprocess.run(["python3", self.SCRIPT, os.path.join(d, "missing.csv")], capture_output=True, text=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("missing.csv: cannot open file", r.stderr)
+
+
 class TrainingCommands(unittest.TestCase):
     BASE = ("train", "--hardware", "dgx-a100", "--model", "gpt3-175b", "--devices", "1024", "--seq-len", "2048",
             "--global-batch", "1536")
