@@ -67,7 +67,7 @@ struct Device {
   double scale_out_efficiency = 0;
   double kernel_overhead = 0;
   double step_overhead = 0;
-  double host_op_overhead = 0;  // eager-framework dispatch per operator (training)
+  double host_op_overhead = 0;  // s per operator of an eager training framework that the kernels do not hide
 };
 
 // Builds a Device from a chip and (optionally) the system it sits in. Fails

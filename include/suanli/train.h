@@ -45,7 +45,7 @@ struct Cluster {
   // Host time per framework operator (system's host.op_dispatch, else the
   // profile's overhead.host_op): the CPU issues a micro-batch's operators no
   // faster than this, however fast the device runs them.
-  double host_dispatch = 0;
+  double host_dispatch = 0;  // s per operator
   // Network tiers above the node, innermost first: nodes each spans and its
   // oversubscription. A collective over more nodes than a tier spans crosses
   // the next tier and shares its bandwidth by the oversubscription.
