@@ -51,6 +51,7 @@ const suanli::Cluster& FuzzCluster() {
     d.kernel_overhead = 5e-6;
     d.step_overhead = 3e-4;
     d.host_op_overhead = 15e-6;
+    d.overlap_slowdown = 0.19;
     c.chips_per_node = 8;
     c.scale_out_bandwidth = 50e9;
     return c;

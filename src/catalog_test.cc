@@ -274,6 +274,7 @@ TEST(CatalogLoad, ProfileErrorsNameTheirFile) {
       "collective:\n  allreduce_efficiency: {value: 0.8, basis: measured, source: SRC}\n"
       "  latency: {value: 40 us, basis: measured, source: SRC}\n"
       "  scale_out_efficiency: {value: 0.8, basis: estimated, source: SRC}\n"
+      "  overlap_slowdown: {value: 0.19, basis: measured, source: SRC}\n"
       "overhead:\n  kernel: {value: 5 us, basis: measured, source: SRC}\n"
       "  step: {value: 0.3 ms, basis: estimated, source: SRC}\n"
       "  host_op: {value: 15 us, basis: estimated, source: SRC}\n";

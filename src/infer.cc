@@ -649,6 +649,7 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System
   d.kernel_overhead = field("overhead.kernel");
   d.step_overhead = field("overhead.step");
   d.host_op_overhead = field("overhead.host_op");
+  d.overlap_slowdown = field("collective.overlap_slowdown");
   return d;
 }
 

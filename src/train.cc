@@ -108,6 +108,15 @@ struct Links {
 // them per node: NCCL's hierarchical algorithms move the data inside the
 // node over the scale-up link and across nodes 1/local of it per rank, each
 // rank on its own NIC.
+// What a collective of `comm` seconds adds to a stretch of `compute` seconds
+// it runs beside. The two share the chip's SMs and memory bandwidth, so the
+// compute runs (1 + slowdown) times longer while they overlap (measured; see
+// the profile's collective.overlap_slowdown): the collective never hides for
+// free, and what outlasts the slowed compute is exposed whole.
+double Overlapped(double comm, double compute, double slowdown) {
+  return std::max(comm - compute, comm * slowdown / (1 + slowdown));
+}
+
 double HierarchicalGather(double bytes, int n, int local, const Links& l, double out_busbw) {
   if (n <= 1 || bytes <= 0) return 0;
   local = std::clamp(local, 1, n);
@@ -412,9 +421,9 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
                                                              : 0);
   const double framework = ops * d.host_op_overhead;
   // With TP overlap (Megatron-Core userbuffers) the collectives run under the
-  // layer's GEMMs; only what exceeds them is exposed.
-  const double tp_f = p.overlap_tp ? std::max(0.0, lc.tp_f - lc.gemm_f) : lc.tp_f;
-  const double tp_b = p.overlap_tp ? std::max(0.0, lc.tp_b - lc.gemm_b) : lc.tp_b;
+  // layer's GEMMs, which slow while they share the chip.
+  const double tp_f = p.overlap_tp ? Overlapped(lc.tp_f, lc.gemm_f, d.overlap_slowdown) : lc.tp_f;
+  const double tp_b = p.overlap_tp ? Overlapped(lc.tp_b, lc.gemm_b, d.overlap_slowdown) : lc.tp_b;
   const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
   const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
   const double recompute = p.recompute == Recompute::kFull        ? compute_f + tp_f + lc.ep_f + lc.cp_f
@@ -445,6 +454,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // updated parameters) cross the data-parallel group once per step.
   const double grad_bytes = params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
   double dp_time = 0;
+  double gathers_exposed = 0;
   if (p.dp > 1 && !r.lora) {
     if (p.zero == 0) {
       dp_time = 2 * HierarchicalGather(grad_bytes, p.dp, links.dp_local, links, links.dp_out_busbw);  // RS + AG
@@ -454,13 +464,13 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
       if (p.zero >= 3) {
         // Parameters gathered before each micro-batch's forward and backward, prefetched under compute.
         const double gathers = 2 * m * HierarchicalGather(params * 2, p.dp, links.dp_local, links, links.dp_out_busbw);
-        dp_time += std::max(0.0, gathers - bd.compute);
+        gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
       }
     }
   }
   // Overlapped reduction runs under the last micro-batch's backward.
   const double window = p.overlap_dp ? layers_stage * (compute_b + tp_b) : 0;
-  bd.dp_comm_exposed = std::max(0.0, dp_time - window);
+  bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed;
   const double opt_params = r.lora ? 0 : params / (p.zero >= 1 ? dp : 1);
   bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * kOptimizerTraffic);
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;

@@ -160,6 +160,46 @@ TEST_F(TrainTest, OversubscribedTiersSlowCollectivesThatCrossThem) {
   EXPECT_DOUBLE_EQ(c.ScaleOutShare(1), 1.0);
 }
 
+// An overlapped collective shares the chip with the compute it hides under:
+// it is never free, it costs at least slowdown / (1 + slowdown) of its own
+// time, and a chip that slows more under overlap is never faster.
+TEST_F(TrainTest, OverlapIsNeverFree) {
+  Cluster c = ClusterFor("dgx-a100");
+  EXPECT_NEAR(c.device.overlap_slowdown, 0.19, 1e-12);  // the Ampere profile's measured figure
+  TrainRequest r = Gpt3(8, 1, 32, Recompute::kSelective);
+  r.plan.zero = 1;
+  r.plan.overlap_dp = false;
+  r.plan.overlap_tp = false;
+  const TrainEstimate serial = Run(c, Model("gpt3-175b"), r);
+  r.plan.overlap_dp = true;
+  r.plan.overlap_tp = true;
+  const double k = c.device.overlap_slowdown / (1 + c.device.overlap_slowdown);
+  const TrainEstimate overlapped = Run(c, Model("gpt3-175b"), r);
+  EXPECT_LT(overlapped.step_time_s, serial.step_time_s);
+  EXPECT_GE(overlapped.breakdown.tp_comm, k * serial.breakdown.tp_comm * (1 - 1e-12));
+  EXPECT_GE(overlapped.breakdown.dp_comm_exposed, k * serial.breakdown.dp_comm_exposed * (1 - 1e-12));
+  EXPECT_GT(overlapped.breakdown.tp_comm, 0);
+  // Without contention the collectives would hide whole under the GEMMs.
+  c.device.overlap_slowdown = 0;
+  const TrainEstimate ideal = Run(c, Model("gpt3-175b"), r);
+  EXPECT_LT(ideal.step_time_s, overlapped.step_time_s);
+  EXPECT_EQ(ideal.breakdown.tp_comm, 0);
+  double previous = 0;
+  for (double slowdown : {0.0, 0.1, 0.19, 0.4, 1.0}) {
+    c.device.overlap_slowdown = slowdown;
+    const double t = Run(c, Model("gpt3-175b"), r).step_time_s;
+    EXPECT_GE(t, previous) << "slowdown " << slowdown;
+    previous = t;
+  }
+  // ZeRO-3's parameter gathers, prefetched under compute, pay the same toll.
+  c.device.overlap_slowdown = 0.19;
+  r.plan.zero = 3;
+  r.plan.overlap_dp = false;
+  const TrainEstimate zero3 = Run(c, Model("gpt3-175b"), r);
+  r.plan.zero = 2;
+  const TrainEstimate zero2 = Run(c, Model("gpt3-175b"), r);
+  EXPECT_GT(zero3.breakdown.dp_comm_exposed, zero2.breakdown.dp_comm_exposed);
+}
 TEST_F(TrainTest, ZeroStagesStrictlyReduceMemory) {
   const Cluster c = ClusterFor("dgx-a100");
   double previous = 1e30;

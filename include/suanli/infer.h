@@ -68,6 +68,7 @@ struct Device {
   double kernel_overhead = 0;
   double step_overhead = 0;
   double host_op_overhead = 0;  // s per operator of an eager training framework that the kernels do not hide
+  double overlap_slowdown = 0;  // compute runs (1 + this) times longer while a collective overlaps it
 };
 
 // Builds a Device from a chip and (optionally) the system it sits in. Fails
