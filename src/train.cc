@@ -636,6 +636,7 @@ Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainReques
                    std::to_string(m.layers) + " layers");
   }
   if (p.vp > 1 && p.pp == 1) fail("vp", "virtual stages need pp > 1");
+  if (p.overlap_tp && p.tp == 1) fail("tp_overlap", "TP overlap needs tp > 1: with tp 1 there are no tensor-parallel collectives to hide");
   const int64_t per_replica = r.global_batch % p.dp == 0 ? r.global_batch / p.dp : -1;
   if (per_replica < 0) {
     fail("global_batch", "global batch " + Str(r.global_batch) + " is not divisible by dp " + std::to_string(p.dp));

@@ -261,6 +261,9 @@ TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
   r = Gpt3(8, 8, 16, Recompute::kNone);
   r.plan.vp = 5;  // 8 x 5 does not divide 96
   EXPECT_EQ(key_of(r), "vp");
+  r = Gpt3(1, 8, 16, Recompute::kNone);
+  r.plan.overlap_tp = true;  // nothing to overlap without tensor parallelism
+  EXPECT_EQ(key_of(r), "tp_overlap");
   r = Gpt3(8, 8, 16, Recompute::kNone);
   r.plan.ep = 2;
   EXPECT_EQ(key_of(r), "ep");  // dense model

@@ -391,7 +391,7 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
     if (version.find("nemo") == std::string::npos) {
       out.assumptions.push_back("flash attention, distributed optimizer with overlapped reduction");
     } else {
-      p.overlap_tp = true;  // NeMo's H100 recipes turn on tp_comm_overlap
+      p.overlap_tp = p.tp > 1 || out.free.tp;  // NeMo's H100 recipes turn on tp_comm_overlap (where there is TP)
     }
   }
   const std::string rc = Lower(TextAt(c, {"workload", "recompute"}));

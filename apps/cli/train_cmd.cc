@@ -18,6 +18,7 @@ std::string FlagFor(const std::string& key) {
   if (key == "seq_len") return "--seq-len";
   if (key == "global_batch") return "--global-batch";
   if (key == "micro_batch") return "--micro-batch";
+  if (key == "tp_overlap") return "--tp-overlap";
   return "--" + key;
 }
 

@@ -401,6 +401,7 @@ class TrainingCommands(unittest.TestCase):
             (("--recompute", "most"), "--recompute"),
             (("--precision", "fp4"), "--precision"),
             (("--tp", "8", "--pp", "8", "--vp", "5"), "--vp"),
+            (("--tp", "1", "--tp-overlap"), "--tp-overlap"),
             (("--zero", "7"), "--zero"),
             (("--search", "--top", "0"), "--top"),
         ]
