@@ -108,14 +108,15 @@ int RunValidate(const GlobalOptions& global, const ValidateOptions& options) {
     std::cout << "\nnot predicted (" << r.unmapped.size() << "):\n";
     std::map<std::string, int> by_reason;
     for (const auto& u : r.unmapped) {
-      if (u.kind == "inference") {
+      if (u.kind != "microbenchmark") {
         std::cout << "  " << u.id << ": " << u.reason << '\n';
       } else {
         ++by_reason[u.kind];
       }
     }
-    for (const auto& [kind, n] : by_reason) std::cout << "  " << n << " " << kind << " case(s): kind not predicted by validate yet"
-                                                        << (kind == "microbenchmark" ? " (profile inputs)" : "") << '\n';
+    for (const auto& [kind, n] : by_reason) {
+      std::cout << "  " << n << " " << kind << " case(s): measure the profile's inputs, not a prediction\n";
+    }
   }
   return 0;
 }

@@ -294,6 +294,9 @@ class InferenceCommands(unittest.TestCase):
             self.assertIn("g", j["groups"])
             text = run("validate", path)
             self.assertIn("median APE", text.stdout)
+            # A training case that cannot be predicted is listed with its reason.
+            self.assertIn("c2: ", text.stdout)
+            self.assertIn("no catalog chip", text.stdout)
             with open(path, "w") as f:
                 f.write("cases: 3\n")
             bad = run("validate", path)
