@@ -531,6 +531,32 @@ std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s) {
   return std::nullopt;
 }
 
+TrainBoundShare BoundOf(const TrainBreakdown& b) {
+  const TrainBoundShare groups[] = {
+      {TrainBound::kCompute, b.compute + b.recompute},
+      {TrainBound::kCommunication, b.tp_comm + b.dp_comm_exposed + b.pp_comm + b.ep_comm + b.cp_comm},
+      {TrainBound::kPipelineBubble, b.pp_bubble},
+      {TrainBound::kFramework, b.framework},
+      {TrainBound::kOptimizer, b.optimizer},
+  };
+  TrainBoundShare best = groups[0];
+  for (const TrainBoundShare& g : groups) {
+    if (g.seconds > best.seconds) best = g;
+  }
+  return best;
+}
+
+std::string_view TrainBoundName(TrainBound b) {
+  switch (b) {
+    case TrainBound::kCompute: return "compute";
+    case TrainBound::kCommunication: return "communication";
+    case TrainBound::kPipelineBubble: return "pipeline bubble";
+    case TrainBound::kFramework: return "framework";
+    case TrainBound::kOptimizer: return "optimizer";
+  }
+  return "?";
+}
+
 std::string_view TrainInfeasibleText(TrainInfeasible r) {
   switch (r) {
     case TrainInfeasible::kNone: return "";

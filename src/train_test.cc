@@ -126,6 +126,7 @@ TEST_F(TrainTest, HostBoundFloorCountsEveryOperator) {
   // scripts/host-dispatch divides the measured per-layer time by).
   EXPECT_NEAR(e.step_time_s - e.breakdown.optimizer, 4 * 24 * 65 * 1e-3, 1e-9);
   EXPECT_TRUE(e.warnings & kTrainWarnHostBound);
+  EXPECT_EQ(BoundOf(e.breakdown).bound, TrainBound::kFramework);
   r.plan.micro_batch = 2;
   const TrainEstimate twice = Run(c, m, r);
   EXPECT_NEAR(twice.step_time_s - twice.breakdown.optimizer, 2 * 24 * 65 * 1e-3, 1e-9);
@@ -134,6 +135,28 @@ TEST_F(TrainTest, HostBoundFloorCountsEveryOperator) {
   const TrainEstimate fast = Run(c, m, r);
   EXPECT_FALSE(fast.warnings & kTrainWarnHostBound);
   EXPECT_LT(fast.step_time_s, twice.step_time_s);
+}
+
+TEST_F(TrainTest, BoundIsTheLargestGroupOfParts) {
+  TrainBreakdown b;
+  b.compute = 3;
+  b.recompute = 1;
+  b.tp_comm = 2;
+  b.dp_comm_exposed = 1.5;
+  b.pp_bubble = 3.9;
+  EXPECT_EQ(BoundOf(b).bound, TrainBound::kCompute);  // 4 s of compute and recompute
+  EXPECT_DOUBLE_EQ(BoundOf(b).seconds, 4);
+  b.pp_comm = 0.6;  // communication now 4.1 s
+  EXPECT_EQ(BoundOf(b).bound, TrainBound::kCommunication);
+  EXPECT_EQ(TrainBoundName(TrainBound::kPipelineBubble), "pipeline bubble");
+  // A large model on a healthy plan is compute-bound; the same plan with
+  // tensor parallelism over a slow scale-out network is not.
+  Cluster c = ClusterFor("dgx-a100");
+  const TrainEstimate healthy = Run(c, Model("gpt3-175b"), Gpt3(8, 8, 16, Recompute::kSelective));
+  EXPECT_EQ(BoundOf(healthy.breakdown).bound, TrainBound::kCompute);
+  c.scale_out_bandwidth = 1e9;
+  const TrainEstimate starved = Run(c, Model("gpt3-175b"), Gpt3(16, 8, 8, Recompute::kSelective));
+  EXPECT_EQ(BoundOf(starved.breakdown).bound, TrainBound::kCommunication);
 }
 
 TEST_F(TrainTest, MoreDataParallelDevicesAreNeverSlowerPerStep) {

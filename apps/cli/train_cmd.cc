@@ -83,6 +83,7 @@ nlohmann::json EstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tok
            {"cp_comm_s", b.cp_comm},
            {"optimizer_s", b.optimizer},
            {"framework_s", b.framework}}},
+         {"bound", TrainBoundName(BoundOf(b).bound)},
          {"tier", ProfileTierName(e.tier)},
          {"warnings", warnings}};
   if (tokens) {
@@ -141,7 +142,10 @@ void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainReques
   }
   std::cout << '\n';
   bt.Print(std::cout);
-  std::cout << fmt::format("\n{} micro-batch{} per step per pipeline; tier: {}\n", e.micro_batches, e.micro_batches == 1 ? "" : "es", ProfileTierName(e.tier));
+  const TrainBoundShare bound = BoundOf(b);
+  std::cout << fmt::format("\nbound by {} ({:.0f}% of the step)", TrainBoundName(bound.bound),
+                           100 * bound.seconds / e.step_time_s);
+  std::cout << fmt::format("; {} micro-batch{} per step per pipeline; tier: {}\n", e.micro_batches, e.micro_batches == 1 ? "" : "es", ProfileTierName(e.tier));
   if (e.warnings != 0) std::cout << "warning: " << TrainWarningTexts(e.warnings) << '\n';
 }
 

@@ -118,6 +118,17 @@ struct TrainBreakdown {  // seconds per step on the critical path
   double framework = 0;  // per-operator framework cost (dispatch, launch gaps)
 };
 
+// What bounds a step: the largest of its parts grouped by what would have to
+// change to shorten it (faster kernels, faster links, more micro-batches or
+// virtual stages, a leaner framework, a faster optimizer step).
+enum class TrainBound { kCompute, kCommunication, kPipelineBubble, kFramework, kOptimizer };
+struct TrainBoundShare {
+  TrainBound bound = TrainBound::kCompute;
+  double seconds = 0;  // of the step, in the bounding group
+};
+TrainBoundShare BoundOf(const TrainBreakdown& b);
+std::string_view TrainBoundName(TrainBound b);
+
 enum class TrainInfeasible { kNone, kWeightsDoNotFit, kActivationsDoNotFit };
 std::string_view TrainInfeasibleText(TrainInfeasible r);
 

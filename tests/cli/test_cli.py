@@ -313,7 +313,8 @@ class InferenceCommands(unittest.TestCase):
 
 
 TRAIN_KEYS = {"step_time_s", "tokens_per_s", "tokens_per_s_per_device", "model_flops_per_step",
-              "model_tflops_per_device", "mfu", "memory", "fits", "reason", "plan", "breakdown", "tier", "warnings"}
+              "model_tflops_per_device", "mfu", "memory", "fits", "reason", "plan", "breakdown", "bound", "tier",
+              "warnings"}
 
 
 class HostDispatchScript(unittest.TestCase):
