@@ -26,12 +26,13 @@ constexpr double kExpertImbalance = 1.15;
 // Bytes per parameter: 16-bit weights; gradients in fp32 main-grad buffers
 // with plain data parallelism (Megatron DDP) or in a 16-bit buffer with the
 // distributed optimizer (Megatron-Core's default, grad_reduce_in_fp32 off);
-// fp32 master weights + Adam moments.
-constexpr double kWeightBytes = 2, kOptimizerBytes = 12;
+// master weights + Adam moments, 4 B each in fp32 or 2 B each in bf16.
+constexpr double kWeightBytes = 2;
 constexpr double kGradBytesDdp = 2, kGradBytesSharded = 2;
-// Optimizer step traffic per parameter: read grad (4), read/write master,
-// m, v (24), write the 16-bit copy (2).
-constexpr double kOptimizerTraffic = 30;
+double OptimizerBytes(OptimizerState s) { return s == OptimizerState::kBf16 ? 6 : 12; }
+// Optimizer step traffic per parameter: read grad (4), read and write master,
+// m and v (twice the state), write the 16-bit copy (2).
+double OptimizerTraffic(OptimizerState s) { return 4 + 2 * OptimizerBytes(s) + 2; }
 
 // Model quantities that no plan changes, computed once.
 struct ModelTotals {
@@ -389,7 +390,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // LoRA adapters (rank ~16) hold well under 1% of the parameters: their
   // gradients and optimizer state are left out.
   mem.gradients = r.lora ? 0 : params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded) / (p.zero >= 2 ? dp : 1);
-  mem.optimizer = r.lora ? 0 : params * kOptimizerBytes / (p.zero >= 1 ? dp : 1);
+  mem.optimizer = r.lora ? 0 : params * OptimizerBytes(p.optimizer_state) / (p.zero >= 1 ? dp : 1);
   const double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
                            : p.recompute == Recompute::kSelective ? lc.act_selective
                                                                   : lc.act_none;
@@ -472,7 +473,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double window = p.overlap_dp ? layers_stage * (compute_b + tp_b) : 0;
   bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed;
   const double opt_params = r.lora ? 0 : params / (p.zero >= 1 ? dp : 1);
-  bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * kOptimizerTraffic);
+  bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
 
   const double tokens = double(r.global_batch) * double(r.seq_len);
@@ -512,6 +513,20 @@ std::optional<Recompute> ParseRecompute(std::string_view s) {
   if (s == "none") return Recompute::kNone;
   if (s == "selective") return Recompute::kSelective;
   if (s == "full") return Recompute::kFull;
+  return std::nullopt;
+}
+
+std::string_view OptimizerStateName(OptimizerState s) {
+  switch (s) {
+    case OptimizerState::kFp32: return "fp32";
+    case OptimizerState::kBf16: return "bf16";
+  }
+  return "?";
+}
+
+std::optional<OptimizerState> ParseOptimizerState(std::string_view s) {
+  if (s == "fp32") return OptimizerState::kFp32;
+  if (s == "bf16") return OptimizerState::kBf16;
   return std::nullopt;
 }
 

@@ -235,6 +235,23 @@ TEST_F(TrainTest, ZeroStagesStrictlyReduceMemory) {
   }
 }
 
+TEST_F(TrainTest, Bf16OptimizerStateHalvesItsBytes) {
+  const Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r = Gpt3(8, 8, 16, Recompute::kSelective);
+  const TrainEstimate fp32 = Run(c, Model("gpt3-175b"), r);
+  r.plan.optimizer_state = OptimizerState::kBf16;
+  const TrainEstimate bf16 = Run(c, Model("gpt3-175b"), r);
+  EXPECT_NEAR(bf16.memory.optimizer, fp32.memory.optimizer / 2, 1e-6 * fp32.memory.optimizer);
+  EXPECT_DOUBLE_EQ(bf16.memory.weights, fp32.memory.weights);
+  EXPECT_DOUBLE_EQ(bf16.memory.gradients, fp32.memory.gradients);
+  EXPECT_NEAR(fp32.memory.total - bf16.memory.total, fp32.memory.optimizer / 2, 1e-6 * fp32.memory.total);
+  EXPECT_LT(bf16.breakdown.optimizer, fp32.breakdown.optimizer);  // less state to stream
+  EXPECT_LE(bf16.step_time_s, fp32.step_time_s);
+  EXPECT_EQ(ParseOptimizerState("bf16"), OptimizerState::kBf16);
+  EXPECT_EQ(ParseOptimizerState("fp16"), std::nullopt);
+  EXPECT_EQ(OptimizerStateName(OptimizerState::kFp32), "fp32");
+}
+
 TEST_F(TrainTest, KorthikantiActivationMemory) {
   // Korthikanti et al. 2022, Table 2: per layer, per micro-batch, s b h (34 / t)
   // with sequence parallelism and selective recompute; 2 s b h with full

@@ -392,6 +392,12 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
       out.assumptions.push_back("flash attention, distributed optimizer with overlapped reduction");
     } else {
       p.overlap_tp = p.tp > 1 || out.free.tp;  // NeMo's H100 recipes turn on tp_comm_overlap (where there is TP)
+      if (task.find("sft") != std::string::npos) {
+        p.optimizer_state = OptimizerState::kBf16;
+        out.assumptions.push_back(
+            "NeMo's SFT recipe keeps the optimizer's master weights and moments in bf16 (NeMo-Framework-Launcher "
+            "conf/peft/llama/sft.yaml: optim dtype bf16)");
+      }
     }
   }
   const std::string rc = Lower(TextAt(c, {"workload", "recompute"}));

@@ -59,6 +59,7 @@ struct TrainOptions {
   int64_t global_batch = 0;
   std::string recompute;  // empty: none (searched with --search)
   std::string precision = "bf16";
+  std::string optimizer_state = "fp32";
   bool no_sequence_parallel = false;
   bool no_overlap = false;
   bool tp_overlap = false;

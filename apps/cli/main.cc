@@ -79,6 +79,8 @@ int Run(int argc, char** argv) {
   train_cmd->add_option("--micro-batch", train.micro_batch, "Sequences per micro-batch (default 1)");
   train_cmd->add_option("--recompute", train.recompute, "none | selective | full (default none)");
   train_cmd->add_option("--precision", train.precision, "bf16 | fp16 | fp8 (default bf16)");
+  train_cmd->add_option("--optimizer-state", train.optimizer_state,
+                        "fp32 | bf16: master weights and Adam moments (default fp32)");
   train_cmd->add_option("--zero", train.zero, "ZeRO stage 0-3 (default 1: distributed optimizer)");
   train_cmd->add_flag("--no-sequence-parallel", train.no_sequence_parallel, "Do not shard norms and dropout over tp");
   train_cmd->add_flag("--no-overlap", train.no_overlap, "Do not overlap the data-parallel reduction with backward");

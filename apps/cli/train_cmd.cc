@@ -42,6 +42,7 @@ nlohmann::json PlanJson(const TrainPlan& p) {
           {"recompute", RecomputeName(p.recompute)},
           {"zero", p.zero},
           {"precision", TrainPrecisionName(p.precision)},
+          {"optimizer_state", OptimizerStateName(p.optimizer_state)},
           {"sequence_parallel", p.sequence_parallel},
           {"overlap_dp", p.overlap_dp},
           {"overlap_tp", p.overlap_tp}};
@@ -103,6 +104,7 @@ std::string PlanText(const TrainPlan& p) {
   if (p.sequence_parallel && p.tp > 1) s += ", SP";
   if (!p.overlap_dp) s += ", no DP overlap";
   if (p.overlap_tp && p.tp > 1) s += ", TP overlap";
+  if (p.optimizer_state == OptimizerState::kBf16) s += ", bf16 optimizer state";
   return s;
 }
 
@@ -164,8 +166,11 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
   if (!recompute) throw InputError("--recompute: expected none, selective or full, found '" + o.recompute + "'");
   auto precision = ParseTrainPrecision(o.precision);
   if (!precision) throw InputError("--precision: expected bf16, fp16 or fp8, found '" + o.precision + "'");
+  auto optimizer_state = ParseOptimizerState(o.optimizer_state);
+  if (!optimizer_state) throw InputError("--optimizer-state: expected fp32 or bf16, found '" + o.optimizer_state + "'");
   p.recompute = *recompute;
   p.precision = *precision;
+  p.optimizer_state = *optimizer_state;
   p.tp = o.tp.value_or(1);
   p.pp = o.pp.value_or(1);
   p.cp = o.cp.value_or(1);

@@ -69,6 +69,13 @@ enum class TrainPrecision { kBf16, kFp16, kFp8 };
 std::string_view TrainPrecisionName(TrainPrecision p);
 std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s);
 
+// Precision of the optimizer's state: fp32 master weights and Adam moments
+// (12 B per parameter; Megatron's default) or all three in bf16 (6 B; NeMo's
+// SFT recipe, Megatron-Core's precision-aware optimizer).
+enum class OptimizerState { kFp32, kBf16 };
+std::string_view OptimizerStateName(OptimizerState s);
+std::optional<OptimizerState> ParseOptimizerState(std::string_view s);
+
 struct TrainPlan {
   int tp = 1;
   int pp = 1;
@@ -83,6 +90,7 @@ struct TrainPlan {
   bool overlap_dp = true;          // data-parallel reduction overlapped with backward
   bool overlap_tp = false;         // tensor-parallel collectives overlapped with the GEMMs (userbuffers)
   TrainPrecision precision = TrainPrecision::kBf16;
+  OptimizerState optimizer_state = OptimizerState::kFp32;  // not searched: a numerics choice, like precision
 };
 
 struct TrainRequest {

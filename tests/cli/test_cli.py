@@ -372,6 +372,11 @@ class TrainingCommands(unittest.TestCase):
         self.assertAlmostEqual(j["time_to_train_s"], 300e9 / j["tokens_per_s"], delta=1)
         self.assertGreater(j["device_hours"], 0)
         self.assertTrue(0 < j["mfu"] < 1)
+        self.assertEqual(j["plan"]["optimizer_state"], "fp32")
+        lean = json.loads(run(*self.BASE, "--tp", "8", "--pp", "8", "--vp", "3", "--recompute", "selective",
+                              "--precision", "fp16", "--optimizer-state", "bf16", "--json").stdout)
+        self.assertEqual(lean["plan"]["optimizer_state"], "bf16")
+        self.assertAlmostEqual(lean["memory"]["optimizer_bytes"], j["memory"]["optimizer_bytes"] / 2, delta=1e3)
 
     def test_search_json_and_text(self):
         r = run(*self.BASE, "--precision", "fp16", "--search", "--top", "3", "--json")
@@ -404,6 +409,7 @@ class TrainingCommands(unittest.TestCase):
             (("--tp", "8", "--pp", "8", "--micro-batch", "5"), "--micro-batch"),
             (("--recompute", "most"), "--recompute"),
             (("--precision", "fp4"), "--precision"),
+            (("--optimizer-state", "fp16"), "--optimizer-state"),
             (("--tp", "8", "--pp", "8", "--vp", "5"), "--vp"),
             (("--tp", "1", "--tp-overlap"), "--tp-overlap"),
             (("--zero", "7"), "--zero"),
