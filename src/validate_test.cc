@@ -144,15 +144,18 @@ TEST_F(ValidateTest, DevelopmentSetTrainingAccuracy) {
   }
   EXPECT_LE(report->groups.at("korthikanti").max_ape, 0.35);
   EXPECT_LE(report->groups.at("megatron-a100-weak").max_ape, 0.35);
+  EXPECT_LE(report->groups.at("nemo2407").max_ape, 0.35);
+  EXPECT_LE(report->groups.at("korthikanti").mean_ape, 0.0365);  // what Calculon reaches hand-tuned
   // vTrain multi-node: error, ranking and plan choice.
   auto multi = ValidateCases(catalog(), root + "vtrain/ground_truth_multi.csv");
   ASSERT_TRUE(multi.has_value()) << multi.error().ToString();
   EXPECT_EQ(multi->cases.size(), 109u);
   EXPECT_LE(multi->groups.at("vtrain-multi").median_ape, 0.10);
   EXPECT_GE(multi->spearman.at("vtrain-multi"), 0.9);
-  // Plan choice is reported, not a bar: today 3 of the 4 settings pick a plan
-  // within 5% of the measured best (the 18.4B one misses by 14%: DeepSpeed's
-  // pipeline engine costs more than this model charges for pp > 1).
+  // Plan choice is reported, not held to 4 of 4: today 3 of the 4 settings
+  // pick a plan within 5% of the measured best. The 18.4B one misses by 14%:
+  // TP 1-4 runs with 16 or more data-parallel ranks on 64-256 GPUs measure
+  // 5-20% slower than predicted (docs/training-model.md, "What misses").
   int good = 0;
   for (const PlanChoice& c : multi->plan_choices) good += c.measured_chosen <= 1.05 * c.measured_best ? 1 : 0;
   EXPECT_GE(good, 3);
