@@ -392,11 +392,20 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
       out.assumptions.push_back("flash attention, distributed optimizer with overlapped reduction");
     } else {
       p.overlap_tp = p.tp > 1 || out.free.tp;  // NeMo's H100 recipes turn on tp_comm_overlap (where there is TP)
+      // Where NeMo's launcher recipe for the run keeps the optimizer's state in
+      // bf16 (Apex distributed_fused_adam, optim.dtype bf16), so does the model.
+      const std::string name = Lower(TextAt(c, {"model", "name"}));
       if (task.find("sft") != std::string::npos) {
         p.optimizer_state = OptimizerState::kBf16;
         out.assumptions.push_back(
             "NeMo's SFT recipe keeps the optimizer's master weights and moments in bf16 (NeMo-Framework-Launcher "
             "conf/peft/llama/sft.yaml: optim dtype bf16)");
+      } else if (name.find("nemotron") != std::string::npos && name.find("340b") != std::string::npos) {
+        p.optimizer_state = OptimizerState::kBf16;
+        out.assumptions.push_back(
+            "NeMo's Nemotron-4 340B recipe keeps the optimizer's master weights and moments in bf16 "
+            "(NeMo-Framework-Launcher conf/training/nemotron/nemotron_340b.yaml and NVIDIA/dgxc-benchmarking "
+            "nemotron4-340b: optim dtype bf16)");
       }
     }
   }
