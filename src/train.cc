@@ -105,10 +105,6 @@ struct Links {
   bool tp_crosses_node;
 };
 
-// A reduce-scatter (or all-gather) of `bytes` over `n` ranks, `local` of
-// them per node: NCCL's hierarchical algorithms move the data inside the
-// node over the scale-up link and across nodes 1/local of it per rank, each
-// rank on its own NIC.
 // What a collective of `comm` seconds adds to a stretch of `compute` seconds
 // it runs beside. The two share the chip's SMs and memory bandwidth, so the
 // compute runs (1 + slowdown) times longer while they overlap (measured; see
@@ -118,6 +114,10 @@ double Overlapped(double comm, double compute, double slowdown) {
   return std::max(comm - compute, comm * slowdown / (1 + slowdown));
 }
 
+// A reduce-scatter (or all-gather) of `bytes` over `n` ranks, `local` of
+// them per node: NCCL's hierarchical algorithms move the data inside the
+// node over the scale-up link and across nodes 1/local of it per rank, each
+// rank on its own NIC.
 double HierarchicalGather(double bytes, int n, int local, const Links& l, double out_busbw) {
   if (n <= 1 || bytes <= 0) return 0;
   local = std::clamp(local, 1, n);
