@@ -289,5 +289,35 @@ TEST(CatalogLoad, ProfileErrorsNameTheirFile) {
   EXPECT_NE(all.find("no chip 'nochip' in the catalog"), std::string::npos) << all;
 }
 
+// A figure that may be zero (no contention) still may not be negative.
+TEST(CatalogLoad, OverlapSlowdownMayBeZeroNotNegative) {
+  auto load = [](const std::string& slowdown) {
+    testing::TempDir dir;
+    testing::WriteMinimalCatalog(dir);
+    dir.Write("profiles/a.yaml",
+              "id: a\nname: A\nchips: [base]\ntier: measured\n"
+              "gemm:\n  efficiency: {value: 0.7, basis: measured, source: SRC}\n"
+              "attention:\n  efficiency: {value: 0.3, basis: measured, source: SRC}\n"
+              "memory:\n  efficiency: {value: 0.9, basis: measured, source: SRC}\n"
+              "  reserved: {value: 1 GiB, basis: estimated, source: SRC}\n"
+              "  reserved_fraction: {value: 0.05, basis: estimated, source: SRC}\n"
+              "collective:\n  allreduce_efficiency: {value: 0.8, basis: measured, source: SRC}\n"
+              "  latency: {value: 40 us, basis: measured, source: SRC}\n"
+              "  scale_out_efficiency: {value: 0.8, basis: estimated, source: SRC}\n"
+              "  overlap_slowdown: {value: " + slowdown + ", basis: measured, source: SRC}\n"
+              "overhead:\n  kernel: {value: 5 us, basis: measured, source: SRC}\n"
+              "  step: {value: 0.3 ms, basis: estimated, source: SRC}\n"
+              "  host_op: {value: 15 us, basis: estimated, source: SRC}\n");
+    auto c = Catalog::Load(dir.path());
+    return c.has_value() ? std::string() : c.error().ToString();
+  };
+  EXPECT_EQ(load("0"), "");
+  EXPECT_EQ(load("0.19"), "");
+  const std::string negative = load("-0.1");
+  EXPECT_NE(negative.find("collective.overlap_slowdown.value: must not be negative"), std::string::npos) << negative;
+  EXPECT_NE(negative.find("a.yaml"), std::string::npos) << negative;
+  EXPECT_NE(load("1.5").find("must be at most 1"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace suanli

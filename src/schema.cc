@@ -134,7 +134,7 @@ constexpr FieldSpec kProfileFields[] = {
     {.key = "collective.allreduce_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "All-reduce bus bandwidth (large messages) / scale-up bandwidth per direction; above 1 with in-switch reduction (NVLS)", .at_most = 2},
     {.key = "collective.latency", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost of one collective (small-message plateau)"},
     {.key = "collective.scale_out_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Achieved / line rate of the scale-out network", .at_most = 1},
-    {.key = "collective.overlap_slowdown", .kind = kFigure, .dim = kNone, .required = true, .description = "How much longer compute takes while a collective runs beside it (SMs and memory bandwidth shared): 0.19 = 19% slower; prices every overlap a training plan takes", .at_most = 1},
+    {.key = "collective.overlap_slowdown", .kind = kFigure, .dim = kNone, .required = true, .description = "How much longer compute takes while a collective runs beside it (SMs and memory bandwidth shared): 0.19 = 19% slower, 0 = none; prices every overlap a training plan takes", .positive = false, .at_most = 1},
     {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)"},
     {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)"},
     {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Per-operator cost of eager training frameworks that does not overlap the kernels (dispatch, autograd bookkeeping, launch gap)"},
@@ -236,6 +236,8 @@ bool ParseFigure(const RawNode& node, const FieldSpec& spec, const std::string& 
   } else if (ParseNumberWithUnit(*value, spec.dim, path + ".value", out.value, diags)) {
     if (spec.positive && !(out.value > 0)) {
       diags.push_back(value->At(path + ".value", "must be positive, found '" + value->scalar + "'"));
+    } else if (!spec.positive && !(out.value >= 0)) {
+      diags.push_back(value->At(path + ".value", "must not be negative, found '" + value->scalar + "'"));
     } else if (spec.at_most > 0 && out.value > spec.at_most) {
       diags.push_back(value->At(path + ".value", "must be at most " + fmt::format("{:g}", spec.at_most) + ", found '" +
                                                      value->scalar + "'"));

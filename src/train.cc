@@ -321,8 +321,10 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
                                                                    : std::ceil(double(a.kv_heads) / tp) * (a.head_dim + a.v_head_dim));
     }
     const double step = links.latency + T * kv_values * ab / links.cp_bw;
-    out.cp_f = std::max(0.0, (cp - 1) * step - out.attn_f);
-    out.cp_b = std::max(0.0, 2 * (cp - 1) * step - out.attn_b);
+    // Ring attention passes K and V around the ring under the attention
+    // kernels, which slow while the exchange runs beside them.
+    out.cp_f = Overlapped((cp - 1) * step, out.attn_f, d.overlap_slowdown);
+    out.cp_b = Overlapped(2 * (cp - 1) * step, out.attn_b, d.overlap_slowdown);
   }
   // LM head and loss (last stage), embedding (first stage).
   {
@@ -565,7 +567,7 @@ std::string_view TrainBoundName(TrainBound b) {
   switch (b) {
     case TrainBound::kCompute: return "compute";
     case TrainBound::kCommunication: return "communication";
-    case TrainBound::kPipelineBubble: return "pipeline bubble";
+    case TrainBound::kPipelineBubble: return "pipeline_bubble";
     case TrainBound::kFramework: return "framework";
     case TrainBound::kOptimizer: return "optimizer";
   }

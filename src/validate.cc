@@ -392,6 +392,9 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
       out.assumptions.push_back("flash attention, distributed optimizer with overlapped reduction");
     } else {
       p.overlap_tp = p.tp > 1 || out.free.tp;  // NeMo's H100 recipes turn on tp_comm_overlap (where there is TP)
+      out.assumptions.push_back(
+          "NeMo: flash attention, distributed optimizer with overlapped reduction, TP communication overlapped "
+          "where there is TP (ub_tp_comm_overlap in its H100 recipes)");
       // Where NeMo's launcher recipe for the run keeps the optimizer's state in
       // bf16 (Apex distributed_fused_adam, optim.dtype bf16), so does the model.
       const std::string name = Lower(TextAt(c, {"model", "name"}));

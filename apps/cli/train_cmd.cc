@@ -2,6 +2,7 @@
 // the best plans (`--search`).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -85,6 +86,7 @@ nlohmann::json EstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tok
            {"optimizer_s", b.optimizer},
            {"framework_s", b.framework}}},
          {"bound", TrainBoundName(BoundOf(b).bound)},
+         {"bound_share", e.step_time_s > 0 ? BoundOf(b).seconds / e.step_time_s : 0.0},
          {"tier", ProfileTierName(e.tier)},
          {"warnings", warnings}};
   if (tokens) {
@@ -104,12 +106,12 @@ std::string PlanText(const TrainPlan& p) {
   if (p.sequence_parallel && p.tp > 1) s += ", SP";
   if (!p.overlap_dp) s += ", no DP overlap";
   if (p.overlap_tp && p.tp > 1) s += ", TP overlap";
-  if (p.optimizer_state == OptimizerState::kBf16) s += ", bf16 optimizer state";
   return s;
 }
 
 void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainRequest& r) {
-  std::cout << PlanText(p) << ", " << TrainPrecisionName(p.precision) << "\n\n";
+  std::cout << PlanText(p) << ", " << TrainPrecisionName(p.precision)
+            << (p.optimizer_state == OptimizerState::kBf16 ? ", bf16 optimizer state" : "") << "\n\n";
   Table t;
   t.Column("");
   t.Column("value", Table::Align::kRight);
@@ -145,8 +147,9 @@ void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainReques
   std::cout << '\n';
   bt.Print(std::cout);
   const TrainBoundShare bound = BoundOf(b);
-  std::cout << fmt::format("\nbound by {} ({:.0f}% of the step)", TrainBoundName(bound.bound),
-                           100 * bound.seconds / e.step_time_s);
+  std::string bound_name(TrainBoundName(bound.bound));
+  std::replace(bound_name.begin(), bound_name.end(), '_', ' ');
+  std::cout << fmt::format("\nbound by {} ({:.0f}% of the step)", bound_name, 100 * bound.seconds / e.step_time_s);
   std::cout << fmt::format("; {} micro-batch{} per step per pipeline; tier: {}\n", e.micro_batches, e.micro_batches == 1 ? "" : "es", ProfileTierName(e.tier));
   if (e.warnings != 0) std::cout << "warning: " << TrainWarningTexts(e.warnings) << '\n';
 }
@@ -183,6 +186,9 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
   p.overlap_tp = o.tp_overlap;
   p.dp = o.dp ? *o.dp : DerivedDp(r);
   if (o.top < 1) throw InputError("--top: must be at least 1");
+  if (o.tp_overlap && o.tp && *o.tp == 1) {
+    throw InputError("--tp-overlap: TP overlap needs tp > 1: with tp 1 there are no tensor-parallel collectives to hide");
+  }
   const Catalog& catalog = LoadCatalogFor(global, {o.hardware}, o.model);
   const ResolvedHardware hw = ResolveHardware(catalog, o.hardware);
   const ModelEntry model = ResolveModel(catalog, o.model);

@@ -106,15 +106,15 @@ int RunValidate(const GlobalOptions& global, const ValidateOptions& options) {
   }
   if (!r.unmapped.empty()) {
     std::cout << "\nnot predicted (" << r.unmapped.size() << "):\n";
-    std::map<std::string, int> by_reason;
+    std::map<std::string, int> microbenchmarks;
     for (const auto& u : r.unmapped) {
       if (u.kind != "microbenchmark") {
         std::cout << "  " << u.id << ": " << u.reason << '\n';
       } else {
-        ++by_reason[u.kind];
+        ++microbenchmarks[u.kind];
       }
     }
-    for (const auto& [kind, n] : by_reason) {
+    for (const auto& [kind, n] : microbenchmarks) {
       std::cout << "  " << n << " " << kind << " case(s): measure the profile's inputs, not a prediction\n";
     }
   }

@@ -32,7 +32,7 @@ struct FieldSpec {
   std::string_view description;
   std::span<const std::string_view> choices{};  // kEnum
   std::span<const FieldSpec> table{};           // kTable
-  bool positive = true;                         // kFigure: value must be > 0
+  bool positive = true;                         // kFigure: value must be > 0 (false: must be >= 0)
   double at_most = 0;                           // kFigure: upper bound in SI units (0 = none)
 };
 

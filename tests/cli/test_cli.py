@@ -373,6 +373,8 @@ class TrainingCommands(unittest.TestCase):
         self.assertGreater(j["device_hours"], 0)
         self.assertTrue(0 < j["mfu"] < 1)
         self.assertEqual(j["plan"]["optimizer_state"], "fp32")
+        self.assertIn(j["bound"], {"compute", "communication", "pipeline_bubble", "framework", "optimizer"})
+        self.assertTrue(0 < j["bound_share"] <= 1)
         lean = json.loads(run(*self.BASE, "--tp", "8", "--pp", "8", "--vp", "3", "--recompute", "selective",
                               "--precision", "fp16", "--optimizer-state", "bf16", "--json").stdout)
         self.assertEqual(lean["plan"]["optimizer_state"], "bf16")
@@ -412,6 +414,7 @@ class TrainingCommands(unittest.TestCase):
             (("--optimizer-state", "fp16"), "--optimizer-state"),
             (("--tp", "8", "--pp", "8", "--vp", "5"), "--vp"),
             (("--tp", "1", "--tp-overlap"), "--tp-overlap"),
+            (("--tp", "1", "--tp-overlap", "--search"), "--tp-overlap"),
             (("--zero", "7"), "--zero"),
             (("--search", "--top", "0"), "--top"),
         ]
