@@ -625,6 +625,11 @@ Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const Syst
   return c;
 }
 
+namespace {
+constexpr std::string_view kTpOverlapNeedsTp =
+    "TP overlap needs tp > 1: with tp 1 there are no tensor-parallel collectives to hide";
+}  // namespace
+
 double Cluster::ScaleOutShare(double nodes) const {
   // The most oversubscribed tier the group's traffic crosses: every tier up to
   // the first that spans it.
@@ -679,7 +684,7 @@ Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainReques
                    std::to_string(m.layers) + " layers");
   }
   if (p.vp > 1 && p.pp == 1) fail("vp", "virtual stages need pp > 1");
-  if (p.overlap_tp && p.tp == 1) fail("tp_overlap", "TP overlap needs tp > 1: with tp 1 there are no tensor-parallel collectives to hide");
+  if (p.overlap_tp && p.tp == 1) fail("tp_overlap", std::string(kTpOverlapNeedsTp));
   const int64_t per_replica = r.global_batch % p.dp == 0 ? r.global_batch / p.dp : -1;
   if (per_replica < 0) {
     fail("global_batch", "global batch " + Str(r.global_batch) + " is not divisible by dp " + std::to_string(p.dp));
@@ -754,6 +759,10 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
     probe.plan = TrainPlan{};
     probe.plan.dp = int(std::max<int64_t>(1, r.devices));
     if (auto ok = CheckTrainingPlan(c, m, probe); !ok) return std::move(ok).error();
+  }
+  // TP overlap asked for with tp fixed at 1: the search would quietly drop it.
+  if (!space.tp && fixed.tp == 1 && !space.overlap_tp && fixed.overlap_tp) {
+    return Error({Diagnostic{.key_path = "tp_overlap", .message = std::string(kTpOverlapNeedsTp)}});
   }
   const ModelTotals totals = Totals(m);
   const int64_t n = r.devices;

@@ -307,6 +307,11 @@ TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
   r = Gpt3(1, 8, 16, Recompute::kNone);
   r.plan.overlap_tp = true;  // nothing to overlap without tensor parallelism
   EXPECT_EQ(key_of(r), "tp_overlap");
+  SearchSpace tp_fixed;  // and the search says so rather than dropping the overlap
+  tp_fixed.tp = tp_fixed.overlap_tp = false;
+  auto searched = SearchTraining(c, m, r, tp_fixed, SearchOptions{});
+  ASSERT_FALSE(searched.has_value());
+  EXPECT_EQ(searched.error().diagnostics.front().key_path, "tp_overlap");
   r = Gpt3(8, 8, 16, Recompute::kNone);
   r.plan.ep = 2;
   EXPECT_EQ(key_of(r), "ep");  // dense model

@@ -186,9 +186,6 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
   p.overlap_tp = o.tp_overlap;
   p.dp = o.dp ? *o.dp : DerivedDp(r);
   if (o.top < 1) throw InputError("--top: must be at least 1");
-  if (o.tp_overlap && o.tp && *o.tp == 1) {
-    throw InputError("--tp-overlap: TP overlap needs tp > 1: with tp 1 there are no tensor-parallel collectives to hide");
-  }
   const Catalog& catalog = LoadCatalogFor(global, {o.hardware}, o.model);
   const ResolvedHardware hw = ResolveHardware(catalog, o.hardware);
   const ModelEntry model = ResolveModel(catalog, o.model);
