@@ -395,20 +395,13 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
       out.assumptions.push_back(
           "NeMo: flash attention, distributed optimizer with overlapped reduction, TP communication overlapped "
           "where there is TP (ub_tp_comm_overlap in its H100 recipes)");
-      // Where NeMo's launcher recipe for the run keeps the optimizer's state in
-      // bf16 (Apex distributed_fused_adam, optim.dtype bf16), so does the model.
-      const std::string name = Lower(TextAt(c, {"model", "name"}));
+      // NeMo's SFT recipe, the base of every SFT run, keeps the optimizer's
+      // state in bf16 (Apex distributed_fused_adam, optim.dtype bf16).
       if (task.find("sft") != std::string::npos) {
         p.optimizer_state = OptimizerState::kBf16;
         out.assumptions.push_back(
             "NeMo's SFT recipe keeps the optimizer's master weights and moments in bf16 (NeMo-Framework-Launcher "
             "conf/peft/llama/sft.yaml: optim dtype bf16)");
-      } else if (name.find("nemotron") != std::string::npos && name.find("340b") != std::string::npos) {
-        p.optimizer_state = OptimizerState::kBf16;
-        out.assumptions.push_back(
-            "NeMo's Nemotron-4 340B recipe keeps the optimizer's master weights and moments in bf16 "
-            "(NeMo-Framework-Launcher conf/training/nemotron/nemotron_340b.yaml and NVIDIA/dgxc-benchmarking "
-            "nemotron4-340b: optim dtype bf16)");
       }
     }
   }
