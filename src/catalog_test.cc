@@ -261,25 +261,28 @@ TEST(CatalogConvention, FileNamesAreRecordIds) {
 namespace suanli {
 namespace {
 
+// Every figure a profile requires, with overlap_slowdown as given.
+std::string ProfileBody(const std::string& overlap_slowdown = "0.19") {
+  return "tier: measured\n"
+         "gemm:\n  efficiency: {value: 0.7, basis: measured, source: SRC}\n"
+         "attention:\n  efficiency: {value: 0.3, basis: measured, source: SRC}\n"
+         "memory:\n  efficiency: {value: 0.9, basis: measured, source: SRC}\n"
+         "  reserved: {value: 1 GiB, basis: estimated, source: SRC}\n"
+         "  reserved_fraction: {value: 0.05, basis: estimated, source: SRC}\n"
+         "collective:\n  allreduce_efficiency: {value: 0.8, basis: measured, source: SRC}\n"
+         "  latency: {value: 40 us, basis: measured, source: SRC}\n"
+         "  scale_out_efficiency: {value: 0.8, basis: estimated, source: SRC}\n"
+         "  overlap_slowdown: {value: " + overlap_slowdown + ", basis: measured, source: SRC}\n"
+         "overhead:\n  kernel: {value: 5 us, basis: measured, source: SRC}\n"
+         "  step: {value: 0.3 ms, basis: estimated, source: SRC}\n"
+         "  host_op: {value: 15 us, basis: estimated, source: SRC}\n";
+}
+
 TEST(CatalogLoad, ProfileErrorsNameTheirFile) {
   testing::TempDir dir;
   testing::WriteMinimalCatalog(dir);
-  const std::string body =
-      "tier: measured\n"
-      "gemm:\n  efficiency: {value: 0.7, basis: measured, source: SRC}\n"
-      "attention:\n  efficiency: {value: 0.3, basis: measured, source: SRC}\n"
-      "memory:\n  efficiency: {value: 0.9, basis: measured, source: SRC}\n"
-      "  reserved: {value: 1 GiB, basis: estimated, source: SRC}\n"
-      "  reserved_fraction: {value: 0.05, basis: estimated, source: SRC}\n"
-      "collective:\n  allreduce_efficiency: {value: 0.8, basis: measured, source: SRC}\n"
-      "  latency: {value: 40 us, basis: measured, source: SRC}\n"
-      "  scale_out_efficiency: {value: 0.8, basis: estimated, source: SRC}\n"
-      "  overlap_slowdown: {value: 0.19, basis: measured, source: SRC}\n"
-      "overhead:\n  kernel: {value: 5 us, basis: measured, source: SRC}\n"
-      "  step: {value: 0.3 ms, basis: estimated, source: SRC}\n"
-      "  host_op: {value: 15 us, basis: estimated, source: SRC}\n";
-  dir.Write("profiles/a.yaml", "id: a\nname: A\narch_class: nvidia-hopper\nchips: [base]\n" + body);
-  dir.Write("profiles/b.yaml", "id: b\nname: B\narch_class: nvidia-hopper\nchips: [base, nochip]\n" + body);
+  dir.Write("profiles/a.yaml", "id: a\nname: A\narch_class: nvidia-hopper\nchips: [base]\n" + ProfileBody());
+  dir.Write("profiles/b.yaml", "id: b\nname: B\narch_class: nvidia-hopper\nchips: [base, nochip]\n" + ProfileBody());
   auto c = Catalog::Load(dir.path());
   ASSERT_FALSE(c.has_value());
   const std::string all = c.error().ToString();
@@ -294,20 +297,7 @@ TEST(CatalogLoad, OverlapSlowdownMayBeZeroNotNegative) {
   auto load = [](const std::string& slowdown) {
     testing::TempDir dir;
     testing::WriteMinimalCatalog(dir);
-    dir.Write("profiles/a.yaml",
-              "id: a\nname: A\nchips: [base]\ntier: measured\n"
-              "gemm:\n  efficiency: {value: 0.7, basis: measured, source: SRC}\n"
-              "attention:\n  efficiency: {value: 0.3, basis: measured, source: SRC}\n"
-              "memory:\n  efficiency: {value: 0.9, basis: measured, source: SRC}\n"
-              "  reserved: {value: 1 GiB, basis: estimated, source: SRC}\n"
-              "  reserved_fraction: {value: 0.05, basis: estimated, source: SRC}\n"
-              "collective:\n  allreduce_efficiency: {value: 0.8, basis: measured, source: SRC}\n"
-              "  latency: {value: 40 us, basis: measured, source: SRC}\n"
-              "  scale_out_efficiency: {value: 0.8, basis: estimated, source: SRC}\n"
-              "  overlap_slowdown: {value: " + slowdown + ", basis: measured, source: SRC}\n"
-              "overhead:\n  kernel: {value: 5 us, basis: measured, source: SRC}\n"
-              "  step: {value: 0.3 ms, basis: estimated, source: SRC}\n"
-              "  host_op: {value: 15 us, basis: estimated, source: SRC}\n");
+    dir.Write("profiles/a.yaml", "id: a\nname: A\nchips: [base]\n" + ProfileBody(slowdown));
     auto c = Catalog::Load(dir.path());
     return c.has_value() ? std::string() : c.error().ToString();
   };
