@@ -273,12 +273,25 @@ std::optional<ResolvedCaseModel> ResolveCaseModel(const Catalog& catalog, const 
   return out;
 }
 
-CaseOutcome PredictInferenceCase(const Catalog& catalog, const RawNode& c) {
+// The catalog chip and model a case names, or why there are none.
+struct CaseSubjects {
+  const Chip* chip = nullptr;
+  ResolvedCaseModel model;
+};
+std::variant<CaseSubjects, std::string> ResolveCaseSubjects(const Catalog& catalog, const RawNode& c) {
   const std::string chip_name = TextAt(c, {"hardware", "chip"});
   const Chip* chip = MatchChipName(catalog, chip_name);
   if (chip == nullptr) return "no catalog chip matches '" + chip_name + "'";
   auto model = ResolveCaseModel(catalog, c);
   if (!model) return std::string("no catalog model has the case's shape or name, and its fields are incomplete");
+  return CaseSubjects{chip, std::move(*model)};
+}
+
+CaseOutcome PredictInferenceCase(const Catalog& catalog, const RawNode& c) {
+  auto subjects = ResolveCaseSubjects(catalog, c);
+  if (auto* why = std::get_if<std::string>(&subjects)) return *why;
+  const Chip* chip = std::get<CaseSubjects>(subjects).chip;
+  const ResolvedCaseModel* model = &std::get<CaseSubjects>(subjects).model;
   Mapping map;
   if (auto why = MapInference(c, map)) return *why;
   auto device = MakeDevice(catalog, *chip, nullptr);
@@ -477,11 +490,10 @@ std::string TrainSetup(const TrainRequest& r) {
 }
 
 CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
-  const std::string chip_name = TextAt(c, {"hardware", "chip"});
-  const Chip* chip = MatchChipName(catalog, chip_name);
-  if (chip == nullptr) return "no catalog chip matches '" + chip_name + "'";
-  auto model = ResolveCaseModel(catalog, c);
-  if (!model) return std::string("no catalog model has the case's shape or name, and its fields are incomplete");
+  auto subjects = ResolveCaseSubjects(catalog, c);
+  if (auto* why = std::get_if<std::string>(&subjects)) return *why;
+  const Chip* chip = std::get<CaseSubjects>(subjects).chip;
+  const ResolvedCaseModel* model = &std::get<CaseSubjects>(subjects).model;
   TrainMapping map;
   if (auto why = MapTraining(c, map)) return *why;
   const System* system = MatchSystem(catalog, TextAt(c, {"hardware", "system"}), *chip);
