@@ -371,8 +371,12 @@ Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r)
   return x;
 }
 
+// Whether Assemble goes on from memory to time: the search times only the
+// plans that fit; a single estimate is timed either way.
+enum class Timing { kIfFits, kAlways };
+
 // The plan-dependent part: pipeline, data parallelism, memory, totals.
-void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, bool time_it) {
+void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing) {
   const Cluster& c = *x.c;
   const Device& d = c.device;
   const TrainRequest& r = *x.r;
@@ -410,7 +414,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
              : mem.weights + mem.gradients + mem.optimizer + mem.other > mem.capacity ? TrainInfeasible::kWeightsDoNotFit
                                                                                       : TrainInfeasible::kActivationsDoNotFit;
   e.micro_batches = int(m);
-  if (!time_it) return;
+  if (timing == Timing::kIfFits && !e.fits) return;
 
   const Links links = LinksFor(c, p);
   // One micro-batch through the stage: its layers forward, backward and recompute.
@@ -712,7 +716,7 @@ Result<TrainEstimate> EstimateTraining(const Cluster& c, const ModelArch& m, con
   const LayerCosts lc = ComputeLayerCosts(c, m, r, r.plan, x.rate);
   TrainEstimate e;
   e.tier = c.device.tier;
-  Assemble(x, r.plan, lc, e, true);
+  Assemble(x, r.plan, lc, e, Timing::kAlways);
   e.warnings |= x.warnings;
   if (r.plan.tp > c.chips_per_node) e.warnings |= kTrainWarnTpCrossesNode;
   if (m.layers % r.plan.pp != 0) e.warnings |= kTrainWarnUnevenStages;
@@ -855,9 +859,8 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                   p.overlap_tp = overlap_tp;
                   ++my_eval;
                   TrainEstimate e;
-                  Assemble(x, p, lc, e, false);
+                  Assemble(x, p, lc, e, Timing::kIfFits);
                   if (!e.fits) continue;
-                  Assemble(x, p, lc, e, true);
                   ++my_feasible;
                   RankedPlan cand{p, e};
                   if (int(local.size()) < top_k || Better(cand, local.back())) {
