@@ -561,9 +561,12 @@ TrainBoundShare BoundOf(const TrainBreakdown& b) {
       {TrainBound::kOptimizer, b.optimizer},
   };
   TrainBoundShare best = groups[0];
+  double total = 0;
   for (const TrainBoundShare& g : groups) {
+    total += g.seconds;
     if (g.seconds > best.seconds) best = g;
   }
+  best.share = total > 0 ? best.seconds / total : 0;
   return best;
 }
 

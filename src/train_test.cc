@@ -146,6 +146,7 @@ TEST_F(TrainTest, BoundIsTheLargestGroupOfParts) {
   b.pp_bubble = 3.9;
   EXPECT_EQ(BoundOf(b).bound, TrainBound::kCompute);  // 4 s of compute and recompute
   EXPECT_DOUBLE_EQ(BoundOf(b).seconds, 4);
+  EXPECT_DOUBLE_EQ(BoundOf(b).share, 4 / 11.4);  // of 3 + 1 + 2 + 1.5 + 3.9 s
   b.pp_comm = 0.6;  // communication now 4.1 s
   EXPECT_EQ(BoundOf(b).bound, TrainBound::kCommunication);
   EXPECT_EQ(TrainBoundName(TrainBound::kPipelineBubble), "pipeline_bubble");

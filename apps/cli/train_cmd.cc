@@ -53,6 +53,7 @@ nlohmann::json EstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tok
   using nlohmann::json;
   const TrainMemory& m = e.memory;
   const TrainBreakdown& b = e.breakdown;
+  const TrainBoundShare bound = BoundOf(b);
   const json warnings = TrainWarningList(e.warnings);
   json j{{"step_time_s", e.step_time_s},
          {"tokens_per_s", e.tokens_per_s},
@@ -85,8 +86,8 @@ nlohmann::json EstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tok
            {"cp_comm_s", b.cp_comm},
            {"optimizer_s", b.optimizer},
            {"framework_s", b.framework}}},
-         {"bound", TrainBoundName(BoundOf(b).bound)},
-         {"bound_share", e.step_time_s > 0 ? BoundOf(b).seconds / e.step_time_s : 0.0},
+         {"bound", TrainBoundName(bound.bound)},
+         {"bound_share", bound.share},
          {"tier", ProfileTierName(e.tier)},
          {"warnings", warnings}};
   if (tokens) {
@@ -149,7 +150,7 @@ void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainReques
   const TrainBoundShare bound = BoundOf(b);
   std::string bound_name(TrainBoundName(bound.bound));
   std::replace(bound_name.begin(), bound_name.end(), '_', ' ');
-  std::cout << fmt::format("\nbound by {} ({:.0f}% of the step)", bound_name, 100 * bound.seconds / e.step_time_s);
+  std::cout << fmt::format("\nbound by {} ({:.0f}% of the step)", bound_name, 100 * bound.share);
   std::cout << fmt::format("; {} micro-batch{} per step per pipeline; tier: {}\n", e.micro_batches, e.micro_batches == 1 ? "" : "es", ProfileTierName(e.tier));
   if (e.warnings != 0) std::cout << "warning: " << TrainWarningTexts(e.warnings) << '\n';
 }

@@ -133,6 +133,7 @@ enum class TrainBound { kCompute, kCommunication, kPipelineBubble, kFramework, k
 struct TrainBoundShare {
   TrainBound bound = TrainBound::kCompute;
   double seconds = 0;  // of the step, in the bounding group
+  double share = 0;    // of the step (the parts sum to it)
 };
 TrainBoundShare BoundOf(const TrainBreakdown& b);
 std::string_view TrainBoundName(TrainBound b);
