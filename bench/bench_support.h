@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "suanli/catalog.h"
+#include "suanli/catalog/catalog.h"
 
 namespace suanli::bench {
 

@@ -4,7 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_support.h"
-#include "suanli/classify.h"
+#include "suanli/policy/classify.h"
 
 namespace {
 

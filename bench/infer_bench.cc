@@ -3,7 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_support.h"
-#include "suanli/infer.h"
+#include "suanli/infer/infer.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_support.h"
-#include "suanli/train.h"
+#include "suanli/train/train.h"
 
 namespace {
 

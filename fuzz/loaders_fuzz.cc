@@ -10,12 +10,12 @@
 #include <cstdlib>
 #include <string>
 
-#include "model_import.h"
-#include "record.h"
-#include "rules_parse.h"
-#include "suanli/infer.h"
-#include "suanli/model.h"
-#include "suanli/train.h"
+#include "model/model_import.h"
+#include "catalog/record.h"
+#include "catalog/rules_parse.h"
+#include "suanli/infer/infer.h"
+#include "suanli/model/model.h"
+#include "suanli/train/train.h"
 
 namespace {
 

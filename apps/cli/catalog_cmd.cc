@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
-#include "suanli/schema.h"
+#include "suanli/catalog/schema.h"
 #include "table.h"
 
 namespace suanli::cli {

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
-#include "suanli/classify.h"
+#include "suanli/policy/classify.h"
 #include "table.h"
 
 namespace suanli::cli {

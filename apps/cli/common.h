@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "suanli/catalog.h"
+#include "suanli/catalog/catalog.h"
 
 namespace suanli::cli {
 

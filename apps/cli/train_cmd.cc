@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
-#include "suanli/train.h"
+#include "suanli/train/train.h"
 #include "table.h"
 
 namespace suanli::cli {

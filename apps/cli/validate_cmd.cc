@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
-#include "suanli/validate.h"
+#include "suanli/validation/validate.h"
 #include "table.h"
 
 namespace suanli::cli {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common.h"
-#include "suanli/infer.h"
+#include "suanli/infer/infer.h"
 
 namespace suanli::cli {
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "suanli/catalog.h"
+#include "suanli/catalog/catalog.h"
 
 namespace suanli::testing {
 

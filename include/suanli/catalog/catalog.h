@@ -1,0 +1,193 @@
+// The catalog: chips, systems, models, export-control rule sets and the
+// sources they cite, loaded from a directory of YAML files and validated.
+//
+// LoadCatalog() reads <dir>/{chips,systems,models,rules,sources}/**.yaml,
+// resolves `extends`, checks every field against the tables in schema.h and
+// every reference, and reports every problem at once. A loaded Catalog is
+// immutable and safe to share between threads.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "suanli/catalog/figure.h"
+#include "suanli/model/model.h"
+#include "suanli/core/result.h"
+#include "suanli/catalog/rules.h"
+
+namespace suanli {
+
+struct RawStore;  // the located source trees, kept so that user files may extend catalog records
+
+enum class ChipStatus { kReleased, kAnnounced, kRumoured };
+std::string_view ChipStatusName(ChipStatus s);
+
+// Data types a chip may compute in; the compute.<name> figure gives the dense rate.
+enum class Dtype { kFp64, kFp32, kTf32, kBf16, kFp16, kFp8, kInt8, kInt4, kFp4 };
+inline constexpr int kDtypeCount = 9;
+std::string_view DtypeName(Dtype t);
+int DtypeBits(Dtype t);
+std::optional<Dtype> ParseDtype(std::string_view name);
+
+struct Chip {
+  std::string id;
+  std::string name;
+  std::string vendor;
+  std::vector<std::string> aliases;
+  std::string extends;  // base chip id, or empty
+  ChipStatus status = ChipStatus::kReleased;
+  bool datacenter = true;
+  std::string architecture;
+  std::string arch_class;
+  std::string notes;
+  FigureMap figures;  // after inheritance
+  std::string file;
+
+  [[nodiscard]] const Figure* Find(std::string_view path) const;
+  // Numeric value in SI units, if known.
+  [[nodiscard]] std::optional<double> Get(std::string_view path) const;
+  // Dense peak rate for a data type; tensor-core fp64 counts as fp64.
+  [[nodiscard]] std::optional<OpsPerSecond> DenseRate(Dtype t) const;
+};
+
+struct NetworkTier {
+  std::string name;
+  FigureMap figures;  // oversubscription, latency, span
+};
+
+struct System {
+  std::string id;
+  std::string name;
+  std::string vendor;
+  std::vector<std::string> aliases;
+  std::string extends;
+  std::string chip;  // chip id
+  std::string notes;
+  FigureMap figures;
+  std::vector<NetworkTier> network;
+  std::string file;
+
+  [[nodiscard]] const Figure* Find(std::string_view path) const;
+  [[nodiscard]] std::optional<double> Get(std::string_view path) const;
+};
+
+struct ModelEntry {
+  std::string id;
+  std::string name;
+  std::vector<std::string> aliases;
+  std::vector<std::string> sources;
+  std::string notes;
+  FigureMap published;  // total_params, active_params
+  ModelArch arch;
+  std::string file;
+};
+
+// How a chip really performs: achieved fractions of its datasheet peaks and
+// fixed overheads, from microbenchmarks (catalog/profiles/). A chip uses the
+// profile that names it, else the one for its architecture class, else
+// `generic`.
+enum class ProfileTier { kMeasured, kCalibrated, kDatasheet };
+std::string_view ProfileTierName(ProfileTier t);
+
+// One measured GEMM: its FLOPs and the fraction of dense peak it reached.
+struct GemmPoint {
+  double flops = 0;
+  double efficiency = 0;
+};
+
+// Parses a sweep written as "MxNxK=FRACTION, ..." or "N^3=FRACTION, ..."
+// (fraction of the dense peak reached); the points come out sorted by FLOPs.
+// On failure returns false and says why.
+bool ParseGemmSweep(std::string_view text, std::vector<GemmPoint>& out, std::string& error);
+
+struct Profile {
+  std::string id;
+  std::string name;
+  std::string extends;
+  std::string arch_class;           // default for this class, or empty
+  std::vector<std::string> chips;   // measured on these chips
+  ProfileTier tier = ProfileTier::kDatasheet;
+  std::string notes;
+  FigureMap figures;
+  std::vector<GemmPoint> gemm_sweep;      // 16-bit, from gemm.sweep
+  std::vector<GemmPoint> gemm_sweep_fp8;  // from gemm.sweep_fp8
+  std::string file;
+
+  [[nodiscard]] const Figure* Find(std::string_view path) const;
+  [[nodiscard]] std::optional<double> Get(std::string_view path) const;
+};
+
+struct Source {
+  std::string id;
+  std::string title;
+  std::string locator;
+  std::string kind;
+  std::string date;
+  std::string file;
+};
+
+class Catalog {
+ public:
+  // What to load. A command that needs one model and no rule sets can skip
+  // the rest (and read its model with LoadModelFile) to start faster.
+  struct Parts {
+    bool models = true;
+    bool rules = true;
+    // When not empty: only these chips and systems (ids that are file names,
+    // as in the shipped catalog) and the records they extend or name. Falls
+    // back to every chip and system when a name is not a file name.
+    std::vector<std::string> hardware;
+  };
+  // Loads and validates a catalog directory. Every problem is reported.
+  static Result<Catalog> Load(const std::string& dir, Parts parts);
+  static Result<Catalog> Load(const std::string& dir) { return Load(dir, Parts{}); }
+
+  [[nodiscard]] const std::vector<Chip>& chips() const { return chips_; }
+  [[nodiscard]] const std::vector<System>& systems() const { return systems_; }
+  [[nodiscard]] const std::vector<ModelEntry>& models() const { return models_; }
+  [[nodiscard]] const std::vector<RuleSet>& rules() const { return rules_; }
+  [[nodiscard]] const std::vector<Profile>& profiles() const { return profiles_; }
+  [[nodiscard]] const std::map<std::string, Source, std::less<>>& sources() const { return sources_; }
+  [[nodiscard]] const std::string& dir() const { return dir_; }
+
+  // By id or alias (case-insensitive); nullptr if absent.
+  [[nodiscard]] const Chip* FindChip(std::string_view id) const;
+  [[nodiscard]] const System* FindSystem(std::string_view id) const;
+  [[nodiscard]] const ModelEntry* FindModel(std::string_view id) const;
+  [[nodiscard]] const RuleSet* FindRuleSet(std::string_view id) const;
+  [[nodiscard]] const Source* FindSource(std::string_view id) const;
+  [[nodiscard]] const Profile* FindProfile(std::string_view id) const;
+  // The efficiency profile for `chip`: one that lists it (or the chip it
+  // extends), else its architecture class's, else `generic`; nullptr only if
+  // the catalog has no `generic` profile.
+  [[nodiscard]] const Profile* ProfileFor(const Chip& chip) const;
+  // Ids (of any kind) closest to `id`, for "did you mean".
+  [[nodiscard]] std::vector<std::string> Suggest(std::string_view id) const;
+
+  // Reads a chip file from outside the catalog (it may extend a catalog chip).
+  // Sources it cites that the catalog does not know become `warnings`.
+  Result<Chip> LoadChipFile(const std::string& path, std::vector<std::string>* warnings) const;
+  // Reads a model: a catalog-format model file (.yaml) or a Hugging Face config.json.
+  Result<ModelEntry> LoadModelFile(const std::string& path) const;
+
+ private:
+  std::string dir_;
+  std::vector<Chip> chips_;
+  std::vector<System> systems_;
+  std::vector<ModelEntry> models_;
+  std::vector<RuleSet> rules_;
+  std::vector<Profile> profiles_;
+  std::map<std::string, Source, std::less<>> sources_;
+  std::shared_ptr<const RawStore> raw_;
+  friend class CatalogLoader;
+};
+
+// Closest strings to `word` among `candidates` (edit distance), best first.
+std::vector<std::string> ClosestMatches(std::string_view word, const std::vector<std::string>& candidates,
+                                        std::size_t max_results = 3);
+
+}  // namespace suanli

@@ -1,0 +1,109 @@
+// A transformer's architecture, as imported from a Hugging Face config.json.
+//
+// Layers with the same shape are grouped (DeepSeek-V3: 3 dense + 58 MoE
+// layers; gpt-oss: sliding-window and full-attention layers), so the
+// evaluator loops over a handful of groups, not every layer. All counts are
+// per model (not per device). Parameter and KV-cache arithmetic lives in
+// model.cc and cites the published figures it is tested against.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "suanli/core/result.h"
+
+namespace suanli {
+
+enum class AttentionKind {
+  kMultiHead,   // MHA / GQA / MQA: K and V cached per kv head
+  kLatent,      // MLA (DeepSeek-V2/V3): one compressed latent + rope key cached
+};
+
+struct AttentionShape {
+  AttentionKind kind = AttentionKind::kMultiHead;
+  int heads = 0;
+  int kv_heads = 0;      // MHA: == heads; MQA: 1
+  int head_dim = 0;      // query/key head dim (MLA: nope + rope)
+  int v_head_dim = 0;    // value head dim
+  int window = 0;        // sliding-window length in tokens; 0 = full attention
+  // MLA only.
+  int q_lora_rank = 0;   // 0 = queries projected directly
+  int kv_lora_rank = 0;
+  int rope_dim = 0;      // decoupled rope key dim, shared by all heads
+  bool qkv_bias = false;
+  bool out_bias = false;
+  bool qk_norm = false;  // per-head RMSNorm on q and k (Qwen3)
+  bool sinks = false;    // learned per-head attention sinks (gpt-oss)
+};
+
+struct MlpShape {
+  int ffn = 0;           // intermediate size
+  bool gated = true;     // SwiGLU-style: gate, up, down; else up, down
+  bool bias = false;
+};
+
+struct MoeShape {
+  int experts = 0;       // routed experts; 0 = dense layer
+  int top_k = 0;
+  int expert_ffn = 0;
+  int shared_experts = 0;
+  int shared_ffn = 0;    // intermediate size of each shared expert
+  bool shared_gate = false;  // sigmoid gate on the shared expert (Qwen2-MoE)
+  bool router_bias = false;
+  bool expert_bias = false;
+};
+
+struct LayerGroup {
+  int count = 0;
+  AttentionShape attention;
+  MlpShape mlp;   // used when moe.experts == 0
+  MoeShape moe;
+  [[nodiscard]] bool is_moe() const { return moe.experts > 0; }
+};
+
+enum class NormKind { kRmsNorm, kLayerNorm };
+
+struct ModelArch {
+  std::string family;         // model_type as read ("llama", "deepseek_v3", ...)
+  int hidden = 0;
+  int vocab = 0;
+  int layers = 0;             // main-model layers (excludes MTP modules)
+  int64_t max_positions = 0;  // 0 = not stated
+  bool tied_embeddings = false;
+  bool learned_positions = false;  // GPT-2 style position embedding table
+  NormKind norm = NormKind::kRmsNorm;
+  int mtp_layers = 0;         // DeepSeek multi-token-prediction modules
+  std::vector<LayerGroup> groups;
+};
+
+struct ParamCount {
+  double total = 0;   // every weight of the main model (MTP modules excluded)
+  double active = 0;  // weights touched per token: shared weights + top-k experts
+  double embedding = 0;  // input embedding (+ position table); LM head counted apart
+  double lm_head = 0;    // 0 when tied
+  double mtp = 0;        // MTP module weights (not in total)
+};
+
+// Parameters of one layer of a group: weights every token uses (attention,
+// norms, router, shared experts, dense MLP) and the routed experts.
+struct LayerParams {
+  double shared = 0;
+  double experts = 0;         // all routed experts
+  double active_experts = 0;  // top-k of them
+};
+LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm);
+
+// Total and per-token-active parameters.
+ParamCount CountParams(const ModelArch& m);
+// Values (not bytes) of KV cache one token adds, summed over layers, for a
+// context of `context_tokens` (sliding-window layers stop growing at their window).
+double KvValuesPerToken(const ModelArch& m, int64_t context_tokens);
+// Whole-context KV cache values for one sequence of `context_tokens`.
+double KvValuesForContext(const ModelArch& m, int64_t context_tokens);
+bool IsMoe(const ModelArch& m);
+
+// The model_type values ImportHfConfig understands, for messages and docs.
+const std::vector<std::string>& SupportedModelTypes();
+
+}  // namespace suanli

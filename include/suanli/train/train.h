@@ -1,0 +1,221 @@
+// Training performance model and parallel-plan search.
+//
+// One step (one global batch) of a dense or MoE transformer on a cluster of
+// chips: forward and backward of every micro-batch on every pipeline stage
+// from the same operator costs as inference (GEMMs on the measured
+// efficiency-by-size curve, memory-bound element-wise kernels, flash or
+// materialised attention), activation recompute, tensor / sequence / context
+// / expert / pipeline / data parallelism and their collectives over the
+// scale-up and scale-out links, ZeRO stages, the pipeline bubble, and the
+// optimizer step. Memory per device follows Korthikanti et al. 2022,
+// generalised to GQA, gated MLPs, MoE and flash attention. The formulas are
+// in docs/training-model.md.
+//
+// Usage:
+//   auto cluster = MakeCluster(catalog, chip, system);
+//   auto est = EstimateTraining(*cluster, model.arch, request);
+//   auto best = SearchTraining(*cluster, model.arch, request, fixed, options);
+//
+// An evaluation allocates nothing; the search evaluates millions per second
+// per core and is deterministic.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "suanli/infer/infer.h"
+
+namespace suanli {
+
+// A chip in the nodes of a system. A bare chip gets a default system of
+// 8-chip nodes (`assumed_system` says so).
+struct Cluster {
+  Device device;
+  std::string system_id;
+  bool assumed_system = false;
+  int chips_per_node = 8;          // the scale-up domain TP, EP and CP use first
+  double scale_out_bandwidth = 0;  // per chip per direction, B/s
+  double network_latency = 0;      // s, one hop across the scale-out network
+  double node_power = 0;           // W per node, 0 = unknown
+  // Host time per framework operator (system's host.op_dispatch, else the
+  // profile's overhead.host_op): the CPU issues a micro-batch's operators no
+  // faster than this, however fast the device runs them.
+  double host_dispatch = 0;  // s per operator
+  // Network tiers above the node, innermost first: nodes each spans and its
+  // oversubscription. A collective over more nodes than a tier spans crosses
+  // the next tier and shares its bandwidth by the oversubscription.
+  struct Tier {
+    double span_nodes = 0;  // 0 = unbounded
+    double oversubscription = 1;
+  };
+  std::vector<Tier> tiers;
+
+  // Scale-out bandwidth factor (<= 1) for a collective spanning `nodes` nodes.
+  [[nodiscard]] double ScaleOutShare(double nodes) const;
+};
+
+Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const System* system);
+
+enum class Recompute { kNone, kSelective, kFull };
+std::string_view RecomputeName(Recompute r);
+std::optional<Recompute> ParseRecompute(std::string_view s);
+
+enum class TrainPrecision { kBf16, kFp16, kFp8 };
+std::string_view TrainPrecisionName(TrainPrecision p);
+std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s);
+
+// Precision of the optimizer's state: fp32 master weights and Adam moments
+// (12 B per parameter; Megatron's default) or all three in bf16 (6 B; NeMo's
+// SFT recipe, Megatron-Core's precision-aware optimizer).
+enum class OptimizerState { kFp32, kBf16 };
+std::string_view OptimizerStateName(OptimizerState s);
+std::optional<OptimizerState> ParseOptimizerState(std::string_view s);
+
+struct TrainPlan {
+  int tp = 1;
+  int pp = 1;
+  int dp = 1;
+  int cp = 1;
+  int ep = 1;
+  int vp = 1;  // virtual stages per pipeline stage (interleaved 1F1B when > 1)
+  int micro_batch = 1;
+  Recompute recompute = Recompute::kNone;
+  int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
+  bool sequence_parallel = false;  // with tp > 1
+  bool overlap_dp = true;          // data-parallel reduction overlapped with backward
+  bool overlap_tp = false;         // tensor-parallel collectives overlapped with the GEMMs (userbuffers)
+  TrainPrecision precision = TrainPrecision::kBf16;
+  OptimizerState optimizer_state = OptimizerState::kFp32;  // not searched: a numerics choice, like precision
+};
+
+struct TrainRequest {
+  int64_t devices = 0;
+  int64_t seq_len = 0;
+  int64_t global_batch = 0;  // sequences per step
+  double tokens = 0;         // training tokens for time-to-train (0 = not asked)
+  bool flash_attention = true;  // false: softmax materialised (Megatron before 2022)
+  bool lora = false;  // fine-tune low-rank adapters only: base weights frozen (no weight gradients or optimizer state)
+  TrainPlan plan;
+};
+
+struct TrainMemory {  // per device, bytes
+  double weights = 0;
+  double gradients = 0;
+  double optimizer = 0;
+  double activations = 0;
+  double other = 0;
+  double total = 0;
+  double capacity = 0;
+};
+
+struct TrainBreakdown {  // seconds per step on the critical path
+  double compute = 0;
+  double recompute = 0;
+  double tp_comm = 0;
+  double dp_comm_exposed = 0;
+  double pp_bubble = 0;
+  double pp_comm = 0;
+  double ep_comm = 0;
+  double cp_comm = 0;
+  double optimizer = 0;
+  double framework = 0;  // per-operator framework cost (dispatch, launch gaps)
+};
+
+// What bounds a step: the largest of its parts grouped by what would have to
+// change to shorten it (faster kernels, faster links, more micro-batches or
+// virtual stages, a leaner framework, a faster optimizer step).
+enum class TrainBound { kCompute, kCommunication, kPipelineBubble, kFramework, kOptimizer };
+struct TrainBoundShare {
+  TrainBound bound = TrainBound::kCompute;
+  double seconds = 0;  // of the step, in the bounding group
+  double share = 0;    // of the step (the parts sum to it)
+};
+TrainBoundShare BoundOf(const TrainBreakdown& b);
+std::string_view TrainBoundName(TrainBound b);
+
+enum class TrainInfeasible { kNone, kWeightsDoNotFit, kActivationsDoNotFit };
+std::string_view TrainInfeasibleText(TrainInfeasible r);
+
+enum TrainWarning : uint32_t {
+  kTrainWarnAssumedSystem = 1u << 0,     // a bare chip: 8-chip nodes assumed
+  kTrainWarnTpCrossesNode = 1u << 1,     // TP spans nodes
+  kTrainWarnUnevenStages = 1u << 2,      // layers do not divide evenly over stages
+  kTrainWarnFp8Fallback = 1u << 3,       // fp8 asked, the chip has no fp8: bf16 rate
+  kTrainWarnNoScaleOut = 1u << 4,        // scale-out bandwidth unknown: 50 GB/s assumed
+  kTrainWarnHostBound = 1u << 5,         // the host's operator dispatch sets the pace
+};
+std::string TrainWarningTexts(uint32_t warnings);  // "; "-separated
+std::vector<std::string> TrainWarningList(uint32_t warnings);
+
+// How model_flops_per_step is counted (printed with it).
+inline constexpr std::string_view kModelFlopsFormula =
+    "6 (LoRA: 4) x active parameters (without the input embedding) x tokens + 12 x layers x heads x head_dim x "
+    "seq_len x tokens (PaLM, appendix B)";
+
+struct TrainEstimate {
+  double step_time_s = 0;
+  double tokens_per_s = 0;
+  double tokens_per_s_per_device = 0;
+  double model_flops_per_step = 0;  // 6 (LoRA: 4) x active parameters x tokens + attention (PaLM, appendix B)
+  double hardware_flops_per_step = 0;  // what the devices execute, recompute included
+  double model_tflops_per_device = 0;
+  double mfu = 0;  // model FLOP/s per device / dense peak at the training precision
+  TrainMemory memory;
+  bool fits = false;
+  TrainInfeasible reason = TrainInfeasible::kNone;
+  TrainBreakdown breakdown;
+  int micro_batches = 0;  // per pipeline, per step
+  ProfileTier tier = ProfileTier::kDatasheet;
+  uint32_t warnings = 0;
+  // With TrainRequest::tokens.
+  double time_to_train_s = 0;
+  double device_hours = 0;
+  double energy_j = 0;  // at board power
+};
+
+// Data parallelism implied by the other degrees: devices / (tp x pp x cp),
+// or 0 when they do not divide the devices.
+int DerivedDp(const TrainRequest& request);
+
+// Checks that the plan can exist: tp x pp x dp x cp = devices, tp divides the
+// heads, pp <= layers, micro-batch divides the per-replica batch, ep divides
+// the experts and dp, ... Messages name the constraint.
+Status CheckTrainingPlan(const Cluster& cluster, const ModelArch& model, const TrainRequest& request);
+
+Result<TrainEstimate> EstimateTraining(const Cluster& cluster, const ModelArch& model, const TrainRequest& request);
+
+// Which plan fields the search may choose (false: keep the request's value).
+struct SearchSpace {
+  bool tp = true, pp = true, dp = true, cp = true, ep = true, vp = true;
+  bool micro_batch = true, recompute = true, zero = true, sequence_parallel = true, overlap_dp = true;
+  bool overlap_tp = true;
+};
+
+struct SearchOptions {
+  int top_k = 5;
+  int threads = 0;  // 0 = all cores
+  // Called now and then from the searching thread with the fraction done.
+  std::function<void(double)> progress;
+};
+
+struct RankedPlan {
+  TrainPlan plan;
+  TrainEstimate estimate;
+};
+
+struct SearchResult {
+  std::vector<RankedPlan> top;  // fastest first; ties broken by the plan, so the order is deterministic
+  int64_t candidates_evaluated = 0;
+  int64_t candidates_feasible = 0;
+  double search_seconds = 0;
+};
+
+Result<SearchResult> SearchTraining(const Cluster& cluster, const ModelArch& model, const TrainRequest& request,
+                                    const SearchSpace& space, const SearchOptions& options);
+
+}  // namespace suanli

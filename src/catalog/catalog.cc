@@ -1,0 +1,280 @@
+// Catalog lookups, names and small helpers.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "suanli/catalog/catalog.h"
+
+namespace suanli {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+template <typename T>
+const T* FindByIdOrAlias(const std::vector<T>& items, std::string_view id) {
+  for (const auto& item : items) {
+    if (EqualsIgnoreCase(item.id, id)) return &item;
+  }
+  for (const auto& item : items) {
+    for (const auto& alias : item.aliases) {
+      if (EqualsIgnoreCase(alias, id)) return &item;
+    }
+  }
+  return nullptr;
+}
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> ClosestMatches(std::string_view word, const std::vector<std::string>& candidates,
+                                        std::size_t max_results) {
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  for (const auto& c : candidates) {
+    std::size_t d = EditDistance(word, c);
+    // A candidate that contains the word ("h20" in "hgx-h20") is a good guess too.
+    if (d > limit && word.size() >= 3 && c.find(word) != std::string::npos) d = limit;
+    if (d <= limit) scored.emplace_back(d, c);
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<std::string> out;
+  for (const auto& [d, c] : scored) {
+    if (std::find(out.begin(), out.end(), c) != out.end()) continue;
+    out.push_back(c);
+    if (out.size() == max_results) break;
+  }
+  return out;
+}
+
+std::string_view BasisName(Basis b) {
+  switch (b) {
+    case Basis::kDatasheet: return "datasheet";
+    case Basis::kMeasured: return "measured";
+    case Basis::kEstimated: return "estimated";
+    case Basis::kRumoured: return "rumoured";
+  }
+  return "?";
+}
+
+std::string_view ChipStatusName(ChipStatus s) {
+  switch (s) {
+    case ChipStatus::kReleased: return "released";
+    case ChipStatus::kAnnounced: return "announced";
+    case ChipStatus::kRumoured: return "rumoured";
+  }
+  return "?";
+}
+
+std::string_view DtypeName(Dtype t) {
+  switch (t) {
+    case Dtype::kFp64: return "fp64";
+    case Dtype::kFp32: return "fp32";
+    case Dtype::kTf32: return "tf32";
+    case Dtype::kBf16: return "bf16";
+    case Dtype::kFp16: return "fp16";
+    case Dtype::kFp8: return "fp8";
+    case Dtype::kInt8: return "int8";
+    case Dtype::kInt4: return "int4";
+    case Dtype::kFp4: return "fp4";
+  }
+  return "?";
+}
+
+int DtypeBits(Dtype t) {
+  switch (t) {
+    case Dtype::kFp64: return 64;
+    case Dtype::kFp32: return 32;
+    case Dtype::kTf32: return 32;
+    case Dtype::kBf16:
+    case Dtype::kFp16: return 16;
+    case Dtype::kFp8:
+    case Dtype::kInt8: return 8;
+    case Dtype::kInt4:
+    case Dtype::kFp4: return 4;
+  }
+  return 0;
+}
+
+std::optional<Dtype> ParseDtype(std::string_view name) {
+  for (int i = 0; i < kDtypeCount; ++i) {
+    const auto t = static_cast<Dtype>(i);
+    if (EqualsIgnoreCase(DtypeName(t), name)) return t;
+  }
+  return std::nullopt;
+}
+
+std::string FormatFigureValue(const Figure& f) {
+  if (f.is_text) return f.text;
+  const DisplayUnit u = DisplayUnitFor(f.dim);
+  const double v = f.value / u.divisor;
+  std::string num = (std::fabs(v) >= 1e6 || (std::fabs(v) < 1e-3 && v != 0)) ? fmt::format("{:.4g}", v)
+                                                                               : fmt::format("{:.6g}", v);
+  return u.name.empty() ? num : num + " " + std::string(u.name);
+}
+
+const Figure* FindFigure(const FigureMap& figures, std::string_view path) {
+  auto it = figures.find(path);
+  return it == figures.end() ? nullptr : &it->second;
+}
+
+std::optional<double> FigureValue(const FigureMap& figures, std::string_view path) {
+  const Figure* f = FindFigure(figures, path);
+  if (f == nullptr || f->is_text) return std::nullopt;
+  return f->value;
+}
+
+const Figure* Chip::Find(std::string_view path) const { return FindFigure(figures, path); }
+std::optional<double> Chip::Get(std::string_view path) const { return FigureValue(figures, path); }
+const Figure* System::Find(std::string_view path) const { return FindFigure(figures, path); }
+std::optional<double> System::Get(std::string_view path) const { return FigureValue(figures, path); }
+const Figure* Profile::Find(std::string_view path) const { return FindFigure(figures, path); }
+std::optional<double> Profile::Get(std::string_view path) const { return FigureValue(figures, path); }
+
+bool ParseGemmSweep(std::string_view text, std::vector<GemmPoint>& out, std::string& error) {
+  out.clear();
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find(',', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string item(text.substr(pos, end - pos));
+    pos = end + 1;
+    item.erase(std::remove_if(item.begin(), item.end(), [](unsigned char c) { return std::isspace(c); }), item.end());
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      error = "'" + item + "' is not SHAPE=FRACTION (e.g. 8192x8192x8192=0.652 or 8192^3=0.652)";
+      return false;
+    }
+    const std::string shape = item.substr(0, eq);
+    double dims[3] = {0, 0, 0};
+    char* rest = nullptr;
+    const double fraction = std::strtod(item.c_str() + eq + 1, &rest);
+    if (rest == nullptr || *rest != '\0' || !(fraction > 0) || fraction > 1) {
+      error = "'" + item + "': after '=' comes the fraction of dense peak reached, in (0, 1]";
+      return false;
+    }
+    if (shape.ends_with("^3")) {
+      dims[0] = dims[1] = dims[2] = std::strtod(shape.c_str(), &rest);
+      if (rest != shape.c_str() + shape.size() - 2) dims[0] = 0;
+    } else {
+      const char* p = shape.c_str();
+      for (int i = 0; i < 3; ++i) {
+        dims[i] = std::strtod(p, &rest);
+        if (rest == p) break;
+        p = rest;
+        if (i < 2) {
+          if (*p != 'x') {
+            dims[i + 1] = 0;
+            break;
+          }
+          ++p;
+        } else if (*p != '\0') {
+          dims[2] = 0;
+        }
+      }
+    }
+    if (!(dims[0] > 0 && dims[1] > 0 && dims[2] > 0) || !std::isfinite(dims[0] * dims[1] * dims[2])) {
+      error = "'" + shape + "' is not a GEMM shape MxNxK or N^3";
+      return false;
+    }
+    out.push_back(GemmPoint{.flops = 2 * dims[0] * dims[1] * dims[2], .efficiency = fraction});
+  }
+  if (out.size() < 2) {
+    error = "a sweep needs at least two measured shapes";
+    return false;
+  }
+  std::sort(out.begin(), out.end(), [](const GemmPoint& a, const GemmPoint& b) { return a.flops < b.flops; });
+  return true;
+}
+
+std::string_view ProfileTierName(ProfileTier t) {
+  switch (t) {
+    case ProfileTier::kMeasured: return "measured";
+    case ProfileTier::kCalibrated: return "calibrated";
+    case ProfileTier::kDatasheet: return "datasheet";
+  }
+  return "?";
+}
+
+std::optional<OpsPerSecond> Chip::DenseRate(Dtype t) const {
+  std::optional<double> v = Get(std::string("compute.") + std::string(DtypeName(t)));
+  if (t == Dtype::kFp64) {
+    auto tensor = Get("compute.fp64_tensor");
+    if (tensor && (!v || *tensor > *v)) v = tensor;
+  }
+  if (!v) return std::nullopt;
+  return OpsPerSecond(*v);
+}
+
+
+const Chip* Catalog::FindChip(std::string_view id) const { return FindByIdOrAlias(chips_, id); }
+const System* Catalog::FindSystem(std::string_view id) const { return FindByIdOrAlias(systems_, id); }
+const ModelEntry* Catalog::FindModel(std::string_view id) const { return FindByIdOrAlias(models_, id); }
+
+const RuleSet* Catalog::FindRuleSet(std::string_view id) const {
+  for (const auto& r : rules_) {
+    if (EqualsIgnoreCase(r.id, id)) return &r;
+  }
+  return nullptr;
+}
+
+const Source* Catalog::FindSource(std::string_view id) const {
+  auto it = sources_.find(id);
+  return it == sources_.end() ? nullptr : &it->second;
+}
+
+const Profile* Catalog::FindProfile(std::string_view id) const {
+  for (const auto& p : profiles_) {
+    if (EqualsIgnoreCase(p.id, id)) return &p;
+  }
+  return nullptr;
+}
+
+const Profile* Catalog::ProfileFor(const Chip& chip) const {
+  // The chip itself, then the chips it extends (a variant shares its base's silicon).
+  const Chip* c = &chip;
+  for (int depth = 0; c != nullptr && depth < 16; ++depth) {
+    for (const auto& p : profiles_) {
+      if (std::find(p.chips.begin(), p.chips.end(), c->id) != p.chips.end()) return &p;
+    }
+    c = c->extends.empty() ? nullptr : FindChip(c->extends);
+  }
+  if (!chip.arch_class.empty()) {
+    for (const auto& p : profiles_) {
+      if (p.arch_class == chip.arch_class) return &p;
+    }
+  }
+  return FindProfile("generic");
+}
+
+std::vector<std::string> Catalog::Suggest(std::string_view id) const {
+  std::vector<std::string> all;
+  for (const auto& c : chips_) all.push_back(c.id);
+  for (const auto& s : systems_) all.push_back(s.id);
+  for (const auto& m : models_) all.push_back(m.id);
+  for (const auto& r : rules_) all.push_back(r.id);
+  return ClosestMatches(id, all);
+}
+
+}  // namespace suanli

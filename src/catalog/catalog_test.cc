@@ -1,0 +1,313 @@
+// Loading and validating catalogs: the shipped catalog and every error path.
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+#include "suanli/catalog/catalog.h"
+
+namespace suanli {
+namespace {
+
+using testing::TempDir;
+using testing::WriteMinimalCatalog;
+
+std::string LoadErrors(const TempDir& dir) {
+  auto catalog = Catalog::Load(dir.path());
+  return catalog.has_value() ? std::string() : catalog.error().ToString();
+}
+
+TEST(ShippedCatalog, LoadsWithEveryRequiredId) {
+  auto catalog = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().ToString();
+  for (const char* id : {"a100-sxm-40gb", "a100-sxm-80gb", "a800-sxm-80gb", "h100-sxm", "h100-pcie", "h800-sxm", "h20",
+                         "l20", "l2", "h200-sxm", "b200", "gb200", "rtx-4090", "rtx-4090d", "ascend-910",
+                         "ascend-910b", "ascend-910c", "ascend-920", "ascend-950pr", "mlu370-x8", "mlu290-m5", "mlu590",
+                         "mi250x", "mi300x", "mi308x", "mi325x", "gaudi2", "gaudi3", "gaudi3-china", "hygon-k100"}) {
+    EXPECT_NE(catalog->FindChip(id), nullptr) << id;
+  }
+  for (const char* id : {"dgx-a100", "hgx-a800", "hgx-h100", "hgx-h800", "hgx-h20", "hgx-h200", "dgx-b200",
+                         "gb200-nvl72", "atlas-800t-a2", "cloudmatrix-384", "mi300x-8", "mlu590-8"}) {
+    EXPECT_NE(catalog->FindSystem(id), nullptr) << id;
+  }
+  for (const char* id : {"llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b",
+                         "llama-3.3-70b", "mixtral-8x7b", "mixtral-8x22b", "qwen2.5-7b", "qwen2.5-72b", "qwen3-8b",
+                         "qwen3-32b", "qwen3-30b-a3b", "qwen3-235b-a22b", "deepseek-v3", "deepseek-r1",
+                         "gpt-oss-120b", "gpt3-175b"}) {
+    EXPECT_NE(catalog->FindModel(id), nullptr) << id;
+  }
+  for (const char* id : {"us-2022-10", "us-2023-10", "us-2024-12-hbm", "us-2025-01-diffusion", "us-2025-04-h20"}) {
+    EXPECT_NE(catalog->FindRuleSet(id), nullptr) << id;
+  }
+}
+
+TEST(ShippedCatalog, EveryFigureHasABasisAndKnownSources) {
+  auto catalog = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(catalog.has_value());
+  for (const auto& chip : catalog->chips()) {
+    for (const auto& [key, fig] : chip.figures) {
+      EXPECT_FALSE(fig.sources.empty()) << chip.id << " " << key;
+      for (const auto& s : fig.sources) EXPECT_NE(catalog->FindSource(s), nullptr) << chip.id << " " << key << " " << s;
+    }
+  }
+}
+
+TEST(ShippedCatalog, H20IsAnH100VariantWithItsOwnFigures) {
+  auto catalog = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(catalog.has_value());
+  const Chip* h20 = catalog->FindChip("h20");
+  ASSERT_NE(h20, nullptr);
+  EXPECT_EQ(h20->extends, "h100-sxm");
+  EXPECT_DOUBLE_EQ(h20->DenseRate(Dtype::kBf16)->si(), 148e12);
+  EXPECT_DOUBLE_EQ(*h20->Get("memory.bandwidth"), 4.0e12);
+  EXPECT_DOUBLE_EQ(*h20->Get("memory.capacity"), 96.0 * (1ULL << 30));  // GiB, not GB
+  EXPECT_FALSE(h20->Get("compute.fp64_tensor").has_value());  // null in the variant: not inherited
+  EXPECT_TRUE(h20->Get("host_link").has_value());              // inherited from the H100
+  EXPECT_NE(catalog->FindChip("NVIDIA_H20"), nullptr);          // aliases, case-insensitive
+}
+
+TEST(CatalogLoad, MinimalCatalogLoads) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  auto catalog = Catalog::Load(dir.path());
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().ToString();
+  EXPECT_EQ(catalog->chips().size(), 1u);
+  EXPECT_EQ(catalog->FindSystem("node")->chip, "base");
+}
+
+TEST(CatalogLoad, MissingDirectory) {
+  auto catalog = Catalog::Load("/nonexistent/catalog");
+  ASSERT_FALSE(catalog.has_value());
+  EXPECT_NE(catalog.error().ToString().find("catalog directory not found"), std::string::npos);
+}
+
+TEST(CatalogLoad, UnknownKeyGetsDidYouMeanWithLineAndPath) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("chips/typo.yaml",
+            "id: typo\nname: T\nvendor: V\nmemory:\n  bandwith: {value: 1 TB/s, basis: datasheet, source: [SRC]}\n");
+  const std::string errors = LoadErrors(dir);
+  EXPECT_NE(errors.find("typo.yaml:5:"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("memory.bandwith: unknown key 'bandwith' (did you mean 'bandwidth'?)"), std::string::npos)
+      << errors;
+}
+
+TEST(CatalogLoad, EveryProblemIsReportedAtOnce) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("chips/bad.yaml",
+            "id: bad\nvendor: V\n"                                                          // no name
+            "compute:\n  fp16: {value: 100 GB/s, basis: datasheet, source: [SRC]}\n"        // wrong dimension
+            "  fp8: {value: 100 TFLOPZ, basis: datasheet, source: [SRC]}\n"                 // bad unit
+            "memory:\n  capacity: {value: -1 GB, basis: datasheet, source: [SRC]}\n"       // not positive
+            "  bandwidth: {value: 1 TB/s, basis: guessed, source: [SRC]}\n"                // bad basis
+            "power:\n  tdp: {value: 300 W, basis: datasheet}\n");                            // no source
+  dir.Write("chips/other.yaml",
+            "id: other\nname: O\nvendor: V\ndie_area: {value: 100 mm2, basis: datasheet, source: [NOPE]}\n");
+  const std::string errors = LoadErrors(dir);
+  for (const char* want : {"name: missing required field 'name'", "compute.fp16.value: '100 GB/s' is bandwidth but this field is operations per second",
+                           "compute.fp8.value: unknown unit 'TFLOPZ'", "memory.capacity.value: must be positive",
+                           "memory.bandwidth.basis: basis must be datasheet, measured, estimated or rumoured",
+                           "power.tdp: missing required field 'source'", "unknown source 'NOPE'"}) {
+    EXPECT_NE(errors.find(want), std::string::npos) << want << "\n---\n" << errors;
+  }
+}
+
+TEST(CatalogLoad, DuplicateIdsAreErrors) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("chips/other/base.yaml", "id: base\nname: Again\nvendor: V\n");
+  EXPECT_NE(LoadErrors(dir).find("duplicate chip id 'base'"), std::string::npos);
+}
+
+TEST(CatalogLoad, MissingBaseAndCyclesAreErrors) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("chips/v.yaml", "id: v\nname: V\nvendor: V\nextends: bsae\n");
+  dir.Write("chips/x.yaml", "id: x\nname: X\nvendor: V\nextends: y\n");
+  dir.Write("chips/y.yaml", "id: y\nname: Y\nvendor: V\nextends: x\n");
+  const std::string errors = LoadErrors(dir);
+  EXPECT_NE(errors.find("no chip 'bsae' to extend (did you mean 'base'?)"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("cycle of extends"), std::string::npos) << errors;
+}
+
+TEST(CatalogLoad, SystemNamingAMissingChipIsAnError) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("systems/n2.yaml",
+            "id: n2\nname: N2\nvendor: V\nchip: bsae\nchips_per_node: {value: 8, basis: datasheet, source: [SRC]}\n");
+  EXPECT_NE(LoadErrors(dir).find("chip: no chip 'bsae' in the catalog (did you mean 'base'?)"), std::string::npos);
+}
+
+TEST(CatalogLoad, VariantOverridesAndNullRemoves) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("chips/v.yaml",
+            "id: v\nname: V\nvendor: V\nextends: base\n"
+            "memory:\n  bandwidth: {value: 4 TB/s, basis: datasheet, source: [SRC]}\n"
+            "die_area: null\n");
+  auto catalog = Catalog::Load(dir.path());
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().ToString();
+  const Chip* v = catalog->FindChip("v");
+  EXPECT_DOUBLE_EQ(*v->Get("memory.bandwidth"), 4e12);
+  EXPECT_DOUBLE_EQ(*v->Get("memory.capacity"), 64.0 * (1ULL << 30));
+  EXPECT_FALSE(v->Get("die_area").has_value());
+}
+
+TEST(CatalogLoad, MalformedYamlAndDuplicateSources) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("chips/broken.yaml", "id: broken\nname: [unterminated\n");
+  dir.Write("sources/again.yaml", "SRC:\n  title: Again\n  locator: x\n");
+  const std::string errors = LoadErrors(dir);
+  EXPECT_NE(errors.find("broken.yaml:"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("malformed YAML"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("duplicate source id 'SRC'"), std::string::npos) << errors;
+}
+
+TEST(CatalogLoad, RangeMustContainValue) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("chips/r.yaml",
+            "id: r\nname: R\nvendor: V\npower:\n  tdp: {value: 500 W, range: [300 W, 400 W], basis: estimated, source: [SRC]}\n");
+  EXPECT_NE(LoadErrors(dir).find("value lies outside its own range"), std::string::npos);
+}
+
+TEST(CatalogLoad, BadRuleConditions) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("rules/bad.yaml",
+            "id: bad\nname: B\ncitation: C\neffective: '2024-01-01'\nstatus: in-force\nsources: [SRC]\n"
+            "categories:\n"
+            "  - {id: a, controlled: true, when: {metric: tpq, ge: 1}, reason: a}\n"
+            "  - {id: b, controlled: true, when: {metric: dram_bandwidth, ge: 1400}, reason: b}\n"
+            "  - {id: c, controlled: false, reason: c}\n");
+  const std::string errors = LoadErrors(dir);
+  EXPECT_NE(errors.find("unknown metric 'tpq' (did you mean 'tpp'?)"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("metric dram_bandwidth takes bandwidth"), std::string::npos) << errors;
+}
+
+TEST(ChipFile, ExtendsACatalogChipAndWarnsOnUnknownSources) {
+  auto catalog = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(catalog.has_value());
+  TempDir dir;
+  const std::string path = dir.Write("h20-6tb.yaml",
+                                     "id: h20-6tb\nname: What-if H20 at 6 TB/s\nvendor: hypothetical\nextends: h20\n"
+                                     "memory:\n  bandwidth: {value: 6 TB/s, basis: estimated, source: [what-if]}\n");
+  std::vector<std::string> warnings;
+  auto chip = catalog->LoadChipFile(path, &warnings);
+  ASSERT_TRUE(chip.has_value()) << chip.error().ToString();
+  EXPECT_DOUBLE_EQ(*chip->Get("memory.bandwidth"), 6e12);
+  EXPECT_DOUBLE_EQ(chip->DenseRate(Dtype::kFp8)->si(), 296e12);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("what-if"), std::string::npos);
+}
+
+TEST(ClosestMatches, SuggestsNearNames) {
+  EXPECT_EQ(ClosestMatches("h2O", {"h20", "h100-sxm", "l20"}, 1).front(), "h20");
+  EXPECT_TRUE(ClosestMatches("zzzzzzzz", {"h20"}).empty());
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+TEST(CatalogParts, HardwareOnlyReadsTheNamedRecordsAndWhatTheyExtend) {
+  Catalog::Parts parts;
+  parts.models = false;
+  parts.rules = false;
+  parts.hardware = {"hgx-h20"};
+  auto lean = Catalog::Load(testing::CatalogDir(), parts);
+  ASSERT_TRUE(lean.has_value()) << lean.error().ToString();
+  std::vector<std::string> chips;
+  for (const auto& c : lean->chips()) chips.push_back(c.id);
+  EXPECT_EQ(chips, (std::vector<std::string>{"h100-sxm", "h20"}));  // the system's chip and the chip it extends
+  ASSERT_NE(lean->FindSystem("hgx-h20"), nullptr);
+  EXPECT_TRUE(lean->models().empty());
+  EXPECT_TRUE(lean->rules().empty());
+  EXPECT_FALSE(lean->profiles().empty());
+  // The lean chip equals the fully loaded one.
+  auto full = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(full.has_value());
+  EXPECT_EQ(lean->FindChip("h20")->figures.size(), full->FindChip("h20")->figures.size());
+  EXPECT_EQ(lean->ProfileFor(*lean->FindChip("h20"))->id, full->ProfileFor(*full->FindChip("h20"))->id);
+  // A name that is not a file name falls back to everything.
+  parts.hardware = {"NVIDIA H20"};
+  auto fallback = Catalog::Load(testing::CatalogDir(), parts);
+  ASSERT_TRUE(fallback.has_value());
+  EXPECT_EQ(fallback->chips().size(), full->chips().size());
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+TEST(CatalogConvention, FileNamesAreRecordIds) {
+  // The start-up fast path (Catalog::Parts::hardware, models/<id>.yaml) finds records by file name.
+  auto c = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  auto stem = [](const std::string& f) { return std::filesystem::path(f).stem().string(); };
+  for (const auto& x : c->chips()) EXPECT_EQ(stem(x.file), x.id);
+  for (const auto& x : c->systems()) EXPECT_EQ(stem(x.file), x.id);
+  for (const auto& x : c->models()) EXPECT_EQ(stem(x.file), x.id);
+  for (const auto& x : c->profiles()) EXPECT_EQ(stem(x.file), x.id);
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Every figure a profile requires, with overlap_slowdown as given.
+std::string ProfileBody(const std::string& overlap_slowdown = "0.19") {
+  return "tier: measured\n"
+         "gemm:\n  efficiency: {value: 0.7, basis: measured, source: SRC}\n"
+         "attention:\n  efficiency: {value: 0.3, basis: measured, source: SRC}\n"
+         "memory:\n  efficiency: {value: 0.9, basis: measured, source: SRC}\n"
+         "  reserved: {value: 1 GiB, basis: estimated, source: SRC}\n"
+         "  reserved_fraction: {value: 0.05, basis: estimated, source: SRC}\n"
+         "collective:\n  allreduce_efficiency: {value: 0.8, basis: measured, source: SRC}\n"
+         "  latency: {value: 40 us, basis: measured, source: SRC}\n"
+         "  scale_out_efficiency: {value: 0.8, basis: estimated, source: SRC}\n"
+         "  overlap_slowdown: {value: " + overlap_slowdown + ", basis: measured, source: SRC}\n"
+         "overhead:\n  kernel: {value: 5 us, basis: measured, source: SRC}\n"
+         "  step: {value: 0.3 ms, basis: estimated, source: SRC}\n"
+         "  host_op: {value: 15 us, basis: estimated, source: SRC}\n";
+}
+
+TEST(CatalogLoad, ProfileErrorsNameTheirFile) {
+  testing::TempDir dir;
+  testing::WriteMinimalCatalog(dir);
+  dir.Write("profiles/a.yaml", "id: a\nname: A\narch_class: nvidia-hopper\nchips: [base]\n" + ProfileBody());
+  dir.Write("profiles/b.yaml", "id: b\nname: B\narch_class: nvidia-hopper\nchips: [base, nochip]\n" + ProfileBody());
+  auto c = Catalog::Load(dir.path());
+  ASSERT_FALSE(c.has_value());
+  const std::string all = c.error().ToString();
+  EXPECT_NE(all.find("arch_class 'nvidia-hopper' already has profile 'a'"), std::string::npos) << all;
+  EXPECT_NE(all.find("chip 'base' already has profile 'a'"), std::string::npos) << all;
+  EXPECT_NE(all.find("b.yaml"), std::string::npos) << all;
+  EXPECT_NE(all.find("no chip 'nochip' in the catalog"), std::string::npos) << all;
+}
+
+// A figure that may be zero (no contention) still may not be negative.
+TEST(CatalogLoad, OverlapSlowdownMayBeZeroNotNegative) {
+  auto load = [](const std::string& slowdown) {
+    testing::TempDir dir;
+    testing::WriteMinimalCatalog(dir);
+    dir.Write("profiles/a.yaml", "id: a\nname: A\nchips: [base]\n" + ProfileBody(slowdown));
+    auto c = Catalog::Load(dir.path());
+    return c.has_value() ? std::string() : c.error().ToString();
+  };
+  EXPECT_EQ(load("0"), "");
+  EXPECT_EQ(load("0.19"), "");
+  const std::string negative = load("-0.1");
+  EXPECT_NE(negative.find("collective.overlap_slowdown.value: must not be negative"), std::string::npos) << negative;
+  EXPECT_NE(negative.find("a.yaml"), std::string::npos) << negative;
+  EXPECT_NE(load("1.5").find("must be at most 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace suanli

@@ -1,0 +1,487 @@
+// Field tables for every catalog record type, and the table-driven validator.
+#include <algorithm>
+#include <array>
+#include <fmt/format.h>
+
+#include "catalog/record.h"
+#include "suanli/catalog/catalog.h"
+#include "core/quantity_parse.h"
+
+namespace suanli {
+namespace {
+
+using namespace dims;
+using enum FieldKind;
+
+constexpr std::array<std::string_view, 3> kChipStatus = {"released", "announced", "rumoured"};
+constexpr std::array<std::string_view, 10> kArchClass = {
+    "nvidia-ampere", "nvidia-hopper", "nvidia-ada", "nvidia-blackwell", "ascend-davinci",
+    "cambricon-mlu", "amd-cdna2",     "amd-cdna3",  "intel-gaudi",      "hygon-dcu"};
+constexpr std::array<std::string_view, 4> kRuleStatus = {"in-force", "superseded", "rescinded", "reported"};
+constexpr std::array<std::string_view, 2> kRuleScope = {"chips", "hbm"};
+
+constexpr FieldSpec kChipFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Catalog id (lower-case, part of the CLI contract)"},
+    {.key = "name", .kind = kString, .required = true, .description = "Marketing name"},
+    {.key = "vendor", .kind = kString, .required = true, .description = "Vendor"},
+    {.key = "aliases", .kind = kStringList, .description = "Other names accepted by --hardware"},
+    {.key = "extends", .kind = kId, .description = "Base chip this variant overrides; `key: null` removes an inherited figure"},
+    {.key = "status", .kind = kEnum, .default_value = "released", .description = "released, announced or rumoured", .choices = kChipStatus},
+    {.key = "datacenter", .kind = kBool, .default_value = "true", .description = "Designed or marketed for datacenters (3A090 Note 2)"},
+    {.key = "architecture", .kind = kString, .description = "Architecture and die"},
+    {.key = "arch_class", .kind = kEnum, .description = "Architecture class; picks the default efficiency profile", .choices = kArchClass},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+    {.key = "process", .kind = kTextFigure, .description = "Process node"},
+    {.key = "launch", .kind = kTextFigure, .description = "Launch or availability date"},
+    {.key = "die_area", .kind = kFigure, .dim = kArea, .description = "Applicable logic die area (all logic dies; HBM excluded)"},
+    {.key = "transistors", .kind = kFigure, .dim = kNone, .description = "Transistor count"},
+    {.key = "host_link", .kind = kFigure, .dim = kBandwidth, .description = "Host (PCIe) link, per direction"},
+    {.key = "io_bidirectional", .kind = kFigure, .dim = kBandwidth, .default_value = "2 x (scale_up.bandwidth + host_link)", .description = "Aggregate chip-to-chip I/O, both directions, as export rules count it"},
+    {.key = "compute.fp64", .kind = kFigure, .dim = kOpRate, .description = "Dense FP64 (vector) peak"},
+    {.key = "compute.fp64_tensor", .kind = kFigure, .dim = kOpRate, .description = "Dense FP64 matrix peak"},
+    {.key = "compute.fp32", .kind = kFigure, .dim = kOpRate, .description = "Dense FP32 (vector) peak"},
+    {.key = "compute.tf32", .kind = kFigure, .dim = kOpRate, .description = "Dense TF32 matrix peak"},
+    {.key = "compute.bf16", .kind = kFigure, .dim = kOpRate, .description = "Dense BF16 matrix peak"},
+    {.key = "compute.fp16", .kind = kFigure, .dim = kOpRate, .description = "Dense FP16 matrix peak"},
+    {.key = "compute.fp8", .kind = kFigure, .dim = kOpRate, .description = "Dense FP8 matrix peak"},
+    {.key = "compute.int8", .kind = kFigure, .dim = kOpRate, .description = "Dense INT8 matrix peak"},
+    {.key = "compute.int4", .kind = kFigure, .dim = kOpRate, .description = "Dense INT4 matrix peak"},
+    {.key = "compute.fp4", .kind = kFigure, .dim = kOpRate, .description = "Dense FP4 matrix peak"},
+    {.key = "compute.sparsity", .kind = kFigure, .dim = kNone, .default_value = "none", .description = "Speed-up of 2:4 structured sparsity over dense (2 when datasheets double)"},
+    {.key = "memory.type", .kind = kTextFigure, .description = "Memory technology (HBM3, GDDR6X, ...)"},
+    {.key = "memory.capacity", .kind = kFigure, .dim = kByte, .description = "Device memory capacity"},
+    {.key = "memory.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Peak device memory bandwidth"},
+    {.key = "memory.sram", .kind = kFigure, .dim = kByte, .description = "Last-level on-chip cache or SRAM"},
+    {.key = "scale_up.kind", .kind = kTextFigure, .description = "Scale-up link (NVLink 4, HCCS, ...)"},
+    {.key = "scale_up.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Scale-up bandwidth per chip, per direction"},
+    {.key = "scale_up.domain", .kind = kFigure, .dim = kNone, .description = "Chips in one scale-up domain"},
+    {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Scale-out network bandwidth per chip, per direction"},
+    {.key = "power.tdp", .kind = kFigure, .dim = kPower, .description = "Board power (TDP)"},
+    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per chip, US dollars"},
+    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per chip, yuan"},
+};
+
+constexpr FieldSpec kNetworkTierFields[] = {
+    {.key = "name", .kind = kString, .required = true, .description = "Tier name"},
+    {.key = "oversubscription", .kind = kFigure, .dim = kNone, .default_value = "1", .description = "Oversubscription ratio (1 = non-blocking)"},
+    {.key = "latency", .kind = kFigure, .dim = kSecond, .description = "One-way latency across the tier"},
+    {.key = "span", .kind = kFigure, .dim = kNone, .description = "Nodes the tier spans"},
+};
+
+constexpr FieldSpec kSystemFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Catalog id"},
+    {.key = "name", .kind = kString, .required = true, .description = "Product name"},
+    {.key = "vendor", .kind = kString, .required = true, .description = "Vendor"},
+    {.key = "aliases", .kind = kStringList, .description = "Other names"},
+    {.key = "extends", .kind = kId, .description = "Base system this variant overrides"},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+    {.key = "chip", .kind = kId, .required = true, .description = "Chip id"},
+    {.key = "chips_per_node", .kind = kFigure, .dim = kNone, .required = true, .description = "Accelerators per node"},
+    {.key = "scale_up.kind", .kind = kTextFigure, .description = "Scale-up fabric"},
+    {.key = "scale_up.domain", .kind = kFigure, .dim = kNone, .default_value = "chips_per_node", .description = "Chips in one scale-up domain"},
+    {.key = "scale_up.bandwidth", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's scale_up.bandwidth", .description = "Scale-up bandwidth per chip, per direction"},
+    {.key = "scale_out.nics_per_node", .kind = kFigure, .dim = kNone, .description = "Scale-out NICs per node"},
+    {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's scale_out.bandwidth", .description = "Scale-out bandwidth per chip, per direction"},
+    {.key = "network", .kind = kTable, .description = "Network tiers above the node, innermost first", .table = kNetworkTierFields},
+    {.key = "host.op_dispatch", .kind = kFigure, .dim = kSecond, .default_value = "profile's overhead.host_op", .description = "Host time per framework operator of the training stack run on this system; an eager step is never faster than its operators' dispatch"},
+    {.key = "node_power", .kind = kFigure, .dim = kPower, .description = "Node power"},
+    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per node, US dollars"},
+    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per node, yuan"},
+};
+
+constexpr FieldSpec kModelFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Catalog id"},
+    {.key = "name", .kind = kString, .required = true, .description = "Model name"},
+    {.key = "aliases", .kind = kStringList, .description = "Other names (Hugging Face repo ids)"},
+    {.key = "source", .kind = kStringList, .required = true, .description = "Source ids of the config"},
+    {.key = "published.total_params", .kind = kFigure, .dim = kNone, .description = "Published total parameter count"},
+    {.key = "published.active_params", .kind = kFigure, .dim = kNone, .description = "Published active parameters per token (MoE)"},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+    {.key = "config", .kind = kTree, .required = true, .description = "The Hugging Face config.json, as published"},
+};
+
+constexpr FieldSpec kRuleSetFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Catalog id"},
+    {.key = "name", .kind = kString, .required = true, .description = "Short name"},
+    {.key = "citation", .kind = kString, .required = true, .description = "Federal Register citation or document"},
+    {.key = "effective", .kind = kString, .required = true, .description = "Effective date (ISO)"},
+    {.key = "status", .kind = kEnum, .required = true, .description = "in-force, superseded, rescinded or reported (not published rule text)", .choices = kRuleStatus},
+    {.key = "applies_to", .kind = kEnum, .default_value = "chips", .description = "What the rule classifies", .choices = kRuleScope},
+    {.key = "sources", .kind = kStringList, .required = true, .description = "Source ids"},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+    {.key = "categories", .kind = kTree, .required = true, .description = "Ordered categories {id, controlled, when, reason}; the last has no `when`"},
+};
+
+constexpr std::array<std::string_view, 3> kProfileTier = {"measured", "calibrated", "datasheet"};
+
+constexpr FieldSpec kProfileFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Profile id"},
+    {.key = "name", .kind = kString, .required = true, .description = "What the profile describes"},
+    {.key = "extends", .kind = kId, .description = "Base profile this one overrides"},
+    {.key = "arch_class", .kind = kEnum, .description = "Default profile for every chip of this architecture class", .choices = kArchClass},
+    {.key = "chips", .kind = kStringList, .description = "Chip ids this profile was measured on (takes precedence over arch_class)"},
+    {.key = "tier", .kind = kEnum, .required = true, .description = "measured (on these chips), calibrated (from a sibling chip) or datasheet (documented default)", .choices = kProfileTier},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+    {.key = "gemm.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Large 16-bit GEMM: achieved / dense peak", .at_most = 1},
+    {.key = "gemm.efficiency_fp8", .kind = kFigure, .dim = kNone, .default_value = "gemm.efficiency", .description = "Large 8-bit GEMM: achieved / dense peak", .at_most = 1},
+    {.key = "gemm.sweep", .kind = kTextFigure, .description = "Measured 16-bit GEMMs 'MxNxK=FRACTION, ...' (fraction of dense peak): efficiency by GEMM size, interpolated in log FLOPs"},
+    {.key = "gemm.sweep_fp8", .kind = kTextFigure, .description = "Measured 8-bit GEMMs, as gemm.sweep"},
+    {.key = "attention.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Prefill (flash) attention: achieved / dense 16-bit peak", .at_most = 1},
+    {.key = "memory.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Streaming reads: achieved / datasheet memory bandwidth", .at_most = 1},
+    {.key = "attention.decode_memory_efficiency", .kind = kFigure, .dim = kNone, .default_value = "memory.efficiency", .description = "Decode attention reading the paged KV cache: achieved / datasheet bandwidth", .at_most = 1},
+    {.key = "memory.reserved", .kind = kFigure, .dim = kByte, .required = true, .description = "Runtime memory not available to weights and KV cache (context, workspaces, collective buffers)"},
+    {.key = "memory.reserved_fraction", .kind = kFigure, .dim = kNone, .required = true, .description = "Fraction of capacity the serving runtime leaves free", .at_most = 1},
+    {.key = "collective.allreduce_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "All-reduce bus bandwidth (large messages) / scale-up bandwidth per direction; above 1 with in-switch reduction (NVLS)", .at_most = 2},
+    {.key = "collective.latency", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost of one collective (small-message plateau)"},
+    {.key = "collective.scale_out_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Achieved / line rate of the scale-out network", .at_most = 1},
+    {.key = "collective.overlap_slowdown", .kind = kFigure, .dim = kNone, .required = true, .description = "How much longer compute takes while a collective runs beside it (SMs and memory bandwidth shared): 0.19 = 19% slower, 0 = none; prices every overlap a training plan takes", .positive = false, .at_most = 1},
+    {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)"},
+    {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)"},
+    {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Per-operator cost of eager training frameworks that does not overlap the kernels (dispatch, autograd bookkeeping, launch gap)"},
+};
+
+constexpr FieldSpec kSourceFields[] = {
+    {.key = "title", .kind = kString, .required = true, .description = "Title of the document"},
+    {.key = "locator", .kind = kString, .required = true, .description = "URL, DOI or citation"},
+    {.key = "kind", .kind = kString, .description = "datasheet, paper, press, regulation, ..."},
+    {.key = "date", .kind = kString, .description = "Publication date"},
+};
+
+constexpr std::array<std::string_view, 5> kFigureKeys = {"value", "basis", "source", "range", "note"};
+
+std::optional<Basis> ParseBasis(std::string_view s) {
+  if (s == "datasheet") return Basis::kDatasheet;
+  if (s == "measured") return Basis::kMeasured;
+  if (s == "estimated") return Basis::kEstimated;
+  if (s == "rumoured") return Basis::kRumoured;
+  return std::nullopt;
+}
+
+std::string Join(std::span<const std::string_view> items) {
+  std::string out;
+  for (auto s : items) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+std::string DidYouMean(std::string_view key, const std::vector<std::string>& candidates) {
+  auto close = ClosestMatches(key, candidates, 1);
+  return close.empty() ? std::string() : " (did you mean '" + close.front() + "'?)";
+}
+
+bool ParseNumberWithUnit(const RawNode& node, Dim want, const std::string& path, double& out,
+                         std::vector<Diagnostic>& diags) {
+  if (!node.IsScalar()) {
+    diags.push_back(node.At(path, "expected a number with a unit like '" + std::string(DimExample(want)) +
+                                      "', found " + std::string(node.KindName())));
+    return false;
+  }
+  QuantityParse q = ParseQuantity(node.scalar);
+  if (!q.ok) {
+    diags.push_back(node.At(path, q.message + "; expected " + DimName(want) + " like '" +
+                                      std::string(DimExample(want)) + "'"));
+    return false;
+  }
+  if (!(q.quantity.dim == want)) {
+    std::string msg = "'" + node.scalar + "' is " + DimName(q.quantity.dim) + " but this field is " + DimName(want);
+    if (want == kNone) {
+      msg += " (write a plain number)";
+    } else {
+      msg += " (e.g. '" + std::string(DimExample(want)) + "')";
+    }
+    diags.push_back(node.At(path, msg));
+    return false;
+  }
+  out = q.quantity.si;
+  return true;
+}
+
+void CheckString(const RawNode& node, const std::string& path, std::string& out, std::vector<Diagnostic>& diags) {
+  if (!node.IsScalar()) {
+    diags.push_back(node.At(path, "expected text, found " + std::string(node.KindName())));
+    return;
+  }
+  out = node.scalar;
+}
+
+}  // namespace
+
+bool ParseFigure(const RawNode& node, const FieldSpec& spec, const std::string& path, Figure& out,
+                 std::vector<Diagnostic>& diags) {
+  const std::size_t before = diags.size();
+  if (!node.IsMap()) {
+    diags.push_back(node.At(path, "a figure is a map {value, basis, source[, range][, note]}, found " +
+                                      std::string(node.KindName()) +
+                                      (node.IsScalar() ? " '" + node.scalar + "'" : std::string())));
+    return false;
+  }
+  out.file = node.file ? *node.file : "";
+  out.line = node.line;
+  out.dim = spec.dim;
+  out.is_text = spec.kind == FieldKind::kTextFigure;
+  for (std::size_t i = 0; i < node.keys.size(); ++i) {
+    const std::string& k = node.keys[i];
+    if (std::find(kFigureKeys.begin(), kFigureKeys.end(), k) == kFigureKeys.end()) {
+      std::vector<std::string> cands(kFigureKeys.begin(), kFigureKeys.end());
+      diags.push_back(node.items[i].At(path + "." + k, "unknown key '" + k + "' in a figure" + DidYouMean(k, cands)));
+    }
+  }
+  const RawNode* value = node.Find("value");
+  if (value == nullptr || value->IsNull()) {
+    diags.push_back(node.At(path, "missing required field 'value'"));
+  } else if (out.is_text) {
+    CheckString(*value, path + ".value", out.text, diags);
+  } else if (ParseNumberWithUnit(*value, spec.dim, path + ".value", out.value, diags)) {
+    if (spec.positive && !(out.value > 0)) {
+      diags.push_back(value->At(path + ".value", "must be positive, found '" + value->scalar + "'"));
+    } else if (!spec.positive && !(out.value >= 0)) {
+      diags.push_back(value->At(path + ".value", "must not be negative, found '" + value->scalar + "'"));
+    } else if (spec.at_most > 0 && out.value > spec.at_most) {
+      diags.push_back(value->At(path + ".value", "must be at most " + fmt::format("{:g}", spec.at_most) + ", found '" +
+                                                     value->scalar + "'"));
+    }
+  }
+  const RawNode* basis = node.Find("basis");
+  if (basis == nullptr || basis->IsNull()) {
+    diags.push_back(node.At(path, "missing required field 'basis' (datasheet, measured, estimated or rumoured)"));
+  } else if (auto b = basis->IsScalar() ? ParseBasis(basis->scalar) : std::nullopt) {
+    out.basis = *b;
+  } else {
+    diags.push_back(basis->At(path + ".basis", "basis must be datasheet, measured, estimated or rumoured, found '" +
+                                                   basis->scalar + "'" +
+                                                   DidYouMean(basis->scalar, {"datasheet", "measured", "estimated", "rumoured"})));
+  }
+  const RawNode* source = node.Find("source");
+  if (source == nullptr || source->IsNull()) {
+    diags.push_back(node.At(path, "missing required field 'source' (ids from catalog/sources/)"));
+  } else if (source->IsScalar()) {
+    out.sources.push_back(source->scalar);
+  } else if (source->IsSequence() && !source->items.empty()) {
+    for (std::size_t i = 0; i < source->items.size(); ++i) {
+      std::string s;
+      CheckString(source->items[i], path + ".source[" + std::to_string(i) + "]", s, diags);
+      if (!s.empty()) out.sources.push_back(s);
+    }
+  } else {
+    diags.push_back(source->At(path + ".source", "expected a source id or a non-empty list of them"));
+  }
+  if (const RawNode* range = node.Find("range"); range != nullptr && !range->IsNull()) {
+    if (out.is_text || !range->IsSequence() || range->items.size() != 2) {
+      diags.push_back(range->At(path + ".range", "expected [low, high] with units"));
+    } else {
+      double lo = 0, hi = 0;
+      const bool ok_lo = ParseNumberWithUnit(range->items[0], spec.dim, path + ".range[0]", lo, diags);
+      const bool ok_hi = ParseNumberWithUnit(range->items[1], spec.dim, path + ".range[1]", hi, diags);
+      if (ok_lo && ok_hi) {
+        if (lo > hi) {
+          diags.push_back(range->At(path + ".range", "low end is above high end"));
+        } else if (diags.size() == before && (out.value < lo * (1 - 1e-9) || out.value > hi * (1 + 1e-9))) {
+          diags.push_back(range->At(path + ".range", "value lies outside its own range"));
+        }
+        out.range = std::make_pair(lo, hi);
+      }
+    }
+  }
+  if (const RawNode* note = node.Find("note"); note != nullptr && !note->IsNull()) {
+    CheckString(*note, path + ".note", out.note, diags);
+  }
+  return diags.size() == before;
+}
+
+std::string Record::String(std::string_view key, std::string_view fallback) const {
+  auto it = strings.find(key);
+  return it == strings.end() ? std::string(fallback) : it->second;
+}
+
+void ValidateRecord(const RawNode& node, std::span<const FieldSpec> schema, const std::string& prefix,
+                    Record& out, std::vector<Diagnostic>& diags) {
+  auto full = [&](std::string_view key) { return prefix.empty() ? std::string(key) : prefix + "." + std::string(key); };
+  if (!node.IsMap()) {
+    diags.push_back(node.At(prefix, "expected a map of fields, found " + std::string(node.KindName())));
+    return;
+  }
+  // Walk the tree: every key must be a field or a group leading to one.
+  struct Walker {
+    std::span<const FieldSpec> schema;
+    Record& out;
+    std::vector<Diagnostic>& diags;
+    const std::string& prefix;
+
+    const FieldSpec* FieldAt(std::string_view key) const {
+      for (const auto& f : schema) {
+        if (f.key == key) return &f;
+      }
+      return nullptr;
+    }
+    bool IsGroup(std::string_view key) const {
+      for (const auto& f : schema) {
+        if (f.key.size() > key.size() && f.key.substr(0, key.size()) == key && f.key[key.size()] == '.') return true;
+      }
+      return false;
+    }
+    std::vector<std::string> ChildNames(std::string_view group) const {
+      std::vector<std::string> names;
+      for (const auto& f : schema) {
+        std::string_view k = f.key;
+        if (!group.empty()) {
+          if (k.size() <= group.size() || k.substr(0, group.size()) != group || k[group.size()] != '.') continue;
+          k.remove_prefix(group.size() + 1);
+        }
+        names.emplace_back(k.substr(0, k.find('.')));
+      }
+      return names;
+    }
+    std::string Path(const std::string& key) const { return prefix.empty() ? key : prefix + "." + key; }
+
+    void Walk(const RawNode& map, const std::string& group) {
+      for (std::size_t i = 0; i < map.keys.size(); ++i) {
+        const std::string key = group.empty() ? map.keys[i] : group + "." + map.keys[i];
+        const RawNode& value = map.items[i];
+        if (const FieldSpec* f = FieldAt(key)) {
+          if (!value.IsNull()) Field(*f, key, value);
+        } else if (IsGroup(key)) {
+          if (value.IsMap()) {
+            Walk(value, key);
+          } else if (!value.IsNull()) {
+            diags.push_back(value.At(Path(key), "expected a map of fields, found " + std::string(value.KindName())));
+          }
+        } else {
+          diags.push_back(value.At(Path(key), "unknown key '" + map.keys[i] + "'" +
+                                                  DidYouMean(map.keys[i], ChildNames(group))));
+        }
+      }
+    }
+
+    void Field(const FieldSpec& f, const std::string& key, const RawNode& value) {
+      const std::string path = Path(key);
+      out.nodes[key] = &value;
+      switch (f.kind) {
+        case FieldKind::kString:
+        case FieldKind::kId: {
+          std::string s;
+          CheckString(value, path, s, diags);
+          if (f.kind == FieldKind::kId || f.key == "id") {
+            if (s.empty() && value.IsScalar()) diags.push_back(value.At(path, "must not be empty"));
+          }
+          out.strings[key] = s;
+          break;
+        }
+        case FieldKind::kEnum: {
+          std::string s;
+          CheckString(value, path, s, diags);
+          if (value.IsScalar() && std::find(f.choices.begin(), f.choices.end(), s) == f.choices.end()) {
+            std::vector<std::string> cands(f.choices.begin(), f.choices.end());
+            diags.push_back(value.At(path, "'" + s + "' is not one of: " + Join(f.choices) + DidYouMean(s, cands)));
+          }
+          out.strings[key] = s;
+          break;
+        }
+        case FieldKind::kBool: {
+          auto b = ScalarToBool(value, path);
+          if (b) {
+            out.bools[key] = *b;
+          } else {
+            diags.insert(diags.end(), b.error().diagnostics.begin(), b.error().diagnostics.end());
+          }
+          break;
+        }
+        case FieldKind::kStringList: {
+          std::vector<std::string> items;
+          if (value.IsScalar()) {
+            items.push_back(value.scalar);
+          } else if (value.IsSequence()) {
+            for (std::size_t j = 0; j < value.items.size(); ++j) {
+              std::string s;
+              CheckString(value.items[j], path + "[" + std::to_string(j) + "]", s, diags);
+              items.push_back(s);
+            }
+          } else {
+            diags.push_back(value.At(path, "expected a list of text, found " + std::string(value.KindName())));
+          }
+          out.lists[key] = std::move(items);
+          break;
+        }
+        case FieldKind::kFigure:
+        case FieldKind::kTextFigure: {
+          Figure fig;
+          if (ParseFigure(value, f, path, fig, diags)) out.figures[key] = std::move(fig);
+          break;
+        }
+        case FieldKind::kTable: {
+          if (!value.IsSequence()) {
+            diags.push_back(value.At(path, "expected a list, found " + std::string(value.KindName())));
+            break;
+          }
+          auto& rows = out.tables[key];
+          for (std::size_t j = 0; j < value.items.size(); ++j) {
+            Record row;
+            ValidateRecord(value.items[j], f.table, path + "[" + std::to_string(j) + "]", row, diags);
+            rows.push_back(std::move(row));
+          }
+          break;
+        }
+        case FieldKind::kTree:
+          out.trees[key] = &value;
+          break;
+      }
+    }
+  };
+  Walker walker{schema, out, diags, prefix};
+  walker.Walk(node, "");
+  for (const auto& f : schema) {
+    if (!f.required) continue;
+    const RawNode* present = nullptr;
+    if (auto it = out.nodes.find(f.key); it != out.nodes.end()) present = it->second;
+    if (present == nullptr) {
+      // A present-but-invalid field has already been reported.
+      bool reported = false;
+      for (const auto& d : diags) {
+        if (d.key_path == full(f.key) || d.key_path.starts_with(full(f.key) + ".")) reported = true;
+      }
+      if (!reported) diags.push_back(node.At(full(f.key), "missing required field '" + std::string(f.key) + "'"));
+    }
+  }
+}
+
+std::string_view RecordKindName(RecordKind k) {
+  switch (k) {
+    case RecordKind::kChip: return "chip";
+    case RecordKind::kSystem: return "system";
+    case RecordKind::kModel: return "model";
+    case RecordKind::kRuleSet: return "rules";
+    case RecordKind::kSource: return "source";
+    case RecordKind::kProfile: return "profile";
+  }
+  return "?";
+}
+
+std::span<const FieldSpec> SchemaFor(RecordKind k) {
+  switch (k) {
+    case RecordKind::kChip: return kChipFields;
+    case RecordKind::kSystem: return kSystemFields;
+    case RecordKind::kModel: return kModelFields;
+    case RecordKind::kRuleSet: return kRuleSetFields;
+    case RecordKind::kSource: return kSourceFields;
+    case RecordKind::kProfile: return kProfileFields;
+  }
+  return {};
+}
+
+std::string_view FieldKindName(FieldKind k) {
+  switch (k) {
+    case kString: return "text";
+    case kBool: return "bool";
+    case kEnum: return "enum";
+    case kId: return "id";
+    case kStringList: return "list";
+    case kFigure: return "figure";
+    case kTextFigure: return "text figure";
+    case kTable: return "table";
+    case kTree: return "tree";
+  }
+  return "?";
+}
+
+}  // namespace suanli

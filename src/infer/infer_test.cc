@@ -1,0 +1,402 @@
+// Inference estimator: properties from first principles on the shipped
+// catalog, every error path, and random plans that must stay finite.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "support/test_support.h"
+#include "suanli/infer/infer.h"
+
+namespace suanli {
+namespace {
+
+class InferTest : public ::testing::Test {
+ protected:
+  static const Catalog& catalog() { return testing::ShippedCatalog(); }
+
+  static Device DeviceFor(const std::string& id) {
+    const System* system = catalog().FindSystem(id);
+    const Chip* chip = catalog().FindChip(system != nullptr ? system->chip : id);
+    EXPECT_NE(chip, nullptr) << id;
+    auto d = MakeDevice(catalog(), *chip, system);
+    EXPECT_TRUE(d.has_value()) << d.error().ToString();
+    return *d;
+  }
+  static const ModelArch& Model(const std::string& id) {
+    const ModelEntry* m = catalog().FindModel(id);
+    EXPECT_NE(m, nullptr) << id;
+    return m->arch;
+  }
+  static InferenceEstimate Run(const Device& d, const ModelArch& m, const InferenceRequest& r) {
+    auto e = EstimateInference(d, m, r);
+    EXPECT_TRUE(e.has_value()) << e.error().ToString();
+    return e.has_value() ? *e : InferenceEstimate{};
+  }
+  static InferenceRequest Request(int64_t in, int64_t out, int64_t batch, int tp = 1) {
+    InferenceRequest r;
+    r.input_tokens = in;
+    r.output_tokens = out;
+    r.batch = batch;
+    r.tp = tp;
+    return r;
+  }
+};
+
+TEST_F(InferTest, ProfilesResolveWithTheirTier) {
+  EXPECT_EQ(DeviceFor("h100-sxm").tier, ProfileTier::kMeasured);
+  EXPECT_EQ(DeviceFor("h200-sxm").profile_id, "nvidia-h200");
+  // The H20 is H100 silicon: it borrows the measured profile and says so.
+  EXPECT_EQ(DeviceFor("h20").profile_id, "nvidia-hopper");
+  EXPECT_EQ(DeviceFor("h20").tier, ProfileTier::kCalibrated);
+  EXPECT_EQ(DeviceFor("ascend-910b").tier, ProfileTier::kDatasheet);
+  EXPECT_EQ(DeviceFor("ascend-910b").profile_id, "generic");
+  EXPECT_GE(DeviceFor("h100-sxm").sweep8.size, 2);
+}
+
+TEST_F(InferTest, NeverBeatsTheRoofline) {
+  for (const char* chip : {"h100-sxm", "h20", "a100-sxm-80gb", "ascend-910b", "mi300x", "h200-sxm"}) {
+    for (const char* model : {"llama-3.1-8b", "mixtral-8x7b", "qwen3-30b-a3b"}) {
+      const Device d = DeviceFor(chip);
+      for (int64_t batch : {1, 8, 64}) {
+        const InferenceEstimate e = Run(d, Model(model), Request(1024, 128, batch));
+        const double peak = std::max(d.peak[static_cast<int>(Dtype::kBf16)], d.peak[static_cast<int>(Dtype::kFp16)]);
+        EXPECT_GE(e.prefill.seconds, e.prefill.flops / peak) << chip << " " << model;
+        EXPECT_GE(e.prefill.seconds, e.prefill.bytes / d.memory_bandwidth) << chip << " " << model;
+        EXPECT_GE(e.decode.seconds, e.decode.bytes / d.memory_bandwidth) << chip << " " << model;
+        EXPECT_GE(e.decode.seconds, e.decode.flops / peak) << chip << " " << model;
+        // A decode step reads at least the weights it uses.
+        EXPECT_GT(e.decode.bytes, 0.0);
+      }
+    }
+  }
+}
+
+TEST_F(InferTest, MoreBandwidthOrComputeIsNeverSlower) {
+  for (const char* chip : {"h20", "h100-sxm", "a100-sxm-80gb", "gaudi3"}) {
+    const Device base = DeviceFor(chip);
+    Device faster_memory = base;
+    faster_memory.memory_bandwidth *= 1.5;
+    Device faster_compute = base;
+    for (double& p : faster_compute.peak) p *= 1.5;
+    Device faster_link = base;
+    faster_link.scale_up_bandwidth *= 2;
+    for (int tp : {1, 2, 8}) {
+      const InferenceRequest r = Request(2048, 256, 16, tp);
+      const ModelArch& m = Model("llama-3.1-70b");
+      const InferenceEstimate e0 = Run(base, m, r);
+      for (const Device* d : {&faster_memory, &faster_compute, &faster_link}) {
+        const InferenceEstimate e1 = Run(*d, m, r);
+        EXPECT_LE(e1.ttft_s, e0.ttft_s * (1 + 1e-12)) << chip << " tp " << tp;
+        EXPECT_LE(e1.tpot_s, e0.tpot_s * (1 + 1e-12)) << chip << " tp " << tp;
+      }
+    }
+  }
+}
+
+TEST_F(InferTest, TpOneOnASystemEqualsTheBareChip) {
+  const InferenceRequest r = Request(512, 128, 4);
+  const InferenceEstimate chip = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate system = Run(DeviceFor("hgx-h100"), Model("llama-3.1-8b"), r);
+  EXPECT_DOUBLE_EQ(chip.ttft_s, system.ttft_s);
+  EXPECT_DOUBLE_EQ(chip.tpot_s, system.tpot_s);
+  EXPECT_DOUBLE_EQ(chip.memory.total, system.memory.total);
+  EXPECT_EQ(chip.prefill.by_class[static_cast<int>(OpClass::kAllReduce)], 0.0);
+}
+
+TEST_F(InferTest, MemoryPartsSumToTheTotal) {
+  for (const char* model : {"llama-3.1-70b", "deepseek-v3", "gpt-oss-120b", "mixtral-8x7b"}) {
+    for (int tp : {1, 8}) {
+      const InferenceEstimate e = Run(DeviceFor("h200-sxm"), Model(model), Request(4096, 1024, 8, tp));
+      const MemoryEstimate& m = e.memory;
+      EXPECT_NEAR(m.weights + m.kv_cache + m.activations + m.reserved, m.total, m.total * 1e-12) << model;
+      EXPECT_EQ(e.fits, m.total <= m.capacity) << model;
+      if (!e.fits) {
+        EXPECT_NE(e.reason, InfeasibleReason::kNone);
+      }
+    }
+  }
+}
+
+TEST_F(InferTest, WeightsMatchTheParameterCount) {
+  // Llama-3.1-70B in bf16 over 8 devices: 70.55e9 x 2 bytes / 8, embedding and head included.
+  const InferenceEstimate e = Run(DeviceFor("h100-sxm"), Model("llama-3.1-70b"), Request(128, 128, 1, 8));
+  EXPECT_NEAR(e.memory.weights, 70.55e9 * 2 / 8, 0.01 * 70.55e9 * 2 / 8);
+}
+
+TEST_F(InferTest, DoublingTheBatchAtMostDoublesTheDecodeStep) {
+  for (const char* model : {"llama-3.1-8b", "mixtral-8x7b", "deepseek-v3"}) {
+    const Device d = DeviceFor("h200-sxm");
+    InferenceRequest r = Request(1024, 256, 1, 8);
+    if (std::string(model) == "deepseek-v3") r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
+    double previous = Run(d, Model(model), r).tpot_s;
+    for (int64_t b = 2; b <= 512; b *= 2) {
+      r.batch = b;
+      const double step = Run(d, Model(model), r).tpot_s;
+      EXPECT_LE(step, 2 * previous * (1 + 1e-9)) << model << " batch " << b;
+      EXPECT_GE(step, previous * (1 - 1e-9)) << model << " batch " << b;
+      previous = step;
+    }
+  }
+}
+
+TEST_F(InferTest, H20DecodesAsFastAsH100ButPrefillsSeveralTimesSlower) {
+  // Llama-3.1-70B in fp8 fits one device of each. From first principles: the
+  // H20 has 4.0 vs 3.35 TB/s of HBM but 296 vs 1979 dense FP8 TFLOP/s.
+  InferenceRequest r = Request(2048, 256, 1);
+  r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
+  const InferenceEstimate h20 = Run(DeviceFor("h20"), Model("llama-3.1-70b"), r);
+  const InferenceEstimate h100 = Run(DeviceFor("h100-sxm"), Model("llama-3.1-70b"), r);
+  ASSERT_TRUE(h20.fits);
+  ASSERT_TRUE(h100.fits);
+  EXPECT_LE(h20.tpot_s, h100.tpot_s);
+  EXPECT_GE(h20.ttft_s, 3 * h100.ttft_s);
+  EXPECT_EQ(h20.prefill.bound, Bound::kCompute);
+  EXPECT_EQ(h20.decode.bound, Bound::kMemory);
+}
+
+TEST_F(InferTest, MoeDecodeReadsOnlyTheExpertsThatGetTokens) {
+  // Mixtral at batch 1 reads 2 of 8 experts per layer: far less than all weights.
+  const Device d = DeviceFor("h100-sxm");
+  const InferenceEstimate one = Run(d, Model("mixtral-8x7b"), Request(128, 128, 1));
+  EXPECT_LT(one.decode.bytes, 0.45 * one.memory.weights);
+  EXPECT_GT(one.decode.bytes, 0.20 * one.memory.weights);
+  // A large batch touches every expert.
+  const InferenceEstimate many = Run(d, Model("mixtral-8x7b"), Request(128, 128, 256));
+  EXPECT_GT(many.decode.bytes, 0.9 * many.memory.weights);
+}
+
+TEST_F(InferTest, MlaCachesTheLatent) {
+  // DeepSeek-V3: 576 values per token per layer, not sharded by TP.
+  InferenceRequest r = Request(1000, 24, 1, 8);
+  r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
+  const InferenceEstimate e = Run(DeviceFor("h200-sxm"), Model("deepseek-v3"), r);
+  EXPECT_NEAR(e.memory.kv_cache, 1024.0 * 61 * 576 * 2, 1.0);
+}
+
+TEST_F(InferTest, BatchMaxPicksAFittingBatch) {
+  InferenceRequest r = Request(2048, 512, 0, 8);
+  r.mode = BatchMode::kStaticMax;
+  const InferenceEstimate e = Run(DeviceFor("h20"), Model("llama-3.1-70b"), r);
+  EXPECT_TRUE(e.fits);
+  EXPECT_GE(e.batch, 1);
+  EXPECT_LE(e.batch, e.max_batch);
+  r.mode = BatchMode::kConcurrencyMax;
+  const InferenceEstimate c = Run(DeviceFor("h20"), Model("llama-3.1-70b"), r);
+  EXPECT_TRUE(c.fits);
+  EXPECT_EQ(c.batch, c.max_batch);
+  // One more request would not fit.
+  r.mode = BatchMode::kConcurrency;
+  r.batch = c.max_batch + 1;
+  EXPECT_FALSE(Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).fits);
+  // The longest context that fits at batch 4: it fits, one token more does not.
+  r = Request(1000, 0, 4, 8);
+  r.output_tokens = 1;
+  const int64_t ctx = Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).max_context_tokens;
+  r.input_tokens = ctx - 1;
+  EXPECT_TRUE(Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).fits);
+  r.input_tokens = ctx;
+  EXPECT_FALSE(Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).fits);
+}
+
+TEST_F(InferTest, ContinuousBatchingBeatsStaticThroughputForLongOutputs) {
+  InferenceRequest r = Request(1000, 1000, 64, 1);
+  const InferenceEstimate s = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  r.mode = BatchMode::kConcurrency;
+  const InferenceEstimate c = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  EXPECT_GT(c.output_tokens_per_s, s.output_tokens_per_s * 0.9);
+  EXPECT_LT(c.ttft_s, s.ttft_s);  // no waiting for a whole batch's prefill
+}
+
+TEST_F(InferTest, ContinuousBatchingServesWhatTheTokenBudgetSustains) {
+  // Each iteration decodes c tokens and prefills c / O new prompts of L tokens
+  // within max_num_tokens (8192): c <= 8192 O / (O + L).
+  InferenceRequest r = Request(2048, 128, 0);
+  r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
+  r.mode = BatchMode::kConcurrencyMax;
+  const InferenceEstimate e = Run(DeviceFor("h200-sxm"), Model("llama-3.1-8b"), r);
+  EXPECT_EQ(e.batch, 481);
+  EXPECT_LT(e.batch, e.max_batch);  // memory would hold more
+  // Asking for more in flight only queues them: same rate, longer latency (Little's law).
+  r.mode = BatchMode::kConcurrency;
+  r.batch = 2000;
+  const InferenceEstimate q = Run(DeviceFor("h200-sxm"), Model("llama-3.1-8b"), r);
+  EXPECT_NEAR(q.output_tokens_per_s, e.output_tokens_per_s, 1e-9 * e.output_tokens_per_s);
+  EXPECT_NEAR(q.request_latency_s, 2000.0 * 128 / q.output_tokens_per_s, 1e-6 * q.request_latency_s);
+  EXPECT_GT(q.ttft_s, e.ttft_s);
+}
+
+TEST_F(InferTest, ThroughputPerKilowattAndPerDollar) {
+  const Device d = DeviceFor("h20");  // 400 W, USD 12,000
+  const InferenceEstimate e = Run(d, Model("llama-3.1-8b"), Request(512, 128, 8, 2));
+  EXPECT_NEAR(e.output_tokens_per_s_per_kw, e.output_tokens_per_s / (2 * 0.4), 1e-9 * e.output_tokens_per_s);
+  EXPECT_NEAR(e.output_tokens_per_s_per_usd, e.output_tokens_per_s / (2 * 12000.0), 1e-12 * e.output_tokens_per_s);
+  // A system with a node price prices each chip at its share.
+  const Device node = DeviceFor("dgx-a100");
+  EXPECT_NEAR(node.price_usd, 199000.0 / 8, 1e-6);
+  // Unknown power or price: zero, not a guess.
+  Device unknown = d;
+  unknown.board_power = 0;
+  unknown.price_usd = 0;
+  const InferenceEstimate u = Run(unknown, Model("llama-3.1-8b"), Request(512, 128, 8, 2));
+  EXPECT_EQ(u.output_tokens_per_s_per_kw, 0);
+  EXPECT_EQ(u.output_tokens_per_s_per_usd, 0);
+}
+
+TEST_F(InferTest, TooBigModelDoesNotFitAndSaysWhy) {
+  const InferenceEstimate e = Run(DeviceFor("rtx-4090"), Model("llama-3.1-405b"), Request(128, 128, 1));
+  EXPECT_FALSE(e.fits);
+  EXPECT_EQ(e.reason, InfeasibleReason::kWeightsDoNotFit);
+  EXPECT_EQ(e.max_batch, 0);
+  EXPECT_FALSE(InfeasibleReasonText(e.reason).empty());
+}
+
+TEST_F(InferTest, Fp8WeightsOnAChipWithoutFp8AreDequantised) {
+  InferenceRequest r = Request(512, 64, 1);
+  r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
+  const InferenceEstimate e = Run(DeviceFor("a100-sxm-80gb"), Model("llama-3.1-8b"), r);
+  EXPECT_EQ(e.compute_dtype, Dtype::kBf16);
+  EXPECT_NE(e.warnings & (kWarnWeightsDequantized | kWarnActivationsFallback), 0u);
+  EXPECT_FALSE(WarningTexts(e.warnings).empty());
+  // ... and still read half the bytes of bf16 weights.
+  r.precision = {Dtype::kBf16, Dtype::kBf16, Dtype::kBf16};
+  const InferenceEstimate bf16 = Run(DeviceFor("a100-sxm-80gb"), Model("llama-3.1-8b"), r);
+  EXPECT_LT(e.memory.weights, 0.6 * bf16.memory.weights);
+}
+
+TEST_F(InferTest, TwoFourSparsityHalvesWeightsAndUsesSparseUnits) {
+  InferenceRequest r = Request(2048, 128, 1);
+  const InferenceEstimate dense = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  r.precision.sparse_24 = true;
+  const InferenceEstimate sparse = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  // Linear weights: 9 bits per original 16-bit value; embedding and LM head stay dense.
+  EXPECT_LT(sparse.memory.weights, 0.70 * dense.memory.weights);
+  EXPECT_GT(sparse.memory.weights, 0.55 * dense.memory.weights);
+  EXPECT_LT(sparse.ttft_s, dense.ttft_s);  // compute-bound prefill runs on the sparse units
+  EXPECT_LT(sparse.tpot_s, dense.tpot_s);  // memory-bound decode reads fewer bytes
+  EXPECT_EQ(sparse.warnings & kWarnSparsityFallback, 0u);
+  // A chip without sparse units: memory saved, dense rate, and a warning.
+  const InferenceEstimate fallback = Run(DeviceFor("ascend-910b"), Model("llama-3.1-8b"), r);
+  EXPECT_NE(fallback.warnings & kWarnSparsityFallback, 0u);
+}
+
+TEST_F(InferTest, ImpossiblePlansAreErrorsNamingTheField) {
+  const Device d = DeviceFor("h100-sxm");
+  auto key_of = [&](const ModelArch& m, const InferenceRequest& r) {
+    auto e = EstimateInference(d, m, r);
+    EXPECT_FALSE(e.has_value());
+    return e.has_value() ? std::string() : e.error().diagnostics.front().key_path;
+  };
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), Request(0, 10, 1)), "input_tokens");
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), Request(10, 0, 1)), "output_tokens");
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), Request(10, 10, 0)), "batch");
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), Request(10, 10, 1, 3)), "tp");  // 32 heads
+  InferenceRequest r = Request(10, 10, 8);
+  r.ep = 2;
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "ep");  // dense model
+  r.ep = 3;
+  EXPECT_EQ(key_of(Model("mixtral-8x7b"), r), "ep");  // 8 experts
+  r = Request(10, 10, 1);
+  r.pp = 200;
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "pp");
+  r = Request(10, 10, 1);
+  r.precision.weights = Dtype::kFp4;
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "weights");  // H100 has no fp4
+  r.precision.weights = Dtype::kFp32;
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "weights");
+  r = Request(10, 10, 1);
+  r.tp = 0;
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "parallelism");
+}
+
+TEST_F(InferTest, RandomPlansAreFiniteAndNonNegative) {
+  std::mt19937 rng(12345);
+  const char* chips[] = {"h100-sxm", "h20", "a100-sxm-80gb", "ascend-910b", "mi300x", "gb200", "mi250x", "l20"};
+  const char* models[] = {"llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "deepseek-v3", "gpt-oss-120b",
+                          "qwen3-30b-a3b", "gpt3-175b"};
+  const Dtype dtypes[] = {Dtype::kBf16, Dtype::kFp16, Dtype::kFp8, Dtype::kInt8, Dtype::kInt4, Dtype::kFp4};
+  const BatchMode modes[] = {BatchMode::kStatic, BatchMode::kStaticMax, BatchMode::kConcurrency,
+                             BatchMode::kConcurrencyMax};
+  auto pick = [&](int n) { return int(rng() % unsigned(n)); };
+  int estimates = 0;
+  for (int i = 0; i < 400; ++i) {
+    const Device d = DeviceFor(chips[pick(8)]);
+    const ModelArch& m = Model(models[pick(7)]);
+    InferenceRequest r;
+    r.input_tokens = 1 + pick(20000);
+    r.output_tokens = 1 + pick(4000);
+    r.batch = 1 + pick(1024);
+    r.mode = modes[pick(4)];
+    r.tp = 1 << pick(5);
+    r.pp = 1 + pick(4);
+    r.ep = 1 << pick(4);
+    r.precision = {dtypes[pick(6)], dtypes[pick(4)], dtypes[pick(3)]};
+    auto e = EstimateInference(d, m, r);
+    if (!e) {
+      EXPECT_FALSE(e.error().diagnostics.empty());
+      continue;
+    }
+    ++estimates;
+    for (double v : {e->ttft_s, e->tpot_s, e->request_latency_s, e->output_tokens_per_s, e->input_tokens_per_s,
+                     e->memory.total, e->memory.weights, e->memory.kv_cache, e->prefill.seconds, e->decode.seconds}) {
+      EXPECT_TRUE(std::isfinite(v) && v >= 0) << "plan " << i;
+    }
+    for (double v : e->decode.by_class) EXPECT_TRUE(std::isfinite(v) && v >= 0);
+    EXPECT_GE(e->max_batch, 0);
+    EXPECT_GE(e->max_context_tokens, 0);
+  }
+  EXPECT_GT(estimates, 50);
+}
+
+TEST_F(InferTest, GemmSweepParsing) {
+  std::vector<GemmPoint> pts;
+  std::string error;
+  ASSERT_TRUE(ParseGemmSweep("2048^3=0.5, 1024x1024x1024=0.1 ,4096x8192x1024=0.6", pts, error)) << error;
+  ASSERT_EQ(pts.size(), 3u);
+  EXPECT_DOUBLE_EQ(pts[0].flops, 2.0 * 1024 * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(pts[0].efficiency, 0.1);
+  for (const char* bad : {"2048^3=1.5", "2048^3", "2048x2048=0.5", "abc=0.5", "2048^3=0.5", "2048^3=x, 1^3=0.1"}) {
+    EXPECT_FALSE(ParseGemmSweep(bad, pts, error)) << bad;
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+TEST_F(InferTest, BadSweepInAProfileIsALoadErrorWithItsLine) {
+  testing::TempDir dir;
+  testing::WriteMinimalCatalog(dir);
+  dir.Write("profiles/generic.yaml",
+            "id: generic\nname: G\ntier: datasheet\n"
+            "gemm:\n  efficiency: {value: 0.7, basis: estimated, source: SRC}\n"
+            "  sweep: {value: '1024^3=2', basis: measured, source: SRC}\n"
+            "attention:\n  efficiency: {value: 1.5, basis: estimated, source: SRC}\n");
+  auto c = Catalog::Load(dir.path());
+  ASSERT_FALSE(c.has_value());
+  const std::string all = c.error().ToString();
+  EXPECT_NE(all.find("generic.yaml:6"), std::string::npos) << all;
+  EXPECT_NE(all.find("gemm.sweep"), std::string::npos) << all;
+  EXPECT_NE(all.find("at most 1"), std::string::npos) << all;            // attention.efficiency 1.5
+  EXPECT_NE(all.find("missing required field 'memory.efficiency'"), std::string::npos) << all;
+}
+
+TEST_F(InferTest, AChipWithoutPublishedComputeCannotBeEstimated) {
+  // The MLU590 has no public compute or bandwidth figures: say so, never guess.
+  auto d = MakeDevice(catalog(), *catalog().FindChip("mlu590"), nullptr);
+  ASSERT_FALSE(d.has_value());
+  const std::string all = d.error().ToString();
+  EXPECT_NE(all.find("memory.bandwidth"), std::string::npos) << all;
+  EXPECT_NE(all.find("mlu590.yaml"), std::string::npos) << all;
+}
+
+TEST_F(InferTest, MissingFiguresAreReported) {
+  testing::TempDir dir;
+  testing::WriteMinimalCatalog(dir);
+  auto c = Catalog::Load(dir.path());
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  // The minimal catalog has no profiles at all.
+  auto d = MakeDevice(*c, *c->FindChip("base"), nullptr);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_NE(d.error().ToString().find("no efficiency profile"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace suanli

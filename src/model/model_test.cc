@@ -1,0 +1,139 @@
+// Parameter counts and KV-cache sizes against published figures.
+#include <gtest/gtest.h>
+
+#include "model/model_import.h"
+#include "support/test_support.h"
+#include "suanli/catalog/catalog.h"
+
+namespace suanli {
+namespace {
+
+ModelArch FromFixture(const std::string& name) {
+  auto node = ParseFile(testing::TestDataDir() + "/hf/" + name + ".json");
+  EXPECT_TRUE(node.has_value()) << node.error().ToString();
+  auto arch = ImportHfConfig(*node, "");
+  EXPECT_TRUE(arch.has_value()) << arch.error().ToString();
+  return arch.has_value() ? *arch : ModelArch{};
+}
+
+Result<ModelArch> FromText(const std::string& json) {
+  auto node = ParseJson(json, "config.json");
+  if (!node) return std::move(node).error();
+  return ImportHfConfig(*node, "");
+}
+
+TEST(ModelImport, Llama31_70B) {
+  // Hugging Face safetensors total: 70,553,706,496 parameters.
+  const ModelArch m = FromFixture("llama-3.1-70b");
+  const ParamCount p = CountParams(m);
+  EXPECT_NEAR(p.total, 70'553'706'496.0, 1e6);
+  EXPECT_DOUBLE_EQ(p.active, p.total);
+  // GQA: 80 layers x 2 (K, V) x 8 kv heads x 128 = 163,840 values per token.
+  EXPECT_DOUBLE_EQ(KvValuesPerToken(m, 1), 163'840.0);
+  EXPECT_DOUBLE_EQ(KvValuesForContext(m, 1000), 163'840.0 * 1000);
+}
+
+TEST(ModelImport, Mixtral8x7B) {
+  // Mistral AI: 46.7B total, 12.9B active per token.
+  const ParamCount p = CountParams(FromFixture("mixtral-8x7b"));
+  EXPECT_NEAR(p.total / 1e9, 46.7, 0.05);
+  EXPECT_NEAR(p.active / 1e9, 12.9, 0.05);
+}
+
+TEST(ModelImport, DeepSeekV3Mla) {
+  // DeepSeek-V3 report: 671B total, 37B activated; MTP module (14B) apart.
+  const ModelArch m = FromFixture("deepseek-v3");
+  const ParamCount p = CountParams(m);
+  EXPECT_NEAR(p.total / 1e9, 671.0, 0.5);
+  EXPECT_NEAR(p.active / 1e9, 37.0, 0.6);
+  EXPECT_NEAR(p.mtp / 1e9, 11.5, 3.0);
+  EXPECT_EQ(m.mtp_layers, 1);
+  // MLA caches kv_lora_rank (512) + rope key (64) = 576 values per token per layer.
+  ASSERT_EQ(m.groups.size(), 2u);  // 3 dense + 58 MoE layers
+  EXPECT_EQ(m.groups[0].count, 3);
+  EXPECT_EQ(m.groups[1].count, 58);
+  EXPECT_EQ(m.groups[1].moe.shared_experts, 1);
+  EXPECT_DOUBLE_EQ(KvValuesPerToken(m, 1), 576.0 * 61);
+}
+
+TEST(ModelImport, Gpt3_175BFromCatalog) {
+  auto catalog = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().ToString();
+  const ModelEntry* m = catalog->FindModel("gpt3-175b");
+  ASSERT_NE(m, nullptr);
+  EXPECT_NEAR(CountParams(m->arch).total / 1e9, 175.0, 1.0);  // Brown et al. 2020, Table 2.1
+  EXPECT_EQ(m->arch.norm, NormKind::kLayerNorm);
+  EXPECT_DOUBLE_EQ(KvValuesPerToken(m->arch, 1), 2.0 * 96 * 12288);
+}
+
+TEST(ModelImport, CatalogModelsMatchTheirPublishedCounts) {
+  auto catalog = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(catalog.has_value());
+  for (const auto& m : catalog->models()) {
+    const ParamCount p = CountParams(m.arch);
+    if (auto it = m.published.find("total_params"); it != m.published.end()) {
+      EXPECT_NEAR(p.total / it->second.value, 1.0, 0.03) << m.id;
+    }
+  }
+}
+
+TEST(ModelImport, SlidingWindowsAndHeadDim) {
+  const ModelArch mistral = FromFixture("mistral-7b-v0.1");
+  ASSERT_EQ(mistral.groups.size(), 1u);
+  EXPECT_EQ(mistral.groups[0].attention.window, 4096);
+  EXPECT_DOUBLE_EQ(KvValuesForContext(mistral, 10000), KvValuesForContext(mistral, 4096));
+  const ModelArch oss = FromFixture("gpt-oss-120b");
+  int sliding = 0;
+  for (const auto& g : oss.groups) sliding += g.attention.window > 0 ? g.count : 0;
+  EXPECT_EQ(sliding, 18);  // alternating sliding / full layers
+  EXPECT_EQ(oss.groups[0].attention.head_dim, 64);  // head_dim given, != 2880 / 64
+  EXPECT_NEAR(CountParams(oss).total / 1e9, 116.8, 0.3);
+}
+
+TEST(ModelImport, OtherFamilies) {
+  EXPECT_NEAR(CountParams(FromFixture("qwen3-30b-a3b")).total / 1e9, 30.5, 0.2);
+  EXPECT_NEAR(CountParams(FromFixture("qwen2-57b-a14b")).total / 1e9, 57.4, 0.3);
+  EXPECT_NEAR(CountParams(FromFixture("gpt-neox-20b")).total / 1e9, 20.55, 0.1);
+  EXPECT_NEAR(CountParams(FromFixture("gpt2")).total / 1e6, 124.4, 0.2);  // GPT-2 small: 124M
+  const ModelArch custom = FromFixture("transformer-custom");
+  EXPECT_FALSE(custom.groups[0].mlp.gated);
+  EXPECT_EQ(custom.layers, 24);
+}
+
+TEST(ModelImport, UnsupportedTypeNamesTheSupportedOnes) {
+  auto m = FromText(R"({"model_type": "mamba", "hidden_size": 10})");
+  ASSERT_FALSE(m.has_value());
+  const std::string e = m.error().ToString();
+  EXPECT_NE(e.find("unsupported model_type 'mamba'"), std::string::npos) << e;
+  EXPECT_NE(e.find("deepseek_v3"), std::string::npos) << e;
+}
+
+TEST(ModelImport, MissingFieldIsNamed) {
+  auto m = FromText(R"({"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32,
+                        "num_hidden_layers": 32, "vocab_size": 32000})");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().ToString().find("missing field 'intermediate_size', required for model_type 'llama'"),
+            std::string::npos)
+      << m.error().ToString();
+  EXPECT_FALSE(FromText(R"({"hidden_size": 1})").has_value());  // no model_type
+}
+
+TEST(ModelImport, InconsistentShapesAreErrors) {
+  auto m = FromText(R"({"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32,
+                        "num_key_value_heads": 5, "num_hidden_layers": 2, "vocab_size": 10,
+                        "intermediate_size": 100})");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().ToString().find("5 kv heads do not divide 32"), std::string::npos);
+  auto neg = FromText(R"({"model_type": "llama", "hidden_size": -1, "num_attention_heads": 32,
+                          "num_hidden_layers": 2, "vocab_size": 10, "intermediate_size": 100})");
+  ASSERT_FALSE(neg.has_value());
+  EXPECT_NE(neg.error().ToString().find("must be positive"), std::string::npos);
+  auto topk = FromText(R"({"model_type": "mixtral", "hidden_size": 64, "num_attention_heads": 8,
+                           "num_hidden_layers": 2, "vocab_size": 10, "intermediate_size": 100,
+                           "num_local_experts": 2, "num_experts_per_tok": 4})");
+  ASSERT_FALSE(topk.has_value());
+  EXPECT_NE(topk.error().ToString().find("num_local_experts is 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace suanli

@@ -1,0 +1,472 @@
+// Training estimator and search: properties from first principles, the
+// Korthikanti et al. memory formula, every plan constraint, determinism.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "support/test_support.h"
+#include "suanli/train/train.h"
+
+namespace suanli {
+namespace {
+
+class TrainTest : public ::testing::Test {
+ protected:
+  static const Catalog& catalog() { return testing::ShippedCatalog(); }
+
+  static Cluster ClusterFor(const std::string& system_id) {
+    const System* system = catalog().FindSystem(system_id);
+    const Chip* chip = catalog().FindChip(system != nullptr ? system->chip : system_id);
+    EXPECT_NE(chip, nullptr) << system_id;
+    auto c = MakeCluster(catalog(), *chip, system);
+    EXPECT_TRUE(c.has_value()) << c.error().ToString();
+    return *c;
+  }
+  static const ModelArch& Model(const std::string& id) { return catalog().FindModel(id)->arch; }
+  static TrainRequest Gpt3(int tp, int pp, int dp, Recompute rc) {
+    TrainRequest r;
+    r.devices = int64_t(tp) * pp * dp;
+    r.seq_len = 2048;
+    r.global_batch = 512;
+    r.plan.tp = tp;
+    r.plan.pp = pp;
+    r.plan.dp = dp;
+    r.plan.micro_batch = 1;
+    r.plan.recompute = rc;
+    r.plan.sequence_parallel = true;
+    return r;
+  }
+  static TrainEstimate Run(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
+    auto e = EstimateTraining(c, m, r);
+    EXPECT_TRUE(e.has_value()) << e.error().ToString();
+    return e.has_value() ? *e : TrainEstimate{};
+  }
+};
+
+TEST_F(TrainTest, FlopsAreSixTimesParametersTimesTokensPlusAttention) {
+  const ModelArch& m = Model("gpt3-175b");
+  const TrainEstimate e = Run(ClusterFor("dgx-a100"), m, Gpt3(8, 8, 16, Recompute::kNone));
+  const double tokens = 512.0 * 2048;
+  const ParamCount pc = CountParams(m);
+  const double six_n = 6 * (pc.active - pc.embedding + double(m.vocab) * m.hidden) * tokens;
+  const double attention = 12.0 * m.layers * m.hidden * 2048 * tokens;
+  EXPECT_NEAR(e.model_flops_per_step, six_n + attention, 1e-6 * e.model_flops_per_step);
+  // What the devices execute: forward + backward = 3 forwards, and a fourth
+  // with full recompute (8 N per token instead of 6 N), within what the
+  // formula leaves out (biases, norms, causal masking).
+  EXPECT_NEAR(e.hardware_flops_per_step / e.model_flops_per_step, 1.0, 0.05);
+  const TrainEstimate full = Run(ClusterFor("dgx-a100"), m, Gpt3(8, 8, 16, Recompute::kFull));
+  EXPECT_NEAR(full.hardware_flops_per_step / e.hardware_flops_per_step, 4.0 / 3.0, 0.02);
+}
+
+TEST_F(TrainTest, StepTimeRespectsItsLowerBounds) {
+  const Cluster c = ClusterFor("dgx-a100");
+  for (Recompute rc : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
+    for (auto [tp, pp, dp] : {std::tuple{8, 8, 4}, std::tuple{4, 16, 4}, std::tuple{8, 4, 8}}) {
+      TrainRequest r = Gpt3(tp, pp, dp, rc);
+      const TrainEstimate e = Run(c, Model("gpt3-175b"), r);
+      const double peak = c.device.peak[static_cast<int>(Dtype::kBf16)];
+      // Compute: the executed FLOPs at the dense peak.
+      EXPECT_GE(e.step_time_s, e.hardware_flops_per_step / r.devices / peak);
+      // Memory: the optimizer reads and writes its state at least once.
+      EXPECT_GE(e.step_time_s, e.memory.optimizer / c.device.memory_bandwidth);
+      // Communication: the gradients cross the data-parallel group at least
+      // once per step, at best over the faster of the two links.
+      const double grads = e.memory.weights;  // 2 B per local parameter, as the gradients reduced
+      const double link = std::max(c.device.scale_up_bandwidth, c.scale_out_bandwidth) * 2;  // both directions
+      EXPECT_GE(e.step_time_s, double(dp - 1) / dp * grads / link);
+      // Every part is non-negative and the parts never exceed the whole.
+      const TrainBreakdown& b = e.breakdown;
+      double sum = 0;
+      for (double v : {b.compute, b.recompute, b.tp_comm, b.dp_comm_exposed, b.pp_bubble, b.pp_comm, b.ep_comm,
+                       b.cp_comm, b.optimizer, b.framework}) {
+        EXPECT_GE(v, 0);
+        sum += v;
+      }
+      EXPECT_NEAR(sum, e.step_time_s, 1e-9 * e.step_time_s);
+      EXPECT_GT(e.mfu, 0);
+      EXPECT_LT(e.mfu, 1);
+    }
+  }
+}
+
+// A host that dispatches operators more slowly than the device runs them sets
+// the pace: a micro-batch then takes its operators' dispatch time, whatever
+// their size, so a larger micro-batch is nearly free.
+TEST_F(TrainTest, HostBoundFloorCountsEveryOperator) {
+  ModelArch m;
+  m.family = "gpt2";
+  m.hidden = 1024;
+  m.vocab = 51200;
+  m.layers = 24;
+  m.max_positions = 1024;
+  m.tied_embeddings = true;
+  m.learned_positions = true;
+  m.norm = NormKind::kLayerNorm;
+  LayerGroup g;
+  g.count = 24;
+  g.attention.heads = g.attention.kv_heads = 16;
+  g.attention.head_dim = g.attention.v_head_dim = 64;
+  g.mlp.ffn = 4096;
+  m.groups.push_back(g);
+  Cluster c = ClusterFor("vtrain-a100");
+  EXPECT_NEAR(c.host_dispatch, 48e-6, 1e-12);  // the system's measured figure, not the profile's
+  TrainRequest r;
+  r.devices = 1;
+  r.seq_len = 1024;
+  r.global_batch = 4;
+  r.flash_attention = false;
+  r.plan.micro_batch = 1;
+  r.plan.recompute = Recompute::kFull;
+  r.plan.precision = TrainPrecision::kFp16;
+  c.host_dispatch = 1e-3;
+  const TrainEstimate e = Run(c, m, r);
+  // 65 operators per layer: 15 forward, 15 recomputed, 35 backward (what
+  // scripts/host-dispatch divides the measured per-layer time by).
+  EXPECT_NEAR(e.step_time_s - e.breakdown.optimizer, 4 * 24 * 65 * 1e-3, 1e-9);
+  EXPECT_TRUE(e.warnings & kTrainWarnHostBound);
+  EXPECT_EQ(BoundOf(e.breakdown).bound, TrainBound::kFramework);
+  r.plan.micro_batch = 2;
+  const TrainEstimate twice = Run(c, m, r);
+  EXPECT_NEAR(twice.step_time_s - twice.breakdown.optimizer, 2 * 24 * 65 * 1e-3, 1e-9);
+  // A fast host changes nothing: the device's time, with its per-operator gaps.
+  c.host_dispatch = c.device.host_op_overhead;
+  const TrainEstimate fast = Run(c, m, r);
+  EXPECT_FALSE(fast.warnings & kTrainWarnHostBound);
+  EXPECT_LT(fast.step_time_s, twice.step_time_s);
+}
+
+TEST_F(TrainTest, BoundIsTheLargestGroupOfParts) {
+  TrainBreakdown b;
+  b.compute = 3;
+  b.recompute = 1;
+  b.tp_comm = 2;
+  b.dp_comm_exposed = 1.5;
+  b.pp_bubble = 3.9;
+  EXPECT_EQ(BoundOf(b).bound, TrainBound::kCompute);  // 4 s of compute and recompute
+  EXPECT_DOUBLE_EQ(BoundOf(b).seconds, 4);
+  EXPECT_DOUBLE_EQ(BoundOf(b).share, 4 / 11.4);  // of 3 + 1 + 2 + 1.5 + 3.9 s
+  b.pp_comm = 0.6;  // communication now 4.1 s
+  EXPECT_EQ(BoundOf(b).bound, TrainBound::kCommunication);
+  EXPECT_EQ(TrainBoundName(TrainBound::kPipelineBubble), "pipeline_bubble");
+  // A large model on a healthy plan is compute-bound; the same plan with
+  // tensor parallelism over a slow scale-out network is not.
+  Cluster c = ClusterFor("dgx-a100");
+  const TrainEstimate healthy = Run(c, Model("gpt3-175b"), Gpt3(8, 8, 16, Recompute::kSelective));
+  EXPECT_EQ(BoundOf(healthy.breakdown).bound, TrainBound::kCompute);
+  c.scale_out_bandwidth = 1e9;
+  const TrainEstimate starved = Run(c, Model("gpt3-175b"), Gpt3(16, 8, 8, Recompute::kSelective));
+  EXPECT_EQ(BoundOf(starved.breakdown).bound, TrainBound::kCommunication);
+}
+
+TEST_F(TrainTest, MoreDataParallelDevicesAreNeverSlowerPerStep) {
+  const Cluster c = ClusterFor("dgx-a100");
+  double previous = 1e30;
+  for (int dp : {1, 2, 4, 8, 16, 32}) {
+    const TrainEstimate e = Run(c, Model("gpt3-175b"), Gpt3(8, 8, dp, Recompute::kSelective));
+    EXPECT_LE(e.step_time_s, previous) << "dp " << dp;
+    previous = e.step_time_s;
+  }
+}
+
+TEST_F(TrainTest, OversubscribedTiersSlowCollectivesThatCrossThem) {
+  Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r = Gpt3(8, 1, 32, Recompute::kFull);  // dp 32 over 32 nodes
+  r.plan.overlap_dp = false;
+  c.tiers = {Cluster::Tier{.span_nodes = 64, .oversubscription = 1}};
+  const TrainEstimate flat = Run(c, Model("gpt3-175b"), r);
+  c.tiers = {Cluster::Tier{.span_nodes = 4, .oversubscription = 1}, Cluster::Tier{.span_nodes = 0, .oversubscription = 4}};
+  const TrainEstimate tapered = Run(c, Model("gpt3-175b"), r);
+  EXPECT_GT(tapered.breakdown.dp_comm_exposed, 3 * flat.breakdown.dp_comm_exposed);
+  EXPECT_DOUBLE_EQ(c.ScaleOutShare(4), 1.0);
+  EXPECT_DOUBLE_EQ(c.ScaleOutShare(5), 0.25);
+  EXPECT_DOUBLE_EQ(c.ScaleOutShare(1), 1.0);
+}
+
+// An overlapped collective shares the chip with the compute it hides under:
+// it is never free, it costs at least slowdown / (1 + slowdown) of its own
+// time, and a chip that slows more under overlap is never faster.
+TEST_F(TrainTest, OverlapIsNeverFree) {
+  Cluster c = ClusterFor("dgx-a100");
+  EXPECT_NEAR(c.device.overlap_slowdown, 0.19, 1e-12);  // the Ampere profile's measured figure
+  TrainRequest r = Gpt3(8, 1, 32, Recompute::kSelective);
+  r.plan.zero = 1;
+  r.plan.overlap_dp = false;
+  r.plan.overlap_tp = false;
+  const TrainEstimate serial = Run(c, Model("gpt3-175b"), r);
+  r.plan.overlap_dp = true;
+  r.plan.overlap_tp = true;
+  const double k = c.device.overlap_slowdown / (1 + c.device.overlap_slowdown);
+  const TrainEstimate overlapped = Run(c, Model("gpt3-175b"), r);
+  EXPECT_LT(overlapped.step_time_s, serial.step_time_s);
+  EXPECT_GE(overlapped.breakdown.tp_comm, k * serial.breakdown.tp_comm * (1 - 1e-12));
+  EXPECT_GE(overlapped.breakdown.dp_comm_exposed, k * serial.breakdown.dp_comm_exposed * (1 - 1e-12));
+  EXPECT_GT(overlapped.breakdown.tp_comm, 0);
+  // Without contention the collectives would hide whole under the GEMMs.
+  c.device.overlap_slowdown = 0;
+  const TrainEstimate ideal = Run(c, Model("gpt3-175b"), r);
+  EXPECT_LT(ideal.step_time_s, overlapped.step_time_s);
+  EXPECT_EQ(ideal.breakdown.tp_comm, 0);
+  double previous = 0;
+  for (double slowdown : {0.0, 0.1, 0.19, 0.4, 1.0}) {
+    c.device.overlap_slowdown = slowdown;
+    const double t = Run(c, Model("gpt3-175b"), r).step_time_s;
+    EXPECT_GE(t, previous) << "slowdown " << slowdown;
+    previous = t;
+  }
+  // ZeRO-3's parameter gathers, prefetched under compute, pay the same toll.
+  c.device.overlap_slowdown = 0.19;
+  r.plan.zero = 3;
+  r.plan.overlap_dp = false;
+  const TrainEstimate zero3 = Run(c, Model("gpt3-175b"), r);
+  r.plan.zero = 2;
+  const TrainEstimate zero2 = Run(c, Model("gpt3-175b"), r);
+  EXPECT_GT(zero3.breakdown.dp_comm_exposed, zero2.breakdown.dp_comm_exposed);
+}
+
+TEST_F(TrainTest, ZeroStagesStrictlyReduceMemory) {
+  const Cluster c = ClusterFor("dgx-a100");
+  double previous = 1e30;
+  for (int zero : {0, 1, 2, 3}) {
+    TrainRequest r = Gpt3(8, 8, 16, Recompute::kSelective);
+    r.plan.zero = zero;
+    const TrainEstimate e = Run(c, Model("gpt3-175b"), r);
+    EXPECT_LT(e.memory.total, previous) << "ZeRO " << zero;
+    previous = e.memory.total;
+  }
+}
+
+TEST_F(TrainTest, Bf16OptimizerStateHalvesItsBytes) {
+  const Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r = Gpt3(8, 8, 16, Recompute::kSelective);
+  const TrainEstimate fp32 = Run(c, Model("gpt3-175b"), r);
+  r.plan.optimizer_state = OptimizerState::kBf16;
+  const TrainEstimate bf16 = Run(c, Model("gpt3-175b"), r);
+  EXPECT_NEAR(bf16.memory.optimizer, fp32.memory.optimizer / 2, 1e-6 * fp32.memory.optimizer);
+  EXPECT_DOUBLE_EQ(bf16.memory.weights, fp32.memory.weights);
+  EXPECT_DOUBLE_EQ(bf16.memory.gradients, fp32.memory.gradients);
+  EXPECT_NEAR(fp32.memory.total - bf16.memory.total, fp32.memory.optimizer / 2, 1e-6 * fp32.memory.total);
+  // The step streams grad (4) + state read and written + the 16-bit copy (2): 18 B against 30.
+  const double launch = c.device.kernel_overhead;
+  EXPECT_NEAR((bf16.breakdown.optimizer - launch) / (fp32.breakdown.optimizer - launch), 18.0 / 30.0, 1e-9);
+  EXPECT_LE(bf16.step_time_s, fp32.step_time_s);
+  EXPECT_EQ(ParseOptimizerState("bf16"), OptimizerState::kBf16);
+  EXPECT_EQ(ParseOptimizerState("fp16"), std::nullopt);
+  EXPECT_EQ(OptimizerStateName(OptimizerState::kFp32), "fp32");
+}
+
+TEST_F(TrainTest, KorthikantiActivationMemory) {
+  // Korthikanti et al. 2022, Table 2: per layer, per micro-batch, s b h (34 / t)
+  // with sequence parallelism and selective recompute; 2 s b h with full
+  // recompute without SP; s b h (10 + 24 / t + 5 a s / (h t)) with neither.
+  // One stage holding every layer (pp 1) and one micro-batch in flight.
+  const ModelArch& m = Model("gpt3-175b");
+  const double s = 2048, b = 1, h = m.hidden, a = 96, t = 8, L = m.layers;
+  const Cluster c = ClusterFor("dgx-a100");
+  auto activations = [&](Recompute rc, bool sp) {
+    TrainRequest r = Gpt3(8, 1, 1, rc);
+    r.global_batch = 1;
+    r.flash_attention = false;
+    r.plan.sequence_parallel = sp;
+    const TrainEstimate e = Run(c, m, r);
+    const double logits = s * b * m.vocab / t * 4;
+    const double working = rc == Recompute::kFull ? L : 0;  // the recomputed layer, measured below
+    (void)working;
+    return e.memory.activations - logits;
+  };
+  const double none = s * b * h * (10 + 24 / t + 5 * a * s / (h * t));
+  // The generalised formula adds the two 1-byte dropout masks as h each and
+  // keeps Q, K, V, so it matches Korthikanti's 34 exactly for GPT shapes.
+  EXPECT_NEAR(activations(Recompute::kSelective, true), L * s * b * h * 34 / t, 0.01 * L * s * b * h * 34 / t);
+  EXPECT_NEAR(activations(Recompute::kNone, false), L * none, 0.01 * L * none);
+  // Full recompute keeps each layer's input, plus one layer's full set while it is recomputed.
+  EXPECT_NEAR(activations(Recompute::kFull, false), L * 2 * s * b * h + none, 0.01 * L * 2 * s * b * h);
+}
+
+TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
+  const Cluster c = ClusterFor("dgx-a100");
+  const ModelArch& m = Model("gpt3-175b");
+  auto key_of = [&](const TrainRequest& r) {
+    auto e = EstimateTraining(c, m, r);
+    EXPECT_FALSE(e.has_value());
+    return e.has_value() ? std::string() : e.error().diagnostics.front().key_path;
+  };
+  TrainRequest r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.devices = 1000;
+  EXPECT_EQ(key_of(r), "devices");
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.micro_batch = 3;  // 512 / 16 = 32 per replica
+  EXPECT_EQ(key_of(r), "micro_batch");
+  r = Gpt3(1, 128, 1, Recompute::kNone);
+  EXPECT_EQ(key_of(r), "pp");  // 96 layers
+  r = Gpt3(7, 1, 1, Recompute::kNone);
+  EXPECT_EQ(key_of(r), "tp");  // 96 heads
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.vp = 5;  // 8 x 5 does not divide 96
+  EXPECT_EQ(key_of(r), "vp");
+  r = Gpt3(1, 8, 16, Recompute::kNone);
+  r.plan.overlap_tp = true;  // nothing to overlap without tensor parallelism
+  EXPECT_EQ(key_of(r), "tp_overlap");
+  SearchSpace tp_fixed;  // and the search says so rather than dropping the overlap
+  tp_fixed.tp = tp_fixed.overlap_tp = false;
+  auto searched = SearchTraining(c, m, r, tp_fixed, SearchOptions{});
+  ASSERT_FALSE(searched.has_value());
+  EXPECT_EQ(searched.error().diagnostics.front().key_path, "tp_overlap");
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.ep = 2;
+  EXPECT_EQ(key_of(r), "ep");  // dense model
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.global_batch = 100;
+  EXPECT_EQ(key_of(r), "global_batch");
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.zero = 4;
+  EXPECT_EQ(key_of(r), "zero");
+  // dp 0 asks for the derived degree; devices that do not divide say so.
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  EXPECT_EQ(DerivedDp(r), 16);
+  r.devices = 1000;
+  EXPECT_EQ(DerivedDp(r), 0);
+  r.plan.dp = 0;
+  EXPECT_EQ(key_of(r), "devices");
+  // MoE: ep must divide the experts.
+  TrainRequest moe;
+  moe.devices = 24;
+  moe.seq_len = 4096;
+  moe.global_batch = 48;
+  moe.plan.dp = 24;
+  moe.plan.ep = 3;
+  auto e = EstimateTraining(c, Model("mixtral-8x7b"), moe);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().diagnostics.front().key_path, "ep");
+}
+
+TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
+  const Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r;
+  r.devices = 64;
+  r.seq_len = 2048;
+  r.global_batch = 256;
+  SearchOptions one;
+  one.threads = 1;
+  one.top_k = 10;
+  SearchOptions two = one;
+  two.threads = 2;
+  auto a = SearchTraining(c, Model("llama-3.1-70b"), r, SearchSpace{}, one);
+  auto b = SearchTraining(c, Model("llama-3.1-70b"), r, SearchSpace{}, two);
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(b.has_value());
+  ASSERT_EQ(a->top.size(), 10u);
+  EXPECT_GT(a->candidates_evaluated, a->candidates_feasible);
+  EXPECT_EQ(a->candidates_evaluated, b->candidates_evaluated);
+  for (std::size_t i = 0; i < a->top.size(); ++i) {
+    EXPECT_TRUE(a->top[i].estimate.fits);
+    EXPECT_EQ(a->top[i].plan.tp, b->top[i].plan.tp);
+    EXPECT_EQ(a->top[i].plan.pp, b->top[i].plan.pp);
+    EXPECT_EQ(a->top[i].plan.vp, b->top[i].plan.vp);
+    EXPECT_EQ(a->top[i].plan.micro_batch, b->top[i].plan.micro_batch);
+    EXPECT_DOUBLE_EQ(a->top[i].estimate.step_time_s, b->top[i].estimate.step_time_s);
+    if (i > 0) {
+      EXPECT_GE(a->top[i].estimate.step_time_s, a->top[i - 1].estimate.step_time_s);
+    }
+    // The search's estimate is the single estimate of the same plan.
+    TrainRequest same = r;
+    same.plan = a->top[i].plan;
+    EXPECT_DOUBLE_EQ(Run(c, Model("llama-3.1-70b"), same).step_time_s, a->top[i].estimate.step_time_s);
+  }
+  // Fixed fields stay fixed.
+  TrainRequest fixed = r;
+  fixed.plan.tp = 4;
+  SearchSpace space;
+  space.tp = false;
+  auto f = SearchTraining(c, Model("llama-3.1-70b"), fixed, space, one);
+  ASSERT_TRUE(f.has_value());
+  for (const auto& p : f->top) EXPECT_EQ(p.plan.tp, 4);
+}
+
+TEST_F(TrainTest, H20TrainsSlowerThanH100ByItsComputeDeficit) {
+  // "Useless for training": the same plan on HGX H20 vs HGX H100.
+  TrainRequest r;
+  r.devices = 64;
+  r.seq_len = 4096;
+  r.global_batch = 128;
+  r.plan = TrainPlan{.tp = 8, .pp = 2, .dp = 4, .micro_batch = 1, .recompute = Recompute::kSelective,
+                     .sequence_parallel = true};
+  r.tokens = 1e12;
+  const TrainEstimate h20 = Run(ClusterFor("hgx-h20"), Model("llama-3.1-70b"), r);
+  const TrainEstimate h100 = Run(ClusterFor("hgx-h100"), Model("llama-3.1-70b"), r);
+  EXPECT_GT(h20.step_time_s, 3 * h100.step_time_s);
+  EXPECT_NEAR(h20.time_to_train_s, 1e12 / h20.tokens_per_s, 1e-6 * h20.time_to_train_s);
+  EXPECT_NEAR(h20.device_hours, h20.time_to_train_s * 64 / 3600, 1e-6 * h20.device_hours);
+  EXPECT_GT(h20.energy_j, 0);
+}
+
+TEST_F(TrainTest, RandomPlansAreFiniteOrRejected) {
+  std::mt19937 rng(2024);
+  auto pick = [&](int n) { return int(rng() % unsigned(n)); };
+  const char* systems[] = {"dgx-a100", "hgx-h20", "hgx-h100", "atlas-800t-a2", "gb200-nvl72", "mi300x-8"};
+  const char* models[] = {"llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "deepseek-v3", "gpt3-175b", "qwen3-30b-a3b"};
+  int estimates = 0;
+  for (int i = 0; i < 300; ++i) {
+    const Cluster c = ClusterFor(systems[pick(6)]);
+    const ModelArch& m = Model(models[pick(6)]);
+    TrainRequest r;
+    r.plan.tp = 1 << pick(4);
+    r.plan.pp = 1 << pick(4);
+    r.plan.cp = 1 << pick(2);
+    r.plan.dp = 1 << pick(6);
+    r.plan.ep = 1 << pick(3);
+    r.plan.vp = 1 + pick(3);
+    r.plan.micro_batch = 1 << pick(3);
+    r.plan.recompute = static_cast<Recompute>(pick(3));
+    r.plan.zero = pick(4);
+    r.plan.precision = static_cast<TrainPrecision>(pick(3));
+    r.plan.sequence_parallel = pick(2) == 1;
+    r.devices = int64_t(r.plan.tp) * r.plan.pp * r.plan.cp * r.plan.dp;
+    r.seq_len = 1024 << pick(4);
+    r.global_batch = int64_t(r.plan.dp) * r.plan.micro_batch * (1 + pick(16));
+    r.tokens = pick(2) == 1 ? 1e12 : 0;
+    auto e = EstimateTraining(c, m, r);
+    if (!e) {
+      EXPECT_FALSE(e.error().diagnostics.front().message.empty());
+      continue;
+    }
+    ++estimates;
+    for (double v : {e->step_time_s, e->tokens_per_s, e->mfu, e->memory.total, e->memory.activations,
+                     e->breakdown.pp_bubble, e->breakdown.dp_comm_exposed, e->time_to_train_s}) {
+      EXPECT_TRUE(std::isfinite(v) && v >= 0) << "plan " << i;
+    }
+    EXPECT_GT(e->step_time_s, 0);
+  }
+  EXPECT_GT(estimates, 30);
+}
+
+TEST_F(TrainTest, LoraFreezesTheBase) {
+  const Cluster c = ClusterFor("hgx-h100");
+  TrainRequest r = Gpt3(1, 1, 8, Recompute::kNone);
+  r.global_batch = 32;
+  r.seq_len = 4096;
+  const TrainEstimate full = Run(c, Model("llama-2-7b"), r);
+  r.lora = true;
+  const TrainEstimate lora = Run(c, Model("llama-2-7b"), r);
+  EXPECT_EQ(lora.memory.gradients, 0);
+  EXPECT_EQ(lora.memory.optimizer, 0);
+  EXPECT_EQ(lora.breakdown.dp_comm_exposed, 0);
+  EXPECT_LT(lora.step_time_s, full.step_time_s);
+  EXPECT_GT(lora.step_time_s, 0.5 * full.step_time_s);  // forward and input gradients remain
+  EXPECT_NEAR(lora.hardware_flops_per_step / full.hardware_flops_per_step, 2.0 / 3.0, 0.05);
+}
+
+TEST_F(TrainTest, BareChipAssumesEightChipNodesAndSaysSo) {
+  const Chip& chip = *catalog().FindChip("h100-sxm");
+  auto c = MakeCluster(catalog(), chip, nullptr);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->assumed_system);
+  EXPECT_EQ(c->chips_per_node, 8);
+  const TrainEstimate e = Run(*c, Model("llama-3.1-8b"), Gpt3(1, 1, 8, Recompute::kNone));
+  EXPECT_NE(e.warnings & kTrainWarnAssumedSystem, 0u);
+  EXPECT_FALSE(TrainWarningTexts(e.warnings).empty());
+}
+
+}  // namespace
+}  // namespace suanli
