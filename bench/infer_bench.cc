@@ -9,9 +9,9 @@ namespace {
 
 using suanli::bench::ShippedCatalog;
 
-suanli::Device DeviceFor(const char* id) {
+suanli::Cluster DeviceFor(const char* id) {
   const auto& catalog = ShippedCatalog();
-  auto d = suanli::MakeDevice(catalog, *catalog.FindChip(id), nullptr);
+  auto d = suanli::MakeCluster(catalog, *catalog.FindChip(id), nullptr);
   if (!d) std::abort();
   return *d;
 }
@@ -27,7 +27,7 @@ suanli::InferenceRequest Llama70bOnH20(suanli::BatchMode mode) {
 }
 
 void BM_InferOne(benchmark::State& state) {
-  const suanli::Device d = DeviceFor("h20");
+  const suanli::Cluster d = DeviceFor("h20");
   const auto& arch = ShippedCatalog().FindModel("llama-3.1-70b")->arch;
   const auto r = Llama70bOnH20(suanli::BatchMode::kStatic);
   for (auto _ : state) benchmark::DoNotOptimize(suanli::EstimateInference(d, arch, r));
@@ -35,7 +35,7 @@ void BM_InferOne(benchmark::State& state) {
 BENCHMARK(BM_InferOne);
 
 void BM_InferOneDeepSeekV3(benchmark::State& state) {
-  const suanli::Device d = DeviceFor("h200-sxm");
+  const suanli::Cluster d = DeviceFor("h200-sxm");
   const auto& arch = ShippedCatalog().FindModel("deepseek-v3")->arch;
   auto r = Llama70bOnH20(suanli::BatchMode::kConcurrency);
   r.ep = 2;
@@ -45,18 +45,18 @@ void BM_InferOneDeepSeekV3(benchmark::State& state) {
 BENCHMARK(BM_InferOneDeepSeekV3);
 
 void BM_InferBatchMax(benchmark::State& state) {
-  const suanli::Device d = DeviceFor("h20");
+  const suanli::Cluster d = DeviceFor("h20");
   const auto& arch = ShippedCatalog().FindModel("llama-3.1-70b")->arch;
   const auto r = Llama70bOnH20(suanli::BatchMode::kStaticMax);
   for (auto _ : state) benchmark::DoNotOptimize(suanli::EstimateInference(d, arch, r));
 }
 BENCHMARK(BM_InferBatchMax)->Unit(benchmark::kMicrosecond);
 
-void BM_MakeDevice(benchmark::State& state) {
+void BM_MakeCluster(benchmark::State& state) {
   const auto& catalog = ShippedCatalog();
   const auto& chip = *catalog.FindChip("h20");
-  for (auto _ : state) benchmark::DoNotOptimize(suanli::MakeDevice(catalog, chip, nullptr));
+  for (auto _ : state) benchmark::DoNotOptimize(suanli::MakeCluster(catalog, chip, nullptr));
 }
-BENCHMARK(BM_MakeDevice);
+BENCHMARK(BM_MakeCluster);
 
 }  // namespace

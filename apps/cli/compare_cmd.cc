@@ -23,7 +23,7 @@ std::vector<std::string> SplitComma(const std::string& s) {
 
 struct Row {
   std::string hardware;
-  Device device;
+  Cluster cluster;
   InferenceEstimate est;
 };
 
@@ -47,8 +47,8 @@ int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
   for (const auto& name : names) {
     const ResolvedHardware hw = ResolveHardware(catalog, name);
     for (const auto& w : hw.warnings) warnings.push_back(w);
-    Row row{.hardware = hw.system ? hw.system->id : hw.chip.id, .device = MakeDeviceOrThrow(catalog, hw), .est = {}};
-    auto est = EstimateInference(row.device, model.arch, request);
+    Row row{.hardware = hw.system ? hw.system->id : hw.chip.id, .cluster = MakeClusterOrThrow(catalog, hw), .est = {}};
+    auto est = EstimateInference(row.cluster, model.arch, request);
     if (!est) ThrowPlanError(est.error());
     row.est = *est;
     if (est->warnings != 0) warnings.push_back(row.hardware + ": " + WarningTexts(est->warnings));
@@ -64,8 +64,9 @@ int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
     for (const auto& r : rows) {
       nlohmann::json j = EstimateJson(r.est);
       j["hardware"] = r.hardware;
-      j["chip"] = r.device.chip_id;
-      j["price_per_chip_usd"] = r.device.price_usd > 0 ? nlohmann::json(r.device.price_usd) : nlohmann::json(nullptr);
+      j["chip"] = r.cluster.device.chip_id;
+      const double price = r.cluster.price_per_chip.si();
+      j["price_per_chip_usd"] = price > 0 ? nlohmann::json(price) : nlohmann::json(nullptr);
       out.push_back(j);
     }
     PrintJson({{"model", model.id}, {"workload", workload}, {"results", out}, {"warnings", warnings}});

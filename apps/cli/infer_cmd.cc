@@ -65,8 +65,9 @@ int RunInfer(const GlobalOptions& global, const InferOptions& options) {
   const Catalog& catalog = LoadCatalogFor(global, {options.hardware}, options.workload.model);
   const ResolvedHardware hw = ResolveHardware(catalog, options.hardware);
   const ModelEntry model = ResolveModel(catalog, options.workload.model);
-  const Device device = MakeDeviceOrThrow(catalog, hw);
-  auto est = EstimateInference(device, model.arch, request);
+  const Cluster cluster = MakeClusterOrThrow(catalog, hw);
+  const Device& device = cluster.device;
+  auto est = EstimateInference(cluster, model.arch, request);
   if (!est) ThrowPlanError(est.error());
   if (options.json) {
     nlohmann::json j = EstimateJson(*est);

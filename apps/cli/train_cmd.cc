@@ -24,6 +24,7 @@ std::string FlagFor(const std::string& key) {
 }
 
 [[noreturn]] void ThrowTrainError(const Error& error) {
+  if (error.internal()) throw std::runtime_error(error.ToString());
   std::string msg;
   for (const auto& d : error.diagnostics) {
     if (!msg.empty()) msg += "\n";

@@ -80,6 +80,7 @@ InferenceRequest MakeRequest(const WorkloadOptions& w) {
 }
 
 void ThrowPlanError(const Error& error) {
+  if (error.internal()) throw std::runtime_error(error.ToString());
   std::string msg;
   for (const auto& d : error.diagnostics) {
     if (!msg.empty()) msg += "\n";
@@ -88,8 +89,8 @@ void ThrowPlanError(const Error& error) {
   throw InputError(msg);
 }
 
-Device MakeDeviceOrThrow(const Catalog& catalog, const ResolvedHardware& hw) {
-  auto d = MakeDevice(catalog, hw.chip, hw.system);
+Cluster MakeClusterOrThrow(const Catalog& catalog, const ResolvedHardware& hw) {
+  auto d = MakeCluster(catalog, hw.chip, hw.system);
   if (!d) throw InputError(d.error());
   return std::move(*d);
 }

@@ -34,8 +34,8 @@ InferenceRequest MakeRequest(const WorkloadOptions& w);
 // Library diagnostics name request fields ("input_tokens"); say the flag instead.
 [[noreturn]] void ThrowPlanError(const Error& error);
 
-// A device for a resolved chip or system; throws InputError when a figure is missing.
-Device MakeDeviceOrThrow(const Catalog& catalog, const ResolvedHardware& hw);
+// The cluster of a resolved chip or system; throws InputError when a figure is missing.
+Cluster MakeClusterOrThrow(const Catalog& catalog, const ResolvedHardware& hw);
 
 nlohmann::json EstimateJson(const InferenceEstimate& e);
 std::string ModeName(BatchMode m);

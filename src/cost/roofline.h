@@ -1,46 +1,20 @@
-// Roofline pieces shared by the inference and training estimators: the
-// rate a GEMM runs at, its efficiency by size from a measured sweep, and
-// operator time on the roofline of achievable rates.
+// The roofline every estimator times operators on: a kernel takes the longer
+// of its compute at the achievable rate and its memory traffic at the
+// achievable bandwidth, plus a fixed launch cost. GEMMs reach the efficiency
+// the profile measured at their size (a sweep), else its scalar efficiency.
+// Inference, training and serving all call these; nothing else times a kernel.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
-#include "suanli/infer/infer.h"
+#include "suanli/hardware/device.h"
 
 namespace suanli {
 
-// Scale-out bandwidth per chip assumed when neither system nor chip states
-// one (a 400 Gb/s NIC); every estimate that uses it carries a warning.
-inline constexpr double kDefaultScaleOut = 50e9;
-
-// The sentences for the warning bits set in `w`, in table order.
-inline std::vector<std::string> WarningSentences(uint32_t w, std::span<const std::pair<uint32_t, std::string_view>> table) {
-  std::vector<std::string> out;
-  for (const auto& [bit, text] : table) {
-    if ((w & bit) != 0) out.emplace_back(text);
-  }
-  return out;
-}
-
-inline std::string JoinSentences(const std::vector<std::string>& sentences) {
-  std::string out;
-  for (const auto& s : sentences) out += (out.empty() ? "" : "; ") + s;
-  return out;
-}
-
-inline double DtypeBytes(Dtype t) { return DtypeBits(t) / 8.0; }
-inline double Peak(const Device& d, Dtype t) { return d.peak[static_cast<int>(t)]; }
-inline Dtype SixteenBit(const Device& d) { return Peak(d, Dtype::kBf16) > 0 ? Dtype::kBf16 : Dtype::kFp16; }
-
 // The rate a GEMM runs at and the efficiency that goes with it.
 struct ComputeRate {
-  double rate = 0;  // ops/s
+  double rate = 0;  // ops/s, dense peak in `dtype` (times the 2:4 sparsity speed-up when used)
   double efficiency = 0;
   Dtype dtype = Dtype::kBf16;
   const Device::Sweep* sweep = nullptr;  // efficiency by GEMM size, if measured
@@ -71,18 +45,58 @@ inline ComputeRate RateFor(const Device& d, Dtype dtype) {
                      .sweep = sweep.size >= 2 ? &sweep : nullptr};
 }
 
-// Seconds of one GEMM kernel: the measured efficiency at its size (which
-// includes launch and ramp), or the scalar efficiency plus the kernel cost;
-// never faster than its memory traffic plus the kernel cost.
-inline double GemmSeconds(const Device& d, const ComputeRate& r, double flops, double bytes) {
-  const double tm = bytes / (d.memory_bandwidth * d.memory_efficiency) + d.kernel_overhead;
-  if (r.sweep != nullptr) return std::max(flops / (r.rate * SweepEfficiency(*r.sweep, flops)), tm);
-  return std::max(flops / (r.rate * r.efficiency) + d.kernel_overhead, tm);
+// One operator's time and what it was spent on (the parts sum to `seconds`).
+struct OpTime {
+  double seconds = 0;
+  double compute = 0;   // limited by the compute roof
+  double memory = 0;    // limited by the memory roof
+  double overhead = 0;  // kernel launches
+};
+
+// An operator of `flops` at `rate_eff` (ops/s achieved) moving `bytes` at
+// `bw` (B/s achieved), in `kernels` launches.
+inline OpTime RooflineOp(const Device& d, double flops, double rate_eff, double bytes, double bw, double kernels) {
+  const double tc = rate_eff > 0 ? flops / rate_eff : 0;
+  const double tm = bytes / bw;
+  const double over = kernels * d.kernel_overhead.si();
+  OpTime t;
+  (tc >= tm ? t.compute : t.memory) = std::max(tc, tm);
+  t.overhead = over;
+  t.seconds = std::max(tc, tm) + over;
+  return t;
 }
 
-// Seconds of a memory-bound kernel moving `bytes`.
-inline double StreamSeconds(const Device& d, double bytes) {
-  return bytes / (d.memory_bandwidth * d.memory_efficiency) + d.kernel_overhead;
+// A GEMM (or grouped GEMM) of `flops` and `bytes` in `kernels` launches.
+// With a measured sweep the compute time comes from the efficiency measured
+// at each kernel's size, which already includes launch and ramp; the memory
+// roof still pays the launches.
+inline OpTime GemmOp(const Device& d, const ComputeRate& r, double flops, double bytes, double kernels = 1) {
+  const double bw = d.memory_bandwidth.si() * d.memory_efficiency;
+  if (r.sweep == nullptr) return RooflineOp(d, flops, r.rate * r.efficiency, bytes, bw, kernels);
+  const double tc = flops / (r.rate * SweepEfficiency(*r.sweep, flops / kernels));
+  const double over = kernels * d.kernel_overhead.si();
+  const double tm = bytes / bw + over;
+  OpTime t;
+  t.seconds = std::max(tc, tm);
+  if (tc >= tm) {
+    t.compute = tc;
+  } else {
+    t.memory = tm - over;
+    t.overhead = over;
+  }
+  return t;
+}
+
+// A memory-bound kernel (norms, element-wise, copies) moving `bytes`.
+inline OpTime StreamOp(const Device& d, double bytes, double kernels = 1) {
+  return RooflineOp(d, 0, 0, bytes, d.memory_bandwidth.si() * d.memory_efficiency, kernels);
+}
+
+inline double GemmSeconds(const Device& d, const ComputeRate& r, double flops, double bytes, double kernels = 1) {
+  return GemmOp(d, r, flops, bytes, kernels).seconds;
+}
+inline double StreamSeconds(const Device& d, double bytes, double kernels = 1) {
+  return StreamOp(d, bytes, kernels).seconds;
 }
 
 }  // namespace suanli

@@ -13,7 +13,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/warning_table.h"
 #include "cost/roofline.h"
+#include "suanli/hardware/collectives.h"
 
 namespace suanli {
 namespace {
@@ -37,9 +39,9 @@ ComputeRate GemmRate(const Device& d, const Precision& p, uint32_t& warnings) {
 // Accumulates operator times into a PhaseEstimate.
 class Pass {
  public:
-  Pass(const Device& d, PhaseEstimate& out) : d_(d), out_(out), bw_(d.memory_bandwidth * d.memory_efficiency) {}
+  Pass(const Device& d, PhaseEstimate& out) : d_(d), out_(out), bw_(d.memory_bandwidth.si() * d.memory_efficiency) {}
 
-  // An operator with `flops` at `rate x eff` and `bytes` of memory traffic,
+  // An operator with `flops` at `rate_eff` and `bytes` of memory traffic,
   // repeated `count` times, each a kernel of its own.
   void Op(OpClass c, double flops, double rate_eff, double bytes, double count, double kernels = 1) {
     OpAt(c, flops, rate_eff, bytes, bw_, count, kernels);
@@ -47,37 +49,12 @@ class Pass {
 
   // As Op, at memory bandwidth `bw` (B/s achieved).
   void OpAt(OpClass c, double flops, double rate_eff, double bytes, double bw, double count, double kernels = 1) {
-    const double tc = rate_eff > 0 ? flops / rate_eff : 0;
-    const double tm = bytes / bw;
-    const double over = kernels * d_.kernel_overhead;
-    const double t = count * (std::max(tc, tm) + over);
-    Add(c, t);
-    (tc >= tm ? out_.compute_seconds : out_.memory_seconds) += count * std::max(tc, tm);
-    out_.overhead_seconds += count * over;
-    out_.flops += count * flops;
-    out_.bytes += count * bytes;
+    Add(c, RooflineOp(d_, flops, rate_eff, bytes, bw, kernels), flops, bytes, count);
   }
 
-  // A GEMM (or grouped GEMM) kernel. With a measured sweep, its compute time
-  // comes from the efficiency measured at its size, which already includes
-  // launch and ramp costs; the memory roof still pays the kernel overhead.
+  // A GEMM (or grouped GEMM) in `kernels` launches.
   void Gemm(OpClass c, double flops, const ComputeRate& r, double bytes, double count, double kernels = 1) {
-    if (r.sweep == nullptr) {
-      Op(c, flops, r.rate * r.efficiency, bytes, count, kernels);
-      return;
-    }
-    const double tc = flops / (r.rate * SweepEfficiency(*r.sweep, flops / kernels));
-    const double over = kernels * d_.kernel_overhead;
-    const double tm = bytes / bw_ + over;
-    Add(c, count * std::max(tc, tm));
-    if (tc >= tm) {
-      out_.compute_seconds += count * tc;
-    } else {
-      out_.memory_seconds += count * (tm - over);
-      out_.overhead_seconds += count * over;
-    }
-    out_.flops += count * flops;
-    out_.bytes += count * bytes;
+    Add(c, GemmOp(d_, r, flops, bytes, kernels), flops, bytes, count);
   }
 
   void Comm(OpClass c, double seconds, double count) {
@@ -104,6 +81,14 @@ class Pass {
     out_.by_class[static_cast<int>(c)] += t;
     out_.seconds += t;
   }
+  void Add(OpClass c, const OpTime& t, double flops, double bytes, double count) {
+    Add(c, count * t.seconds);
+    out_.compute_seconds += count * t.compute;
+    out_.memory_seconds += count * t.memory;
+    out_.overhead_seconds += count * t.overhead;
+    out_.flops += count * flops;
+    out_.bytes += count * bytes;
+  }
   const Device& d_;
   PhaseEstimate& out_;
   double bw_;
@@ -124,6 +109,7 @@ double AttentionPairs(double past, double len, int window) {
 // Everything one pass needs, derived once from the request.
 struct Plan {
   const Device* d;
+  const Cluster* c;
   const ModelArch* m;
   const InferenceRequest* r;
   ComputeRate gemm;
@@ -133,9 +119,7 @@ struct Plan {
   double kv_bytes;          // KV cache
   double head_w_bytes;      // embedding and LM head (kept at 16 bits when quantised)
   double comm_bytes;        // collective payload per value (16-bit)
-  double tp_busbw;          // all-reduce bus bandwidth
-  double a2a_bw;            // all-to-all bandwidth per device
-  double p2p_bw;            // pipeline transfer bandwidth
+  Links links;              // the cluster's links, for collectives and transfers
 };
 
 // One forward pass on one pipeline stage (1/pp of the layers), per device.
@@ -165,7 +149,7 @@ void StagePass(const Plan& p, double decode_tokens, double decode_context, doubl
   auto allreduce = [&](double rows, double count) {
     if (r.tp <= 1 || rows <= 0) return;
     const double size = rows * h * p.comm_bytes;
-    pass.Comm(OpClass::kAllReduce, d.collective_latency + size * 2 * (tp - 1) / tp / p.tp_busbw, count);
+    pass.Comm(OpClass::kAllReduce, AllReduce(p.links, size, Group{.ranks = r.tp, .stride = 1}), count);
   };
 
   for (const LayerGroup& g : m.groups) {
@@ -212,7 +196,7 @@ void StagePass(const Plan& p, double decode_tokens, double decode_context, doubl
       const double flops = 2 * dec * heads * ctx * (qk + v);
       const double bytes = dec * ctx * kv_values * p.kv_bytes + dec * kv_values * p.kv_bytes;
       pass.OpAt(OpClass::kAttention, flops, p.rate16_attention, bytes,
-                d.memory_bandwidth * d.decode_attention_efficiency, n);
+                d.memory_bandwidth.si() * d.decode_attention_efficiency, n);
     }
     allreduce(tokens, n);
 
@@ -239,7 +223,7 @@ void StagePass(const Plan& p, double decode_tokens, double decode_context, doubl
         // Dispatch and combine: each token's hidden state goes to top_k experts,
         // (ep - 1) / ep of them on other devices.
         const double bytes_out = tokens * e.top_k * h * p.comm_bytes * (ep - 1) / ep;
-        pass.Comm(OpClass::kAllToAll, 2 * (d.collective_latency + bytes_out / p.a2a_bw), n);
+        pass.Comm(OpClass::kAllToAll, 2 * Exchange(p.links, bytes_out, Group{.ranks = r.ep, .stride = r.tp}), n);
       }
     } else {
       const double ffn = g.mlp.ffn / tp;
@@ -262,9 +246,9 @@ void StagePass(const Plan& p, double decode_tokens, double decode_context, doubl
   }
   if (r.pp > 1) {
     const double size = tokens * h * p.comm_bytes;
-    pass.Comm(OpClass::kPipeline, d.collective_latency / 2 + size / p.p2p_bw, 1);
+    pass.Comm(OpClass::kPipeline, SendRecv(p.links, size, double(r.tp) * r.ep * r.pp), 1);
   }
-  pass.Fixed(d.step_overhead / pp);
+  pass.Fixed(d.step_overhead.si() / pp);
 }
 
 void SetBound(PhaseEstimate& ph) {
@@ -341,14 +325,14 @@ MemoryModel BuildMemory(const Plan& p, double context) {
 MemoryEstimate MemoryFor(const Plan& p, const MemoryModel& mm, double batch, double pass_tokens) {
   MemoryEstimate me;
   const Device& d = *p.d;
-  me.capacity = d.memory_capacity;
+  me.capacity = d.memory_capacity.si();
   me.weights = mm.weights;
   me.kv_cache = mm.kv_per_request * batch;
   const double per_device_batch = batch / p.r->ep;
   me.activations = mm.act_per_token * std::min(pass_tokens, kMaxTokensPerPass) + mm.act_per_request * per_device_batch;
   // The runtime keeps a fixed reserve and leaves a fraction of what remains free.
-  const double free_after = std::max(0.0, me.capacity - me.weights - d.reserved_bytes - me.activations);
-  me.reserved = d.reserved_bytes + d.reserved_fraction * free_after;
+  const double free_after = std::max(0.0, me.capacity - me.weights - d.reserved_bytes.si() - me.activations);
+  me.reserved = d.reserved_bytes.si() + d.reserved_fraction * free_after;
   me.total = me.weights + me.kv_cache + me.activations + me.reserved;
   return me;
 }
@@ -416,9 +400,11 @@ int64_t MaxContext(const Plan& p, const MemoryModel& mm, double batch, bool stat
   return LargestFitting(fits, guess);
 }
 
-Plan MakePlan(const Device& d, const ModelArch& m, const InferenceRequest& r, uint32_t& warnings) {
+Plan MakePlan(const Cluster& c, const ModelArch& m, const InferenceRequest& r, uint32_t& warnings) {
+  const Device& d = c.device;
   Plan p{};
   p.d = &d;
+  p.c = &c;
   p.m = &m;
   p.r = &r;
   p.gemm = GemmRate(d, r.precision, warnings);
@@ -437,17 +423,15 @@ Plan MakePlan(const Device& d, const ModelArch& m, const InferenceRequest& r, ui
   p.kv_bytes = DtypeBytes(r.precision.kv_cache);
   p.head_w_bytes = std::max(2.0, p.w_bytes);  // quantisers keep embedding and LM head at 16 bits
   p.comm_bytes = 2;
-  const double scale_out = (d.scale_out_bandwidth > 0 ? d.scale_out_bandwidth : kDefaultScaleOut) * d.scale_out_efficiency;
-  const bool tp_in_domain = r.tp <= d.scale_up_domain;
-  p.tp_busbw = tp_in_domain ? d.scale_up_bandwidth * d.allreduce_efficiency : scale_out;
-  const bool ep_in_domain = r.tp * r.ep <= d.scale_up_domain;
-  p.a2a_bw = ep_in_domain ? d.scale_up_bandwidth * std::min(1.0, d.allreduce_efficiency) : scale_out;
-  p.p2p_bw = r.tp * r.ep * r.pp <= d.scale_up_domain ? d.scale_up_bandwidth : scale_out;
+  p.links = LinksOf(c);
+  const int domain = c.topology.scale_up_domain;
+  const bool tp_in_domain = r.tp <= domain;
+  const bool ep_in_domain = r.tp * r.ep <= domain;
   if (!tp_in_domain && r.tp > 1) warnings |= kWarnTpCrossesNodes;
   if (!ep_in_domain && r.ep > 1) warnings |= kWarnEpCrossesNodes;
-  if ((!tp_in_domain || !ep_in_domain || p.p2p_bw == scale_out) && d.scale_out_bandwidth <= 0 &&
-      r.tp * r.ep * r.pp > d.scale_up_domain) {
-    warnings |= kWarnNoScaleOutBandwidth;
+  if (c.topology.scale_out_assumed && r.tp * r.ep * r.pp > domain) warnings |= kWarnNoScaleOutBandwidth;
+  if (c.topology.domain_assumed && c.topology.scale_up_bandwidth.si() > 0 && r.tp * r.ep * r.pp > 1) {
+    warnings |= kWarnAssumedNode;
   }
   for (const LayerGroup& g : m.groups) {
     if (g.attention.kind == AttentionKind::kMultiHead && g.attention.kv_heads < r.tp) warnings |= kWarnKvHeadsReplicated;
@@ -552,108 +536,24 @@ std::string_view InfeasibleReasonText(InfeasibleReason r) {
 }
 
 namespace {
-constexpr std::pair<uint32_t, std::string_view> kWarningTexts[] = {
-    {kWarnWeightsDequantized, "the chip has no matrix units for the weight precision: weights are dequantised and computed at 16 bits"},
-    {kWarnActivationsFallback, "the chip has no matrix units for the activation precision: computed at 16 bits"},
-    {kWarnTpCrossesNodes, "tensor parallelism spans more chips than the scale-up domain: its all-reduces run over the scale-out network"},
-    {kWarnEpCrossesNodes, "expert parallelism spans more chips than the scale-up domain: all-to-all runs over the scale-out network"},
-    {kWarnKvHeadsReplicated, "tensor parallelism exceeds the KV heads: K/V projections and cache are replicated"},
-    {kWarnContextBeyondModel, "input + output tokens exceed the model's maximum positions"},
-    {kWarnNoScaleOutBandwidth, "scale-out bandwidth unknown: assumed 50 GB/s per chip"},
-    {kWarnSparsityFallback, "the chip has no 2:4 sparse matrix units: sparse weights save memory but compute at the dense rate"},
+constexpr WarningText kWarningTexts[] = {
+    {kWarnWeightsDequantized, "weights_dequantized", "the chip has no matrix units for the weight precision: weights are dequantised and computed at 16 bits"},
+    {kWarnActivationsFallback, "activations_fallback", "the chip has no matrix units for the activation precision: computed at 16 bits"},
+    {kWarnTpCrossesNodes, "tp_crosses_nodes", "tensor parallelism spans more chips than the scale-up domain: its all-reduces run over the scale-out network"},
+    {kWarnEpCrossesNodes, "ep_crosses_nodes", "expert parallelism spans more chips than the scale-up domain: all-to-all runs over the scale-out network"},
+    {kWarnKvHeadsReplicated, "kv_heads_replicated", "tensor parallelism exceeds the KV heads: K/V projections and cache are replicated"},
+    {kWarnContextBeyondModel, "context_beyond_model", "input + output tokens exceed the model's maximum positions"},
+    {kWarnNoScaleOutBandwidth, "no_scale_out_bandwidth", "scale-out bandwidth unknown: assumed 50 GB/s per chip"},
+    {kWarnSparsityFallback, "sparsity_fallback", "the chip has no 2:4 sparse matrix units: sparse weights save memory but compute at the dense rate"},
+    {kWarnAssumedNode, "assumed_node", "a bare chip: nodes of up to 8 chips on its scale-up link are assumed (name a system for its own)"},
 };
 }  // namespace
 
 std::vector<std::string> WarningList(uint32_t w) { return WarningSentences(w, kWarningTexts); }
 std::string WarningTexts(uint32_t w) { return JoinSentences(WarningList(w)); }
 
-Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System* system) {
-  Device d;
-  d.chip_id = chip.id;
-  if (system != nullptr) d.system_id = system->id;
-  for (int i = 0; i < kDtypeCount; ++i) {
-    if (auto r = chip.DenseRate(static_cast<Dtype>(i))) d.peak[i] = r->si();
-  }
-  auto need = [&](std::string_view key) -> std::optional<double> {
-    auto v = chip.Get(key);
-    return v && *v > 0 ? v : std::nullopt;
-  };
-  std::vector<Diagnostic> missing;
-  auto require = [&](std::string_view key, double& out) {
-    if (auto v = need(key)) {
-      out = *v;
-    } else {
-      missing.push_back(Diagnostic{.file = chip.file, .key_path = std::string(key),
-                                   .message = "chip '" + chip.id + "' has no " + std::string(key) +
-                                              "; the inference model needs it"});
-    }
-  };
-  require("memory.bandwidth", d.memory_bandwidth);
-  require("memory.capacity", d.memory_capacity);
-  if (d.peak[static_cast<int>(Dtype::kBf16)] <= 0 && d.peak[static_cast<int>(Dtype::kFp16)] <= 0) {
-    missing.push_back(Diagnostic{.file = chip.file, .key_path = "compute.bf16",
-                                 .message = "chip '" + chip.id + "' has neither compute.bf16 nor compute.fp16"});
-  }
-  d.scale_up_bandwidth = need("scale_up.bandwidth").value_or(0);
-  d.scale_up_domain = int(need("scale_up.domain").value_or(1));
-  d.scale_out_bandwidth = need("scale_out.bandwidth").value_or(0);
-  d.board_power = need("power.tdp").value_or(0);
-  d.price_usd = need("price.usd").value_or(0);
-  d.sparsity_speedup = std::max(1.0, chip.Get("compute.sparsity").value_or(1));
-  if (system != nullptr) {
-    const auto node_price = system->Get("price.usd");
-    const auto chips = system->Get("chips_per_node");
-    if (node_price && chips && *chips > 0) d.price_usd = *node_price / *chips;
-    if (auto v = system->Get("scale_up.bandwidth")) d.scale_up_bandwidth = *v;
-    if (auto v = system->Get("scale_up.domain")) {
-      d.scale_up_domain = int(*v);
-    } else if (auto n = system->Get("chips_per_node")) {
-      d.scale_up_domain = int(*n);
-    }
-    if (auto v = system->Get("scale_out.bandwidth")) d.scale_out_bandwidth = *v;
-  }
-  if (d.scale_up_bandwidth <= 0) {
-    d.scale_up_domain = 1;  // no scale-up link: every collective goes over the network
-  }
-  const Profile* prof = catalog.ProfileFor(chip);
-  if (prof == nullptr) {
-    missing.push_back(Diagnostic{.file = catalog.dir(), .key_path = "profiles",
-                                 .message = "no efficiency profile for chip '" + chip.id + "' and no 'generic' profile"});
-  }
-  if (!missing.empty()) return Error(std::move(missing));
-  d.profile_id = prof->id;
-  const bool listed = std::find(prof->chips.begin(), prof->chips.end(), chip.id) != prof->chips.end();
-  d.tier = listed ? prof->tier
-           : prof->tier == ProfileTier::kDatasheet ? ProfileTier::kDatasheet
-                                                   : ProfileTier::kCalibrated;
-  // Required profile fields are present: the catalog validated them on load.
-  auto field = [&](std::string_view key) { return *prof->Get(key); };
-  d.gemm_efficiency = field("gemm.efficiency");
-  d.gemm_efficiency_fp8 = prof->Get("gemm.efficiency_fp8").value_or(d.gemm_efficiency);
-  for (auto [points, out] : {std::pair{&prof->gemm_sweep, &d.sweep16}, std::pair{&prof->gemm_sweep_fp8, &d.sweep8}}) {
-    for (const GemmPoint& g : *points) {
-      if (out->size == int(out->log_flops.size())) break;
-      out->log_flops[out->size] = std::log10(g.flops);
-      out->efficiency[out->size] = g.efficiency;
-      ++out->size;
-    }
-  }
-  d.attention_efficiency = field("attention.efficiency");
-  d.memory_efficiency = field("memory.efficiency");
-  d.decode_attention_efficiency = prof->Get("attention.decode_memory_efficiency").value_or(d.memory_efficiency);
-  d.reserved_bytes = field("memory.reserved");
-  d.reserved_fraction = field("memory.reserved_fraction");
-  d.allreduce_efficiency = field("collective.allreduce_efficiency");
-  d.collective_latency = field("collective.latency");
-  d.scale_out_efficiency = field("collective.scale_out_efficiency");
-  d.kernel_overhead = field("overhead.kernel");
-  d.step_overhead = field("overhead.step");
-  d.host_op_overhead = field("overhead.host_op");
-  d.overlap_slowdown = field("collective.overlap_slowdown");
-  return d;
-}
-
-Status CheckInferencePlan(const Device& device, const ModelArch& m, const InferenceRequest& r) {
+Status CheckInferencePlan(const Cluster& cluster, const ModelArch& m, const InferenceRequest& r) {
+  const Device& device = cluster.device;
   std::vector<Diagnostic> bad;
   auto fail = [&](std::string key, std::string msg) {
     bad.push_back(Diagnostic{.key_path = std::move(key), .message = std::move(msg)});
@@ -715,12 +615,13 @@ Status CheckInferencePlan(const Device& device, const ModelArch& m, const Infere
   return Ok{};
 }
 
-Result<InferenceEstimate> EstimateInference(const Device& d, const ModelArch& m, const InferenceRequest& request) {
-  if (auto ok = CheckInferencePlan(d, m, request); !ok) return std::move(ok).error();
+Result<InferenceEstimate> EstimateInference(const Cluster& c, const ModelArch& m, const InferenceRequest& request) {
+  if (auto ok = CheckInferencePlan(c, m, request); !ok) return std::move(ok).error();
+  const Device& d = c.device;
   InferenceRequest r = request;
   InferenceEstimate e;
   uint32_t warnings = 0;
-  const Plan p = MakePlan(d, m, r, warnings);
+  const Plan p = MakePlan(c, m, r, warnings);
   e.devices = r.tp * r.pp * r.ep;
   e.tier = d.tier;
   e.compute_dtype = p.gemm.dtype;
@@ -763,22 +664,22 @@ Result<InferenceEstimate> EstimateInference(const Device& d, const ModelArch& m,
   e.output_tokens_per_s = t.out_rate;
   e.output_tokens_per_s_per_device = t.out_rate / e.devices;
   e.input_tokens_per_s = t.in_rate;
-  if (d.board_power > 0) e.output_tokens_per_s_per_kw = t.out_rate / (e.devices * d.board_power / 1e3);
-  if (d.price_usd > 0) e.output_tokens_per_s_per_usd = t.out_rate / (e.devices * d.price_usd);
+  if (d.board_power.si() > 0) e.output_tokens_per_s_per_kw = t.out_rate / (e.devices * d.board_power.si() / 1e3);
+  if (c.price_per_chip.si() > 0) e.output_tokens_per_s_per_usd = t.out_rate / (e.devices * c.price_per_chip.si());
   // Queued requests (beyond what continuous batching serves) hold no KV cache.
   const double held = static_mode ? B : std::min(B, SustainableConcurrency(r));
   e.memory = MemoryFor(p, mm, held, pass_tokens(held));
   e.fits = Fits(e.memory);
   if (!e.fits) {
     const MemoryEstimate one = MemoryFor(p, mm, std::min<double>(B, r.ep), pass_tokens(std::min<double>(B, r.ep)));
-    e.reason = e.memory.weights + d.reserved_bytes > e.memory.capacity ? InfeasibleReason::kWeightsDoNotFit
+    e.reason = e.memory.weights + d.reserved_bytes.si() > e.memory.capacity ? InfeasibleReason::kWeightsDoNotFit
                : !Fits(one)                                             ? InfeasibleReason::kContextTooLong
                                                                         : InfeasibleReason::kKvDoesNotFit;
   }
   e.max_context_tokens = MaxContext(p, mm, B, static_mode);
   e.warnings = warnings;
   if (!FinitePhase(e.prefill) || !FinitePhase(e.decode) || !std::isfinite(e.output_tokens_per_s)) {
-    return Error::Message("internal: the estimate is not finite for this plan");
+    return Error::Internal("the estimate is not finite for this plan");
   }
   return e;
 }

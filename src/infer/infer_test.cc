@@ -15,20 +15,20 @@ class InferTest : public ::testing::Test {
  protected:
   static const Catalog& catalog() { return testing::ShippedCatalog(); }
 
-  static Device DeviceFor(const std::string& id) {
+  static Cluster ClusterFor(const std::string& id) {
     const System* system = catalog().FindSystem(id);
     const Chip* chip = catalog().FindChip(system != nullptr ? system->chip : id);
     EXPECT_NE(chip, nullptr) << id;
-    auto d = MakeDevice(catalog(), *chip, system);
-    EXPECT_TRUE(d.has_value()) << d.error().ToString();
-    return *d;
+    auto c = MakeCluster(catalog(), *chip, system);
+    EXPECT_TRUE(c.has_value()) << c.error().ToString();
+    return *c;
   }
   static const ModelArch& Model(const std::string& id) {
     const ModelEntry* m = catalog().FindModel(id);
     EXPECT_NE(m, nullptr) << id;
     return m->arch;
   }
-  static InferenceEstimate Run(const Device& d, const ModelArch& m, const InferenceRequest& r) {
+  static InferenceEstimate Run(const Cluster& d, const ModelArch& m, const InferenceRequest& r) {
     auto e = EstimateInference(d, m, r);
     EXPECT_TRUE(e.has_value()) << e.error().ToString();
     return e.has_value() ? *e : InferenceEstimate{};
@@ -44,26 +44,27 @@ class InferTest : public ::testing::Test {
 };
 
 TEST_F(InferTest, ProfilesResolveWithTheirTier) {
-  EXPECT_EQ(DeviceFor("h100-sxm").tier, ProfileTier::kMeasured);
-  EXPECT_EQ(DeviceFor("h200-sxm").profile_id, "nvidia-h200");
+  EXPECT_EQ(ClusterFor("h100-sxm").device.tier, ProfileTier::kMeasured);
+  EXPECT_EQ(ClusterFor("h200-sxm").device.profile_id, "nvidia-h200");
   // The H20 is H100 silicon: it borrows the measured profile and says so.
-  EXPECT_EQ(DeviceFor("h20").profile_id, "nvidia-hopper");
-  EXPECT_EQ(DeviceFor("h20").tier, ProfileTier::kCalibrated);
-  EXPECT_EQ(DeviceFor("ascend-910b").tier, ProfileTier::kDatasheet);
-  EXPECT_EQ(DeviceFor("ascend-910b").profile_id, "generic");
-  EXPECT_GE(DeviceFor("h100-sxm").sweep8.size, 2);
+  EXPECT_EQ(ClusterFor("h20").device.profile_id, "nvidia-hopper");
+  EXPECT_EQ(ClusterFor("h20").device.tier, ProfileTier::kCalibrated);
+  EXPECT_EQ(ClusterFor("ascend-910b").device.tier, ProfileTier::kDatasheet);
+  EXPECT_EQ(ClusterFor("ascend-910b").device.profile_id, "generic");
+  EXPECT_GE(ClusterFor("h100-sxm").device.sweep8.size, 2);
 }
 
 TEST_F(InferTest, NeverBeatsTheRoofline) {
   for (const char* chip : {"h100-sxm", "h20", "a100-sxm-80gb", "ascend-910b", "mi300x", "h200-sxm"}) {
     for (const char* model : {"llama-3.1-8b", "mixtral-8x7b", "qwen3-30b-a3b"}) {
-      const Device d = DeviceFor(chip);
+      const Cluster c = ClusterFor(chip);
+      const Device& d = c.device;
       for (int64_t batch : {1, 8, 64}) {
-        const InferenceEstimate e = Run(d, Model(model), Request(1024, 128, batch));
-        const double peak = std::max(d.peak[static_cast<int>(Dtype::kBf16)], d.peak[static_cast<int>(Dtype::kFp16)]);
+        const InferenceEstimate e = Run(c, Model(model), Request(1024, 128, batch));
+        const double peak = std::max(Peak(d, Dtype::kBf16), Peak(d, Dtype::kFp16));
         EXPECT_GE(e.prefill.seconds, e.prefill.flops / peak) << chip << " " << model;
-        EXPECT_GE(e.prefill.seconds, e.prefill.bytes / d.memory_bandwidth) << chip << " " << model;
-        EXPECT_GE(e.decode.seconds, e.decode.bytes / d.memory_bandwidth) << chip << " " << model;
+        EXPECT_GE(e.prefill.seconds, e.prefill.bytes / d.memory_bandwidth.si()) << chip << " " << model;
+        EXPECT_GE(e.decode.seconds, e.decode.bytes / d.memory_bandwidth.si()) << chip << " " << model;
         EXPECT_GE(e.decode.seconds, e.decode.flops / peak) << chip << " " << model;
         // A decode step reads at least the weights it uses.
         EXPECT_GT(e.decode.bytes, 0.0);
@@ -74,18 +75,18 @@ TEST_F(InferTest, NeverBeatsTheRoofline) {
 
 TEST_F(InferTest, MoreBandwidthOrComputeIsNeverSlower) {
   for (const char* chip : {"h20", "h100-sxm", "a100-sxm-80gb", "gaudi3"}) {
-    const Device base = DeviceFor(chip);
-    Device faster_memory = base;
-    faster_memory.memory_bandwidth *= 1.5;
-    Device faster_compute = base;
-    for (double& p : faster_compute.peak) p *= 1.5;
-    Device faster_link = base;
-    faster_link.scale_up_bandwidth *= 2;
+    const Cluster base = ClusterFor(chip);
+    Cluster faster_memory = base;
+    faster_memory.device.memory_bandwidth *= 1.5;
+    Cluster faster_compute = base;
+    for (OpsPerSecond& p : faster_compute.device.peak) p *= 1.5;
+    Cluster faster_link = base;
+    faster_link.topology.scale_up_bandwidth *= 2;
     for (int tp : {1, 2, 8}) {
       const InferenceRequest r = Request(2048, 256, 16, tp);
       const ModelArch& m = Model("llama-3.1-70b");
       const InferenceEstimate e0 = Run(base, m, r);
-      for (const Device* d : {&faster_memory, &faster_compute, &faster_link}) {
+      for (const Cluster* d : {&faster_memory, &faster_compute, &faster_link}) {
         const InferenceEstimate e1 = Run(*d, m, r);
         EXPECT_LE(e1.ttft_s, e0.ttft_s * (1 + 1e-12)) << chip << " tp " << tp;
         EXPECT_LE(e1.tpot_s, e0.tpot_s * (1 + 1e-12)) << chip << " tp " << tp;
@@ -96,8 +97,8 @@ TEST_F(InferTest, MoreBandwidthOrComputeIsNeverSlower) {
 
 TEST_F(InferTest, TpOneOnASystemEqualsTheBareChip) {
   const InferenceRequest r = Request(512, 128, 4);
-  const InferenceEstimate chip = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
-  const InferenceEstimate system = Run(DeviceFor("hgx-h100"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate chip = Run(ClusterFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate system = Run(ClusterFor("hgx-h100"), Model("llama-3.1-8b"), r);
   EXPECT_DOUBLE_EQ(chip.ttft_s, system.ttft_s);
   EXPECT_DOUBLE_EQ(chip.tpot_s, system.tpot_s);
   EXPECT_DOUBLE_EQ(chip.memory.total, system.memory.total);
@@ -107,7 +108,7 @@ TEST_F(InferTest, TpOneOnASystemEqualsTheBareChip) {
 TEST_F(InferTest, MemoryPartsSumToTheTotal) {
   for (const char* model : {"llama-3.1-70b", "deepseek-v3", "gpt-oss-120b", "mixtral-8x7b"}) {
     for (int tp : {1, 8}) {
-      const InferenceEstimate e = Run(DeviceFor("h200-sxm"), Model(model), Request(4096, 1024, 8, tp));
+      const InferenceEstimate e = Run(ClusterFor("h200-sxm"), Model(model), Request(4096, 1024, 8, tp));
       const MemoryEstimate& m = e.memory;
       EXPECT_NEAR(m.weights + m.kv_cache + m.activations + m.reserved, m.total, m.total * 1e-12) << model;
       EXPECT_EQ(e.fits, m.total <= m.capacity) << model;
@@ -120,13 +121,13 @@ TEST_F(InferTest, MemoryPartsSumToTheTotal) {
 
 TEST_F(InferTest, WeightsMatchTheParameterCount) {
   // Llama-3.1-70B in bf16 over 8 devices: 70.55e9 x 2 bytes / 8, embedding and head included.
-  const InferenceEstimate e = Run(DeviceFor("h100-sxm"), Model("llama-3.1-70b"), Request(128, 128, 1, 8));
+  const InferenceEstimate e = Run(ClusterFor("h100-sxm"), Model("llama-3.1-70b"), Request(128, 128, 1, 8));
   EXPECT_NEAR(e.memory.weights, 70.55e9 * 2 / 8, 0.01 * 70.55e9 * 2 / 8);
 }
 
 TEST_F(InferTest, DoublingTheBatchAtMostDoublesTheDecodeStep) {
   for (const char* model : {"llama-3.1-8b", "mixtral-8x7b", "deepseek-v3"}) {
-    const Device d = DeviceFor("h200-sxm");
+    const Cluster d = ClusterFor("h200-sxm");
     InferenceRequest r = Request(1024, 256, 1, 8);
     if (std::string(model) == "deepseek-v3") r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
     double previous = Run(d, Model(model), r).tpot_s;
@@ -145,8 +146,8 @@ TEST_F(InferTest, H20DecodesAsFastAsH100ButPrefillsSeveralTimesSlower) {
   // H20 has 4.0 vs 3.35 TB/s of HBM but 296 vs 1979 dense FP8 TFLOP/s.
   InferenceRequest r = Request(2048, 256, 1);
   r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
-  const InferenceEstimate h20 = Run(DeviceFor("h20"), Model("llama-3.1-70b"), r);
-  const InferenceEstimate h100 = Run(DeviceFor("h100-sxm"), Model("llama-3.1-70b"), r);
+  const InferenceEstimate h20 = Run(ClusterFor("h20"), Model("llama-3.1-70b"), r);
+  const InferenceEstimate h100 = Run(ClusterFor("h100-sxm"), Model("llama-3.1-70b"), r);
   ASSERT_TRUE(h20.fits);
   ASSERT_TRUE(h100.fits);
   EXPECT_LE(h20.tpot_s, h100.tpot_s);
@@ -157,7 +158,7 @@ TEST_F(InferTest, H20DecodesAsFastAsH100ButPrefillsSeveralTimesSlower) {
 
 TEST_F(InferTest, MoeDecodeReadsOnlyTheExpertsThatGetTokens) {
   // Mixtral at batch 1 reads 2 of 8 experts per layer: far less than all weights.
-  const Device d = DeviceFor("h100-sxm");
+  const Cluster d = ClusterFor("h100-sxm");
   const InferenceEstimate one = Run(d, Model("mixtral-8x7b"), Request(128, 128, 1));
   EXPECT_LT(one.decode.bytes, 0.45 * one.memory.weights);
   EXPECT_GT(one.decode.bytes, 0.20 * one.memory.weights);
@@ -170,40 +171,40 @@ TEST_F(InferTest, MlaCachesTheLatent) {
   // DeepSeek-V3: 576 values per token per layer, not sharded by TP.
   InferenceRequest r = Request(1000, 24, 1, 8);
   r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
-  const InferenceEstimate e = Run(DeviceFor("h200-sxm"), Model("deepseek-v3"), r);
+  const InferenceEstimate e = Run(ClusterFor("h200-sxm"), Model("deepseek-v3"), r);
   EXPECT_NEAR(e.memory.kv_cache, 1024.0 * 61 * 576 * 2, 1.0);
 }
 
 TEST_F(InferTest, BatchMaxPicksAFittingBatch) {
   InferenceRequest r = Request(2048, 512, 0, 8);
   r.mode = BatchMode::kStaticMax;
-  const InferenceEstimate e = Run(DeviceFor("h20"), Model("llama-3.1-70b"), r);
+  const InferenceEstimate e = Run(ClusterFor("h20"), Model("llama-3.1-70b"), r);
   EXPECT_TRUE(e.fits);
   EXPECT_GE(e.batch, 1);
   EXPECT_LE(e.batch, e.max_batch);
   r.mode = BatchMode::kConcurrencyMax;
-  const InferenceEstimate c = Run(DeviceFor("h20"), Model("llama-3.1-70b"), r);
+  const InferenceEstimate c = Run(ClusterFor("h20"), Model("llama-3.1-70b"), r);
   EXPECT_TRUE(c.fits);
   EXPECT_EQ(c.batch, c.max_batch);
   // One more request would not fit.
   r.mode = BatchMode::kConcurrency;
   r.batch = c.max_batch + 1;
-  EXPECT_FALSE(Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).fits);
+  EXPECT_FALSE(Run(ClusterFor("h20"), Model("llama-3.1-70b"), r).fits);
   // The longest context that fits at batch 4: it fits, one token more does not.
   r = Request(1000, 0, 4, 8);
   r.output_tokens = 1;
-  const int64_t ctx = Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).max_context_tokens;
+  const int64_t ctx = Run(ClusterFor("h20"), Model("llama-3.1-70b"), r).max_context_tokens;
   r.input_tokens = ctx - 1;
-  EXPECT_TRUE(Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).fits);
+  EXPECT_TRUE(Run(ClusterFor("h20"), Model("llama-3.1-70b"), r).fits);
   r.input_tokens = ctx;
-  EXPECT_FALSE(Run(DeviceFor("h20"), Model("llama-3.1-70b"), r).fits);
+  EXPECT_FALSE(Run(ClusterFor("h20"), Model("llama-3.1-70b"), r).fits);
 }
 
 TEST_F(InferTest, ContinuousBatchingBeatsStaticThroughputForLongOutputs) {
   InferenceRequest r = Request(1000, 1000, 64, 1);
-  const InferenceEstimate s = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate s = Run(ClusterFor("h100-sxm"), Model("llama-3.1-8b"), r);
   r.mode = BatchMode::kConcurrency;
-  const InferenceEstimate c = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate c = Run(ClusterFor("h100-sxm"), Model("llama-3.1-8b"), r);
   EXPECT_GT(c.output_tokens_per_s, s.output_tokens_per_s * 0.9);
   EXPECT_LT(c.ttft_s, s.ttft_s);  // no waiting for a whole batch's prefill
 }
@@ -214,37 +215,37 @@ TEST_F(InferTest, ContinuousBatchingServesWhatTheTokenBudgetSustains) {
   InferenceRequest r = Request(2048, 128, 0);
   r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
   r.mode = BatchMode::kConcurrencyMax;
-  const InferenceEstimate e = Run(DeviceFor("h200-sxm"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate e = Run(ClusterFor("h200-sxm"), Model("llama-3.1-8b"), r);
   EXPECT_EQ(e.batch, 481);
   EXPECT_LT(e.batch, e.max_batch);  // memory would hold more
   // Asking for more in flight only queues them: same rate, longer latency (Little's law).
   r.mode = BatchMode::kConcurrency;
   r.batch = 2000;
-  const InferenceEstimate q = Run(DeviceFor("h200-sxm"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate q = Run(ClusterFor("h200-sxm"), Model("llama-3.1-8b"), r);
   EXPECT_NEAR(q.output_tokens_per_s, e.output_tokens_per_s, 1e-9 * e.output_tokens_per_s);
   EXPECT_NEAR(q.request_latency_s, 2000.0 * 128 / q.output_tokens_per_s, 1e-6 * q.request_latency_s);
   EXPECT_GT(q.ttft_s, e.ttft_s);
 }
 
 TEST_F(InferTest, ThroughputPerKilowattAndPerDollar) {
-  const Device d = DeviceFor("h20");  // 400 W, USD 12,000
+  const Cluster d = ClusterFor("h20");  // 400 W, USD 12,000
   const InferenceEstimate e = Run(d, Model("llama-3.1-8b"), Request(512, 128, 8, 2));
   EXPECT_NEAR(e.output_tokens_per_s_per_kw, e.output_tokens_per_s / (2 * 0.4), 1e-9 * e.output_tokens_per_s);
   EXPECT_NEAR(e.output_tokens_per_s_per_usd, e.output_tokens_per_s / (2 * 12000.0), 1e-12 * e.output_tokens_per_s);
   // A system with a node price prices each chip at its share.
-  const Device node = DeviceFor("dgx-a100");
-  EXPECT_NEAR(node.price_usd, 199000.0 / 8, 1e-6);
+  const Cluster node = ClusterFor("dgx-a100");
+  EXPECT_NEAR(node.price_per_chip.si(), 199000.0 / 8, 1e-6);
   // Unknown power or price: zero, not a guess.
-  Device unknown = d;
-  unknown.board_power = 0;
-  unknown.price_usd = 0;
+  Cluster unknown = d;
+  unknown.device.board_power = Watts(0);
+  unknown.price_per_chip = Usd(0);
   const InferenceEstimate u = Run(unknown, Model("llama-3.1-8b"), Request(512, 128, 8, 2));
   EXPECT_EQ(u.output_tokens_per_s_per_kw, 0);
   EXPECT_EQ(u.output_tokens_per_s_per_usd, 0);
 }
 
 TEST_F(InferTest, TooBigModelDoesNotFitAndSaysWhy) {
-  const InferenceEstimate e = Run(DeviceFor("rtx-4090"), Model("llama-3.1-405b"), Request(128, 128, 1));
+  const InferenceEstimate e = Run(ClusterFor("rtx-4090"), Model("llama-3.1-405b"), Request(128, 128, 1));
   EXPECT_FALSE(e.fits);
   EXPECT_EQ(e.reason, InfeasibleReason::kWeightsDoNotFit);
   EXPECT_EQ(e.max_batch, 0);
@@ -254,21 +255,21 @@ TEST_F(InferTest, TooBigModelDoesNotFitAndSaysWhy) {
 TEST_F(InferTest, Fp8WeightsOnAChipWithoutFp8AreDequantised) {
   InferenceRequest r = Request(512, 64, 1);
   r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
-  const InferenceEstimate e = Run(DeviceFor("a100-sxm-80gb"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate e = Run(ClusterFor("a100-sxm-80gb"), Model("llama-3.1-8b"), r);
   EXPECT_EQ(e.compute_dtype, Dtype::kBf16);
   EXPECT_NE(e.warnings & (kWarnWeightsDequantized | kWarnActivationsFallback), 0u);
   EXPECT_FALSE(WarningTexts(e.warnings).empty());
   // ... and still read half the bytes of bf16 weights.
   r.precision = {Dtype::kBf16, Dtype::kBf16, Dtype::kBf16};
-  const InferenceEstimate bf16 = Run(DeviceFor("a100-sxm-80gb"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate bf16 = Run(ClusterFor("a100-sxm-80gb"), Model("llama-3.1-8b"), r);
   EXPECT_LT(e.memory.weights, 0.6 * bf16.memory.weights);
 }
 
 TEST_F(InferTest, TwoFourSparsityHalvesWeightsAndUsesSparseUnits) {
   InferenceRequest r = Request(2048, 128, 1);
-  const InferenceEstimate dense = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate dense = Run(ClusterFor("h100-sxm"), Model("llama-3.1-8b"), r);
   r.precision.sparse_24 = true;
-  const InferenceEstimate sparse = Run(DeviceFor("h100-sxm"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate sparse = Run(ClusterFor("h100-sxm"), Model("llama-3.1-8b"), r);
   // Linear weights: 9 bits per original 16-bit value; embedding and LM head stay dense.
   EXPECT_LT(sparse.memory.weights, 0.70 * dense.memory.weights);
   EXPECT_GT(sparse.memory.weights, 0.55 * dense.memory.weights);
@@ -276,12 +277,12 @@ TEST_F(InferTest, TwoFourSparsityHalvesWeightsAndUsesSparseUnits) {
   EXPECT_LT(sparse.tpot_s, dense.tpot_s);  // memory-bound decode reads fewer bytes
   EXPECT_EQ(sparse.warnings & kWarnSparsityFallback, 0u);
   // A chip without sparse units: memory saved, dense rate, and a warning.
-  const InferenceEstimate fallback = Run(DeviceFor("ascend-910b"), Model("llama-3.1-8b"), r);
+  const InferenceEstimate fallback = Run(ClusterFor("ascend-910b"), Model("llama-3.1-8b"), r);
   EXPECT_NE(fallback.warnings & kWarnSparsityFallback, 0u);
 }
 
 TEST_F(InferTest, ImpossiblePlansAreErrorsNamingTheField) {
-  const Device d = DeviceFor("h100-sxm");
+  const Cluster d = ClusterFor("h100-sxm");
   auto key_of = [&](const ModelArch& m, const InferenceRequest& r) {
     auto e = EstimateInference(d, m, r);
     EXPECT_FALSE(e.has_value());
@@ -320,7 +321,7 @@ TEST_F(InferTest, RandomPlansAreFiniteAndNonNegative) {
   auto pick = [&](int n) { return int(rng() % unsigned(n)); };
   int estimates = 0;
   for (int i = 0; i < 400; ++i) {
-    const Device d = DeviceFor(chips[pick(8)]);
+    const Cluster d = ClusterFor(chips[pick(8)]);
     const ModelArch& m = Model(models[pick(7)]);
     InferenceRequest r;
     r.input_tokens = 1 + pick(20000);
@@ -380,7 +381,7 @@ TEST_F(InferTest, BadSweepInAProfileIsALoadErrorWithItsLine) {
 
 TEST_F(InferTest, AChipWithoutPublishedComputeCannotBeEstimated) {
   // The MLU590 has no public compute or bandwidth figures: say so, never guess.
-  auto d = MakeDevice(catalog(), *catalog().FindChip("mlu590"), nullptr);
+  auto d = MakeDevice(catalog(), *catalog().FindChip("mlu590"));
   ASSERT_FALSE(d.has_value());
   const std::string all = d.error().ToString();
   EXPECT_NE(all.find("memory.bandwidth"), std::string::npos) << all;
@@ -393,7 +394,7 @@ TEST_F(InferTest, MissingFiguresAreReported) {
   auto c = Catalog::Load(dir.path());
   ASSERT_TRUE(c.has_value()) << c.error().ToString();
   // The minimal catalog has no profiles at all.
-  auto d = MakeDevice(*c, *c->FindChip("base"), nullptr);
+  auto d = MakeDevice(*c, *c->FindChip("base"));
   ASSERT_FALSE(d.has_value());
   EXPECT_NE(d.error().ToString().find("no efficiency profile"), std::string::npos);
 }

@@ -15,7 +15,9 @@
 #include <mutex>
 #include <thread>
 
+#include "core/warning_table.h"
 #include "cost/roofline.h"
+#include "suanli/hardware/collectives.h"
 
 namespace suanli {
 namespace {
@@ -97,14 +99,6 @@ struct LayerCosts {
   double p2p = 0;  // one pipeline transfer of the micro-batch's activations
 };
 
-struct Links {
-  double cp_bw, ep_bw, p2p_bw, latency;
-  double up_busbw, out_busbw;  // all-reduce bus bandwidth inside a node and per chip across nodes
-  double dp_out_busbw, tp_out_busbw;  // across nodes, after the oversubscription of the tiers each group crosses
-  int dp_local;                // data-parallel ranks in one node (strided by tp x cp)
-  bool tp_crosses_node;
-};
-
 // What a collective of `comm` seconds adds to a stretch of `compute` seconds
 // it runs beside. The two share the chip's SMs and memory bandwidth, so the
 // compute runs (1 + slowdown) times longer while they overlap (measured; see
@@ -114,52 +108,10 @@ double Overlapped(double comm, double compute, double slowdown) {
   return std::max(comm - compute, comm * slowdown / (1 + slowdown));
 }
 
-// A reduce-scatter (or all-gather) of `bytes` over `n` ranks, `local` of
-// them per node: NCCL's hierarchical algorithms move the data inside the
-// node over the scale-up link and across nodes 1/local of it per rank, each
-// rank on its own NIC.
-double HierarchicalGather(double bytes, int n, int local, const Links& l, double out_busbw) {
-  if (n <= 1 || bytes <= 0) return 0;
-  local = std::clamp(local, 1, n);
-  const int nodes = n / local;
-  double t = l.latency;
-  if (local > 1) t += double(local - 1) / local * bytes / l.up_busbw;
-  if (nodes > 1) t += double(nodes - 1) / nodes * (bytes / local) / out_busbw + l.latency;
-  return t;
-}
-
-Links LinksFor(const Cluster& c, const TrainPlan& p) {
-  const Device& d = c.device;
-  const double scale_out = (c.scale_out_bandwidth > 0 ? c.scale_out_bandwidth : kDefaultScaleOut) *
-                           d.scale_out_efficiency;
-  const double up = d.scale_up_bandwidth > 0 ? d.scale_up_bandwidth : 0;
-  const double up_ar = up * d.allreduce_efficiency;
-  const double up_a2a = up * std::min(1.0, d.allreduce_efficiency);
-  const int node = up > 0 ? c.chips_per_node : 1;
-  Links l{};
-  // Megatron's rank order: tp innermost, then cp, then dp (ep inside dp), then pp.
-  l.tp_crosses_node = p.tp > node;
-  l.cp_bw = p.tp * p.cp <= node ? up_a2a : scale_out;
-  l.ep_bw = p.tp * p.cp * p.ep <= node ? up_a2a : scale_out;
-  l.up_busbw = up > 0 ? up_ar : scale_out;
-  l.out_busbw = scale_out;
-  l.dp_local = std::max(1, std::min(p.dp, node / std::max(1, p.tp * p.cp)));
-  l.dp_out_busbw = scale_out * c.ScaleOutShare(double(p.dp) / l.dp_local);
-  l.tp_out_busbw = scale_out * c.ScaleOutShare(double(p.tp) / std::max(1, std::min(p.tp, node)));
-  const double job_nodes = double(p.tp) * p.cp * p.dp * p.pp / node;
-  l.cp_bw = p.tp * p.cp <= node ? l.cp_bw : scale_out * c.ScaleOutShare(double(p.tp) * p.cp / node);
-  l.ep_bw = p.tp * p.cp * p.ep <= node ? l.ep_bw : scale_out * c.ScaleOutShare(double(p.tp) * p.cp * p.ep / node);
-  l.p2p_bw = p.tp * p.cp * p.dp * p.pp <= node ? l.p2p_bw : scale_out * c.ScaleOutShare(job_nodes);
-  l.p2p_bw = p.tp * p.cp * p.dp * p.pp <= node ? (up > 0 ? up : scale_out) : scale_out;
-  l.latency = d.collective_latency;
-  return l;
-}
-
 // Prices one mean layer and the end stages for (tp, cp, micro-batch, sp).
-LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRequest& r, const TrainPlan& p,
-                             const ComputeRate& rate) {
+LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelArch& m, const TrainRequest& r,
+                             const TrainPlan& p, const ComputeRate& rate) {
   const Device& d = c.device;
-  const Links links = LinksFor(c, p);
   LayerCosts out;
   const double tp = p.tp, cp = p.cp, b = p.micro_batch, s = double(r.seq_len);
   const double h = m.hidden;
@@ -215,7 +167,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
     out.attn_flops_f += w * attn_flops;
     out.flops_f += w * attn_flops;
     if (flash) {
-      const double t = attn_flops / attn_rate + d.kernel_overhead;
+      const double t = attn_flops / attn_rate + d.kernel_overhead.si();
       out.attn_f += w * t;
       out.attn_b += w * 2.5 * t;  // FlashAttention-2 backward: five matmuls to the forward's two
       out.attn_ops_f += w;
@@ -249,13 +201,13 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
       const double local = double(e.experts) / p.ep;
       const double flops = 2 * routed * h * 3 * f;
       const double bytes = local * 3 * h * f * wb + routed * (2 * h + 3 * f) * ab;
-      const double t = GemmSeconds(d, rate, flops, bytes) + d.kernel_overhead;  // two grouped GEMMs
+      const double t = GemmSeconds(d, rate, flops, bytes) + d.kernel_overhead.si();  // two grouped GEMMs
       out.gemm_f += w * t;
       out.gemm_b += w * (r.lora ? 1 : 2) * t;
       out.flops_f += w * flops;
       if (p.ep > 1) {
         const double bytes_out = T * e.top_k * h * ab * (p.ep - 1) / p.ep * kExpertImbalance;
-        const double t_a2a = 2 * (links.latency + bytes_out / links.ep_bw);
+        const double t_a2a = 2 * Exchange(links, bytes_out, Group{.ranks = p.ep, .stride = p.tp * p.cp});
         out.ep_f += w * t_a2a;
         out.ep_b += w * t_a2a;
       }
@@ -271,7 +223,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
     }
     // Norms, residual adds, dropout: memory-bound; sequence parallelism splits them.
     const double per_token_values = 10 * h / (sp ? tp : 1);
-    out.elem_f += w * (StreamSeconds(d, T * per_token_values * ab) + 3 * d.kernel_overhead);
+    out.elem_f += w * (StreamSeconds(d, T * per_token_values * ab) + 3 * d.kernel_overhead.si());
     out.ops_f += 5 * w;  // two norms, two residual (+dropout) adds, the activation function
     out.ops_b += 11 * w;  // their backward, and the norms' weight-gradient reductions and accumulation
 
@@ -295,10 +247,11 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
   // layer's activations (all-reduce, or all-gather + reduce-scatter with SP).
   if (p.tp > 1) {
     const double bytes = T * h * ab;
-    // An all-reduce (or, with SP, an all-gather and a reduce-scatter: the same
-    // bytes on the wire), hierarchical when TP spans nodes.
-    const double t = 2 * HierarchicalGather(bytes, p.tp, std::min(p.tp, c.device.scale_up_bandwidth > 0 ? c.chips_per_node : 1),
-                                            links, links.tp_out_busbw);
+    const Group tp_group{.ranks = p.tp, .stride = 1};
+    // An all-reduce, or with SP an all-gather and a reduce-scatter (the same
+    // bytes on the wire in two calls), hierarchical when TP spans domains.
+    const double gather = AllGather(links, bytes, tp_group);
+    const double t = sp ? 2 * gather : AllReduce(links, bytes, tp_group);
     out.tp_f = 2 * t;
     out.tp_b = 2 * t;
     out.ops_f += 2;
@@ -307,7 +260,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
       // Megatron keeps the sequence-sharded input of each column-parallel
       // GEMM and all-gathers it again for the weight gradient (Korthikanti
       // et al. 2022, section 4.2.2): two more all-gathers per layer backward.
-      out.tp_b += 2 * t / 2;
+      out.tp_b += 2 * gather;
       out.ops_b += 2;
     }
   }
@@ -320,7 +273,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
       kv_values += g.count / L * (a.kind == AttentionKind::kLatent ? a.kv_lora_rank + a.rope_dim
                                                                    : std::ceil(double(a.kv_heads) / tp) * (a.head_dim + a.v_head_dim));
     }
-    const double step = links.latency + T * kv_values * ab / links.cp_bw;
+    const double step = Exchange(links, T * kv_values * ab, Group{.ranks = p.cp, .stride = p.tp});
     // Ring attention passes K and V around the ring under the attention
     // kernels, which slow while the exchange runs beside them.
     out.cp_f = Overlapped((cp - 1) * step, out.attn_f, d.overlap_slowdown);
@@ -340,7 +293,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const ModelArch& m, const TrainRe
   out.elem_b = 2 * out.elem_f;  // backward reads the saved inputs and writes input gradients
   // Megatron sends 1/tp of the activations and all-gathers them on arrival
   // (the scatter/gather optimisation of Narayanan et al. 2021).
-  out.p2p = links.latency + T * h * ab / tp / links.p2p_bw;
+  out.p2p = SendRecv(links, T * h * ab / tp, double(p.tp) * p.cp * p.dp * p.pp);
   return out;
 }
 
@@ -348,6 +301,7 @@ struct Context {
   const Cluster* c;
   const ModelArch* m;
   const TrainRequest* r;
+  Links links;
   ModelTotals totals;
   ComputeRate rate;
   double peak = 0;  // dense peak at the training precision (for MFU)
@@ -355,7 +309,7 @@ struct Context {
 };
 
 Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
-  Context x{&c, &m, &r, Totals(m), {}, 0, 0};
+  Context x{&c, &m, &r, LinksOf(c), Totals(m), {}, 0, 0};
   const Device& d = c.device;
   Dtype want = r.plan.precision == TrainPrecision::kFp8 ? Dtype::kFp8
                : r.plan.precision == TrainPrecision::kFp16 ? Dtype::kFp16
@@ -367,7 +321,7 @@ Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r)
   x.rate = RateFor(d, want);
   x.peak = Peak(d, want);
   if (c.assumed_system) x.warnings |= kTrainWarnAssumedSystem;
-  if (c.scale_out_bandwidth <= 0 && r.devices > c.chips_per_node) x.warnings |= kTrainWarnNoScaleOut;
+  if (c.topology.scale_out_assumed && r.devices > c.topology.scale_up_domain) x.warnings |= kTrainWarnNoScaleOut;
   return x;
 }
 
@@ -390,7 +344,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double end_params = (pp > 1 ? t.head_params : t.embed_params + t.lm_head_params) / p.tp;
   const double params = stage_params + end_params;
   TrainMemory& mem = e.memory;
-  mem.capacity = d.memory_capacity;
+  mem.capacity = d.memory_capacity.si();
   const double fp8_copy = x.rate.dtype == Dtype::kFp8 ? 1 : 0;
   mem.weights = params * (kWeightBytes + fp8_copy) / (p.zero >= 3 ? dp : 1);
   // LoRA adapters (rank ~16) hold well under 1% of the parameters: their
@@ -407,7 +361,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double first = layers_stage * per_layer * in_flight + working;
   const double last = layers_stage * per_layer + working + lc.logits_bytes;
   mem.activations = pp > 1 ? std::max(first, last) : first + lc.logits_bytes;
-  mem.other = d.reserved_bytes;
+  mem.other = d.reserved_bytes.si();
   mem.total = mem.weights + mem.gradients + mem.optimizer + mem.activations + mem.other;
   e.fits = mem.total <= mem.capacity;
   e.reason = e.fits ? TrainInfeasible::kNone
@@ -416,7 +370,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   e.micro_batches = int(m);
   if (timing == Timing::kIfFits && !e.fits) return;
 
-  const Links links = LinksFor(c, p);
+  const Links& links = x.links;
   // One micro-batch through the stage: its layers forward, backward and recompute.
   // Eager frameworks pay a fixed cost per operator (host dispatch, autograd
   // bookkeeping, the launch gap on the device) that does not overlap the
@@ -426,7 +380,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
                      (p.recompute == Recompute::kFull        ? lc.ops_f
                       : p.recompute == Recompute::kSelective ? lc.attn_ops_f
                                                              : 0);
-  const double framework = ops * d.host_op_overhead;
+  const double framework = ops * d.host_op_overhead.si();
   // With TP overlap (Megatron-Core userbuffers) the collectives run under the
   // layer's GEMMs, which slow while they share the chip.
   const double tp_f = p.overlap_tp ? Overlapped(lc.tp_f, lc.gemm_f, d.overlap_slowdown) : lc.tp_f;
@@ -443,7 +397,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // The host issues the same operators asynchronously, ahead of the device;
   // when its dispatch is the slower of the two (small layers, slow host
   // stack), the micro-batch takes the host's time and the kernels hide under it.
-  const double host_mb = layers_stage * ops * c.host_dispatch;
+  const double host_mb = layers_stage * ops * c.host_dispatch.si();
   const double per_mb = std::max(device_mb, host_mb);
   TrainBreakdown& bd = e.breakdown;
   bd.compute = m * (layers_stage * (compute_f + compute_b) + head);
@@ -462,15 +416,16 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double grad_bytes = params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
   double dp_time = 0;
   double gathers_exposed = 0;
+  const Group dp_group{.ranks = p.dp, .stride = p.tp * p.cp};
   if (p.dp > 1 && !r.lora) {
     if (p.zero == 0) {
-      dp_time = 2 * HierarchicalGather(grad_bytes, p.dp, links.dp_local, links, links.dp_out_busbw);  // RS + AG
+      dp_time = AllReduce(links, grad_bytes, dp_group);
     } else {
-      dp_time = HierarchicalGather(grad_bytes, p.dp, links.dp_local, links, links.dp_out_busbw) +
-                HierarchicalGather(params * 2, p.dp, links.dp_local, links, links.dp_out_busbw);
+      // Gradients reduce-scattered, the updated parameters all-gathered.
+      dp_time = ReduceScatter(links, grad_bytes, dp_group) + AllGather(links, params * 2, dp_group);
       if (p.zero >= 3) {
         // Parameters gathered before each micro-batch's forward and backward, prefetched under compute.
-        const double gathers = 2 * m * HierarchicalGather(params * 2, p.dp, links.dp_local, links, links.dp_out_busbw);
+        const double gathers = 2 * m * AllGather(links, params * 2, dp_group);
         gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
       }
     }
@@ -498,7 +453,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   if (r.tokens > 0) {
     e.time_to_train_s = r.tokens / e.tokens_per_s;
     e.device_hours = e.time_to_train_s * double(r.devices) / 3600;
-    e.energy_j = d.board_power > 0 ? e.time_to_train_s * double(r.devices) * d.board_power : 0;
+    e.energy_j = e.time_to_train_s * double(r.devices) * d.board_power.si();
   }
 }
 
@@ -591,62 +546,23 @@ std::string_view TrainInfeasibleText(TrainInfeasible r) {
 }
 
 namespace {
-constexpr std::pair<uint32_t, std::string_view> kTrainWarningTexts[] = {
-    {kTrainWarnAssumedSystem, "a bare chip: nodes of 8 chips on its scale-up link are assumed"},
-    {kTrainWarnTpCrossesNode, "tensor parallelism spans nodes: its collectives run over the scale-out network"},
-    {kTrainWarnUnevenStages, "layers do not divide evenly over the pipeline stages: the fullest stage sets the pace"},
-    {kTrainWarnFp8Fallback, "the chip has no fp8 matrix units: GEMMs run at its 16-bit rate"},
-    {kTrainWarnNoScaleOut, "scale-out bandwidth unknown: 50 GB/s per chip assumed"},
-    {kTrainWarnHostBound, "host-bound: the CPU dispatches a micro-batch's operators more slowly than the device runs them (larger micro-batches are nearly free)"},
+constexpr WarningText kTrainWarningTexts[] = {
+    {kTrainWarnAssumedSystem, "assumed_system", "a bare chip: nodes of 8 chips on its scale-up link are assumed"},
+    {kTrainWarnTpCrossesNode, "tp_crosses_nodes", "tensor parallelism spans nodes: its collectives run over the scale-out network"},
+    {kTrainWarnUnevenStages, "uneven_stages", "layers do not divide evenly over the pipeline stages: the fullest stage sets the pace"},
+    {kTrainWarnFp8Fallback, "fp8_fallback", "the chip has no fp8 matrix units: GEMMs run at its 16-bit rate"},
+    {kTrainWarnNoScaleOut, "no_scale_out_bandwidth", "scale-out bandwidth unknown: 50 GB/s per chip assumed"},
+    {kTrainWarnHostBound, "host_bound", "host-bound: the CPU dispatches a micro-batch's operators more slowly than the device runs them (larger micro-batches are nearly free)"},
 };
 }  // namespace
 
 std::vector<std::string> TrainWarningList(uint32_t w) { return WarningSentences(w, kTrainWarningTexts); }
 std::string TrainWarningTexts(uint32_t w) { return JoinSentences(TrainWarningList(w)); }
 
-Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const System* system) {
-  auto device = MakeDevice(catalog, chip, system);
-  if (!device) return std::move(device).error();
-  Cluster c;
-  c.device = std::move(*device);
-  c.system_id = system != nullptr ? system->id : "";
-  c.assumed_system = system == nullptr;
-  c.chips_per_node = system != nullptr ? int(system->Get("chips_per_node").value_or(8)) : 8;
-  if (c.device.scale_up_bandwidth > 0) {
-    c.chips_per_node = std::max(1, std::min(c.chips_per_node, std::max(c.device.scale_up_domain, 1)));
-    if (system == nullptr) c.chips_per_node = std::min(8, std::max(1, c.device.scale_up_domain));
-  }
-  c.scale_out_bandwidth = c.device.scale_out_bandwidth;
-  c.host_dispatch = c.device.host_op_overhead;
-  if (system != nullptr) {
-    if (auto v = system->Get("host.op_dispatch")) c.host_dispatch = *v;
-    c.node_power = system->Get("node_power").value_or(0);
-    for (const NetworkTier& t : system->network) {
-      c.tiers.push_back(Cluster::Tier{.span_nodes = FigureValue(t.figures, "span").value_or(0),
-                                      .oversubscription = std::max(1.0, FigureValue(t.figures, "oversubscription").value_or(1))});
-    }
-    if (!system->network.empty()) {
-      if (auto lat = FigureValue(system->network.front().figures, "latency")) c.network_latency = *lat;
-    }
-  }
-  return c;
-}
-
 namespace {
 constexpr std::string_view kTpOverlapNeedsTp =
     "TP overlap needs tp > 1: with tp 1 there are no tensor-parallel collectives to hide";
 }  // namespace
-
-double Cluster::ScaleOutShare(double nodes) const {
-  // The most oversubscribed tier the group's traffic crosses: every tier up to
-  // the first that spans it.
-  double worst = 1;
-  for (const Tier& t : tiers) {
-    worst = std::max(worst, t.oversubscription);
-    if (t.span_nodes <= 0 || nodes <= t.span_nodes) break;
-  }
-  return nodes <= 1 ? 1.0 : 1.0 / worst;
-}
 
 int DerivedDp(const TrainRequest& r) {
   const int64_t others = int64_t(r.plan.tp) * r.plan.pp * r.plan.cp;
@@ -716,15 +632,15 @@ Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainReques
 Result<TrainEstimate> EstimateTraining(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
   if (auto ok = CheckTrainingPlan(c, m, r); !ok) return std::move(ok).error();
   Context x = MakeContext(c, m, r);
-  const LayerCosts lc = ComputeLayerCosts(c, m, r, r.plan, x.rate);
+  const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, r.plan, x.rate);
   TrainEstimate e;
   e.tier = c.device.tier;
   Assemble(x, r.plan, lc, e, Timing::kAlways);
   e.warnings |= x.warnings;
-  if (r.plan.tp > c.chips_per_node) e.warnings |= kTrainWarnTpCrossesNode;
+  if (r.plan.tp > c.topology.scale_up_domain) e.warnings |= kTrainWarnTpCrossesNode;
   if (m.layers % r.plan.pp != 0) e.warnings |= kTrainWarnUnevenStages;
   if (!std::isfinite(e.step_time_s) || e.step_time_s <= 0) {
-    return Error::Message("internal: the training estimate is not finite for this plan");
+    return Error::Internal("the training estimate is not finite for this plan");
   }
   return e;
 }
@@ -850,7 +766,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
           p.dp = dp;
           p.ep = ep;
           // Layer costs see pp and dp only through the links they pick.
-          lc = ComputeLayerCosts(c, m, req, p, x.rate);
+          lc = ComputeLayerCosts(c, x.links, m, req, p, x.rate);
           for (int vp : vps) {
             p.vp = vp;
             for (Recompute rc : recomputes) {

@@ -66,15 +66,15 @@ TEST_F(TrainTest, StepTimeRespectsItsLowerBounds) {
     for (auto [tp, pp, dp] : {std::tuple{8, 8, 4}, std::tuple{4, 16, 4}, std::tuple{8, 4, 8}}) {
       TrainRequest r = Gpt3(tp, pp, dp, rc);
       const TrainEstimate e = Run(c, Model("gpt3-175b"), r);
-      const double peak = c.device.peak[static_cast<int>(Dtype::kBf16)];
+      const double peak = Peak(c.device, Dtype::kBf16);
       // Compute: the executed FLOPs at the dense peak.
       EXPECT_GE(e.step_time_s, e.hardware_flops_per_step / r.devices / peak);
       // Memory: the optimizer reads and writes its state at least once.
-      EXPECT_GE(e.step_time_s, e.memory.optimizer / c.device.memory_bandwidth);
+      EXPECT_GE(e.step_time_s, e.memory.optimizer / c.device.memory_bandwidth.si());
       // Communication: the gradients cross the data-parallel group at least
       // once per step, at best over the faster of the two links.
       const double grads = e.memory.weights;  // 2 B per local parameter, as the gradients reduced
-      const double link = std::max(c.device.scale_up_bandwidth, c.scale_out_bandwidth) * 2;  // both directions
+      const double link = std::max(c.topology.scale_up_bandwidth, c.topology.scale_out_bandwidth).si() * 2;  // both directions
       EXPECT_GE(e.step_time_s, double(dp - 1) / dp * grads / link);
       // Every part is non-negative and the parts never exceed the whole.
       const TrainBreakdown& b = e.breakdown;
@@ -111,7 +111,7 @@ TEST_F(TrainTest, HostBoundFloorCountsEveryOperator) {
   g.mlp.ffn = 4096;
   m.groups.push_back(g);
   Cluster c = ClusterFor("vtrain-a100");
-  EXPECT_NEAR(c.host_dispatch, 48e-6, 1e-12);  // the system's measured figure, not the profile's
+  EXPECT_NEAR(c.host_dispatch.si(), 48e-6, 1e-12);  // the system's measured figure, not the profile's
   TrainRequest r;
   r.devices = 1;
   r.seq_len = 1024;
@@ -120,7 +120,7 @@ TEST_F(TrainTest, HostBoundFloorCountsEveryOperator) {
   r.plan.micro_batch = 1;
   r.plan.recompute = Recompute::kFull;
   r.plan.precision = TrainPrecision::kFp16;
-  c.host_dispatch = 1e-3;
+  c.host_dispatch = Seconds(1e-3);
   const TrainEstimate e = Run(c, m, r);
   // 65 operators per layer: 15 forward, 15 recomputed, 35 backward (what
   // scripts/host-dispatch divides the measured per-layer time by).
@@ -155,7 +155,7 @@ TEST_F(TrainTest, BoundIsTheLargestGroupOfParts) {
   Cluster c = ClusterFor("dgx-a100");
   const TrainEstimate healthy = Run(c, Model("gpt3-175b"), Gpt3(8, 8, 16, Recompute::kSelective));
   EXPECT_EQ(BoundOf(healthy.breakdown).bound, TrainBound::kCompute);
-  c.scale_out_bandwidth = 1e9;
+  c.topology.scale_out_bandwidth = BytesPerSecond(1e9);
   const TrainEstimate starved = Run(c, Model("gpt3-175b"), Gpt3(16, 8, 8, Recompute::kSelective));
   EXPECT_EQ(BoundOf(starved.breakdown).bound, TrainBound::kCommunication);
 }
@@ -174,14 +174,15 @@ TEST_F(TrainTest, OversubscribedTiersSlowCollectivesThatCrossThem) {
   Cluster c = ClusterFor("dgx-a100");
   TrainRequest r = Gpt3(8, 1, 32, Recompute::kFull);  // dp 32 over 32 nodes
   r.plan.overlap_dp = false;
-  c.tiers = {Cluster::Tier{.span_nodes = 64, .oversubscription = 1}};
+  Topology& t = c.topology;  // 8-chip domains
+  t.tiers = {Topology::Tier{.span_chips = 64 * 8, .oversubscription = 1}};
   const TrainEstimate flat = Run(c, Model("gpt3-175b"), r);
-  c.tiers = {Cluster::Tier{.span_nodes = 4, .oversubscription = 1}, Cluster::Tier{.span_nodes = 0, .oversubscription = 4}};
+  t.tiers = {Topology::Tier{.span_chips = 4 * 8, .oversubscription = 1}, Topology::Tier{.span_chips = 0, .oversubscription = 4}};
   const TrainEstimate tapered = Run(c, Model("gpt3-175b"), r);
   EXPECT_GT(tapered.breakdown.dp_comm_exposed, 3 * flat.breakdown.dp_comm_exposed);
-  EXPECT_DOUBLE_EQ(c.ScaleOutShare(4), 1.0);
-  EXPECT_DOUBLE_EQ(c.ScaleOutShare(5), 0.25);
-  EXPECT_DOUBLE_EQ(c.ScaleOutShare(1), 1.0);
+  EXPECT_DOUBLE_EQ(t.ScaleOutShare(4 * 8), 1.0);
+  EXPECT_DOUBLE_EQ(t.ScaleOutShare(5 * 8), 0.25);
+  EXPECT_DOUBLE_EQ(t.ScaleOutShare(8), 1.0);
 }
 
 // An overlapped collective shares the chip with the compute it hides under:
@@ -248,7 +249,7 @@ TEST_F(TrainTest, Bf16OptimizerStateHalvesItsBytes) {
   EXPECT_DOUBLE_EQ(bf16.memory.gradients, fp32.memory.gradients);
   EXPECT_NEAR(fp32.memory.total - bf16.memory.total, fp32.memory.optimizer / 2, 1e-6 * fp32.memory.total);
   // The step streams grad (4) + state read and written + the 16-bit copy (2): 18 B against 30.
-  const double launch = c.device.kernel_overhead;
+  const double launch = c.device.kernel_overhead.si();
   EXPECT_NEAR((bf16.breakdown.optimizer - launch) / (fp32.breakdown.optimizer - launch), 18.0 / 30.0, 1e-9);
   EXPECT_LE(bf16.step_time_s, fp32.step_time_s);
   EXPECT_EQ(ParseOptimizerState("bf16"), OptimizerState::kBf16);

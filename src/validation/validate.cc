@@ -294,7 +294,7 @@ CaseOutcome PredictInferenceCase(const Catalog& catalog, const RawNode& c) {
   const ResolvedCaseModel* model = &std::get<CaseSubjects>(subjects).model;
   Mapping map;
   if (auto why = MapInference(c, map)) return *why;
-  auto device = MakeDevice(catalog, *chip, nullptr);
+  auto device = MakeCluster(catalog, *chip, nullptr);
   if (!device) return device.error().ToString();
   auto est = EstimateInference(*device, model->arch(), map.request);
   if (!est) return "the plan cannot run: " + est.error().ToString();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "suanli/catalog/figure.h"
+#include "suanli/core/dtype.h"
 #include "suanli/model/model.h"
 #include "suanli/core/result.h"
 #include "suanli/catalog/rules.h"
@@ -25,13 +26,6 @@ struct RawStore;  // the located source trees, kept so that user files may exten
 
 enum class ChipStatus { kReleased, kAnnounced, kRumoured };
 std::string_view ChipStatusName(ChipStatus s);
-
-// Data types a chip may compute in; the compute.<name> figure gives the dense rate.
-enum class Dtype { kFp64, kFp32, kTf32, kBf16, kFp16, kFp8, kInt8, kInt4, kFp4 };
-inline constexpr int kDtypeCount = 9;
-std::string_view DtypeName(Dtype t);
-int DtypeBits(Dtype t);
-std::optional<Dtype> ParseDtype(std::string_view name);
 
 struct Chip {
   std::string id;

@@ -1,8 +1,10 @@
 // Expected failures are values: a Result<T> holds either a T or an Error,
 // and an Error is a list of Diagnostics, each naming where the problem is
-// (file, line, column, key path) and what it is. The library never prints
-// or exits; front ends turn an Error into messages and exit code 2 in one
-// place. Bugs are assertions, not Errors.
+// (file, line, column, key path) and what it is, and a kind: bad input, a
+// name that is not there, or an internal fault. The library never prints
+// or exits; each front end maps the kind in one place (the CLI: exit 2 for
+// bad input and not found, 1 for internal; HTTP: 400 and 500; Python:
+// ValueError and RuntimeError). Bugs are assertions, not Errors.
 //
 // Result is a small std::expected look-alike, written here because the fuzz
 // build uses clang 14, whose libstdc++ <expected> is unavailable.
@@ -28,16 +30,30 @@ struct Diagnostic {
   friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
 };
 
+// What kind of failure an Error is, for the front end to map.
+enum class ErrorKind {
+  kInvalidInput,  // the input is wrong: a bad value, file or plan (exit 2)
+  kNotFound,      // a name (chip, model, rule set, file) that is not there (exit 2)
+  kInternal,      // a fault of suanli itself, never of the input (exit 1)
+};
+
 // Why an operation failed: one or more diagnostics (all problems found at once).
 struct Error {
   std::vector<Diagnostic> diagnostics;
+  ErrorKind kind = ErrorKind::kInvalidInput;
 
   Error() = default;
-  explicit Error(Diagnostic d) { diagnostics.push_back(std::move(d)); }
-  explicit Error(std::vector<Diagnostic> ds) : diagnostics(std::move(ds)) {}
+  explicit Error(Diagnostic d, ErrorKind k = ErrorKind::kInvalidInput) : kind(k) { diagnostics.push_back(std::move(d)); }
+  explicit Error(std::vector<Diagnostic> ds, ErrorKind k = ErrorKind::kInvalidInput) : diagnostics(std::move(ds)), kind(k) {}
   static Error Message(std::string message) {
     return Error(Diagnostic{.message = std::move(message)});
   }
+  static Error NotFound(Diagnostic d) { return Error(std::move(d), ErrorKind::kNotFound); }
+  // A fault of suanli (an invariant broken, a result that is not finite).
+  static Error Internal(std::string message) {
+    return Error(Diagnostic{.message = std::move(message)}, ErrorKind::kInternal);
+  }
+  [[nodiscard]] bool internal() const { return kind == ErrorKind::kInternal; }
   // All diagnostics, one per line.
   [[nodiscard]] std::string ToString() const;
 };

@@ -9,8 +9,8 @@
 // The model is explained in docs/inference-model.md.
 //
 // Usage:
-//   auto device = MakeDevice(catalog, chip, system);          // once per chip
-//   auto est = EstimateInference(*device, model.arch, request); // ~0.3 us
+//   auto cluster = MakeCluster(catalog, chip, system);          // once per chip
+//   auto est = EstimateInference(*cluster, model.arch, request); // ~0.3 us
 //
 // EstimateInference allocates nothing and never throws; a plan that cannot
 // exist (TP not dividing the heads, zero tokens, ...) is an Error, a plan that
@@ -23,58 +23,11 @@
 #include <string_view>
 #include <vector>
 
-#include "suanli/catalog/catalog.h"
+#include "suanli/hardware/cluster.h"
 #include "suanli/model/model.h"
 #include "suanli/core/result.h"
 
 namespace suanli {
-
-// A chip (optionally inside a system) flattened for the estimator: peaks in
-// SI units and the efficiency profile's fractions and overheads.
-struct Device {
-  std::string chip_id;
-  std::string system_id;  // empty for a bare chip
-  std::string profile_id;
-  ProfileTier tier = ProfileTier::kDatasheet;
-  std::array<double, kDtypeCount> peak{};  // dense ops/s by Dtype; 0 = no matrix units for it
-  double memory_bandwidth = 0;   // B/s
-  double memory_capacity = 0;    // B
-  double scale_up_bandwidth = 0; // B/s per direction
-  int scale_up_domain = 1;       // chips
-  double scale_out_bandwidth = 0;  // B/s per direction, 0 = unknown
-  double board_power = 0;        // W, 0 = unknown
-  double price_usd = 0;          // per chip (a system's node price / chips per node when it has one), 0 = unknown
-  double sparsity_speedup = 1;   // 2:4 sparse matrix rate over dense (compute.sparsity), 1 = none
-  // Profile.
-  double gemm_efficiency = 0;
-  double gemm_efficiency_fp8 = 0;
-  // Measured GEMM efficiency by size (log10 FLOPs, fraction), 16- and 8-bit;
-  // when present it replaces the scalar efficiency and the kernel overhead of GEMMs.
-  struct Sweep {
-    std::array<double, 16> log_flops{};
-    std::array<double, 16> efficiency{};
-    int size = 0;
-  };
-  Sweep sweep16;
-  Sweep sweep8;
-  double attention_efficiency = 0;
-  double memory_efficiency = 0;
-  double decode_attention_efficiency = 0;  // of memory bandwidth, reading the KV cache
-  double reserved_bytes = 0;
-  double reserved_fraction = 0;
-  double allreduce_efficiency = 0;
-  double collective_latency = 0;
-  double scale_out_efficiency = 0;
-  double kernel_overhead = 0;
-  double step_overhead = 0;
-  double host_op_overhead = 0;  // s per operator of an eager training framework that the kernels do not hide
-  double overlap_slowdown = 0;  // compute runs (1 + this) times longer while a collective overlaps it
-};
-
-// Builds a Device from a chip and (optionally) the system it sits in. Fails
-// when the chip lacks a figure the model needs (memory bandwidth, capacity,
-// a 16-bit matrix rate) or the catalog has no profile for it.
-Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip, const System* system);
 
 enum class BatchMode {
   kStatic,          // `batch` requests start together: prefill all, decode together
@@ -154,6 +107,7 @@ enum Warning : uint32_t {
   kWarnContextBeyondModel = 1u << 5,     // input + output exceed the model's max positions
   kWarnNoScaleOutBandwidth = 1u << 6,    // scale-out bandwidth unknown: assumed 50 GB/s
   kWarnSparsityFallback = 1u << 7,       // 2:4 sparse weights on a chip without sparse units: dense rate
+  kWarnAssumedNode = 1u << 8,            // a bare chip: nodes of up to 8 chips assumed
 };
 std::string WarningTexts(uint32_t warnings);  // "; "-separated
 std::vector<std::string> WarningList(uint32_t warnings);
@@ -182,10 +136,10 @@ struct InferenceEstimate {
 };
 
 // Checks that the plan can exist for this model and device.
-Status CheckInferencePlan(const Device& device, const ModelArch& model, const InferenceRequest& request);
+Status CheckInferencePlan(const Cluster& cluster, const ModelArch& model, const InferenceRequest& request);
 
 // Estimates one deployment. Calls CheckInferencePlan first.
-Result<InferenceEstimate> EstimateInference(const Device& device, const ModelArch& model,
+Result<InferenceEstimate> EstimateInference(const Cluster& cluster, const ModelArch& model,
                                             const InferenceRequest& request);
 
 }  // namespace suanli

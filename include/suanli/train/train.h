@@ -28,38 +28,10 @@
 #include <string_view>
 #include <vector>
 
-#include "suanli/infer/infer.h"
+#include "suanli/hardware/cluster.h"
+#include "suanli/model/model.h"
 
 namespace suanli {
-
-// A chip in the nodes of a system. A bare chip gets a default system of
-// 8-chip nodes (`assumed_system` says so).
-struct Cluster {
-  Device device;
-  std::string system_id;
-  bool assumed_system = false;
-  int chips_per_node = 8;          // the scale-up domain TP, EP and CP use first
-  double scale_out_bandwidth = 0;  // per chip per direction, B/s
-  double network_latency = 0;      // s, one hop across the scale-out network
-  double node_power = 0;           // W per node, 0 = unknown
-  // Host time per framework operator (system's host.op_dispatch, else the
-  // profile's overhead.host_op): the CPU issues a micro-batch's operators no
-  // faster than this, however fast the device runs them.
-  double host_dispatch = 0;  // s per operator
-  // Network tiers above the node, innermost first: nodes each spans and its
-  // oversubscription. A collective over more nodes than a tier spans crosses
-  // the next tier and shares its bandwidth by the oversubscription.
-  struct Tier {
-    double span_nodes = 0;  // 0 = unbounded
-    double oversubscription = 1;
-  };
-  std::vector<Tier> tiers;
-
-  // Scale-out bandwidth factor (<= 1) for a collective spanning `nodes` nodes.
-  [[nodiscard]] double ScaleOutShare(double nodes) const;
-};
-
-Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const System* system);
 
 enum class Recompute { kNone, kSelective, kFull };
 std::string_view RecomputeName(Recompute r);

@@ -1,0 +1,78 @@
+// MakeDevice: a chip's datasheet peaks and its efficiency profile, flattened.
+#include "suanli/hardware/device.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace suanli {
+
+Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
+  Device d;
+  d.chip_id = chip.id;
+  for (int i = 0; i < kDtypeCount; ++i) {
+    if (auto r = chip.DenseRate(static_cast<Dtype>(i))) d.peak[i] = *r;
+  }
+  auto positive = [&](std::string_view key) -> std::optional<double> {
+    auto v = chip.Get(key);
+    return v && *v > 0 ? v : std::nullopt;
+  };
+  std::vector<Diagnostic> missing;
+  auto require = [&](std::string_view key) -> double {
+    if (auto v = positive(key)) return *v;
+    missing.push_back(Diagnostic{.file = chip.file, .key_path = std::string(key),
+                                 .message = "chip '" + chip.id + "' has no " + std::string(key) +
+                                            "; the performance model needs it"});
+    return 0;
+  };
+  d.memory_bandwidth = BytesPerSecond(require("memory.bandwidth"));
+  d.memory_capacity = Bytes(require("memory.capacity"));
+  if (Peak(d, Dtype::kBf16) <= 0 && Peak(d, Dtype::kFp16) <= 0) {
+    missing.push_back(Diagnostic{.file = chip.file, .key_path = "compute.bf16",
+                                 .message = "chip '" + chip.id + "' has neither compute.bf16 nor compute.fp16"});
+  }
+  d.board_power = Watts(positive("power.tdp").value_or(0));
+  d.sparsity_speedup = std::max(1.0, chip.Get("compute.sparsity").value_or(1));
+  const Profile* prof = catalog.ProfileFor(chip);
+  if (prof == nullptr) {
+    missing.push_back(Diagnostic{.file = catalog.dir(), .key_path = "profiles",
+                                 .message = "no efficiency profile for chip '" + chip.id + "' and no 'generic' profile"});
+  }
+  if (!missing.empty()) return Error(std::move(missing));
+  d.profile_id = prof->id;
+  const bool listed = std::find(prof->chips.begin(), prof->chips.end(), chip.id) != prof->chips.end();
+  d.tier = listed ? prof->tier
+           : prof->tier == ProfileTier::kDatasheet ? ProfileTier::kDatasheet
+                                                   : ProfileTier::kCalibrated;
+  // Required profile fields are present: the catalog validated them on load.
+  auto field = [&](std::string_view key) {
+    const auto v = prof->Get(key);
+    assert(v.has_value());
+    return *v;
+  };
+  d.gemm_efficiency = field("gemm.efficiency");
+  d.gemm_efficiency_fp8 = prof->Get("gemm.efficiency_fp8").value_or(d.gemm_efficiency);
+  for (auto [points, out] : {std::pair{&prof->gemm_sweep, &d.sweep16}, std::pair{&prof->gemm_sweep_fp8, &d.sweep8}}) {
+    for (const GemmPoint& g : *points) {
+      if (out->size == int(out->log_flops.size())) break;
+      out->log_flops[out->size] = std::log10(g.flops);
+      out->efficiency[out->size] = g.efficiency;
+      ++out->size;
+    }
+  }
+  d.attention_efficiency = field("attention.efficiency");
+  d.memory_efficiency = field("memory.efficiency");
+  d.decode_attention_efficiency = prof->Get("attention.decode_memory_efficiency").value_or(d.memory_efficiency);
+  d.reserved_bytes = Bytes(field("memory.reserved"));
+  d.reserved_fraction = field("memory.reserved_fraction");
+  d.allreduce_efficiency = field("collective.allreduce_efficiency");
+  d.collective_latency = Seconds(field("collective.latency"));
+  d.scale_out_efficiency = field("collective.scale_out_efficiency");
+  d.overlap_slowdown = field("collective.overlap_slowdown");
+  d.kernel_overhead = Seconds(field("overhead.kernel"));
+  d.step_overhead = Seconds(field("overhead.step"));
+  d.host_op_overhead = Seconds(field("overhead.host_op"));
+  return d;
+}
+
+}  // namespace suanli
