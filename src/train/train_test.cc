@@ -185,6 +185,25 @@ TEST_F(TrainTest, OversubscribedTiersSlowCollectivesThatCrossThem) {
   EXPECT_DOUBLE_EQ(t.ScaleOutShare(8), 1.0);
 }
 
+// Pipeline transfers between nodes cross the same tiers as the job's other
+// traffic (they used to be priced at the full NIC rate whatever the taper).
+TEST_F(TrainTest, OversubscribedTiersSlowPipelineTransfers) {
+  Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r = Gpt3(8, 16, 8, Recompute::kSelective);  // 1,024 GPUs over 128 nodes
+  Topology& t = c.topology;
+  t.tiers = {Topology::Tier{.span_chips = 0, .oversubscription = 1}};
+  const TrainEstimate flat = Run(c, Model("gpt3-175b"), r);
+  t.tiers = {Topology::Tier{.span_chips = 4 * 8, .oversubscription = 1}, Topology::Tier{.span_chips = 0, .oversubscription = 4}};
+  const TrainEstimate tapered = Run(c, Model("gpt3-175b"), r);
+  EXPECT_GT(tapered.breakdown.pp_comm, 1.5 * flat.breakdown.pp_comm);
+  // Inside one node nothing crosses a tier.
+  TrainRequest small = Gpt3(2, 4, 1, Recompute::kSelective);
+  small.devices = 8;
+  small.global_batch = 8;
+  EXPECT_DOUBLE_EQ(Run(c, Model("gpt3-175b"), small).breakdown.pp_comm,
+                   [&] { t.tiers.clear(); return Run(c, Model("gpt3-175b"), small).breakdown.pp_comm; }());
+}
+
 // An overlapped collective shares the chip with the compute it hides under:
 // it is never free, it costs at least slowdown / (1 + slowdown) of its own
 // time, and a chip that slows more under overlap is never faster.

@@ -88,9 +88,10 @@ inline double Exchange(const Links& l, double bytes, const Group& g) {
 }
 
 // One transfer of `bytes` between two ranks of a job that spans `span_chips`
-// chips: over the scale-up link when the job fits in one domain.
+// chips: over the scale-up link when the job fits in one domain, else over
+// the NICs through every tier the job's traffic crosses.
 inline double SendRecv(const Links& l, double bytes, double span_chips) {
-  const double bw = span_chips <= l.domain ? l.up_p2p : l.out;
+  const double bw = span_chips <= l.domain ? l.up_p2p : l.out * l.topology->ScaleOutShare(span_chips);
   return l.latency + bytes / bw;
 }
 
