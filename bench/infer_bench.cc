@@ -18,11 +18,11 @@ suanli::Cluster DeviceFor(const char* id) {
 
 suanli::InferenceRequest Llama70bOnH20(suanli::BatchMode mode) {
   suanli::InferenceRequest r;
-  r.input_tokens = 2048;
-  r.output_tokens = 512;
-  r.batch = 16;
-  r.tp = 8;
-  r.mode = mode;
+  r.workload.input_tokens = 2048;
+  r.workload.output_tokens = 512;
+  r.workload.batch = 16;
+  r.plan.tp = 8;
+  r.workload.mode = mode;
   return r;
 }
 
@@ -38,8 +38,8 @@ void BM_InferOneDeepSeekV3(benchmark::State& state) {
   const suanli::Cluster d = DeviceFor("h200-sxm");
   const auto& arch = ShippedCatalog().FindModel("deepseek-v3")->arch;
   auto r = Llama70bOnH20(suanli::BatchMode::kConcurrency);
-  r.ep = 2;
-  r.precision.weights = suanli::Dtype::kFp8;
+  r.plan.ep = 2;
+  r.plan.precision.weights = suanli::Dtype::kFp8;
   for (auto _ : state) benchmark::DoNotOptimize(suanli::EstimateInference(d, arch, r));
 }
 BENCHMARK(BM_InferOneDeepSeekV3);

@@ -64,11 +64,11 @@ bool Finite(double v) { return std::isfinite(v) && v >= 0; }
 void CheckEstimates(const suanli::ModelArch& m, const uint8_t* data, size_t size) {
   const uint8_t a = size > 1 ? data[1] : 0, b = size > 2 ? data[2] : 0;
   suanli::InferenceRequest r;
-  r.input_tokens = 1 + (a % 64) * 97;
-  r.output_tokens = 1 + (b % 32) * 31;
-  r.batch = 1 + (a >> 4);
-  r.tp = 1 << (b % 4);
-  r.mode = static_cast<suanli::BatchMode>(a % 4);
+  r.workload.input_tokens = 1 + (a % 64) * 97;
+  r.workload.output_tokens = 1 + (b % 32) * 31;
+  r.workload.batch = 1 + (a >> 4);
+  r.plan.tp = 1 << (b % 4);
+  r.workload.mode = static_cast<suanli::BatchMode>(a % 4);
   if (auto e = suanli::EstimateInference(FuzzCluster().device, m, r)) {
     if (!Finite(e->ttft_s) || !Finite(e->tpot_s) || !Finite(e->output_tokens_per_s) || !Finite(e->memory.total)) {
       std::abort();

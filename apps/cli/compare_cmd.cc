@@ -54,11 +54,11 @@ int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
     if (est->warnings != 0) warnings.push_back(row.hardware + ": " + WarningTexts(est->warnings));
     rows.push_back(std::move(row));
   }
-  const bool chosen = request.mode == BatchMode::kStaticMax || request.mode == BatchMode::kConcurrencyMax;
+  const bool chosen = request.workload.mode == BatchMode::kStaticMax || request.workload.mode == BatchMode::kConcurrencyMax;
   const std::string workload = fmt::format(
-      "{} {} in / {} out, {}{}, tp {} pp {} ep {}, weights {}", model.id, request.input_tokens, request.output_tokens,
-      ModeName(request.mode), chosen ? " (batch per row)" : fmt::format(" (batch {})", request.batch), request.tp,
-      request.pp, request.ep, DtypeName(request.precision.weights));
+      "{} {} in / {} out, {}{}, tp {} pp {} ep {}, weights {}", model.id, request.workload.input_tokens, request.workload.output_tokens,
+      ModeName(request.workload.mode), chosen ? " (batch per row)" : fmt::format(" (batch {})", request.workload.batch), request.plan.tp,
+      request.plan.pp, request.plan.ep, DtypeName(request.plan.precision.weights));
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : rows) {

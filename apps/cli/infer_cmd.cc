@@ -11,9 +11,9 @@ namespace suanli::cli {
 namespace {
 
 std::string Plan(const InferenceRequest& r) {
-  std::string s = fmt::format("tp {}", r.tp);
-  if (r.pp > 1) s += fmt::format(", pp {}", r.pp);
-  if (r.ep > 1) s += fmt::format(", ep {}", r.ep);
+  std::string s = fmt::format("tp {}", r.plan.tp);
+  if (r.plan.pp > 1) s += fmt::format(", pp {}", r.plan.pp);
+  if (r.plan.ep > 1) s += fmt::format(", ep {}", r.plan.ep);
   return s;
 }
 
@@ -22,9 +22,9 @@ void PrintText(const ResolvedHardware& hw, const Device& d, const ModelEntry& mo
   std::cout << model.name << " on " << hw.chip.name << (hw.system ? " in " + hw.system->name : "") << " — "
             << e.devices << (e.devices == 1 ? " device" : " devices") << " (" << Plan(r) << ")\n";
   std::cout << fmt::format("{} in / {} out, batch {} ({}); weights {}{}, activations {}, KV cache {}; GEMMs in {}\n\n",
-                           r.input_tokens, r.output_tokens, e.batch, ModeName(r.mode), DtypeName(r.precision.weights),
-                           r.precision.sparse_24 ? " (2:4 sparse)" : "",
-                           DtypeName(r.precision.activations), DtypeName(r.precision.kv_cache),
+                           r.workload.input_tokens, r.workload.output_tokens, e.batch, ModeName(r.workload.mode), DtypeName(r.plan.precision.weights),
+                           r.plan.precision.sparse_24 ? " (2:4 sparse)" : "",
+                           DtypeName(r.plan.precision.activations), DtypeName(r.plan.precision.kv_cache),
                            DtypeName(e.compute_dtype));
   Table t;
   t.Column("");
@@ -75,7 +75,7 @@ int RunInfer(const GlobalOptions& global, const InferOptions& options) {
     j["chip"] = hw.chip.id;
     j["model"] = model.id;
     j["profile"] = device.profile_id;
-    j["plan"] = {{"tp", request.tp}, {"pp", request.pp}, {"ep", request.ep}, {"mode", ModeName(request.mode)}};
+    j["plan"] = {{"tp", request.plan.tp}, {"pp", request.plan.pp}, {"ep", request.plan.ep}, {"mode", ModeName(request.workload.mode)}};
     for (const auto& w : hw.warnings) j["warnings"].push_back(w);
     PrintJson(j);
   } else {

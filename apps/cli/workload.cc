@@ -55,27 +55,27 @@ void AddWorkloadOptions(CLI::App* cmd, WorkloadOptions& w) {
 
 InferenceRequest MakeRequest(const WorkloadOptions& w) {
   InferenceRequest r;
-  r.input_tokens = w.input_tokens;
-  r.output_tokens = w.output_tokens;
-  r.tp = w.tp;
-  r.pp = w.pp;
-  r.ep = w.ep;
+  r.workload.input_tokens = w.input_tokens;
+  r.workload.output_tokens = w.output_tokens;
+  r.plan.tp = w.tp;
+  r.plan.pp = w.pp;
+  r.plan.ep = w.ep;
   if (!w.concurrency.empty()) {
-    r.mode = w.concurrency == "max" ? BatchMode::kConcurrencyMax : BatchMode::kConcurrency;
-    if (r.mode == BatchMode::kConcurrency) r.batch = ParseCount("--concurrency", w.concurrency);
+    r.workload.mode = w.concurrency == "max" ? BatchMode::kConcurrencyMax : BatchMode::kConcurrency;
+    if (r.workload.mode == BatchMode::kConcurrency) r.workload.batch = ParseCount("--concurrency", w.concurrency);
   } else if (w.batch.empty()) {
-    r.mode = BatchMode::kStatic;
-    r.batch = 1;
+    r.workload.mode = BatchMode::kStatic;
+    r.workload.batch = 1;
   } else {
-    r.mode = w.batch == "max" ? BatchMode::kStaticMax : BatchMode::kStatic;
-    if (r.mode == BatchMode::kStatic) r.batch = ParseCount("--batch", w.batch);
+    r.workload.mode = w.batch == "max" ? BatchMode::kStaticMax : BatchMode::kStatic;
+    if (r.workload.mode == BatchMode::kStatic) r.workload.batch = ParseCount("--batch", w.batch);
   }
-  r.precision.weights = ParseDtypeFlag("--weights", w.weights);
-  r.precision.activations = w.activations.empty()
-                                ? (r.precision.weights == Dtype::kFp8 ? Dtype::kFp8 : Dtype::kBf16)
+  r.plan.precision.weights = ParseDtypeFlag("--weights", w.weights);
+  r.plan.precision.activations = w.activations.empty()
+                                ? (r.plan.precision.weights == Dtype::kFp8 ? Dtype::kFp8 : Dtype::kBf16)
                                 : ParseDtypeFlag("--activations", w.activations);
-  r.precision.kv_cache = ParseDtypeFlag("--kv-cache", w.kv_cache);
-  r.precision.sparse_24 = w.sparsity;
+  r.plan.precision.kv_cache = ParseDtypeFlag("--kv-cache", w.kv_cache);
+  r.plan.precision.sparse_24 = w.sparsity;
   return r;
 }
 

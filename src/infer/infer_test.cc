@@ -35,10 +35,10 @@ class InferTest : public ::testing::Test {
   }
   static InferenceRequest Request(int64_t in, int64_t out, int64_t batch, int tp = 1) {
     InferenceRequest r;
-    r.input_tokens = in;
-    r.output_tokens = out;
-    r.batch = batch;
-    r.tp = tp;
+    r.workload.input_tokens = in;
+    r.workload.output_tokens = out;
+    r.workload.batch = batch;
+    r.plan.tp = tp;
     return r;
   }
 };
@@ -129,10 +129,10 @@ TEST_F(InferTest, DoublingTheBatchAtMostDoublesTheDecodeStep) {
   for (const char* model : {"llama-3.1-8b", "mixtral-8x7b", "deepseek-v3"}) {
     const Cluster d = ClusterFor("h200-sxm");
     InferenceRequest r = Request(1024, 256, 1, 8);
-    if (std::string(model) == "deepseek-v3") r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
+    if (std::string(model) == "deepseek-v3") r.plan.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
     double previous = Run(d, Model(model), r).tpot_s;
     for (int64_t b = 2; b <= 512; b *= 2) {
-      r.batch = b;
+      r.workload.batch = b;
       const double step = Run(d, Model(model), r).tpot_s;
       EXPECT_LE(step, 2 * previous * (1 + 1e-9)) << model << " batch " << b;
       EXPECT_GE(step, previous * (1 - 1e-9)) << model << " batch " << b;
@@ -145,7 +145,7 @@ TEST_F(InferTest, H20DecodesAsFastAsH100ButPrefillsSeveralTimesSlower) {
   // Llama-3.1-70B in fp8 fits one device of each. From first principles: the
   // H20 has 4.0 vs 3.35 TB/s of HBM but 296 vs 1979 dense FP8 TFLOP/s.
   InferenceRequest r = Request(2048, 256, 1);
-  r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
+  r.plan.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
   const InferenceEstimate h20 = Run(ClusterFor("h20"), Model("llama-3.1-70b"), r);
   const InferenceEstimate h100 = Run(ClusterFor("h100-sxm"), Model("llama-3.1-70b"), r);
   ASSERT_TRUE(h20.fits);
@@ -170,40 +170,40 @@ TEST_F(InferTest, MoeDecodeReadsOnlyTheExpertsThatGetTokens) {
 TEST_F(InferTest, MlaCachesTheLatent) {
   // DeepSeek-V3: 576 values per token per layer, not sharded by TP.
   InferenceRequest r = Request(1000, 24, 1, 8);
-  r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
+  r.plan.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
   const InferenceEstimate e = Run(ClusterFor("h200-sxm"), Model("deepseek-v3"), r);
   EXPECT_NEAR(e.memory.kv_cache, 1024.0 * 61 * 576 * 2, 1.0);
 }
 
 TEST_F(InferTest, BatchMaxPicksAFittingBatch) {
   InferenceRequest r = Request(2048, 512, 0, 8);
-  r.mode = BatchMode::kStaticMax;
+  r.workload.mode = BatchMode::kStaticMax;
   const InferenceEstimate e = Run(ClusterFor("h20"), Model("llama-3.1-70b"), r);
   EXPECT_TRUE(e.fits);
   EXPECT_GE(e.batch, 1);
   EXPECT_LE(e.batch, e.max_batch);
-  r.mode = BatchMode::kConcurrencyMax;
+  r.workload.mode = BatchMode::kConcurrencyMax;
   const InferenceEstimate c = Run(ClusterFor("h20"), Model("llama-3.1-70b"), r);
   EXPECT_TRUE(c.fits);
   EXPECT_EQ(c.batch, c.max_batch);
   // One more request would not fit.
-  r.mode = BatchMode::kConcurrency;
-  r.batch = c.max_batch + 1;
+  r.workload.mode = BatchMode::kConcurrency;
+  r.workload.batch = c.max_batch + 1;
   EXPECT_FALSE(Run(ClusterFor("h20"), Model("llama-3.1-70b"), r).fits);
   // The longest context that fits at batch 4: it fits, one token more does not.
   r = Request(1000, 0, 4, 8);
-  r.output_tokens = 1;
+  r.workload.output_tokens = 1;
   const int64_t ctx = Run(ClusterFor("h20"), Model("llama-3.1-70b"), r).max_context_tokens;
-  r.input_tokens = ctx - 1;
+  r.workload.input_tokens = ctx - 1;
   EXPECT_TRUE(Run(ClusterFor("h20"), Model("llama-3.1-70b"), r).fits);
-  r.input_tokens = ctx;
+  r.workload.input_tokens = ctx;
   EXPECT_FALSE(Run(ClusterFor("h20"), Model("llama-3.1-70b"), r).fits);
 }
 
 TEST_F(InferTest, ContinuousBatchingBeatsStaticThroughputForLongOutputs) {
   InferenceRequest r = Request(1000, 1000, 64, 1);
   const InferenceEstimate s = Run(ClusterFor("h100-sxm"), Model("llama-3.1-8b"), r);
-  r.mode = BatchMode::kConcurrency;
+  r.workload.mode = BatchMode::kConcurrency;
   const InferenceEstimate c = Run(ClusterFor("h100-sxm"), Model("llama-3.1-8b"), r);
   EXPECT_GT(c.output_tokens_per_s, s.output_tokens_per_s * 0.9);
   EXPECT_LT(c.ttft_s, s.ttft_s);  // no waiting for a whole batch's prefill
@@ -213,14 +213,14 @@ TEST_F(InferTest, ContinuousBatchingServesWhatTheTokenBudgetSustains) {
   // Each iteration decodes c tokens and prefills c / O new prompts of L tokens
   // within max_num_tokens (8192): c <= 8192 O / (O + L).
   InferenceRequest r = Request(2048, 128, 0);
-  r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
-  r.mode = BatchMode::kConcurrencyMax;
+  r.plan.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
+  r.workload.mode = BatchMode::kConcurrencyMax;
   const InferenceEstimate e = Run(ClusterFor("h200-sxm"), Model("llama-3.1-8b"), r);
   EXPECT_EQ(e.batch, 481);
   EXPECT_LT(e.batch, e.max_batch);  // memory would hold more
   // Asking for more in flight only queues them: same rate, longer latency (Little's law).
-  r.mode = BatchMode::kConcurrency;
-  r.batch = 2000;
+  r.workload.mode = BatchMode::kConcurrency;
+  r.workload.batch = 2000;
   const InferenceEstimate q = Run(ClusterFor("h200-sxm"), Model("llama-3.1-8b"), r);
   EXPECT_NEAR(q.output_tokens_per_s, e.output_tokens_per_s, 1e-9 * e.output_tokens_per_s);
   EXPECT_NEAR(q.request_latency_s, 2000.0 * 128 / q.output_tokens_per_s, 1e-6 * q.request_latency_s);
@@ -254,13 +254,13 @@ TEST_F(InferTest, TooBigModelDoesNotFitAndSaysWhy) {
 
 TEST_F(InferTest, Fp8WeightsOnAChipWithoutFp8AreDequantised) {
   InferenceRequest r = Request(512, 64, 1);
-  r.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
+  r.plan.precision = {Dtype::kFp8, Dtype::kFp8, Dtype::kBf16};
   const InferenceEstimate e = Run(ClusterFor("a100-sxm-80gb"), Model("llama-3.1-8b"), r);
   EXPECT_EQ(e.compute_dtype, Dtype::kBf16);
   EXPECT_NE(e.warnings & (kWarnWeightsDequantized | kWarnActivationsFallback), 0u);
   EXPECT_FALSE(WarningTexts(e.warnings).empty());
   // ... and still read half the bytes of bf16 weights.
-  r.precision = {Dtype::kBf16, Dtype::kBf16, Dtype::kBf16};
+  r.plan.precision = {Dtype::kBf16, Dtype::kBf16, Dtype::kBf16};
   const InferenceEstimate bf16 = Run(ClusterFor("a100-sxm-80gb"), Model("llama-3.1-8b"), r);
   EXPECT_LT(e.memory.weights, 0.6 * bf16.memory.weights);
 }
@@ -268,7 +268,7 @@ TEST_F(InferTest, Fp8WeightsOnAChipWithoutFp8AreDequantised) {
 TEST_F(InferTest, TwoFourSparsityHalvesWeightsAndUsesSparseUnits) {
   InferenceRequest r = Request(2048, 128, 1);
   const InferenceEstimate dense = Run(ClusterFor("h100-sxm"), Model("llama-3.1-8b"), r);
-  r.precision.sparse_24 = true;
+  r.plan.precision.sparse_24 = true;
   const InferenceEstimate sparse = Run(ClusterFor("h100-sxm"), Model("llama-3.1-8b"), r);
   // Linear weights: 9 bits per original 16-bit value; embedding and LM head stay dense.
   EXPECT_LT(sparse.memory.weights, 0.70 * dense.memory.weights);
@@ -293,20 +293,20 @@ TEST_F(InferTest, ImpossiblePlansAreErrorsNamingTheField) {
   EXPECT_EQ(key_of(Model("llama-3.1-8b"), Request(10, 10, 0)), "batch");
   EXPECT_EQ(key_of(Model("llama-3.1-8b"), Request(10, 10, 1, 3)), "tp");  // 32 heads
   InferenceRequest r = Request(10, 10, 8);
-  r.ep = 2;
+  r.plan.ep = 2;
   EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "ep");  // dense model
-  r.ep = 3;
+  r.plan.ep = 3;
   EXPECT_EQ(key_of(Model("mixtral-8x7b"), r), "ep");  // 8 experts
   r = Request(10, 10, 1);
-  r.pp = 200;
+  r.plan.pp = 200;
   EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "pp");
   r = Request(10, 10, 1);
-  r.precision.weights = Dtype::kFp4;
+  r.plan.precision.weights = Dtype::kFp4;
   EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "weights");  // H100 has no fp4
-  r.precision.weights = Dtype::kFp32;
+  r.plan.precision.weights = Dtype::kFp32;
   EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "weights");
   r = Request(10, 10, 1);
-  r.tp = 0;
+  r.plan.tp = 0;
   EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "parallelism");
 }
 
@@ -324,14 +324,14 @@ TEST_F(InferTest, RandomPlansAreFiniteAndNonNegative) {
     const Cluster d = ClusterFor(chips[pick(8)]);
     const ModelArch& m = Model(models[pick(7)]);
     InferenceRequest r;
-    r.input_tokens = 1 + pick(20000);
-    r.output_tokens = 1 + pick(4000);
-    r.batch = 1 + pick(1024);
-    r.mode = modes[pick(4)];
-    r.tp = 1 << pick(5);
-    r.pp = 1 + pick(4);
-    r.ep = 1 << pick(4);
-    r.precision = {dtypes[pick(6)], dtypes[pick(4)], dtypes[pick(3)]};
+    r.workload.input_tokens = 1 + pick(20000);
+    r.workload.output_tokens = 1 + pick(4000);
+    r.workload.batch = 1 + pick(1024);
+    r.workload.mode = modes[pick(4)];
+    r.plan.tp = 1 << pick(5);
+    r.plan.pp = 1 + pick(4);
+    r.plan.ep = 1 << pick(4);
+    r.plan.precision = {dtypes[pick(6)], dtypes[pick(4)], dtypes[pick(3)]};
     auto e = EstimateInference(d, m, r);
     if (!e) {
       EXPECT_FALSE(e.error().diagnostics.empty());

@@ -5,9 +5,10 @@
 // Llama-3.1-70B 70.55e9, Mixtral-8x7B 46.7e9 total / 12.9e9 active,
 // DeepSeek-V3 671e9 / 37e9 (MTP module apart), GPT-3 175e9 (model_test.cc).
 // "Active" counts the weights one token touches, embedding and LM head included.
-#include <algorithm>
-
 #include "suanli/model/model.h"
+
+#include <algorithm>
+#include <cmath>
 
 namespace suanli {
 namespace {
@@ -78,13 +79,19 @@ ParamCount CountParams(const ModelArch& m) {
   return c;
 }
 
+double KvValuesPerTokenPerLayer(const AttentionShape& a, int tp) {
+  // MLA caches one compressed latent and the shared rope key; MHA/GQA the K
+  // and V of each kv head (replicated when tp exceeds the kv heads).
+  return a.kind == AttentionKind::kLatent ? double(a.kv_lora_rank + a.rope_dim)
+                                          : std::ceil(double(a.kv_heads) / tp) * (a.head_dim + a.v_head_dim);
+}
+
 double KvValuesPerToken(const ModelArch& m, int64_t context_tokens) {
   double v = 0;
   for (const auto& g : m.groups) {
     const auto& a = g.attention;
     if (a.window > 0 && context_tokens > a.window) continue;  // window full: no growth
-    v += g.count * (a.kind == AttentionKind::kLatent ? double(a.kv_lora_rank + a.rope_dim)
-                                                      : double(a.kv_heads) * (a.head_dim + a.v_head_dim));
+    v += g.count * KvValuesPerTokenPerLayer(a, 1);
   }
   return v;
 }
@@ -93,10 +100,8 @@ double KvValuesForContext(const ModelArch& m, int64_t context_tokens) {
   double v = 0;
   for (const auto& g : m.groups) {
     const auto& a = g.attention;
-    const double per_token = a.kind == AttentionKind::kLatent ? double(a.kv_lora_rank + a.rope_dim)
-                                                               : double(a.kv_heads) * (a.head_dim + a.v_head_dim);
     const double tokens = a.window > 0 ? double(std::min<int64_t>(context_tokens, a.window)) : double(context_tokens);
-    v += g.count * per_token * tokens;
+    v += g.count * KvValuesPerTokenPerLayer(a, 1) * tokens;
   }
   return v;
 }

@@ -16,7 +16,8 @@
 #include <thread>
 
 #include "core/warning_table.h"
-#include "cost/roofline.h"
+#include "suanli/cost/layer_ops.h"
+#include "suanli/cost/roofline.h"
 #include "suanli/hardware/collectives.h"
 
 namespace suanli {
@@ -108,7 +109,41 @@ double Overlapped(double comm, double compute, double slowdown) {
   return std::max(comm - compute, comm * slowdown / (1 + slowdown));
 }
 
-// Prices one mean layer and the end stages for (tp, cp, micro-batch, sp).
+// Activation bytes one layer of `g` keeps for backward, per token (Korthikanti
+// et al. 2022, Table 2, generalised to GQA, gated MLPs, MoE and flash attention).
+struct LayerActivations {
+  double none = 0, selective = 0, full = 0;
+};
+LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, double s, double cp, bool sp, bool flash) {
+  const AttentionShape& a = g.attention;
+  const double heads = a.heads / tp;
+  const double kv = std::ceil(double(a.kv_heads) / tp);
+  double mlp_act_per_token = 0;  // activation bytes of the MLP part per token, before tp
+  if (g.is_moe()) {
+    const MoeShape& e = g.moe;
+    mlp_act_per_token = 2 * h + e.top_k * (2 * 2 * e.expert_ffn + 2 * e.expert_ffn) / tp +
+                        e.shared_experts * 6.0 * e.shared_ffn / tp;
+  } else {
+    mlp_act_per_token = 2 * h + ((g.mlp.gated ? 4.0 : 2.0) + 2.0) * g.mlp.ffn / tp;
+  }
+  const double shard = sp ? tp : 1;
+  const double dropout = flash ? 0 : 2 * h;  // two 1-byte masks
+  const double attn_block = 2 * h / shard                                        // norm input
+                            + 2 * h / shard                                      // QKV input
+                            + 2 * (heads * a.head_dim + kv * (a.head_dim + a.v_head_dim))  // Q, K, V
+                            + 2 * heads * a.v_head_dim                           // output-projection input
+                            + (flash ? 4 * heads : 5 * heads * s / cp)           // softmax stats or scores
+                            + dropout / 2 / shard;
+  const double mlp_block = 2 * h / shard + (mlp_act_per_token - 2 * h) + 2 * h / shard + dropout / 2 / shard;
+  const double scores = flash ? 0 : 5 * heads * s / cp;
+  return LayerActivations{.none = attn_block + mlp_block, .selective = attn_block + mlp_block - scores,
+                          .full = 2 * h / shard};
+}
+
+// Prices one mean layer and the end stages for (tp, cp, ep, micro-batch, sp)
+// from the shared operator list: each operator forward, its backward (GEMMs
+// twice, or once with frozen LoRA weights; flash attention 2.5 times;
+// element-wise kernels twice) and the operators the host launches.
 LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelArch& m, const TrainRequest& r,
                              const TrainPlan& p, const ComputeRate& rate) {
   const Device& d = c.device;
@@ -119,150 +154,108 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const double attn_rate = Peak(d, SixteenBit(d)) * d.attention_efficiency;
   const ComputeRate rate16 = RateFor(d, SixteenBit(d));
   const double ab = 2;  // activations in 16 bits (fp8 training keeps them in bf16 between GEMMs)
-  const double wb = DtypeBytes(rate.dtype);
   const bool flash = r.flash_attention;
   const bool sp = p.sequence_parallel && p.tp > 1;
   const double L = m.layers;
-
   const bool fp8 = DtypeBits(rate.dtype) <= 8;
-  auto gemm = [&](double rows, double k, double n, double count) {
-    // Forward, and backward's two GEMMs (input gradient, weight gradient) of the same size.
-    const double flops = 2 * rows * k * n;
-    const double bytes = k * n * wb + rows * (k + n) * ab;
-    const double t = GemmSeconds(d, rate, flops, bytes);
-    out.gemm_f += count * t;
-    out.gemm_b += count * (r.lora ? 1 : 2) * t;  // frozen weights need no weight gradient
-    out.flops_f += count * flops;
-    out.ops_f += count;
-    out.ops_b += (r.lora ? 1 : 4) * count;  // input gradient; weight gradient, its accumulation, the bias gradient
-    if (fp8) {
-      // FP8 GEMMs take 8-bit inputs: the activation is cast (read 2 B, write
-      // 1 B) forward, the output gradient backward, with a transposed copy
-      // for the weight gradient.
-      out.elem_f += count * StreamSeconds(d, rows * k * 3);
-      out.elem_f += count * StreamSeconds(d, rows * n * 4) / 2;  // half of the backward casts, doubled below
-    }
-  };
+  const double ko = d.kernel_overhead.si();
+  const OpBytes bytes{.weight = DtypeBytes(rate.dtype), .activation = ab, .kv = 0, .head_weight = 2, .logits = ab,
+                      .comm = ab};
+  const OpStyle style{.norms = NormFusion::kUnfused,
+                      .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
+                      .expert_imbalance = kExpertImbalance,
+                      .act_bytes_three = false,
+                      .head_sixteen_bit = true,
+                      .norm_values = 2};
+  const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp};
+  // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
+  // a reduce-scatter (the same bytes on the wire in two calls), hierarchical
+  // when TP spans domains.
+  const Group tp_group{.ranks = p.tp, .stride = 1};
+  const double gather = AllGather(links, T * h * ab, tp_group);
+  const double tp_collective = sp ? 2 * gather : AllReduce(links, T * h * ab, tp_group);
+  const Group ep_group{.ranks = p.ep, .stride = p.tp * p.cp};
+  // Causal pairs with flash attention (it skips masked blocks); the full
+  // square when the scores are materialised.
+  const double pairs = (flash ? s * (s + 1) / 2 : s * s) / cp;
 
   for (const LayerGroup& g : m.groups) {
     const double w = g.count / L;  // this group's share of the mean layer
-    const AttentionShape& a = g.attention;
-    const double heads = a.heads / tp;
-    const double kv = std::ceil(double(a.kv_heads) / tp);
-    // Projections.
-    if (a.kind == AttentionKind::kLatent) {
-      const double q_in = a.q_lora_rank > 0 ? a.q_lora_rank : h;
-      if (a.q_lora_rank > 0) gemm(T, h, a.q_lora_rank, w);
-      gemm(T, q_in, heads * a.head_dim, w);
-      gemm(T, h, a.kv_lora_rank + a.rope_dim, w);
-      gemm(T, a.kv_lora_rank, heads * (a.head_dim - a.rope_dim + a.v_head_dim), w);
-    } else {
-      gemm(T, h, heads * a.head_dim + kv * (a.head_dim + a.v_head_dim), w);
-    }
-    gemm(T, heads * a.v_head_dim, h, w);
-    // Attention core: causal pairs with flash attention (it skips masked
-    // blocks); the full square when the scores are materialised.
-    const double pairs = (flash ? s * (s + 1) / 2 : s * s) / cp;
-    const double attn_flops = 2 * b * heads * (a.head_dim + a.v_head_dim) * pairs;
-    out.attn_flops_f += w * attn_flops;
-    out.flops_f += w * attn_flops;
-    if (flash) {
-      const double t = attn_flops / attn_rate + d.kernel_overhead.si();
-      out.attn_f += w * t;
-      out.attn_b += w * 2.5 * t;  // FlashAttention-2 backward: five matmuls to the forward's two
-      out.attn_ops_f += w;
-      out.ops_f += w;
-      out.ops_b += 2 * w;
-    } else {
-      // Two batched GEMMs (QK^T, PV) over every head, and scale-mask-softmax
-      // + dropout over the materialised scores.
-      const double score_values = b * heads * s * s / cp;
-      const double qkv_bytes = T * (heads * (a.head_dim + a.v_head_dim) * 2) * ab;
-      const double bmm = 2 * GemmSeconds(d, rate16, attn_flops / 2, qkv_bytes / 2 + score_values * ab);
-      const double soft = StreamSeconds(d, score_values * 9);  // softmax r/w (4 B), dropout r/w + mask (5 B)
-      out.attn_f += w * (bmm + soft);
-      out.attn_b += w * (2 * bmm + 2 * soft);
-      out.attn_ops_f += 6 * w;  // QK^T, softmax, dropout, PV and two layout copies
-      out.ops_f += 6 * w;
-      out.ops_b += 8 * w;
-    }
-    // MLP or experts.
-    double mlp_act_per_token = 0;  // activation bytes of the MLP part per token, before tp
-    if (g.is_moe()) {
-      const MoeShape& e = g.moe;
-      gemm(T, h, e.experts, w);  // router
-      if (e.shared_experts > 0) {
-        const double f = e.shared_experts * double(e.shared_ffn) / tp;
-        gemm(T, h, 2 * f, w);
-        gemm(T, f, h, w);
+    const LayerTokens tokens{.rows = T,
+                             .attention = {.prefill_rows = T, .prefill_pairs = b * pairs, .scores = b * s * s / cp,
+                                           .decode_rows = 0, .decode_keys = 0}};
+    for (const Op& op : LayerOps(g, m.hidden, shard, bytes, style, tokens)) {
+      const double launches_b = r.lora && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm)
+                                    ? op.launches.forward  // frozen weights: the input gradient only
+                                    : op.launches.backward;
+      out.ops_f += w * op.launches.forward;
+      out.ops_b += w * launches_b;
+      switch (op.kind) {
+        case OpKind::kGemm:
+        case OpKind::kGroupedGemm: {
+          const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels);
+          out.gemm_f += w * t;
+          out.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
+          out.flops_f += w * op.flops;
+          if (fp8 && op.kind == OpKind::kGemm && !op.sixteen_bit) {
+            // FP8 GEMMs take 8-bit inputs: the activation is cast (read 2 B, write
+            // 1 B) forward, the output gradient backward, with a transposed copy
+            // for the weight gradient.
+            out.elem_f += w * StreamSeconds(d, op.rows * op.k * 3);
+            out.elem_f += w * StreamSeconds(d, op.rows * op.n * 4) / 2;  // half of the backward casts, doubled below
+          }
+          break;
+        }
+        case OpKind::kStream:
+          out.elem_f += w * StreamSeconds(d, op.bytes, op.kernels);
+          break;
+        case OpKind::kAttention: {
+          const double t = op.flops / attn_rate + op.kernels * ko;
+          out.attn_f += w * t;
+          out.attn_b += w * 2.5 * t;  // FlashAttention-2 backward: five matmuls to the forward's two
+          out.attn_flops_f += w * op.flops;
+          out.flops_f += w * op.flops;
+          out.attn_ops_f += w * op.launches.forward;
+          break;
+        }
+        case OpKind::kScores: {
+          const double t = GemmSeconds(d, rate16, op.flops, op.bytes, op.kernels);
+          out.attn_f += w * t;
+          out.attn_b += w * 2 * t;
+          out.attn_flops_f += w * op.flops;
+          out.flops_f += w * op.flops;
+          out.attn_ops_f += w * op.launches.forward;
+          break;
+        }
+        case OpKind::kSoftmax: {
+          const double t = StreamSeconds(d, op.bytes, op.kernels);
+          out.attn_f += w * t;
+          out.attn_b += w * 2 * t;
+          out.attn_ops_f += w * op.launches.forward;
+          break;
+        }
+        case OpKind::kTpAllReduce:
+          out.tp_f += w * tp_collective;
+          // Megatron keeps the sequence-sharded input of each column-parallel
+          // GEMM and all-gathers it again for the weight gradient (Korthikanti
+          // et al. 2022, section 4.2.2): one more all-gather per collective.
+          out.tp_b += w * (tp_collective + (sp ? gather : 0));
+          out.ops_b += w * (sp ? 1 : 0);
+          break;
+        case OpKind::kExpertAllToAll: {
+          const double t = 2 * Exchange(links, op.bytes, ep_group);
+          out.ep_f += w * t;
+          out.ep_b += w * t;
+          break;
+        }
+        case OpKind::kDecodeAttention:
+          break;  // serving only
       }
-      const double routed = T * e.top_k * kExpertImbalance;  // token-expert pairs on the busiest rank
-      const double f = e.expert_ffn / tp;
-      const double local = double(e.experts) / p.ep;
-      const double flops = 2 * routed * h * 3 * f;
-      const double bytes = local * 3 * h * f * wb + routed * (2 * h + 3 * f) * ab;
-      const double t = GemmSeconds(d, rate, flops, bytes) + d.kernel_overhead.si();  // two grouped GEMMs
-      out.gemm_f += w * t;
-      out.gemm_b += w * (r.lora ? 1 : 2) * t;
-      out.flops_f += w * flops;
-      if (p.ep > 1) {
-        const double bytes_out = T * e.top_k * h * ab * (p.ep - 1) / p.ep * kExpertImbalance;
-        const double t_a2a = 2 * Exchange(links, bytes_out, Group{.ranks = p.ep, .stride = p.tp * p.cp});
-        out.ep_f += w * t_a2a;
-        out.ep_b += w * t_a2a;
-      }
-      mlp_act_per_token = 2 * h + e.top_k * (2 * 2 * e.expert_ffn + 2 * e.expert_ffn) / tp +
-                          e.shared_experts * 6.0 * e.shared_ffn / tp;
-      out.elem_f += w * StreamSeconds(d, routed * 3 * f * ab);
-    } else {
-      const double f = g.mlp.ffn / tp;
-      gemm(T, h, (g.mlp.gated ? 2 : 1) * f, w);
-      gemm(T, f, h, w);
-      mlp_act_per_token = 2 * h + ((g.mlp.gated ? 4.0 : 2.0) + 2.0) * g.mlp.ffn / tp;
-      out.elem_f += w * StreamSeconds(d, T * (g.mlp.gated ? 3 : 2) * f * ab);
     }
-    // Norms, residual adds, dropout: memory-bound; sequence parallelism splits them.
-    const double per_token_values = 10 * h / (sp ? tp : 1);
-    out.elem_f += w * (StreamSeconds(d, T * per_token_values * ab) + 3 * d.kernel_overhead.si());
-    out.ops_f += 5 * w;  // two norms, two residual (+dropout) adds, the activation function
-    out.ops_b += 11 * w;  // their backward, and the norms' weight-gradient reductions and accumulation
-
-    // Activations kept for backward (Korthikanti et al. 2022, Table 2,
-    // generalised): per token, in bytes.
-    const double shard = sp ? tp : 1;
-    const double dropout = flash ? 0 : 2 * h;  // two 1-byte masks
-    const double attn_block = 2 * h / shard                                        // norm input
-                              + 2 * h / shard                                      // QKV input
-                              + 2 * (heads * a.head_dim + kv * (a.head_dim + a.v_head_dim))  // Q, K, V
-                              + 2 * heads * a.v_head_dim                           // output-projection input
-                              + (flash ? 4 * heads : 5 * heads * s / cp)           // softmax stats or scores
-                              + dropout / 2 / shard;
-    const double mlp_block = 2 * h / shard + (mlp_act_per_token - 2 * h) + 2 * h / shard + dropout / 2 / shard;
-    const double scores = flash ? 0 : 5 * heads * s / cp;
-    out.act_none += w * T * (attn_block + mlp_block);
-    out.act_selective += w * T * (attn_block + mlp_block - scores);
-    out.act_full += w * T * 2 * h / shard;
-  }
-  // Tensor-parallel collectives: two per layer forward, two backward, of the
-  // layer's activations (all-reduce, or all-gather + reduce-scatter with SP).
-  if (p.tp > 1) {
-    const double bytes = T * h * ab;
-    const Group tp_group{.ranks = p.tp, .stride = 1};
-    // An all-reduce, or with SP an all-gather and a reduce-scatter (the same
-    // bytes on the wire in two calls), hierarchical when TP spans domains.
-    const double gather = AllGather(links, bytes, tp_group);
-    const double t = sp ? 2 * gather : AllReduce(links, bytes, tp_group);
-    out.tp_f = 2 * t;
-    out.tp_b = 2 * t;
-    out.ops_f += 2;
-    out.ops_b += 2;
-    if (sp) {
-      // Megatron keeps the sequence-sharded input of each column-parallel
-      // GEMM and all-gathers it again for the weight gradient (Korthikanti
-      // et al. 2022, section 4.2.2): two more all-gathers per layer backward.
-      out.tp_b += 2 * gather;
-      out.ops_b += 2;
-    }
+    const LayerActivations act = ActivationsPerToken(g, h, tp, s, cp, sp, flash);
+    out.act_none += w * T * act.none;
+    out.act_selective += w * T * act.selective;
+    out.act_full += w * T * act.full;
   }
   // Context parallelism: ring exchange of K and V blocks, hidden behind the
   // attention of the current block when it is long enough.
@@ -281,13 +274,15 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   }
   // LM head and loss (last stage), embedding (first stage).
   {
-    const double vocab = m.vocab / tp;
-    const double flops = 2 * T * h * vocab;
-    const double t = GemmSeconds(d, rate16, flops, h * vocab * 2 + T * (h + vocab) * ab);
-    const double loss = StreamSeconds(d, T * vocab * 4 * 2);
-    out.head_f = t + loss + StreamSeconds(d, T * h * ab * 2);
+    const OpList head = HeadOps(m, shard, bytes, style, T, T);
+    const Op& embedding = head.ops[0];
+    const Op& lm_head = head.ops[1];
+    const double t = GemmSeconds(d, rate16, lm_head.flops, lm_head.bytes, lm_head.kernels);
+    const double vocab = double(m.vocab) / tp;
+    const double loss = StreamSeconds(d, T * vocab * 4 * 2);  // fp32 logits and their gradient
+    out.head_f = t + loss + StreamSeconds(d, embedding.bytes, embedding.kernels);
     out.head_b = 2 * t + loss;
-    out.head_flops_f = flops;
+    out.head_flops_f = lm_head.flops;
     out.logits_bytes = T * vocab * 4;
   }
   out.elem_b = 2 * out.elem_f;  // backward reads the saved inputs and writes input gradients

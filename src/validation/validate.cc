@@ -135,7 +135,8 @@ std::optional<std::string> MapInference(const RawNode& c, Mapping& out) {
     return "input/output lengths are not fixed numbers ('" + TextAt(c, {"workload", "input_len"}) + "' / '" +
            TextAt(c, {"workload", "output_len"}) + "'); the model predicts fixed-length requests";
   }
-  InferenceRequest& r = out.request;
+  InferenceWorkload& r = out.request.workload;
+  InferencePlan& plan = out.request.plan;
   r.input_tokens = *in;
   r.output_tokens = *outl;
   const std::string scenario = Lower(TextAt(c, {"workload", "scenario"}));
@@ -163,18 +164,18 @@ std::optional<std::string> MapInference(const RawNode& c, Mapping& out) {
   const auto pp = IntAt(c, {"workload", "pp"});
   const auto ep = IntAt(c, {"workload", "ep"});
   const auto count = IntAt(c, {"hardware", "count"});
-  r.tp = int(tp.value_or(1));
-  r.pp = int(pp.value_or(1));
-  r.ep = int(ep.value_or(1));
+  plan.tp = int(tp.value_or(1));
+  plan.pp = int(pp.value_or(1));
+  plan.ep = int(ep.value_or(1));
   if (!tp) out.assumptions.push_back("tp not stated: 1");
-  if (r.tp < 1 || r.pp < 1 || r.ep < 1) return "parallelism must be positive";
-  const long long per_replica = static_cast<long long>(r.tp) * r.pp * r.ep;
+  if (plan.tp < 1 || plan.pp < 1 || plan.ep < 1) return "parallelism must be positive";
+  const long long per_replica = static_cast<long long>(plan.tp) * plan.pp * plan.ep;
   if (count && *count > per_replica && *count % per_replica == 0) out.replicas = int(*count / per_replica);
   if (!count && tp) out.assumptions.push_back("device count not stated: tp x pp x ep");
   // Precision.
   const std::string prec = Lower(TextAt(c, {"workload", "precision"}));
   const std::string kv = Lower(TextAt(c, {"workload", "kv_cache_precision"}));
-  Precision& p = r.precision;
+  Precision& p = plan.precision;
   if (prec.find("fp8") != std::string::npos) {
     p = {Dtype::kFp8, Dtype::kFp8, Dtype::kFp8};
     if (kv.empty()) out.assumptions.push_back("FP8 checkpoint: KV cache in fp8 too (ModelOpt FP8 checkpoints quantise it)");
@@ -213,14 +214,16 @@ std::optional<std::string> MapInference(const RawNode& c, Mapping& out) {
   return std::nullopt;
 }
 
-std::string Setup(const InferenceRequest& r, int replicas, const InferenceEstimate& e) {
+std::string Setup(const InferenceRequest& request, int replicas, const InferenceEstimate& e) {
+  const InferenceWorkload& r = request.workload;
+  const InferencePlan& plan = request.plan;
   std::string s = std::to_string(r.input_tokens) + " in / " + std::to_string(r.output_tokens) + " out, ";
   s += (r.mode == BatchMode::kStatic ? "static batch " : "in flight ") + std::to_string(e.batch);
-  s += ", tp " + std::to_string(r.tp);
-  if (r.pp > 1) s += " pp " + std::to_string(r.pp);
-  if (r.ep > 1) s += " ep " + std::to_string(r.ep);
+  s += ", tp " + std::to_string(plan.tp);
+  if (plan.pp > 1) s += " pp " + std::to_string(plan.pp);
+  if (plan.ep > 1) s += " ep " + std::to_string(plan.ep);
   if (replicas > 1) s += " x " + std::to_string(replicas) + " replicas";
-  s += ", " + std::string(DtypeName(r.precision.weights));
+  s += ", " + std::string(DtypeName(plan.precision.weights));
   return s;
 }
 

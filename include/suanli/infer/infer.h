@@ -1,9 +1,8 @@
 // Inference performance model: prefill and decode of a transformer on a
-// chip or system, from operator FLOPs and bytes, the chip's datasheet peaks
-// and its efficiency profile.
+// chip or system, analytically, for a static batch or continuous batching.
 //
-// Every operator of a forward pass (projections, attention, MLP or MoE
-// experts, norms, LM head, collectives) takes
+// Every forward pass is one IterationModel::Cost (iteration.h) of the shared
+// operator list: each operator takes
 //     max(FLOPs / (peak x GEMM efficiency), bytes / (bandwidth x memory efficiency))
 // plus a fixed kernel cost; collectives take latency + bytes / bus bandwidth.
 // The model is explained in docs/inference-model.md.
@@ -24,6 +23,7 @@
 #include <vector>
 
 #include "suanli/hardware/cluster.h"
+#include "suanli/infer/iteration.h"
 #include "suanli/model/model.h"
 #include "suanli/core/result.h"
 
@@ -36,53 +36,23 @@ enum class BatchMode {
   kConcurrencyMax,  // the largest concurrency that fits (offline max-throughput)
 };
 
-struct Precision {
-  Dtype weights = Dtype::kBf16;
-  Dtype activations = Dtype::kBf16;
-  Dtype kv_cache = Dtype::kBf16;
-  bool sparse_24 = false;  // 2:4 structured-sparse linear weights (half the values plus 2-bit indices)
-};
-
-struct InferenceRequest {
+// What is asked of the deployment: fixed-length requests and how they arrive.
+struct InferenceWorkload {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   BatchMode mode = BatchMode::kStatic;
   int64_t batch = 1;  // requests (kStatic) or requests in flight (kConcurrency)
-  int tp = 1;
-  int pp = 1;
-  int ep = 1;
-  Precision precision;
 };
 
-enum class Bound { kCompute, kMemory, kCommunication, kOverhead };
-std::string_view BoundName(Bound b);
-
-// Where time goes, by operator class.
-enum class OpClass {
-  kProjection,   // QKV and output projections
-  kAttention,    // attention core (flash prefill, KV-cache decode)
-  kMlp,          // dense MLP and shared experts
-  kExperts,      // router and routed experts
-  kLmHead,       // embedding lookup and LM head
-  kElementwise,  // norms, activations
-  kAllReduce,    // tensor-parallel all-reduce
-  kAllToAll,     // expert-parallel dispatch and combine
-  kPipeline,     // pipeline-stage transfers
-  kFixed,        // per-pass fixed cost (scheduling, sampling)
+// The serving framework's scheduling budget (a serving-stack record).
+struct ServingStack {
+  double max_num_tokens = 8192;  // tokens per forward pass; longer prefills are chunked to it
 };
-inline constexpr int kOpClassCount = 10;
-std::string_view OpClassName(OpClass c);
 
-struct PhaseEstimate {
-  double seconds = 0;
-  std::array<double, kOpClassCount> by_class{};
-  double compute_seconds = 0;        // operators limited by compute
-  double memory_seconds = 0;         // operators limited by memory bandwidth
-  double communication_seconds = 0;  // collectives and transfers
-  double overhead_seconds = 0;       // kernel and pass fixed costs
-  double flops = 0;                  // per device
-  double bytes = 0;                  // memory traffic per device
-  Bound bound = Bound::kCompute;
+struct InferenceRequest {
+  InferenceWorkload workload;
+  InferencePlan plan;
+  ServingStack stack;
 };
 
 struct MemoryEstimate {  // per device, bytes
@@ -96,21 +66,6 @@ struct MemoryEstimate {  // per device, bytes
 
 enum class InfeasibleReason { kNone, kWeightsDoNotFit, kKvDoesNotFit, kContextTooLong };
 std::string_view InfeasibleReasonText(InfeasibleReason r);
-
-// Warnings are bits; WarningTexts() turns them into sentences.
-enum Warning : uint32_t {
-  kWarnWeightsDequantized = 1u << 0,     // weight dtype has no matrix units: computed at 16 bits
-  kWarnActivationsFallback = 1u << 1,    // activation dtype has no matrix units: computed at 16 bits
-  kWarnTpCrossesNodes = 1u << 2,         // tensor parallelism spans the scale-up domain
-  kWarnEpCrossesNodes = 1u << 3,         // expert parallelism spans the scale-up domain
-  kWarnKvHeadsReplicated = 1u << 4,      // TP exceeds the KV heads: K/V replicated
-  kWarnContextBeyondModel = 1u << 5,     // input + output exceed the model's max positions
-  kWarnNoScaleOutBandwidth = 1u << 6,    // scale-out bandwidth unknown: assumed 50 GB/s
-  kWarnSparsityFallback = 1u << 7,       // 2:4 sparse weights on a chip without sparse units: dense rate
-  kWarnAssumedNode = 1u << 8,            // a bare chip: nodes of up to 8 chips assumed
-};
-std::string WarningTexts(uint32_t warnings);  // "; "-separated
-std::vector<std::string> WarningList(uint32_t warnings);
 
 struct InferenceEstimate {
   double ttft_s = 0;
@@ -135,10 +90,10 @@ struct InferenceEstimate {
   uint32_t warnings = 0;
 };
 
-// Checks that the plan can exist for this model and device.
-Status CheckInferencePlan(const Cluster& cluster, const ModelArch& model, const InferenceRequest& request);
+// Checks the workload and the plan (CheckInferencePlan).
+Status CheckInferenceRequest(const Cluster& cluster, const ModelArch& model, const InferenceRequest& request);
 
-// Estimates one deployment. Calls CheckInferencePlan first.
+// Estimates one deployment. Calls CheckInferenceRequest first.
 Result<InferenceEstimate> EstimateInference(const Cluster& cluster, const ModelArch& model,
                                             const InferenceRequest& request);
 

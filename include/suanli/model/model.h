@@ -96,6 +96,9 @@ LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm);
 
 // Total and per-token-active parameters.
 ParamCount CountParams(const ModelArch& m);
+// Values (not bytes) of KV cache one token adds to one layer with attention
+// `a` on one of `tp` tensor-parallel devices.
+double KvValuesPerTokenPerLayer(const AttentionShape& a, int tp);
 // Values (not bytes) of KV cache one token adds, summed over layers, for a
 // context of `context_tokens` (sliding-window layers stop growing at their window).
 double KvValuesPerToken(const ModelArch& m, int64_t context_tokens);

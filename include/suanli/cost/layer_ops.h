@@ -1,0 +1,144 @@
+// One transformer layer as a list of operators: the one description of a
+// layer that inference, training and serving all price.
+//
+// LayerOps() lists, for one layer of a group on one device, every operator
+// with its FLOPs, bytes and kernel launches: the norms and residual adds,
+// the QKV / MLA projections, the attention core, the output projection, the
+// tensor-parallel all-reduces, the dense MLP or the MoE router, shared and
+// routed experts with their dispatch and combine. HeadOps() lists the
+// embedding lookup and the LM head. The callers only price the list:
+// inference times each operator once (infer/iteration.cc); training times it
+// forward, adds its backward and recompute and counts its launches for the
+// host (train/layer_costs.cc). Formulas cite their sources in
+// docs/inference-model.md and docs/training-model.md.
+//
+// Pure arithmetic on small fixed arrays; no allocation.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include <string_view>
+
+#include "suanli/model/model.h"
+
+namespace suanli {
+
+// Where time goes, by operator class.
+enum class OpClass {
+  kProjection,   // QKV and output projections
+  kAttention,    // attention core (flash prefill, KV-cache decode)
+  kMlp,          // dense MLP and shared experts
+  kExperts,      // router and routed experts
+  kLmHead,       // embedding lookup and LM head
+  kElementwise,  // norms, activations
+  kAllReduce,    // tensor-parallel all-reduce
+  kAllToAll,     // expert-parallel dispatch and combine
+  kPipeline,     // pipeline-stage transfers
+  kFixed,        // per-pass fixed cost (scheduling, sampling)
+};
+inline constexpr int kOpClassCount = 10;
+std::string_view OpClassName(OpClass c);
+
+enum class OpKind : uint8_t {
+  kGemm,             // a dense GEMM (rows x k x n)
+  kGroupedGemm,      // the routed experts' grouped GEMMs (gate/up and down)
+  kStream,           // a memory-bound kernel: norm, residual add, activation, permute
+  kAttention,        // flash attention over prefill or training tokens
+  kScores,           // materialised attention: QK^T and PV batched GEMMs (16-bit)
+  kSoftmax,          // materialised attention: scale, mask, softmax, dropout over the scores
+  kDecodeAttention,  // decode attention reading the KV cache
+  kTpAllReduce,      // tensor-parallel all-reduce of the hidden state
+  kExpertAllToAll,   // expert-parallel dispatch and combine (both)
+};
+
+// What the training accountant counts as launched operators for one of these
+// (the host dispatches each; frameworks pay a fixed cost per operator).
+struct Launches {
+  float forward = 1;
+  float backward = 0;
+};
+
+struct Op {
+  OpKind kind = OpKind::kGemm;
+  OpClass cls = OpClass::kProjection;  // where its time is reported
+  double flops = 0;
+  double bytes = 0;    // memory traffic (collectives: bytes on the wire per rank)
+  double kernels = 1;
+  double rows = 0, k = 0, n = 0;  // GEMMs: the shape (training casts fp8 inputs by it)
+  bool sixteen_bit = false;        // computes at 16 bits whatever the plan's precision (LM head, scores)
+  Launches launches;
+};
+
+// A short list of operators (no allocation).
+struct OpList {
+  std::array<Op, 24> ops{};
+  int size = 0;
+  void Add(const Op& op) { ops[std::size_t(size++)] = op; }
+  [[nodiscard]] const Op* begin() const { return ops.data(); }
+  [[nodiscard]] const Op* end() const { return ops.data() + size; }
+};
+
+// How the layer is split over devices.
+struct LayerShard {
+  int tp = 1;  // heads and FFN columns split tp ways
+  int ep = 1;  // routed experts split ep ways; each device's attention sees 1/ep of the tokens
+  bool sequence_parallel = false;  // norms and residual adds split tp ways (Megatron SP)
+};
+
+// Bytes per value of what operators read and write.
+struct OpBytes {
+  double weight = 2;       // linear-layer weights (int4: 0.5; 2:4 sparse: half the values plus an index)
+  double activation = 2;   // activations between operators
+  double kv = 2;           // KV cache appended (0: no cache, as in training)
+  double head_weight = 2;  // embedding and LM head weights
+  double logits = 4;       // LM head output per value
+  double comm = 2;         // collective payload per value
+};
+
+// Software-stack choices that change which kernels run.
+enum class NormFusion {
+  kFusedResidualNorm,  // serving kernels: residual add fused into the next norm (2 kernels per layer)
+  kUnfused,            // Megatron: two norms and two residual adds (+ dropout), 4 kernels per layer
+};
+enum class AttentionImpl { kFlash, kMaterialised };
+
+struct OpStyle {
+  NormFusion norms = NormFusion::kFusedResidualNorm;
+  AttentionImpl attention = AttentionImpl::kFlash;
+  double expert_imbalance = 1;  // busiest expert rank's routed tokens over the mean
+  bool act_bytes_three = true;  // TRANSITIONAL: the activation reads and writes 3 x ffn values gated or not
+  bool head_sixteen_bit = false;  // TRANSITIONAL: the LM head computes at 16 bits
+  double norm_values = 2;         // TRANSITIONAL: values per token each fused norm kernel moves
+};
+
+// One layer's attention core on one device.
+struct AttentionLoad {
+  double prefill_rows = 0;   // query tokens of prefill chunks or training sequences
+  double prefill_pairs = 0;  // their causal (query, key) pairs, after the window
+  double scores = 0;         // materialised: score values per head (b x s x s / cp)
+  double decode_rows = 0;    // decoding sequences (one query each)
+  double decode_keys = 0;    // cached keys they read, summed, after the window
+};
+
+// The tokens through one layer on one device.
+struct LayerTokens {
+  double rows = 0;  // GEMM rows: tokens this device's attention replica processes
+  AttentionLoad attention;
+};
+
+// Causal (query, key) pairs of one sequence of `len` new tokens after `past`
+// cached ones, with a sliding window (0 = none).
+double AttentionPairs(double past, double len, int window);
+
+// The operators of one layer of `g` (hidden size `hidden`).
+OpList LayerOps(const LayerGroup& g, int hidden, const LayerShard& shard, const OpBytes& bytes, const OpStyle& style,
+                const LayerTokens& tokens);
+
+// The end stages: the embedding lookup for `rows` tokens and the LM head for
+// `sample_rows` of them (every decode token and each prompt's last token in
+// serving; every token in training).
+OpList HeadOps(const ModelArch& m, const LayerShard& shard, const OpBytes& bytes, const OpStyle& style, double rows,
+               double sample_rows);
+
+}  // namespace suanli

@@ -1,0 +1,334 @@
+// One serving iteration priced from the shared operator list.
+//
+// A pass carries decode sequences (each reading its own KV cache) and
+// prefill chunks (each appending to its own). Per device: tensor parallelism
+// (tp) splits heads and FFN columns, expert parallelism (ep) splits the
+// routed experts and, with them, the sequences across attention replicas (DP
+// attention), pipeline parallelism (pp) splits the layers.
+#include "suanli/infer/iteration.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/warning_table.h"
+
+namespace suanli {
+namespace {
+
+ComputeRate GemmRate(const Device& d, const Precision& p, uint32_t& warnings) {
+  // Weight-only quantisation (int4, or fp8 weights with 16-bit activations)
+  // dequantises in the kernel and computes at the activation precision.
+  Dtype want = p.activations;
+  if (DtypeBits(p.weights) > DtypeBits(want)) want = p.weights;
+  if (Peak(d, want) <= 0) {
+    warnings |= (want == p.weights && DtypeBits(p.weights) < 16) ? kWarnWeightsDequantized : kWarnActivationsFallback;
+    want = SixteenBit(d);
+  }
+  return RateFor(d, want);
+}
+
+// Accumulates operator times into a PhaseEstimate.
+class Pass {
+ public:
+  Pass(const Device& d, PhaseEstimate& out) : d_(d), out_(out), bw_(d.memory_bandwidth.si() * d.memory_efficiency) {}
+
+  // An operator with `flops` at `rate_eff` (ops/s achieved) and `bytes` at
+  // `bw` (B/s achieved), repeated `count` times.
+  void OpAt(OpClass c, double flops, double rate_eff, double bytes, double bw, double count, double kernels) {
+    Add(c, RooflineOp(d_, flops, rate_eff, bytes, bw, kernels), flops, bytes, count);
+  }
+  void Op(OpClass c, double flops, double rate_eff, double bytes, double count, double kernels) {
+    OpAt(c, flops, rate_eff, bytes, bw_, count, kernels);
+  }
+  void Gemm(OpClass c, double flops, const ComputeRate& r, double bytes, double count, double kernels) {
+    Add(c, GemmOp(d_, r, flops, bytes, kernels), flops, bytes, count);
+  }
+  void Comm(OpClass c, double seconds, double count) {
+    Add(c, count * seconds);
+    out_.communication_seconds += count * seconds;
+  }
+  void Fixed(double seconds) {
+    Add(OpClass::kFixed, seconds);
+    out_.overhead_seconds += seconds;
+  }
+  void Scale(double k) {
+    out_.seconds *= k;
+    for (double& v : out_.by_class) v *= k;
+    out_.compute_seconds *= k;
+    out_.memory_seconds *= k;
+    out_.communication_seconds *= k;
+    out_.overhead_seconds *= k;
+  }
+
+ private:
+  void Add(OpClass c, double t) {
+    out_.by_class[static_cast<int>(c)] += t;
+    out_.seconds += t;
+  }
+  void Add(OpClass c, const OpTime& t, double flops, double bytes, double count) {
+    Add(c, count * t.seconds);
+    out_.compute_seconds += count * t.compute;
+    out_.memory_seconds += count * t.memory;
+    out_.overhead_seconds += count * t.overhead;
+    out_.flops += count * flops;
+    out_.bytes += count * bytes;
+  }
+  const Device& d_;
+  PhaseEstimate& out_;
+  double bw_;
+};
+
+void SetBound(PhaseEstimate& ph) {
+  struct Part {
+    Bound bound;
+    double seconds;
+  };
+  const Part parts[] = {{Bound::kCompute, ph.compute_seconds},
+                        {Bound::kMemory, ph.memory_seconds},
+                        {Bound::kCommunication, ph.communication_seconds},
+                        {Bound::kOverhead, ph.overhead_seconds}};
+  ph.bound = std::max_element(std::begin(parts), std::end(parts),
+                              [](const Part& a, const Part& b) { return a.seconds < b.seconds; })
+                 ->bound;
+}
+
+constexpr WarningText kWarningTexts[] = {
+    {kWarnWeightsDequantized, "weights_dequantized", "the chip has no matrix units for the weight precision: weights are dequantised and computed at 16 bits"},
+    {kWarnActivationsFallback, "activations_fallback", "the chip has no matrix units for the activation precision: computed at 16 bits"},
+    {kWarnTpCrossesNodes, "tp_crosses_nodes", "tensor parallelism spans more chips than the scale-up domain: its all-reduces run over the scale-out network"},
+    {kWarnEpCrossesNodes, "ep_crosses_nodes", "expert parallelism spans more chips than the scale-up domain: all-to-all runs over the scale-out network"},
+    {kWarnKvHeadsReplicated, "kv_heads_replicated", "tensor parallelism exceeds the KV heads: K/V projections and cache are replicated"},
+    {kWarnContextBeyondModel, "context_beyond_model", "input + output tokens exceed the model's maximum positions"},
+    {kWarnNoScaleOutBandwidth, "no_scale_out_bandwidth", "scale-out bandwidth unknown: assumed 50 GB/s per chip"},
+    {kWarnSparsityFallback, "sparsity_fallback", "the chip has no 2:4 sparse matrix units: sparse weights save memory but compute at the dense rate"},
+    {kWarnAssumedNode, "assumed_node", "a bare chip: nodes of up to 8 chips on its scale-up link are assumed (name a system for its own)"},
+};
+
+}  // namespace
+
+std::vector<std::string> WarningList(uint32_t w) { return WarningSentences(w, kWarningTexts); }
+std::string WarningTexts(uint32_t w) { return JoinSentences(WarningList(w)); }
+std::string_view WarningCode(uint32_t bit) {
+  for (const auto& t : kWarningTexts) {
+    if (t.bit == bit) return t.code;
+  }
+  return "?";
+}
+
+std::string_view BoundName(Bound b) {
+  switch (b) {
+    case Bound::kCompute: return "compute";
+    case Bound::kMemory: return "memory";
+    case Bound::kCommunication: return "communication";
+    case Bound::kOverhead: return "overhead";
+  }
+  return "?";
+}
+
+Status CheckInferencePlan(const Cluster& cluster, const ModelArch& m, const InferencePlan& r) {
+  const Device& device = cluster.device;
+  std::vector<Diagnostic> bad;
+  auto fail = [&](std::string key, std::string msg) {
+    bad.push_back(Diagnostic{.key_path = std::move(key), .message = std::move(msg)});
+  };
+  if (r.tp < 1 || r.pp < 1 || r.ep < 1) {
+    fail("parallelism", "tp, pp and ep must be at least 1");
+    return Error(std::move(bad));
+  }
+  if (r.tp > 4096 || r.pp > 4096 || r.ep > 4096) fail("parallelism", "tp, pp and ep above 4096 are not supported");
+  if (m.groups.empty() || m.hidden <= 0) fail("model", "the model has no layers");
+  for (const LayerGroup& g : m.groups) {
+    if (g.attention.heads % r.tp != 0) {
+      fail("tp", "tp " + std::to_string(r.tp) + " does not divide the " + std::to_string(g.attention.heads) +
+                     " attention heads");
+      break;
+    }
+  }
+  const bool moe = IsMoe(m);
+  if (r.ep > 1 && !moe) fail("ep", "ep " + std::to_string(r.ep) + " needs a mixture-of-experts model");
+  for (const LayerGroup& g : m.groups) {
+    if (g.is_moe() && g.moe.experts % r.ep != 0) {
+      fail("ep", "ep " + std::to_string(r.ep) + " does not divide the " + std::to_string(g.moe.experts) + " experts");
+      break;
+    }
+  }
+  if (r.pp > m.layers) {
+    fail("pp", "pp " + std::to_string(r.pp) + " exceeds the model's " + std::to_string(m.layers) + " layers");
+  }
+  const Dtype w = r.precision.weights;
+  if (w == Dtype::kFp4 && Peak(device, Dtype::kFp4) <= 0) {
+    fail("weights", "fp4 weights need fp4 matrix units, which " + device.chip_id + " lacks");
+  }
+  for (auto [key, t] : {std::pair{"activations", r.precision.activations}, std::pair{"kv_cache", r.precision.kv_cache}}) {
+    if (t == Dtype::kFp4 && Peak(device, Dtype::kFp4) <= 0) {
+      fail(key, std::string("fp4 ") + key + " need fp4 matrix units, which " + device.chip_id + " lacks");
+    }
+  }
+  for (auto [key, t] : {std::pair{"weights", w}, std::pair{"activations", r.precision.activations},
+                        std::pair{"kv_cache", r.precision.kv_cache}}) {
+    if (t == Dtype::kFp64 || t == Dtype::kFp32 || t == Dtype::kTf32) {
+      fail(key, std::string(key) + " precision must be bf16, fp16, fp8, int8, int4 or fp4");
+    }
+  }
+  if (r.precision.activations == Dtype::kInt4) fail("activations", "int4 activations are not supported");
+  if (!bad.empty()) return Error(std::move(bad));
+  return Ok{};
+}
+
+Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m, const InferencePlan& plan) {
+  if (auto ok = CheckInferencePlan(c, m, plan); !ok) return std::move(ok).error();
+  const Device& d = c.device;
+  IterationModel it;
+  it.cluster_ = &c;
+  it.model_ = &m;
+  it.plan_ = plan;
+  uint32_t warnings = 0;
+  const Precision& p = plan.precision;
+  it.gemm_ = GemmRate(d, p, warnings);
+  if (p.sparse_24) {
+    if (d.sparsity_speedup > 1) {
+      it.gemm_.rate *= d.sparsity_speedup;
+    } else {
+      warnings |= kWarnSparsityFallback;
+    }
+  }
+  it.gemm16_ = RateFor(d, SixteenBit(d));
+  it.rate16_attention_ = Peak(d, SixteenBit(d)) * d.attention_efficiency;
+  OpBytes& b = it.bytes_;
+  b.activation = std::max(1.0, DtypeBytes(p.activations));
+  // 2:4 sparse weights keep half the values and a 2-bit index for each kept one.
+  b.weight = p.sparse_24 ? (0.5 * DtypeBits(p.weights) + 1) / 8 : DtypeBytes(p.weights);
+  b.kv = DtypeBytes(p.kv_cache);
+  b.head_weight = std::max(2.0, b.weight);  // quantisers keep embedding and LM head at 16 bits
+  b.logits = 4;                             // fp32 logits for sampling
+  b.comm = 2;
+  it.style_.norms = NormFusion::kFusedResidualNorm;
+  it.links_ = LinksOf(c);
+  const int domain = c.topology.scale_up_domain;
+  if (plan.tp > domain && plan.tp > 1) warnings |= kWarnTpCrossesNodes;
+  if (plan.tp * plan.ep > domain && plan.ep > 1) warnings |= kWarnEpCrossesNodes;
+  if (c.topology.scale_out_assumed && plan.devices() > domain) warnings |= kWarnNoScaleOutBandwidth;
+  if (c.topology.domain_assumed && c.topology.scale_up_bandwidth.si() > 0 && plan.devices() > 1) {
+    warnings |= kWarnAssumedNode;
+  }
+  for (const LayerGroup& g : m.groups) {
+    if (g.attention.kind == AttentionKind::kMultiHead && g.attention.kv_heads < plan.tp) warnings |= kWarnKvHeadsReplicated;
+  }
+  it.warnings_ = warnings;
+  return it;
+}
+
+// One forward pass on one pipeline stage (1/pp of the layers), per device,
+// for `share` of the batch's sequences (1 / (micro-batches x ep): one
+// attention replica's part of one micro-batch).
+void IterationModel::StagePass(const BatchComposition& batch, double share, PhaseEstimate& out) const {
+  const Device& d = cluster_->device;
+  const ModelArch& m = *model_;
+  const InferencePlan& r = plan_;
+  Pass pass(d, out);
+  const double pp = r.pp;
+  double decode_rows = 0, prefill_rows = 0, completing = 0;
+  for (const DecodeBucket& b : batch.decode) decode_rows += b.sequences;
+  for (const PrefillChunk& c : batch.prefill) {
+    prefill_rows += c.sequences * c.tokens;
+    if (c.completes) completing += c.sequences;
+  }
+  decode_rows *= share;
+  prefill_rows *= share;
+  completing *= share;
+  const double rows = decode_rows + prefill_rows;  // GEMM rows
+  const LayerShard shard{.tp = r.tp, .ep = r.ep, .sequence_parallel = false};
+  const double decode_bw = d.memory_bandwidth.si() * d.decode_attention_efficiency;
+  const Group tp_group{.ranks = r.tp, .stride = 1};
+  const Group ep_group{.ranks = r.ep, .stride = r.tp};
+
+  for (const LayerGroup& g : m.groups) {
+    const double n = g.count / pp;  // this stage's share of the group's layers
+    if (n <= 0) continue;
+    const int window = g.attention.window;
+    LayerTokens tokens{.rows = rows, .attention = {}};
+    AttentionLoad& load = tokens.attention;
+    load.prefill_rows = prefill_rows;
+    for (const PrefillChunk& c : batch.prefill) load.prefill_pairs += c.sequences * AttentionPairs(c.offset, c.tokens, window);
+    load.prefill_pairs *= share;
+    load.decode_rows = decode_rows;
+    for (const DecodeBucket& b : batch.decode) {
+      load.decode_keys += b.sequences * (window > 0 ? std::min<double>(b.context, window) : b.context);
+    }
+    load.decode_keys *= share;
+    for (const Op& op : LayerOps(g, m.hidden, shard, bytes_, style_, tokens)) {
+      switch (op.kind) {
+        case OpKind::kGemm:
+        case OpKind::kGroupedGemm:
+        case OpKind::kScores:
+          pass.Gemm(op.cls, op.flops, op.sixteen_bit ? gemm16_ : gemm_, op.bytes, n, op.kernels);
+          break;
+        case OpKind::kStream:
+        case OpKind::kSoftmax:
+          pass.Op(op.cls, 0, 0, op.bytes, n, op.kernels);
+          break;
+        case OpKind::kAttention:
+          pass.Op(op.cls, op.flops, rate16_attention_, op.bytes, n, op.kernels);
+          break;
+        case OpKind::kDecodeAttention:
+          pass.OpAt(op.cls, op.flops, rate16_attention_, op.bytes, decode_bw, n, op.kernels);
+          break;
+        case OpKind::kTpAllReduce:
+          pass.Comm(op.cls, AllReduce(links_, op.bytes, tp_group), n);
+          break;
+        case OpKind::kExpertAllToAll:
+          pass.Comm(op.cls, 2 * Exchange(links_, op.bytes, ep_group), n);
+          break;
+      }
+    }
+  }
+  // Embedding lookup (first stage) and LM head (last stage) for the tokens
+  // that sample: every decode token and the last token of each prompt.
+  for (const Op& op : HeadOps(m, shard, bytes_, style_, rows, decode_rows + completing)) {
+    if (op.kind == OpKind::kGemm) {
+      pass.Gemm(op.cls, op.flops, op.sixteen_bit ? gemm16_ : gemm_, op.bytes, 1.0 / pp, op.kernels);
+    } else {
+      pass.Op(op.cls, 0, 0, op.bytes, 1.0 / pp, op.kernels);
+    }
+  }
+  if (r.pp > 1) {
+    const double size = rows * m.hidden * bytes_.comm;
+    pass.Comm(OpClass::kPipeline, SendRecv(links_, size, double(r.devices())), 1);
+  }
+  pass.Fixed(d.step_overhead.si() / pp);
+}
+
+PhaseEstimate IterationModel::Cost(const BatchComposition& batch, PipelineFill fill, double micro_batches) const {
+  // A single pass fills and drains the pipeline: (micro + pp - 1) stage
+  // times. In steady state every stage is busy and each micro-batch's tokens
+  // pass all pp stages once per step: pp stage times.
+  const double pp = plan_.pp;
+  double micro = micro_batches;
+  if (micro <= 0) {
+    double sequences = 0;
+    for (const DecodeBucket& b : batch.decode) sequences += b.sequences;
+    for (const PrefillChunk& c : batch.prefill) sequences += c.sequences;
+    micro = std::max(1.0, std::min(sequences, pp));
+  }
+  PhaseEstimate stage;
+  StagePass(batch, 1.0 / (micro * plan_.ep), stage);
+  Pass(cluster_->device, stage).Scale(fill == PipelineFill::kSteady ? pp : micro + pp - 1);
+  // StagePass counted 1/pp of the layers for 1/micro of the work; per device
+  // the whole pass moves micro such shares through its one stage.
+  stage.flops *= micro;
+  stage.bytes *= micro;
+  SetBound(stage);
+  return stage;
+}
+
+double IterationModel::KvBytes(double context) const {
+  double v = 0;
+  for (const LayerGroup& g : model_->groups) {
+    const AttentionShape& a = g.attention;
+    const double tokens = a.window > 0 ? std::min<double>(context, a.window) : context;
+    v += std::ceil(double(g.count) / plan_.pp) * KvValuesPerTokenPerLayer(a, plan_.tp) * tokens;
+  }
+  return v * bytes_.kv;
+}
+
+}  // namespace suanli
