@@ -156,8 +156,8 @@ OpList LayerOps(const LayerGroup& g, int hidden, const LayerShard& shard, const 
   } else {
     const double ffn = g.mlp.ffn / tp;
     ops.Gemm(OpClass::kMlp, rows, h, (g.mlp.gated ? 2 : 1) * ffn);
-    // The activation (gated: reads gate and up, writes one).
-    const double values = style.act_bytes_three ? 3 : (g.mlp.gated ? 3 : 2);
+    // The activation: gated, reads gate and up and writes one; else reads and writes one.
+    const double values = g.mlp.gated ? 3 : 2;
     ops.Stream(OpClass::kElementwise, rows * values * ffn * ab, 1, Launches{.forward = 1, .backward = 3});
     ops.Gemm(OpClass::kMlp, rows, ffn, h);
   }

@@ -164,7 +164,6 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const OpStyle style{.norms = NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
                       .expert_imbalance = kExpertImbalance,
-                      .act_bytes_three = false,
                       .head_sixteen_bit = true,
                       .norm_values = 2};
   const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp};
