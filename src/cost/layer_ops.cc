@@ -188,10 +188,12 @@ OpList HeadOps(const ModelArch& m, const LayerShard& shard, const OpBytes& b, co
   // Embedding lookup: read the rows of the table, write the hidden state.
   out.Add(Op{.kind = OpKind::kStream, .cls = OpClass::kLmHead, .flops = 0, .bytes = rows * h * b.activation * 2,
              .kernels = 1, .rows = 0, .k = 0, .n = 0, .sixteen_bit = false, .launches = {}});
-  // LM head: the vocabulary-parallel GEMM of the rows that sample (or take a loss).
+  // LM head: the vocabulary-parallel GEMM of the rows that sample (or take a
+  // loss), at 16 bits like its weights (quantisers leave it out: ModelOpt,
+  // AWQ and GPTQ keep lm_head in the checkpoint's 16-bit type).
   out.Add(Op{.kind = OpKind::kGemm, .cls = OpClass::kLmHead, .flops = 2 * sample_rows * h * vocab,
              .bytes = h * vocab * b.head_weight + sample_rows * (h * b.activation + vocab * b.logits), .kernels = 1,
-             .rows = sample_rows, .k = h, .n = vocab, .sixteen_bit = style.head_sixteen_bit, .launches = {}});
+             .rows = sample_rows, .k = h, .n = vocab, .sixteen_bit = true, .launches = {}});
   return out;
 }
 

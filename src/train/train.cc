@@ -164,7 +164,6 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const OpStyle style{.norms = NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
                       .expert_imbalance = kExpertImbalance,
-                      .head_sixteen_bit = true,
                       .norm_values = 2};
   const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp};
   // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and

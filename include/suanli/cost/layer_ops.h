@@ -107,7 +107,6 @@ struct OpStyle {
   NormFusion norms = NormFusion::kFusedResidualNorm;
   AttentionImpl attention = AttentionImpl::kFlash;
   double expert_imbalance = 1;  // busiest expert rank's routed tokens over the mean
-  bool head_sixteen_bit = false;  // TRANSITIONAL: the LM head computes at 16 bits
   double norm_values = 2;         // TRANSITIONAL: values per token each fused norm kernel moves
 };
 
