@@ -56,7 +56,10 @@ OpList LayerOps(const LayerGroup& g, int hidden, const LayerShard& shard, const 
 
   // Norms and residual adds: memory-bound; sequence parallelism splits them.
   if (style.norms == NormFusion::kFusedResidualNorm) {
-    ops.Stream(OpClass::kElementwise, 2 * style.norm_values * rows * h * ab, 2, Launches{.forward = 2, .backward = 4});
+    // vLLM's fused_add_rms_norm (csrc/layernorm_kernels.cu) and TensorRT-LLM's
+    // residual + RMSNorm fusion: read the input and the residual, write the
+    // new residual and the normalised input, 4 values per token, twice a layer.
+    ops.Stream(OpClass::kElementwise, 2 * 4 * rows * h * ab, 2, Launches{.forward = 2, .backward = 4});
   } else {
     // Two norms (read, write: 2 values) and two residual adds (+ dropout; 3 values), Megatron-style.
     const double shard_tokens = shard.sequence_parallel ? rows / tp : rows;

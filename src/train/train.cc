@@ -163,8 +163,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
                       .comm = ab};
   const OpStyle style{.norms = NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
-                      .expert_imbalance = kExpertImbalance,
-                      .norm_values = 2};
+                      .expert_imbalance = kExpertImbalance};
   const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp};
   // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
   // a reduce-scatter (the same bytes on the wire in two calls), hierarchical

@@ -107,7 +107,6 @@ struct OpStyle {
   NormFusion norms = NormFusion::kFusedResidualNorm;
   AttentionImpl attention = AttentionImpl::kFlash;
   double expert_imbalance = 1;  // busiest expert rank's routed tokens over the mean
-  double norm_values = 2;         // TRANSITIONAL: values per token each fused norm kernel moves
 };
 
 // One layer's attention core on one device.
