@@ -158,7 +158,6 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const bool sp = p.sequence_parallel && p.tp > 1;
   const double L = m.layers;
   const bool fp8 = DtypeBits(rate.dtype) <= 8;
-  const double ko = d.kernel_overhead.si();
   const OpBytes bytes{.weight = DtypeBytes(rate.dtype), .activation = ab, .kv = 0, .head_weight = 2, .logits = ab,
                       .comm = ab};
   const OpStyle style{.norms = NormFusion::kUnfused,
@@ -172,12 +171,13 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const double gather = AllGather(links, T * h * ab, tp_group);
   const double tp_collective = sp ? 2 * gather : AllReduce(links, T * h * ab, tp_group);
   const Group ep_group{.ranks = p.ep, .stride = p.tp * p.cp};
-  // Causal pairs with flash attention (it skips masked blocks); the full
-  // square when the scores are materialised.
-  const double pairs = (flash ? s * (s + 1) / 2 : s * s) / cp;
+  const double bw = d.memory_bandwidth.si() * d.memory_efficiency;
 
   for (const LayerGroup& g : m.groups) {
     const double w = g.count / L;  // this group's share of the mean layer
+    // Causal pairs within the layer's window with flash attention (it skips
+    // masked blocks); the full square when the scores are materialised.
+    const double pairs = (flash ? AttentionPairs(0, s, g.attention.window) : s * s) / cp;
     const LayerTokens tokens{.rows = T,
                              .attention = {.prefill_rows = T, .prefill_pairs = b * pairs, .scores = b * s * s / cp,
                                            .decode_rows = 0, .decode_keys = 0}};
@@ -207,7 +207,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           out.elem_f += w * StreamSeconds(d, op.bytes, op.kernels);
           break;
         case OpKind::kAttention: {
-          const double t = op.flops / attn_rate + op.kernels * ko;
+          const double t = RooflineOp(d, op.flops, attn_rate, op.bytes, bw, op.kernels).seconds;
           out.attn_f += w * t;
           out.attn_b += w * 2.5 * t;  // FlashAttention-2 backward: five matmuls to the forward's two
           out.attn_flops_f += w * op.flops;

@@ -55,8 +55,8 @@ enum class OpKind : uint8_t {
 // What the training accountant counts as launched operators for one of these
 // (the host dispatches each; frameworks pay a fixed cost per operator).
 struct Launches {
-  float forward = 1;
-  float backward = 0;
+  double forward = 1;
+  double backward = 0;
 };
 
 struct Op {
