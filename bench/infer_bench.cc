@@ -18,6 +18,7 @@ suanli::Cluster DeviceFor(const char* id) {
 
 suanli::InferenceRequest Llama70bOnH20(suanli::BatchMode mode) {
   suanli::InferenceRequest r;
+  r.stack = *suanli::MakeServingStack(ShippedCatalog(), "");
   r.workload.input_tokens = 2048;
   r.workload.output_tokens = 512;
   r.workload.batch = 16;

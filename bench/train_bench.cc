@@ -19,6 +19,7 @@ suanli::Cluster A100Cluster() {
 
 suanli::TrainRequest Gpt3Request() {
   suanli::TrainRequest r;
+  r.stack = *suanli::MakeTrainingStack(ShippedCatalog(), "");
   r.devices = 1024;
   r.seq_len = 2048;
   r.global_batch = 1536;

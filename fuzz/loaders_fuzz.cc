@@ -64,6 +64,7 @@ bool Finite(double v) { return std::isfinite(v) && v >= 0; }
 void CheckEstimates(const suanli::ModelArch& m, const uint8_t* data, size_t size) {
   const uint8_t a = size > 1 ? data[1] : 0, b = size > 2 ? data[2] : 0;
   suanli::InferenceRequest r;
+  r.stack = suanli::ServingStack{.id = "fuzz", .max_num_tokens = 8192, .expert_imbalance = 1.15, .fused_residual_norm = true};
   r.workload.input_tokens = 1 + (a % 64) * 97;
   r.workload.output_tokens = 1 + (b % 32) * 31;
   r.workload.batch = 1 + (a >> 4);
@@ -75,6 +76,7 @@ void CheckEstimates(const suanli::ModelArch& m, const uint8_t* data, size_t size
     }
   }
   suanli::TrainRequest t;
+  t.stack = suanli::TrainingStack{.id = "fuzz", .expert_imbalance = 1.15, .fused_residual_norm = false};
   t.devices = 8;
   t.seq_len = 128 << (a % 4);
   t.global_batch = 16;

@@ -37,8 +37,11 @@ std::string Csv(const std::string& s) {
 }  // namespace
 
 int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
-  const InferenceRequest request = MakeRequest(options.workload);
+  InferenceRequest request = MakeRequest(options.workload);
   const Catalog& catalog = LoadCatalogFor(global, SplitComma(options.hardware), options.workload.model);
+  auto stack = MakeServingStack(catalog, "");
+  if (!stack) throw InputError(stack.error());
+  request.stack = *stack;
   const ModelEntry model = ResolveModel(catalog, options.workload.model);
   const auto names = SplitComma(options.hardware);
   if (names.empty()) throw InputError("--hardware: name at least one chip or system");

@@ -61,8 +61,11 @@ void PrintText(const ResolvedHardware& hw, const Device& d, const ModelEntry& mo
 }  // namespace
 
 int RunInfer(const GlobalOptions& global, const InferOptions& options) {
-  const InferenceRequest request = MakeRequest(options.workload);
+  InferenceRequest request = MakeRequest(options.workload);
   const Catalog& catalog = LoadCatalogFor(global, {options.hardware}, options.workload.model);
+  auto stack = MakeServingStack(catalog, "");
+  if (!stack) throw InputError(stack.error());
+  request.stack = *stack;
   const ResolvedHardware hw = ResolveHardware(catalog, options.hardware);
   const ModelEntry model = ResolveModel(catalog, options.workload.model);
   const Cluster cluster = MakeClusterOrThrow(catalog, hw);

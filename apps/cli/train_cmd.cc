@@ -193,6 +193,9 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
   const ModelEntry model = ResolveModel(catalog, o.model);
   auto cluster = MakeCluster(catalog, hw.chip, hw.system);
   if (!cluster) throw InputError(cluster.error());
+  auto stack = MakeTrainingStack(catalog, "");
+  if (!stack) throw InputError(stack.error());
+  r.stack = *stack;
   const std::string where = hw.system ? hw.system->id : hw.chip.id;
 
   if (!o.search) {

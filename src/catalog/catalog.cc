@@ -251,6 +251,24 @@ const Profile* Catalog::FindProfile(std::string_view id) const {
   return nullptr;
 }
 
+const Stack* Catalog::FindStack(std::string_view id) const {
+  for (const auto& s : stacks_) {
+    if (EqualsIgnoreCase(s.id, id)) return &s;
+  }
+  return nullptr;
+}
+
+const Stack* Catalog::DefaultStack(StackKind kind) const {
+  for (const auto& s : stacks_) {
+    if (s.kind == kind && s.is_default) return &s;
+  }
+  return nullptr;
+}
+
+std::optional<double> Stack::Get(std::string_view path) const { return FigureValue(figures, path); }
+
+std::string_view StackKindName(StackKind k) { return k == StackKind::kTraining ? "training" : "serving"; }
+
 const Profile* Catalog::ProfileFor(const Chip& chip) const {
   // The chip itself, then the chips it extends (a variant shares its base's silicon).
   const Chip* c = &chip;
@@ -274,6 +292,7 @@ std::vector<std::string> Catalog::Suggest(std::string_view id) const {
   for (const auto& s : systems_) all.push_back(s.id);
   for (const auto& m : models_) all.push_back(m.id);
   for (const auto& r : rules_) all.push_back(r.id);
+  for (const auto& s : stacks_) all.push_back(s.id);
   return ClosestMatches(id, all);
 }
 

@@ -97,15 +97,16 @@ class CatalogLoader {
     if (!fs::is_directory(root, ec)) {
       return Error(Diagnostic{.file = catalog_.dir_, .message = "catalog directory not found"});
     }
-    LoadSources(root / "sources");
+    auto folder = [&](RecordKind k) { return root / InfoFor(k).folder; };
+    LoadSources(folder(RecordKind::kSource));
     std::map<std::string, RawRecord> chips, systems;
     if (!parts_.hardware.empty() && ReadHardware(root, chips, systems)) {
       partial_ = true;
     } else {
-      chips = ReadRecords(root / "chips", "chip");
-      systems = ReadRecords(root / "systems", "system");
+      chips = ReadRecords(folder(RecordKind::kChip), "chip");
+      systems = ReadRecords(folder(RecordKind::kSystem), "system");
     }
-    auto profiles = ReadRecords(root / "profiles", "profile");
+    auto profiles = ReadRecords(folder(RecordKind::kProfile), "profile");
     ResolveAll(chips, "chip");
     ResolveAll(systems, "system");
     ResolveAll(profiles, "profile");
@@ -140,11 +141,12 @@ class CatalogLoader {
     systems.clear();
     profiles.clear();
     if (parts_.models) {
-      for (const auto& file : YamlFiles(root / "models")) LoadModel(file);
+      for (const auto& file : YamlFiles(folder(RecordKind::kModel))) LoadModel(file);
     }
     if (parts_.rules) {
-      for (const auto& file : YamlFiles(root / "rules")) LoadRules(file);
+      for (const auto& file : YamlFiles(folder(RecordKind::kRuleSet))) LoadRules(file);
     }
+    for (const auto& file : YamlFiles(folder(RecordKind::kStack))) LoadStack(file);
     CheckReferences();
     catalog_.raw_ = std::move(store);
     if (!diags_.empty()) return Error(Dedupe(std::move(diags_)));
@@ -154,6 +156,7 @@ class CatalogLoader {
     std::sort(catalog_.models_.begin(), catalog_.models_.end(), by_id);
     std::sort(catalog_.rules_.begin(), catalog_.rules_.end(), by_id);
     std::sort(catalog_.profiles_.begin(), catalog_.profiles_.end(), by_id);
+    std::sort(catalog_.stacks_.begin(), catalog_.stacks_.end(), by_id);
     return std::move(catalog_);
   }
 
@@ -291,8 +294,10 @@ class CatalogLoader {
   bool ReadHardware(const fs::path& root, std::map<std::string, RawRecord>& chips,
                     std::map<std::string, RawRecord>& systems) {
     std::map<std::string, std::string> chip_files, system_files;
-    for (const auto& f : YamlFiles(root / "chips")) chip_files.emplace(fs::path(f).stem().string(), f);
-    for (const auto& f : YamlFiles(root / "systems")) system_files.emplace(fs::path(f).stem().string(), f);
+    for (const auto& f : YamlFiles(root / InfoFor(RecordKind::kChip).folder)) chip_files.emplace(fs::path(f).stem().string(), f);
+    for (const auto& f : YamlFiles(root / InfoFor(RecordKind::kSystem).folder)) {
+      system_files.emplace(fs::path(f).stem().string(), f);
+    }
     std::vector<std::string> want_chips, want_systems;
     for (const auto& name : parts_.hardware) {
       if (system_files.contains(name)) {
@@ -502,6 +507,45 @@ class CatalogLoader {
     catalog_.rules_.push_back(std::move(*rules));
   }
 
+  void LoadStack(const std::string& file) {
+    auto parsed = ParseFile(file);
+    if (!parsed) {
+      Add(parsed.error());
+      return;
+    }
+    Record rec;
+    const std::size_t before = diags_.size();
+    ValidateRecord(*parsed, SchemaFor(RecordKind::kStack), "", rec, diags_);
+    if (diags_.size() != before) return;
+    Stack s;
+    s.id = rec.String("id");
+    s.name = rec.String("name");
+    s.kind = rec.String("kind") == "training" ? StackKind::kTraining : StackKind::kServing;
+    s.is_default = rec.bools.contains("default") && rec.bools["default"];
+    s.fused_residual_norm = rec.String("kernels.norms") == "fused_residual";
+    s.sources = rec.lists["sources"];
+    s.notes = rec.String("notes");
+    s.figures = std::move(rec.figures);
+    s.file = file;
+    if (s.kind == StackKind::kServing && !s.Get("scheduler.max_num_tokens")) {
+      Add(parsed->At("scheduler.max_num_tokens", "a serving stack needs scheduler.max_num_tokens"));
+      return;
+    }
+    for (const auto& other : catalog_.stacks_) {
+      if (other.id == s.id) {
+        Add(parsed->At("id", "duplicate stack id '" + s.id + "' (also in " + other.file + ")"));
+        return;
+      }
+      if (other.kind == s.kind && other.is_default && s.is_default) {
+        Add(parsed->At("default", "two default " + std::string(StackKindName(s.kind)) + " stacks: '" + other.id +
+                                      "' and '" + s.id + "'"));
+        return;
+      }
+    }
+    for (const auto& src : s.sources) source_refs_.push_back({src, parsed->At("sources", "")});
+    catalog_.stacks_.push_back(std::move(s));
+  }
+
   void CheckReferences() {
     // Chips a system or a profile names (a partial load has only some chips).
     for (auto& [id, where] : chip_refs_) {
@@ -537,6 +581,7 @@ class CatalogLoader {
     };
     for (const auto& c : catalog_.chips_) check_figures(c.figures, "");
     for (const auto& p : catalog_.profiles_) check_figures(p.figures, "");
+    for (const auto& s : catalog_.stacks_) check_figures(s.figures, "");
     for (const auto& s : catalog_.systems_) {
       check_figures(s.figures, "");
       for (std::size_t i = 0; i < s.network.size(); ++i) {

@@ -1,5 +1,6 @@
 // Field tables for every catalog record type, and the table-driven validator.
 #include <algorithm>
+#include <cassert>
 #include <array>
 #include <fmt/format.h>
 
@@ -138,6 +139,21 @@ constexpr FieldSpec kProfileFields[] = {
     {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)"},
     {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)"},
     {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Per-operator cost of eager training frameworks that does not overlap the kernels (dispatch, autograd bookkeeping, launch gap)"},
+};
+
+constexpr std::array<std::string_view, 2> kStackKind = {"serving", "training"};
+constexpr std::array<std::string_view, 2> kNormFusion = {"fused_residual", "unfused"};
+
+constexpr FieldSpec kStackFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Stack id (--stack)"},
+    {.key = "name", .kind = kString, .required = true, .description = "The framework and the release its figures describe"},
+    {.key = "kind", .kind = kEnum, .required = true, .description = "serving or training", .choices = kStackKind},
+    {.key = "default", .kind = kBool, .default_value = "false", .description = "The stack used when none is named (one per kind)"},
+    {.key = "sources", .kind = kStringList, .required = true, .description = "Source ids"},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+    {.key = "kernels.norms", .kind = kEnum, .required = true, .description = "fused_residual: the residual add fused into the next norm (2 kernels a layer); unfused: norms and residual adds apart (4)", .choices = kNormFusion},
+    {.key = "scheduler.max_num_tokens", .kind = kFigure, .dim = kNone, .description = "Serving: tokens per forward pass (longer prefills are chunked to it)", .at_most = 1e7},
+    {.key = "moe.expert_imbalance", .kind = kFigure, .dim = kNone, .required = true, .description = "Routed tokens on the busiest expert-parallel rank over the mean (1 = perfectly balanced); applies when experts are split over ranks", .at_most = 64},
 };
 
 constexpr FieldSpec kSourceFields[] = {
@@ -445,29 +461,44 @@ void ValidateRecord(const RawNode& node, std::span<const FieldSpec> schema, cons
   }
 }
 
-std::string_view RecordKindName(RecordKind k) {
-  switch (k) {
-    case RecordKind::kChip: return "chip";
-    case RecordKind::kSystem: return "system";
-    case RecordKind::kModel: return "model";
-    case RecordKind::kRuleSet: return "rules";
-    case RecordKind::kSource: return "source";
-    case RecordKind::kProfile: return "profile";
+namespace {
+constexpr RecordKindInfo kRecordKinds[] = {
+    {.kind = RecordKind::kSource, .name = "source", .folder = "sources", .fields = kSourceFields, .extends = false,
+     .id_map = true, .summary = "documents every figure cites"},
+    {.kind = RecordKind::kChip, .name = "chip", .folder = "chips", .fields = kChipFields, .extends = true,
+     .id_map = false, .summary = "accelerators: datasheet peaks, memory, links, power"},
+    {.kind = RecordKind::kSystem, .name = "system", .folder = "systems", .fields = kSystemFields, .extends = true,
+     .id_map = false, .summary = "servers and clusters of a chip: nodes, scale-up domain, network tiers"},
+    {.kind = RecordKind::kProfile, .name = "profile", .folder = "profiles", .fields = kProfileFields, .extends = true,
+     .id_map = false, .summary = "efficiency profiles: what a chip family reaches, from microbenchmarks"},
+    {.kind = RecordKind::kStack, .name = "stack", .folder = "stacks", .fields = kStackFields, .extends = false,
+     .id_map = false, .summary = "software stacks: serving and training frameworks' budgets and kernel choices"},
+    {.kind = RecordKind::kModel, .name = "model", .folder = "models", .fields = kModelFields, .extends = false,
+     .id_map = false, .summary = "models: Hugging Face configs with their published sizes"},
+    {.kind = RecordKind::kRuleSet, .name = "rules", .folder = "rules", .fields = kRuleSetFields, .extends = false,
+     .id_map = false, .summary = "export-control rule sets"},
+};
+}  // namespace
+
+std::span<const RecordKindInfo> RecordKinds() { return kRecordKinds; }
+
+const RecordKindInfo& InfoFor(RecordKind k) {
+  for (const auto& info : kRecordKinds) {
+    if (info.kind == k) return info;
   }
-  return "?";
+  assert(false && "every RecordKind has a registry entry");
+  return kRecordKinds[0];
 }
 
-std::span<const FieldSpec> SchemaFor(RecordKind k) {
-  switch (k) {
-    case RecordKind::kChip: return kChipFields;
-    case RecordKind::kSystem: return kSystemFields;
-    case RecordKind::kModel: return kModelFields;
-    case RecordKind::kRuleSet: return kRuleSetFields;
-    case RecordKind::kSource: return kSourceFields;
-    case RecordKind::kProfile: return kProfileFields;
+const RecordKindInfo* FindRecordKind(std::string_view name) {
+  for (const auto& info : kRecordKinds) {
+    if (info.name == name || info.folder == name) return &info;
   }
-  return {};
+  return nullptr;
 }
+
+std::string_view RecordKindName(RecordKind k) { return InfoFor(k).name; }
+std::span<const FieldSpec> SchemaFor(RecordKind k) { return InfoFor(k).fields; }
 
 std::string_view FieldKindName(FieldKind k) {
   switch (k) {

@@ -133,10 +133,13 @@ OpList LayerOps(const LayerGroup& g, int hidden, const LayerShard& shard, const 
     }
     // Routed experts on this device: E/ep of them, each with ffn/tp columns.
     // The expert-parallel group's tokens (rows x ep) spread over all experts;
-    // the busiest rank gets `expert_imbalance` times the mean share.
+    // with experts split over ranks the busiest rank gets `expert_imbalance`
+    // times the mean share and the others wait for it. With every expert on
+    // every device (ep 1) the device does exactly its tokens' share.
+    const double imbalance = shard.ep > 1 ? style.expert_imbalance : 1.0;
     const double local_experts = e.experts / ep;
     const double group_tokens = rows * ep;
-    const double assignments = rows * e.top_k * style.expert_imbalance;
+    const double assignments = rows * e.top_k * imbalance;
     const double p_miss = std::pow(1.0 - double(e.top_k) / e.experts, group_tokens);
     const double touched = local_experts * (1.0 - p_miss);  // experts that receive a token
     const double ffn = e.expert_ffn / tp;
@@ -153,7 +156,7 @@ OpList LayerOps(const LayerGroup& g, int hidden, const LayerShard& shard, const 
       // Dispatch and combine: each token's hidden state goes to top_k experts,
       // (ep - 1) / ep of them on other devices.
       ops.Add(Op{.kind = OpKind::kExpertAllToAll, .cls = OpClass::kAllToAll, .flops = 0,
-                 .bytes = rows * e.top_k * h * b.comm * (ep - 1) / ep * style.expert_imbalance, .kernels = 2, .rows = 0,
+                 .bytes = rows * e.top_k * h * b.comm * (ep - 1) / ep * imbalance, .kernels = 2, .rows = 0,
                  .k = 0, .n = 0, .sixteen_bit = false, .launches = Launches{.forward = 2, .backward = 2}});
     }
   } else {
@@ -184,7 +187,7 @@ std::string_view OpClassName(OpClass c) {
   return "?";
 }
 
-OpList HeadOps(const ModelArch& m, const LayerShard& shard, const OpBytes& b, const OpStyle& style, double rows,
+OpList HeadOps(const ModelArch& m, const LayerShard& shard, const OpBytes& b, double rows,
                double sample_rows) {
   OpList out;
   const double h = m.hidden, vocab = double(m.vocab) / shard.tp;

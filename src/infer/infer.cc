@@ -222,6 +222,21 @@ std::string_view InfeasibleReasonText(InfeasibleReason r) {
   return "?";
 }
 
+Result<ServingStack> MakeServingStack(const Catalog& catalog, std::string_view id) {
+  const Stack* s = id.empty() ? catalog.DefaultStack(StackKind::kServing) : catalog.FindStack(id);
+  if (s == nullptr) {
+    if (id.empty()) return Error(Diagnostic{.file = catalog.dir(), .key_path = "stacks", .message = "the catalog has no default serving stack"});
+    return Error::NotFound(Diagnostic{.key_path = "stack", .message = "no stack '" + std::string(id) + "' in the catalog"});
+  }
+  if (s->kind != StackKind::kServing) {
+    return Error(Diagnostic{.key_path = "stack", .message = "stack '" + s->id + "' is a training stack"});
+  }
+  return ServingStack{.id = s->id,
+                      .max_num_tokens = s->Get("scheduler.max_num_tokens").value_or(0),
+                      .expert_imbalance = s->Get("moe.expert_imbalance").value_or(1),
+                      .fused_residual_norm = s->fused_residual_norm};
+}
+
 Status CheckInferenceRequest(const Cluster& cluster, const ModelArch& m, const InferenceRequest& request) {
   const InferenceWorkload& r = request.workload;
   std::vector<Diagnostic> bad;
@@ -235,7 +250,10 @@ Status CheckInferenceRequest(const Cluster& cluster, const ModelArch& m, const I
   if (r.input_tokens > (int64_t(1) << 32) || r.output_tokens > (int64_t(1) << 32) || r.batch > (int64_t(1) << 32)) {
     fail("tokens", "token and batch counts above 2^32 are not supported");
   }
-  if (!(request.stack.max_num_tokens >= 1)) fail("stack", "the serving stack's max_num_tokens must be at least 1");
+  if (!(request.stack.max_num_tokens >= 1)) {
+    fail("stack", "no serving stack: the request needs one (MakeServingStack) with max_num_tokens of at least 1");
+  }
+  if (!(request.stack.expert_imbalance >= 1)) fail("stack", "the serving stack's expert_imbalance must be at least 1");
   if (auto ok = CheckInferencePlan(cluster, m, request.plan); !ok) {
     const auto& ds = ok.error().diagnostics;
     bad.insert(bad.end(), ds.begin(), ds.end());
@@ -253,7 +271,9 @@ Status CheckInferenceRequest(const Cluster& cluster, const ModelArch& m, const I
 Result<InferenceEstimate> EstimateInference(const Cluster& c, const ModelArch& m, const InferenceRequest& request) {
   if (auto ok = CheckInferenceRequest(c, m, request); !ok) return std::move(ok).error();
   const Device& d = c.device;
-  auto model = IterationModel::Make(c, m, request.plan);
+  auto model = IterationModel::Make(c, m, request.plan,
+                                    IterationStack{.expert_imbalance = request.stack.expert_imbalance,
+                                                   .fused_residual_norm = request.stack.fused_residual_norm});
   if (!model) return std::move(model).error();
   const IterationModel& it = *model;
   InferenceRequest r = request;

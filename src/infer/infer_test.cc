@@ -35,6 +35,7 @@ class InferTest : public ::testing::Test {
   }
   static InferenceRequest Request(int64_t in, int64_t out, int64_t batch, int tp = 1) {
     InferenceRequest r;
+    r.stack = testing::DefaultServingStack();
     r.workload.input_tokens = in;
     r.workload.output_tokens = out;
     r.workload.batch = batch;
@@ -324,6 +325,7 @@ TEST_F(InferTest, RandomPlansAreFiniteAndNonNegative) {
     const Cluster d = ClusterFor(chips[pick(8)]);
     const ModelArch& m = Model(models[pick(7)]);
     InferenceRequest r;
+    r.stack = testing::DefaultServingStack();
     r.workload.input_tokens = 1 + pick(20000);
     r.workload.output_tokens = 1 + pick(4000);
     r.workload.batch = 1 + pick(1024);

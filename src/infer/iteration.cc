@@ -175,7 +175,8 @@ Status CheckInferencePlan(const Cluster& cluster, const ModelArch& m, const Infe
   return Ok{};
 }
 
-Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m, const InferencePlan& plan) {
+Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m, const InferencePlan& plan,
+                                            const IterationStack& stack) {
   if (auto ok = CheckInferencePlan(c, m, plan); !ok) return std::move(ok).error();
   const Device& d = c.device;
   IterationModel it;
@@ -202,7 +203,8 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
   b.head_weight = std::max(2.0, b.weight);  // quantisers keep embedding and LM head at 16 bits
   b.logits = 4;                             // fp32 logits for sampling
   b.comm = 2;
-  it.style_.norms = NormFusion::kFusedResidualNorm;
+  it.style_.norms = stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused;
+  it.style_.expert_imbalance = stack.expert_imbalance;
   it.links_ = LinksOf(c);
   const int domain = c.topology.scale_up_domain;
   if (plan.tp > domain && plan.tp > 1) warnings |= kWarnTpCrossesNodes;
@@ -284,7 +286,7 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
   }
   // Embedding lookup (first stage) and LM head (last stage) for the tokens
   // that sample: every decode token and the last token of each prompt.
-  for (const Op& op : HeadOps(m, shard, bytes_, style_, rows, decode_rows + completing)) {
+  for (const Op& op : HeadOps(m, shard, bytes_, rows, decode_rows + completing)) {
     if (op.kind == OpKind::kGemm) {
       pass.Gemm(op.cls, op.flops, op.sixteen_bit ? gemm16_ : gemm_, op.bytes, 1.0 / pp, op.kernels);
     } else {

@@ -23,9 +23,6 @@
 namespace suanli {
 namespace {
 
-// Routed tokens are not perfectly balanced: the busiest expert rank gets
-// this much more than the mean (auxiliary-loss-balanced routers, estimated).
-constexpr double kExpertImbalance = 1.15;
 // Bytes per parameter: 16-bit weights; gradients in fp32 main-grad buffers
 // with plain data parallelism (Megatron DDP) or in a 16-bit buffer with the
 // distributed optimizer (Megatron-Core's default, grad_reduce_in_fp32 off);
@@ -160,9 +157,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const bool fp8 = DtypeBits(rate.dtype) <= 8;
   const OpBytes bytes{.weight = DtypeBytes(rate.dtype), .activation = ab, .kv = 0, .head_weight = 2, .logits = ab,
                       .comm = ab};
-  const OpStyle style{.norms = NormFusion::kUnfused,
+  const OpStyle style{.norms = r.stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
-                      .expert_imbalance = kExpertImbalance};
+                      .expert_imbalance = r.stack.expert_imbalance};
   const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp};
   // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
   // a reduce-scatter (the same bytes on the wire in two calls), hierarchical
@@ -271,7 +268,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   }
   // LM head and loss (last stage), embedding (first stage).
   {
-    const OpList head = HeadOps(m, shard, bytes, style, T, T);
+    const OpList head = HeadOps(m, shard, bytes, T, T);
     const Op& embedding = head.ops[0];
     const Op& lm_head = head.ops[1];
     const double t = GemmSeconds(d, rate16, lm_head.flops, lm_head.bytes, lm_head.kernels);
@@ -574,6 +571,9 @@ Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainReques
     fail("devices", "devices, sequence length or batch beyond what the model supports");
   }
   if (!(r.tokens >= 0) || !std::isfinite(r.tokens)) fail("tokens", "must be a non-negative number");
+  if (!(r.stack.expert_imbalance >= 1)) {
+    fail("stack", "no training stack: the request needs one (MakeTrainingStack) with expert_imbalance of at least 1");
+  }
   if (p.dp == 0 && p.tp > 0 && p.pp > 0 && p.cp > 0 && r.devices > 0) {
     fail("devices", Str(r.devices) + " devices are not a multiple of tp x pp x cp = " +
                         std::to_string(int64_t(p.tp) * p.pp * p.cp));
@@ -619,6 +619,20 @@ Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainReques
   if (!bad.empty()) return Error(std::move(bad));
   (void)c;
   return Ok{};
+}
+
+Result<TrainingStack> MakeTrainingStack(const Catalog& catalog, std::string_view id) {
+  const Stack* s = id.empty() ? catalog.DefaultStack(StackKind::kTraining) : catalog.FindStack(id);
+  if (s == nullptr) {
+    if (id.empty()) return Error(Diagnostic{.file = catalog.dir(), .key_path = "stacks", .message = "the catalog has no default training stack"});
+    return Error::NotFound(Diagnostic{.key_path = "stack", .message = "no stack '" + std::string(id) + "' in the catalog"});
+  }
+  if (s->kind != StackKind::kTraining) {
+    return Error(Diagnostic{.key_path = "stack", .message = "stack '" + s->id + "' is a serving stack"});
+  }
+  return TrainingStack{.id = s->id,
+                       .expert_imbalance = s->Get("moe.expert_imbalance").value_or(1),
+                       .fused_residual_norm = s->fused_residual_norm};
 }
 
 Result<TrainEstimate> EstimateTraining(const Cluster& c, const ModelArch& m, const TrainRequest& r) {

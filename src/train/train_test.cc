@@ -26,6 +26,7 @@ class TrainTest : public ::testing::Test {
   static const ModelArch& Model(const std::string& id) { return catalog().FindModel(id)->arch; }
   static TrainRequest Gpt3(int tp, int pp, int dp, Recompute rc) {
     TrainRequest r;
+    r.stack = testing::DefaultTrainingStack();
     r.devices = int64_t(tp) * pp * dp;
     r.seq_len = 2048;
     r.global_batch = 512;
@@ -113,6 +114,7 @@ TEST_F(TrainTest, HostBoundFloorCountsEveryOperator) {
   Cluster c = ClusterFor("vtrain-a100");
   EXPECT_NEAR(c.host_dispatch.si(), 48e-6, 1e-12);  // the system's measured figure, not the profile's
   TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
   r.devices = 1;
   r.seq_len = 1024;
   r.global_batch = 4;
@@ -351,6 +353,7 @@ TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
   EXPECT_EQ(key_of(r), "devices");
   // MoE: ep must divide the experts.
   TrainRequest moe;
+  moe.stack = testing::DefaultTrainingStack();
   moe.devices = 24;
   moe.seq_len = 4096;
   moe.global_batch = 48;
@@ -364,6 +367,7 @@ TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
 TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   const Cluster c = ClusterFor("dgx-a100");
   TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
   r.devices = 64;
   r.seq_len = 2048;
   r.global_batch = 256;
@@ -407,6 +411,7 @@ TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
 TEST_F(TrainTest, H20TrainsSlowerThanH100ByItsComputeDeficit) {
   // "Useless for training": the same plan on HGX H20 vs HGX H100.
   TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
   r.devices = 64;
   r.seq_len = 4096;
   r.global_batch = 128;
@@ -431,6 +436,7 @@ TEST_F(TrainTest, RandomPlansAreFiniteOrRejected) {
     const Cluster c = ClusterFor(systems[pick(6)]);
     const ModelArch& m = Model(models[pick(6)]);
     TrainRequest r;
+    r.stack = testing::DefaultTrainingStack();
     r.plan.tp = 1 << pick(4);
     r.plan.pp = 1 << pick(4);
     r.plan.cp = 1 << pick(2);

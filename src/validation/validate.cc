@@ -297,6 +297,9 @@ CaseOutcome PredictInferenceCase(const Catalog& catalog, const RawNode& c) {
   const ResolvedCaseModel* model = &std::get<CaseSubjects>(subjects).model;
   Mapping map;
   if (auto why = MapInference(c, map)) return *why;
+  auto stack = MakeServingStack(catalog, "");
+  if (!stack) return stack.error().ToString();
+  map.request.stack = *stack;
   auto device = MakeCluster(catalog, *chip, nullptr);
   if (!device) return device.error().ToString();
   auto est = EstimateInference(*device, model->arch(), map.request);
@@ -503,6 +506,9 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
   auto cluster = MakeCluster(catalog, *chip, system);
   if (!cluster) return cluster.error().ToString();
   TrainRequest req = map.request;
+  auto stack = MakeTrainingStack(catalog, "");
+  if (!stack) return stack.error().ToString();
+  req.stack = *stack;
   TrainEstimate est;
   if (map.search) {
     SearchOptions options;
@@ -689,6 +695,8 @@ Result<ValidationReport> ValidateVtrainCsv(const Catalog& catalog, const std::st
   if (system == nullptr) system = catalog.FindSystem("dgx-a100");
   auto cluster = MakeCluster(catalog, *chip, system);
   if (!cluster) return std::move(cluster).error();
+  auto stack = MakeTrainingStack(catalog, "");
+  if (!stack) return std::move(stack).error();
   ValidationReport report;
   report.file = path;
   const std::string where = system != nullptr ? system->id : chip->id;
@@ -706,6 +714,7 @@ Result<ValidationReport> ValidateVtrainCsv(const Catalog& catalog, const std::st
     }
     const ModelArch arch = MegatronGpt(hidden, heads, layers, seq);
     TrainRequest r;
+    r.stack = *stack;
     r.devices = gpus;
     r.seq_len = seq;
     r.global_batch = gb;

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "suanli/catalog/catalog.h"
+#include "suanli/infer/infer.h"
+#include "suanli/train/train.h"
 
 namespace suanli::testing {
 
@@ -27,6 +29,18 @@ inline const Catalog& ShippedCatalog() {
     return std::move(*loaded);
   }();
   return catalog;
+}
+
+// The shipped catalog's default serving and training stacks.
+inline ServingStack DefaultServingStack() {
+  auto s = MakeServingStack(ShippedCatalog(), "");
+  if (!s) std::abort();
+  return *s;
+}
+inline TrainingStack DefaultTrainingStack() {
+  auto s = MakeTrainingStack(ShippedCatalog(), "");
+  if (!s) std::abort();
+  return *s;
 }
 
 // A scratch directory removed when the object goes away.

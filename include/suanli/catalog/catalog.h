@@ -115,6 +115,26 @@ struct Profile {
   [[nodiscard]] std::optional<double> Get(std::string_view path) const;
 };
 
+// A serving or training framework as the cost models see it: its scheduling
+// budget, which kernels it fuses, how balanced its expert routing runs
+// (catalog/stacks/). Every figure has its source, as chips' do.
+enum class StackKind { kServing, kTraining };
+std::string_view StackKindName(StackKind k);
+
+struct Stack {
+  std::string id;
+  std::string name;
+  StackKind kind = StackKind::kServing;
+  bool is_default = false;  // used when a request names no stack
+  bool fused_residual_norm = true;  // kernels.norms: fused_residual (else unfused)
+  std::vector<std::string> sources;
+  std::string notes;
+  FigureMap figures;  // scheduler.max_num_tokens, moe.expert_imbalance
+  std::string file;
+
+  [[nodiscard]] std::optional<double> Get(std::string_view path) const;
+};
+
 struct Source {
   std::string id;
   std::string title;
@@ -145,6 +165,7 @@ class Catalog {
   [[nodiscard]] const std::vector<ModelEntry>& models() const { return models_; }
   [[nodiscard]] const std::vector<RuleSet>& rules() const { return rules_; }
   [[nodiscard]] const std::vector<Profile>& profiles() const { return profiles_; }
+  [[nodiscard]] const std::vector<Stack>& stacks() const { return stacks_; }
   [[nodiscard]] const std::map<std::string, Source, std::less<>>& sources() const { return sources_; }
   [[nodiscard]] const std::string& dir() const { return dir_; }
 
@@ -155,6 +176,9 @@ class Catalog {
   [[nodiscard]] const RuleSet* FindRuleSet(std::string_view id) const;
   [[nodiscard]] const Source* FindSource(std::string_view id) const;
   [[nodiscard]] const Profile* FindProfile(std::string_view id) const;
+  [[nodiscard]] const Stack* FindStack(std::string_view id) const;
+  // The stack marked `default: true` for `kind`; nullptr if the catalog has none.
+  [[nodiscard]] const Stack* DefaultStack(StackKind kind) const;
   // The efficiency profile for `chip`: one that lists it (or the chip it
   // extends), else its architecture class's, else `generic`; nullptr only if
   // the catalog has no `generic` profile.
@@ -175,6 +199,7 @@ class Catalog {
   std::vector<ModelEntry> models_;
   std::vector<RuleSet> rules_;
   std::vector<Profile> profiles_;
+  std::vector<Stack> stacks_;
   std::map<std::string, Source, std::less<>> sources_;
   std::shared_ptr<const RawStore> raw_;
   friend class CatalogLoader;

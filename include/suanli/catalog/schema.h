@@ -36,7 +36,26 @@ struct FieldSpec {
   double at_most = 0;                           // kFigure: upper bound in SI units (0 = none)
 };
 
-enum class RecordKind { kChip, kSystem, kModel, kRuleSet, kSource, kProfile };
+enum class RecordKind { kChip, kSystem, kModel, kRuleSet, kSource, kProfile, kStack };
+
+// The registry of record kinds: what each is, where it lives and its field
+// table. The loader, reference checks and `suanli catalog list|schema` iterate
+// it; adding a record kind is one entry here, a field table and a builder
+// (catalog_loader.cc), and a typed accessor on Catalog.
+struct RecordKindInfo {
+  RecordKind kind;
+  std::string_view name;    // singular, as messages say it ("chip")
+  std::string_view folder;  // under the catalog directory ("chips"), also its plural
+  std::span<const FieldSpec> fields;
+  bool extends = false;     // a record may `extends:` another of its kind
+  bool id_map = false;      // a file maps ids to records (sources) instead of holding one record
+  std::string_view summary;
+};
+std::span<const RecordKindInfo> RecordKinds();
+const RecordKindInfo& InfoFor(RecordKind k);
+// By singular name or folder ("chip" or "chips"); nullptr if none.
+const RecordKindInfo* FindRecordKind(std::string_view name);
+
 std::string_view RecordKindName(RecordKind k);
 std::span<const FieldSpec> SchemaFor(RecordKind k);
 std::string_view FieldKindName(FieldKind k);

@@ -135,7 +135,7 @@ OpList LayerOps(const LayerGroup& g, int hidden, const LayerShard& shard, const 
 // The end stages: the embedding lookup for `rows` tokens and the LM head for
 // `sample_rows` of them (every decode token and each prompt's last token in
 // serving; every token in training).
-OpList HeadOps(const ModelArch& m, const LayerShard& shard, const OpBytes& bytes, const OpStyle& style, double rows,
+OpList HeadOps(const ModelArch& m, const LayerShard& shard, const OpBytes& bytes, double rows,
                double sample_rows);
 
 }  // namespace suanli

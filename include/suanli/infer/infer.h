@@ -44,10 +44,17 @@ struct InferenceWorkload {
   int64_t batch = 1;  // requests (kStatic) or requests in flight (kConcurrency)
 };
 
-// The serving framework's scheduling budget (a serving-stack record).
+// The serving framework as the estimator uses it, from a stack record
+// (catalog/stacks/, kind serving). A default-constructed one is not a stack:
+// requests must carry one (MakeServingStack).
 struct ServingStack {
-  double max_num_tokens = 8192;  // tokens per forward pass; longer prefills are chunked to it
+  std::string id;
+  double max_num_tokens = 0;  // tokens per forward pass; longer prefills are chunked to it
+  double expert_imbalance = 1;  // busiest expert-parallel rank's routed tokens over the mean
+  bool fused_residual_norm = true;
 };
+// The stack `id` of the catalog, or its default serving stack when `id` is empty.
+Result<ServingStack> MakeServingStack(const Catalog& catalog, std::string_view id);
 
 struct InferenceRequest {
   InferenceWorkload workload;

@@ -101,10 +101,17 @@ std::string_view WarningCode(uint32_t bit);
 // the heads, ep the experts, precisions the chip supports, ...).
 Status CheckInferencePlan(const Cluster& cluster, const ModelArch& model, const InferencePlan& plan);
 
+// What the serving stack decides about a forward pass's kernels.
+struct IterationStack {
+  double expert_imbalance = 1;  // busiest expert-parallel rank's routed tokens over the mean
+  bool fused_residual_norm = true;
+};
+
 class IterationModel {
  public:
   // Checks the plan (CheckInferencePlan) and prepares its costs.
-  static Result<IterationModel> Make(const Cluster& cluster, const ModelArch& model, const InferencePlan& plan);
+  static Result<IterationModel> Make(const Cluster& cluster, const ModelArch& model, const InferencePlan& plan,
+                                     const IterationStack& stack);
 
   // One iteration of `batch`, per device, in `micro_batches` micro-batches
   // through the pipeline (0: as many as the sequences allow, up to pp).

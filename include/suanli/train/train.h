@@ -65,6 +65,17 @@ struct TrainPlan {
   OptimizerState optimizer_state = OptimizerState::kFp32;  // not searched: a numerics choice, like precision
 };
 
+// The training framework as the estimator uses it, from a stack record
+// (catalog/stacks/, kind training). A default-constructed one is not a stack:
+// requests must carry one (MakeTrainingStack).
+struct TrainingStack {
+  std::string id;
+  double expert_imbalance = 0;  // busiest expert-parallel rank's routed tokens over the mean (>= 1)
+  bool fused_residual_norm = false;
+};
+// The stack `id` of the catalog, or its default training stack when `id` is empty.
+Result<TrainingStack> MakeTrainingStack(const Catalog& catalog, std::string_view id);
+
 struct TrainRequest {
   int64_t devices = 0;
   int64_t seq_len = 0;
@@ -73,6 +84,7 @@ struct TrainRequest {
   bool flash_attention = true;  // false: softmax materialised (Megatron before 2022)
   bool lora = false;  // fine-tune low-rank adapters only: base weights frozen (no weight gradients or optimizer state)
   TrainPlan plan;
+  TrainingStack stack;
 };
 
 struct TrainMemory {  // per device, bytes
