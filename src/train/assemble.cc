@@ -1,0 +1,211 @@
+// The plan-dependent part of a training step: memory of the fullest stage,
+// the pipeline, data-parallel, ZeRO and optimizer terms, totals and what
+// bounds the step.
+#include <cmath>
+
+#include "core/warning_table.h"
+#include "train/train_internal.h"
+
+namespace suanli {
+namespace train {
+
+Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
+  Context x{&c, &m, &r, LinksOf(c), Totals(m), {}, 0, 0};
+  const Device& d = c.device;
+  Dtype want = r.plan.precision == TrainPrecision::kFp8 ? Dtype::kFp8
+               : r.plan.precision == TrainPrecision::kFp16 ? Dtype::kFp16
+                                                          : Dtype::kBf16;
+  if (Peak(d, want) <= 0) {
+    if (want == Dtype::kFp8) x.warnings |= kTrainWarnFp8Fallback;
+    want = SixteenBit(d);
+  }
+  x.rate = RateFor(d, want);
+  x.peak = Peak(d, want);
+  if (c.assumed_system) x.warnings |= kTrainWarnAssumedSystem;
+  if (c.topology.scale_out_assumed && r.devices > c.topology.scale_up_domain) x.warnings |= kTrainWarnNoScaleOut;
+  return x;
+}
+
+// The plan-dependent part: pipeline, data parallelism, memory, totals.
+void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing) {
+  const Cluster& c = *x.c;
+  const Device& d = c.device;
+  const TrainRequest& r = *x.r;
+  const ModelTotals& t = x.totals;
+  const double dp = p.dp, pp = p.pp, vp = p.vp;
+  const double m = double(r.global_batch) / (dp * p.micro_batch);  // micro-batches per pipeline
+  const double layers_stage = std::ceil(t.layers / pp);
+  // Memory of the fullest stage.
+  const double stage_params = layers_stage * (t.shared_params_per_layer / p.tp +
+                                              t.expert_params_per_layer / (double(p.tp) * p.ep));
+  const double end_params = (pp > 1 ? t.head_params : t.embed_params + t.lm_head_params) / p.tp;
+  const double params = stage_params + end_params;
+  TrainMemory& mem = e.memory;
+  mem.capacity = d.memory_capacity.si();
+  const double fp8_copy = x.rate.dtype == Dtype::kFp8 ? 1 : 0;
+  mem.weights = params * (kWeightBytes + fp8_copy) / (p.zero >= 3 ? dp : 1);
+  // LoRA adapters (rank ~16) hold well under 1% of the parameters: their
+  // gradients and optimizer state are left out.
+  mem.gradients = r.lora ? 0 : params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded) / (p.zero >= 2 ? dp : 1);
+  mem.optimizer = r.lora ? 0 : params * OptimizerBytes(p.optimizer_state) / (p.zero >= 1 ? dp : 1);
+  const double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
+                           : p.recompute == Recompute::kSelective ? lc.act_selective
+                                                                  : lc.act_none;
+  // 1F1B: the first stage keeps pp micro-batches in flight (interleaving adds
+  // (pp - 1) / (pp vp) more); the last keeps one, plus the logits.
+  const double in_flight = std::min(m, pp) * (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0);
+  const double working = p.recompute == Recompute::kFull ? lc.act_none : 0;  // the layer being recomputed
+  const double first = layers_stage * per_layer * in_flight + working;
+  const double last = layers_stage * per_layer + working + lc.logits_bytes;
+  mem.activations = pp > 1 ? std::max(first, last) : first + lc.logits_bytes;
+  mem.other = d.reserved_bytes.si();
+  mem.total = mem.weights + mem.gradients + mem.optimizer + mem.activations + mem.other;
+  e.fits = mem.total <= mem.capacity;
+  e.reason = e.fits ? TrainInfeasible::kNone
+             : mem.weights + mem.gradients + mem.optimizer + mem.other > mem.capacity ? TrainInfeasible::kWeightsDoNotFit
+                                                                                      : TrainInfeasible::kActivationsDoNotFit;
+  e.micro_batches = int(m);
+  if (timing == Timing::kIfFits && !e.fits) return;
+
+  const Links& links = x.links;
+  // One micro-batch through the stage: its layers forward, backward and recompute.
+  // Eager frameworks pay a fixed cost per operator (host dispatch, autograd
+  // bookkeeping, the launch gap on the device) that does not overlap the
+  // kernels: it adds to every forward, backward and recomputed operator
+  // (operators per layer and micro-batch: forward, backward, what recompute repeats).
+  const double ops = lc.ops_f + lc.ops_b +
+                     (p.recompute == Recompute::kFull        ? lc.ops_f
+                      : p.recompute == Recompute::kSelective ? lc.attn_ops_f
+                                                             : 0);
+  const double framework = ops * d.host_op_overhead.si();
+  // With TP overlap (Megatron-Core userbuffers) the collectives run under the
+  // layer's GEMMs, which slow while they share the chip.
+  const double tp_f = p.overlap_tp ? Overlapped(lc.tp_f, lc.gemm_f, d.overlap_slowdown) : lc.tp_f;
+  const double tp_b = p.overlap_tp ? Overlapped(lc.tp_b, lc.gemm_b, d.overlap_slowdown) : lc.tp_b;
+  const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
+  const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
+  const double recompute = p.recompute == Recompute::kFull        ? compute_f + tp_f + lc.ep_f + lc.cp_f
+                           : p.recompute == Recompute::kSelective ? lc.attn_f
+                                                                  : 0;
+  const double head = lc.head_f + lc.head_b;  // the last stage's LM head and loss set the pace
+  const double device_mb = layers_stage * (compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b +
+                                           lc.cp_f + lc.cp_b + framework) +
+                           head;
+  // The host issues the same operators asynchronously, ahead of the device;
+  // when its dispatch is the slower of the two (small layers, slow host
+  // stack), the micro-batch takes the host's time and the kernels hide under it.
+  const double host_mb = layers_stage * ops * c.host_dispatch.si();
+  const double per_mb = std::max(device_mb, host_mb);
+  TrainBreakdown& bd = e.breakdown;
+  bd.compute = m * (layers_stage * (compute_f + compute_b) + head);
+  // Framework cost: per-operator gaps on the device, and the host's dispatch
+  // where it outlasts the device's work.
+  bd.framework = m * (layers_stage * framework + std::max(0.0, host_mb - device_mb));
+  if (host_mb > device_mb) e.warnings |= kTrainWarnHostBound;
+  bd.recompute = m * layers_stage * recompute;
+  bd.tp_comm = m * layers_stage * (tp_f + tp_b);
+  bd.ep_comm = m * layers_stage * (lc.ep_f + lc.ep_b);
+  bd.cp_comm = m * layers_stage * (lc.cp_f + lc.cp_b);
+  bd.pp_bubble = pp > 1 ? (pp - 1) / vp * per_mb : 0;
+  bd.pp_comm = pp > 1 ? 2 * m * vp * lc.p2p : 0;
+  // Data parallelism: gradients (and, with the distributed optimizer, the
+  // updated parameters) cross the data-parallel group once per step.
+  const double grad_bytes = params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
+  double dp_time = 0;
+  double gathers_exposed = 0;
+  const Group dp_group{.ranks = p.dp, .stride = p.tp * p.cp};
+  if (p.dp > 1 && !r.lora) {
+    if (p.zero == 0) {
+      dp_time = AllReduce(links, grad_bytes, dp_group);
+    } else {
+      // Gradients reduce-scattered, the updated parameters all-gathered.
+      dp_time = ReduceScatter(links, grad_bytes, dp_group) + AllGather(links, params * 2, dp_group);
+      if (p.zero >= 3) {
+        // Parameters gathered before each micro-batch's forward and backward, prefetched under compute.
+        const double gathers = 2 * m * AllGather(links, params * 2, dp_group);
+        gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
+      }
+    }
+  }
+  // Overlapped reduction runs under the last micro-batch's backward.
+  const double window = p.overlap_dp ? layers_stage * (compute_b + tp_b) : 0;
+  bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed;
+  const double opt_params = r.lora ? 0 : params / (p.zero >= 1 ? dp : 1);
+  bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
+  e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
+
+  const double tokens = double(r.global_batch) * double(r.seq_len);
+  e.tokens_per_s = tokens / e.step_time_s;
+  e.tokens_per_s_per_device = e.tokens_per_s / double(r.devices);
+  e.model_flops_per_step =
+      tokens * ((r.lora ? 4 : 6) * t.active_flops_params + t.attention_flops_per_token * double(r.seq_len));
+  // Executed: per micro-batch per device forward x (3, + 1 with full recompute), over every stage and replica.
+  const double fwd = layers_stage * lc.flops_f + lc.head_flops_f;
+  const double rec = p.recompute == Recompute::kFull ? layers_stage * lc.flops_f
+                     : p.recompute == Recompute::kSelective ? layers_stage * lc.attn_flops_f
+                                                            : 0;
+  e.hardware_flops_per_step = m * ((r.lora ? 2 : 3) * fwd + rec) * double(r.devices);
+  e.model_tflops_per_device = e.model_flops_per_step / e.step_time_s / double(r.devices) / 1e12;
+  e.mfu = x.peak > 0 ? e.model_flops_per_step / e.step_time_s / double(r.devices) / x.peak : 0;
+  if (r.tokens > 0) {
+    e.time_to_train_s = r.tokens / e.tokens_per_s;
+    e.device_hours = e.time_to_train_s * double(r.devices) / 3600;
+    e.energy_j = e.time_to_train_s * double(r.devices) * d.board_power.si();
+  }
+}
+
+}  // namespace train
+
+TrainBoundShare BoundOf(const TrainBreakdown& b) {
+  const TrainBoundShare groups[] = {
+      {TrainBound::kCompute, b.compute + b.recompute},
+      {TrainBound::kCommunication, b.tp_comm + b.dp_comm_exposed + b.pp_comm + b.ep_comm + b.cp_comm},
+      {TrainBound::kPipelineBubble, b.pp_bubble},
+      {TrainBound::kFramework, b.framework},
+      {TrainBound::kOptimizer, b.optimizer},
+  };
+  TrainBoundShare best = groups[0];
+  double total = 0;
+  for (const TrainBoundShare& g : groups) {
+    total += g.seconds;
+    if (g.seconds > best.seconds) best = g;
+  }
+  best.share = total > 0 ? best.seconds / total : 0;
+  return best;
+}
+
+std::string_view TrainBoundName(TrainBound b) {
+  switch (b) {
+    case TrainBound::kCompute: return "compute";
+    case TrainBound::kCommunication: return "communication";
+    case TrainBound::kPipelineBubble: return "pipeline_bubble";
+    case TrainBound::kFramework: return "framework";
+    case TrainBound::kOptimizer: return "optimizer";
+  }
+  return "?";
+}
+
+std::string_view TrainInfeasibleText(TrainInfeasible r) {
+  switch (r) {
+    case TrainInfeasible::kNone: return "";
+    case TrainInfeasible::kWeightsDoNotFit: return "weights, gradients and optimizer state alone exceed device memory";
+    case TrainInfeasible::kActivationsDoNotFit: return "activations of the micro-batches in flight exceed what memory is left";
+  }
+  return "?";
+}
+
+namespace {
+constexpr WarningText kTrainWarningTexts[] = {
+    {kTrainWarnAssumedSystem, "assumed_system", "a bare chip: nodes of 8 chips on its scale-up link are assumed"},
+    {kTrainWarnTpCrossesNode, "tp_crosses_nodes", "tensor parallelism spans nodes: its collectives run over the scale-out network"},
+    {kTrainWarnUnevenStages, "uneven_stages", "layers do not divide evenly over the pipeline stages: the fullest stage sets the pace"},
+    {kTrainWarnFp8Fallback, "fp8_fallback", "the chip has no fp8 matrix units: GEMMs run at its 16-bit rate"},
+    {kTrainWarnNoScaleOut, "no_scale_out_bandwidth", "scale-out bandwidth unknown: 50 GB/s per chip assumed"},
+    {kTrainWarnHostBound, "host_bound", "host-bound: the CPU dispatches a micro-batch's operators more slowly than the device runs them (larger micro-batches are nearly free)"},
+};
+}  // namespace
+
+std::vector<std::string> TrainWarningList(uint32_t w) { return WarningSentences(w, kTrainWarningTexts); }
+std::string TrainWarningTexts(uint32_t w) { return JoinSentences(TrainWarningList(w)); }
+
+}  // namespace suanli

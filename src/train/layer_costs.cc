@@ -1,0 +1,222 @@
+// One mean layer of a training step on one micro-batch, from the shared
+// operator list: each operator forward, its backward and recompute, the
+// launches the host dispatches, and the activations kept for backward.
+#include <cmath>
+
+#include "suanli/cost/layer_ops.h"
+#include "train/train_internal.h"
+
+namespace suanli::train {
+namespace {
+
+// Activation bytes one layer of `g` keeps for backward, per token (Korthikanti
+// et al. 2022, Table 2, generalised to GQA, gated MLPs, MoE and flash attention).
+struct LayerActivations {
+  double none = 0, selective = 0, full = 0;
+};
+LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, double s, double cp, bool sp, bool flash) {
+  const AttentionShape& a = g.attention;
+  const double heads = a.heads / tp;
+  const double kv = std::ceil(double(a.kv_heads) / tp);
+  double mlp_act_per_token = 0;  // activation bytes of the MLP part per token, before tp
+  if (g.is_moe()) {
+    const MoeShape& e = g.moe;
+    mlp_act_per_token = 2 * h + e.top_k * (2 * 2 * e.expert_ffn + 2 * e.expert_ffn) / tp +
+                        e.shared_experts * 6.0 * e.shared_ffn / tp;
+  } else {
+    mlp_act_per_token = 2 * h + ((g.mlp.gated ? 4.0 : 2.0) + 2.0) * g.mlp.ffn / tp;
+  }
+  const double shard = sp ? tp : 1;
+  const double dropout = flash ? 0 : 2 * h;  // two 1-byte masks
+  const double attn_block = 2 * h / shard                                        // norm input
+                            + 2 * h / shard                                      // QKV input
+                            + 2 * (heads * a.head_dim + kv * (a.head_dim + a.v_head_dim))  // Q, K, V
+                            + 2 * heads * a.v_head_dim                           // output-projection input
+                            + (flash ? 4 * heads : 5 * heads * s / cp)           // softmax stats or scores
+                            + dropout / 2 / shard;
+  const double mlp_block = 2 * h / shard + (mlp_act_per_token - 2 * h) + 2 * h / shard + dropout / 2 / shard;
+  const double scores = flash ? 0 : 5 * heads * s / cp;
+  return LayerActivations{.none = attn_block + mlp_block, .selective = attn_block + mlp_block - scores,
+                          .full = 2 * h / shard};
+}
+
+}  // namespace
+
+ModelTotals Totals(const ModelArch& m) {
+  ModelTotals t;
+  t.layers = m.layers;
+  const ParamCount pc = CountParams(m);
+  double shared = 0, experts = 0, attn = 0;
+  t.min_heads = 1 << 30;
+  t.min_experts = 1 << 30;
+  for (const LayerGroup& g : m.groups) {
+    const LayerParams lp = CountLayerParams(g, m.hidden, m.norm);
+    shared += g.count * lp.shared;
+    experts += g.count * lp.experts;
+    attn += g.count * double(g.attention.heads) * (g.attention.head_dim + g.attention.v_head_dim) / 2;
+    t.min_heads = std::min(t.min_heads, g.attention.heads);
+    if (g.is_moe()) {
+      t.moe = true;
+      t.min_experts = std::min(t.min_experts, g.moe.experts);
+    }
+  }
+  t.shared_params_per_layer = shared / m.layers;
+  t.expert_params_per_layer = experts / m.layers;
+  t.embed_params = pc.embedding;
+  t.lm_head_params = pc.lm_head > 0 ? pc.lm_head : double(m.vocab) * m.hidden;
+  t.head_params = std::max(pc.embedding, pc.lm_head);
+  t.active_flops_params = pc.active - pc.embedding + (pc.lm_head > 0 ? 0 : double(m.vocab) * m.hidden);
+  t.attention_flops_per_token = 12 * attn;  // x seq_len: 12 L H Q s with (Q_k + Q_v) / 2 per head
+  return t;
+}
+
+// Prices one mean layer and the end stages for (tp, cp, ep, micro-batch, sp)
+// from the shared operator list: each operator forward, its backward (GEMMs
+// twice, or once with frozen LoRA weights; flash attention 2.5 times;
+// element-wise kernels twice) and the operators the host launches.
+LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelArch& m, const TrainRequest& r,
+                             const TrainPlan& p, const ComputeRate& rate) {
+  const Device& d = c.device;
+  LayerCosts out;
+  const double tp = p.tp, cp = p.cp, b = p.micro_batch, s = double(r.seq_len);
+  const double h = m.hidden;
+  const double T = b * s / cp;  // tokens on this device
+  const double attn_rate = Peak(d, SixteenBit(d)) * d.attention_efficiency;
+  const ComputeRate rate16 = RateFor(d, SixteenBit(d));
+  const double ab = 2;  // activations in 16 bits (fp8 training keeps them in bf16 between GEMMs)
+  const bool flash = r.flash_attention;
+  const bool sp = p.sequence_parallel && p.tp > 1;
+  const double L = m.layers;
+  const bool fp8 = DtypeBits(rate.dtype) <= 8;
+  const OpBytes bytes{.weight = DtypeBytes(rate.dtype), .activation = ab, .kv = 0, .head_weight = 2, .logits = ab,
+                      .comm = ab};
+  const OpStyle style{.norms = r.stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused,
+                      .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
+                      .expert_imbalance = r.stack.expert_imbalance};
+  const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp};
+  // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
+  // a reduce-scatter (the same bytes on the wire in two calls), hierarchical
+  // when TP spans domains.
+  const Group tp_group{.ranks = p.tp, .stride = 1};
+  const double gather = AllGather(links, T * h * ab, tp_group);
+  const double tp_collective = sp ? 2 * gather : AllReduce(links, T * h * ab, tp_group);
+  const Group ep_group{.ranks = p.ep, .stride = p.tp * p.cp};
+  const double bw = d.memory_bandwidth.si() * d.memory_efficiency;
+
+  for (const LayerGroup& g : m.groups) {
+    const double w = g.count / L;  // this group's share of the mean layer
+    // Causal pairs within the layer's window with flash attention (it skips
+    // masked blocks); the full square when the scores are materialised.
+    const double pairs = (flash ? AttentionPairs(0, s, g.attention.window) : s * s) / cp;
+    const LayerTokens tokens{.rows = T,
+                             .attention = {.prefill_rows = T, .prefill_pairs = b * pairs, .scores = b * s * s / cp,
+                                           .decode_rows = 0, .decode_keys = 0}};
+    for (const Op& op : LayerOps(g, m.hidden, shard, bytes, style, tokens)) {
+      const double launches_b = r.lora && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm)
+                                    ? op.launches.forward  // frozen weights: the input gradient only
+                                    : op.launches.backward;
+      out.ops_f += w * op.launches.forward;
+      out.ops_b += w * launches_b;
+      switch (op.kind) {
+        case OpKind::kGemm:
+        case OpKind::kGroupedGemm: {
+          const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels);
+          out.gemm_f += w * t;
+          out.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
+          out.flops_f += w * op.flops;
+          if (fp8 && op.kind == OpKind::kGemm && !op.sixteen_bit) {
+            // FP8 GEMMs take 8-bit inputs: the activation is cast (read 2 B, write
+            // 1 B) forward, the output gradient backward, with a transposed copy
+            // for the weight gradient.
+            out.elem_f += w * StreamSeconds(d, op.rows * op.k * 3);
+            out.elem_f += w * StreamSeconds(d, op.rows * op.n * 4) / 2;  // half of the backward casts, doubled below
+          }
+          break;
+        }
+        case OpKind::kStream:
+          out.elem_f += w * StreamSeconds(d, op.bytes, op.kernels);
+          break;
+        case OpKind::kAttention: {
+          const double t = RooflineOp(d, op.flops, attn_rate, op.bytes, bw, op.kernels).seconds;
+          out.attn_f += w * t;
+          out.attn_b += w * 2.5 * t;  // FlashAttention-2 backward: five matmuls to the forward's two
+          out.attn_flops_f += w * op.flops;
+          out.flops_f += w * op.flops;
+          out.attn_ops_f += w * op.launches.forward;
+          break;
+        }
+        case OpKind::kScores: {
+          const double t = GemmSeconds(d, rate16, op.flops, op.bytes, op.kernels);
+          out.attn_f += w * t;
+          out.attn_b += w * 2 * t;
+          out.attn_flops_f += w * op.flops;
+          out.flops_f += w * op.flops;
+          out.attn_ops_f += w * op.launches.forward;
+          break;
+        }
+        case OpKind::kSoftmax: {
+          const double t = StreamSeconds(d, op.bytes, op.kernels);
+          out.attn_f += w * t;
+          out.attn_b += w * 2 * t;
+          out.attn_ops_f += w * op.launches.forward;
+          break;
+        }
+        case OpKind::kTpAllReduce:
+          out.tp_f += w * tp_collective;
+          // Megatron keeps the sequence-sharded input of each column-parallel
+          // GEMM and all-gathers it again for the weight gradient (Korthikanti
+          // et al. 2022, section 4.2.2): one more all-gather per collective.
+          out.tp_b += w * (tp_collective + (sp ? gather : 0));
+          out.ops_b += w * (sp ? 1 : 0);
+          break;
+        case OpKind::kExpertAllToAll: {
+          const double t = 2 * Exchange(links, op.bytes, ep_group);
+          out.ep_f += w * t;
+          out.ep_b += w * t;
+          break;
+        }
+        case OpKind::kDecodeAttention:
+          break;  // serving only
+      }
+    }
+    const LayerActivations act = ActivationsPerToken(g, h, tp, s, cp, sp, flash);
+    out.act_none += w * T * act.none;
+    out.act_selective += w * T * act.selective;
+    out.act_full += w * T * act.full;
+  }
+  // Context parallelism: ring exchange of K and V blocks, hidden behind the
+  // attention of the current block when it is long enough.
+  if (p.cp > 1) {
+    double kv_values = 0;
+    for (const LayerGroup& g : m.groups) {
+      const AttentionShape& a = g.attention;
+      kv_values += g.count / L * (a.kind == AttentionKind::kLatent ? a.kv_lora_rank + a.rope_dim
+                                                                   : std::ceil(double(a.kv_heads) / tp) * (a.head_dim + a.v_head_dim));
+    }
+    const double step = Exchange(links, T * kv_values * ab, Group{.ranks = p.cp, .stride = p.tp});
+    // Ring attention passes K and V around the ring under the attention
+    // kernels, which slow while the exchange runs beside them.
+    out.cp_f = Overlapped((cp - 1) * step, out.attn_f, d.overlap_slowdown);
+    out.cp_b = Overlapped(2 * (cp - 1) * step, out.attn_b, d.overlap_slowdown);
+  }
+  // LM head and loss (last stage), embedding (first stage).
+  {
+    const OpList head = HeadOps(m, shard, bytes, T, T);
+    const Op& embedding = head.ops[0];
+    const Op& lm_head = head.ops[1];
+    const double t = GemmSeconds(d, rate16, lm_head.flops, lm_head.bytes, lm_head.kernels);
+    const double vocab = double(m.vocab) / tp;
+    const double loss = StreamSeconds(d, T * vocab * 4 * 2);  // fp32 logits and their gradient
+    out.head_f = t + loss + StreamSeconds(d, embedding.bytes, embedding.kernels);
+    out.head_b = 2 * t + loss;
+    out.head_flops_f = lm_head.flops;
+    out.logits_bytes = T * vocab * 4;
+  }
+  out.elem_b = 2 * out.elem_f;  // backward reads the saved inputs and writes input gradients
+  // Megatron sends 1/tp of the activations and all-gathers them on arrival
+  // (the scatter/gather optimisation of Narayanan et al. 2021).
+  out.p2p = SendRecv(links, T * h * ab / tp, double(p.tp) * p.cp * p.dp * p.pp);
+  return out;
+}
+
+}  // namespace suanli::train

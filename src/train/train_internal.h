@@ -1,0 +1,106 @@
+// Training's internals, shared by the estimator (estimate.cc) and the search
+// (search/): the model totals, one mean layer's costs from the shared operator
+// list (layer_costs.cc) and the plan-dependent assembly of a step (assemble.cc).
+//
+// Costs split in two levels so the search is fast: LayerCosts depends only
+// on (tp, cp, ep, micro-batch, sequence parallelism, and the links pp and dp
+// pick) and prices one layer's forward, backward and recompute on one
+// micro-batch; Assemble adds the plan's pipeline, data-parallel, ZeRO and
+// optimizer terms with a few dozen arithmetic operations.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "suanli/cost/roofline.h"
+#include "suanli/hardware/collectives.h"
+#include "suanli/train/train.h"
+
+namespace suanli::train {
+
+// Bytes per parameter: 16-bit weights; gradients in fp32 main-grad buffers
+// with plain data parallelism (Megatron DDP) or in a 16-bit buffer with the
+// distributed optimizer (Megatron-Core's default, grad_reduce_in_fp32 off);
+// master weights + Adam moments, 4 B each in fp32 or 2 B each in bf16.
+constexpr double kWeightBytes = 2;
+constexpr double kGradBytesDdp = 2, kGradBytesSharded = 2;
+inline double OptimizerBytes(OptimizerState s) { return s == OptimizerState::kBf16 ? 6 : 12; }
+// Optimizer step traffic per parameter: read grad (4), read and write master,
+// m and v (twice the state), write the 16-bit copy (2).
+inline double OptimizerTraffic(OptimizerState s) { return 4 + 2 * OptimizerBytes(s) + 2; }
+
+// Model quantities that no plan changes, computed once.
+struct ModelTotals {
+  double layers = 0;
+  double shared_params_per_layer = 0;  // mean over layers
+  double expert_params_per_layer = 0;
+  double head_params = 0;              // max(input embedding, LM head), on an end stage
+  double embed_params = 0;
+  double lm_head_params = 0;
+  double active_flops_params = 0;      // for model FLOPs: active, without the input embedding
+  double attention_flops_per_token = 0;  // 12 * L * heads * head_dim * s / s (PaLM), times s later
+  bool moe = false;
+  int min_heads = 0;
+  int min_experts = 0;
+};
+
+ModelTotals Totals(const ModelArch& m);
+
+// One layer (mean over the model's layers) on one micro-batch, per device.
+struct LayerCosts {
+  double gemm_f = 0, gemm_b = 0;        // linear layers (and MoE experts)
+  double attn_f = 0, attn_b = 0;        // attention core, with its softmax kernels when materialised
+  double elem_f = 0, elem_b = 0;        // norms, residuals, activation functions
+  double tp_f = 0, tp_b = 0;            // tensor-parallel collectives
+  double ep_f = 0, ep_b = 0;            // expert-parallel all-to-all
+  double cp_f = 0, cp_b = 0;            // context-parallel exchanges left exposed
+  double ops_f = 0, ops_b = 0;          // operators launched (host dispatch floor)
+  double attn_ops_f = 0;
+  double flops_f = 0;                   // executed FLOPs, forward
+  double attn_flops_f = 0;
+  // Activation bytes kept per layer per micro-batch.
+  double act_none = 0, act_selective = 0, act_full = 0;
+  // End stages, per micro-batch.
+  double head_f = 0, head_b = 0, head_flops_f = 0;
+  double logits_bytes = 0;
+  double p2p = 0;  // one pipeline transfer of the micro-batch's activations
+};
+
+// What a collective of `comm` seconds adds to a stretch of `compute` seconds
+// it runs beside. The two share the chip's SMs and memory bandwidth, so the
+// compute runs (1 + slowdown) times longer while they overlap (measured; see
+// the profile's collective.overlap_slowdown): the collective never hides for
+// free, and what outlasts the slowed compute is exposed whole.
+inline double Overlapped(double comm, double compute, double slowdown) {
+  return std::max(comm - compute, comm * slowdown / (1 + slowdown));
+}
+
+// Prices one mean layer and the end stages for the plan's (tp, cp, ep,
+// micro-batch, sp) on the links its pp and dp pick.
+LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelArch& m, const TrainRequest& r,
+                             const TrainPlan& p, const ComputeRate& rate);
+
+struct Context {
+  const Cluster* c;
+  const ModelArch* m;
+  const TrainRequest* r;
+  Links links;
+  ModelTotals totals;
+  ComputeRate rate;
+  double peak = 0;  // dense peak at the training precision (for MFU)
+  uint32_t warnings = 0;
+};
+
+Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r);
+
+// Whether Assemble goes on from memory to time: the search times only the
+// plans that fit; a single estimate is timed either way.
+enum class Timing { kIfFits, kAlways };
+
+// The plan-dependent part: pipeline, data parallelism, memory, totals, warnings.
+void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing);
+
+inline constexpr std::string_view kTpOverlapNeedsTp =
+    "TP overlap needs tp > 1: with tp 1 there are no tensor-parallel collectives to hide";
+
+}  // namespace suanli::train
