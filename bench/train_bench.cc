@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_support.h"
+#include "suanli/search/search.h"
 #include "suanli/train/train.h"
 
 namespace {
@@ -51,7 +52,7 @@ void BM_TrainSearchGpt3(benchmark::State& state) {
   options.threads = int(state.range(0));
   int64_t plans = 0;
   for (auto _ : state) {
-    auto result = suanli::SearchTraining(cluster, arch, r, suanli::SearchSpace{}, options);
+    auto result = suanli::SearchTraining(cluster, arch, r, suanli::PlanSpace{}, options);
     if (!result) std::abort();
     plans += result->candidates_evaluated;
     benchmark::DoNotOptimize(result);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "suanli/search/search.h"
 #include "suanli/train/train.h"
 #include "table.h"
 
@@ -214,19 +215,19 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& o) {
     }
     return 0;
   }
-  SearchSpace space;
-  space.tp = !o.tp;
-  space.pp = !o.pp;
-  space.dp = !o.dp;
-  space.cp = !o.cp;
-  space.ep = !o.ep;
-  space.vp = !o.vp;
-  space.micro_batch = !o.micro_batch;
-  space.recompute = o.recompute.empty();
-  space.zero = !o.zero;
-  space.sequence_parallel = !o.no_sequence_parallel;
-  space.overlap_dp = !o.no_overlap;
-  space.overlap_tp = !o.tp_overlap;
+  PlanSpace space = PlanSpace::Fixed(p);
+  if (!o.tp) space.tp.clear();
+  if (!o.pp) space.pp.clear();
+  if (!o.dp) space.dp.clear();
+  if (!o.cp) space.cp.clear();
+  if (!o.ep) space.ep.clear();
+  if (!o.vp) space.vp.clear();
+  if (!o.micro_batch) space.micro_batch.clear();
+  if (o.recompute.empty()) space.recompute.clear();
+  if (!o.zero) space.zero.clear();
+  if (!o.no_sequence_parallel) space.sequence_parallel.clear();
+  if (!o.no_overlap) space.overlap_dp.clear();
+  if (!o.tp_overlap) space.overlap_tp.clear();
   SearchOptions so;
   so.top_k = o.top;
   const bool tty = isatty(STDERR_FILENO) != 0;

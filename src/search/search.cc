@@ -1,26 +1,35 @@
-// The parallel-plan search over a pure evaluator.
+// The exhaustive strategy over a PlanSpace, on the pure evaluator of
+// train_internal.h, feeding the sinks SearchOptions asks for.
+//
+// Loop order follows what the costs depend on: the layer costs change with
+// (tp, cp, micro-batch, sp) and, through the links they pick, pp, dp and ep;
+// the rest (vp, recompute, ZeRO, overlaps) only reassembles the step. Each
+// thread takes whole outer tuples from a shared counter and keeps its own
+// sinks; they are merged at the end, so the answer does not depend on the
+// thread count.
+#include "suanli/search/search.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <cmath>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "train/train_internal.h"
 
 namespace suanli {
+namespace {
 
 using train::Assemble;
 using train::ComputeLayerCosts;
 using train::Context;
 using train::LayerCosts;
 using train::MakeContext;
-using train::ModelTotals;
+using train::PlanRules;
 using train::Timing;
-using train::Totals;
-using train::kTpOverlapNeedsTp;
-
-namespace {
 
 std::vector<int> Divisors(int64_t n, int64_t limit) {
   std::vector<int> out;
@@ -30,14 +39,127 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
   return out;
 }
 
-// Strict order: faster first, then the plan fields, so ties are deterministic.
-bool Better(const RankedPlan& a, const RankedPlan& b) {
+auto PlanKey(const TrainPlan& p) {
+  return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
+                  p.overlap_dp, p.overlap_tp);
+}
+
+// Strict order by the objective, then the plan fields, so ties are deterministic.
+struct Better {
+  Objective objective;
+  bool operator()(const RankedPlan& a, const RankedPlan& b) const {
+    const TrainEstimate& x = a.estimate;
+    const TrainEstimate& y = b.estimate;
+    if (objective == Objective::kMemory && x.memory.total != y.memory.total) return x.memory.total < y.memory.total;
+    if (x.step_time_s != y.step_time_s) return x.step_time_s < y.step_time_s;
+    return PlanKey(a.plan) < PlanKey(b.plan);
+  }
+};
+
+// Order for the front: step time, then memory, then the plan.
+bool FrontOrder(const RankedPlan& a, const RankedPlan& b) {
   if (a.estimate.step_time_s != b.estimate.step_time_s) return a.estimate.step_time_s < b.estimate.step_time_s;
-  const TrainPlan& x = a.plan;
-  const TrainPlan& y = b.plan;
-  return std::tie(x.tp, x.pp, x.dp, x.cp, x.ep, x.vp, x.micro_batch, x.recompute, x.zero, x.sequence_parallel,
-                  x.overlap_dp, x.overlap_tp) < std::tie(y.tp, y.pp, y.dp, y.cp, y.ep, y.vp, y.micro_batch, y.recompute,
-                                                         y.zero, y.sequence_parallel, y.overlap_dp, y.overlap_tp);
+  if (a.estimate.memory.total != b.estimate.memory.total) return a.estimate.memory.total < b.estimate.memory.total;
+  return PlanKey(a.plan) < PlanKey(b.plan);
+}
+
+// What one thread keeps.
+class Sinks {
+ public:
+  Sinks(const SearchOptions& o, std::mutex& stream_lock) : o_(o), better_{o.objective}, stream_lock_(stream_lock) {}
+
+  void Add(const TrainPlan& p, const TrainEstimate& e) {
+    const RankedPlan cand{p, e};
+    // Top k: a max-heap by the objective (its front is the worst kept).
+    if (int(top_.size()) < o_.top_k) {
+      top_.push_back(cand);
+      std::push_heap(top_.begin(), top_.end(), better_);
+    } else if (better_(cand, top_.front())) {
+      std::pop_heap(top_.begin(), top_.end(), better_);
+      top_.back() = cand;
+      std::push_heap(top_.begin(), top_.end(), better_);
+    }
+    if (o_.pareto) AddToFront(cand);
+    if (o_.on_feasible) {
+      batch_.push_back(cand);
+      if (batch_.size() >= 4096) Flush();
+    }
+  }
+
+  void Flush() {
+    if (batch_.empty()) return;
+    std::lock_guard<std::mutex> lock(stream_lock_);
+    o_.on_feasible(batch_);
+    batch_.clear();
+  }
+
+  std::vector<RankedPlan>& top() { return top_; }
+  std::vector<RankedPlan>& front() { return front_; }
+
+ private:
+  // Keeps the plans no other kept plan beats on both step time and memory.
+  void AddToFront(const RankedPlan& c) {
+    const double t = c.estimate.step_time_s, mem = c.estimate.memory.total;
+    for (const RankedPlan& f : front_) {
+      if (f.estimate.step_time_s <= t && f.estimate.memory.total <= mem &&
+          (f.estimate.step_time_s < t || f.estimate.memory.total < mem)) {
+        return;
+      }
+    }
+    std::erase_if(front_, [&](const RankedPlan& f) {
+      return t <= f.estimate.step_time_s && mem <= f.estimate.memory.total &&
+             (t < f.estimate.step_time_s || mem < f.estimate.memory.total);
+    });
+    front_.push_back(c);
+  }
+
+  const SearchOptions& o_;
+  Better better_;
+  std::mutex& stream_lock_;
+  std::vector<RankedPlan> top_, front_, batch_;
+};
+
+// The candidates of each dimension: the space's, or every value that can exist.
+struct Candidates {
+  std::vector<int> tp, pp, cp, ep, mb, zero, dp;
+  std::vector<Recompute> recompute;
+  std::vector<bool> sp, overlap_dp, overlap_tp;
+  std::vector<int> vp;  // empty: every interleaving the pp allows
+};
+
+template <typename T>
+std::vector<T> OrAll(const std::vector<T>& given, std::vector<T> all) {
+  return given.empty() ? all : given;
+}
+
+Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r, const PlanRules& rules) {
+  const auto& t = rules.totals();
+  const int64_t n = r.devices;
+  Candidates c;
+  c.tp = OrAll(s.tp, Divisors(n, std::min<int64_t>(t.min_heads, 64)));
+  c.cp = OrAll(s.cp, r.flash_attention ? Divisors(n, 16) : std::vector<int>{1});
+  c.pp = OrAll(s.pp, Divisors(n, m.layers));
+  c.ep = OrAll(s.ep, t.moe ? Divisors(n, t.min_experts) : std::vector<int>{1});
+  c.mb = OrAll(s.micro_batch, Divisors(r.global_batch, r.global_batch));
+  c.zero = OrAll(s.zero, {0, 1, 2, 3});
+  c.recompute = OrAll(s.recompute, {Recompute::kNone, Recompute::kSelective, Recompute::kFull});
+  c.sp = OrAll(s.sequence_parallel, {false, true});
+  c.overlap_dp = OrAll(s.overlap_dp, {false, true});
+  c.overlap_tp = OrAll(s.overlap_tp, {false, true});
+  c.vp = s.vp;
+  c.dp = s.dp;
+  return c;
+}
+
+// Interleavings a pipeline of pp stages allows: 1, and every v that divides
+// the layers per stage (up to 64 virtual stages).
+std::vector<int> Interleavings(const ModelArch& m, int pp, const PlanRules& rules) {
+  std::vector<int> out{1};
+  if (pp <= 1) return out;
+  for (int v : Divisors(m.layers / pp, 64)) {
+    if (v > 1 && rules.Vp(pp, v)) out.push_back(v);
+  }
+  return out;
 }
 
 struct Outer {
@@ -47,106 +169,100 @@ struct Outer {
 
 }  // namespace
 
-Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const TrainRequest& r, const SearchSpace& space,
+PlanSpace PlanSpace::Fixed(const TrainPlan& p) {
+  PlanSpace s;
+  s.tp = {p.tp};
+  s.pp = {p.pp};
+  s.dp = {p.dp};
+  s.cp = {p.cp};
+  s.ep = {p.ep};
+  s.vp = {p.vp};
+  s.micro_batch = {p.micro_batch};
+  s.zero = {p.zero};
+  s.recompute = {p.recompute};
+  s.sequence_parallel = {p.sequence_parallel};
+  s.overlap_dp = {p.overlap_dp};
+  s.overlap_tp = {p.overlap_tp};
+  return s;
+}
+
+Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const TrainRequest& r, const PlanSpace& space,
                                     const SearchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  const TrainPlan& fixed = r.plan;
-  if (r.devices < 1 || r.seq_len < 1 || r.global_batch < 1) {
-    // Reuse the plan check's messages for the request fields.
-    TrainRequest probe = r;
-    probe.plan = TrainPlan{};
-    probe.plan.dp = int(std::max<int64_t>(1, r.devices));
-    if (auto ok = CheckTrainingPlan(c, m, probe); !ok) return std::move(ok).error();
+  if (auto ok = CheckTrainingRequest(r); !ok) return std::move(ok).error();
+  if (options.top_k < 1 || options.top_k > kMaxTopK) {
+    return Error(Diagnostic{.key_path = "top", .message = "must be between 1 and " + std::to_string(kMaxTopK) +
+                                                            ", found " + std::to_string(options.top_k)});
   }
   // TP overlap asked for with tp fixed at 1: the search would quietly drop it.
-  if (!space.tp && fixed.tp == 1 && !space.overlap_tp && fixed.overlap_tp) {
-    return Error({Diagnostic{.key_path = "tp_overlap", .message = std::string(kTpOverlapNeedsTp)}});
+  if (space.tp.size() == 1 && space.tp[0] == 1 && space.overlap_tp.size() == 1 && space.overlap_tp[0]) {
+    return Error(Diagnostic{.key_path = "tp_overlap", .message = std::string(train::kTpOverlapNeedsTp)});
   }
-  const ModelTotals totals = Totals(m);
+  const PlanRules rules(m, r);
+  const Candidates cand = Resolve(space, m, r, rules);
   const int64_t n = r.devices;
-  auto pick = [&](bool free, int value, std::vector<int> all) {
-    if (!free) return std::vector<int>{value};
-    return all;
-  };
-  const std::vector<int> tps = pick(space.tp, fixed.tp, Divisors(n, std::min<int64_t>(totals.min_heads, 64)));
-  const std::vector<int> cps = pick(space.cp, fixed.cp, r.flash_attention ? Divisors(n, 16) : std::vector<int>{1});
-  const std::vector<int> pps = pick(space.pp, fixed.pp, Divisors(n, m.layers));
-  const std::vector<int> eps = pick(space.ep, fixed.ep, totals.moe ? Divisors(n, totals.min_experts) : std::vector<int>{1});
-  const std::vector<Recompute> recomputes =
-      space.recompute ? std::vector<Recompute>{Recompute::kNone, Recompute::kSelective, Recompute::kFull}
-                      : std::vector<Recompute>{fixed.recompute};
-  const std::vector<int> zeros = space.zero ? std::vector<int>{0, 1, 2, 3} : std::vector<int>{fixed.zero};
-  const std::vector<bool> overlaps = space.overlap_dp ? std::vector<bool>{false, true} : std::vector<bool>{fixed.overlap_dp};
-  const std::vector<bool> tp_overlaps = space.overlap_tp ? std::vector<bool>{false, true} : std::vector<bool>{fixed.overlap_tp};
-
-  // Outer tuples: everything the layer costs depend on.
-  const std::vector<int> mbs = pick(space.micro_batch, fixed.micro_batch, Divisors(r.global_batch, r.global_batch));
   std::vector<Outer> outers;
-  for (int tp : tps) {
-    for (int cp : cps) {
-      if (n % (int64_t(tp) * cp) != 0 || r.seq_len % cp != 0) continue;
-      for (int mb : mbs) {
-        const std::vector<bool> sps = tp > 1 && space.sequence_parallel ? std::vector<bool>{false, true}
-                                                                         : std::vector<bool>{tp > 1 && fixed.sequence_parallel};
-        for (bool sp : sps) outers.push_back(Outer{tp, cp, mb, sp});
+  for (int tp : cand.tp) {
+    if (!rules.Tp(tp)) continue;
+    for (int cp : cand.cp) {
+      if (!rules.Cp(cp) || n % (int64_t(tp) * cp) != 0) continue;
+      for (int mb : cand.mb) {
+        // Sequence parallelism and TP overlap only mean something with tp > 1.
+        for (bool sp : tp > 1 ? cand.sp : std::vector<bool>{false}) outers.push_back(Outer{tp, cp, mb, sp});
       }
     }
   }
   std::atomic<int64_t> evaluated{0}, feasible{0};
   std::atomic<std::size_t> next{0};
-  std::mutex merge;
-  std::vector<RankedPlan> best;
-  const int top_k = std::max(1, options.top_k);
+  std::mutex merge, stream_lock;
+  std::vector<RankedPlan> tops, fronts;
+  bool cancelled = false;
   const unsigned threads = options.threads > 0 ? unsigned(options.threads)
                                                : std::max(1u, std::thread::hardware_concurrency());
 
   auto work = [&](bool reporter) {
-    std::vector<RankedPlan> local;
+    Sinks sinks(options, stream_lock);
     int64_t my_eval = 0, my_feasible = 0;
-    TrainRequest req = r;
-    Context x = MakeContext(c, m, req);
+    bool stopped = false;
+    const Context x = MakeContext(c, m, r);
+    std::vector<std::pair<bool, bool>> overlap_choices;
     for (std::size_t i = next++; i < outers.size(); i = next++) {
+      if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
+        stopped = true;
+        break;
+      }
       const Outer& o = outers[i];
-      TrainPlan p = fixed;
+      TrainPlan p = r.plan;
       p.tp = o.tp;
       p.cp = o.cp;
       p.micro_batch = o.mb;
       p.sequence_parallel = o.sp;
-      // DP and TP overlap choices; TP overlap only means something with tp > 1.
-      std::vector<std::pair<bool, bool>> overlap_choices;
-      for (bool ov : overlaps) {
-        for (bool to : o.tp > 1 ? tp_overlaps : std::vector<bool>{false}) overlap_choices.emplace_back(ov, to);
+      overlap_choices.clear();
+      for (bool ov : cand.overlap_dp) {
+        for (bool to : o.tp > 1 ? cand.overlap_tp : std::vector<bool>{false}) overlap_choices.emplace_back(ov, to);
       }
-      LayerCosts lc;
-      for (int pp : pps) {
+      for (int pp : cand.pp) {
+        if (!rules.Pp(pp)) continue;
         const int64_t rest = n / (int64_t(o.tp) * o.cp);
         if (rest % pp != 0) continue;
         const int dp = int(rest / pp);
-        if (!space.dp && dp != fixed.dp) continue;
-        if (r.global_batch % dp != 0 || (r.global_batch / dp) % o.mb != 0) continue;
-        std::vector<int> vps{fixed.vp};
-        if (space.vp) {
-          vps = {1};
-          if (pp > 1) {
-            for (int v : Divisors(m.layers / pp, 64)) {
-              if (v > 1 && m.layers % (pp * v) == 0) vps.push_back(v);
-            }
-          }
-        } else if (fixed.vp > 1 && (pp == 1 || m.layers % (pp * fixed.vp) != 0)) {
-          continue;
-        }
-        for (int ep : eps) {
-          if (ep > 1 && dp % ep != 0) continue;
+        if (!cand.dp.empty() && std::find(cand.dp.begin(), cand.dp.end(), dp) == cand.dp.end()) continue;
+        if (!rules.MicroBatch(dp, o.mb)) continue;
+        const std::vector<int> vps = cand.vp.empty() ? Interleavings(m, pp, rules) : cand.vp;
+        for (int ep : cand.ep) {
+          if (!rules.EpWithModel(ep) || !rules.EpWithDp(ep, dp)) continue;
           p.pp = pp;
           p.dp = dp;
           p.ep = ep;
           // Layer costs see pp and dp only through the links they pick.
-          lc = ComputeLayerCosts(c, x.links, m, req, p, x.rate);
+          const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
           for (int vp : vps) {
+            if (!rules.Vp(pp, vp)) continue;
             p.vp = vp;
-            for (Recompute rc : recomputes) {
+            for (Recompute rc : cand.recompute) {
               p.recompute = rc;
-              for (int z : zeros) {
+              for (int z : cand.zero) {
+                if (!PlanRules::Zero(z)) continue;
                 p.zero = z;
                 for (auto [overlap_dp, overlap_tp] : overlap_choices) {
                   p.overlap_dp = overlap_dp;
@@ -154,13 +270,9 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                   ++my_eval;
                   TrainEstimate e;
                   Assemble(x, p, lc, e, Timing::kIfFits);
-                  if (!e.fits) continue;
+                  if (!e.fits || !std::isfinite(e.step_time_s)) continue;
                   ++my_feasible;
-                  RankedPlan cand{p, e};
-                  if (int(local.size()) < top_k || Better(cand, local.back())) {
-                    local.insert(std::upper_bound(local.begin(), local.end(), cand, Better), cand);
-                    if (int(local.size()) > top_k) local.pop_back();
-                  }
+                  sinks.Add(p, e);
                 }
               }
             }
@@ -169,28 +281,58 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
       }
       if (reporter && options.progress) options.progress(double(std::min(next.load(), outers.size())) / outers.size());
     }
+    sinks.Flush();
     std::lock_guard<std::mutex> lock(merge);
     evaluated += my_eval;
     feasible += my_feasible;
-    for (auto& cand : local) best.push_back(std::move(cand));
+    cancelled = cancelled || stopped;
+    for (auto& t : sinks.top()) tops.push_back(std::move(t));
+    for (auto& f : sinks.front()) fronts.push_back(std::move(f));
   };
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, false);
   work(true);
   for (auto& t : pool) t.join();
-  std::sort(best.begin(), best.end(), Better);
-  if (int(best.size()) > top_k) best.resize(std::size_t(top_k));
+
   SearchResult out;
-  for (auto& b : best) {
-    b.estimate.tier = c.device.tier;
-    TrainRequest req = r;
-    req.plan = b.plan;
-    // Fill warnings and time-to-train as a single estimate would.
-    if (auto full = EstimateTraining(c, m, req)) b.estimate = *full;
-    out.top.push_back(b);
-  }
   out.candidates_evaluated = evaluated;
   out.candidates_feasible = feasible;
+  out.cancelled = cancelled;
+  if (out.candidates_evaluated == 0 && !cancelled) {
+    // Say which rule: the plan the space's fixed dimensions describe, checked.
+    TrainPlan p = r.plan;
+    auto one = [](const auto& list, auto& into) {
+      if (list.size() == 1) into = list.front();
+    };
+    one(cand.tp, p.tp);
+    one(cand.pp, p.pp);
+    one(cand.cp, p.cp);
+    one(cand.ep, p.ep);
+    one(cand.mb, p.micro_batch);
+    if (cand.vp.size() == 1) p.vp = cand.vp.front();
+    TrainRequest probe = r;
+    probe.plan = p;
+    probe.plan.dp = cand.dp.size() == 1 ? cand.dp.front() : DerivedDp(probe);
+    if (auto ok = CheckTrainingPlan(m, probe); !ok) return std::move(ok).error();
+    return Error(Diagnostic{.key_path = "devices",
+                            .message = "no plan in the search space can exist for " + std::to_string(n) +
+                                       " devices: no tp x pp x cp x dp of the candidates divides them while keeping "
+                                       "the heads, layers, batch and sequence divisible"});
+  }
+  std::sort(tops.begin(), tops.end(), Better{options.objective});
+  if (int(tops.size()) > options.top_k) tops.resize(std::size_t(options.top_k));
+  out.top = std::move(tops);
+  if (options.pareto) {
+    std::sort(fronts.begin(), fronts.end(), FrontOrder);
+    double least = std::numeric_limits<double>::infinity();
+    for (auto& f : fronts) {
+      if (f.estimate.memory.total < least) {
+        least = f.estimate.memory.total;
+        out.pareto.push_back(std::move(f));
+      }
+    }
+  }
+  // Assemble already set the warnings and time-to-train of every plan it timed.
   out.search_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -35,6 +35,10 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double dp = p.dp, pp = p.pp, vp = p.vp;
   const double m = double(r.global_batch) / (dp * p.micro_batch);  // micro-batches per pipeline
   const double layers_stage = std::ceil(t.layers / pp);
+  e.tier = d.tier;
+  e.warnings = x.warnings;
+  if (p.tp > c.topology.scale_up_domain) e.warnings |= kTrainWarnTpCrossesNode;
+  if (x.m->layers % p.pp != 0) e.warnings |= kTrainWarnUnevenStages;
   // Memory of the fullest stage.
   const double stage_params = layers_stage * (t.shared_params_per_layer / p.tp +
                                               t.expert_params_per_layer / (double(p.tp) * p.ep));

@@ -15,15 +15,11 @@ using train::Timing;
 using train::Totals;
 
 Result<TrainEstimate> EstimateTraining(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
-  if (auto ok = CheckTrainingPlan(c, m, r); !ok) return std::move(ok).error();
+  if (auto ok = CheckTrainingPlan(m, r); !ok) return std::move(ok).error();
   Context x = MakeContext(c, m, r);
   const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, r.plan, x.rate);
   TrainEstimate e;
-  e.tier = c.device.tier;
   Assemble(x, r.plan, lc, e, Timing::kAlways);
-  e.warnings |= x.warnings;
-  if (r.plan.tp > c.topology.scale_up_domain) e.warnings |= kTrainWarnTpCrossesNode;
-  if (m.layers % r.plan.pp != 0) e.warnings |= kTrainWarnUnevenStages;
   if (!std::isfinite(e.step_time_s) || e.step_time_s <= 0) {
     return Error::Internal("the training estimate is not finite for this plan");
   }

@@ -18,64 +18,27 @@ namespace {
 std::string Str(int64_t v) { return std::to_string(v); }
 }  // namespace
 
-std::string_view RecomputeName(Recompute r) {
-  switch (r) {
-    case Recompute::kNone: return "none";
-    case Recompute::kSelective: return "selective";
-    case Recompute::kFull: return "full";
-  }
-  return "?";
-}
-
-std::optional<Recompute> ParseRecompute(std::string_view s) {
-  if (s == "none") return Recompute::kNone;
-  if (s == "selective") return Recompute::kSelective;
-  if (s == "full") return Recompute::kFull;
-  return std::nullopt;
-}
-
-std::string_view OptimizerStateName(OptimizerState s) {
-  switch (s) {
-    case OptimizerState::kFp32: return "fp32";
-    case OptimizerState::kBf16: return "bf16";
-  }
-  return "?";
-}
-
+std::string_view RecomputeName(Recompute r) { return NameOf<Recompute>(kRecomputeNames, r); }
+std::optional<Recompute> ParseRecompute(std::string_view s) { return ParseName<Recompute>(kRecomputeNames, s); }
+std::string_view OptimizerStateName(OptimizerState s) { return NameOf<OptimizerState>(kOptimizerStateNames, s); }
 std::optional<OptimizerState> ParseOptimizerState(std::string_view s) {
-  if (s == "fp32") return OptimizerState::kFp32;
-  if (s == "bf16") return OptimizerState::kBf16;
-  return std::nullopt;
+  return ParseName<OptimizerState>(kOptimizerStateNames, s);
 }
-
-std::string_view TrainPrecisionName(TrainPrecision p) {
-  switch (p) {
-    case TrainPrecision::kBf16: return "bf16";
-    case TrainPrecision::kFp16: return "fp16";
-    case TrainPrecision::kFp8: return "fp8";
-  }
-  return "?";
-}
-
+std::string_view TrainPrecisionName(TrainPrecision p) { return NameOf<TrainPrecision>(kTrainPrecisionNames, p); }
 std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s) {
-  if (s == "bf16") return TrainPrecision::kBf16;
-  if (s == "fp16") return TrainPrecision::kFp16;
-  if (s == "fp8") return TrainPrecision::kFp8;
-  return std::nullopt;
+  return ParseName<TrainPrecision>(kTrainPrecisionNames, s);
 }
-
 
 int DerivedDp(const TrainRequest& r) {
   const int64_t others = int64_t(r.plan.tp) * r.plan.pp * r.plan.cp;
   return others > 0 && r.devices > 0 && r.devices % others == 0 ? int(r.devices / others) : 0;
 }
 
-Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
+Status CheckTrainingRequest(const TrainRequest& r) {
   std::vector<Diagnostic> bad;
   auto fail = [&](std::string key, std::string msg) {
     bad.push_back(Diagnostic{.key_path = std::move(key), .message = std::move(msg)});
   };
-  const TrainPlan& p = r.plan;
   if (r.devices < 1) fail("devices", "must be at least 1, found " + Str(r.devices));
   if (r.seq_len < 1) fail("seq_len", "must be at least 1, found " + Str(r.seq_len));
   if (r.global_batch < 1) fail("global_batch", "must be at least 1, found " + Str(r.global_batch));
@@ -86,6 +49,17 @@ Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainReques
   if (!(r.stack.expert_imbalance >= 1)) {
     fail("stack", "no training stack: the request needs one (MakeTrainingStack) with expert_imbalance of at least 1");
   }
+  if (!bad.empty()) return Error(std::move(bad));
+  return Ok{};
+}
+
+Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
+  if (auto ok = CheckTrainingRequest(r); !ok) return ok;
+  std::vector<Diagnostic> bad;
+  auto fail = [&](std::string key, std::string msg) {
+    bad.push_back(Diagnostic{.key_path = std::move(key), .message = std::move(msg)});
+  };
+  const TrainPlan& p = r.plan;
   if (p.dp == 0 && p.tp > 0 && p.pp > 0 && p.cp > 0 && r.devices > 0) {
     fail("devices", Str(r.devices) + " devices are not a multiple of tp x pp x cp = " +
                         std::to_string(int64_t(p.tp) * p.pp * p.cp));
@@ -95,41 +69,52 @@ Status CheckTrainingPlan(const Cluster& c, const ModelArch& m, const TrainReques
                         std::pair{"ep", p.ep}, std::pair{"vp", p.vp}, std::pair{"micro_batch", p.micro_batch}}) {
     if (v < 1) fail(key, std::string(key) + " must be at least 1, found " + std::to_string(v));
   }
-  if (p.zero < 0 || p.zero > 3) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
+  if (!train::PlanRules::Zero(p.zero)) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
   if (!bad.empty()) return Error(std::move(bad));
-  const ModelTotals t = Totals(m);
-  if (int64_t(p.tp) * p.pp * p.dp * p.cp != r.devices) {
+  const train::PlanRules rules(m, r);
+  const ModelTotals& t = rules.totals();
+  if (!rules.Devices(p.tp, p.pp, p.dp, p.cp)) {
     fail("devices", "tp x pp x dp x cp = " + std::to_string(int64_t(p.tp) * p.pp * p.dp * p.cp) + " but devices = " +
                         Str(r.devices));
   }
-  if (t.min_heads % p.tp != 0) {
+  if (!rules.Tp(p.tp)) {
     fail("tp", "tp " + std::to_string(p.tp) + " does not divide the " + std::to_string(t.min_heads) + " attention heads");
   }
-  if (p.pp > m.layers) fail("pp", "pp " + std::to_string(p.pp) + " exceeds the " + std::to_string(m.layers) + " layers");
-  if (p.vp > 1 && m.layers % (p.pp * p.vp) != 0) {
-    fail("vp", "interleaving needs pp x vp = " + std::to_string(p.pp * p.vp) + " to divide the " +
-                   std::to_string(m.layers) + " layers");
+  if (!rules.Pp(p.pp)) fail("pp", "pp " + std::to_string(p.pp) + " exceeds the " + std::to_string(m.layers) + " layers");
+  if (!rules.Vp(p.pp, p.vp)) {
+    if (p.pp == 1) {
+      fail("vp", "virtual stages need pp > 1");
+    } else {
+      fail("vp", "interleaving needs pp x vp = " + std::to_string(p.pp * p.vp) + " to divide the " +
+                     std::to_string(m.layers) + " layers");
+    }
   }
-  if (p.vp > 1 && p.pp == 1) fail("vp", "virtual stages need pp > 1");
-  if (p.overlap_tp && p.tp == 1) fail("tp_overlap", std::string(kTpOverlapNeedsTp));
-  const int64_t per_replica = r.global_batch % p.dp == 0 ? r.global_batch / p.dp : -1;
-  if (per_replica < 0) {
+  if (!rules.TpOverlap(p.tp, p.overlap_tp)) fail("tp_overlap", std::string(kTpOverlapNeedsTp));
+  if (!rules.Batch(p.dp)) {
     fail("global_batch", "global batch " + Str(r.global_batch) + " is not divisible by dp " + std::to_string(p.dp));
-  } else if (per_replica % p.micro_batch != 0) {
-    fail("micro_batch", "micro-batch " + std::to_string(p.micro_batch) + " does not divide the " + Str(per_replica) +
-                            " sequences per data-parallel replica");
+  } else if (!rules.MicroBatch(p.dp, p.micro_batch)) {
+    fail("micro_batch", "micro-batch " + std::to_string(p.micro_batch) + " does not divide the " +
+                            Str(r.global_batch / p.dp) + " sequences per data-parallel replica");
   }
-  if (p.ep > 1 && !t.moe) fail("ep", "ep " + std::to_string(p.ep) + " needs a mixture-of-experts model");
-  if (t.moe && t.min_experts % p.ep != 0) {
-    fail("ep", "ep " + std::to_string(p.ep) + " does not divide the " + std::to_string(t.min_experts) + " experts");
+  if (!rules.EpWithModel(p.ep)) {
+    if (!t.moe) {
+      fail("ep", "ep " + std::to_string(p.ep) + " needs a mixture-of-experts model");
+    } else {
+      fail("ep", "ep " + std::to_string(p.ep) + " does not divide the " + std::to_string(t.min_experts) + " experts");
+    }
   }
-  if (p.ep > 1 && p.dp % p.ep != 0) {
-    fail("ep", "ep " + std::to_string(p.ep) + " must divide dp " + std::to_string(p.dp) + " (experts are spread over data-parallel ranks)");
+  if (!rules.EpWithDp(p.ep, p.dp)) {
+    fail("ep", "ep " + std::to_string(p.ep) + " must divide dp " + std::to_string(p.dp) +
+                   " (experts are spread over data-parallel ranks)");
   }
-  if (r.seq_len % p.cp != 0) fail("cp", "cp " + std::to_string(p.cp) + " does not divide the sequence length " + Str(r.seq_len));
-  if (p.cp > 1 && !r.flash_attention) fail("cp", "context parallelism needs flash (ring) attention");
+  if (!rules.Cp(p.cp)) {
+    if (r.seq_len % p.cp != 0) {
+      fail("cp", "cp " + std::to_string(p.cp) + " does not divide the sequence length " + Str(r.seq_len));
+    } else {
+      fail("cp", "context parallelism needs flash (ring) attention");
+    }
+  }
   if (!bad.empty()) return Error(std::move(bad));
-  (void)c;
   return Ok{};
 }
 

@@ -100,6 +100,34 @@ enum class Timing { kIfFits, kAlways };
 // The plan-dependent part: pipeline, data parallelism, memory, totals, warnings.
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing);
 
+// The rules a plan must keep, as cheap tests: CheckTrainingPlan states them
+// with messages, the search prunes its candidates by the same tests.
+class PlanRules {
+ public:
+  PlanRules(const ModelArch& m, const TrainRequest& r) : m_(&m), r_(&r), t_(Totals(m)) {}
+  [[nodiscard]] const ModelTotals& totals() const { return t_; }
+  [[nodiscard]] bool Tp(int tp) const { return tp >= 1 && t_.min_heads % tp == 0; }
+  [[nodiscard]] bool Pp(int pp) const { return pp >= 1 && pp <= m_->layers; }
+  [[nodiscard]] bool Cp(int cp) const {
+    return cp >= 1 && r_->seq_len % cp == 0 && (cp == 1 || r_->flash_attention);
+  }
+  [[nodiscard]] bool Vp(int pp, int vp) const { return vp == 1 || (vp > 1 && pp > 1 && m_->layers % (pp * vp) == 0); }
+  [[nodiscard]] bool Devices(int tp, int pp, int dp, int cp) const {
+    return int64_t(tp) * pp * dp * cp == r_->devices;
+  }
+  [[nodiscard]] bool Batch(int dp) const { return dp >= 1 && r_->global_batch % dp == 0; }
+  [[nodiscard]] bool MicroBatch(int dp, int mb) const { return mb >= 1 && Batch(dp) && (r_->global_batch / dp) % mb == 0; }
+  [[nodiscard]] bool EpWithModel(int ep) const { return ep == 1 || (t_.moe && ep > 1 && t_.min_experts % ep == 0); }
+  [[nodiscard]] bool EpWithDp(int ep, int dp) const { return ep == 1 || dp % ep == 0; }
+  [[nodiscard]] bool TpOverlap(int tp, bool overlap) const { return !overlap || tp > 1; }
+  [[nodiscard]] static bool Zero(int zero) { return zero >= 0 && zero <= 3; }
+
+ private:
+  const ModelArch* m_;
+  const TrainRequest* r_;
+  ModelTotals t_;
+};
+
 inline constexpr std::string_view kTpOverlapNeedsTp =
     "TP overlap needs tp > 1: with tp 1 there are no tensor-parallel collectives to hide";
 

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "support/test_support.h"
+#include "suanli/search/search.h"
 #include "suanli/train/train.h"
 
 namespace suanli {
@@ -330,8 +331,9 @@ TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
   r = Gpt3(1, 8, 16, Recompute::kNone);
   r.plan.overlap_tp = true;  // nothing to overlap without tensor parallelism
   EXPECT_EQ(key_of(r), "tp_overlap");
-  SearchSpace tp_fixed;  // and the search says so rather than dropping the overlap
-  tp_fixed.tp = tp_fixed.overlap_tp = false;
+  PlanSpace tp_fixed;  // and the search says so rather than dropping the overlap
+  tp_fixed.tp = {1};
+  tp_fixed.overlap_tp = {true};
   auto searched = SearchTraining(c, m, r, tp_fixed, SearchOptions{});
   ASSERT_FALSE(searched.has_value());
   EXPECT_EQ(searched.error().diagnostics.front().key_path, "tp_overlap");
@@ -376,8 +378,8 @@ TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   one.top_k = 10;
   SearchOptions two = one;
   two.threads = 2;
-  auto a = SearchTraining(c, Model("llama-3.1-70b"), r, SearchSpace{}, one);
-  auto b = SearchTraining(c, Model("llama-3.1-70b"), r, SearchSpace{}, two);
+  auto a = SearchTraining(c, Model("llama-3.1-70b"), r, PlanSpace{}, one);
+  auto b = SearchTraining(c, Model("llama-3.1-70b"), r, PlanSpace{}, two);
   ASSERT_TRUE(a.has_value());
   ASSERT_TRUE(b.has_value());
   ASSERT_EQ(a->top.size(), 10u);
@@ -401,11 +403,87 @@ TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   // Fixed fields stay fixed.
   TrainRequest fixed = r;
   fixed.plan.tp = 4;
-  SearchSpace space;
-  space.tp = false;
+  PlanSpace space;
+  space.tp = {4};
   auto f = SearchTraining(c, Model("llama-3.1-70b"), fixed, space, one);
   ASSERT_TRUE(f.has_value());
   for (const auto& p : f->top) EXPECT_EQ(p.plan.tp, 4);
+}
+
+// The sinks: the stream sees every feasible plan once, the front is the set
+// of plans nothing beats on both step time and memory, and the memory
+// objective ranks by memory. Every answer is the same on one and two threads.
+TEST_F(TrainTest, SearchSinksAreCompleteAndAgree) {
+  const Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 32;
+  r.seq_len = 2048;
+  r.global_batch = 64;
+  const ModelArch& m = Model("llama-3.1-8b");
+  for (int threads : {1, 2}) {
+    SearchOptions o;
+    o.threads = threads;
+    o.top_k = 3;
+    o.pareto = true;
+    std::vector<RankedPlan> all;
+    o.on_feasible = [&](std::span<const RankedPlan> batch) { all.insert(all.end(), batch.begin(), batch.end()); };
+    auto res = SearchTraining(c, m, r, PlanSpace{}, o);
+    ASSERT_TRUE(res.has_value()) << res.error().ToString();
+    EXPECT_EQ(int64_t(all.size()), res->candidates_feasible) << threads;
+    ASSERT_FALSE(res->pareto.empty());
+    // No streamed plan dominates a front plan, and the front is ordered.
+    for (std::size_t i = 0; i < res->pareto.size(); ++i) {
+      const TrainEstimate& f = res->pareto[i].estimate;
+      if (i > 0) {
+        EXPECT_GT(f.step_time_s, res->pareto[i - 1].estimate.step_time_s);
+        EXPECT_LT(f.memory.total, res->pareto[i - 1].estimate.memory.total);
+      }
+      for (const RankedPlan& p : all) {
+        const bool dominates = p.estimate.step_time_s <= f.step_time_s && p.estimate.memory.total <= f.memory.total &&
+                               (p.estimate.step_time_s < f.step_time_s || p.estimate.memory.total < f.memory.total);
+        EXPECT_FALSE(dominates);
+      }
+    }
+    // The front's fastest plan is the top plan; its leanest is the memory objective's best.
+    EXPECT_DOUBLE_EQ(res->pareto.front().estimate.step_time_s, res->top.front().estimate.step_time_s);
+    SearchOptions lean = o;
+    lean.objective = Objective::kMemory;
+    lean.on_feasible = nullptr;
+    auto least = SearchTraining(c, m, r, PlanSpace{}, lean);
+    ASSERT_TRUE(least.has_value());
+    double min_memory = 1e300;
+    for (const RankedPlan& p : all) min_memory = std::min(min_memory, p.estimate.memory.total);
+    EXPECT_DOUBLE_EQ(least->top.front().estimate.memory.total, min_memory);
+    EXPECT_DOUBLE_EQ(res->pareto.back().estimate.memory.total, min_memory);
+  }
+}
+
+TEST_F(TrainTest, SearchErrorsAndCancellation) {
+  const Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 7;  // no tp x pp x cp of the model divides 7 devices with the batch
+  r.seq_len = 2048;
+  r.global_batch = 8;
+  PlanSpace space;
+  space.tp = {8};
+  auto none = SearchTraining(c, Model("llama-3.1-8b"), r, space, SearchOptions{});
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().diagnostics.front().key_path, "devices");
+  r.devices = 8;
+  SearchOptions big;
+  big.top_k = kMaxTopK + 1;
+  auto too_many = SearchTraining(c, Model("llama-3.1-8b"), r, PlanSpace{}, big);
+  ASSERT_FALSE(too_many.has_value());
+  EXPECT_EQ(too_many.error().diagnostics.front().key_path, "top");
+  std::atomic<bool> stop{true};
+  SearchOptions cancelled;
+  cancelled.cancel = &stop;
+  auto stopped = SearchTraining(c, Model("llama-3.1-8b"), r, PlanSpace{}, cancelled);
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_TRUE(stopped->cancelled);
+  EXPECT_EQ(stopped->candidates_evaluated, 0);
 }
 
 TEST_F(TrainTest, H20TrainsSlowerThanH100ByItsComputeDeficit) {

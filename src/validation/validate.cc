@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "catalog/raw_node.h"
+#include "suanli/search/search.h"
 #include "suanli/train/train.h"
 
 namespace suanli {
@@ -344,7 +345,9 @@ enum class TrainMetric { kStepTime, kTokensPerDevice, kTokens, kMegatronTflops, 
 
 struct TrainMapping {
   TrainRequest request;
-  SearchSpace free;  // fields the case leaves out
+  struct Free {
+    bool tp = false, pp = false, dp = false, micro_batch = false, recompute = false;
+  } free;  // fields the case leaves out
   bool search = false;
   TrainMetric metric = TrainMetric::kStepTime;
   std::string metric_name;
@@ -370,11 +373,6 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
     r.global_batch = r.devices;
     out.assumptions.push_back("global batch not stated: one sequence per device");
   }
-  SearchSpace none;
-  none.tp = none.pp = none.dp = none.cp = none.ep = none.vp = false;
-  none.micro_batch = none.recompute = none.zero = none.sequence_parallel = none.overlap_dp = false;
-  none.overlap_tp = false;
-  out.free = none;
   auto field = [&](std::string_view key, int& into, bool& free) {
     if (auto v = IntAt(c, {"workload", key})) {
       into = int(*v);
@@ -514,7 +512,13 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
     SearchOptions options;
     options.top_k = 1;
     options.threads = 1;
-    auto found = SearchTraining(*cluster, model->arch(), req, map.free, options);
+    PlanSpace space = PlanSpace::Fixed(req.plan);
+    if (map.free.tp) space.tp.clear();
+    if (map.free.pp) space.pp.clear();
+    if (map.free.dp) space.dp.clear();
+    if (map.free.micro_batch) space.micro_batch.clear();
+    if (map.free.recompute) space.recompute.clear();
+    auto found = SearchTraining(*cluster, model->arch(), req, space, options);
     if (!found) return "the plan cannot run: " + found.error().ToString();
     if (found->top.empty()) {
       return "no plan fits in memory on " + std::to_string(req.devices) + " devices" +

@@ -14,7 +14,7 @@
 // Usage:
 //   auto cluster = MakeCluster(catalog, chip, system);
 //   auto est = EstimateTraining(*cluster, model.arch, request);
-//   auto best = SearchTraining(*cluster, model.arch, request, fixed, options);
+//   (the plan search is in suanli/search/search.h)
 //
 // An evaluation allocates nothing; the search evaluates millions per second
 // per core and is deterministic.
@@ -28,16 +28,21 @@
 #include <string_view>
 #include <vector>
 
+#include "suanli/core/names.h"
 #include "suanli/hardware/cluster.h"
 #include "suanli/model/model.h"
 
 namespace suanli {
 
 enum class Recompute { kNone, kSelective, kFull };
+inline constexpr EnumName<Recompute> kRecomputeNames[] = {
+    {Recompute::kNone, "none"}, {Recompute::kSelective, "selective"}, {Recompute::kFull, "full"}};
 std::string_view RecomputeName(Recompute r);
 std::optional<Recompute> ParseRecompute(std::string_view s);
 
 enum class TrainPrecision { kBf16, kFp16, kFp8 };
+inline constexpr EnumName<TrainPrecision> kTrainPrecisionNames[] = {
+    {TrainPrecision::kBf16, "bf16"}, {TrainPrecision::kFp16, "fp16"}, {TrainPrecision::kFp8, "fp8"}};
 std::string_view TrainPrecisionName(TrainPrecision p);
 std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s);
 
@@ -45,6 +50,8 @@ std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s);
 // (12 B per parameter; Megatron's default) or all three in bf16 (6 B; NeMo's
 // SFT recipe, Megatron-Core's precision-aware optimizer).
 enum class OptimizerState { kFp32, kBf16 };
+inline constexpr EnumName<OptimizerState> kOptimizerStateNames[] = {{OptimizerState::kFp32, "fp32"},
+                                                                     {OptimizerState::kBf16, "bf16"}};
 std::string_view OptimizerStateName(OptimizerState s);
 std::optional<OptimizerState> ParseOptimizerState(std::string_view s);
 
@@ -169,37 +176,10 @@ int DerivedDp(const TrainRequest& request);
 // Checks that the plan can exist: tp x pp x dp x cp = devices, tp divides the
 // heads, pp <= layers, micro-batch divides the per-replica batch, ep divides
 // the experts and dp, ... Messages name the constraint.
-Status CheckTrainingPlan(const Cluster& cluster, const ModelArch& model, const TrainRequest& request);
+Status CheckTrainingPlan(const ModelArch& model, const TrainRequest& request);
+// The request's own fields alone (devices, sequence, batch, tokens, stack).
+Status CheckTrainingRequest(const TrainRequest& request);
 
 Result<TrainEstimate> EstimateTraining(const Cluster& cluster, const ModelArch& model, const TrainRequest& request);
-
-// Which plan fields the search may choose (false: keep the request's value).
-struct SearchSpace {
-  bool tp = true, pp = true, dp = true, cp = true, ep = true, vp = true;
-  bool micro_batch = true, recompute = true, zero = true, sequence_parallel = true, overlap_dp = true;
-  bool overlap_tp = true;
-};
-
-struct SearchOptions {
-  int top_k = 5;
-  int threads = 0;  // 0 = all cores
-  // Called now and then from the searching thread with the fraction done.
-  std::function<void(double)> progress;
-};
-
-struct RankedPlan {
-  TrainPlan plan;
-  TrainEstimate estimate;
-};
-
-struct SearchResult {
-  std::vector<RankedPlan> top;  // fastest first; ties broken by the plan, so the order is deterministic
-  int64_t candidates_evaluated = 0;
-  int64_t candidates_feasible = 0;
-  double search_seconds = 0;
-};
-
-Result<SearchResult> SearchTraining(const Cluster& cluster, const ModelArch& model, const TrainRequest& request,
-                                    const SearchSpace& space, const SearchOptions& options);
 
 }  // namespace suanli
