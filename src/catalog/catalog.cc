@@ -11,12 +11,6 @@
 namespace suanli {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 template <typename T>
 const T* FindByIdOrAlias(const std::vector<T>& items, std::string_view id) {
   for (const auto& item : items) {
@@ -30,42 +24,7 @@ const T* FindByIdOrAlias(const std::vector<T>& items, std::string_view id) {
   return nullptr;
 }
 
-std::size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 }  // namespace
-
-std::vector<std::string> ClosestMatches(std::string_view word, const std::vector<std::string>& candidates,
-                                        std::size_t max_results) {
-  std::vector<std::pair<std::size_t, std::string>> scored;
-  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-  for (const auto& c : candidates) {
-    std::size_t d = EditDistance(word, c);
-    // A candidate that contains the word ("h20" in "hgx-h20") is a good guess too.
-    if (d > limit && word.size() >= 3 && c.find(word) != std::string::npos) d = limit;
-    if (d <= limit) scored.emplace_back(d, c);
-  }
-  std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-  std::vector<std::string> out;
-  for (const auto& [d, c] : scored) {
-    if (std::find(out.begin(), out.end(), c) != out.end()) continue;
-    out.push_back(c);
-    if (out.size() == max_results) break;
-  }
-  return out;
-}
 
 std::string_view BasisName(Basis b) {
   switch (b) {

@@ -203,9 +203,9 @@ class CatalogLoader {
         return Error(ext->At("extends", "'" + ext->scalar + "' is a system; a chip file can extend only a chip"));
       }
       if (base == nullptr || !catalog.raw_ || !catalog.raw_->chips.contains(base->id)) {
-        auto close = catalog.Suggest(ext->scalar);
-        return Error(ext->At("extends", "no chip '" + ext->scalar + "' to extend" +
-                                            (close.empty() ? "" : " (did you mean '" + close.front() + "'?)")));
+        std::vector<std::string> ids;
+        for (const auto& c : catalog.chips()) ids.push_back(c.id);
+        return Error(ext->At("extends", "no chip '" + ext->scalar + "' to extend" + DidYouMean(ext->scalar, ids)));
       }
       node = Merge(catalog.raw_->chips.find(base->id)->second, node, true);
     }
@@ -399,9 +399,9 @@ class CatalogLoader {
     if (base == records.end()) {
       std::vector<std::string> ids;
       for (const auto& [k, v] : records) ids.push_back(k);
-      auto close = ClosestMatches(ext->scalar, ids, 1);
+      const std::string close = DidYouMean(ext->scalar, ids);
       Add(ext->At("extends", "no " + std::string(what) + " '" + ext->scalar + "' to extend" +
-                                 (close.empty() ? "" : " (did you mean '" + close.front() + "'?)")));
+                                 close));
       return false;
     }
     stack.push_back(id);
@@ -552,8 +552,8 @@ class CatalogLoader {
       if (partial_ || catalog_.FindChip(id) != nullptr) continue;
       std::vector<std::string> ids;
       for (const auto& c : catalog_.chips_) ids.push_back(c.id);
-      auto close = ClosestMatches(id, ids, 1);
-      where.message = "no chip '" + id + "' in the catalog" + (close.empty() ? "" : " (did you mean '" + close.front() + "'?)");
+      const std::string close = DidYouMean(id, ids);
+      where.message = "no chip '" + id + "' in the catalog" + close;
       Add(where);
     }
     // Chips a profile names; each chip and each class has at most one profile.
@@ -592,8 +592,8 @@ class CatalogLoader {
     for (const auto& [id, s] : catalog_.sources_) source_ids.push_back(id);
     for (auto& [id, where] : source_refs_) {
       if (catalog_.sources_.contains(id)) continue;
-      auto close = ClosestMatches(id, source_ids, 1);
-      where.message = "unknown source '" + id + "'" + (close.empty() ? "" : " (did you mean '" + close.front() + "'?)");
+      const std::string close = DidYouMean(id, source_ids);
+      where.message = "unknown source '" + id + "'" + close;
       Add(where);
     }
     // Ids and aliases must be unambiguous across chips and systems.

@@ -67,9 +67,9 @@ std::optional<Condition> ParseCondition(const RawNode& n, const std::string& pat
   }
   auto m = ParseMetric(metric->scalar);
   if (!m) {
-    auto close = ClosestMatches(metric->scalar, MetricNames(), 1);
+    const std::string close = DidYouMean(metric->scalar, MetricNames());
     diags.push_back(metric->At(path + ".metric", "unknown metric '" + metric->scalar + "'" +
-                                                     (close.empty() ? "" : " (did you mean '" + close.front() + "'?)")));
+                                                     close));
     return std::nullopt;
   }
   c.metric = *m;
@@ -180,9 +180,9 @@ std::optional<RuleSet> BuildRuleSet(Record& rec, const std::string& file, std::v
       } else if (key == "when") {
         c.when = ParseCondition(v, path + ".when", diags, 0);
       } else {
-        auto close = ClosestMatches(key, {"id", "controlled", "when", "reason"}, 1);
+        const std::string close = DidYouMean(key, {"id", "controlled", "when", "reason"});
         diags.push_back(v.At(path + "." + key, "unknown key '" + key + "'" +
-                                                   (close.empty() ? "" : " (did you mean '" + close.front() + "'?)")));
+                                                   close));
       }
     }
     if (c.id.empty()) diags.push_back(n.At(path + ".id", "missing required field 'id'"));

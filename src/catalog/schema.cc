@@ -182,10 +182,6 @@ std::string Join(std::span<const std::string_view> items) {
   return out;
 }
 
-std::string DidYouMean(std::string_view key, const std::vector<std::string>& candidates) {
-  auto close = ClosestMatches(key, candidates, 1);
-  return close.empty() ? std::string() : " (did you mean '" + close.front() + "'?)";
-}
 
 bool ParseNumberWithUnit(const RawNode& node, Dim want, const std::string& path, double& out,
                          std::vector<Diagnostic>& diags) {

@@ -16,6 +16,7 @@
 
 #include "suanli/catalog/figure.h"
 #include "suanli/core/dtype.h"
+#include "suanli/core/text.h"
 #include "suanli/model/model.h"
 #include "suanli/core/result.h"
 #include "suanli/catalog/rules.h"
@@ -205,8 +206,5 @@ class Catalog {
   friend class CatalogLoader;
 };
 
-// Closest strings to `word` among `candidates` (edit distance), best first.
-std::vector<std::string> ClosestMatches(std::string_view word, const std::vector<std::string>& candidates,
-                                        std::size_t max_results = 3);
 
 }  // namespace suanli

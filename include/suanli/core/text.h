@@ -1,0 +1,21 @@
+// Names people type: case-insensitive matches and "did you mean" suggestions.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace suanli {
+
+// Closest strings to `word` among `candidates` (edit distance, or containing
+// the word), best first.
+std::vector<std::string> ClosestMatches(std::string_view word, const std::vector<std::string>& candidates,
+                                        std::size_t max_results = 3);
+
+// " (did you mean 'a', 'b'?)" with up to `max_results` suggestions, or "" when none is close.
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates, std::size_t max_results = 1);
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace suanli
