@@ -30,30 +30,32 @@ void CheckModel(const suanli::ModelArch& m) {
 
 const suanli::Cluster& FuzzCluster() {
   static const suanli::Cluster cluster = [] {
-    suanli::Cluster c;
-    suanli::Device& d = c.device;
+    using namespace suanli;
+    Cluster c;
+    Device& d = c.device;
     d.chip_id = "fuzz";
-    d.peak[static_cast<int>(suanli::Dtype::kBf16)] = 989e12;
-    d.peak[static_cast<int>(suanli::Dtype::kFp16)] = 989e12;
-    d.peak[static_cast<int>(suanli::Dtype::kFp8)] = 1979e12;
-    d.memory_bandwidth = 3.35e12;
-    d.memory_capacity = 80e9;
-    d.scale_up_bandwidth = 450e9;
-    d.scale_up_domain = 8;
+    d.peak[static_cast<int>(Dtype::kBf16)] = OpsPerSecond(989e12);
+    d.peak[static_cast<int>(Dtype::kFp16)] = OpsPerSecond(989e12);
+    d.peak[static_cast<int>(Dtype::kFp8)] = OpsPerSecond(1979e12);
+    d.memory_bandwidth = BytesPerSecond(3.35e12);
+    d.memory_capacity = Bytes(80e9);
     d.gemm_efficiency = d.gemm_efficiency_fp8 = 0.7;
     d.attention_efficiency = 0.33;
     d.memory_efficiency = d.decode_attention_efficiency = 0.9;
-    d.reserved_bytes = 1e9;
+    d.reserved_bytes = Bytes(1e9);
     d.reserved_fraction = 0.05;
     d.allreduce_efficiency = 1.0;
-    d.collective_latency = 40e-6;
+    d.collective_latency = Seconds(40e-6);
     d.scale_out_efficiency = 0.8;
-    d.kernel_overhead = 5e-6;
-    d.step_overhead = 3e-4;
-    d.host_op_overhead = 15e-6;
+    d.kernel_overhead = Seconds(5e-6);
+    d.step_overhead = Seconds(3e-4);
+    d.host_op_overhead = Seconds(15e-6);
     d.overlap_slowdown = 0.19;
+    c.topology.scale_up_domain = 8;
+    c.topology.scale_up_bandwidth = BytesPerSecond(450e9);
+    c.topology.scale_out_bandwidth = BytesPerSecond(50e9);
     c.chips_per_node = 8;
-    c.scale_out_bandwidth = 50e9;
+    c.host_dispatch = d.host_op_overhead;
     return c;
   }();
   return cluster;
@@ -70,7 +72,7 @@ void CheckEstimates(const suanli::ModelArch& m, const uint8_t* data, size_t size
   r.workload.batch = 1 + (a >> 4);
   r.plan.tp = 1 << (b % 4);
   r.workload.mode = static_cast<suanli::BatchMode>(a % 4);
-  if (auto e = suanli::EstimateInference(FuzzCluster().device, m, r)) {
+  if (auto e = suanli::EstimateInference(FuzzCluster(), m, r)) {
     if (!Finite(e->ttft_s) || !Finite(e->tpot_s) || !Finite(e->output_tokens_per_s) || !Finite(e->memory.total)) {
       std::abort();
     }

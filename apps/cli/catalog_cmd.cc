@@ -1,43 +1,19 @@
-// `suanli catalog list|show|schema`.
+// `suanli catalog list|show|schema`: the catalog for people; --json through the report.
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
 
-#include "commands.h"
+#include "common.h"
 #include "suanli/catalog/schema.h"
+#include "suanli/report/json.h"
 #include "table.h"
 
 namespace suanli::cli {
 namespace {
 
-using nlohmann::json;
-
 std::string Scaled(std::optional<double> v, double divisor, int decimals = 0) {
   return v ? Thousands(*v / divisor, decimals) : "-";
-}
-
-json FigureJson(const Figure& f) {
-  json j;
-  if (f.is_text) {
-    j["value"] = f.text;
-  } else {
-    j["value"] = f.value;
-    j["unit"] = DimName(f.dim);
-    j["display"] = FormatFigureValue(f);
-    if (f.range) j["range"] = {f.range->first, f.range->second};
-  }
-  j["basis"] = std::string(BasisName(f.basis));
-  j["sources"] = f.sources;
-  if (!f.note.empty()) j["note"] = f.note;
-  j["file"] = f.file;
-  j["line"] = f.line;
-  return j;
-}
-
-json FiguresJson(const FigureMap& figures) {
-  json j = json::object();
-  for (const auto& [k, f] : figures) j[k] = FigureJson(f);
-  return j;
 }
 
 void PrintFigures(const FigureMap& figures, const Catalog& catalog) {
@@ -80,27 +56,7 @@ void PrintFigures(const FigureMap& figures, const Catalog& catalog) {
   }
 }
 
-int ListChips(const Catalog& catalog, bool as_json) {
-  if (as_json) {
-    json arr = json::array();
-    for (const auto& c : catalog.chips()) {
-      json j{{"id", c.id}, {"name", c.name}, {"vendor", c.vendor}, {"status", ChipStatusName(c.status)}};
-      auto put = [&](const char* key, std::optional<double> v) { j[key] = v ? json(*v) : json(nullptr); };
-      auto bf16 = c.DenseRate(Dtype::kBf16);
-      auto fp16 = c.DenseRate(Dtype::kFp16);
-      auto fp8 = c.DenseRate(Dtype::kFp8);
-      put("bf16_flops_per_s", bf16 ? std::optional(bf16->si()) : (fp16 ? std::optional(fp16->si()) : std::nullopt));
-      put("fp8_flops_per_s", fp8 ? std::optional(fp8->si()) : std::nullopt);
-      put("memory_bytes", c.Get("memory.capacity"));
-      put("memory_bandwidth_bytes_per_s", c.Get("memory.bandwidth"));
-      put("scale_up_bytes_per_s", c.Get("scale_up.bandwidth"));
-      put("tdp_w", c.Get("power.tdp"));
-      put("price_usd", c.Get("price.usd"));
-      arr.push_back(j);
-    }
-    PrintJson(json{{"chips", arr}});
-    return 0;
-  }
+void ListChips(const Catalog& catalog) {
   Table t;
   t.Column("id");
   t.Column("name");
@@ -125,26 +81,9 @@ int ListChips(const Catalog& catalog, bool as_json) {
   t.Print(std::cout);
   std::cout << "\nDense peak rates; memory in GB (10^9 bytes); scale-up per direction; prices are estimates "
                "(see `suanli catalog show ID`).\n";
-  return 0;
 }
 
-int ListSystems(const Catalog& catalog, bool as_json) {
-  if (as_json) {
-    json arr = json::array();
-    for (const auto& s : catalog.systems()) {
-      json j{{"id", s.id}, {"name", s.name}, {"chip", s.chip}};
-      auto put = [&](const char* key, std::optional<double> v) { j[key] = v ? json(*v) : json(nullptr); };
-      put("chips_per_node", s.Get("chips_per_node"));
-      put("scale_up_domain", s.Get("scale_up.domain"));
-      put("scale_up_bytes_per_s", s.Get("scale_up.bandwidth"));
-      put("scale_out_bytes_per_s", s.Get("scale_out.bandwidth"));
-      put("node_power_w", s.Get("node_power"));
-      put("price_usd", s.Get("price.usd"));
-      arr.push_back(j);
-    }
-    PrintJson(json{{"systems", arr}});
-    return 0;
-  }
+void ListSystems(const Catalog& catalog) {
   Table t;
   t.Column("id");
   t.Column("name");
@@ -161,24 +100,25 @@ int ListSystems(const Catalog& catalog, bool as_json) {
            Scaled(s.Get("node_power"), 1e3, 1), Scaled(s.Get("price.usd"), 1)});
   }
   t.Print(std::cout);
-  return 0;
+}
+
+std::string_view AttentionName(const AttentionShape& a) {
+  if (a.kind == AttentionKind::kLatent) return "MLA";
+  return a.kv_heads == a.heads ? "MHA" : a.kv_heads == 1 ? "MQA" : "GQA";
 }
 
 std::string AttentionLabel(const ModelArch& m) {
   if (m.groups.empty()) return "-";
   const auto& a = m.groups.front().attention;
-  std::string label = a.kind == AttentionKind::kLatent ? "MLA"
-                      : a.kv_heads == a.heads        ? "MHA"
-                      : a.kv_heads == 1              ? "MQA"
-                                                     : fmt::format("GQA {}/{}", a.heads, a.kv_heads);
+  std::string label(AttentionName(a));
+  if (label == "GQA") label = fmt::format("GQA {}/{}", a.heads, a.kv_heads);
   for (const auto& g : m.groups) {
     if (g.attention.window > 0) return label + " +SWA";
   }
   return label;
 }
 
-int ListModels(const Catalog& catalog, bool as_json) {
-  json arr = json::array();
+void ListModels(const Catalog& catalog) {
   Table t;
   t.Column("id");
   t.Column("family");
@@ -199,64 +139,38 @@ int ListModels(const Catalog& catalog, bool as_json) {
       }
     }
     const double kv_bytes = 2.0 * KvValuesPerToken(m.arch, 1);
-    if (as_json) {
-      arr.push_back(json{{"id", m.id}, {"name", m.name}, {"family", m.arch.family}, {"layers", m.arch.layers},
-                         {"hidden", m.arch.hidden}, {"experts", experts}, {"top_k", top_k},
-                         {"total_params", p.total}, {"active_params", p.active},
-                         {"kv_cache_bytes_per_token_bf16", kv_bytes}});
-      continue;
-    }
     t.Row({m.id, m.arch.family, std::to_string(m.arch.layers), std::to_string(m.arch.hidden), AttentionLabel(m.arch),
            experts ? fmt::format("{} (top {})", experts, top_k) : "-", Thousands(p.total / 1e9, 1),
            Thousands(p.active / 1e9, 1), Thousands(kv_bytes / 1024, 1)});
   }
-  if (as_json) {
-    PrintJson(json{{"models", arr}});
-  } else {
-    t.Print(std::cout);
-    std::cout << "\nParameters counted from each config (embeddings included); KV cache per token at short context.\n";
-  }
-  return 0;
+  t.Print(std::cout);
+  std::cout << "\nParameters counted from each config (embeddings included); KV cache per token at short context.\n";
 }
 
-int ListRules(const Catalog& catalog, bool as_json) {
-  json arr = json::array();
+void ListRules(const Catalog& catalog) {
   Table t;
   t.Column("id");
   t.Column("name");
   t.Column("status");
   t.Column("effective");
   t.Column("citation");
-  for (const auto& r : catalog.rules()) {
-    if (as_json) {
-      arr.push_back(json{{"id", r.id}, {"name", r.name}, {"status", RuleStatusName(r.status)},
-                         {"effective", r.effective}, {"citation", r.citation}});
-    }
-    t.Row({r.id, r.name, std::string(RuleStatusName(r.status)), r.effective, r.citation});
-  }
-  if (as_json) PrintJson(json{{"rules", arr}});
-  else t.Print(std::cout);
-  return 0;
+  for (const auto& r : catalog.rules()) t.Row({r.id, r.name, std::string(RuleStatusName(r.status)), r.effective, r.citation});
+  t.Print(std::cout);
 }
 
-int ListSources(const Catalog& catalog, bool as_json) {
-  json arr = json::array();
+void ListSources(const Catalog& catalog) {
   Table t;
   t.Column("id");
   t.Column("kind");
   t.Column("title");
   for (const auto& [id, s] : catalog.sources()) {
-    if (as_json) arr.push_back(json{{"id", id}, {"title", s.title}, {"locator", s.locator}, {"kind", s.kind}});
     std::string title = s.title.size() > 100 ? s.title.substr(0, 97) + "..." : s.title;
     t.Row({id, s.kind, title});
   }
-  if (as_json) PrintJson(json{{"sources", arr}});
-  else t.Print(std::cout);
-  return 0;
+  t.Print(std::cout);
 }
 
-int ListProfiles(const Catalog& catalog, bool as_json) {
-  json arr = json::array();
+void ListProfiles(const Catalog& catalog) {
   Table t;
   t.Column("id");
   t.Column("tier");
@@ -266,41 +180,94 @@ int ListProfiles(const Catalog& catalog, bool as_json) {
   for (const auto& p : catalog.profiles()) {
     std::string chips;
     for (const auto& c : p.chips) chips += (chips.empty() ? "" : ", ") + c;
-    if (as_json) {
-      arr.push_back(json{{"id", p.id}, {"name", p.name}, {"tier", ProfileTierName(p.tier)},
-                         {"arch_class", p.arch_class}, {"chips", p.chips}, {"extends", p.extends}});
-    }
     t.Row({p.id, std::string(ProfileTierName(p.tier)), p.arch_class, chips, p.name});
   }
-  if (as_json) PrintJson(json{{"profiles", arr}});
-  else t.Print(std::cout);
-  return 0;
+  t.Print(std::cout);
+}
+
+void ListStacks(const Catalog& catalog) {
+  Table t;
+  t.Column("id");
+  t.Column("kind");
+  t.Column("default");
+  t.Column("norms");
+  t.Column("max tokens/pass", Table::Align::kRight);
+  t.Column("expert imbalance", Table::Align::kRight);
+  t.Column("name");
+  for (const auto& s : catalog.stacks()) {
+    t.Row({s.id, std::string(StackKindName(s.kind)), s.is_default ? "yes" : "", s.fused_residual_norm ? "fused" : "unfused",
+           Scaled(s.Get("scheduler.max_num_tokens"), 1), Scaled(s.Get("moe.expert_imbalance"), 1, 2), s.name});
+  }
+  t.Print(std::cout);
+}
+
+void ShowModel(const ModelEntry& m, const Catalog& catalog) {
+  const ParamCount p = CountParams(m.arch);
+  std::cout << m.name << " (" << m.id << "), model_type " << m.arch.family << "\nfile " << m.file << "\n\n";
+  std::cout << fmt::format("parameters {} B total, {} B active per token", Thousands(p.total / 1e9, 2),
+                           Thousands(p.active / 1e9, 2));
+  if (p.mtp > 0) std::cout << fmt::format(" (+{} B in MTP modules)", Thousands(p.mtp / 1e9, 2));
+  std::cout << fmt::format("\nKV cache {} values per token ({} KiB in bf16)\n\n", Thousands(KvValuesPerToken(m.arch, 1)),
+                           Thousands(2 * KvValuesPerToken(m.arch, 1) / 1024, 1));
+  Table t;
+  t.Column("layers", Table::Align::kRight);
+  t.Column("attention");
+  t.Column("heads", Table::Align::kRight);
+  t.Column("kv heads", Table::Align::kRight);
+  t.Column("head dim", Table::Align::kRight);
+  t.Column("window", Table::Align::kRight);
+  t.Column("MLP");
+  t.Column("KV values/token", Table::Align::kRight);
+  for (const auto& g : m.arch.groups) {
+    const auto& a = g.attention;
+    const std::string mlp =
+        g.is_moe() ? fmt::format("{} experts (top {}) x {}{}", g.moe.experts, g.moe.top_k, g.moe.expert_ffn,
+                                 g.moe.shared_experts > 0 ? fmt::format(" + {} shared", g.moe.shared_experts) : "")
+                   : fmt::format("{} {}", g.mlp.gated ? "gated" : "dense", g.mlp.ffn);
+    t.Row({std::to_string(g.count), std::string(AttentionName(a)), std::to_string(a.heads), std::to_string(a.kv_heads),
+           std::to_string(a.head_dim), a.window > 0 ? std::to_string(a.window) : "-", mlp,
+           Thousands(KvValuesPerTokenPerLayer(a, 1))});
+  }
+  t.Print(std::cout);
+  std::cout << '\n';
+  PrintFigures(m.published, catalog);
 }
 
 }  // namespace
 
-int RunCatalogList(const GlobalOptions& global, const CatalogListOptions& options) {
-  const Catalog& catalog = LoadCatalogOrThrow(global);
-  if (options.what == "chips") return ListChips(catalog, options.json);
-  if (options.what == "systems") return ListSystems(catalog, options.json);
-  if (options.what == "models") return ListModels(catalog, options.json);
-  if (options.what == "rules") return ListRules(catalog, options.json);
-  if (options.what == "sources") return ListSources(catalog, options.json);
-  if (options.what == "profiles") return ListProfiles(catalog, options.json);
-  throw InputError("catalog list: unknown kind '" + options.what + "' (chips, systems, models, rules, sources, profiles)");
+int RunCatalogList(const GlobalOptions& global, const std::string& what, bool json) {
+  auto loaded = LoadWholeCatalog(global);
+  if (!loaded) return Fail(loaded.error(), nullptr);
+  const Catalog& catalog = **loaded;
+  const RecordKindInfo* kind = FindRecordKind(what);
+  if (kind == nullptr) return Fail(Error(Diagnostic{.message = "catalog list: unknown kind '" + what + "'"}), nullptr);
+  if (json) {
+    PrintJson(CatalogListJson(catalog, kind->kind));
+    return 0;
+  }
+  switch (kind->kind) {
+    case RecordKind::kChip: ListChips(catalog); break;
+    case RecordKind::kSystem: ListSystems(catalog); break;
+    case RecordKind::kModel: ListModels(catalog); break;
+    case RecordKind::kRuleSet: ListRules(catalog); break;
+    case RecordKind::kSource: ListSources(catalog); break;
+    case RecordKind::kProfile: ListProfiles(catalog); break;
+    case RecordKind::kStack: ListStacks(catalog); break;
+  }
+  return 0;
 }
 
-int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& options) {
-  const Catalog& catalog = LoadCatalogOrThrow(global);
-  if (const Chip* c = catalog.FindChip(options.id)) {
-    if (options.json) {
-      PrintJson(json{{"kind", "chip"}, {"id", c->id}, {"name", c->name}, {"vendor", c->vendor},
-                     {"aliases", c->aliases}, {"extends", c->extends}, {"status", ChipStatusName(c->status)},
-                     {"datacenter", c->datacenter}, {"architecture", c->architecture},
-                     {"arch_class", c->arch_class}, {"notes", c->notes}, {"file", c->file},
-                     {"figures", FiguresJson(c->figures)}});
-      return 0;
-    }
+int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json) {
+  auto loaded = LoadWholeCatalog(global);
+  if (!loaded) return Fail(loaded.error(), nullptr);
+  const Catalog& catalog = **loaded;
+  if (json) {
+    auto text = CatalogShowJson(catalog, id);
+    if (!text) return Fail(text.error(), nullptr);
+    PrintJson(*text);
+    return 0;
+  }
+  if (const Chip* c = catalog.FindChip(id)) {
     std::cout << c->name << " (" << c->id << ")\n";
     std::cout << "vendor " << c->vendor << "; status " << ChipStatusName(c->status) << "; "
               << (c->datacenter ? "datacenter design" : "not a datacenter design");
@@ -312,15 +279,7 @@ int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& option
     PrintFigures(c->figures, catalog);
     return 0;
   }
-  if (const System* s = catalog.FindSystem(options.id)) {
-    if (options.json) {
-      json tiers = json::array();
-      for (const auto& t : s->network) tiers.push_back(json{{"name", t.name}, {"figures", FiguresJson(t.figures)}});
-      PrintJson(json{{"kind", "system"}, {"id", s->id}, {"name", s->name}, {"vendor", s->vendor},
-                     {"chip", s->chip}, {"extends", s->extends}, {"notes", s->notes}, {"file", s->file},
-                     {"figures", FiguresJson(s->figures)}, {"network", tiers}});
-      return 0;
-    }
+  if (const System* s = catalog.FindSystem(id)) {
     std::cout << s->name << " (" << s->id << "): " << s->chip << "\nfile " << s->file << "\n";
     if (!s->notes.empty()) std::cout << s->notes << "\n";
     std::cout << '\n';
@@ -331,49 +290,11 @@ int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& option
     }
     return 0;
   }
-  if (const ModelEntry* m = catalog.FindModel(options.id)) {
-    const ParamCount p = CountParams(m->arch);
-    json groups = json::array();
-    for (const auto& g : m->arch.groups) {
-      groups.push_back(json{{"layers", g.count},
-                            {"attention", g.attention.kind == AttentionKind::kLatent ? "mla" : "mha"},
-                            {"heads", g.attention.heads}, {"kv_heads", g.attention.kv_heads},
-                            {"head_dim", g.attention.head_dim}, {"window", g.attention.window},
-                            {"ffn", g.is_moe() ? g.moe.expert_ffn : g.mlp.ffn}, {"experts", g.moe.experts},
-                            {"top_k", g.moe.top_k}, {"shared_experts", g.moe.shared_experts}});
-    }
-    json j{{"kind", "model"}, {"id", m->id}, {"name", m->name}, {"family", m->arch.family},
-           {"hidden", m->arch.hidden}, {"layers", m->arch.layers}, {"vocab", m->arch.vocab},
-           {"total_params", p.total}, {"active_params", p.active}, {"mtp_params", p.mtp},
-           {"kv_values_per_token", KvValuesPerToken(m->arch, 1)}, {"layer_groups", groups},
-           {"published", FiguresJson(m->published)}, {"sources", m->sources}, {"file", m->file}};
-    if (options.json) {
-      PrintJson(j);
-      return 0;
-    }
-    std::cout << m->name << " (" << m->id << "), model_type " << m->arch.family << "\nfile " << m->file << "\n\n";
-    std::cout << fmt::format("parameters {} B total, {} B active per token", Thousands(p.total / 1e9, 2),
-                             Thousands(p.active / 1e9, 2));
-    if (p.mtp > 0) std::cout << fmt::format(" (+{} B in MTP modules)", Thousands(p.mtp / 1e9, 2));
-    std::cout << fmt::format("\nKV cache {} values per token ({} KiB in bf16)\n\n", Thousands(KvValuesPerToken(m->arch, 1)),
-                             Thousands(2 * KvValuesPerToken(m->arch, 1) / 1024, 1));
-    std::cout << groups.dump(1) << "\n\n";
-    PrintFigures(m->published, catalog);
+  if (const ModelEntry* m = catalog.FindModel(id)) {
+    ShowModel(*m, catalog);
     return 0;
   }
-  if (const RuleSet* r = catalog.FindRuleSet(options.id)) {
-    json cats = json::array();
-    for (const auto& c : r->categories) {
-      cats.push_back(json{{"id", c.id}, {"controlled", c.controlled ? json(*c.controlled) : json(nullptr)},
-                          {"reason", c.reason}});
-    }
-    json j{{"kind", "rules"}, {"id", r->id}, {"name", r->name}, {"citation", r->citation},
-           {"effective", r->effective}, {"status", RuleStatusName(r->status)}, {"sources", r->sources},
-           {"notes", r->notes}, {"categories", cats}, {"file", r->file}};
-    if (options.json) {
-      PrintJson(j);
-      return 0;
-    }
+  if (const RuleSet* r = catalog.FindRuleSet(id)) {
     std::cout << r->name << " (" << r->id << ")\n" << r->citation << "; effective " << r->effective << "; "
               << RuleStatusName(r->status) << "\n\n" << r->notes << "\n\nCategories, checked in order:\n";
     for (const auto& c : r->categories) {
@@ -382,13 +303,7 @@ int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& option
     }
     return 0;
   }
-  if (const Profile* p = catalog.FindProfile(options.id)) {
-    if (options.json) {
-      PrintJson(json{{"kind", "profile"}, {"id", p->id}, {"name", p->name}, {"tier", ProfileTierName(p->tier)},
-                     {"arch_class", p->arch_class}, {"chips", p->chips}, {"extends", p->extends},
-                     {"notes", p->notes}, {"file", p->file}, {"figures", FiguresJson(p->figures)}});
-      return 0;
-    }
+  if (const Profile* p = catalog.FindProfile(id)) {
     std::cout << p->name << " (" << p->id << "), tier " << ProfileTierName(p->tier);
     if (!p->arch_class.empty()) std::cout << "; default for " << p->arch_class;
     if (!p->extends.empty()) std::cout << "; extends " << p->extends;
@@ -396,36 +311,42 @@ int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& option
     PrintFigures(p->figures, catalog);
     return 0;
   }
-  if (const Source* s = catalog.FindSource(options.id)) {
-    if (options.json) {
-      PrintJson(json{{"kind", "source"}, {"id", s->id}, {"title", s->title}, {"locator", s->locator},
-                     {"source_kind", s->kind}, {"date", s->date}});
-    } else {
-      std::cout << s->id << ": " << s->title << "\n" << s->locator << "\n";
-    }
+  if (const Stack* s = catalog.FindStack(id)) {
+    std::cout << s->name << " (" << s->id << "), " << StackKindName(s->kind) << " stack"
+              << (s->is_default ? ", the default" : "") << "; norms "
+              << (s->fused_residual_norm ? "fused into the residual add" : "apart from the residual adds") << "\nfile "
+              << s->file << "\n";
+    if (!s->notes.empty()) std::cout << s->notes << "\n";
+    std::cout << '\n';
+    PrintFigures(s->figures, catalog);
     return 0;
   }
-  auto close = catalog.Suggest(options.id);
-  std::string hint;
-  for (const auto& c : close) hint += (hint.empty() ? " (did you mean " : ", ") + ("'" + c + "'");
-  if (!hint.empty()) hint += "?)";
-  throw InputError("catalog show: no chip, system, model, rule set or source '" + options.id + "'" + hint);
+  if (const Source* s = catalog.FindSource(id)) {
+    std::cout << s->id << ": " << s->title << "\n" << s->locator << "\n";
+    return 0;
+  }
+  return Fail(CatalogShowJson(catalog, id).error(), nullptr);
 }
 
-int RunCatalogSchema(const CatalogSchemaOptions& options) {
+int RunCatalogSchema(const std::string& what, bool json) {
   std::vector<RecordKind> kinds;
-  const std::vector<std::pair<std::string, RecordKind>> names = {
-      {"chips", RecordKind::kChip}, {"systems", RecordKind::kSystem}, {"models", RecordKind::kModel},
-      {"rules", RecordKind::kRuleSet}, {"sources", RecordKind::kSource}, {"profiles", RecordKind::kProfile}};
-  for (const auto& [name, kind] : names) {
-    if (options.what.empty() || options.what == name || options.what + "s" == name) kinds.push_back(kind);
+  if (!what.empty()) {
+    const RecordKindInfo* kind = FindRecordKind(what);
+    if (kind == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& k : RecordKinds()) names.emplace_back(k.folder);
+      return Fail(Error(Diagnostic{.message = "catalog schema: unknown record type '" + what + "'" + DidYouMean(what, names)}),
+                  nullptr);
+    }
+    kinds.push_back(kind->kind);
+  } else {
+    for (const auto& k : RecordKinds()) kinds.push_back(k.kind);
   }
-  if (kinds.empty()) {
-    throw InputError("catalog schema: unknown record type '" + options.what + "' (chips, systems, models, rules, sources)");
+  if (json) {
+    PrintJson(SchemaJson(kinds));
+    return 0;
   }
-  json out = json::object();
   for (RecordKind kind : kinds) {
-    json fields = json::array();
     Table t;
     t.Column("key");
     t.Column("kind");
@@ -435,29 +356,24 @@ int RunCatalogSchema(const CatalogSchemaOptions& options) {
     t.Column("description");
     auto add = [&](const FieldSpec& f, const std::string& prefix) {
       const std::string key = prefix + std::string(f.key);
-      std::string unit = f.kind == FieldKind::kFigure ? (f.dim == Dim{} ? "number" : DimName(f.dim) + " (e.g. " + std::string(DimExample(f.dim)) + ")") : "";
+      std::string unit = f.kind == FieldKind::kFigure
+                             ? (f.dim == Dim{} ? "number" : DimName(f.dim) + " (e.g. " + std::string(DimExample(f.dim)) + ")")
+                             : "";
       std::string kind_name(FieldKindName(f.kind));
       if (f.kind == FieldKind::kEnum) {
         kind_name = "one of";
         for (auto c : f.choices) kind_name += " " + std::string(c);
       }
-      fields.push_back(json{{"key", key}, {"kind", FieldKindName(f.kind)}, {"unit", unit}, {"required", f.required},
-                            {"default", f.default_value}, {"description", f.description}});
       t.Row({key, kind_name, unit, f.required ? "yes" : "", std::string(f.default_value), std::string(f.description)});
     };
     for (const auto& f : SchemaFor(kind)) {
       add(f, "");
       for (const auto& sub : f.table) add(sub, std::string(f.key) + "[].");
     }
-    if (options.json) {
-      out[std::string(RecordKindName(kind))] = fields;
-    } else {
-      std::cout << RecordKindName(kind) << " fields (figures are {value, basis, source, range?, note?})\n";
-      t.Print(std::cout);
-      std::cout << '\n';
-    }
+    std::cout << RecordKindName(kind) << " fields (figures are {value, basis, source, range?, note?})\n";
+    t.Print(std::cout);
+    std::cout << '\n';
   }
-  if (options.json) PrintJson(out);
   return 0;
 }
 

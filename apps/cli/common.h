@@ -1,57 +1,52 @@
-// Shared plumbing of the CLI: loading the catalog, resolving --hardware and
-// --model, and the single place where library errors become messages.
+// Plumbing shared by the CLI's commands: the catalog, the one place errors
+// become messages and exit codes, and formatting numbers for people.
+//
+// The CLI only parses flags (flags.h), calls the library (suanli/api) and
+// prints: JSON through suanli/report/json.h, text through the *_cmd.cc files.
 #pragma once
 
-#include <nlohmann/json.hpp>
-#include <stdexcept>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "suanli/catalog/catalog.h"
+#include "suanli/api/commands.h"
 
 namespace suanli::cli {
 
-// Bad input: printed to stderr, exit code 2.
-class InputError : public std::runtime_error {
- public:
-  explicit InputError(const std::string& message) : std::runtime_error(message) {}
-  explicit InputError(const Error& error) : std::runtime_error(error.ToString()) {}
-};
-
 struct GlobalOptions {
-  std::string catalog_dir;  // empty: $SUANLI_CATALOG or the built-in path
+  std::string catalog_dir;  // empty: $SUANLI_CATALOG, the installed catalog or the source tree's
 };
 
-// Loads the catalog or throws InputError listing every problem.
-const Catalog& LoadCatalogOrThrow(const GlobalOptions& options);
-// The catalog for a command about some hardware and one model: reads only
-// those chips and systems (and what they extend), the profiles and sources,
-// and the one model, when each can be found by file name; the whole catalog
-// otherwise. Start-up time is most of a single estimate's time.
-const Catalog& LoadCatalogFor(const GlobalOptions& options, const std::vector<std::string>& hardware,
-                              const std::string& model);
+// Prints the error to stderr ("error: ..." naming flags for the fields of
+// `spec`, when given) and returns its exit code: 2 for bad input and names
+// that are not there, 1 for internal faults.
+int Fail(const Error& error, const CommandSpec* spec);
 
-// A chip named by id/alias, a system id (its chip), or a chip file.
-struct ResolvedHardware {
-  Chip chip;
-  const System* system = nullptr;
-  std::vector<std::string> warnings;
-};
-ResolvedHardware ResolveHardware(const Catalog& catalog, const std::string& name);
+// The catalog for a request about `hardware` and `model` (the whole catalog
+// when both are empty). Kept for the life of the process: a command ends
+// right after, and the OS reclaims the pages faster than destructors would.
+Result<const Catalog*> LoadCatalog(const GlobalOptions& global, const std::vector<std::string>& hardware,
+                                   const std::string& model);
+Result<const Catalog*> LoadWholeCatalog(const GlobalOptions& global);
 
-// A model named by catalog id/alias, or a config.json / catalog model file
-// (or, when the catalog was loaded without models, models/<name>.yaml).
-ModelEntry ResolveModel(const Catalog& catalog, const std::string& name);
+// Writes `text` and a newline to stdout.
+void PrintJson(const std::string& text);
 
-// Formats seconds for people: "812 us", "25.1 ms", "1.23 s".
-std::string Seconds(double s);
-// Bytes for people: "70.6 GB".
+// "812 us", "25.1 ms", "1.23 s".
+std::string FormatSeconds(double s);
+// "70.6 GB".
 std::string GigaBytes(double bytes);
-
-// Prints a JSON document (one object) on stdout.
-void PrintJson(const nlohmann::json& j);
-
-// "1,234" style grouping for tables.
+// "1,234" style grouping.
 std::string Thousands(double v, int decimals = 0);
+
+// The commands: each returns the exit code.
+int RunInferCommand(const GlobalOptions& global, const Args& args, bool json);
+int RunCompareCommand(const GlobalOptions& global, const Args& args, bool json, bool csv);
+int RunTrainCommand(const GlobalOptions& global, const Args& args, bool json);
+int RunClassifyCommand(const GlobalOptions& global, const Args& args, bool json);
+int RunValidateCommand(const GlobalOptions& global, const Args& args, bool json);
+int RunCatalogList(const GlobalOptions& global, const std::string& what, bool json);
+int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json);
+int RunCatalogSchema(const std::string& what, bool json);
 
 }  // namespace suanli::cli

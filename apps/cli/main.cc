@@ -1,103 +1,127 @@
 // suanli: what an AI chip is really worth for LLM workloads.
 //
-// The CLI only parses flags, calls the library and prints. Every error
-// becomes a message on stderr here: exit 2 for bad input, 1 for a bug.
+// The CLI parses flags, calls the library and prints. Its flags come from the
+// library's request field tables (suanli/api/fields.h): one --flag per field,
+// with its help, default and choices; the library decodes, checks and runs
+// the request, and every error becomes a message and an exit code in
+// common.cc: 2 for bad input, 1 for a fault of suanli's own.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <map>
+#include <memory>
 
-#include "commands.h"
+#include "common.h"
+#include "suanli/catalog/schema.h"
 
 namespace {
 
+using namespace suanli;
+using namespace suanli::cli;
+
+// The flags of one command, bound to the field table.
+class FieldFlags {
+ public:
+  FieldFlags(CLI::App* cmd, const CommandSpec& spec) : spec_(spec) {
+    for (const RequestField& f : spec.fields) {
+      std::string help(f.help);
+      if (!f.choices.empty()) {
+        help += " [";
+        for (std::size_t i = 0; i < f.choices.size(); ++i) help += (i ? " | " : "") + std::string(f.choices[i]);
+        help += "]";
+      }
+      if (!f.default_text.empty()) help += " (default: " + std::string(f.default_text) + ")";
+      if (f.required && !f.positional) help += " (required)";
+      if (f.type == FieldType::kFlag) {
+        options_[std::string(f.key)] = cmd->add_flag(FlagName(f.key), flags_[std::string(f.key)], help);
+      } else {
+        const std::string name = f.positional ? std::string(f.key) : FlagName(f.key);
+        options_[std::string(f.key)] = cmd->add_option(name, values_[std::string(f.key)], help);
+      }
+    }
+  }
+
+  // The fields given on the command line.
+  [[nodiscard]] Args Collect() const {
+    Args args;
+    for (const RequestField& f : spec_.fields) {
+      const std::string key(f.key);
+      const CLI::Option* opt = options_.at(key);
+      if (opt->count() == 0) continue;
+      args.Set(key, f.type == FieldType::kFlag ? "true" : values_.at(key));
+    }
+    return args;
+  }
+
+ private:
+  const CommandSpec& spec_;
+  std::map<std::string, std::string> values_;
+  std::map<std::string, bool> flags_;
+  std::map<std::string, CLI::Option*> options_;
+};
+
 int Run(int argc, char** argv) {
-  using namespace suanli::cli;
   CLI::App app{"suanli - what an AI chip is really worth for LLM workloads", "suanli"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "suanli 0.1.0");
   GlobalOptions global;
-  app.add_option("--catalog", global.catalog_dir, "Catalog directory (default: $SUANLI_CATALOG or the built-in one)");
+  app.add_option("--catalog", global.catalog_dir,
+                 "Catalog directory (default: $SUANLI_CATALOG, the installed catalog, or the source tree's)");
   int code = 0;
 
   auto* catalog = app.add_subcommand("catalog", "List, show and describe catalog records");
   catalog->require_subcommand(1);
-  CatalogListOptions list;
-  auto* list_cmd = catalog->add_subcommand("list", "List chips, systems, models, rules or sources");
-  list_cmd->add_option("what", list.what, "chips | systems | models | rules | sources | profiles")
-      ->check(CLI::IsMember({"chips", "systems", "models", "rules", "sources", "profiles"}));
-  list_cmd->add_flag("--json", list.json, "Print one JSON object");
-  list_cmd->callback([&] { code = RunCatalogList(global, list); });
-
-  CatalogShowOptions show;
+  std::vector<std::string> kinds;
+  for (const auto& k : RecordKinds()) kinds.emplace_back(k.folder);
+  std::string kind_list;
+  for (const auto& k : kinds) kind_list += (kind_list.empty() ? "" : " | ") + k;
+  std::string list_what = "chips";
+  bool list_json = false;
+  auto* list_cmd = catalog->add_subcommand("list", "List the records of one kind");
+  list_cmd->add_option("what", list_what, kind_list + " (default: chips)")->check(CLI::IsMember(kinds));
+  list_cmd->add_flag("--json", list_json, "Print one JSON object");
+  list_cmd->callback([&] { code = RunCatalogList(global, list_what, list_json); });
+  std::string show_id;
+  bool show_json = false;
   auto* show_cmd = catalog->add_subcommand("show", "Every field of one record, with its source");
-  show_cmd->add_option("id", show.id, "Chip, system, model, rule set, profile or source id")->required();
-  show_cmd->add_flag("--json", show.json, "Print one JSON object");
-  show_cmd->callback([&] { code = RunCatalogShow(global, show); });
-
-  CatalogSchemaOptions schema;
+  show_cmd->add_option("id", show_id, "Chip, system, model, rule set, profile, stack or source id")->required();
+  show_cmd->add_flag("--json", show_json, "Print one JSON object");
+  show_cmd->callback([&] { code = RunCatalogShow(global, show_id, show_json); });
+  std::string schema_what;
+  bool schema_json = false;
   auto* schema_cmd = catalog->add_subcommand("schema", "The field tables: key, unit, required, default, description");
-  schema_cmd->add_option("what", schema.what, "chips | systems | models | rules | sources | profiles (default: all)");
-  schema_cmd->add_flag("--json", schema.json, "Print one JSON object");
-  schema_cmd->callback([&] { code = RunCatalogSchema(schema); });
+  schema_cmd->add_option("what", schema_what, kind_list + " (default: all)");
+  schema_cmd->add_flag("--json", schema_json, "Print one JSON object");
+  schema_cmd->callback([&] { code = RunCatalogSchema(schema_what, schema_json); });
 
-  ClassifyOptions classify;
-  auto* classify_cmd = app.add_subcommand("classify", "Export-control classification: TPP, PD, category, headroom");
-  classify_cmd->add_option("--hardware", classify.hardware, "Chip or system id, chip file, or 'all'")->required();
-  classify_cmd->add_option("--rules", classify.rules, "Rule set id(s), comma-separated (default: all)");
-  classify_cmd->add_flag("--json", classify.json, "Print one JSON object");
-  classify_cmd->callback([&] { code = RunClassify(global, classify); });
-
-  InferOptions infer;
-  auto* infer_cmd = app.add_subcommand("infer", "Inference: TTFT, TPOT, throughput and memory of one deployment");
-  infer_cmd->add_option("--hardware", infer.hardware, "Chip or system id, or chip file")->required();
-  AddWorkloadOptions(infer_cmd, infer.workload);
-  infer_cmd->add_flag("--json", infer.json, "Print one JSON object");
-  infer_cmd->callback([&] { code = RunInfer(global, infer); });
-
-  CompareOptions compare;
-  auto* compare_cmd = app.add_subcommand("compare", "One inference workload on several chips or systems, side by side");
-  compare_cmd->add_option("--hardware", compare.hardware, "Comma-separated chip or system ids or chip files")->required();
-  AddWorkloadOptions(compare_cmd, compare.workload);
-  auto* cj = compare_cmd->add_flag("--json", compare.json, "Print one JSON object");
-  auto* cc = compare_cmd->add_flag("--csv", compare.csv, "Print CSV");
+  std::vector<std::unique_ptr<FieldFlags>> bound;
+  auto command = [&](std::string_view name) {
+    const CommandSpec& spec = CommandFor(name);
+    CLI::App* cmd = app.add_subcommand(std::string(spec.name), std::string(spec.summary));
+    bound.push_back(std::make_unique<FieldFlags>(cmd, spec));
+    return std::pair{cmd, bound.back().get()};
+  };
+  bool infer_json = false, compare_json = false, compare_csv = false, train_json = false, classify_json = false,
+       validate_json = false;
+  auto [infer_cmd, infer_flags] = command("infer");
+  infer_cmd->add_flag("--json", infer_json, "Print one JSON object");
+  infer_cmd->callback([&, f = infer_flags] { code = RunInferCommand(global, f->Collect(), infer_json); });
+  auto [compare_cmd, compare_flags] = command("compare");
+  auto* cj = compare_cmd->add_flag("--json", compare_json, "Print one JSON object");
+  auto* cc = compare_cmd->add_flag("--csv", compare_csv, "Print CSV");
   cj->excludes(cc);
-  compare_cmd->callback([&] { code = RunCompare(global, compare); });
-
-  TrainOptions train;
-  auto* train_cmd = app.add_subcommand("train", "Training: step time, MFU, memory per device, time-to-train; --search for the best plans");
-  train_cmd->add_option("--hardware", train.hardware, "Chip or system id, or chip file (a chip gets 8-chip nodes)")->required();
-  train_cmd->add_option("--model", train.model, "Model id, catalog model file or Hugging Face config.json")->required();
-  train_cmd->add_option("--devices", train.devices, "Number of devices")->required();
-  train_cmd->add_option("--tp", train.tp, "Tensor parallelism");
-  train_cmd->add_option("--pp", train.pp, "Pipeline parallelism");
-  train_cmd->add_option("--dp", train.dp, "Data parallelism (default: devices / (tp x pp x cp))");
-  train_cmd->add_option("--cp", train.cp, "Context parallelism");
-  train_cmd->add_option("--ep", train.ep, "Expert parallelism (MoE; within dp)");
-  train_cmd->add_option("--vp", train.vp, "Virtual pipeline stages (interleaved 1F1B)");
-  train_cmd->add_option("--seq-len", train.seq_len, "Sequence length")->required();
-  train_cmd->add_option("--global-batch", train.global_batch, "Sequences per step")->required();
-  train_cmd->add_option("--micro-batch", train.micro_batch, "Sequences per micro-batch (default 1)");
-  train_cmd->add_option("--recompute", train.recompute, "none | selective | full (default none)");
-  train_cmd->add_option("--precision", train.precision, "bf16 | fp16 | fp8 (default bf16)");
-  train_cmd->add_option("--optimizer-state", train.optimizer_state,
-                        "fp32 | bf16: master weights and Adam moments (default fp32)");
-  train_cmd->add_option("--zero", train.zero, "ZeRO stage 0-3 (default 1: distributed optimizer)");
-  train_cmd->add_flag("--no-sequence-parallel", train.no_sequence_parallel, "Do not shard norms and dropout over tp");
-  train_cmd->add_flag("--no-overlap", train.no_overlap, "Do not overlap the data-parallel reduction with backward");
-  train_cmd->add_flag("--tp-overlap", train.tp_overlap, "Overlap tensor-parallel collectives with GEMMs (Megatron-Core userbuffers)");
-  train_cmd->add_flag("--no-flash", train.no_flash, "Materialise attention scores (Megatron before 2022)");
-  train_cmd->add_flag("--lora", train.lora, "Fine-tune low-rank adapters: base weights frozen");
-  train_cmd->add_option("--tokens", train.tokens, "Training tokens: adds time-to-train, device-hours and energy");
-  train_cmd->add_flag("--search", train.search, "Search every parallel setting left out; rank the plans that fit");
-  train_cmd->add_option("--top", train.top, "Plans to show with --search (default 5)");
-  train_cmd->add_flag("--json", train.json, "Print one JSON object");
-  train_cmd->callback([&] { code = RunTrain(global, train); });
-
-  ValidateOptions validate;
-  auto* validate_cmd = app.add_subcommand("validate", "Predict measured cases (dev-cases.yaml format) and report the error");
-  validate_cmd->add_option("file", validate.file, "Cases file")->required();
-  validate_cmd->add_flag("--json", validate.json, "Print one JSON object");
-  validate_cmd->callback([&] { code = RunValidate(global, validate); });
+  compare_cmd->callback([&, f = compare_flags] {
+    code = RunCompareCommand(global, f->Collect(), compare_json, compare_csv);
+  });
+  auto [train_cmd, train_flags] = command("train");
+  train_cmd->add_flag("--json", train_json, "Print one JSON object");
+  train_cmd->callback([&, f = train_flags] { code = RunTrainCommand(global, f->Collect(), train_json); });
+  auto [classify_cmd, classify_flags] = command("classify");
+  classify_cmd->add_flag("--json", classify_json, "Print one JSON object");
+  classify_cmd->callback([&, f = classify_flags] { code = RunClassifyCommand(global, f->Collect(), classify_json); });
+  auto [validate_cmd, validate_flags] = command("validate");
+  validate_cmd->add_flag("--json", validate_json, "Print one JSON object");
+  validate_cmd->callback([&, f = validate_flags] { code = RunValidateCommand(global, f->Collect(), validate_json); });
 
   try {
     app.parse(argc, argv);
@@ -117,13 +141,18 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  int code = 0;
   try {
-    return Run(argc, argv);
-  } catch (const suanli::cli::InputError& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return 2;
+    code = Run(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "internal error: " << e.what() << '\n';
     return 1;
   }
+  // Output that could not be written (a full disk, a closed pipe) is a failure.
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "error: could not write the output to stdout\n";
+    return code != 0 ? code : 1;
+  }
+  return code;
 }

@@ -5,50 +5,28 @@
 
 #include <fmt/format.h>
 
-#include "commands.h"
-#include "suanli/validation/validate.h"
+#include "common.h"
+#include "suanli/report/json.h"
 #include "table.h"
 
 namespace suanli::cli {
 namespace {
-
-nlohmann::json StatsJson(const ErrorStats& s) {
-  return {{"count", s.count},         {"median_ape", s.median_ape}, {"mean_ape", s.mean_ape},
-          {"p90_ape", s.p90_ape},     {"max_ape", s.max_ape},       {"bias", s.bias}};
-}
 
 std::string Pct(double f) { return fmt::format("{:+.1f}%", f * 100); }
 std::string Abs(double f) { return fmt::format("{:.1f}%", f * 100); }
 
 }  // namespace
 
-int RunValidate(const GlobalOptions& global, const ValidateOptions& options) {
-  const Catalog& catalog = LoadCatalogOrThrow(global);
-  auto report = ValidateCases(catalog, options.file);
-  if (!report) throw InputError(report.error());
+int RunValidateCommand(const GlobalOptions& global, const Args& args, bool json) {
+  const CommandSpec& spec = CommandFor("validate");
+  if (auto ok = CheckArgs(spec, args); !ok) return Fail(ok.error(), &spec);
+  auto catalog = LoadWholeCatalog(global);
+  if (!catalog) return Fail(catalog.error(), &spec);
+  auto report = ValidateCases(**catalog, std::string(*args.Get("file")));
+  if (!report) return Fail(report.error(), &spec);
   const ValidationReport& r = *report;
-  if (options.json) {
-    nlohmann::json cases = nlohmann::json::array();
-    for (const auto& c : r.cases) {
-      cases.push_back({{"id", c.id}, {"group", c.group}, {"kind", c.kind}, {"metric", c.metric},
-                       {"hardware", c.hardware}, {"model", c.model}, {"setup", c.setup},
-                       {"assumption", c.assumption}, {"measured", c.measured}, {"predicted", c.predicted},
-                       {"ape", std::fabs(c.signed_error)}, {"signed_error", c.signed_error}});
-    }
-    nlohmann::json unmapped = nlohmann::json::array();
-    for (const auto& u : r.unmapped) {
-      unmapped.push_back({{"id", u.id}, {"group", u.group}, {"kind", u.kind}, {"reason", u.reason}});
-    }
-    nlohmann::json groups = nlohmann::json::object();
-    for (const auto& [g, s] : r.groups) groups[g] = StatsJson(s);
-    nlohmann::json choices = nlohmann::json::array();
-    for (const auto& c : r.plan_choices) {
-      choices.push_back({{"group", c.group}, {"setting", c.setting}, {"plans", c.plans},
-                         {"measured_best_s", c.measured_best}, {"measured_chosen_s", c.measured_chosen},
-                         {"within_5_percent", c.measured_chosen <= 1.05 * c.measured_best}});
-    }
-    PrintJson({{"file", r.file}, {"cases", cases}, {"unmapped", unmapped}, {"groups", groups},
-               {"spearman", r.spearman}, {"plan_choices", choices}, {"overall", StatsJson(r.overall)}});
+  if (json) {
+    PrintJson(ToJson(r));
     return 0;
   }
   Table t;
@@ -87,7 +65,7 @@ int RunValidate(const GlobalOptions& global, const ValidateOptions& options) {
   }
   if (!r.plan_choices.empty()) {
     int good = 0;
-    for (const auto& c : r.plan_choices) good += c.measured_chosen <= 1.05 * c.measured_best ? 1 : 0;
+    for (const auto& c : r.plan_choices) good += c.right() ? 1 : 0;
     std::cout << fmt::format("\nplan choice: in {} of {} settings measured under several plans, the plan suanli ranks "
                              "first is within 5% of the measured best\n",
                              good, r.plan_choices.size());

@@ -765,6 +765,10 @@ Result<ValidationReport> ValidateVtrainCsv(const Catalog& catalog, const std::st
 
 }  // namespace
 
+int ValidationReport::plan_choices_right() const {
+  return int(std::count_if(plan_choices.begin(), plan_choices.end(), [](const PlanChoice& c) { return c.right(); }));
+}
+
 const Chip* MatchChipName(const Catalog& catalog, const std::string& name) {
   if (const Chip* c = catalog.FindChip(name)) return c;
   const std::string want = NormalizeName(name);

@@ -157,7 +157,7 @@ TEST_F(ValidateTest, DevelopmentSetTrainingAccuracy) {
   // TP 1-4 runs with 16 or more data-parallel ranks on 64-256 GPUs measure
   // 5-20% slower than predicted (docs/training-model.md, "What misses").
   int good = 0;
-  for (const PlanChoice& c : multi->plan_choices) good += c.measured_chosen <= 1.05 * c.measured_best ? 1 : 0;
+  for (const PlanChoice& c : multi->plan_choices) good += c.right() ? 1 : 0;
   EXPECT_GE(good, 3);
   // The single node: the bar on error and rank correlation. The
   // system's host dispatch figure comes from 48 of these 1,440 rows

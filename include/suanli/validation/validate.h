@@ -50,12 +50,16 @@ ErrorStats Summarize(const std::vector<double>& signed_errors);
 
 // For one setting (model, devices, batch) measured under several plans: the
 // plan suanli ranks fastest, and how its measured time compares with the best.
+// A plan choice is right when the plan ranked first measured within this of the best.
+inline constexpr double kPlanChoiceTolerance = 0.05;
+
 struct PlanChoice {
   std::string group;
   std::string setting;
   int plans = 0;
   double measured_best = 0;   // s
   double measured_chosen = 0; // s, of the plan suanli ranks first
+  [[nodiscard]] bool right() const { return measured_chosen <= (1 + kPlanChoiceTolerance) * measured_best; }
 };
 
 struct ValidationReport {
@@ -66,6 +70,7 @@ struct ValidationReport {
   std::map<std::string, double> spearman;  // groups of 3+ cases: rank correlation, predicted vs measured
   std::vector<PlanChoice> plan_choices;    // vTrain settings with several measured plans
   ErrorStats overall;
+  [[nodiscard]] int plan_choices_right() const;
 };
 
 // Reads a cases file (YAML, dev-cases format) or a vTrain ground-truth CSV

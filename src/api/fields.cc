@@ -1,0 +1,358 @@
+// The request field tables, and checking text values against them.
+#include "suanli/api/fields.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+#include "catalog/raw_node.h"
+#include "suanli/core/text.h"
+
+namespace suanli {
+namespace {
+
+using enum FieldType;
+
+constexpr std::array<std::string_view, 6> kPrecisions = {"bf16", "fp16", "fp8", "int8", "int4", "fp4"};
+constexpr std::array<std::string_view, 3> kRecompute = {"none", "selective", "full"};
+constexpr std::array<std::string_view, 3> kTrainPrecision = {"bf16", "fp16", "fp8"};
+constexpr std::array<std::string_view, 2> kOptimizerState = {"fp32", "bf16"};
+constexpr std::array<std::string_view, 2> kObjective = {"step_time", "memory"};
+
+constexpr double kTokensMax = 4294967296.0;  // 2^32
+constexpr double kDevicesMax = 16777216.0;   // 2^24
+constexpr double kDegreeMax = 4096;
+
+// Fields infer and compare share, after --hardware.
+#define SUANLI_WORKLOAD_FIELDS                                                                                          \
+  {.key = "model", .type = kText, .help = "Model id or alias, catalog model file or Hugging Face config.json",            \
+   .required = true},                                                                                                   \
+      {.key = "input_tokens", .type = kInteger, .help = "Prompt tokens per request", .required = true, .min = 1,       \
+       .max = kTokensMax, .unit = "tokens"},                                                                            \
+      {.key = "output_tokens", .type = kInteger, .help = "Generated tokens per request", .required = true, .min = 1,   \
+       .max = kTokensMax, .unit = "tokens"},                                                                            \
+      {.key = "batch", .type = kCountOrMax,                                                                             \
+       .help = "N requests start together, or 'max': the static batch with the most output tokens/s that fits",        \
+       .default_text = "1 (when neither --batch nor --concurrency is given)", .min = 1, .max = kTokensMax,              \
+       .unit = "requests", .excludes = "concurrency"},                                                                  \
+      {.key = "concurrency", .type = kCountOrMax,                                                                       \
+       .help = "N requests always in flight (continuous batching), or 'max': all the KV cache holds", .min = 1,        \
+       .max = kTokensMax, .unit = "requests", .excludes = "batch"},                                                     \
+      {.key = "tp", .type = kInteger, .help = "Tensor parallelism", .default_text = "1", .min = 1, .max = kDegreeMax},  \
+      {.key = "pp", .type = kInteger, .help = "Pipeline parallelism", .default_text = "1", .min = 1, .max = kDegreeMax}, \
+      {.key = "ep", .type = kInteger, .help = "Expert parallelism, MoE only (attention replicated ep ways)",            \
+       .default_text = "1", .min = 1, .max = kDegreeMax},                                                               \
+      {.key = "weights", .type = kChoice, .help = "Weight precision", .default_text = "bf16", .choices = kPrecisions},   \
+      {.key = "activations", .type = kChoice, .help = "Activation precision (GEMMs compute in it)",                     \
+       .default_text = "fp8 with fp8 weights, else bf16", .choices = kPrecisions},                                      \
+      {.key = "kv_cache", .type = kChoice, .help = "KV-cache precision", .default_text = "bf16", .choices = kPrecisions}, \
+      {.key = "sparsity", .type = kFlag, .help = "2:4 structured-sparse weights (sparse matrix units where the chip has them)"}, \
+  {                                                                                                                     \
+    .key = "stack", .type = kText, .help = "Serving stack id (catalog/stacks/)",                                        \
+    .default_text = "the catalog's default serving stack"                                                              \
+  }
+
+constexpr RequestField kInferFields[] = {
+    {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file", .required = true},
+    SUANLI_WORKLOAD_FIELDS,
+};
+
+constexpr RequestField kCompareFields[] = {
+    {.key = "hardware", .type = kList, .help = "Chip or system ids, aliases or chip files, comma-separated",
+     .required = true},
+    SUANLI_WORKLOAD_FIELDS,
+};
+#undef SUANLI_WORKLOAD_FIELDS
+
+constexpr RequestField kTrainFields[] = {
+    {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file (a bare chip gets 8-chip nodes)",
+     .required = true},
+    {.key = "model", .type = kText, .help = "Model id or alias, catalog model file or Hugging Face config.json",
+     .required = true},
+    {.key = "devices", .type = kInteger, .help = "Number of devices", .required = true, .min = 1, .max = kDevicesMax,
+     .unit = "devices"},
+    {.key = "tp", .type = kInteger, .help = "Tensor parallelism", .default_text = "1 (searched with --search)", .min = 1,
+     .max = kDegreeMax},
+    {.key = "pp", .type = kInteger, .help = "Pipeline parallelism", .default_text = "1 (searched with --search)",
+     .min = 1, .max = kDegreeMax},
+    {.key = "dp", .type = kInteger, .help = "Data parallelism", .default_text = "devices / (tp x pp x cp)", .min = 1,
+     .max = kDevicesMax},
+    {.key = "cp", .type = kInteger, .help = "Context parallelism", .default_text = "1 (searched with --search)",
+     .min = 1, .max = kDegreeMax},
+    {.key = "ep", .type = kInteger, .help = "Expert parallelism (MoE; within dp)", .default_text = "1 (searched with --search)",
+     .min = 1, .max = kDegreeMax},
+    {.key = "vp", .type = kInteger, .help = "Virtual pipeline stages per stage (interleaved 1F1B)",
+     .default_text = "1 (searched with --search)", .min = 1, .max = kDegreeMax},
+    {.key = "seq_len", .type = kInteger, .help = "Sequence length", .required = true, .min = 1, .max = kDevicesMax,
+     .unit = "tokens"},
+    {.key = "global_batch", .type = kInteger, .help = "Sequences per step", .required = true, .min = 1,
+     .max = kTokensMax, .unit = "sequences"},
+    {.key = "micro_batch", .type = kInteger, .help = "Sequences per micro-batch", .default_text = "1 (searched with --search)",
+     .min = 1, .max = kTokensMax, .unit = "sequences"},
+    {.key = "recompute", .type = kChoice, .help = "Activation recompute", .default_text = "none (searched with --search)",
+     .choices = kRecompute},
+    {.key = "precision", .type = kChoice, .help = "Training precision", .default_text = "bf16", .choices = kTrainPrecision},
+    {.key = "optimizer_state", .type = kChoice, .help = "Master weights and Adam moments",
+     .default_text = "fp32", .choices = kOptimizerState},
+    {.key = "zero", .type = kInteger, .help = "ZeRO stage: 0 DDP, 1 distributed optimizer, 2 + gradients, 3 + parameters",
+     .default_text = "1 (searched with --search)", .min = 0, .max = 3},
+    {.key = "no_sequence_parallel", .type = kFlag, .help = "Do not shard norms and dropout over tp"},
+    {.key = "no_overlap", .type = kFlag, .help = "Do not overlap the data-parallel reduction with backward"},
+    {.key = "tp_overlap", .type = kFlag, .help = "Overlap tensor-parallel collectives with GEMMs (Megatron-Core userbuffers)"},
+    {.key = "no_flash", .type = kFlag, .help = "Materialise attention scores (Megatron before 2022)"},
+    {.key = "lora", .type = kFlag, .help = "Fine-tune low-rank adapters: base weights frozen"},
+    {.key = "tokens", .type = kNumber, .help = "Training tokens: adds time-to-train, device-hours and energy",
+     .default_text = "none", .min = 0, .max = 1e20, .unit = "tokens"},
+    {.key = "stack", .type = kText, .help = "Training stack id (catalog/stacks/)",
+     .default_text = "the catalog's default training stack"},
+    {.key = "search", .type = kFlag, .help = "Search every plan dimension not given; rank the plans that fit"},
+    {.key = "top", .type = kInteger, .help = "Plans to keep with --search", .default_text = "5", .min = 1, .max = 10000},
+    {.key = "objective", .type = kChoice, .help = "What --search ranks by: step time (tokens/s) or memory per device",
+     .default_text = "step_time", .choices = kObjective},
+    {.key = "pareto", .type = kFlag, .help = "With --search: also the plans no other beats on both step time and memory"},
+};
+
+constexpr RequestField kClassifyFields[] = {
+    {.key = "hardware", .type = kText, .help = "Chip or system id or alias, a chip file, or 'all'", .required = true},
+    {.key = "rules", .type = kList, .help = "Rule set ids, comma-separated", .default_text = "every rule set"},
+    {.key = "headroom_rules", .type = kText, .help = "The rule set whose TPP headroom the table shows",
+     .default_text = "the latest in-force rule set"},
+};
+
+constexpr RequestField kValidateFields[] = {
+    {.key = "file", .type = kText, .help = "Cases file: dev-cases.yaml format, or a vTrain ground-truth CSV",
+     .required = true, .positional = true},
+};
+
+constexpr CommandSpec kCommands[] = {
+    {.name = "infer", .summary = "Inference: TTFT, TPOT, throughput and memory of one deployment", .fields = kInferFields},
+    {.name = "compare", .summary = "One inference workload on several chips or systems, side by side", .fields = kCompareFields},
+    {.name = "train", .summary = "Training: step time, MFU, memory per device, time-to-train; --search for the best plans",
+     .fields = kTrainFields},
+    {.name = "classify", .summary = "Export-control classification: TPP, PD, category, headroom", .fields = kClassifyFields},
+    {.name = "validate", .summary = "Predict measured cases and report the error per case, group and overall",
+     .fields = kValidateFields},
+};
+
+std::vector<std::string> KeysOf(const CommandSpec& spec) {
+  std::vector<std::string> out;
+  for (const auto& f : spec.fields) out.emplace_back(f.key);
+  return out;
+}
+
+std::string Trim(std::string_view s) {
+  const auto a = s.find_first_not_of(" \t");
+  if (a == std::string_view::npos) return {};
+  const auto b = s.find_last_not_of(" \t");
+  return std::string(s.substr(a, b - a + 1));
+}
+
+std::string Shown(std::string_view v) {
+  std::string s(v.substr(0, 60));
+  if (v.size() > 60) s += "...";
+  return "'" + s + "'";
+}
+
+// The number in `text` (the whole of it), or why not.
+std::optional<std::string> CheckNumber(const RequestField& f, std::string_view text) {
+  const std::string t = Trim(text);
+  if (t.empty()) return "expected a number, found nothing";
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(t.c_str(), &end);
+  if (end == t.c_str() || *end != '\0') return "expected a number, found " + Shown(text);
+  if (errno == ERANGE || !std::isfinite(v)) return "the number " + Shown(text) + " is out of range";
+  if (f.type != kNumber && v != std::floor(v)) return "expected a whole number, found " + Shown(text);
+  auto number = [](double x) {
+    if (x == std::floor(x) && std::fabs(x) < 1e15) return std::to_string(int64_t(x));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return std::string(buf);
+  };
+  if (v < f.min) return "must be at least " + number(f.min) + ", found " + Shown(text);
+  if (f.max > 0 && v > f.max) return "must be at most " + number(f.max) + ", found " + Shown(text);
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckValue(const RequestField& f, std::string_view value) {
+  switch (f.type) {
+    case kInteger:
+    case kNumber:
+      return CheckNumber(f, value);
+    case kCountOrMax:
+      if (Trim(value) == "max") return std::nullopt;
+      if (auto why = CheckNumber(f, value)) return *why + " (or 'max')";
+      return std::nullopt;
+    case kChoice: {
+      const std::string v = Trim(value);
+      for (auto c : f.choices) {
+        if (c == v) return std::nullopt;
+      }
+      std::vector<std::string> names(f.choices.begin(), f.choices.end());
+      std::string list;
+      for (std::size_t i = 0; i < names.size(); ++i) list += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+      return "expected " + list + ", found " + Shown(value) + DidYouMean(v, names);
+    }
+    case kFlag:
+      if (value == "true" || value == "false") return std::nullopt;
+      return "expected true or false, found " + Shown(value);
+    case kText:
+      if (Trim(value).empty()) return "expected a name, found nothing";
+      return std::nullopt;
+    case kList: {
+      std::size_t start = 0;
+      if (Trim(value).empty()) return "expected a comma-separated list, found nothing";
+      while (start <= value.size()) {
+        const std::size_t comma = std::min(value.find(',', start), value.size());
+        if (Trim(value.substr(start, comma - start)).empty()) return "an empty item in the list " + Shown(value);
+        start = comma + 1;
+      }
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view FieldTypeName(FieldType t) {
+  switch (t) {
+    case kInteger: return "integer";
+    case kCountOrMax: return "integer or max";
+    case kNumber: return "number";
+    case kText: return "text";
+    case kChoice: return "choice";
+    case kFlag: return "flag";
+    case kList: return "list";
+  }
+  return "?";
+}
+
+const RequestField* CommandSpec::Find(std::string_view key) const {
+  for (const auto& f : fields) {
+    if (f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+std::span<const CommandSpec> Commands() { return kCommands; }
+
+const CommandSpec* FindCommand(std::string_view name) {
+  for (const auto& c : kCommands) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const CommandSpec& CommandFor(std::string_view name) {
+  const CommandSpec* c = FindCommand(name);
+  assert(c != nullptr && "a command the library declares");
+  return *c;
+}
+
+std::string FlagName(std::string_view key) {
+  std::string out = "--";
+  for (char c : key) out += c == '_' ? '-' : c;
+  return out;
+}
+
+void Args::Set(std::string key, std::string value) {
+  for (auto& [k, v] : items_) {
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  }
+  items_.emplace_back(std::move(key), std::move(value));
+}
+
+bool Args::Has(std::string_view key) const { return Get(key).has_value(); }
+
+std::optional<std::string_view> Args::Get(std::string_view key) const {
+  for (const auto& [k, v] : items_) {
+    if (k == key) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+Status CheckArgs(const CommandSpec& spec, const Args& args) {
+  std::vector<Diagnostic> bad;
+  for (const auto& [key, value] : args.items()) {
+    const RequestField* f = spec.Find(key);
+    if (f == nullptr) {
+      bad.push_back(Diagnostic{.key_path = key, .message = "not a field of " + std::string(spec.name) + DidYouMean(key, KeysOf(spec))});
+      continue;
+    }
+    if (auto why = CheckValue(*f, value)) bad.push_back(Diagnostic{.key_path = key, .message = *why});
+    if (!f->excludes.empty() && args.Has(f->excludes) && key < std::string(f->excludes)) {
+      bad.push_back(Diagnostic{.key_path = key, .message = "give " + std::string(key) + " or " +
+                                                          std::string(f->excludes) + ", not both"});
+    }
+  }
+  for (const auto& f : spec.fields) {
+    if (f.required && !args.Has(f.key)) bad.push_back(Diagnostic{.key_path = std::string(f.key), .message = "is required"});
+  }
+  if (!bad.empty()) return Error(std::move(bad));
+  return Ok{};
+}
+
+Result<Args> ArgsFromJson(const CommandSpec& spec, std::string_view json) {
+  auto parsed = ParseJson(json, "request");
+  if (!parsed) return std::move(parsed).error();
+  const RawNode& root = *parsed;
+  if (!root.IsMap()) return Error(root.At("", "a request is a JSON object of fields, found " + std::string(root.KindName())));
+  Args args;
+  std::vector<Diagnostic> bad;
+  for (std::size_t i = 0; i < root.keys.size(); ++i) {
+    const std::string& key = root.keys[i];
+    const RawNode& v = root.items[i];
+    const RequestField* f = spec.Find(key);
+    if (f == nullptr) {
+      bad.push_back(v.At(key, "not a field of " + std::string(spec.name) + DidYouMean(key, KeysOf(spec))));
+      continue;
+    }
+    if (f->type == kList && v.IsSequence()) {
+      std::string joined;
+      bool ok = true;
+      for (const RawNode& item : v.items) {
+        if (!item.IsScalar() || item.scalar.find(',') != std::string::npos) {
+          bad.push_back(item.At(key, "expected a list of names"));
+          ok = false;
+          break;
+        }
+        joined += (joined.empty() ? "" : ",") + item.scalar;
+      }
+      if (ok) args.Set(key, joined);
+      continue;
+    }
+    if (!v.IsScalar()) {
+      bad.push_back(v.At(key, "expected a " + std::string(FieldTypeName(f->type)) + ", found " + std::string(v.KindName())));
+      continue;
+    }
+    if (f->type == kFlag && v.quoted) {
+      bad.push_back(v.At(key, "expected true or false, found the string '" + v.scalar + "'"));
+      continue;
+    }
+    args.Set(key, v.scalar);
+  }
+  if (!bad.empty()) return Error(std::move(bad));
+  return args;
+}
+
+std::string FormatError(const Error& error, const CommandSpec& spec, FieldNaming naming) {
+  std::string out;
+  for (const Diagnostic& d : error.diagnostics) {
+    if (!out.empty()) out += '\n';
+    if (d.file.empty() && !d.key_path.empty() && spec.Find(d.key_path) != nullptr) {
+      out += (naming == FieldNaming::kFlag ? FlagName(d.key_path) : d.key_path) + ": " + d.message;
+    } else {
+      out += d.ToString();
+    }
+  }
+  return out;
+}
+
+}  // namespace suanli

@@ -1,0 +1,51 @@
+// Hardware and model names to catalog records or files.
+#include <filesystem>
+
+#include "suanli/api/commands.h"
+
+namespace suanli {
+
+bool LooksLikeFile(std::string_view name);  // catalog_dir.cc
+
+Result<ResolvedHardware> ResolveHardware(const Catalog& catalog, std::string_view name) {
+  ResolvedHardware out;
+  if (const Chip* chip = catalog.FindChip(name)) {
+    out.chip = *chip;
+    return out;
+  }
+  if (const System* system = catalog.FindSystem(name)) {
+    const Chip* chip = catalog.FindChip(system->chip);
+    if (chip == nullptr) {
+      return Error::Internal("system '" + system->id + "' names unknown chip '" + system->chip + "'");
+    }
+    out.chip = *chip;
+    out.system = system;
+    return out;
+  }
+  if (LooksLikeFile(name)) {
+    auto chip = catalog.LoadChipFile(std::string(name), &out.warnings);
+    if (!chip) return std::move(chip).error();
+    out.chip = std::move(*chip);
+    return out;
+  }
+  return Error::NotFound(Diagnostic{
+      .key_path = "hardware",
+      .message = "no chip or system '" + std::string(name) + "' in the catalog and no such file" +
+                 DidYouMean(name, catalog.Suggest(name), 3) + "; `suanli catalog list chips` lists them"});
+}
+
+Result<ModelEntry> ResolveModel(const Catalog& catalog, std::string_view name) {
+  if (const ModelEntry* m = catalog.FindModel(name)) return *m;
+  const std::string file = catalog.dir() + "/models/" + std::string(name) + ".yaml";
+  std::error_code ec;
+  if (catalog.models().empty() && std::filesystem::is_regular_file(file, ec)) return catalog.LoadModelFile(file);
+  if (LooksLikeFile(name)) return catalog.LoadModelFile(std::string(name));
+  std::vector<std::string> ids;
+  for (const auto& m : catalog.models()) ids.push_back(m.id);
+  return Error::NotFound(Diagnostic{
+      .key_path = "model",
+      .message = "no model '" + std::string(name) + "' in the catalog and no such file" + DidYouMean(name, ids, 3) +
+                 "; `suanli catalog list models` lists them, or pass a Hugging Face config.json"});
+}
+
+}  // namespace suanli
