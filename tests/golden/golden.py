@@ -49,9 +49,22 @@ def flatten(value, prefix="", out=None):
     return out
 
 
+def validation_dir():
+    return os.environ.get("SUANLI_VALIDATION_DIR", os.path.join(os.path.dirname(REPO), "shared", "validation"))
+
+
 def substitute(text):
-    """${SHARED} is the shared folder beside the repository, ${REPO} the repository."""
-    return text.replace("${SHARED}", os.path.join(os.path.dirname(REPO), "shared")).replace("${REPO}", REPO)
+    """${VALIDATION} is the development set (../shared/validation, or $SUANLI_VALIDATION_DIR), ${REPO} the repository."""
+    return text.replace("${VALIDATION}", validation_dir()).replace("${REPO}", REPO)
+
+
+def unsubstitute(value):
+    """Paths in the output written back as ${REPO} / ${VALIDATION}, so cases hold no machine's paths."""
+    if isinstance(value, str):
+        return value.replace(validation_dir(), "${VALIDATION}").replace(REPO, "${REPO}")
+    if isinstance(value, list):
+        return [unsubstitute(v) for v in value]
+    return value
 
 
 def command_line(binary, case):
@@ -76,7 +89,7 @@ def run(binary, case):
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         raise RuntimeError(f"exit {proc.returncode}: {' '.join(argv[1:])}\n{proc.stderr.strip()}")
-    return flatten(json.loads(proc.stdout))
+    return {k: unsubstitute(v) for k, v in flatten(json.loads(proc.stdout)).items()}
 
 
 def same(want, got, tolerance):
