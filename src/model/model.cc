@@ -43,7 +43,7 @@ double MlpParams(double h, double ffn, bool gated, bool bias) {
 LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm) {
   const double h = hidden;
   LayerParams out;
-  out.shared = AttentionParams(g.attention, h) + (norm == NormKind::kLayerNorm ? 4.0 : 2.0) * h;
+  out.shared = AttentionParams(g.attention, h) + (norm == NormKind::kLayerNorm ? 2.0 : 1.0) * g.norms * h;
   if (g.is_moe()) {
     const auto& e = g.moe;
     out.shared += h * e.experts + (e.router_bias ? e.experts : 0);

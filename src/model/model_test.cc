@@ -135,5 +135,62 @@ TEST(ModelImport, InconsistentShapesAreErrors) {
   EXPECT_NE(topk.error().ToString().find("num_local_experts is 2"), std::string::npos);
 }
 
+// A Llama-3.1-70B config with one field replaced.
+std::string Llama70BWith(const std::string& key, const std::string& value) {
+  auto node = ParseFile(testing::TestDataDir() + "/hf/llama-3.1-70b.json");
+  EXPECT_TRUE(node.has_value());
+  std::string json = "{";
+  for (std::size_t i = 0; i < node->keys.size(); ++i) {
+    const RawNode& v = node->items[i];
+    if (node->keys[i] == key || !v.IsScalar()) continue;
+    json += "\"" + node->keys[i] + "\": " + (v.quoted ? "\"" + v.scalar + "\"" : v.scalar) + ", ";
+  }
+  return json + "\"" + key + "\": " + value + "}";
+}
+
+TEST(ModelImport, ArchitectureFieldsAreBounded) {
+  // Issue 11: 10^9 layers ran 18 s and took 3.9 GB; now an error, at once.
+  auto layers = FromText(Llama70BWith("num_hidden_layers", "1e9"));
+  ASSERT_FALSE(layers.has_value());
+  EXPECT_NE(layers.error().ToString().find("num_hidden_layers: must be at most 4,096, found 1e9"), std::string::npos)
+      << layers.error().ToString();
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"hidden_size", "1000000"}, {"num_attention_heads", "100000"}, {"intermediate_size", "2e9"},
+           {"vocab_size", "1e8"}, {"max_position_embeddings", "1e12"}, {"head_dim", "65536"}}) {
+    auto m = FromText(Llama70BWith(key, value));
+    ASSERT_FALSE(m.has_value()) << key;
+    EXPECT_NE(m.error().ToString().find(key + ": must be at most"), std::string::npos) << m.error().ToString();
+  }
+  // Each field within its bound, but a product past what the estimators multiply in 32 bits.
+  auto wide = FromText(R"({"model_type": "mixtral", "hidden_size": 4096, "num_attention_heads": 32,
+                           "num_hidden_layers": 2, "vocab_size": 10, "intermediate_size": 1000000,
+                           "num_local_experts": 8, "num_experts_per_tok": 8})");
+  ASSERT_FALSE(wide.has_value());
+  EXPECT_NE(wide.error().ToString().find("past the bound of 1,048,576"), std::string::npos) << wide.error().ToString();
+  // mlp_only_layers must name layers (it was searched once per layer).
+  auto only = FromText(R"({"model_type": "qwen3_moe", "hidden_size": 64, "num_attention_heads": 8,
+                           "num_hidden_layers": 2, "vocab_size": 10, "moe_intermediate_size": 16, "num_experts": 4,
+                           "num_experts_per_tok": 2, "intermediate_size": 32, "mlp_only_layers": [0, 7]})");
+  ASSERT_FALSE(only.has_value());
+  EXPECT_NE(only.error().ToString().find("layer 7 is not one of the 2 layers"), std::string::npos);
+}
+
+TEST(ModelImport, LlamaIgnoresSlidingWindowAsHuggingFaceDoes) {
+  // LlamaConfig has no sliding window; a relabelled Gemma-2 used to get a 4096 window on every layer.
+  auto m = FromText(Llama70BWith("sliding_window", "4096"));
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  ASSERT_EQ(m->groups.size(), 1u);
+  EXPECT_EQ(m->groups[0].attention.window, 0);
+  EXPECT_DOUBLE_EQ(KvValuesPerToken(*m, 100000), 163'840.0);
+  ASSERT_FALSE(m->import_notes.empty());
+  EXPECT_NE(m->import_notes[0].find("sliding_window ignored"), std::string::npos);
+}
+
+TEST(ModelImport, IdenticalLayersShareAGroupWhereverTheySit) {
+  // gpt-oss alternates sliding and full layers: two groups, not 36.
+  const ModelArch oss = FromFixture("gpt-oss-120b");
+  EXPECT_EQ(oss.groups.size(), 2u);
+}
+
 }  // namespace
 }  // namespace suanli
