@@ -700,7 +700,7 @@ struct Unsupported {
   std::string_view why;
 };
 constexpr Unsupported kUnsupported[] = {
-    {"minimax", "MiniMax-Text-01 / MiniMax-M1 interleave lightning (linear) attention layers, which keep a "
+    {"minimax", "MiniMax-Text-01 / MiniMax-M1 interleave lightning attention layers (a linear attention), which keep a "
                 "fixed-size state instead of a KV cache, with softmax attention layers; suanli models softmax "
                 "attention only. The nearest supported family is mixtral (MoE with softmax attention in every "
                 "layer), which would overstate the KV cache and the attention time"},
