@@ -1,4 +1,5 @@
 // `suanli catalog list|show|schema`.
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -177,6 +178,85 @@ std::string AttentionLabel(const ModelArch& m) {
   return label;
 }
 
+// "gqa", "mqa", "mha" or "mla": what the attention of a group is.
+std::string_view AttentionKindName(const AttentionShape& a) {
+  if (a.kind == AttentionKind::kLatent) return "mla";
+  if (a.kv_heads == a.heads) return "mha";
+  return a.kv_heads == 1 ? "mqa" : "gqa";
+}
+
+// A layer group's MLP in words: "dense 28,672 (gated)", "16 experts x 8,192, top-1, +1 shared x 8,192".
+std::string MlpWords(const LayerGroup& g) {
+  if (!g.is_moe()) return fmt::format("dense {}{}", Thousands(g.mlp.ffn), g.mlp.gated ? " (gated)" : "");
+  std::string s = fmt::format("{} experts x {}, top-{}", g.moe.experts, Thousands(g.moe.expert_ffn), g.moe.top_k);
+  if (g.moe.shared_experts > 0) s += fmt::format(", +{} shared x {}", g.moe.shared_experts, Thousands(g.moe.shared_ffn));
+  return s;
+}
+
+// `catalog show MODEL` and `catalog show PATH/config.json`: what was imported, in words.
+int ShowModel(const ModelEntry& m, const Catalog& catalog, bool as_json) {
+  const ParamCount p = CountParams(m.arch);
+  const double kv_short = KvValuesPerToken(m.arch, 1);
+  json groups = json::array();
+  for (const auto& g : m.arch.groups) {
+    groups.push_back(json{{"layers", g.count}, {"attention", AttentionKindName(g.attention)},
+                          {"heads", g.attention.heads}, {"kv_heads", g.attention.kv_heads},
+                          {"head_dim", g.attention.head_dim}, {"window", g.attention.window},
+                          {"ffn", g.is_moe() ? g.moe.expert_ffn : g.mlp.ffn}, {"experts", g.moe.experts},
+                          {"top_k", g.moe.top_k}, {"shared_experts", g.moe.shared_experts}});
+  }
+  if (as_json) {
+    PrintJson(json{{"kind", "model"}, {"id", m.id}, {"name", m.name}, {"family", m.arch.family},
+                   {"hidden", m.arch.hidden}, {"layers", m.arch.layers}, {"vocab", m.arch.vocab},
+                   {"total_params", p.total}, {"active_params", p.active}, {"mtp_params", p.mtp},
+                   {"kv_values_per_token", kv_short}, {"layer_groups", groups},
+                   {"published", FiguresJson(m.published)}, {"sources", m.sources}, {"file", m.file}});
+    return 0;
+  }
+  std::cout << m.name << " (" << m.id << "), model_type " << m.arch.family << "\nfile " << m.file << "\n\n";
+  std::cout << fmt::format("parameters {} B total, {} B active per token", Thousands(p.total / 1e9, 2),
+                           Thousands(p.active / 1e9, 2));
+  if (p.mtp > 0) std::cout << fmt::format(" (+{} B in MTP modules)", Thousands(p.mtp / 1e9, 2));
+  std::cout << fmt::format("\n  embedding {} B, output head {}; hidden {}, vocabulary {}, {} layers\n",
+                           Thousands(p.embedding / 1e9, 2),
+                           m.arch.tied_embeddings ? "tied to it" : Thousands(p.lm_head / 1e9, 2) + " B",
+                           Thousands(m.arch.hidden), Thousands(m.arch.vocab), m.arch.layers);
+  std::cout << fmt::format("KV cache {} bytes per token in bf16 ({} values)", Thousands(2 * kv_short),
+                           Thousands(kv_short));
+  int window = 0;
+  for (const auto& g : m.arch.groups) window = std::max(window, g.attention.window);
+  if (window > 0) {
+    const double kv_long = KvValuesPerToken(m.arch, int64_t{window} + 1);
+    std::cout << fmt::format("; past {} tokens, once the sliding windows are full, {} bytes", Thousands(window),
+                             Thousands(2 * kv_long));
+  }
+  std::cout << "\n\nLayer groups (identical layers share a group)\n";
+  Table t;
+  t.Column("layers", Table::Align::kRight);
+  t.Column("attention");
+  t.Column("heads / kv", Table::Align::kRight);
+  t.Column("head_dim", Table::Align::kRight);
+  t.Column("window", Table::Align::kRight);
+  t.Column("MLP");
+  for (const auto& g : m.arch.groups) {
+    const auto& a = g.attention;
+    std::string attention(AttentionKindName(a));
+    if (a.kind == AttentionKind::kLatent) attention += fmt::format(" (kv rank {}, rope {})", a.kv_lora_rank, a.rope_dim);
+    t.Row({std::to_string(g.count), attention, fmt::format("{} / {}", a.heads, a.kv_heads), std::to_string(a.head_dim),
+           a.window > 0 ? Thousands(a.window) : "full", MlpWords(g)});
+  }
+  t.Print(std::cout);
+  if (!m.arch.import_notes.empty()) {
+    std::cout << "\nRead but not modelled as written\n";
+    for (const auto& n : m.arch.import_notes) std::cout << "  " << n << '\n';
+  }
+  if (!m.published.empty()) {
+    std::cout << '\n';
+    PrintFigures(m.published, catalog);
+  }
+  return 0;
+}
+
 int ListModels(const Catalog& catalog, bool as_json) {
   json arr = json::array();
   Table t;
@@ -331,36 +411,7 @@ int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& option
     }
     return 0;
   }
-  if (const ModelEntry* m = catalog.FindModel(options.id)) {
-    const ParamCount p = CountParams(m->arch);
-    json groups = json::array();
-    for (const auto& g : m->arch.groups) {
-      groups.push_back(json{{"layers", g.count},
-                            {"attention", g.attention.kind == AttentionKind::kLatent ? "mla" : "mha"},
-                            {"heads", g.attention.heads}, {"kv_heads", g.attention.kv_heads},
-                            {"head_dim", g.attention.head_dim}, {"window", g.attention.window},
-                            {"ffn", g.is_moe() ? g.moe.expert_ffn : g.mlp.ffn}, {"experts", g.moe.experts},
-                            {"top_k", g.moe.top_k}, {"shared_experts", g.moe.shared_experts}});
-    }
-    json j{{"kind", "model"}, {"id", m->id}, {"name", m->name}, {"family", m->arch.family},
-           {"hidden", m->arch.hidden}, {"layers", m->arch.layers}, {"vocab", m->arch.vocab},
-           {"total_params", p.total}, {"active_params", p.active}, {"mtp_params", p.mtp},
-           {"kv_values_per_token", KvValuesPerToken(m->arch, 1)}, {"layer_groups", groups},
-           {"published", FiguresJson(m->published)}, {"sources", m->sources}, {"file", m->file}};
-    if (options.json) {
-      PrintJson(j);
-      return 0;
-    }
-    std::cout << m->name << " (" << m->id << "), model_type " << m->arch.family << "\nfile " << m->file << "\n\n";
-    std::cout << fmt::format("parameters {} B total, {} B active per token", Thousands(p.total / 1e9, 2),
-                             Thousands(p.active / 1e9, 2));
-    if (p.mtp > 0) std::cout << fmt::format(" (+{} B in MTP modules)", Thousands(p.mtp / 1e9, 2));
-    std::cout << fmt::format("\nKV cache {} values per token ({} KiB in bf16)\n\n", Thousands(KvValuesPerToken(m->arch, 1)),
-                             Thousands(2 * KvValuesPerToken(m->arch, 1) / 1024, 1));
-    std::cout << groups.dump(1) << "\n\n";
-    PrintFigures(m->published, catalog);
-    return 0;
-  }
+  if (const ModelEntry* m = catalog.FindModel(options.id)) return ShowModel(*m, catalog, options.json);
   if (const RuleSet* r = catalog.FindRuleSet(options.id)) {
     json cats = json::array();
     for (const auto& c : r->categories) {
@@ -404,6 +455,12 @@ int RunCatalogShow(const GlobalOptions& global, const CatalogShowOptions& option
       std::cout << s->id << ": " << s->title << "\n" << s->locator << "\n";
     }
     return 0;
+  }
+  if (std::error_code ec; std::filesystem::is_regular_file(options.id, ec)) {
+    // A config.json or catalog model file: what the importer made of it.
+    auto m = catalog.LoadModelFile(options.id);
+    if (!m) throw InputError(m.error());
+    return ShowModel(*m, catalog, options.json);
   }
   auto close = catalog.Suggest(options.id);
   std::string hint;
