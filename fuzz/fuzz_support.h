@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "suanli/catalog/catalog.h"
+#include "support/test_support.h"
 #include "suanli/infer/infer.h"
 #include "suanli/model/model.h"
 #include "suanli/train/train.h"
@@ -97,15 +98,8 @@ inline void CheckEstimates(const ModelArch& m, uint64_t h) {
   }
 }
 
-// The catalog shipped with the sources, loaded once.
-inline const Catalog& ShippedCatalog() {
-  static const Catalog catalog = [] {
-    auto loaded = Catalog::Load(SUANLI_FUZZ_CATALOG_DIR);
-    if (!loaded) std::abort();
-    return std::move(*loaded);
-  }();
-  return catalog;
-}
+// The catalog shipped with the sources, loaded once (shared with the unit tests).
+using suanli::testing::ShippedCatalog;
 
 // A per-process scratch directory for targets that read files, removed at exit.
 inline std::filesystem::path ScratchPath() {
