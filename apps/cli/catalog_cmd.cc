@@ -1,5 +1,7 @@
 // `suanli catalog list|show|schema`: the catalog for people; --json through the report.
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -102,15 +104,11 @@ void ListSystems(const Catalog& catalog) {
   t.Print(std::cout);
 }
 
-std::string_view AttentionName(const AttentionShape& a) {
-  if (a.kind == AttentionKind::kLatent) return "MLA";
-  return a.kv_heads == a.heads ? "MHA" : a.kv_heads == 1 ? "MQA" : "GQA";
-}
-
 std::string AttentionLabel(const ModelArch& m) {
   if (m.groups.empty()) return "-";
   const auto& a = m.groups.front().attention;
-  std::string label(AttentionName(a));
+  std::string label(AttentionKindName(a));
+  std::transform(label.begin(), label.end(), label.begin(), [](unsigned char c) { return char(std::toupper(c)); });
   if (label == "GQA") label = fmt::format("GQA {}/{}", a.heads, a.kv_heads);
   for (const auto& g : m.groups) {
     if (g.attention.window > 0) return label + " +SWA";
@@ -201,36 +199,59 @@ void ListStacks(const Catalog& catalog) {
   t.Print(std::cout);
 }
 
+// A layer group's MLP in words: "dense 28,672 (gated)", "16 experts x 8,192, top-1, +1 shared x 8,192".
+std::string MlpWords(const LayerGroup& g) {
+  if (!g.is_moe()) return fmt::format("dense {}{}", Thousands(g.mlp.ffn), g.mlp.gated ? " (gated)" : "");
+  std::string s = fmt::format("{} experts x {}, top-{}", g.moe.experts, Thousands(g.moe.expert_ffn), g.moe.top_k);
+  if (g.moe.shared_experts > 0) s += fmt::format(", +{} shared x {}", g.moe.shared_experts, Thousands(g.moe.shared_ffn));
+  return s;
+}
+
+// `catalog show MODEL` and `catalog show PATH/config.json`: what was imported, in words.
 void ShowModel(const ModelEntry& m, const Catalog& catalog) {
   const ParamCount p = CountParams(m.arch);
+  const double kv_short = KvValuesPerToken(m.arch, 1);
   std::cout << m.name << " (" << m.id << "), model_type " << m.arch.family << "\nfile " << m.file << "\n\n";
   std::cout << fmt::format("parameters {} B total, {} B active per token", Thousands(p.total / 1e9, 2),
                            Thousands(p.active / 1e9, 2));
   if (p.mtp > 0) std::cout << fmt::format(" (+{} B in MTP modules)", Thousands(p.mtp / 1e9, 2));
-  std::cout << fmt::format("\nKV cache {} values per token ({} KiB in bf16)\n\n", Thousands(KvValuesPerToken(m.arch, 1)),
-                           Thousands(2 * KvValuesPerToken(m.arch, 1) / 1024, 1));
+  std::cout << fmt::format("\n  embedding {} B, output head {}; hidden {}, vocabulary {}, {} layers\n",
+                           Thousands(p.embedding / 1e9, 2),
+                           m.arch.tied_embeddings ? "tied to it" : Thousands(p.lm_head / 1e9, 2) + " B",
+                           Thousands(m.arch.hidden), Thousands(m.arch.vocab), m.arch.layers);
+  std::cout << fmt::format("KV cache {} bytes per token in bf16 ({} values)", Thousands(2 * kv_short),
+                           Thousands(kv_short));
+  int window = 0;
+  for (const auto& g : m.arch.groups) window = std::max(window, g.attention.window);
+  if (window > 0) {
+    const double kv_long = KvValuesPerToken(m.arch, int64_t{window} + 1);
+    std::cout << fmt::format("; past {} tokens, once the sliding windows are full, {} bytes", Thousands(window),
+                             Thousands(2 * kv_long));
+  }
+  std::cout << "\n\nLayer groups (identical layers share a group)\n";
   Table t;
   t.Column("layers", Table::Align::kRight);
   t.Column("attention");
-  t.Column("heads", Table::Align::kRight);
-  t.Column("kv heads", Table::Align::kRight);
-  t.Column("head dim", Table::Align::kRight);
+  t.Column("heads / kv", Table::Align::kRight);
+  t.Column("head_dim", Table::Align::kRight);
   t.Column("window", Table::Align::kRight);
   t.Column("MLP");
-  t.Column("KV values/token", Table::Align::kRight);
   for (const auto& g : m.arch.groups) {
     const auto& a = g.attention;
-    const std::string mlp =
-        g.is_moe() ? fmt::format("{} experts (top {}) x {}{}", g.moe.experts, g.moe.top_k, g.moe.expert_ffn,
-                                 g.moe.shared_experts > 0 ? fmt::format(" + {} shared", g.moe.shared_experts) : "")
-                   : fmt::format("{} {}", g.mlp.gated ? "gated" : "dense", g.mlp.ffn);
-    t.Row({std::to_string(g.count), std::string(AttentionName(a)), std::to_string(a.heads), std::to_string(a.kv_heads),
-           std::to_string(a.head_dim), a.window > 0 ? std::to_string(a.window) : "-", mlp,
-           Thousands(KvValuesPerTokenPerLayer(a, 1))});
+    std::string attention(AttentionKindName(a));
+    if (a.kind == AttentionKind::kLatent) attention += fmt::format(" (kv rank {}, rope {})", a.kv_lora_rank, a.rope_dim);
+    t.Row({std::to_string(g.count), attention, fmt::format("{} / {}", a.heads, a.kv_heads), std::to_string(a.head_dim),
+           a.window > 0 ? Thousands(a.window) : "full", MlpWords(g)});
   }
   t.Print(std::cout);
-  std::cout << '\n';
-  PrintFigures(m.published, catalog);
+  if (!m.arch.import_notes.empty()) {
+    std::cout << "\nRead but not modelled as written\n";
+    for (const auto& n : m.arch.import_notes) std::cout << "  " << n << '\n';
+  }
+  if (!m.published.empty()) {
+    std::cout << '\n';
+    PrintFigures(m.published, catalog);
+  }
 }
 
 }  // namespace
@@ -323,6 +344,13 @@ int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json
   }
   if (const Source* s = catalog.FindSource(id)) {
     std::cout << s->id << ": " << s->title << "\n" << s->locator << "\n";
+    return 0;
+  }
+  if (std::error_code ec; std::filesystem::is_regular_file(id, ec)) {
+    // A config.json or catalog model file: what the importer made of it.
+    auto m = catalog.LoadModelFile(id);
+    if (!m) return Fail(m.error(), nullptr);
+    ShowModel(*m, catalog);
     return 0;
   }
   return Fail(CatalogShowJson(catalog, id).error(), nullptr);

@@ -3,6 +3,7 @@
 
 #include "support/test_support.h"
 #include "suanli/catalog/catalog.h"
+#include "suanli/catalog/schema.h"
 
 namespace suanli {
 namespace {
@@ -169,6 +170,39 @@ TEST(CatalogLoad, RangeMustContainValue) {
   dir.Write("chips/r.yaml",
             "id: r\nname: R\nvendor: V\npower:\n  tdp: {value: 500 W, range: [300 W, 400 W], basis: estimated, source: [SRC]}\n");
   EXPECT_NE(LoadErrors(dir).find("value lies outside its own range"), std::string::npos);
+}
+
+TEST(CatalogLoad, QuantitiesMustStayFiniteAndPhysical) {
+  // Issue 11: 1e300 TFLOPS is finite as written and infinite once scaled.
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("chips/huge.yaml",
+            "id: huge\nname: H\nvendor: V\ncompute:\n"
+            "  bf16: {value: 1e300 TFLOPS, basis: estimated, source: [SRC]}\n"
+            "  fp8: {value: 1e30 TFLOPS, basis: estimated, source: [SRC]}\n"
+            "  fp16: {value: 1e400 TFLOPS, basis: estimated, source: [SRC]}\n");
+  const std::string errors = LoadErrors(dir);
+  EXPECT_NE(errors.find("huge.yaml:5:17: compute.bf16.value: '1e300 TFLOPS' is out of range once converted to SI units"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("compute.fp8.value: must be at most 10,000,000 TFLOPS, found '1e30 TFLOPS'"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("compute.fp16.value: '1e400 TFLOPS' is out of range"), std::string::npos) << errors;
+}
+
+TEST(Schema, EveryFigureFieldHasAnUpperBound) {
+  for (auto kind : {RecordKind::kChip, RecordKind::kSystem, RecordKind::kModel, RecordKind::kProfile}) {
+    for (const auto& f : SchemaFor(kind)) {
+      if (f.kind == FieldKind::kFigure) {
+        EXPECT_GT(f.at_most, 0) << RecordKindName(kind) << " " << f.key;
+      }
+      for (const auto& sub : f.table) {
+        if (sub.kind == FieldKind::kFigure) {
+          EXPECT_GT(sub.at_most, 0) << RecordKindName(kind) << " " << sub.key;
+        }
+      }
+    }
+  }
 }
 
 TEST(CatalogLoad, BadRuleConditions) {

@@ -6,6 +6,7 @@
 // file that includes a YAML or JSON library.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,11 +41,23 @@ struct RawNode {
   [[nodiscard]] std::string_view KindName() const;
 };
 
+// Input bounds, so that no file can take more than a bounded time and memory
+// (docs/input-limits.md). A file is read only if it is a regular file of at
+// most kMaxInputFileBytes; a document may build at most kMaxDocumentNodes
+// nodes, counting every copy an alias makes (about 150 bytes each).
+inline constexpr std::size_t kMaxInputFileBytes = std::size_t{16} << 20;  // 16 MiB
+inline constexpr long kMaxDocumentNodes = 1'000'000;
+
+// Reads a whole regular file of at most `max_bytes`; a directory, device,
+// FIFO or socket, or a larger file, is an error that names the file.
+Result<std::string> ReadInputFile(const std::string& path, std::size_t max_bytes);
+
 // Parses YAML text (which includes JSON). `file` names it in diagnostics.
 Result<RawNode> ParseYaml(std::string_view text, const std::string& file);
 // Parses strict JSON text (RFC 8259): syntax errors carry line and column.
 Result<RawNode> ParseJson(std::string_view text, const std::string& file);
-// Reads a file and parses it as JSON if it ends in ".json", else as YAML.
+// Reads a file (ReadInputFile, kMaxInputFileBytes) and parses it as JSON if
+// it ends in ".json", else as YAML.
 Result<RawNode> ParseFile(const std::string& path);
 
 // Scalar conversions with messages that name what was expected.

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cassert>
 #include <array>
+#include <cmath>
 #include <fmt/format.h>
 
 #include "catalog/record.h"
@@ -21,6 +22,11 @@ constexpr std::array<std::string_view, 10> kArchClass = {
 constexpr std::array<std::string_view, 4> kRuleStatus = {"in-force", "superseded", "rescinded", "reported"};
 constexpr std::array<std::string_view, 2> kRuleScope = {"chips", "hbm"};
 
+// Upper bounds (`at_most`, SI units) are physical ranges, one to three orders
+// of magnitude past the largest device published (a wafer-scale engine:
+// 46,225 mm2, 4e12 transistors, 21 PB/s of on-chip SRAM bandwidth, 125
+// PFLOPS), so that a typo such as '1e30 TFLOPS' is an error and every
+// estimate stays finite; docs/input-limits.md lists them.
 constexpr FieldSpec kChipFields[] = {
     {.key = "id", .kind = kString, .required = true, .description = "Catalog id (lower-case, part of the CLI contract)"},
     {.key = "name", .kind = kString, .required = true, .description = "Marketing name"},
@@ -34,39 +40,39 @@ constexpr FieldSpec kChipFields[] = {
     {.key = "notes", .kind = kString, .description = "Free text"},
     {.key = "process", .kind = kTextFigure, .description = "Process node"},
     {.key = "launch", .kind = kTextFigure, .description = "Launch or availability date"},
-    {.key = "die_area", .kind = kFigure, .dim = kArea, .description = "Applicable logic die area (all logic dies; HBM excluded)"},
-    {.key = "transistors", .kind = kFigure, .dim = kNone, .description = "Transistor count"},
-    {.key = "host_link", .kind = kFigure, .dim = kBandwidth, .description = "Host (PCIe) link, per direction"},
-    {.key = "io_bidirectional", .kind = kFigure, .dim = kBandwidth, .default_value = "2 x (scale_up.bandwidth + host_link)", .description = "Aggregate chip-to-chip I/O, both directions, as export rules count it"},
-    {.key = "compute.fp64", .kind = kFigure, .dim = kOpRate, .description = "Dense FP64 (vector) peak"},
-    {.key = "compute.fp64_tensor", .kind = kFigure, .dim = kOpRate, .description = "Dense FP64 matrix peak"},
-    {.key = "compute.fp32", .kind = kFigure, .dim = kOpRate, .description = "Dense FP32 (vector) peak"},
-    {.key = "compute.tf32", .kind = kFigure, .dim = kOpRate, .description = "Dense TF32 matrix peak"},
-    {.key = "compute.bf16", .kind = kFigure, .dim = kOpRate, .description = "Dense BF16 matrix peak"},
-    {.key = "compute.fp16", .kind = kFigure, .dim = kOpRate, .description = "Dense FP16 matrix peak"},
-    {.key = "compute.fp8", .kind = kFigure, .dim = kOpRate, .description = "Dense FP8 matrix peak"},
-    {.key = "compute.int8", .kind = kFigure, .dim = kOpRate, .description = "Dense INT8 matrix peak"},
-    {.key = "compute.int4", .kind = kFigure, .dim = kOpRate, .description = "Dense INT4 matrix peak"},
-    {.key = "compute.fp4", .kind = kFigure, .dim = kOpRate, .description = "Dense FP4 matrix peak"},
-    {.key = "compute.sparsity", .kind = kFigure, .dim = kNone, .default_value = "none", .description = "Speed-up of 2:4 structured sparsity over dense (2 when datasheets double)"},
+    {.key = "die_area", .kind = kFigure, .dim = kArea, .description = "Applicable logic die area (all logic dies; HBM excluded)", .at_most = 0.1},
+    {.key = "transistors", .kind = kFigure, .dim = kNone, .description = "Transistor count", .at_most = 1e14},
+    {.key = "host_link", .kind = kFigure, .dim = kBandwidth, .description = "Host (PCIe) link, per direction", .at_most = 1e13},
+    {.key = "io_bidirectional", .kind = kFigure, .dim = kBandwidth, .default_value = "2 x (scale_up.bandwidth + host_link)", .description = "Aggregate chip-to-chip I/O, both directions, as export rules count it", .at_most = 1e15},
+    {.key = "compute.fp64", .kind = kFigure, .dim = kOpRate, .description = "Dense FP64 (vector) peak", .at_most = 1e19},
+    {.key = "compute.fp64_tensor", .kind = kFigure, .dim = kOpRate, .description = "Dense FP64 matrix peak", .at_most = 1e19},
+    {.key = "compute.fp32", .kind = kFigure, .dim = kOpRate, .description = "Dense FP32 (vector) peak", .at_most = 1e19},
+    {.key = "compute.tf32", .kind = kFigure, .dim = kOpRate, .description = "Dense TF32 matrix peak", .at_most = 1e19},
+    {.key = "compute.bf16", .kind = kFigure, .dim = kOpRate, .description = "Dense BF16 matrix peak", .at_most = 1e19},
+    {.key = "compute.fp16", .kind = kFigure, .dim = kOpRate, .description = "Dense FP16 matrix peak", .at_most = 1e19},
+    {.key = "compute.fp8", .kind = kFigure, .dim = kOpRate, .description = "Dense FP8 matrix peak", .at_most = 1e19},
+    {.key = "compute.int8", .kind = kFigure, .dim = kOpRate, .description = "Dense INT8 matrix peak", .at_most = 1e19},
+    {.key = "compute.int4", .kind = kFigure, .dim = kOpRate, .description = "Dense INT4 matrix peak", .at_most = 1e19},
+    {.key = "compute.fp4", .kind = kFigure, .dim = kOpRate, .description = "Dense FP4 matrix peak", .at_most = 1e19},
+    {.key = "compute.sparsity", .kind = kFigure, .dim = kNone, .default_value = "none", .description = "Speed-up of 2:4 structured sparsity over dense (2 when datasheets double)", .at_most = 16},
     {.key = "memory.type", .kind = kTextFigure, .description = "Memory technology (HBM3, GDDR6X, ...)"},
-    {.key = "memory.capacity", .kind = kFigure, .dim = kByte, .description = "Device memory capacity"},
-    {.key = "memory.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Peak device memory bandwidth"},
-    {.key = "memory.sram", .kind = kFigure, .dim = kByte, .description = "Last-level on-chip cache or SRAM"},
+    {.key = "memory.capacity", .kind = kFigure, .dim = kByte, .description = "Device memory capacity", .at_most = 1e15},
+    {.key = "memory.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Peak device memory bandwidth", .at_most = 1e17},
+    {.key = "memory.sram", .kind = kFigure, .dim = kByte, .description = "Last-level on-chip cache or SRAM", .at_most = 1e12},
     {.key = "scale_up.kind", .kind = kTextFigure, .description = "Scale-up link (NVLink 4, HCCS, ...)"},
-    {.key = "scale_up.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Scale-up bandwidth per chip, per direction"},
-    {.key = "scale_up.domain", .kind = kFigure, .dim = kNone, .description = "Chips in one scale-up domain"},
-    {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Scale-out network bandwidth per chip, per direction"},
-    {.key = "power.tdp", .kind = kFigure, .dim = kPower, .description = "Board power (TDP)"},
-    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per chip, US dollars"},
-    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per chip, yuan"},
+    {.key = "scale_up.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Scale-up bandwidth per chip, per direction", .at_most = 1e15},
+    {.key = "scale_up.domain", .kind = kFigure, .dim = kNone, .description = "Chips in one scale-up domain", .at_most = 1e6},
+    {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Scale-out network bandwidth per chip, per direction", .at_most = 1e15},
+    {.key = "power.tdp", .kind = kFigure, .dim = kPower, .description = "Board power (TDP)", .at_most = 1e6},
+    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per chip, US dollars", .at_most = 1e9},
+    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per chip, yuan", .at_most = 1e10},
 };
 
 constexpr FieldSpec kNetworkTierFields[] = {
     {.key = "name", .kind = kString, .required = true, .description = "Tier name"},
-    {.key = "oversubscription", .kind = kFigure, .dim = kNone, .default_value = "1", .description = "Oversubscription ratio (1 = non-blocking)"},
-    {.key = "latency", .kind = kFigure, .dim = kSecond, .description = "One-way latency across the tier"},
-    {.key = "span", .kind = kFigure, .dim = kNone, .description = "Nodes the tier spans"},
+    {.key = "oversubscription", .kind = kFigure, .dim = kNone, .default_value = "1", .description = "Oversubscription ratio (1 = non-blocking)", .at_most = 1000},
+    {.key = "latency", .kind = kFigure, .dim = kSecond, .description = "One-way latency across the tier", .at_most = 1},
+    {.key = "span", .kind = kFigure, .dim = kNone, .description = "Nodes the tier spans", .at_most = 1e7},
 };
 
 constexpr FieldSpec kSystemFields[] = {
@@ -77,17 +83,17 @@ constexpr FieldSpec kSystemFields[] = {
     {.key = "extends", .kind = kId, .description = "Base system this variant overrides"},
     {.key = "notes", .kind = kString, .description = "Free text"},
     {.key = "chip", .kind = kId, .required = true, .description = "Chip id"},
-    {.key = "chips_per_node", .kind = kFigure, .dim = kNone, .required = true, .description = "Accelerators per node"},
+    {.key = "chips_per_node", .kind = kFigure, .dim = kNone, .required = true, .description = "Accelerators per node", .at_most = 1e6},
     {.key = "scale_up.kind", .kind = kTextFigure, .description = "Scale-up fabric"},
-    {.key = "scale_up.domain", .kind = kFigure, .dim = kNone, .default_value = "chips_per_node", .description = "Chips in one scale-up domain"},
-    {.key = "scale_up.bandwidth", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's scale_up.bandwidth", .description = "Scale-up bandwidth per chip, per direction"},
-    {.key = "scale_out.nics_per_node", .kind = kFigure, .dim = kNone, .description = "Scale-out NICs per node"},
-    {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's scale_out.bandwidth", .description = "Scale-out bandwidth per chip, per direction"},
+    {.key = "scale_up.domain", .kind = kFigure, .dim = kNone, .default_value = "chips_per_node", .description = "Chips in one scale-up domain", .at_most = 1e6},
+    {.key = "scale_up.bandwidth", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's scale_up.bandwidth", .description = "Scale-up bandwidth per chip, per direction", .at_most = 1e15},
+    {.key = "scale_out.nics_per_node", .kind = kFigure, .dim = kNone, .description = "Scale-out NICs per node", .at_most = 1e4},
+    {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's scale_out.bandwidth", .description = "Scale-out bandwidth per chip, per direction", .at_most = 1e15},
     {.key = "network", .kind = kTable, .description = "Network tiers above the node, innermost first", .table = kNetworkTierFields},
-    {.key = "host.op_dispatch", .kind = kFigure, .dim = kSecond, .default_value = "profile's overhead.host_op", .description = "Host time per framework operator of the training stack run on this system; an eager step is never faster than its operators' dispatch"},
-    {.key = "node_power", .kind = kFigure, .dim = kPower, .description = "Node power"},
-    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per node, US dollars"},
-    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per node, yuan"},
+    {.key = "host.op_dispatch", .kind = kFigure, .dim = kSecond, .default_value = "profile's overhead.host_op", .description = "Host time per framework operator of the training stack run on this system; an eager step is never faster than its operators' dispatch", .at_most = 1},
+    {.key = "node_power", .kind = kFigure, .dim = kPower, .description = "Node power", .at_most = 1e7},
+    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per node, US dollars", .at_most = 1e10},
+    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per node, yuan", .at_most = 1e11},
 };
 
 constexpr FieldSpec kModelFields[] = {
@@ -95,8 +101,8 @@ constexpr FieldSpec kModelFields[] = {
     {.key = "name", .kind = kString, .required = true, .description = "Model name"},
     {.key = "aliases", .kind = kStringList, .description = "Other names (Hugging Face repo ids)"},
     {.key = "source", .kind = kStringList, .required = true, .description = "Source ids of the config"},
-    {.key = "published.total_params", .kind = kFigure, .dim = kNone, .description = "Published total parameter count"},
-    {.key = "published.active_params", .kind = kFigure, .dim = kNone, .description = "Published active parameters per token (MoE)"},
+    {.key = "published.total_params", .kind = kFigure, .dim = kNone, .description = "Published total parameter count", .at_most = 1e15},
+    {.key = "published.active_params", .kind = kFigure, .dim = kNone, .description = "Published active parameters per token (MoE)", .at_most = 1e15},
     {.key = "notes", .kind = kString, .description = "Free text"},
     {.key = "config", .kind = kTree, .required = true, .description = "The Hugging Face config.json, as published"},
 };
@@ -130,15 +136,15 @@ constexpr FieldSpec kProfileFields[] = {
     {.key = "attention.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Prefill (flash) attention: achieved / dense 16-bit peak", .at_most = 1},
     {.key = "memory.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Streaming reads: achieved / datasheet memory bandwidth", .at_most = 1},
     {.key = "attention.decode_memory_efficiency", .kind = kFigure, .dim = kNone, .default_value = "memory.efficiency", .description = "Decode attention reading the paged KV cache: achieved / datasheet bandwidth", .at_most = 1},
-    {.key = "memory.reserved", .kind = kFigure, .dim = kByte, .required = true, .description = "Runtime memory not available to weights and KV cache (context, workspaces, collective buffers)"},
+    {.key = "memory.reserved", .kind = kFigure, .dim = kByte, .required = true, .description = "Runtime memory not available to weights and KV cache (context, workspaces, collective buffers)", .at_most = 1e15},
     {.key = "memory.reserved_fraction", .kind = kFigure, .dim = kNone, .required = true, .description = "Fraction of capacity the serving runtime leaves free", .at_most = 1},
     {.key = "collective.allreduce_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "All-reduce bus bandwidth (large messages) / scale-up bandwidth per direction; above 1 with in-switch reduction (NVLS)", .at_most = 2},
-    {.key = "collective.latency", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost of one collective (small-message plateau)"},
+    {.key = "collective.latency", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost of one collective (small-message plateau)", .at_most = 1},
     {.key = "collective.scale_out_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Achieved / line rate of the scale-out network", .at_most = 1},
     {.key = "collective.overlap_slowdown", .kind = kFigure, .dim = kNone, .required = true, .description = "How much longer compute takes while a collective runs beside it (SMs and memory bandwidth shared): 0.19 = 19% slower, 0 = none; prices every overlap a training plan takes", .positive = false, .at_most = 1},
-    {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)"},
-    {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)"},
-    {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Per-operator cost of eager training frameworks that does not overlap the kernels (dispatch, autograd bookkeeping, launch gap)"},
+    {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)", .at_most = 1},
+    {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)", .at_most = 10},
+    {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Per-operator cost of eager training frameworks that does not overlap the kernels (dispatch, autograd bookkeeping, launch gap)", .at_most = 1},
 };
 
 constexpr std::array<std::string_view, 2> kStackKind = {"serving", "training"};
@@ -210,6 +216,22 @@ bool ParseNumberWithUnit(const RawNode& node, Dim want, const std::string& path,
   return true;
 }
 
+// A field's upper bound in the unit the CLI prints it in: "10,000,000 TFLOPS".
+std::string FormatBound(const FieldSpec& spec) {
+  const DisplayUnit unit = DisplayUnitFor(spec.dim);
+  const double v = spec.at_most / unit.divisor;
+  std::string text = fmt::format("{:.15g}", v);
+  if (v == std::floor(v) && v < 1e15) {
+    const std::string digits = fmt::format("{:.0f}", v);
+    text.clear();
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+      if (i > 0 && (digits.size() - i) % 3 == 0) text += ',';
+      text += digits[i];
+    }
+  }
+  return unit.name.empty() ? text : text + " " + std::string(unit.name);
+}
+
 void CheckString(const RawNode& node, const std::string& path, std::string& out, std::vector<Diagnostic>& diags) {
   if (!node.IsScalar()) {
     diags.push_back(node.At(path, "expected text, found " + std::string(node.KindName())));
@@ -251,7 +273,7 @@ bool ParseFigure(const RawNode& node, const FieldSpec& spec, const std::string& 
     } else if (!spec.positive && !(out.value >= 0)) {
       diags.push_back(value->At(path + ".value", "must not be negative, found '" + value->scalar + "'"));
     } else if (spec.at_most > 0 && out.value > spec.at_most) {
-      diags.push_back(value->At(path + ".value", "must be at most " + fmt::format("{:g}", spec.at_most) + ", found '" +
+      diags.push_back(value->At(path + ".value", "must be at most " + FormatBound(spec) + ", found '" +
                                                      value->scalar + "'"));
     }
   }

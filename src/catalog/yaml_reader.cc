@@ -5,10 +5,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include <fmt/format.h>
 
 #include "catalog/raw_node.h"
 
@@ -16,7 +18,21 @@ namespace suanli {
 namespace {
 
 constexpr int kMaxDepth = 200;
-constexpr long kMaxNodes = 2'000'000;  // aliases may expand; stop "billion laughs"
+
+// "16,777,216" for messages.
+std::string Grouped(unsigned long long v) {
+  std::string digits = std::to_string(v), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string TooManyNodes() {
+  return "document too large: more than " + Grouped(kMaxDocumentNodes) +
+         " nodes once aliases are expanded (an alias copies its anchor's whole subtree, and every copy counts)";
+}
 
 class EventReader {
  public:
@@ -78,20 +94,32 @@ class EventReader {
     return n;
   }
 
-  void Anchor(const unsigned char* anchor, const RawNode& node) {
-    if (anchor != nullptr) anchors_[reinterpret_cast<const char*>(anchor)] = node;
+  // Counts `n` more nodes built; false (and a diagnostic at `at`) past the cap.
+  bool Spend(long n, const RawNode& at, const std::string& path) {
+    nodes_ += n;
+    if (nodes_ <= kMaxDocumentNodes) return true;
+    failed_ = true;
+    diagnostics_.push_back(at.At(path, TooManyNodes()));
+    return false;
+  }
+
+  // Keeps a copy of an anchored node of `size` nodes for its aliases; the copy
+  // counts against the cap like the tree itself.
+  void Anchor(const std::string& name, const RawNode& node, long size, const std::string& path) {
+    if (name.empty() || !Spend(size, node, path)) return;
+    anchors_[name] = Anchored{node, size};
+  }
+
+  static std::string AnchorName(const unsigned char* anchor) {
+    return anchor != nullptr ? reinterpret_cast<const char*>(anchor) : "";
   }
 
   // Reads the node whose first event is current; on return the current
   // event is its last one.
   RawNode Node(const std::string& path, int depth) {
     RawNode out = Located();
-    if (failed_) return out;
-    if (++nodes_ > kMaxNodes) {
-      failed_ = true;
-      diagnostics_.push_back(out.At(path, "document too large (more than 2,000,000 nodes after aliases)"));
-      return out;
-    }
+    if (failed_ || !Spend(1, out, path)) return out;
+    const long first = nodes_;
     if (depth > kMaxDepth) {
       failed_ = true;
       diagnostics_.push_back(out.At(path, "nesting is deeper than " + std::to_string(kMaxDepth) + " levels"));
@@ -104,8 +132,9 @@ class EventReader {
           diagnostics_.push_back(out.At(path, "unknown alias"));
           return out;
         }
-        nodes_ += 1;
-        return it->second;
+        // Bounded before copying: the copy is as large as the anchored subtree.
+        if (!Spend(it->second.size, out, path)) return out;
+        return it->second.node;
       }
       case YAML_SCALAR_EVENT: {
         const auto& sc = event_.data.scalar;
@@ -116,24 +145,22 @@ class EventReader {
         out.kind = null ? RawNode::Kind::kNull : RawNode::Kind::kScalar;
         if (null) out.scalar.clear();
         out.quoted = !plain;
-        Anchor(sc.anchor, out);
+        Anchor(AnchorName(sc.anchor), out, 1, path);
         return out;
       }
       case YAML_SEQUENCE_START_EVENT: {
         out.kind = RawNode::Kind::kSequence;
-        const unsigned char* anchor = event_.data.sequence_start.anchor;
-        std::string anchor_name = anchor != nullptr ? reinterpret_cast<const char*>(anchor) : "";
+        const std::string anchor_name = AnchorName(event_.data.sequence_start.anchor);
         while (Next() && event_.type != YAML_SEQUENCE_END_EVENT) {
           out.items.push_back(Node(path + "[" + std::to_string(out.items.size()) + "]", depth + 1));
           if (failed_) return out;
         }
-        if (!anchor_name.empty()) anchors_[anchor_name] = out;
+        Anchor(anchor_name, out, nodes_ - first + 1, path);
         return out;
       }
       case YAML_MAPPING_START_EVENT: {
         out.kind = RawNode::Kind::kMap;
-        const unsigned char* anchor = event_.data.mapping_start.anchor;
-        std::string anchor_name = anchor != nullptr ? reinterpret_cast<const char*>(anchor) : "";
+        const std::string anchor_name = AnchorName(event_.data.mapping_start.anchor);
         while (Next() && event_.type != YAML_MAPPING_END_EVENT) {
           RawNode key = Node(path, depth + 1);
           if (failed_ || !Next()) return out;
@@ -153,7 +180,7 @@ class EventReader {
           out.keys.push_back(std::move(name));
           out.items.push_back(std::move(value));
         }
-        if (!anchor_name.empty()) anchors_[anchor_name] = out;
+        Anchor(anchor_name, out, nodes_ - first + 1, path);
         return out;
       }
       default:
@@ -167,8 +194,12 @@ class EventReader {
   yaml_event_t event_{};
   bool has_event_ = false;
   bool failed_ = false;
-  long nodes_ = 0;
-  std::map<std::string, RawNode, std::less<>> anchors_;
+  struct Anchored {
+    RawNode node;
+    long size = 0;  // nodes in `node`'s subtree
+  };
+  long nodes_ = 0;  // nodes built so far: the tree, alias copies and anchor copies
+  std::map<std::string, Anchored, std::less<>> anchors_;
   std::vector<Diagnostic> diagnostics_;
 };
 
@@ -179,25 +210,81 @@ Result<RawNode> ParseYaml(std::string_view text, const std::string& file) {
   return reader.Document();
 }
 
-Result<RawNode> ParseJson(std::string_view text, const std::string& file) {
-  try {
-    const auto parsed = nlohmann::json::parse(text);
-    static_cast<void>(parsed);
-  } catch (const nlohmann::json::out_of_range& e) {
-    // A number beyond double range ("1e400"): the parser reports no position.
-    return Error(Diagnostic{.file = file, .message = std::string("malformed JSON: number out of range (") + e.what() + ")"});
-  } catch (const nlohmann::json::parse_error& e) {
-    // Translate the byte offset into line and column.
-    const std::size_t offset = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-    int line = 1, column = 1;
-    for (std::size_t i = 0; i < offset; ++i) {
-      if (text[i] == '\n') { ++line; column = 1; } else { ++column; }
+namespace {
+
+// Checks JSON syntax without building a DOM (nlohmann's DOM costs about 20
+// times the text): counts values so that a flat 16 MiB array stops at the
+// node cap, and keeps the first error with its byte offset.
+class JsonChecker {
+ public:
+  bool null() { return Value(); }
+  bool boolean(bool) { return Value(); }
+  bool number_integer(nlohmann::json::number_integer_t) { return Value(); }
+  bool number_unsigned(nlohmann::json::number_unsigned_t) { return Value(); }
+  bool number_float(nlohmann::json::number_float_t, const std::string&) { return Value(); }
+  bool string(std::string&) { return Value(); }
+  bool binary(nlohmann::json::binary_t&) { return Value(); }
+  bool start_object(std::size_t) { return Value(); }
+  bool key(std::string&) { return Value(); }
+  bool end_object() { return true; }
+  bool start_array(std::size_t) { return Value(); }
+  bool end_array() { return true; }
+  bool parse_error(std::size_t position, const std::string& token, const nlohmann::detail::exception& e) {
+    offset_ = position;
+    message_ = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 4: syntax error ..." -> "syntax error ..."
+    if (const auto pos = message_.find("syntax error"); pos != std::string::npos) message_ = message_.substr(pos);
+    if (e.id == 406) message_ = "number out of range: '" + token + "' is beyond what a 64-bit float holds";
+    return false;
+  }
+
+  std::size_t offset() const { return offset_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  bool Value() {
+    if (++values_ <= kMaxDocumentNodes) return true;
+    message_ = TooManyNodesJson();
+    return false;
+  }
+  static std::string TooManyNodesJson() { return "document too large: more than " + Grouped(kMaxDocumentNodes) + " values"; }
+
+  long values_ = 0;
+  std::size_t offset_ = 0;
+  std::string message_;
+};
+
+// 1-based line and column of a byte offset.
+std::pair<int, int> LineColumn(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  int line = 1, column = 1;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
     }
-    std::string what = e.what();
-    const auto pos = what.find("syntax error");
-    if (pos != std::string::npos) what = what.substr(pos);
+  }
+  return {line, column};
+}
+
+}  // namespace
+
+Result<RawNode> ParseJson(std::string_view text, const std::string& file) {
+  JsonChecker checker;
+  bool ok = false;
+  try {
+    ok = nlohmann::json::sax_parse(text, &checker);
+  } catch (const nlohmann::json::exception& e) {
+    // The SAX parser reports through parse_error(); anything thrown past it is still bad input.
+    return Error(Diagnostic{.file = file, .message = std::string("malformed JSON: ") + e.what()});
+  }
+  if (!ok) {
+    const auto [line, column] = LineColumn(text, checker.offset() == 0 ? 0 : checker.offset() - 1);
     return Error(Diagnostic{.file = file, .line = line, .column = column,
-                            .message = "malformed JSON: " + what});
+                            .message = (checker.message().starts_with("document too large") ? "" : "malformed JSON: ") +
+                                       checker.message()});
   }
   // Valid JSON is valid YAML flow syntax: reuse the located YAML tree,
   // except that tabs (legal JSON whitespace) are not YAML indentation.
@@ -208,12 +295,42 @@ Result<RawNode> ParseJson(std::string_view text, const std::string& file) {
   return ParseYaml(untabbed, file);
 }
 
-Result<RawNode> ParseFile(const std::string& path) {
+Result<std::string> ReadInputFile(const std::string& path, std::size_t max_bytes) {
+  namespace fs = std::filesystem;
+  auto fail = [&](std::string message) { return Error(Diagnostic{.file = path, .message = std::move(message)}); };
+  // Checked before opening: opening a FIFO would block, and a device never ends.
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) return fail("cannot open file");
+  if (fs::is_directory(st)) return fail("is a directory, not a file; give the path of a YAML or config.json file");
+  if (!fs::is_regular_file(st)) {
+    return fail("is not a regular file (a device, FIFO or socket); suanli reads catalog, model and case files "
+                "only from regular files");
+  }
+  const std::string limit = fmt::format("input files are limited to {} MiB ({} bytes)", max_bytes >> 20, Grouped(max_bytes));
+  if (const auto size = fs::file_size(path, ec); !ec && size > max_bytes) {
+    return fail("is " + Grouped(size) + " bytes; " + limit);
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(Diagnostic{.file = path, .message = "cannot open file"});
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
+  if (!in) return fail("cannot open file");
+  // The cap holds while reading too (a file that grows, or one whose size the
+  // file system does not report).
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    if (text.size() + static_cast<std::size_t>(in.gcount()) > max_bytes) {
+      return fail("is larger than " + Grouped(max_bytes) + " bytes; " + limit);
+    }
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) return fail("read error");
+  return text;
+}
+
+Result<RawNode> ParseFile(const std::string& path) {
+  auto read = ReadInputFile(path, kMaxInputFileBytes);
+  if (!read) return std::move(read).error();
+  std::string text = std::move(*read);
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
       static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF) {
     text.erase(0, 3);  // UTF-8 byte-order mark
@@ -259,6 +376,9 @@ Result<double> ScalarToDouble(const RawNode& node, const std::string& key_path) 
   const char* end = s.data() + s.size();
   if (begin != end && *begin == '+') ++begin;
   auto [ptr, ec] = std::from_chars(begin, end, v);
+  if (ec == std::errc::result_out_of_range && ptr == end) {
+    return Error(node.At(key_path, "'" + s + "' is out of range (beyond what a 64-bit float holds)"));
+  }
   if (ec != std::errc() || ptr != end || !std::isfinite(v)) {
     return Error(node.At(key_path, "expected a number, found '" + s + "'"));
   }

@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <string>
 
 #include "catalog/raw_node.h"
+#include "support/test_support.h"
 
 namespace suanli {
 namespace {
@@ -77,6 +82,81 @@ TEST(YamlReader, AliasesExpandAndUnknownAliasesAreErrors) {
   EXPECT_TRUE(q->Find("a")->quoted);
   EXPECT_TRUE(q->Find("b")->IsNull());
   EXPECT_TRUE(q->Find("c")->IsNull());
+}
+
+// "Billion laughs": each level lists the previous one 10 times, so 8 levels
+// of a 474-byte file expand to 10^8 scalars (2.9 GB before the fix).
+std::string AliasBomb(int levels) {
+  std::string s = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i <= levels; ++i) {
+    s += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) s += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    s += "]\n";
+  }
+  return s;
+}
+
+TEST(YamlReader, AliasExpansionIsBoundedBeforeCopying) {
+  const auto start = std::chrono::steady_clock::now();
+  auto bomb = ParseYaml(AliasBomb(8), "laughs.yaml");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(bomb.has_value());
+  const Diagnostic& d = bomb.error().diagnostics.front();
+  EXPECT_EQ(d.file, "laughs.yaml");
+  EXPECT_GT(d.line, 0);  // the alias that crossed the cap
+  EXPECT_NE(d.message.find("more than 1,000,000 nodes once aliases are expanded"), std::string::npos) << d.message;
+  EXPECT_LT(seconds, 5.0);  // about 0.1 s in a release build
+  // A flat list referenced many times (30,000x amplification) stops too.
+  std::string flat = "base: &b [";
+  for (int i = 0; i < 1000; ++i) flat += i ? ",x" : "x";
+  flat += "]\nrefs: [";
+  for (int i = 0; i < 5000; ++i) flat += i ? ",*b" : "*b";
+  EXPECT_FALSE(ParseYaml(flat + "]\n", "flat.yaml").has_value());
+  // Small expansions still work: 5 levels are 100,000 scalars.
+  EXPECT_TRUE(ParseYaml(AliasBomb(4), "ok.yaml").has_value());
+}
+
+TEST(JsonReader, ManyValuesStopAtTheCapWithoutADom) {
+  std::string big = "[";
+  for (long i = 0; i <= kMaxDocumentNodes; ++i) big += i ? ",1" : "1";
+  auto node = ParseJson(big + "]", "big.json");
+  ASSERT_FALSE(node.has_value());
+  EXPECT_NE(node.error().ToString().find("more than 1,000,000 values"), std::string::npos) << node.error().ToString();
+  // Out-of-range numbers carry their position.
+  auto range = ParseJson("{\n  \"a\": 1e400}", "c.json");
+  ASSERT_FALSE(range.has_value());
+  EXPECT_EQ(range.error().diagnostics.front().line, 2);
+  EXPECT_NE(range.error().ToString().find("'1e400' is beyond what a 64-bit float holds"), std::string::npos)
+      << range.error().ToString();
+}
+
+TEST(YamlReader, NumbersOutOfRangeSaySo) {
+  auto node = ParseYaml("a: 1e400\n", "r.yaml");
+  ASSERT_TRUE(node.has_value());
+  auto v = ScalarToDouble(*node->Find("a"), "a");
+  ASSERT_FALSE(v.has_value());
+  EXPECT_NE(v.error().ToString().find("out of range"), std::string::npos) << v.error().ToString();
+}
+
+TEST(ReadInputFile, RefusesDirectoriesDevicesFifosAndLargeFiles) {
+  testing::TempDir dir;
+  auto is_error = [](const Result<RawNode>& r, const std::string& what) {
+    return !r.has_value() && r.error().ToString().find(what) != std::string::npos;
+  };
+  EXPECT_TRUE(is_error(ParseFile(dir.path()), "is a directory, not a file"));
+  EXPECT_TRUE(is_error(ParseFile("/dev/zero"), "is not a regular file"));
+  const std::string fifo = dir.path() + "/fifo.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_TRUE(is_error(ParseFile(fifo), "is not a regular file"));  // refused before opening: no hang
+  const std::string big = dir.Write("big.yaml", std::string(kMaxInputFileBytes + 1, '#'));
+  auto r = ParseFile(big);
+  EXPECT_TRUE(is_error(r, "input files are limited to 16 MiB (16,777,216 bytes)")) << r.error().ToString();
+  EXPECT_EQ(r.error().diagnostics.front().file, big);
+  // A file whose size the file system does not report is capped while reading.
+  auto proc = ReadInputFile("/proc/self/maps", 16);
+  ASSERT_FALSE(proc.has_value());
+  EXPECT_NE(proc.error().ToString().find("is larger than 16 bytes"), std::string::npos) << proc.error().ToString();
+  EXPECT_TRUE(ParseFile(dir.Write("ok.yaml", "a: 1\n")).has_value());
 }
 
 TEST(YamlReader, MissingFileIsAnError) {

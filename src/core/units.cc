@@ -63,6 +63,10 @@ QuantityParse ParseQuantity(std::string_view text) {
   if (*begin == '+') ++begin;
   double number = 0;
   auto [ptr, ec] = std::from_chars(begin, end, number);
+  if (ec == std::errc::result_out_of_range) {
+    out.message = "'" + std::string(text) + "' is out of range (the number is beyond what a 64-bit float holds)";
+    return out;
+  }
   if (ec != std::errc() || ptr == begin) {
     out.message = "'" + std::string(text) + "' does not start with a number";
     return out;
@@ -79,8 +83,14 @@ QuantityParse ParseQuantity(std::string_view text) {
   }
   for (const auto& u : kUnits) {
     if (u.name == unit) {
+      // Finite as written is not enough: 1e300 TFLOPS overflows once scaled.
+      const double si = number * u.factor;
+      if (!std::isfinite(si) || (si == 0 && number != 0)) {
+        out.message = "'" + std::string(text) + "' is out of range once converted to SI units (" + DimName(u.dim) + ")";
+        return out;
+      }
       out.ok = true;
-      out.quantity = {.si = number * u.factor, .dim = u.dim};
+      out.quantity = {.si = si, .dim = u.dim};
       return out;
     }
   }

@@ -36,6 +36,19 @@ TEST(Units, RejectsUnknownUnitsAndNonNumbers) {
   EXPECT_FALSE(ParseQuantity("inf GB").ok);
 }
 
+TEST(Units, NumbersOutOfRangeSaySo) {
+  // Issue 11: '1e400' does start with a number; it is out of range.
+  auto huge = ParseQuantity("1e400 TB/s");
+  EXPECT_FALSE(huge.ok);
+  EXPECT_NE(huge.message.find("out of range"), std::string::npos) << huge.message;
+  // Finite as written, infinite once scaled by 10^12.
+  auto scaled = ParseQuantity("1e300 TFLOPS");
+  EXPECT_FALSE(scaled.ok);
+  EXPECT_NE(scaled.message.find("out of range once converted to SI units"), std::string::npos) << scaled.message;
+  EXPECT_FALSE(ParseQuantity("1e-320 ns").ok);  // underflows to zero
+  EXPECT_TRUE(ParseQuantity("1e300").ok);       // no unit, no scaling
+}
+
 TEST(Units, QuantityArithmeticCarriesDimensions) {
   const Bytes weights(140e9);
   const BytesPerSecond bw(4e12);

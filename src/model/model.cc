@@ -44,7 +44,7 @@ double MlpParams(double h, double ffn, bool gated, bool bias) {
 LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm) {
   const double h = hidden;
   LayerParams out;
-  out.shared = AttentionParams(g.attention, h) + (norm == NormKind::kLayerNorm ? 4.0 : 2.0) * h;
+  out.shared = AttentionParams(g.attention, h) + (norm == NormKind::kLayerNorm ? 2.0 : 1.0) * g.norms * h;
   if (g.is_moe()) {
     const auto& e = g.moe;
     out.shared += h * e.experts + (e.router_bias ? e.experts : 0);
@@ -104,6 +104,12 @@ double KvValuesForContext(const ModelArch& m, int64_t context_tokens) {
     v += g.count * KvValuesPerTokenPerLayer(a, 1) * tokens;
   }
   return v;
+}
+
+std::string_view AttentionKindName(const AttentionShape& a) {
+  if (a.kind == AttentionKind::kLatent) return "mla";
+  if (a.kv_heads == a.heads) return "mha";
+  return a.kv_heads == 1 ? "mqa" : "gqa";
 }
 
 bool IsMoe(const ModelArch& m) {

@@ -2,6 +2,7 @@
 #include "suanli/report/json.h"
 
 #include <cmath>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -189,7 +190,7 @@ json ModelJson(const ModelEntry& m) {
   json groups = json::array();
   for (const auto& g : m.arch.groups) {
     groups.push_back(json{{"layers", g.count},
-                          {"attention", g.attention.kind == AttentionKind::kLatent ? "mla" : "mha"},
+                          {"attention", AttentionKindName(g.attention)},
                           {"heads", g.attention.heads}, {"kv_heads", g.attention.kv_heads},
                           {"head_dim", g.attention.head_dim}, {"window", g.attention.window},
                           {"ffn", g.is_moe() ? g.moe.expert_ffn : g.mlp.ffn}, {"experts", g.moe.experts},
@@ -432,6 +433,12 @@ Result<std::string> CatalogShowJson(const Catalog& catalog, std::string_view id)
   if (const Source* s = catalog.FindSource(id)) {
     return Dump(json{{"kind", "source"}, {"id", s->id}, {"title", s->title}, {"locator", s->locator},
                      {"source_kind", s->kind}, {"date", s->date}});
+  }
+  if (std::error_code ec; std::filesystem::is_regular_file(std::string(id), ec)) {
+    // A config.json or catalog model file: what the importer made of it.
+    auto m = catalog.LoadModelFile(std::string(id));
+    if (!m) return std::move(m).error();
+    return Dump(ModelJson(*m));
   }
   return Error::NotFound(Diagnostic{.key_path = "id",
                                     .message = "no chip, system, model, rule set, profile, stack or source '" +

@@ -52,6 +52,31 @@ class CatalogCommands(unittest.TestCase):
         self.assertEqual(json.loads(run("catalog", "show", "hgx-h20", "--json").stdout)["chip"], "h20")
         self.assertEqual(json.loads(run("catalog", "show", "us-2023-10", "--json").stdout)["kind"], "rules")
 
+    def test_show_config_json_says_what_was_imported(self):
+        # Issue 11: a user's config.json, shown in words (layer groups, parameters, KV bytes).
+        path = os.path.join(REPO, "tests", "data", "hf", "gemma-2-2b-it.json")
+        r = run("catalog", "show", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for text in ("model_type gemma2", "parameters 2.61 B total, 2.61 B active per token",
+                     "KV cache 106,496 bytes per token in bf16", "Layer groups", "gqa", "4,096", "full",
+                     "dense 9,216 (gated)", "soft-capping ignored"):
+            self.assertIn(text, r.stdout)
+        self.assertNotIn("{", r.stdout)  # no raw JSON blob
+        j = json.loads(run("catalog", "show", path, "--json").stdout)
+        self.assertEqual([g["layers"] for g in j["layer_groups"]], [13, 13])
+        # GQA is "gqa", MQA "mqa", MHA "mha" (a GQA model was called "mha").
+        groups = json.loads(run("catalog", "show", "llama-3.1-70b", "--json").stdout)["layer_groups"]
+        self.assertEqual(groups[0]["attention"], "gqa")
+        groups = json.loads(run("catalog", "show", "phi-3-mini-4k", "--json").stdout)["layer_groups"]
+        self.assertEqual(groups[0]["attention"], "mha")
+        with tempfile.TemporaryDirectory() as d:
+            mqa = os.path.join(d, "mqa.json")
+            with open(mqa, "w") as f:
+                json.dump({"model_type": "llama", "hidden_size": 64, "num_attention_heads": 8, "num_key_value_heads": 1,
+                           "num_hidden_layers": 2, "vocab_size": 10, "intermediate_size": 128}, f)
+            groups = json.loads(run("catalog", "show", mqa, "--json").stdout)["layer_groups"]
+            self.assertEqual(groups[0]["attention"], "mqa")
+
     def test_schema_lists_fields(self):
         j = json.loads(run("catalog", "schema", "--json").stdout)
         keys = {f["key"]: f for f in j["chip"]}
@@ -107,6 +132,38 @@ class ErrorPaths(unittest.TestCase):
         self.assertEqual(r.stdout, "")
         for t in texts:
             self.assertIn(t, r.stderr)
+
+    def test_inputs_are_bounded(self):
+        # Issue 11: each of these took gigabytes or hung; now exit 2 at once, naming the file.
+        with tempfile.TemporaryDirectory() as d:
+            bomb = os.path.join(d, "laughs.yaml")
+            with open(bomb, "w") as f:
+                f.write("id: x\nname: x\nvendor: x\na0: &a0 [" + ", ".join(["lol"] * 10) + "]\n")
+                for i in range(1, 9):
+                    f.write(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n")
+            self.assertBadInput(run("classify", "--hardware", bomb), "laughs.yaml:", "document too large")
+            self.assertBadInput(run("classify", "--hardware", "/dev/zero"), "/dev/zero: is not a regular file")
+            self.assertBadInput(run("classify", "--hardware", d + "/"), "is a directory, not a file")
+            fifo = os.path.join(d, "fifo.yaml")
+            os.mkfifo(fifo)
+            self.assertBadInput(run("classify", "--hardware", fifo), "is not a regular file")
+            big = os.path.join(d, "big.yaml")
+            with open(big, "w") as f:
+                f.write("#" * (16 * 1024 * 1024 + 1))
+            self.assertBadInput(run("classify", "--hardware", big), "limited to 16 MiB")
+            with open(os.path.join(REPO, "tests", "data", "hf", "llama-3.1-70b.json")) as f:
+                cfg = json.load(f)
+            cfg["num_hidden_layers"] = 1000000000
+            layers = os.path.join(d, "layers.json")
+            with open(layers, "w") as f:
+                json.dump(cfg, f)
+            self.assertBadInput(run("infer", "--hardware", "h100-sxm", "--model", layers, "--input-tokens", "8",
+                                    "--output-tokens", "8"), "num_hidden_layers: must be at most 4,096")
+            chip = os.path.join(d, "fast.yaml")
+            with open(chip, "w") as f:
+                f.write("id: fast\nname: F\nvendor: V\nextends: h20\n"
+                        "compute:\n  bf16: {value: 1e300 TFLOPS, basis: estimated, source: [X]}\n")
+            self.assertBadInput(run("classify", "--hardware", chip), "fast.yaml:6:", "out of range")
 
     def test_unknown_hardware_suggests(self):
         self.assertBadInput(run("classify", "--hardware", "h2O"), "did you mean", "'h20'")

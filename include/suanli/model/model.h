@@ -59,6 +59,7 @@ struct LayerGroup {
   AttentionShape attention;
   MlpShape mlp;   // used when moe.experts == 0
   MoeShape moe;
+  int norms = 2;  // hidden-sized norms per layer (Gemma's sandwich norms: 4)
   [[nodiscard]] bool is_moe() const { return moe.experts > 0; }
 };
 
@@ -74,7 +75,30 @@ struct ModelArch {
   bool learned_positions = false;  // GPT-2 style position embedding table
   NormKind norm = NormKind::kRmsNorm;
   int mtp_layers = 0;         // DeepSeek multi-token-prediction modules
-  std::vector<LayerGroup> groups;
+  std::vector<LayerGroup> groups;  // identical layers share a group, wherever they sit
+  // What the importer read but does not model, or approximated, in words
+  // ("logit soft-capping ignored: ..."), for `suanli catalog show`.
+  std::vector<std::string> import_notes;
+};
+
+// Bounds on every architecture field, checked by ImportHfConfig. Each lies one
+// to two orders of magnitude past the largest published model (in brackets),
+// so that a typo is an error, per-layer work stays small and every product the
+// estimators form fits a 32-bit int (checked in 64-bit at import).
+struct ArchLimits {
+  static constexpr int kLayers = 4096;          // [128: Megatron 1T; 126: Llama-3.1-405B]
+  static constexpr int kHidden = 1 << 17;       // 131,072 [25,600: Megatron 1T]
+  static constexpr int kHeads = 4096;           // query or kv heads [160]
+  static constexpr int kHeadDim = 4096;         // [256: Gemma]
+  static constexpr int kFfn = 1 << 20;          // 1,048,576, also top_k x expert width [102,400]
+  static constexpr int kVocab = 1 << 24;        // 16,777,216 [262,208: Gemma 3]
+  static constexpr int kExperts = 1 << 14;      // 16,384 routed experts [512: Qwen3-Next]
+  static constexpr int kSharedExperts = 64;     // [2: ERNIE 4.5]
+  static constexpr int kLoraRank = 1 << 16;     // MLA q/kv ranks [1,536]
+  static constexpr int kWindow = 1 << 30;       // sliding window or attention chunk, tokens
+  static constexpr int kMtpLayers = 64;         // [1]
+  static constexpr int64_t kPositions = int64_t{1} << 32;  // max_position_embeddings [10,485,760: Llama 4 Scout]
+  static constexpr double kParams = 1e15;       // total parameters [1.04e12: Kimi K2]
 };
 
 struct ParamCount {
@@ -105,6 +129,8 @@ double KvValuesPerToken(const ModelArch& m, int64_t context_tokens);
 // Whole-context KV cache values for one sequence of `context_tokens`.
 double KvValuesForContext(const ModelArch& m, int64_t context_tokens);
 bool IsMoe(const ModelArch& m);
+// "mha", "gqa", "mqa" or "mla": what the attention of a layer is.
+std::string_view AttentionKindName(const AttentionShape& a);
 
 // The model_type values ImportHfConfig understands, for messages and docs.
 const std::vector<std::string>& SupportedModelTypes();
