@@ -38,7 +38,8 @@ json InferenceEstimateJson(const InferenceEstimate& e) {
               {"output_tokens_per_s", e.output_tokens_per_s},
               {"output_tokens_per_s_per_device", e.output_tokens_per_s_per_device},
               {"input_tokens_per_s", e.input_tokens_per_s},
-              {"output_tokens_per_s_per_kw", Optional(e.output_tokens_per_s_per_kw)},
+              {"output_tokens_per_s_per_kw", Optional(e.output_tokens_per_s_per_kw)},  // alias of output_tokens_per_j (one release)
+              {"output_tokens_per_j", Optional(e.output_tokens_per_s_per_kw / 1e3)},
               {"output_tokens_per_s_per_usd", Optional(e.output_tokens_per_s_per_usd)},
               {"batch", e.batch},
               {"devices", e.devices},
@@ -48,7 +49,8 @@ json InferenceEstimateJson(const InferenceEstimate& e) {
               {"memory",
                {{"weights_bytes", e.memory.weights},
                 {"kv_cache_bytes", e.memory.kv_cache},
-                {"activation_bytes", e.memory.activations},
+                {"activation_bytes", e.memory.activations},  // alias of activations_bytes (one release)
+                {"activations_bytes", e.memory.activations},
                 {"reserved_bytes", e.memory.reserved},
                 {"total_bytes", e.memory.total},
                 {"capacity_bytes", e.memory.capacity}}},
@@ -89,7 +91,8 @@ json TrainEstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tokens) 
          {"model_flops_per_step", e.model_flops_per_step},
          {"model_flops_formula", kModelFlopsFormula},
          {"hardware_flops_per_step", e.hardware_flops_per_step},
-         {"model_tflops_per_device", e.model_tflops_per_device},
+         {"model_tflops_per_device", e.model_tflops_per_device},  // alias (one release)
+         {"model_flops_per_s_per_device", e.model_tflops_per_device * 1e12},
          {"mfu", e.mfu},
          {"memory",
           {{"weights_bytes", m.weights},
@@ -120,7 +123,8 @@ json TrainEstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tokens) 
          {"warnings", TrainWarningList(e.warnings)}};
   if (tokens) {
     j["time_to_train_s"] = e.time_to_train_s;
-    j["device_hours"] = e.device_hours;
+    j["device_hours"] = e.device_hours;  // alias of device_time_s (one release)
+    j["device_time_s"] = e.device_hours * 3600;
     j["energy_j"] = Optional(e.energy_j);
   }
   return j;
@@ -131,7 +135,8 @@ json TrainEstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tokens) 
 json ClassificationJson(const Classification& c) {
   json headroom = json::array();
   for (const auto& h : c.headroom) {
-    headroom.push_back(json{{"metric", h.metric}, {"current", h.current}, {"limit", OptionalJson(h.limit)},
+    const std::string unit = h.metric == "tpp" || h.metric == "performance_density" ? "" : "B/s";
+    headroom.push_back(json{{"metric", h.metric}, {"unit", unit}, {"current", h.current}, {"limit", OptionalJson(h.limit)},
                             {"margin", h.limit ? json(h.margin) : json(nullptr)},
                             {"fraction", h.limit ? json(h.fraction) : json(nullptr)},
                             {"flips_to", h.flips_to}, {"note", h.note}});
@@ -141,7 +146,8 @@ json ClassificationJson(const Classification& c) {
               {"tpp", OptionalJson(c.metrics.tpp)},
               {"tpp_format", c.metrics.tpp_format},
               {"performance_density", OptionalJson(c.metrics.performance_density)},
-              {"die_area_mm2", OptionalJson(c.metrics.die_area_mm2)},
+              {"die_area_mm2", OptionalJson(c.metrics.die_area_mm2)},  // alias of die_area_m2 (one release)
+              {"die_area_m2", c.metrics.die_area_mm2 ? json(*c.metrics.die_area_mm2 * 1e-6) : json(nullptr)},
               {"io_bidirectional_bytes_per_s", OptionalJson(c.metrics.io_bidirectional)},
               {"dram_bandwidth_bytes_per_s", OptionalJson(c.metrics.dram_bandwidth)},
               {"datacenter", c.metrics.datacenter},
@@ -265,8 +271,28 @@ json StackJson(const Stack& s) {
 
 }  // namespace
 
+json InferRequestJson(const InferenceRequest& q) {
+  const InferenceWorkload& w = q.workload;
+  const bool concurrent = w.mode == BatchMode::kConcurrency || w.mode == BatchMode::kConcurrencyMax;
+  const bool max = w.mode == BatchMode::kStaticMax || w.mode == BatchMode::kConcurrencyMax;
+  return json{{"input_tokens", w.input_tokens},
+              {"output_tokens", w.output_tokens},
+              {concurrent ? "concurrency" : "batch", max ? json("max") : json(w.batch)},
+              {"tp", q.plan.tp},
+              {"pp", q.plan.pp},
+              {"ep", q.plan.ep},
+              {"weights", DtypeName(q.plan.precision.weights)},
+              {"activations", DtypeName(q.plan.precision.activations)},
+              {"kv_cache", DtypeName(q.plan.precision.kv_cache)},
+              {"sparsity", q.plan.precision.sparse_24},
+              {"stack", q.stack.id}};
+}
+
 std::string ToJson(const InferResult& r) {
   json j = InferenceEstimateJson(r.estimate);
+  j["request"] = InferRequestJson(r.request);
+  j["request"]["hardware"] = r.hardware.id();
+  j["request"]["model"] = r.model.id;
   j["hardware"] = r.hardware.id();
   j["chip"] = r.hardware.chip.id;
   j["model"] = r.model.id;
@@ -286,7 +312,13 @@ std::string ToJson(const CompareResult& r) {
     j["price_per_chip_usd"] = Optional(row.cluster.price_per_chip.si());
     rows.push_back(j);
   }
-  return Dump(json{{"model", r.model.id}, {"workload", r.workload}, {"results", rows}, {"warnings", r.warnings}});
+  json request = InferRequestJson(r.request);
+  json hardware = json::array();
+  for (const auto& row : r.rows) hardware.push_back(row.hardware.id());
+  request["hardware"] = hardware;
+  request["model"] = r.model.id;
+  return Dump(json{{"model", r.model.id}, {"workload", r.workload}, {"request", request}, {"results", rows},
+                   {"warnings", r.warnings}});
 }
 
 std::string ToJson(const TrainResult& r) {
@@ -309,11 +341,18 @@ std::string ToJson(const TrainResult& r) {
   j["hardware"] = r.hardware.id();
   j["model"] = r.model.id;
   j["devices"] = r.request.devices;
+  const TrainRequest& q = r.request;
+  j["request"] = json{{"hardware", r.hardware.id()}, {"model", r.model.id}, {"devices", q.devices},
+                      {"seq_len", q.seq_len}, {"global_batch", q.global_batch}, {"tokens", q.tokens},
+                      {"flash_attention", q.flash_attention}, {"lora", q.lora}, {"stack", q.stack.id},
+                      {"search", r.searched}};
+  if (!r.searched) j["request"]["plan"] = TrainPlanJson(q.plan);
   if (r.searched) {
     const SearchResult& s = r.search;
     j["candidates_evaluated"] = s.candidates_evaluated;
     j["candidates_feasible"] = s.candidates_feasible;
-    j["search_seconds"] = s.search_seconds;
+    j["search_seconds"] = s.search_seconds;  // alias of search_s (one release)
+    j["search_s"] = s.search_seconds;
     json top = json::array();
     for (const auto& c : s.top) top.push_back(TrainEstimateJson(c.plan, c.estimate, tokens));
     j["top"] = top;
