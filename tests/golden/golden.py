@@ -28,7 +28,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_TOLERANCE = 1e-9
-ALWAYS_IGNORED = {"search_seconds"}
+ALWAYS_IGNORED = {"search_seconds", "search_s"}
 
 
 def flatten(value, prefix="", out=None):
