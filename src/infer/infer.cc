@@ -247,8 +247,10 @@ Status CheckInferenceRequest(const Cluster& cluster, const ModelArch& m, const I
   if (r.output_tokens < 1) fail("output_tokens", "must be at least 1, found " + std::to_string(r.output_tokens));
   const bool max_mode = r.mode == BatchMode::kStaticMax || r.mode == BatchMode::kConcurrencyMax;
   if (!max_mode && r.batch < 1) fail("batch", "must be at least 1, found " + std::to_string(r.batch));
-  if (r.input_tokens > (int64_t(1) << 32) || r.output_tokens > (int64_t(1) << 32) || r.batch > (int64_t(1) << 32)) {
-    fail("tokens", "token and batch counts above 2^32 are not supported");
+  constexpr int64_t kMax = int64_t(1) << 32;
+  for (auto [key, v] : {std::pair{"input_tokens", r.input_tokens}, std::pair{"output_tokens", r.output_tokens},
+                        std::pair{"batch", r.batch}}) {
+    if (v > kMax) fail(key, "must be at most " + std::to_string(kMax) + " (2^32), found " + std::to_string(v));
   }
   if (!(request.stack.max_num_tokens >= 1)) {
     fail("stack", "no serving stack: the request needs one (MakeServingStack) with max_num_tokens of at least 1");

@@ -308,7 +308,12 @@ TEST_F(InferTest, ImpossiblePlansAreErrorsNamingTheField) {
   EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "weights");
   r = Request(10, 10, 1);
   r.plan.tp = 0;
-  EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "parallelism");
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "tp");  // errors name a field, never "parallelism"
+  r = Request(10, 10, 1);
+  r.plan.ep = 5000;
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "ep");
+  r = Request(int64_t(1) << 33, 10, 1);
+  EXPECT_EQ(key_of(Model("llama-3.1-8b"), r), "input_tokens");
 }
 
 TEST_F(InferTest, RandomPlansAreFiniteAndNonNegative) {

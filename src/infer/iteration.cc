@@ -131,11 +131,13 @@ Status CheckInferencePlan(const Cluster& cluster, const ModelArch& m, const Infe
   auto fail = [&](std::string key, std::string msg) {
     bad.push_back(Diagnostic{.key_path = std::move(key), .message = std::move(msg)});
   };
-  if (r.tp < 1 || r.pp < 1 || r.ep < 1) {
-    fail("parallelism", "tp, pp and ep must be at least 1");
-    return Error(std::move(bad));
+  for (auto [key, v] : {std::pair{"tp", r.tp}, std::pair{"pp", r.pp}, std::pair{"ep", r.ep}}) {
+    if (v < 1) fail(key, std::string(key) + " must be at least 1, found " + std::to_string(v));
+    if (v > kMaxInferenceDegree) {
+      fail(key, std::string(key) + " must be at most " + std::to_string(kMaxInferenceDegree) + ", found " + std::to_string(v));
+    }
   }
-  if (r.tp > 4096 || r.pp > 4096 || r.ep > 4096) fail("parallelism", "tp, pp and ep above 4096 are not supported");
+  if (!bad.empty()) return Error(std::move(bad));
   if (m.groups.empty() || m.hidden <= 0) fail("model", "the model has no layers");
   for (const LayerGroup& g : m.groups) {
     if (g.attention.heads % r.tp != 0) {

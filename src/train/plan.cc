@@ -30,7 +30,9 @@ std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s) {
 }
 
 int DerivedDp(const TrainRequest& r) {
-  const int64_t others = int64_t(r.plan.tp) * r.plan.pp * r.plan.cp;
+  const TrainPlan& p = r.plan;
+  if (p.tp > train::kMaxDegree || p.pp > train::kMaxDegree || p.cp > train::kMaxDegree) return 0;
+  const int64_t others = int64_t(p.tp) * p.pp * p.cp;
   return others > 0 && r.devices > 0 && r.devices % others == 0 ? int(r.devices / others) : 0;
 }
 
@@ -60,7 +62,8 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
     bad.push_back(Diagnostic{.key_path = std::move(key), .message = std::move(msg)});
   };
   const TrainPlan& p = r.plan;
-  if (p.dp == 0 && p.tp > 0 && p.pp > 0 && p.cp > 0 && r.devices > 0) {
+  if (p.dp == 0 && p.tp > 0 && p.pp > 0 && p.cp > 0 && r.devices > 0 && p.tp <= train::kMaxDegree &&
+      p.pp <= train::kMaxDegree && p.cp <= train::kMaxDegree) {
     fail("devices", Str(r.devices) + " devices are not a multiple of tp x pp x cp = " +
                         std::to_string(int64_t(p.tp) * p.pp * p.cp));
     return Error(std::move(bad));
@@ -68,6 +71,9 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
   for (auto [key, v] : {std::pair{"tp", p.tp}, std::pair{"pp", p.pp}, std::pair{"dp", p.dp}, std::pair{"cp", p.cp},
                         std::pair{"ep", p.ep}, std::pair{"vp", p.vp}, std::pair{"micro_batch", p.micro_batch}}) {
     if (v < 1) fail(key, std::string(key) + " must be at least 1, found " + std::to_string(v));
+    if (v > train::kMaxDegree) {
+      fail(key, std::string(key) + " must be at most " + std::to_string(train::kMaxDegree) + ", found " + std::to_string(v));
+    }
   }
   if (!train::PlanRules::Zero(p.zero)) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
   if (!bad.empty()) return Error(std::move(bad));
@@ -85,7 +91,7 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
     if (p.pp == 1) {
       fail("vp", "virtual stages need pp > 1");
     } else {
-      fail("vp", "interleaving needs pp x vp = " + std::to_string(p.pp * p.vp) + " to divide the " +
+      fail("vp", "interleaving needs pp x vp = " + std::to_string(int64_t(p.pp) * p.vp) + " to divide the " +
                      std::to_string(m.layers) + " layers");
     }
   }

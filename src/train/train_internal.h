@@ -111,7 +111,10 @@ class PlanRules {
   [[nodiscard]] bool Cp(int cp) const {
     return cp >= 1 && r_->seq_len % cp == 0 && (cp == 1 || r_->flash_attention);
   }
-  [[nodiscard]] bool Vp(int pp, int vp) const { return vp == 1 || (vp > 1 && pp > 1 && m_->layers % (pp * vp) == 0); }
+  [[nodiscard]] bool Vp(int pp, int vp) const {
+    return vp == 1 || (vp > 1 && pp > 1 && m_->layers % (int64_t(pp) * vp) == 0);
+  }
+  // Degrees are at most kMaxDegree (CheckTrainingPlan), so the product fits in 64 bits.
   [[nodiscard]] bool Devices(int tp, int pp, int dp, int cp) const {
     return int64_t(tp) * pp * dp * cp == r_->devices;
   }
@@ -127,6 +130,9 @@ class PlanRules {
   const TrainRequest* r_;
   ModelTotals t_;
 };
+
+// The largest degree of any parallel dimension (and of the micro-batch) a plan may have.
+inline constexpr int kMaxDegree = 1 << 24;
 
 inline constexpr std::string_view kTpOverlapNeedsTp =
     "TP overlap needs tp > 1: with tp 1 there are no tensor-parallel collectives to hide";

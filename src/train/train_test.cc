@@ -545,6 +545,21 @@ TEST_F(TrainTest, RandomPlansAreFiniteOrRejected) {
   EXPECT_GT(estimates, 30);
 }
 
+// Degrees a library caller sets past any plan are refused before any product
+// of them is formed (the products stay in 64 bits; UBSan checks it).
+TEST_F(TrainTest, HugeDegreesAreRefusedWithoutOverflow) {
+  const Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.vp = 2000000000;
+  auto e = EstimateTraining(c, Model("gpt3-175b"), r);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().diagnostics.front().key_path, "vp");
+  r = Gpt3(8, 8, 16, Recompute::kNone);
+  r.plan.tp = r.plan.pp = r.plan.cp = 2000000000;
+  EXPECT_EQ(DerivedDp(r), 0);
+  EXPECT_FALSE(EstimateTraining(c, Model("gpt3-175b"), r).has_value());
+}
+
 TEST_F(TrainTest, LoraFreezesTheBase) {
   const Cluster c = ClusterFor("hgx-h100");
   TrainRequest r = Gpt3(1, 1, 8, Recompute::kNone);

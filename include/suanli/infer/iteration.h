@@ -97,6 +97,9 @@ std::string WarningTexts(uint32_t warnings);  // "; "-separated
 std::vector<std::string> WarningList(uint32_t warnings);
 std::string_view WarningCode(uint32_t bit);
 
+// The largest tp, pp or ep an inference plan may have.
+inline constexpr int kMaxInferenceDegree = 4096;
+
 // Checks that the plan can exist for this model on this cluster (tp divides
 // the heads, ep the experts, precisions the chip supports, ...).
 Status CheckInferencePlan(const Cluster& cluster, const ModelArch& model, const InferencePlan& plan);
