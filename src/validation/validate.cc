@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <sstream>
 #include <variant>
 
 #include "catalog/raw_node.h"
@@ -43,12 +44,22 @@ const RawNode* Path(const RawNode& n, std::initializer_list<std::string_view> ke
   return cur != nullptr && !cur->IsNull() ? cur : nullptr;
 }
 
+// A whole number, or one the case annotates: "8 (intra-node)", "32 cards (64 dies)".
+std::optional<long long> CaseInt(const RawNode& v) {
+  if (!v.IsScalar()) return std::nullopt;
+  if (!v.quoted) {
+    if (auto r = ScalarToInt(v, "")) return *r;
+  }
+  const std::string& t = v.scalar;
+  std::size_t i = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  if (i == 0 || i > 12 || i == t.size() || t[i] != ' ') return std::nullopt;
+  return std::stoll(t.substr(0, i));
+}
+
 std::optional<long long> IntAt(const RawNode& n, std::initializer_list<std::string_view> keys) {
   const RawNode* v = Path(n, keys);
-  if (v == nullptr || !v->IsScalar() || v->quoted) return std::nullopt;
-  auto r = ScalarToInt(*v, "");
-  if (!r) return std::nullopt;
-  return *r;
+  return v != nullptr ? CaseInt(*v) : std::nullopt;
 }
 
 std::optional<double> NumberAt(const RawNode& n, std::initializer_list<std::string_view> keys) {
@@ -289,6 +300,29 @@ std::variant<CaseSubjects, std::string> ResolveCaseSubjects(const Catalog& catal
   auto model = ResolveCaseModel(catalog, c);
   if (!model) return std::string("no catalog model has the case's shape or name, and its fields are incomplete");
   return CaseSubjects{chip, std::move(*model)};
+}
+
+// A field the mapping reads as a number that holds something else, with
+// where it is ("cases.yaml:12:9: workload.tp: expected a whole number,
+// found 'one'"), or "" when every such field is a number or absent.
+std::string TypeProblem(const RawNode& c) {
+  constexpr std::pair<std::string_view, std::string_view> kNumbers[] = {
+      {"workload", "tp"},          {"workload", "pp"},          {"workload", "dp"},     {"workload", "cp"},
+      {"workload", "ep"},          {"workload", "vp"},          {"workload", "micro_batch"},
+      {"workload", "global_batch"}, {"workload", "seq_len"},    {"hardware", "count"},  {"model", "layers"},
+      {"model", "hidden"},         {"model", "heads"},          {"model", "kv_heads"},  {"model", "ffn"},
+      {"model", "vocab"},          {"model", "moe_experts"},    {"model", "moe_active"}};
+  for (auto [section, key] : kNumbers) {
+    const RawNode* v = Path(c, {section, key});
+    if (v == nullptr) continue;
+    const std::string path = std::string(section) + "." + std::string(key);
+    if (!CaseInt(*v)) {
+      return v->At(path, "expected a whole number, found " +
+                             (v->IsScalar() ? "'" + v->scalar + "'" : std::string(v->KindName())))
+          .ToString();
+    }
+  }
+  return {};
 }
 
 CaseOutcome PredictInferenceCase(const Catalog& catalog, const RawNode& c) {
@@ -641,8 +675,10 @@ std::vector<std::string> SplitCsvLine(const std::string& line) {
 }
 
 Result<ValidationReport> ValidateVtrainCsv(const Catalog& catalog, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(Diagnostic{.file = path, .message = "cannot open file"});
+  // The same guard as every input: a regular file of at most 16 MiB.
+  auto text_of_file = ReadInputFile(path, kMaxInputFileBytes);
+  if (!text_of_file) return std::move(text_of_file).error();
+  std::istringstream in(std::move(*text_of_file));
   std::string header;
   std::getline(in, header);
   if (header.size() >= 3 && static_cast<unsigned char>(header[0]) == 0xEF) header.erase(0, 3);
@@ -819,8 +855,29 @@ ErrorStats Summarize(const std::vector<double>& errors) {
   return s;
 }
 
+// A file in which no case could be predicted: an error that lists why, not
+// a report of "0 cases, median 0 %".
+Error NothingPredicted(const ValidationReport& report) {
+  std::vector<Diagnostic> out;
+  out.push_back(Diagnostic{.file = report.file,
+                           .message = "no case could be predicted (" + std::to_string(report.unmapped.size()) +
+                                      " read, none mapped to a prediction)"});
+  for (std::size_t i = 0; i < report.unmapped.size() && i < 10; ++i) {
+    const UnmappedCase& u = report.unmapped[i];
+    out.push_back(Diagnostic{.file = report.file, .key_path = u.id, .message = u.reason});
+  }
+  if (report.unmapped.size() > 10) {
+    out.push_back(Diagnostic{.file = report.file, .message = "... and " + std::to_string(report.unmapped.size() - 10) + " more"});
+  }
+  return Error(std::move(out));
+}
+
 Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string& path) {
-  if (path.ends_with(".csv")) return ValidateVtrainCsv(catalog, path);
+  if (path.ends_with(".csv")) {
+    auto csv = ValidateVtrainCsv(catalog, path);
+    if (csv && csv->cases.empty()) return NothingPredicted(*csv);
+    return csv;
+  }
   auto parsed = ParseFile(path);
   if (!parsed) return std::move(parsed).error();
   const RawNode& root = *parsed;
@@ -854,6 +911,9 @@ Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string
     CaseOutcome outcome;
     if (kind == "microbenchmark") {
       outcome = std::string("microbenchmarks calibrate the efficiency profiles (catalog/profiles/); they are inputs, not predictions");
+    } else if (const std::string problem = TypeProblem(c); !problem.empty() &&
+               (kind == "inference" || kind == "training" || kind == "finetuning")) {
+      outcome = problem;
     } else if (kind == "inference") {
       outcome = PredictInferenceCase(catalog, c);
     } else if (kind == "training" || kind == "finetuning") {
@@ -872,6 +932,7 @@ Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string
     report.cases.push_back(std::move(r));
   }
   Finish(report);
+  if (report.cases.empty()) return NothingPredicted(report);
   return report;
 }
 

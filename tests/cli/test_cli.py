@@ -503,3 +503,67 @@ class TrainingCommands(unittest.TestCase):
             self.assertEqual(len(j["cases"]), 2)
             self.assertEqual(len(j["plan_choices"]), 1)
             self.assertIn("heads", j["unmapped"][0]["reason"])  # hidden 1000 over 16 heads
+
+
+class BadInputExitsTwo(unittest.TestCase):
+    """Issue 11, item 7-9: bad input never exits 0 or 1, and names the flag."""
+
+    def expect(self, args, text, **kw):
+        r = run(*args, **kw)
+        self.assertEqual(r.returncode, 2, f"{args}: {r.returncode}\n{r.stdout}\n{r.stderr}")
+        self.assertIn(text, r.stderr, args)
+        self.assertEqual(r.stdout, "", args)
+        return r
+
+    def test_empty_values_and_lists(self):
+        infer = ["infer", "--hardware", "h20", "--model", "llama-3.1-8b", "--input-tokens", "10", "--output-tokens", "5"]
+        self.expect(infer + ["--batch", ""], "--batch: expected a number, found nothing")
+        self.expect(["classify", "--hardware", "h20", "--rules", ""], "--rules:")
+        self.expect(["compare", "--hardware", "h20,,h100-sxm", "--model", "llama-3.1-8b", "--input-tokens", "10",
+                     "--output-tokens", "5"], "--hardware: an empty item in the list")
+
+    def test_bounds_name_the_flag(self):
+        train = ["train", "--hardware", "dgx-a100", "--model", "gpt3-175b", "--devices", "64", "--global-batch", "64"]
+        self.expect(train + ["--seq-len", "2e9"], "--seq-len: must be at most 16777216")
+        self.expect(train + ["--seq-len", "2048", "--pp", "8", "--vp", "2000000000"], "--vp: must be at most 4096")
+        self.expect(["train", "--hardware", "dgx-a100", "--model", "gpt3-175b", "--devices", "1e15", "--seq-len",
+                     "2048", "--global-batch", "64"], "--devices: must be at most 16777216")
+        self.expect(train + ["--seq-len", "2048", "--search", "--top", "50000"], "--top: must be at most 10000")
+        self.expect(["infer", "--hardware", "h20", "--model", "llama-3.1-8b", "--input-tokens", "1e400",
+                     "--output-tokens", "5"], "--input-tokens: the number '1e400' is out of range")
+
+    def test_a_search_in_which_no_plan_can_exist(self):
+        self.expect(["train", "--hardware", "dgx-a100", "--model", "gpt3-175b", "--devices", "7", "--tp", "8",
+                     "--seq-len", "2048", "--global-batch", "8", "--search"], "error:")
+
+    def test_an_empty_catalog_directory(self):
+        with tempfile.TemporaryDirectory() as d:
+            r = run("infer", "--hardware", "h20", "--model", "llama-3.1-8b", "--input-tokens", "10",
+                    "--output-tokens", "5", catalog=d)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("error:", r.stderr)
+
+    def test_a_full_stdout_exits_non_zero(self):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([BIN, "catalog", "list", "chips", "--json"], stdout=full, stderr=subprocess.PIPE,
+                               text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("could not write the output", r.stderr)
+
+    def test_validate_with_nothing_predicted_is_an_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "cases.yaml")
+            with open(path, "w") as f:
+                f.write("cases:\n- id: a\n  kind: microbenchmark\n")
+            self.expect(["validate", path], "no case could be predicted")
+
+    def test_validate_names_a_field_of_the_wrong_type(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "cases.yaml")
+            with open(path, "w") as f:
+                f.write("cases:\n"
+                        "- id: a\n  kind: training\n  hardware: {chip: H100 SXM, count: 8}\n"
+                        "  model: {name: x}\n  workload: {tp: one, seq_len: 2048}\n")
+            r = self.expect(["validate", path], "no case could be predicted")
+            self.assertIn("cases.yaml:6:18:", r.stderr)
+            self.assertIn("workload.tp: expected a whole number, found 'one'", r.stderr)
