@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "suanli/report/csv.h"
 #include "suanli/report/json.h"
 #include "table.h"
 
@@ -17,7 +18,7 @@ std::string Mark(const Classification& c) {
 
 }  // namespace
 
-int RunClassifyCommand(const GlobalOptions& global, const Args& args, bool json) {
+int RunClassifyCommand(const GlobalOptions& global, const Args& args, Output output) {
   const CommandSpec& spec = CommandFor("classify");
   auto query = DecodeClassify(args);
   if (!query) return Fail(query.error(), &spec);
@@ -26,8 +27,12 @@ int RunClassifyCommand(const GlobalOptions& global, const Args& args, bool json)
   auto result = RunClassify(**catalog, *query);
   if (!result) return Fail(result.error(), &spec);
   const ClassifyResult& r = *result;
-  if (json) {
+  if (output == Output::kJson) {
     PrintJson(ToJson(r));
+    return 0;
+  }
+  if (output == Output::kCsv) {
+    std::cout << ToCsv(r);
     return 0;
   }
   for (const auto& w : r.warnings) std::cerr << "warning: " << w << '\n';

@@ -39,12 +39,15 @@ std::string GigaBytes(double bytes);
 // "1,234" style grouping.
 std::string Thousands(double v, int decimals = 0);
 
+// How a command prints its result.
+enum class Output { kText, kJson, kCsv };
+
 // The commands: each returns the exit code.
-int RunInferCommand(const GlobalOptions& global, const Args& args, bool json);
-int RunCompareCommand(const GlobalOptions& global, const Args& args, bool json, bool csv);
-int RunTrainCommand(const GlobalOptions& global, const Args& args, bool json);
-int RunClassifyCommand(const GlobalOptions& global, const Args& args, bool json);
-int RunValidateCommand(const GlobalOptions& global, const Args& args, bool json);
+int RunInferCommand(const GlobalOptions& global, const Args& args, Output output);
+int RunCompareCommand(const GlobalOptions& global, const Args& args, Output output);
+int RunTrainCommand(const GlobalOptions& global, const Args& args, Output output);
+int RunClassifyCommand(const GlobalOptions& global, const Args& args, Output output);
+int RunValidateCommand(const GlobalOptions& global, const Args& args, Output output);
 int RunCatalogList(const GlobalOptions& global, const std::string& what, bool json);
 int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json);
 int RunCatalogSchema(const std::string& what, bool json);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "suanli/report/csv.h"
 #include "suanli/report/json.h"
 #include "table.h"
 
@@ -60,27 +61,6 @@ void PrintInfer(const InferResult& r) {
   if (e.warnings != 0) std::cout << "warning: " << WarningTexts(e.warnings) << '\n';
 }
 
-std::string Csv(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-void PrintCompareCsv(const CompareResult& result) {
-  std::cout << "hardware,devices,batch,ttft_s,tpot_s,output_tokens_per_s,output_tokens_per_s_per_device,"
-               "output_tokens_per_s_per_kw,output_tokens_per_s_per_usd,fits,prefill_bound,decode_bound,tier\n";
-  for (const auto& row : result.rows) {
-    const InferenceEstimate& e = row.estimate;
-    std::cout << fmt::format("{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{}\n", Csv(row.hardware.id()), e.devices,
-                             e.batch, e.ttft_s, e.tpot_s, e.output_tokens_per_s, e.output_tokens_per_s_per_device,
-                             e.output_tokens_per_s_per_kw > 0 ? fmt::format("{:.6g}", e.output_tokens_per_s_per_kw) : "",
-                             e.output_tokens_per_s_per_usd > 0 ? fmt::format("{:.6g}", e.output_tokens_per_s_per_usd) : "",
-                             e.fits ? "true" : "false", BoundName(e.prefill.bound), BoundName(e.decode.bound),
-                             ProfileTierName(e.tier));
-  }
-}
-
 void PrintCompare(const CompareResult& result) {
   std::cout << result.workload << "\n\n";
   Table t;
@@ -99,21 +79,30 @@ void PrintCompare(const CompareResult& result) {
   t.Column("tier");
   for (const auto& row : result.rows) {
     const InferenceEstimate& e = row.estimate;
+    // A deployment that does not fit has no throughput to compare: its rate is shown as "-".
+    auto rate = [&](double v, std::string text) { return e.fits && v > 0 ? text : std::string("-"); };
     t.Row({row.hardware.id(), std::to_string(e.devices), std::to_string(e.batch), FormatSeconds(e.ttft_s),
-           FormatSeconds(e.tpot_s), Thousands(e.output_tokens_per_s), Thousands(e.output_tokens_per_s_per_device),
-           e.output_tokens_per_s_per_kw > 0 ? Thousands(e.output_tokens_per_s_per_kw) : "-",
-           e.output_tokens_per_s_per_usd > 0 ? fmt::format("{:.1f}", e.output_tokens_per_s_per_usd * 1e3) : "-",
+           FormatSeconds(e.tpot_s), rate(e.output_tokens_per_s, Thousands(e.output_tokens_per_s)),
+           rate(e.output_tokens_per_s_per_device, Thousands(e.output_tokens_per_s_per_device)),
+           rate(e.output_tokens_per_s_per_kw, Thousands(e.output_tokens_per_s_per_kw)),
+           rate(e.output_tokens_per_s_per_usd, fmt::format("{:.1f}", e.output_tokens_per_s_per_usd * 1e3)),
            std::string(BoundName(e.prefill.bound)), std::string(BoundName(e.decode.bound)), e.fits ? "yes" : "NO",
            std::string(ProfileTierName(e.tier))});
   }
   t.Print(std::cout);
-  std::cout << "\nprefill/decode: what bounds each phase. tok/s/k$: output tokens/s per 1,000 USD of chips.\n";
+  std::cout << "\nprefill/decode: what bounds each phase. tok/s/k$: output tokens/s per 1,000 USD of chips. tier: where\n"
+               "the efficiency figures come from (measured on the chip, calibrated from its family, or datasheet defaults).\n";
+  for (const auto& row : result.rows) {
+    if (!row.estimate.fits) {
+      std::cout << "does not fit: " << row.hardware.id() << ": " << InfeasibleReasonText(row.estimate.reason) << '\n';
+    }
+  }
   for (const auto& w : result.warnings) std::cout << "warning: " << w << '\n';
 }
 
 }  // namespace
 
-int RunInferCommand(const GlobalOptions& global, const Args& args, bool json) {
+int RunInferCommand(const GlobalOptions& global, const Args& args, Output output) {
   const CommandSpec& spec = CommandFor("infer");
   auto query = DecodeInfer(args);
   if (!query) return Fail(query.error(), &spec);
@@ -121,15 +110,17 @@ int RunInferCommand(const GlobalOptions& global, const Args& args, bool json) {
   if (!catalog) return Fail(catalog.error(), &spec);
   auto result = RunInfer(**catalog, *query);
   if (!result) return Fail(result.error(), &spec);
-  if (json) {
+  if (output == Output::kJson) {
     PrintJson(ToJson(*result));
+  } else if (output == Output::kCsv) {
+    std::cout << ToCsv(*result);
   } else {
     PrintInfer(*result);
   }
   return 0;
 }
 
-int RunCompareCommand(const GlobalOptions& global, const Args& args, bool json, bool csv) {
+int RunCompareCommand(const GlobalOptions& global, const Args& args, Output output) {
   const CommandSpec& spec = CommandFor("compare");
   auto query = DecodeCompare(args);
   if (!query) return Fail(query.error(), &spec);
@@ -137,10 +128,10 @@ int RunCompareCommand(const GlobalOptions& global, const Args& args, bool json, 
   if (!catalog) return Fail(catalog.error(), &spec);
   auto result = RunCompare(**catalog, *query);
   if (!result) return Fail(result.error(), &spec);
-  if (json) {
+  if (output == Output::kJson) {
     PrintJson(ToJson(*result));
-  } else if (csv) {
-    PrintCompareCsv(*result);
+  } else if (output == Output::kCsv) {
+    std::cout << ToCsv(*result);
   } else {
     PrintCompare(*result);
   }

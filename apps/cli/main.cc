@@ -101,27 +101,28 @@ int Run(int argc, char** argv) {
     bound.push_back(std::make_unique<FieldFlags>(cmd, spec));
     return std::pair{cmd, bound.back().get()};
   };
-  bool infer_json = false, compare_json = false, compare_csv = false, train_json = false, classify_json = false,
-       validate_json = false;
-  auto [infer_cmd, infer_flags] = command("infer");
-  infer_cmd->add_flag("--json", infer_json, "Print one JSON object");
-  infer_cmd->callback([&, f = infer_flags] { code = RunInferCommand(global, f->Collect(), infer_json); });
-  auto [compare_cmd, compare_flags] = command("compare");
-  auto* cj = compare_cmd->add_flag("--json", compare_json, "Print one JSON object");
-  auto* cc = compare_cmd->add_flag("--csv", compare_csv, "Print CSV");
-  cj->excludes(cc);
-  compare_cmd->callback([&, f = compare_flags] {
-    code = RunCompareCommand(global, f->Collect(), compare_json, compare_csv);
-  });
-  auto [train_cmd, train_flags] = command("train");
-  train_cmd->add_flag("--json", train_json, "Print one JSON object");
-  train_cmd->callback([&, f = train_flags] { code = RunTrainCommand(global, f->Collect(), train_json); });
-  auto [classify_cmd, classify_flags] = command("classify");
-  classify_cmd->add_flag("--json", classify_json, "Print one JSON object");
-  classify_cmd->callback([&, f = classify_flags] { code = RunClassifyCommand(global, f->Collect(), classify_json); });
-  auto [validate_cmd, validate_flags] = command("validate");
-  validate_cmd->add_flag("--json", validate_json, "Print one JSON object");
-  validate_cmd->callback([&, f = validate_flags] { code = RunValidateCommand(global, f->Collect(), validate_json); });
+  // Every request command: its field flags, and --json or --csv for its output.
+  struct Outputs {
+    bool json = false;
+    bool csv = false;
+    [[nodiscard]] Output output() const { return json ? Output::kJson : csv ? Output::kCsv : Output::kText; }
+  };
+  std::vector<std::unique_ptr<Outputs>> outputs;
+  using Runner = int (*)(const GlobalOptions&, const Args&, Output);
+  const std::pair<std::string_view, Runner> kRunners[] = {{"infer", RunInferCommand},
+                                                          {"compare", RunCompareCommand},
+                                                          {"train", RunTrainCommand},
+                                                          {"classify", RunClassifyCommand},
+                                                          {"validate", RunValidateCommand}};
+  for (auto [name, runner] : kRunners) {
+    auto [cmd, flags] = command(name);
+    outputs.push_back(std::make_unique<Outputs>());
+    Outputs* out = outputs.back().get();
+    auto* json = cmd->add_flag("--json", out->json, "Print one JSON object");
+    auto* csv = cmd->add_flag("--csv", out->csv, "Print CSV: a header and one row per result, warnings in a column");
+    json->excludes(csv);
+    cmd->callback([&code, &global, f = flags, out, run = runner] { code = run(global, f->Collect(), out->output()); });
+  }
 
   try {
     app.parse(argc, argv);

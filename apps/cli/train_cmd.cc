@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "suanli/report/csv.h"
 #include "suanli/report/json.h"
 #include "table.h"
 
@@ -62,7 +63,7 @@ void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainReques
 
 }  // namespace
 
-int RunTrainCommand(const GlobalOptions& global, const Args& args, bool json) {
+int RunTrainCommand(const GlobalOptions& global, const Args& args, Output output) {
   const CommandSpec& spec = CommandFor("train");
   auto query = DecodeTrain(args);
   if (!query) return Fail(query.error(), &spec);
@@ -88,8 +89,12 @@ int RunTrainCommand(const GlobalOptions& global, const Args& args, bool json) {
   if (!result) return Fail(result.error(), &spec);
   const TrainResult& r = *result;
   const TrainRequest& req = r.request;
-  if (json) {
+  if (output == Output::kJson) {
     PrintJson(ToJson(r));
+    return 0;
+  }
+  if (output == Output::kCsv) {
+    std::cout << ToCsv(r);
     return 0;
   }
   if (!r.searched) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "suanli/report/csv.h"
 #include "suanli/report/json.h"
 #include "table.h"
 
@@ -17,7 +18,7 @@ std::string Abs(double f) { return fmt::format("{:.1f}%", f * 100); }
 
 }  // namespace
 
-int RunValidateCommand(const GlobalOptions& global, const Args& args, bool json) {
+int RunValidateCommand(const GlobalOptions& global, const Args& args, Output output) {
   const CommandSpec& spec = CommandFor("validate");
   if (auto ok = CheckArgs(spec, args); !ok) return Fail(ok.error(), &spec);
   auto catalog = LoadWholeCatalog(global);
@@ -25,8 +26,12 @@ int RunValidateCommand(const GlobalOptions& global, const Args& args, bool json)
   auto report = ValidateCases(**catalog, std::string(*args.Get("file")));
   if (!report) return Fail(report.error(), &spec);
   const ValidationReport& r = *report;
-  if (json) {
+  if (output == Output::kJson) {
     PrintJson(ToJson(r));
+    return 0;
+  }
+  if (output == Output::kCsv) {
+    std::cout << ToCsv(r);
     return 0;
   }
   Table t;

@@ -567,3 +567,33 @@ class BadInputExitsTwo(unittest.TestCase):
             r = self.expect(["validate", path], "no case could be predicted")
             self.assertIn("cases.yaml:6:18:", r.stderr)
             self.assertIn("workload.tp: expected a whole number, found 'one'", r.stderr)
+
+
+class CsvOutputs(unittest.TestCase):
+    """Issue 11, item 12: CSV for every list result, warnings and reasons in columns."""
+
+    def csv(self, *args):
+        r = run(*args, "--csv")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.strip().splitlines()
+        self.assertGreaterEqual(len(lines), 2, r.stdout)
+        return [line.split(",")[0] for line in lines], lines[0]
+
+    def test_compare_has_reason_and_warnings(self):
+        rows, header = self.csv("compare", "--hardware", "h20,l20", "--model", "llama-3.1-70b", "--input-tokens",
+                                "512", "--output-tokens", "256", "--tp", "2")
+        self.assertTrue(header.endswith("reason,warnings"), header)
+        self.assertEqual(rows[1:], ["h20", "l20"])
+
+    def test_infer_train_classify_validate(self):
+        self.csv("infer", "--hardware", "h20", "--model", "llama-3.1-8b", "--input-tokens", "10", "--output-tokens", "5")
+        rows, header = self.csv("train", "--hardware", "dgx-a100", "--model", "llama-2-7b", "--devices", "8",
+                                "--seq-len", "2048", "--global-batch", "16", "--search", "--top", "3")
+        self.assertEqual(rows[1:], ["1", "2", "3"])
+        self.assertIn("step_time_s", header)
+        rows, _ = self.csv("classify", "--hardware", "h20")
+        self.assertGreater(len(rows), 2)
+
+    def test_json_and_csv_exclude_each_other(self):
+        r = run("classify", "--hardware", "h20", "--json", "--csv")
+        self.assertEqual(r.returncode, 2)
