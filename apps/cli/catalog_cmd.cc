@@ -376,6 +376,7 @@ int RunCatalogSchema(const std::string& what, bool json) {
   }
   for (RecordKind kind : kinds) {
     Table t;
+    std::vector<std::string> choices;
     t.Column("key");
     t.Column("kind");
     t.Column("unit");
@@ -389,8 +390,9 @@ int RunCatalogSchema(const std::string& what, bool json) {
                              : "";
       std::string kind_name(FieldKindName(f.kind));
       if (f.kind == FieldKind::kEnum) {
-        kind_name = "one of";
-        for (auto c : f.choices) kind_name += " " + std::string(c);
+        std::string list;
+        for (auto c : f.choices) list += (list.empty() ? "" : ", ") + std::string(c);
+        choices.push_back(key + ": " + list);
       }
       t.Row({key, kind_name, unit, f.required ? "yes" : "", std::string(f.default_value), std::string(f.description)});
     };
@@ -400,6 +402,8 @@ int RunCatalogSchema(const std::string& what, bool json) {
     }
     std::cout << RecordKindName(kind) << " fields (figures are {value, basis, source, range?, note?})\n";
     t.Print(std::cout);
+    if (!choices.empty()) std::cout << "\nchoices of the enum fields\n";
+    for (const auto& c : choices) std::cout << "  " << c << '\n';
     std::cout << '\n';
   }
   return 0;

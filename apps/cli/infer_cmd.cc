@@ -56,7 +56,9 @@ void PrintInfer(const InferResult& r) {
   }
   b.Row({"total", FormatSeconds(e.prefill.seconds), FormatSeconds(e.decode.seconds)});
   b.Print(std::cout);
-  std::cout << fmt::format("\ntier: {} (efficiency profile '{}')\n", ProfileTierName(e.tier), r.cluster.device.profile_id);
+  std::cout << fmt::format("\nmemory in GB (10^9 bytes). tier: {} (efficiency profile '{}'; measured on this chip, calibrated "
+                           "from its family, or documented datasheet defaults)\n",
+                           ProfileTierName(e.tier), r.cluster.device.profile_id);
   for (const auto& w : r.hardware.warnings) std::cout << "warning: " << w << '\n';
   if (e.warnings != 0) std::cout << "warning: " << WarningTexts(e.warnings) << '\n';
 }

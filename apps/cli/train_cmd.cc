@@ -57,7 +57,7 @@ void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainReques
   std::string bound_name(TrainBoundName(bound.bound));
   std::replace(bound_name.begin(), bound_name.end(), '_', ' ');
   std::cout << fmt::format("\nbound by {} ({:.0f}% of the step)", bound_name, 100 * bound.share);
-  std::cout << fmt::format("; {} micro-batch{} per step per pipeline; tier: {}\n", e.micro_batches, e.micro_batches == 1 ? "" : "es", ProfileTierName(e.tier));
+  std::cout << fmt::format("; {} micro-batch{} per step per pipeline; tier: {} (where the efficiency figures come from)\n", e.micro_batches, e.micro_batches == 1 ? "" : "es", ProfileTierName(e.tier));
   if (e.warnings != 0) std::cout << "warning: " << TrainWarningTexts(e.warnings) << '\n';
 }
 
