@@ -122,7 +122,9 @@ class EventReader {
     const long first = nodes_;
     if (depth > kMaxDepth) {
       failed_ = true;
-      diagnostics_.push_back(out.At(path, "nesting is deeper than " + std::to_string(kMaxDepth) + " levels"));
+      // The path of a node this deep is hundreds of characters: name its start and end.
+      const std::string shown = path.size() > 80 ? path.substr(0, 40) + "..." + path.substr(path.size() - 30) : path;
+      diagnostics_.push_back(out.At(shown, "nesting is deeper than " + std::to_string(kMaxDepth) + " levels"));
       return out;
     }
     switch (event_.type) {

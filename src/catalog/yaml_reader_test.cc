@@ -167,3 +167,19 @@ TEST(YamlReader, MissingFileIsAnError) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+TEST(YamlDepth, TooDeepNamesAShortPath) {
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += std::string(std::size_t(i) * 0, ' ') + "[";
+  auto r = ParseYaml(text, "deep.yaml");
+  ASSERT_FALSE(r.has_value());
+  const Diagnostic& d = r.error().diagnostics.front();
+  EXPECT_NE(d.message.find("deeper than"), std::string::npos) << d.message;
+  EXPECT_LE(d.key_path.size(), 80u) << d.key_path;
+}
+
+}  // namespace
+}  // namespace suanli
