@@ -34,12 +34,12 @@ MemoryModel BuildMemory(const Context& x, double context) {
   const OpBytes& b = x.it->bytes();
   MemoryModel mm;
   const double tp = r.tp, ep = r.ep;
-  int widest = m.hidden;
+  double widest = m.hidden;
   for (const LayerGroup& g : m.groups) {
     const LayerParams lp = CountLayerParams(g, m.hidden, m.norm);
     const double layers = std::ceil(double(g.count) / r.pp);
     mm.weights += layers * (lp.shared / tp + lp.experts / (tp * ep)) * b.weight;
-    widest = std::max({widest, g.mlp.ffn, g.moe.expert_ffn * std::max(1, g.moe.top_k)});
+    widest = std::max({widest, double(g.mlp.ffn), double(g.moe.expert_ffn) * std::max(1, g.moe.top_k)});
   }
   const ParamCount pc = CountParams(m);
   // Vocab-parallel embedding on the first stage, LM head on the last.

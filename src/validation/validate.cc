@@ -109,6 +109,13 @@ std::optional<ModelArch> ArchFromFields(const CaseModel& m) {
   if (*m.layers <= 0 || *m.hidden <= 0 || *m.heads <= 0 || *m.ffn <= 0 || *m.vocab <= 0 || *m.hidden % *m.heads != 0) {
     return std::nullopt;
   }
+  // The importer's bounds hold for a model written as case fields too.
+  if (*m.layers > ArchLimits::kLayers || *m.hidden > ArchLimits::kHidden || *m.heads > ArchLimits::kHeads ||
+      *m.ffn > ArchLimits::kFfn || *m.vocab > ArchLimits::kVocab || m.kv_heads.value_or(1) > ArchLimits::kHeads ||
+      m.kv_heads.value_or(1) < 1 || m.experts.value_or(0) > ArchLimits::kExperts || m.active.value_or(1) < 0 ||
+      m.active.value_or(1) > m.experts.value_or(1 << 20)) {
+    return std::nullopt;
+  }
   ModelArch a;
   a.family = "transformer";
   a.hidden = int(*m.hidden);
