@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the build into a scratch prefix, then checks that the installed
+# binary finds the installed catalog (not the source tree's) and that a
+# program built against the installed CMake package runs.
+# Usage: install_test.sh BUILD_DIR
+set -euo pipefail
+build=$1
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+file=$(cd / && "$prefix/bin/suanli" catalog show h20 --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["file"])')
+case "$file" in
+  "$prefix"/share/suanli/catalog/*) ;;
+  *) echo "install_test: the installed binary read $file, not the installed catalog" >&2; exit 1 ;;
+esac
+cmake -S "$(dirname "$0")/consumer" -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/consumer-build" >/dev/null
+out=$(cd / && "$prefix/consumer-build/consumer")
+case "$out" in
+  "$prefix"/share/suanli/catalog*) echo "install_test: $out" ;;
+  *) echo "install_test: the consumer found '$out'" >&2; exit 1 ;;
+esac
