@@ -53,6 +53,22 @@ void BM_InferBatchMax(benchmark::State& state) {
 }
 BENCHMARK(BM_InferBatchMax)->Unit(benchmark::kMicrosecond);
 
+// One serving iteration of a mixed batch: 64 decode sequences over four
+// context buckets and two prefill chunks (the serving simulator's inner call).
+void BM_IterationCost(benchmark::State& state) {
+  const suanli::Cluster d = DeviceFor("h20");
+  const auto& arch = ShippedCatalog().FindModel("llama-3.1-70b")->arch;
+  suanli::InferencePlan plan;
+  plan.tp = 8;
+  auto model = suanli::IterationModel::Make(d, arch, plan, suanli::IterationStack{});
+  if (!model) std::abort();
+  const suanli::DecodeBucket decode[] = {{16, 600}, {16, 1200}, {16, 2400}, {16, 3600}};
+  const suanli::PrefillChunk prefill[] = {{1, 0, 2048, false}, {1, 2048, 1024, true}};
+  const suanli::BatchComposition batch{.decode = decode, .prefill = prefill};
+  for (auto _ : state) benchmark::DoNotOptimize(model->Cost(batch, suanli::PipelineFill::kSteady));
+}
+BENCHMARK(BM_IterationCost);
+
 void BM_MakeCluster(benchmark::State& state) {
   const auto& catalog = ShippedCatalog();
   const auto& chip = *catalog.FindChip("h20");
