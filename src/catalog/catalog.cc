@@ -224,6 +224,26 @@ const Stack* Catalog::DefaultStack(StackKind kind) const {
   return nullptr;
 }
 
+Result<const Stack*> Catalog::StackOf(StackKind kind, std::string_view id) const {
+  const Stack* s = id.empty() ? DefaultStack(kind) : FindStack(id);
+  if (s == nullptr && id.empty()) {
+    return Error(Diagnostic{.file = dir_, .key_path = "stacks",
+                            .message = "the catalog has no default " + std::string(StackKindName(kind)) + " stack"});
+  }
+  if (s == nullptr) {
+    std::vector<std::string> ids;
+    for (const auto& x : stacks_) ids.push_back(x.id);
+    return Error::NotFound(Diagnostic{.key_path = "stack", .message = "no stack '" + std::string(id) + "' in the catalog" +
+                                                                          DidYouMean(id, ids)});
+  }
+  if (s->kind != kind) {
+    return Error(Diagnostic{.key_path = "stack", .message = "stack '" + s->id + "' is a " +
+                                                            std::string(StackKindName(s->kind)) + " stack, not a " +
+                                                            std::string(StackKindName(kind)) + " one"});
+  }
+  return s;
+}
+
 std::optional<double> Stack::Get(std::string_view path) const { return FigureValue(figures, path); }
 
 std::string_view StackKindName(StackKind k) { return k == StackKind::kTraining ? "training" : "serving"; }

@@ -485,16 +485,24 @@ class CatalogLoader {
     catalog_.models_.push_back(std::move(*model));
   }
 
-  void LoadRules(const std::string& file) {
-    auto parsed = ParseFile(file);
-    if (!parsed) {
-      Add(parsed.error());
-      return;
+  // Parses `file` and validates it as one record of `kind`; false (with the
+  // problems added) when either fails.
+  bool ReadRecord(const std::string& file, RecordKind kind, std::optional<RawNode>& parsed, Record& rec) {
+    auto node = ParseFile(file);
+    if (!node) {
+      Add(node.error());
+      return false;
     }
-    Record rec;
+    parsed = std::move(*node);
     const std::size_t before = diags_.size();
-    ValidateRecord(*parsed, SchemaFor(RecordKind::kRuleSet), "", rec, diags_);
-    if (diags_.size() != before) return;
+    ValidateRecord(*parsed, SchemaFor(kind), "", rec, diags_);
+    return diags_.size() == before;
+  }
+
+  void LoadRules(const std::string& file) {
+    std::optional<RawNode> parsed;
+    Record rec;
+    if (!ReadRecord(file, RecordKind::kRuleSet, parsed, rec)) return;
     auto rules = BuildRuleSet(rec, file, diags_);
     if (!rules) return;
     for (const auto& s : rules->sources) source_refs_.push_back({s, parsed->At("sources", "")});
@@ -508,15 +516,9 @@ class CatalogLoader {
   }
 
   void LoadStack(const std::string& file) {
-    auto parsed = ParseFile(file);
-    if (!parsed) {
-      Add(parsed.error());
-      return;
-    }
+    std::optional<RawNode> parsed;
     Record rec;
-    const std::size_t before = diags_.size();
-    ValidateRecord(*parsed, SchemaFor(RecordKind::kStack), "", rec, diags_);
-    if (diags_.size() != before) return;
+    if (!ReadRecord(file, RecordKind::kStack, parsed, rec)) return;
     Stack s;
     s.id = rec.String("id");
     s.name = rec.String("name");

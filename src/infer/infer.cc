@@ -223,14 +223,9 @@ std::string_view InfeasibleReasonText(InfeasibleReason r) {
 }
 
 Result<ServingStack> MakeServingStack(const Catalog& catalog, std::string_view id) {
-  const Stack* s = id.empty() ? catalog.DefaultStack(StackKind::kServing) : catalog.FindStack(id);
-  if (s == nullptr) {
-    if (id.empty()) return Error(Diagnostic{.file = catalog.dir(), .key_path = "stacks", .message = "the catalog has no default serving stack"});
-    return Error::NotFound(Diagnostic{.key_path = "stack", .message = "no stack '" + std::string(id) + "' in the catalog"});
-  }
-  if (s->kind != StackKind::kServing) {
-    return Error(Diagnostic{.key_path = "stack", .message = "stack '" + s->id + "' is a training stack"});
-  }
+  auto found = catalog.StackOf(StackKind::kServing, id);
+  if (!found) return std::move(found).error();
+  const Stack* s = *found;
   return ServingStack{.id = s->id,
                       .max_num_tokens = s->Get("scheduler.max_num_tokens").value_or(0),
                       .expert_imbalance = s->Get("moe.expert_imbalance").value_or(1),

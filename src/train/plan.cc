@@ -5,15 +5,9 @@
 
 namespace suanli {
 
-using train::Assemble;
-using train::ComputeLayerCosts;
-using train::Context;
-using train::LayerCosts;
-using train::MakeContext;
 using train::ModelTotals;
-using train::Timing;
-using train::Totals;
 using train::kTpOverlapNeedsTp;
+
 namespace {
 std::string Str(int64_t v) { return std::to_string(v); }
 }  // namespace
@@ -125,14 +119,9 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
 }
 
 Result<TrainingStack> MakeTrainingStack(const Catalog& catalog, std::string_view id) {
-  const Stack* s = id.empty() ? catalog.DefaultStack(StackKind::kTraining) : catalog.FindStack(id);
-  if (s == nullptr) {
-    if (id.empty()) return Error(Diagnostic{.file = catalog.dir(), .key_path = "stacks", .message = "the catalog has no default training stack"});
-    return Error::NotFound(Diagnostic{.key_path = "stack", .message = "no stack '" + std::string(id) + "' in the catalog"});
-  }
-  if (s->kind != StackKind::kTraining) {
-    return Error(Diagnostic{.key_path = "stack", .message = "stack '" + s->id + "' is a serving stack"});
-  }
+  auto found = catalog.StackOf(StackKind::kTraining, id);
+  if (!found) return std::move(found).error();
+  const Stack* s = *found;
   return TrainingStack{.id = s->id,
                        .expert_imbalance = s->Get("moe.expert_imbalance").value_or(1),
                        .fused_residual_norm = s->fused_residual_norm};

@@ -180,6 +180,9 @@ class Catalog {
   [[nodiscard]] const Stack* FindStack(std::string_view id) const;
   // The stack marked `default: true` for `kind`; nullptr if the catalog has none.
   [[nodiscard]] const Stack* DefaultStack(StackKind kind) const;
+  // The stack `id` of `kind`, or the default one of `kind` when `id` is empty;
+  // an error (key "stack") naming what is missing or of the other kind.
+  [[nodiscard]] Result<const Stack*> StackOf(StackKind kind, std::string_view id) const;
   // The efficiency profile for `chip`: one that lists it (or the chip it
   // extends), else its architecture class's, else `generic`; nullptr only if
   // the catalog has no `generic` profile.
