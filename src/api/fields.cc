@@ -231,6 +231,14 @@ std::string_view FieldTypeName(FieldType t) {
   return "?";
 }
 
+namespace {
+// "an integer", "a number", "a list".
+std::string WithArticle(std::string_view noun) {
+  const bool vowel = !noun.empty() && std::string_view("aeiou").find(noun.front()) != std::string_view::npos;
+  return (vowel ? "an " : "a ") + std::string(noun);
+}
+}  // namespace
+
 const RequestField* CommandSpec::Find(std::string_view key) const {
   for (const auto& f : fields) {
     if (f.key == key) return &f;
@@ -329,7 +337,7 @@ Result<Args> ArgsFromJson(const CommandSpec& spec, std::string_view json) {
       continue;
     }
     if (!v.IsScalar()) {
-      bad.push_back(v.At(key, "expected a " + std::string(FieldTypeName(f->type)) + ", found " + std::string(v.KindName())));
+      bad.push_back(v.At(key, "expected " + WithArticle(FieldTypeName(f->type)) + ", found " + std::string(v.KindName())));
       continue;
     }
     if (f->type == kFlag && v.quoted) {

@@ -1,0 +1,67 @@
+// The command registry: name -> decode, run, print.
+#include "suanli/api/run.h"
+
+#include "suanli/api/commands.h"
+#include "suanli/report/csv.h"
+#include "suanli/report/json.h"
+#include "suanli/validation/validate.h"
+
+namespace suanli {
+namespace {
+
+template <typename Query, typename Decode, typename Run>
+Result<std::string> Print(const Catalog& catalog, const Args& args, ResultForm form, Decode decode, Run run) {
+  auto query = decode(args);
+  if (!query) return std::move(query).error();
+  auto result = run(catalog, *query);
+  if (!result) return std::move(result).error();
+  return form == ResultForm::kCsv ? ToCsv(*result) : ToJson(*result);
+}
+
+Result<std::string> Infer(const Catalog& c, const Args& a, ResultForm f) {
+  return Print<InferQuery>(c, a, f, DecodeInfer, RunInfer);
+}
+Result<std::string> Compare(const Catalog& c, const Args& a, ResultForm f) {
+  return Print<CompareQuery>(c, a, f, DecodeCompare, RunCompare);
+}
+Result<std::string> Train(const Catalog& c, const Args& a, ResultForm f) {
+  return Print<TrainQuery>(c, a, f, DecodeTrain, RunTrain);
+}
+Result<std::string> Classify(const Catalog& c, const Args& a, ResultForm f) {
+  return Print<ClassifyQuery>(c, a, f, DecodeClassify, RunClassify);
+}
+Result<std::string> Validate(const Catalog& c, const Args& a, ResultForm f) {
+  if (auto ok = CheckArgs(CommandFor("validate"), a); !ok) return std::move(ok).error();
+  auto report = ValidateCases(c, std::string(*a.Get("file")));
+  if (!report) return std::move(report).error();
+  return f == ResultForm::kCsv ? ToCsv(*report) : ToJson(*report);
+}
+
+constexpr CommandRunner kRunners[] = {
+    {.name = "infer", .run = Infer},       {.name = "compare", .run = Compare},     {.name = "train", .run = Train},
+    {.name = "classify", .run = Classify}, {.name = "validate", .run = Validate},
+};
+
+}  // namespace
+
+std::span<const CommandRunner> RegisteredCommands() { return kRunners; }
+
+const CommandRunner* FindRunner(std::string_view name) {
+  for (const auto& r : kRunners) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+Result<std::string> RunCommand(const Catalog& catalog, std::string_view command, const Args& args, ResultForm form) {
+  const CommandRunner* r = FindRunner(command);
+  if (r == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& k : kRunners) names.emplace_back(k.name);
+    return Error::NotFound(
+        Diagnostic{.key_path = "command", .message = "no command '" + std::string(command) + "'" + DidYouMean(command, names)});
+  }
+  return r->run(catalog, args, form);
+}
+
+}  // namespace suanli
