@@ -13,8 +13,10 @@ case "$file" in
   "$prefix"/share/suanli/catalog/*) ;;
   *) echo "install_test: the installed binary read $file, not the installed catalog" >&2; exit 1 ;;
 esac
-cmake -S "$(dirname "$0")/consumer" -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$prefix/consumer-build" >/dev/null
+# Quiet unless a step fails: then its whole output.
+quiet() { local log; log=$("$@" 2>&1) || { echo "install_test: failed: $*" >&2; echo "$log" >&2; exit 1; }; }
+quiet cmake -S "$(dirname "$0")/consumer" -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix"
+quiet cmake --build "$prefix/consumer-build"
 out=$(cd / && "$prefix/consumer-build/consumer")
 case "$out" in
   "$prefix"/share/suanli/catalog*) echo "install_test: $out" ;;
