@@ -232,7 +232,11 @@ Result<ServingStack> MakeServingStack(const Catalog& catalog, std::string_view i
                       .fused_residual_norm = s->fused_residual_norm};
 }
 
-Status CheckInferenceRequest(const Cluster& cluster, const ModelArch& m, const InferenceRequest& request) {
+namespace {
+
+// The workload and stack checks, with the plan's (CheckInferencePlan's
+// result, `plan_ok`) joined after them: one error lists every problem.
+Status CheckRequest(const InferenceRequest& request, const Status& plan_ok) {
   const InferenceWorkload& r = request.workload;
   std::vector<Diagnostic> bad;
   auto fail = [&](std::string key, std::string msg) {
@@ -251,8 +255,8 @@ Status CheckInferenceRequest(const Cluster& cluster, const ModelArch& m, const I
     fail("stack", "no serving stack: the request needs one (MakeServingStack) with max_num_tokens of at least 1");
   }
   if (!(request.stack.expert_imbalance >= 1)) fail("stack", "the serving stack's expert_imbalance must be at least 1");
-  if (auto ok = CheckInferencePlan(cluster, m, request.plan); !ok) {
-    const auto& ds = ok.error().diagnostics;
+  if (!plan_ok) {
+    const auto& ds = plan_ok.error().diagnostics;
     bad.insert(bad.end(), ds.begin(), ds.end());
   }
   if (!bad.empty()) return Error(std::move(bad));
@@ -265,13 +269,20 @@ Status CheckInferenceRequest(const Cluster& cluster, const ModelArch& m, const I
   return Ok{};
 }
 
+}  // namespace
+
+Status CheckInferenceRequest(const Cluster& cluster, const ModelArch& m, const InferenceRequest& request) {
+  return CheckRequest(request, CheckInferencePlan(cluster, m, request.plan));
+}
+
 Result<InferenceEstimate> EstimateInference(const Cluster& c, const ModelArch& m, const InferenceRequest& request) {
-  if (auto ok = CheckInferenceRequest(c, m, request); !ok) return std::move(ok).error();
-  const Device& d = c.device;
+  // Make checks the plan; the request's own checks come first in the error.
   auto model = IterationModel::Make(c, m, request.plan,
                                     IterationStack{.expert_imbalance = request.stack.expert_imbalance,
                                                    .fused_residual_norm = request.stack.fused_residual_norm});
-  if (!model) return std::move(model).error();
+  const Status plan_ok = model ? Status(Ok{}) : Status(model.error());
+  if (auto ok = CheckRequest(request, plan_ok); !ok) return std::move(ok).error();
+  const Device& d = c.device;
   const IterationModel& it = *model;
   InferenceRequest r = request;
   InferenceWorkload& w = r.workload;

@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "core/warning_table.h"
+#include "suanli/cost/layer_ops_visit.h"
 
 namespace suanli {
 namespace {
@@ -207,7 +208,10 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
   b.comm = 2;
   it.style_.norms = stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused;
   it.style_.expert_imbalance = stack.expert_imbalance;
-  it.links_ = LinksOf(c);
+  const Links links = LinksOf(c);
+  it.tp_all_reduce_ = AllReduceCost(links, Group{.ranks = plan.tp, .stride = 1});
+  it.ep_exchange_ = ExchangeCost(links, Group{.ranks = plan.ep, .stride = plan.tp});
+  it.pp_send_ = SendRecvCost(links, double(plan.devices()));
   const int domain = c.topology.scale_up_domain;
   if (plan.tp > domain && plan.tp > 1) warnings |= kWarnTpCrossesNodes;
   if (plan.tp * plan.ep > domain && plan.ep > 1) warnings |= kWarnEpCrossesNodes;
@@ -219,6 +223,14 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
     if (g.attention.kind == AttentionKind::kMultiHead && g.attention.kv_heads < plan.tp) warnings |= kWarnKvHeadsReplicated;
   }
   it.warnings_ = warnings;
+  for (const LayerGroup& g : m.groups) {
+    if (g.attention.window > 0) {
+      it.kv_windowed_ = true;
+    } else {
+      it.kv_bytes_per_token_ += std::ceil(double(g.count) / plan.pp) * KvValuesPerTokenPerLayer(g.attention, plan.tp);
+    }
+  }
+  it.kv_bytes_per_token_ *= b.kv;
   return it;
 }
 
@@ -243,8 +255,6 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
   const double rows = decode_rows + prefill_rows;  // GEMM rows
   const LayerShard shard{.tp = r.tp, .ep = r.ep, .sequence_parallel = false};
   const double decode_bw = d.memory_bandwidth.si() * d.decode_attention_efficiency;
-  const Group tp_group{.ranks = r.tp, .stride = 1};
-  const Group ep_group{.ranks = r.ep, .stride = r.tp};
 
   for (const LayerGroup& g : m.groups) {
     const double n = g.count / pp;  // this stage's share of the group's layers
@@ -260,7 +270,7 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
       load.decode_keys += b.sequences * (window > 0 ? std::min<double>(b.context, window) : b.context);
     }
     load.decode_keys *= share;
-    for (const Op& op : LayerOps(g, m.hidden, shard, bytes_, style_, tokens)) {
+    ForEachLayerOp(g, m.hidden, shard, bytes_, style_, tokens, [&](const Op& op) {
       switch (op.kind) {
         case OpKind::kGemm:
         case OpKind::kGroupedGemm:
@@ -278,26 +288,26 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
           pass.OpAt(op.cls, op.flops, rate16_attention_, op.bytes, decode_bw, n, op.kernels);
           break;
         case OpKind::kTpAllReduce:
-          pass.Comm(op.cls, AllReduce(links_, op.bytes, tp_group), n);
+          pass.Comm(op.cls, tp_all_reduce_(op.bytes), n);
           break;
         case OpKind::kExpertAllToAll:
-          pass.Comm(op.cls, 2 * Exchange(links_, op.bytes, ep_group), n);
+          pass.Comm(op.cls, 2 * ep_exchange_(op.bytes), n);
           break;
       }
-    }
+    });
   }
   // Embedding lookup (first stage) and LM head (last stage) for the tokens
   // that sample: every decode token and the last token of each prompt.
-  for (const Op& op : HeadOps(m, shard, bytes_, rows, decode_rows + completing)) {
+  ForEachHeadOp(m, shard, bytes_, rows, decode_rows + completing, [&](const Op& op) {
     if (op.kind == OpKind::kGemm) {
       pass.Gemm(op.cls, op.flops, op.sixteen_bit ? gemm16_ : gemm_, op.bytes, 1.0 / pp, op.kernels);
     } else {
       pass.Op(op.cls, 0, 0, op.bytes, 1.0 / pp, op.kernels);
     }
-  }
+  });
   if (r.pp > 1) {
     const double size = rows * m.hidden * bytes_.comm;
-    pass.Comm(OpClass::kPipeline, SendRecv(links_, size, double(r.devices())), 1);
+    pass.Comm(OpClass::kPipeline, pp_send_(size), 1);
   }
   pass.Fixed(d.step_overhead.si() / pp);
 }
@@ -326,13 +336,16 @@ PhaseEstimate IterationModel::Cost(const BatchComposition& batch, PipelineFill f
 }
 
 double IterationModel::KvBytes(double context) const {
-  double v = 0;
-  for (const LayerGroup& g : model_->groups) {
-    const AttentionShape& a = g.attention;
-    const double tokens = a.window > 0 ? std::min<double>(context, a.window) : context;
-    v += std::ceil(double(g.count) / plan_.pp) * KvValuesPerTokenPerLayer(a, plan_.tp) * tokens;
+  double windowed = 0;
+  if (kv_windowed_) {
+    for (const LayerGroup& g : model_->groups) {
+      const AttentionShape& a = g.attention;
+      if (a.window <= 0) continue;
+      windowed += std::ceil(double(g.count) / plan_.pp) * KvValuesPerTokenPerLayer(a, plan_.tp) *
+                  std::min<double>(context, a.window);
+    }
   }
-  return v * bytes_.kv;
+  return kv_bytes_per_token_ * context + windowed * bytes_.kv;
 }
 
 }  // namespace suanli

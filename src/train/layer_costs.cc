@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "suanli/cost/layer_ops.h"
+#include "suanli/cost/layer_ops_visit.h"
 #include "train/train_internal.h"
 
 namespace suanli::train {
@@ -111,7 +112,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     const LayerTokens tokens{.rows = T,
                              .attention = {.prefill_rows = T, .prefill_pairs = b * pairs, .scores = b * s * s / cp,
                                            .decode_rows = 0, .decode_keys = 0}};
-    for (const Op& op : LayerOps(g, m.hidden, shard, bytes, style, tokens)) {
+    ForEachLayerOp(g, m.hidden, shard, bytes, style, tokens, [&](const Op& op) {
       const double launches_b = r.lora && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm)
                                     ? op.launches.forward  // frozen weights: the input gradient only
                                     : op.launches.backward;
@@ -178,7 +179,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
         case OpKind::kDecodeAttention:
           break;  // serving only
       }
-    }
+    });
     const LayerActivations act = ActivationsPerToken(g, h, tp, s, cp, sp, flash);
     out.act_none += w * T * act.none;
     out.act_selective += w * T * act.selective;
@@ -202,8 +203,8 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   // LM head and loss (last stage), embedding (first stage).
   {
     const OpList head = HeadOps(m, shard, bytes, T, T);
-    const Op& embedding = head.ops[0];
-    const Op& lm_head = head.ops[1];
+    const Op& embedding = head[0];
+    const Op& lm_head = head[1];
     const double t = GemmSeconds(d, rate16, lm_head.flops, lm_head.bytes, lm_head.kernels);
     const double vocab = double(m.vocab) / tp;
     const double loss = StreamSeconds(d, T * vocab * 4 * 2);  // fp32 logits and their gradient

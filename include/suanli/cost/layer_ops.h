@@ -15,8 +15,11 @@
 // Pure arithmetic on small fixed arrays; no allocation.
 #pragma once
 
-#include <array>
+#include <cassert>
 #include <cstdint>
+#include <cstring>
+#include <new>
+#include <type_traits>
 
 #include <string_view>
 
@@ -70,14 +73,37 @@ struct Op {
   Launches launches;
 };
 
-// A short list of operators (no allocation).
-struct OpList {
-  std::array<Op, 24> ops{};
-  int size = 0;
-  void Add(const Op& op) { ops[std::size_t(size++)] = op; }
-  [[nodiscard]] const Op* begin() const { return ops.data(); }
-  [[nodiscard]] const Op* end() const { return ops.data() + size; }
+// A short list of operators: no allocation, and no writes beyond the
+// operators added (the estimators build two or three lists per pass, so
+// zeroing a full array would cost more than the arithmetic).
+class OpList {
+ public:
+  static constexpr int kCapacity = 24;  // a layer has at most 17 (MLA + MoE + materialised attention)
+  OpList() {}  // NOLINT: storage left uninitialised on purpose
+  OpList(const OpList& o) : size_(o.size_) { std::memcpy(storage_, o.storage_, std::size_t(size_) * sizeof(Op)); }
+  OpList& operator=(const OpList& o) {
+    size_ = o.size_;
+    std::memmove(storage_, o.storage_, std::size_t(size_) * sizeof(Op));
+    return *this;
+  }
+  void Add(const Op& op) {
+    assert(size_ < kCapacity);
+    ::new (static_cast<void*>(storage_ + std::size_t(size_++) * sizeof(Op))) Op(op);
+  }
+  [[nodiscard]] int size() const { return size_; }
+  [[nodiscard]] const Op& operator[](int i) const {
+    assert(i >= 0 && i < size_);
+    return data()[i];
+  }
+  [[nodiscard]] const Op* begin() const { return data(); }
+  [[nodiscard]] const Op* end() const { return data() + size_; }
+
+ private:
+  [[nodiscard]] const Op* data() const { return std::launder(reinterpret_cast<const Op*>(storage_)); }
+  alignas(Op) unsigned char storage_[kCapacity * sizeof(Op)];
+  int size_ = 0;
 };
+static_assert(std::is_trivially_copyable_v<Op> && std::is_trivially_destructible_v<Op>);
 
 // How the layer is split over devices.
 struct LayerShard {

@@ -61,38 +61,54 @@ inline double OutBandwidth(const Links& l, const Group& g) { return l.out * l.to
 // The two phases of a hierarchical collective of `bytes` over `g`: the
 // fraction of the buffer each rank moves inside its domain and across
 // domains, each with one latency.
-inline double Hierarchical(const Links& l, double bytes, const Group& g, double passes) {
-  if (g.ranks <= 1 || bytes <= 0) return 0;
+// A collective over a fixed group as latency + bytes x per_byte: what the
+// hot loops keep once per plan instead of re-deriving the tiers per call.
+// No bytes, no call: zero time.
+struct CollectiveCost {
+  double latency = 0;   // s
+  double per_byte = 0;  // s/B
+  [[nodiscard]] double operator()(double bytes) const { return bytes > 0 ? latency + bytes * per_byte : 0; }
+};
+
+// A ring within each scale-up domain, then across domains on the scale-out
+// share: `passes` is 1 for reduce-scatter or all-gather, 2 for all-reduce.
+inline CollectiveCost HierarchicalCost(const Links& l, const Group& g, double passes) {
+  CollectiveCost c;
+  if (g.ranks <= 1) return c;
   const int local = g.per_domain(l.domain);
   const int domains = g.ranks / local;
-  double t = 0;
-  if (local > 1) t += l.latency + passes * double(local - 1) / local * bytes / l.up_busbw;
-  if (domains > 1) t += l.latency + passes * double(domains - 1) / domains * (bytes / local) / OutBandwidth(l, g);
-  return t;
+  if (local > 1) {
+    c.latency += l.latency;
+    c.per_byte += passes * double(local - 1) / local / l.up_busbw;
+  }
+  if (domains > 1) {
+    c.latency += l.latency;
+    c.per_byte += passes * double(domains - 1) / domains / local / OutBandwidth(l, g);
+  }
+  return c;
+}
+inline double Hierarchical(const Links& l, double bytes, const Group& g, double passes) {
+  return HierarchicalCost(l, g, passes)(bytes);
 }
 
-// A reduce-scatter (or all-gather) of a `bytes` buffer over the group.
 inline double ReduceScatter(const Links& l, double bytes, const Group& g) { return Hierarchical(l, bytes, g, 1); }
 inline double AllGather(const Links& l, double bytes, const Group& g) { return ReduceScatter(l, bytes, g); }
 
-// An all-reduce of `bytes`: a reduce-scatter's and an all-gather's traffic in
-// one call per phase (NCCL's ring and NVLS all-reduce; the profile measures
-// its latency as one call).
-inline double AllReduce(const Links& l, double bytes, const Group& g) { return Hierarchical(l, bytes, g, 2); }
+inline CollectiveCost AllReduceCost(const Links& l, const Group& g) { return HierarchicalCost(l, g, 2); }
+inline double AllReduce(const Links& l, double bytes, const Group& g) { return AllReduceCost(l, g)(bytes); }
 
-// Every rank sends `bytes` to the others at once (an all-to-all's share, or
-// one step of a ring exchange).
-inline double Exchange(const Links& l, double bytes, const Group& g) {
+// Every rank sends `bytes` to the others of its group at once (all-to-all).
+inline CollectiveCost ExchangeCost(const Links& l, const Group& g) {
   const double bw = g.in_domain(l.domain) ? l.up_a2a : OutBandwidth(l, g);
-  return l.latency + bytes / bw;
+  return CollectiveCost{.latency = l.latency, .per_byte = 1 / bw};
 }
+inline double Exchange(const Links& l, double bytes, const Group& g) { return ExchangeCost(l, g)(bytes); }
 
-// One transfer of `bytes` between two ranks of a job that spans `span_chips`
-// chips: over the scale-up link when the job fits in one domain, else over
-// the NICs through every tier the job's traffic crosses.
-inline double SendRecv(const Links& l, double bytes, double span_chips) {
+// One transfer between neighbours of a group spanning `span_chips`.
+inline CollectiveCost SendRecvCost(const Links& l, double span_chips) {
   const double bw = span_chips <= l.domain ? l.up_p2p : l.out * l.topology->ScaleOutShare(span_chips);
-  return l.latency + bytes / bw;
+  return CollectiveCost{.latency = l.latency, .per_byte = 1 / bw};
 }
+inline double SendRecv(const Links& l, double bytes, double span_chips) { return SendRecvCost(l, span_chips)(bytes); }
 
 }  // namespace suanli

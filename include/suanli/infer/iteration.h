@@ -143,8 +143,14 @@ class IterationModel {
   double rate16_attention_ = 0;  // 16-bit peak x attention efficiency
   OpBytes bytes_;
   OpStyle style_;
-  Links links_;
+  CollectiveCost tp_all_reduce_;  // over the tp ranks of a replica
+  CollectiveCost ep_exchange_;    // dispatch or combine over the ep replicas
+  CollectiveCost pp_send_;        // one stage to the next
   uint32_t warnings_ = 0;
+  // KvBytes: bytes per context token of the layers without a sliding window,
+  // and whether any layer has one (then those are summed per call).
+  double kv_bytes_per_token_ = 0;
+  bool kv_windowed_ = false;
 };
 
 }  // namespace suanli
