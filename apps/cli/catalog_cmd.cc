@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "suanli/catalog/schema.h"
+#include "suanli/core/overloaded.h"
 #include "suanli/report/json.h"
 #include "table.h"
 
@@ -260,13 +261,13 @@ int RunCatalogList(const GlobalOptions& global, const std::string& what, bool js
   auto loaded = LoadWholeCatalog(global);
   if (!loaded) return Fail(loaded.error(), nullptr);
   const Catalog& catalog = **loaded;
-  const RecordKindInfo* kind = FindRecordKind(what);
-  if (kind == nullptr) return Fail(Error(Diagnostic{.message = "catalog list: unknown kind '" + what + "'"}), nullptr);
+  auto kind = ResolveRecordKind(what);
+  if (!kind) return Fail(kind.error(), nullptr);
   if (json) {
-    PrintJson(CatalogListJson(catalog, kind->kind));
+    PrintJson(CatalogListJson(catalog, (*kind)->kind));
     return 0;
   }
-  switch (kind->kind) {
+  switch ((*kind)->kind) {
     case RecordKind::kChip: ListChips(catalog); break;
     case RecordKind::kSystem: ListSystems(catalog); break;
     case RecordKind::kModel: ListModels(catalog); break;
@@ -282,91 +283,73 @@ int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json
   auto loaded = LoadWholeCatalog(global);
   if (!loaded) return Fail(loaded.error(), nullptr);
   const Catalog& catalog = **loaded;
+  auto record = catalog.FindRecord(id);
+  if (!record) return Fail(record.error(), nullptr);
   if (json) {
-    auto text = CatalogShowJson(catalog, id);
-    if (!text) return Fail(text.error(), nullptr);
-    PrintJson(*text);
+    PrintJson(RecordJson(*record));
     return 0;
   }
-  if (const Chip* c = catalog.FindChip(id)) {
-    std::cout << c->name << " (" << c->id << ")\n";
-    std::cout << "vendor " << c->vendor << "; status " << ChipStatusName(c->status) << "; "
-              << (c->datacenter ? "datacenter design" : "not a datacenter design");
-    if (!c->architecture.empty()) std::cout << "; " << c->architecture;
-    if (!c->extends.empty()) std::cout << "; extends " << c->extends;
-    std::cout << "\nfile " << c->file << "\n";
-    if (!c->notes.empty()) std::cout << c->notes << "\n";
-    std::cout << '\n';
-    PrintFigures(c->figures, catalog);
-    return 0;
-  }
-  if (const System* s = catalog.FindSystem(id)) {
-    std::cout << s->name << " (" << s->id << "): " << s->chip << "\nfile " << s->file << "\n";
-    if (!s->notes.empty()) std::cout << s->notes << "\n";
-    std::cout << '\n';
-    PrintFigures(s->figures, catalog);
-    for (const auto& t : s->network) {
-      std::cout << "\nnetwork tier: " << t.name << "\n";
-      PrintFigures(t.figures, catalog);
-    }
-    return 0;
-  }
-  if (const ModelEntry* m = catalog.FindModel(id)) {
-    ShowModel(*m, catalog);
-    return 0;
-  }
-  if (const RuleSet* r = catalog.FindRuleSet(id)) {
-    std::cout << r->name << " (" << r->id << ")\n" << r->citation << "; effective " << r->effective << "; "
-              << RuleStatusName(r->status) << "\n\n" << r->notes << "\n\nCategories, checked in order:\n";
-    for (const auto& c : r->categories) {
-      std::cout << "  " << c.id << " [" << (c.controlled ? (*c.controlled ? "controlled" : "not controlled") : "?")
-                << "]: " << c.reason << '\n';
-    }
-    return 0;
-  }
-  if (const Profile* p = catalog.FindProfile(id)) {
-    std::cout << p->name << " (" << p->id << "), tier " << ProfileTierName(p->tier);
-    if (!p->arch_class.empty()) std::cout << "; default for " << p->arch_class;
-    if (!p->extends.empty()) std::cout << "; extends " << p->extends;
-    std::cout << "\nfile " << p->file << "\n\n";
-    PrintFigures(p->figures, catalog);
-    return 0;
-  }
-  if (const Stack* s = catalog.FindStack(id)) {
-    std::cout << s->name << " (" << s->id << "), " << StackKindName(s->kind) << " stack"
-              << (s->is_default ? ", the default" : "") << "; norms "
-              << (s->fused_residual_norm ? "fused into the residual add" : "apart from the residual adds") << "\nfile "
-              << s->file << "\n";
-    if (!s->notes.empty()) std::cout << s->notes << "\n";
-    std::cout << '\n';
-    PrintFigures(s->figures, catalog);
-    return 0;
-  }
-  if (const Source* s = catalog.FindSource(id)) {
-    std::cout << s->id << ": " << s->title << "\n" << s->locator << "\n";
-    return 0;
-  }
-  if (std::error_code ec; std::filesystem::is_regular_file(id, ec)) {
-    // A config.json or catalog model file: what the importer made of it.
-    auto m = catalog.LoadModelFile(id);
-    if (!m) return Fail(m.error(), nullptr);
-    ShowModel(*m, catalog);
-    return 0;
-  }
-  return Fail(CatalogShowJson(catalog, id).error(), nullptr);
+  std::visit(Overloaded{
+                 [&](const Chip* c) {
+                   std::cout << c->name << " (" << c->id << ")\n";
+                   std::cout << "vendor " << c->vendor << "; status " << ChipStatusName(c->status) << "; "
+                             << (c->datacenter ? "datacenter design" : "not a datacenter design");
+                   if (!c->architecture.empty()) std::cout << "; " << c->architecture;
+                   if (!c->extends.empty()) std::cout << "; extends " << c->extends;
+                   std::cout << "\nfile " << c->file << "\n";
+                   if (!c->notes.empty()) std::cout << c->notes << "\n";
+                   std::cout << '\n';
+                   PrintFigures(c->figures, catalog);
+                 },
+                 [&](const System* s) {
+                   std::cout << s->name << " (" << s->id << "): " << s->chip << "\nfile " << s->file << "\n";
+                   if (!s->notes.empty()) std::cout << s->notes << "\n";
+                   std::cout << '\n';
+                   PrintFigures(s->figures, catalog);
+                   for (const auto& t : s->network) {
+                     std::cout << "\nnetwork tier: " << t.name << "\n";
+                     PrintFigures(t.figures, catalog);
+                   }
+                 },
+                 [&](const ModelEntry* m) { ShowModel(*m, catalog); },
+                 [&](const RuleSet* r) {
+                   std::cout << r->name << " (" << r->id << ")\n" << r->citation << "; effective " << r->effective << "; "
+                             << RuleStatusName(r->status) << "\n\n" << r->notes << "\n\nCategories, checked in order:\n";
+                   for (const auto& c : r->categories) {
+                     std::cout << "  " << c.id << " [" << (c.controlled ? (*c.controlled ? "controlled" : "not controlled") : "?")
+                               << "]: " << c.reason << '\n';
+                   }
+                 },
+                 [&](const Profile* p) {
+                   std::cout << p->name << " (" << p->id << "), tier " << ProfileTierName(p->tier);
+                   if (!p->arch_class.empty()) std::cout << "; default for " << p->arch_class;
+                   if (!p->extends.empty()) std::cout << "; extends " << p->extends;
+                   std::cout << "\nfile " << p->file << "\n\n";
+                   PrintFigures(p->figures, catalog);
+                 },
+                 [&](const Stack* s) {
+                   std::cout << s->name << " (" << s->id << "), " << StackKindName(s->kind) << " stack"
+                             << (s->is_default ? ", the default" : "") << "; norms "
+                             << (s->fused_residual_norm ? "fused into the residual add" : "apart from the residual adds") << "\nfile "
+                             << s->file << "\n";
+                   if (!s->notes.empty()) std::cout << s->notes << "\n";
+                   std::cout << '\n';
+                   PrintFigures(s->figures, catalog);
+                 },
+                 [&](const Source* s) { std::cout << s->id << ": " << s->title << "\n" << s->locator << "\n"; },
+                 // A config.json or catalog model file: what the importer made of it.
+                 [&](const ModelEntry& m) { ShowModel(m, catalog); },
+             },
+             *record);
+  return 0;
 }
 
 int RunCatalogSchema(const std::string& what, bool json) {
   std::vector<RecordKind> kinds;
   if (!what.empty()) {
-    const RecordKindInfo* kind = FindRecordKind(what);
-    if (kind == nullptr) {
-      std::vector<std::string> names;
-      for (const auto& k : RecordKinds()) names.emplace_back(k.folder);
-      return Fail(Error(Diagnostic{.message = "catalog schema: unknown record type '" + what + "'" + DidYouMean(what, names)}),
-                  nullptr);
-    }
-    kinds.push_back(kind->kind);
+    auto kind = ResolveRecordKind(what);
+    if (!kind) return Fail(kind.error(), nullptr);
+    kinds.push_back((*kind)->kind);
   } else {
     for (const auto& k : RecordKinds()) kinds.push_back(k.kind);
   }

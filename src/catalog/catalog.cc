@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -263,6 +264,24 @@ const Profile* Catalog::ProfileFor(const Chip& chip) const {
     }
   }
   return FindProfile("generic");
+}
+
+Result<CatalogRecord> Catalog::FindRecord(std::string_view id) const {
+  if (const Chip* c = FindChip(id)) return CatalogRecord(c);
+  if (const System* s = FindSystem(id)) return CatalogRecord(s);
+  if (const ModelEntry* m = FindModel(id)) return CatalogRecord(m);
+  if (const RuleSet* r = FindRuleSet(id)) return CatalogRecord(r);
+  if (const Profile* p = FindProfile(id)) return CatalogRecord(p);
+  if (const Stack* s = FindStack(id)) return CatalogRecord(s);
+  if (const Source* s = FindSource(id)) return CatalogRecord(s);
+  if (std::error_code ec; std::filesystem::is_regular_file(std::string(id), ec)) {
+    auto m = LoadModelFile(std::string(id));
+    if (!m) return std::move(m).error();
+    return CatalogRecord(std::move(*m));
+  }
+  return Error::NotFound(Diagnostic{.key_path = "id",
+                                    .message = "no chip, system, model, rule set, profile, stack or source '" +
+                                               std::string(id) + "'" + DidYouMean(id, Suggest(id), 3)});
 }
 
 std::vector<std::string> Catalog::Suggest(std::string_view id) const {

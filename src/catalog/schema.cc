@@ -515,6 +515,16 @@ const RecordKindInfo* FindRecordKind(std::string_view name) {
   return nullptr;
 }
 
+Result<const RecordKindInfo*> ResolveRecordKind(std::string_view name) {
+  if (const RecordKindInfo* info = FindRecordKind(name)) return info;
+  std::vector<std::string> names;
+  for (const auto& k : kRecordKinds) names.emplace_back(k.folder);
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return Error(Diagnostic{.key_path = "kind", .message = "unknown record kind '" + std::string(name) + "' (one of " + list +
+                                                          ")" + DidYouMean(name, names)});
+}
+
 std::string_view RecordKindName(RecordKind k) { return InfoFor(k).name; }
 std::span<const FieldSpec> SchemaFor(RecordKind k) { return InfoFor(k).fields; }
 

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "suanli/core/overloaded.h"
+
 namespace suanli {
 namespace {
 
@@ -437,51 +439,53 @@ std::string CatalogListJson(const Catalog& catalog, RecordKind kind) {
   return Dump(json::object());
 }
 
+std::string RecordJson(const CatalogRecord& record) {
+  return std::visit(
+      Overloaded{
+          [](const Chip* c) {
+            return Dump(json{{"kind", "chip"}, {"id", c->id}, {"name", c->name}, {"vendor", c->vendor},
+                             {"aliases", c->aliases}, {"extends", c->extends}, {"status", ChipStatusName(c->status)},
+                             {"datacenter", c->datacenter}, {"architecture", c->architecture},
+                             {"arch_class", c->arch_class}, {"notes", c->notes}, {"file", c->file},
+                             {"figures", FiguresJson(c->figures)}});
+          },
+          [](const System* s) {
+            json tiers = json::array();
+            for (const auto& t : s->network) tiers.push_back(json{{"name", t.name}, {"figures", FiguresJson(t.figures)}});
+            return Dump(json{{"kind", "system"}, {"id", s->id}, {"name", s->name}, {"vendor", s->vendor},
+                             {"chip", s->chip}, {"extends", s->extends}, {"notes", s->notes}, {"file", s->file},
+                             {"figures", FiguresJson(s->figures)}, {"network", tiers}});
+          },
+          [](const ModelEntry* m) { return Dump(ModelJson(*m)); },
+          [](const RuleSet* r) {
+            json cats = json::array();
+            for (const auto& c : r->categories) {
+              cats.push_back(json{{"id", c.id}, {"controlled", c.controlled ? json(*c.controlled) : json(nullptr)},
+                                  {"reason", c.reason}});
+            }
+            return Dump(json{{"kind", "rules"}, {"id", r->id}, {"name", r->name}, {"citation", r->citation},
+                             {"effective", r->effective}, {"status", RuleStatusName(r->status)}, {"sources", r->sources},
+                             {"notes", r->notes}, {"categories", cats}, {"file", r->file}});
+          },
+          [](const Profile* p) {
+            return Dump(json{{"kind", "profile"}, {"id", p->id}, {"name", p->name}, {"tier", ProfileTierName(p->tier)},
+                             {"arch_class", p->arch_class}, {"chips", p->chips}, {"extends", p->extends},
+                             {"notes", p->notes}, {"file", p->file}, {"figures", FiguresJson(p->figures)}});
+          },
+          [](const Stack* s) { return Dump(StackJson(*s)); },
+          [](const Source* s) {
+            return Dump(json{{"kind", "source"}, {"id", s->id}, {"title", s->title}, {"locator", s->locator},
+                             {"source_kind", s->kind}, {"date", s->date}});
+          },
+          [](const ModelEntry& m) { return Dump(ModelJson(m)); },
+      },
+      record);
+}
+
 Result<std::string> CatalogShowJson(const Catalog& catalog, std::string_view id) {
-  if (const Chip* c = catalog.FindChip(id)) {
-    return Dump(json{{"kind", "chip"}, {"id", c->id}, {"name", c->name}, {"vendor", c->vendor},
-                     {"aliases", c->aliases}, {"extends", c->extends}, {"status", ChipStatusName(c->status)},
-                     {"datacenter", c->datacenter}, {"architecture", c->architecture},
-                     {"arch_class", c->arch_class}, {"notes", c->notes}, {"file", c->file},
-                     {"figures", FiguresJson(c->figures)}});
-  }
-  if (const System* s = catalog.FindSystem(id)) {
-    json tiers = json::array();
-    for (const auto& t : s->network) tiers.push_back(json{{"name", t.name}, {"figures", FiguresJson(t.figures)}});
-    return Dump(json{{"kind", "system"}, {"id", s->id}, {"name", s->name}, {"vendor", s->vendor},
-                     {"chip", s->chip}, {"extends", s->extends}, {"notes", s->notes}, {"file", s->file},
-                     {"figures", FiguresJson(s->figures)}, {"network", tiers}});
-  }
-  if (const ModelEntry* m = catalog.FindModel(id)) return Dump(ModelJson(*m));
-  if (const RuleSet* r = catalog.FindRuleSet(id)) {
-    json cats = json::array();
-    for (const auto& c : r->categories) {
-      cats.push_back(json{{"id", c.id}, {"controlled", c.controlled ? json(*c.controlled) : json(nullptr)},
-                          {"reason", c.reason}});
-    }
-    return Dump(json{{"kind", "rules"}, {"id", r->id}, {"name", r->name}, {"citation", r->citation},
-                     {"effective", r->effective}, {"status", RuleStatusName(r->status)}, {"sources", r->sources},
-                     {"notes", r->notes}, {"categories", cats}, {"file", r->file}});
-  }
-  if (const Profile* p = catalog.FindProfile(id)) {
-    return Dump(json{{"kind", "profile"}, {"id", p->id}, {"name", p->name}, {"tier", ProfileTierName(p->tier)},
-                     {"arch_class", p->arch_class}, {"chips", p->chips}, {"extends", p->extends},
-                     {"notes", p->notes}, {"file", p->file}, {"figures", FiguresJson(p->figures)}});
-  }
-  if (const Stack* s = catalog.FindStack(id)) return Dump(StackJson(*s));
-  if (const Source* s = catalog.FindSource(id)) {
-    return Dump(json{{"kind", "source"}, {"id", s->id}, {"title", s->title}, {"locator", s->locator},
-                     {"source_kind", s->kind}, {"date", s->date}});
-  }
-  if (std::error_code ec; std::filesystem::is_regular_file(std::string(id), ec)) {
-    // A config.json or catalog model file: what the importer made of it.
-    auto m = catalog.LoadModelFile(std::string(id));
-    if (!m) return std::move(m).error();
-    return Dump(ModelJson(*m));
-  }
-  return Error::NotFound(Diagnostic{.key_path = "id",
-                                    .message = "no chip, system, model, rule set, profile, stack or source '" +
-                                               std::string(id) + "'" + DidYouMean(id, catalog.Suggest(id), 3)});
+  auto record = catalog.FindRecord(id);
+  if (!record) return std::move(record).error();
+  return RecordJson(*record);
 }
 
 std::string SchemaJson(std::span<const RecordKind> kinds) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "suanli/catalog/figure.h"
@@ -145,6 +146,13 @@ struct Source {
   std::string file;
 };
 
+class Catalog;
+
+// One record of any kind, as `catalog show` finds it: a catalog record, or a
+// model read from a file (a config.json or catalog model file) by path.
+using CatalogRecord = std::variant<const Chip*, const System*, const ModelEntry*, const RuleSet*, const Profile*,
+                                   const Stack*, const Source*, ModelEntry>;
+
 class Catalog {
  public:
   // What to load. A command that needs one model and no rule sets can skip
@@ -187,6 +195,10 @@ class Catalog {
   // extends), else its architecture class's, else `generic`; nullptr only if
   // the catalog has no `generic` profile.
   [[nodiscard]] const Profile* ProfileFor(const Chip& chip) const;
+  // The record `id` names, of whatever kind (by id or alias, chips first,
+  // then systems, models, rule sets, profiles, stacks, sources), or the model
+  // in the file at path `id`; not found: an error with the closest ids.
+  [[nodiscard]] Result<CatalogRecord> FindRecord(std::string_view id) const;
   // Ids (of any kind) closest to `id`, for "did you mean".
   [[nodiscard]] std::vector<std::string> Suggest(std::string_view id) const;
 

@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "suanli/core/result.h"
 #include "suanli/core/units.h"
 
 namespace suanli {
@@ -55,6 +56,8 @@ std::span<const RecordKindInfo> RecordKinds();
 const RecordKindInfo& InfoFor(RecordKind k);
 // By singular name or folder ("chip" or "chips"); nullptr if none.
 const RecordKindInfo* FindRecordKind(std::string_view name);
+// The same, or an error (key "kind") listing the kinds, with "did you mean".
+Result<const RecordKindInfo*> ResolveRecordKind(std::string_view name);
 
 std::string_view RecordKindName(RecordKind k);
 std::span<const FieldSpec> SchemaFor(RecordKind k);

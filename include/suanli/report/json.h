@@ -23,6 +23,7 @@ std::string ToJson(const ValidationReport& report);
 std::string CatalogListJson(const Catalog& catalog, RecordKind kind);
 // Every field of the record named `id` (chip, system, model, rule set, profile, stack or source).
 Result<std::string> CatalogShowJson(const Catalog& catalog, std::string_view id);
+std::string RecordJson(const CatalogRecord& record);
 // The field tables of `kinds` (every kind when empty), and of the request
 // fields of every command.
 std::string SchemaJson(std::span<const RecordKind> kinds);
