@@ -65,6 +65,38 @@ TEST(ShippedCatalog, H20IsAnH100VariantWithItsOwnFigures) {
   EXPECT_NE(catalog->FindChip("NVIDIA_H20"), nullptr);          // aliases, case-insensitive
 }
 
+TEST(ShippedCatalog, FindRecordNamesAnyKindOrAModelFile) {
+  auto catalog = Catalog::Load(testing::CatalogDir());
+  ASSERT_TRUE(catalog.has_value());
+  auto chip = catalog->FindRecord("H20");  // ids are case-insensitive
+  ASSERT_TRUE(chip.has_value());
+  ASSERT_TRUE(std::holds_alternative<const Chip*>(*chip));
+  EXPECT_EQ(std::get<const Chip*>(*chip)->id, "h20");
+  auto stack = catalog->FindRecord("trtllm");
+  ASSERT_TRUE(stack.has_value());
+  EXPECT_TRUE(std::holds_alternative<const Stack*>(*stack));
+  auto file = catalog->FindRecord(testing::CatalogDir() + "/models/llama-3.1-8b.yaml");
+  ASSERT_TRUE(file.has_value()) << file.error().ToString();
+  ASSERT_TRUE(std::holds_alternative<ModelEntry>(*file));
+  EXPECT_EQ(std::get<ModelEntry>(*file).arch.layers, 32);
+  auto missing = catalog->FindRecord("h2o");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
+  EXPECT_NE(missing.error().ToString().find("did you mean 'h20'"), std::string::npos) << missing.error().ToString();
+}
+
+TEST(RecordKinds, ResolveBySingularOrFolderWithSuggestions) {
+  auto chips = ResolveRecordKind("chips");
+  ASSERT_TRUE(chips.has_value());
+  EXPECT_EQ((*chips)->kind, RecordKind::kChip);
+  auto stack = ResolveRecordKind("stack");
+  ASSERT_TRUE(stack.has_value());
+  EXPECT_EQ((*stack)->kind, RecordKind::kStack);
+  auto bad = ResolveRecordKind("chipz");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().ToString().find("did you mean 'chips'"), std::string::npos) << bad.error().ToString();
+}
+
 TEST(CatalogLoad, MinimalCatalogLoads) {
   TempDir dir;
   WriteMinimalCatalog(dir);
