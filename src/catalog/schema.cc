@@ -103,6 +103,7 @@ constexpr FieldSpec kModelFields[] = {
     {.key = "source", .kind = kStringList, .required = true, .description = "Source ids of the config"},
     {.key = "published.total_params", .kind = kFigure, .dim = kNone, .description = "Published total parameter count", .at_most = 1e15},
     {.key = "published.active_params", .kind = kFigure, .dim = kNone, .description = "Published active parameters per token (MoE)", .at_most = 1e15},
+    {.key = "published.mtp_acceptance", .kind = kFigure, .dim = kNone, .description = "Serving: the published acceptance rate of a multi-token-prediction (or draft) token, the default of serve --mtp-acceptance", .at_most = 1},
     {.key = "notes", .kind = kString, .description = "Free text"},
     {.key = "config", .kind = kTree, .required = true, .description = "The Hugging Face config.json, as published"},
 };
@@ -136,6 +137,7 @@ constexpr FieldSpec kProfileFields[] = {
     {.key = "attention.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Prefill (flash) attention: achieved / dense 16-bit peak", .at_most = 1},
     {.key = "memory.efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Streaming reads: achieved / datasheet memory bandwidth", .at_most = 1},
     {.key = "attention.decode_memory_efficiency", .kind = kFigure, .dim = kNone, .default_value = "memory.efficiency", .description = "Decode attention reading the paged KV cache: achieved / datasheet bandwidth", .at_most = 1},
+    {.key = "attention.decode_compute_efficiency", .kind = kFigure, .dim = kNone, .default_value = "attention.efficiency", .description = "Decode attention when its FLOPs bound it (MLA's absorbed decode, speculative verify): achieved / 16-bit peak", .at_most = 1},
     {.key = "memory.reserved", .kind = kFigure, .dim = kByte, .required = true, .description = "Runtime memory not available to weights and KV cache (context, workspaces, collective buffers)", .at_most = 1e15},
     {.key = "memory.reserved_fraction", .kind = kFigure, .dim = kNone, .required = true, .description = "Fraction of capacity the serving runtime leaves free", .at_most = 1},
     {.key = "collective.allreduce_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "All-reduce bus bandwidth (large messages) / scale-up bandwidth per direction; above 1 with in-switch reduction (NVLS)", .at_most = 2},
@@ -159,6 +161,10 @@ constexpr FieldSpec kStackFields[] = {
     {.key = "notes", .kind = kString, .description = "Free text"},
     {.key = "kernels.norms", .kind = kEnum, .required = true, .description = "fused_residual: the residual add fused into the next norm (2 kernels a layer); unfused: norms and residual adds apart (4)", .choices = kNormFusion},
     {.key = "scheduler.max_num_tokens", .kind = kFigure, .dim = kNone, .description = "Serving: tokens per forward pass (longer prefills are chunked to it)", .at_most = 1e7},
+    {.key = "scheduler.max_num_seqs", .kind = kFigure, .dim = kNone, .description = "Serving: sequences running at once per engine (attention rank)", .at_most = 1e7},
+    {.key = "scheduler.block_size", .kind = kFigure, .dim = kNone, .description = "Serving: tokens per KV-cache block (page)", .at_most = 1e6},
+    {.key = "scheduler.chunk_size", .kind = kFigure, .dim = kNone, .description = "Serving: prefill chunk in tokens (absent: prompts are prefilled whole)", .at_most = 1e7},
+    {.key = "scheduler.prefill_first", .kind = kFigure, .dim = kNone, .description = "Serving: 1 = waiting prompts are prefilled in iterations of their own before decoding resumes (absent: decodes first, prompts fill the rest of the token budget)", .at_most = 1},
     {.key = "moe.expert_imbalance", .kind = kFigure, .dim = kNone, .required = true, .description = "Routed tokens on the busiest expert-parallel rank over the mean (1 = perfectly balanced); applies when experts are split over ranks", .at_most = 64},
 };
 

@@ -63,6 +63,8 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
   d.attention_efficiency = field("attention.efficiency");
   d.memory_efficiency = field("memory.efficiency");
   d.decode_attention_efficiency = prof->Get("attention.decode_memory_efficiency").value_or(d.memory_efficiency);
+  d.decode_attention_compute_efficiency =
+      prof->Get("attention.decode_compute_efficiency").value_or(d.attention_efficiency);
   d.reserved_bytes = Bytes(field("memory.reserved"));
   d.reserved_fraction = field("memory.reserved_fraction");
   d.allreduce_efficiency = field("collective.allreduce_efficiency");

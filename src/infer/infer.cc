@@ -4,6 +4,7 @@
 // Every pass is an IterationModel::Cost; this file adds memory, the batch
 // choice and the latency arithmetic.
 #include "suanli/infer/infer.h"
+#include "suanli/infer/memory.h"
 
 #include <algorithm>
 #include <cmath>
@@ -220,6 +221,20 @@ std::string_view InfeasibleReasonText(InfeasibleReason r) {
     case InfeasibleReason::kContextTooLong: return "one request's KV cache does not fit at this context length";
   }
   return "?";
+}
+
+ServingMemory ServingMemoryFor(const IterationModel& it, double pass_tokens, double sequences) {
+  InferenceRequest r;
+  r.plan = it.plan();
+  r.stack.max_num_tokens = pass_tokens;
+  const Context x{&it.cluster(), &it.model(), &r, &it};
+  const MemoryModel mm = BuildMemory(x, 0);
+  // MemoryFor counts per-request buffers for batch / ep requests per device.
+  const MemoryEstimate me = MemoryFor(x, mm, sequences * r.plan.ep, pass_tokens);
+  ServingMemory out{.capacity = me.capacity, .weights = me.weights, .activations = me.activations,
+                    .reserved = me.reserved, .kv_cache = 0};
+  out.kv_cache = std::max(0.0, me.capacity - me.weights - me.activations - me.reserved);
+  return out;
 }
 
 Result<ServingStack> MakeServingStack(const Catalog& catalog, std::string_view id) {

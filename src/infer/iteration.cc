@@ -198,6 +198,7 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
   }
   it.gemm16_ = RateFor(d, SixteenBit(d));
   it.rate16_attention_ = Peak(d, SixteenBit(d)) * d.attention_efficiency;
+  it.rate16_decode_attention_ = Peak(d, SixteenBit(d)) * d.decode_attention_compute_efficiency;
   OpBytes& b = it.bytes_;
   b.activation = std::max(1.0, DtypeBytes(p.activations));
   // 2:4 sparse weights keep half the values and a 2-bit index for each kept one.
@@ -244,7 +245,7 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
   Pass pass(d, out);
   const double pp = r.pp;
   double decode_rows = 0, prefill_rows = 0, completing = 0;
-  for (const DecodeBucket& b : batch.decode) decode_rows += b.sequences;
+  for (const DecodeBucket& b : batch.decode) decode_rows += b.sequences * b.tokens;
   for (const PrefillChunk& c : batch.prefill) {
     prefill_rows += c.sequences * c.tokens;
     if (c.completes) completing += c.sequences;
@@ -267,9 +268,12 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
     load.prefill_pairs *= share;
     load.decode_rows = decode_rows;
     for (const DecodeBucket& b : batch.decode) {
-      load.decode_keys += b.sequences * (window > 0 ? std::min<double>(b.context, window) : b.context);
+      const double keys = b.sequences * (window > 0 ? std::min<double>(b.context, window) : b.context);
+      load.decode_keys += keys;
+      load.decode_query_keys += keys * b.tokens;
     }
     load.decode_keys *= share;
+    load.decode_query_keys *= share;
     ForEachLayerOp(g, m.hidden, shard, bytes_, style_, tokens, [&](const Op& op) {
       switch (op.kind) {
         case OpKind::kGemm:
@@ -285,7 +289,7 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
           pass.Op(op.cls, op.flops, rate16_attention_, op.bytes, n, op.kernels);
           break;
         case OpKind::kDecodeAttention:
-          pass.OpAt(op.cls, op.flops, rate16_attention_, op.bytes, decode_bw, n, op.kernels);
+          pass.OpAt(op.cls, op.flops, rate16_decode_attention_, op.bytes, decode_bw, n, op.kernels);
           break;
         case OpKind::kTpAllReduce:
           pass.Comm(op.cls, tp_all_reduce_(op.bytes), n);

@@ -142,6 +142,8 @@ struct AttentionLoad {
   double scores = 0;         // materialised: score values per head (b x s x s / cp)
   double decode_rows = 0;    // decoding sequences (one query each)
   double decode_keys = 0;    // cached keys they read, summed, after the window
+  double decode_query_keys = 0;  // (query, key) products: decode_keys x query tokens per sequence
+                                 // (more than one when verifying draft tokens); 0 = decode_keys
 };
 
 // The tokens through one layer on one device.

@@ -111,7 +111,8 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     // MLA decode attends in the latent space (absorbed): q.k over kv_lora + rope, v of kv_lora.
     const double qk = a.kind == AttentionKind::kLatent ? a.kv_lora_rank + a.rope_dim : a.head_dim;
     const double v = a.kind == AttentionKind::kLatent ? a.kv_lora_rank : a.v_head_dim;
-    const double flops = 2 * heads * (qk + v) * load.decode_keys;
+    const double query_keys = load.decode_query_keys > 0 ? load.decode_query_keys : load.decode_keys;
+    const double flops = 2 * heads * (qk + v) * query_keys;
     const double bytes = load.decode_keys * kv_values * b.kv + load.decode_rows * kv_values * b.kv;
     ops.Add(Op{.kind = OpKind::kDecodeAttention, .cls = OpClass::kAttention, .flops = flops, .bytes = bytes,
                .kernels = 1, .rows = 0, .k = 0, .n = 0, .sixteen_bit = true, .launches = {}});

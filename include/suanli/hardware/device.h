@@ -41,6 +41,7 @@ struct Device {
   double attention_efficiency = 0;         // flash attention, of the 16-bit peak
   double memory_efficiency = 0;            // streaming kernels, of memory bandwidth
   double decode_attention_efficiency = 0;  // reading the KV cache, of memory bandwidth
+  double decode_attention_compute_efficiency = 0;  // decode attention's FLOPs when compute-bound (MLA), of the 16-bit peak
   Bytes reserved_bytes;                    // runtime's fixed reserve
   double reserved_fraction = 0;            // and the share of what is left that it keeps free
   double allreduce_efficiency = 0;         // all-reduce bus bandwidth over the scale-up link rate

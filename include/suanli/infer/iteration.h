@@ -65,6 +65,7 @@ struct PhaseEstimate {
 struct DecodeBucket {
   double sequences = 0;  // decoding one token each
   double context = 0;    // tokens already in each one's KV cache
+  double tokens = 1;     // query tokens per sequence: 1, or 1 + draft tokens when verifying a speculative step
 };
 struct PrefillChunk {
   double sequences = 0;  // prefilling a chunk each
@@ -141,6 +142,7 @@ class IterationModel {
   ComputeRate gemm_;        // the plan's GEMMs
   ComputeRate gemm16_;      // 16-bit GEMMs
   double rate16_attention_ = 0;  // 16-bit peak x attention efficiency
+  double rate16_decode_attention_ = 0;  // 16-bit peak x decode attention's compute efficiency
   OpBytes bytes_;
   OpStyle style_;
   CollectiveCost tp_all_reduce_;  // over the tp ranks of a replica
