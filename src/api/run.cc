@@ -4,6 +4,7 @@
 #include "suanli/api/commands.h"
 #include "suanli/report/csv.h"
 #include "suanli/report/json.h"
+#include "suanli/report/serve_json.h"
 #include "suanli/validation/validate.h"
 
 namespace suanli {
@@ -37,9 +38,19 @@ Result<std::string> Validate(const Catalog& c, const Args& a, ResultForm f) {
   return f == ResultForm::kCsv ? ToCsv(*report) : ToJson(*report);
 }
 
+Result<std::string> Serve(const Catalog& c, const Args& a, ResultForm f) {
+  auto query = DecodeServe(a);
+  if (!query) return std::move(query).error();
+  if (f == ResultForm::kCsv) return Error(Diagnostic{.message = "serve has no CSV form"});
+  auto result = RunServe(c, *query);
+  if (!result) return std::move(result).error();
+  return ToJson(*result);
+}
+
 constexpr CommandRunner kRunners[] = {
     {.name = "infer", .run = Infer},       {.name = "compare", .run = Compare},     {.name = "train", .run = Train},
     {.name = "classify", .run = Classify}, {.name = "validate", .run = Validate},
+    {.name = "serve", .run = Serve},
 };
 
 }  // namespace

@@ -597,3 +597,80 @@ class CsvOutputs(unittest.TestCase):
     def test_json_and_csv_exclude_each_other(self):
         r = run("classify", "--hardware", "h20", "--json", "--csv")
         self.assertEqual(r.returncode, 2)
+
+
+class Serve(unittest.TestCase):
+    BASE = ("serve", "--hardware", "hgx-h100", "--model", "llama-3.1-70b", "--tp", "8")
+
+    def test_json_contract(self):
+        r = run(*self.BASE, "--input-tokens", "lognormal:800,300", "--output-tokens", "200", "--rate", "3",
+                "--requests", "300", "--sla-ttft", "1", "--sla-tpot", "0.05", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        for key in ("devices", "requests", "duration_s", "output_tokens_per_s", "output_tokens_per_s_per_device",
+                    "input_tokens_per_s", "input_tokens_per_s_per_device", "requests_per_s", "goodput_requests_per_s",
+                    "sla_attainment", "batch_mean", "kv_utilization_mean", "preemptions", "fits", "warnings"):
+            self.assertIn(key, j)
+        for key in ("ttft_s", "tpot_s", "e2e_latency_s", "queue_s"):
+            self.assertEqual(set(j[key]), {"mean", "p50", "p90", "p99"}, key)
+        self.assertEqual(j["requests"], 300)
+        self.assertEqual(j["devices"], 8)
+        self.assertLessEqual(j["goodput_requests_per_s"], j["requests_per_s"] * (1 + 1e-12))
+
+    def test_phase_decode_and_prefill(self):
+        j = json.loads(run(*self.BASE, "--phase", "decode", "--batch", "max", "--context-tokens", "2048",
+                           "--sla-tpot", "0.03", "--json").stdout)
+        self.assertLessEqual(j["tpot_s"], 0.03)
+        self.assertGreater(j["batch"], 0)
+        self.assertIn("step_time_s", j)
+        j = json.loads(run(*self.BASE, "--phase", "prefill", "--input-tokens", "4096", "--json").stdout)
+        self.assertGreater(j["input_tokens_per_s_per_device"], 0)
+
+    def test_max_rate_and_timeline(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "timeline.csv")
+            r = run(*self.BASE, "--input-tokens", "1000", "--output-tokens", "100", "--max-rate", "--sla-ttft", "0.5",
+                    "--requests", "300", "--timeline", path, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertGreater(json.loads(r.stdout)["max_rate_requests_per_s"], 0)
+            with open(path) as f:
+                lines = f.read().splitlines()
+            self.assertEqual(lines[0].split(",")[0], "start_s")
+            self.assertGreater(len(lines), 10)
+
+    def test_pd_disaggregated(self):
+        r = run("serve", "--hardware", "hgx-h100", "--model", "llama-3.1-70b", "--prefill", "devices=8,tp=8",
+                "--decode", "devices=8,tp=8", "--decode-instances", "2", "--input-tokens", "2000", "--output-tokens",
+                "300", "--rate", "2", "--requests", "200", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual(j["devices"], 24)
+        self.assertEqual([p["role"] for p in j["pools"]], ["prefill", "decode"])
+
+    def test_bad_input_exits_2_and_writes_nothing(self):
+        with tempfile.TemporaryDirectory() as d:
+            trace = os.path.join(d, "t.csv")
+            with open(trace, "w") as f:
+                f.write("arrival_s,input_tokens,output_tokens\n0,100,10\n0.1,12x,10\n")
+            timeline = os.path.join(d, "timeline.csv")
+            cases = [
+                ((*self.BASE, "--trace", trace, "--timeline", timeline), "t.csv:3:5: input_tokens: expected a number"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--rate", "0"), "--rate: must be at least"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--rate", "-3"), "--rate"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--max-rate"), "--max-rate: needs an SLA"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--rate", "1", "--offline"), "give one load"),
+                ((*self.BASE, "--phase", "decode", "--batch", "8"), "--context-tokens"),
+                ((*self.BASE, "--phase", "prefill"), "--input-tokens: --phase prefill needs"),
+                (("serve", "--hardware", "hgx-h100", "--model", "llama-3.1-405b", "--prefill", "devices=1",
+                  "--decode", "devices=8,tp=8", "--input-tokens", "100", "--output-tokens", "10"),
+                 "the prefill pool does not fit"),
+                ((*self.BASE, "--input-tokens", "normal:100", "--output-tokens", "10"), "--input-tokens: normal takes 2"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--json", "--timeline", "/nonexistent/dir/t.csv"),
+                 "cannot write the timeline"),
+            ]
+            for args, text in cases:
+                r = run(*args)
+                self.assertEqual(r.returncode, 2, (args, r.stderr))
+                self.assertIn(text, r.stderr, args)
+                self.assertEqual(r.stdout, "", args)
+            self.assertFalse(os.path.exists(timeline))

@@ -1,0 +1,97 @@
+// The `serve` command: a serving simulation (or one phase in steady state)
+// decoded from its request fields (api/fields.h, "serve"), run on the
+// catalog, and its result with what was resolved.
+//
+//   auto query = DecodeServe(args);             // every field checked, defaults applied
+//   auto result = RunServe(catalog, *query);    // the simulation
+//   std::string json = ToJson(*result);         // report/serve_json.h
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "suanli/api/commands.h"
+#include "suanli/serve/simulator.h"
+
+namespace suanli {
+
+// One instance's layout as asked (0 = not given).
+struct ServePlanSpec {
+  int devices = 0;
+  int tp = 0;
+  int pp = 0;
+  int ep = 0;
+  int dp = 0;  // attention ranks
+  int64_t max_batch = 0;
+  int64_t max_batch_tokens = 0;
+};
+
+enum class ServePhase { kNone, kPrefill, kDecode };
+
+struct ServeQuery {
+  std::string hardware;
+  std::string model;
+  std::string stack;
+  Precision precision;
+  ServePlanSpec plan;
+  int replicas = 1;
+  bool disaggregated = false;
+  ServePlanSpec prefill, decode;
+  int prefill_instances = 1, decode_instances = 1;
+  int mtp = 0;
+  std::optional<double> mtp_acceptance;  // empty: the model's published figure
+  std::optional<int64_t> max_batch, max_batch_tokens, chunk, block_size;  // empty: the stack's (chunk 0 = off)
+  std::optional<Priority> priority;
+  double prefix_hit = 0;
+  std::string trace;
+  GeneratedWorkload workload;  // without a trace
+  Sla sla;
+  bool sla_given = false;
+  bool max_rate = false;
+  ServePhase phase = ServePhase::kNone;
+  int64_t batch = 0;  // --phase decode: 0 = max
+  int64_t context_tokens = 0;
+  int64_t batch_tokens = 0;  // --phase prefill: 0 = the stack's
+  std::string timeline;      // a file for the per-iteration CSV (the front end writes it)
+};
+Result<ServeQuery> DecodeServe(const Args& args);
+
+// What a pool was resolved to.
+struct ServePoolResult {
+  PoolRole role = PoolRole::kMixed;
+  InferencePlan plan;
+  int instances = 1;
+  int dp = 1;
+  int64_t kv_tokens_per_rank = 0;
+  SchedulerConfig scheduler;
+  double kv_cache_bytes_per_device = 0;
+  double weights_bytes_per_device = 0;
+};
+
+struct ServeResult {
+  ResolvedHardware hardware;
+  ModelEntry model;
+  Cluster cluster;
+  ServeQuery query;
+  std::string stack;
+  std::vector<ServePoolResult> pools;
+  SpecDecode spec;
+  int devices = 0;
+  bool fits = true;
+  std::string reason;  // when not
+  std::vector<std::string> warnings;
+  // A simulation (no --phase).
+  ServeStats stats;
+  std::optional<double> max_rate;  // requests/s, with --max-rate
+  int max_rate_probes = 0;
+  // --phase: one instance in steady state.
+  int64_t batch = 0;         // sequences (decode) or prompts per pass (prefill), in the instance
+  double step_time_s = 0;
+  double phase_tpot_s = 0;
+  double phase_output_tokens_per_s = 0;
+  double phase_input_tokens_per_s = 0;
+};
+Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& query);
+
+}  // namespace suanli

@@ -1,0 +1,143 @@
+// A discrete-event simulator of LLM serving: requests arrive, wait in an
+// admission queue, are continuously batched with chunked prefill over a
+// paged KV cache, and leave when their last token is sampled. Every
+// iteration's time is IterationModel::Cost of that iteration's exact batch
+// (each decode sequence at its own context, each prefill chunk at its own
+// offset), so the simulator adds no cost model of its own: what it adds is
+// the schedule (which sequences run together, when prompts wait, when the KV
+// cache runs out).
+//
+// A deployment is one pool of identical instances (aggregated serving) or two
+// (prefill and decode, disaggregated: a request is prefilled on one pool, its
+// KV cache sent over the scale-out network, and decoded on the other). Each
+// instance has `dp` attention ranks (data-parallel attention), each with its
+// own batch, queue and KV cache; an iteration of the instance runs every rank
+// in lock step (the MoE layers' dispatch and combine join them), so it takes
+// the time of its busiest rank.
+//
+// Deterministic: the same inputs give the same result on any machine and
+// thread count (one thread simulates; nothing depends on addresses or
+// clocks). Simulate allocates per request in flight, not per request served
+// beyond four floats of metrics.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "suanli/core/result.h"
+#include "suanli/infer/iteration.h"
+#include "suanli/serve/workload.h"
+
+namespace suanli {
+
+enum class Priority { kDecodeFirst, kPrefillFirst };
+
+// What the serving framework decides per iteration (per attention rank).
+struct SchedulerConfig {
+  int64_t max_seqs = 256;              // sequences running at once
+  int64_t max_batched_tokens = 8192;   // tokens per forward pass (decode tokens + prefill chunks)
+  int64_t chunk = 8192;                // prefill chunk; 0 = no chunking (a prompt is prefilled whole)
+  Priority priority = Priority::kDecodeFirst;
+  int64_t block_size = 16;             // KV-cache tokens per block
+  double prefix_hit = 0;               // fraction of each prompt found in the prefix cache
+};
+
+// Speculative decoding (MTP, EAGLE): `draft` tokens proposed per step, the
+// i-th accepted with probability acceptance^i (each position given the ones
+// before it). A step emits 1 + sum_i acceptance^i tokens on average.
+struct SpecDecode {
+  int draft = 0;
+  double acceptance = 0;
+  [[nodiscard]] double TokensPerStep() const;
+};
+
+enum class PoolRole { kMixed, kPrefill, kDecode };
+
+// One pool of identical instances.
+struct ServePool {
+  PoolRole role = PoolRole::kMixed;
+  const IterationModel* model = nullptr;  // one instance's plan (must outlive the simulation)
+  int instances = 1;
+  int dp = 1;                             // attention ranks per instance (the plan's ep)
+  int64_t kv_tokens_per_rank = 0;         // KV-cache capacity of one rank, in tokens
+  SchedulerConfig scheduler;
+};
+
+struct ServeDeployment {
+  std::vector<ServePool> pools;  // {mixed} or {prefill, decode}
+  // Disaggregated: one request's KV cache moves from a prefill device to a
+  // decode device in latency + bytes x per_byte.
+  double transfer_latency_s = 0;
+  double transfer_per_byte_s = 0;
+  [[nodiscard]] int devices() const;
+};
+
+struct Sla {
+  double ttft_s = std::numeric_limits<double>::infinity();
+  double tpot_s = std::numeric_limits<double>::infinity();
+  double attainment = 0.9;  // for max-rate: the fraction of requests that must meet both
+};
+
+struct ServeOptions {
+  SpecDecode spec;
+  Sla sla;
+  bool timeline = false;   // keep one record per iteration
+  int64_t timeline_limit = 1000000;  // at most this many records
+};
+
+struct Percentiles {
+  double mean = 0, p50 = 0, p90 = 0, p99 = 0;
+};
+
+struct IterationRecord {
+  double start_s = 0;
+  double seconds = 0;
+  int pool = 0;
+  int instance = 0;
+  int64_t decode_sequences = 0;  // over the instance's ranks
+  int64_t prefill_tokens = 0;
+  int64_t waiting = 0;           // requests queued at the instance
+  double kv_utilization = 0;     // used / capacity, the fullest rank
+};
+
+struct ServeStats {
+  int64_t requests = 0;  // served
+  double duration_s = 0; // first arrival to last completion
+  double input_tokens = 0, output_tokens = 0;
+  Percentiles ttft, tpot, e2e, queue;
+  int64_t sla_met = 0;
+  double batch_mean = 0;           // sequences per iteration, time-weighted, per instance
+  double kv_utilization_mean = 0;  // time-weighted
+  double in_system_mean = 0;       // requests in the system, time-averaged (Little's L)
+  int64_t preemptions = 0;
+  int64_t iterations = 0;
+  int64_t unservable = 0;          // requests whose prompt alone exceeds a rank's KV cache (dropped)
+  std::vector<IterationRecord> timeline;
+  [[nodiscard]] double requests_per_s() const { return duration_s > 0 ? requests / duration_s : 0; }
+  [[nodiscard]] double attainment() const { return requests > 0 ? double(sla_met) / requests : 0; }
+};
+
+// One iteration's time on one instance: IterationModel::Cost of the batch,
+// plus, with `draft` > 0, the draft module's `draft` sequential passes over
+// the decoding sequences (MTP: one more layer of the model's shape, so each
+// costs the decode pass over the model's layers, without its fixed step cost).
+double IterationSeconds(const IterationModel& model, const BatchComposition& batch, int draft);
+
+// Checks the deployment (pools, capacities, schedulers) and runs every
+// request of `source` through it.
+Result<ServeStats> Simulate(const ServeDeployment& deployment, RequestSource& source, const ServeOptions& options);
+
+// The highest Poisson/gamma rate whose simulation of `workload` (its load's
+// rate ignored) meets `options.sla` for at least sla.attainment of the
+// requests, by bisection on the rate to 1 %. 0 when even a trickle misses it.
+struct MaxRate {
+  double rate = 0;       // requests/s
+  ServeStats at_rate;    // the simulation at that rate
+  int probes = 0;
+};
+Result<MaxRate> FindMaxRate(const ServeDeployment& deployment, const GeneratedWorkload& workload,
+                            const ServeOptions& options);
+
+}  // namespace suanli

@@ -1,0 +1,499 @@
+// Decoding and running `serve`.
+#include "suanli/api/serve.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "suanli/infer/memory.h"
+
+namespace suanli {
+namespace {
+
+std::string Text(const Args& args, std::string_view key) {
+  const auto v = args.Get(key);
+  if (!v) return {};
+  const auto a = v->find_first_not_of(" \t");
+  const auto b = v->find_last_not_of(" \t");
+  return a == std::string_view::npos ? std::string() : std::string(v->substr(a, b - a + 1));
+}
+double Number(const Args& args, std::string_view key, double fallback) {
+  const auto v = args.Get(key);
+  return v ? std::strtod(std::string(*v).c_str(), nullptr) : fallback;
+}
+int64_t Integer(const Args& args, std::string_view key, int64_t fallback) { return int64_t(Number(args, key, double(fallback))); }
+bool Flag(const Args& args, std::string_view key) { return args.Get(key) == "true"; }
+
+Diagnostic At(std::string key, std::string message) { return Diagnostic{.key_path = std::move(key), .message = std::move(message)}; }
+
+// "devices=8,tp=8,dp-attention=8,ep=8" (keys with - or _).
+std::optional<std::string> ParsePoolPlan(const std::string& text, ServePlanSpec& out) {
+  std::size_t start = 0;
+  if (text.empty()) return "expected key=value pairs, e.g. devices=8,tp=8";
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, comma - start);
+    start = comma + 1;
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) return "'" + item + "' is not key=value";
+    std::string key = item.substr(0, eq);
+    for (char& c : key) c = c == '_' ? '-' : c;
+    const std::string value = item.substr(eq + 1);
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || v != std::floor(v) || v < 1 || v > 16777216.0) {
+      return "'" + item + "': expected a whole number of at least 1";
+    }
+    if (key == "devices") {
+      out.devices = int(v);
+    } else if (key == "tp") {
+      out.tp = int(v);
+    } else if (key == "pp") {
+      out.pp = int(v);
+    } else if (key == "ep") {
+      out.ep = int(v);
+    } else if (key == "dp-attention" || key == "dp") {
+      out.dp = int(v);
+    } else if (key == "max-batch") {
+      out.max_batch = int64_t(v);
+    } else if (key == "max-batch-tokens") {
+      out.max_batch_tokens = int64_t(v);
+    } else {
+      return "unknown key '" + key + "' (devices, tp, pp, ep, dp-attention, max-batch, max-batch-tokens)";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<ServeQuery> DecodeServe(const Args& args) {
+  if (auto ok = CheckArgs(CommandFor("serve"), args); !ok) return std::move(ok).error();
+  ServeQuery q;
+  std::vector<Diagnostic> bad;
+  q.hardware = Text(args, "hardware");
+  q.model = Text(args, "model");
+  q.stack = Text(args, "stack");
+  Precision& p = q.precision;
+  auto dtype = [&](std::string_view key, Dtype fallback) {
+    return args.Has(key) ? ParseDtype(Text(args, key)).value_or(fallback) : fallback;
+  };
+  p.weights = dtype("weights", Dtype::kBf16);
+  // fp8 checkpoints compute in fp8; int8 weights are W8A8 (Ascend's quantised serving); the rest is weight-only.
+  p.activations = dtype("activations", p.weights == Dtype::kFp8 ? Dtype::kFp8 : p.weights == Dtype::kInt8 ? Dtype::kInt8 : Dtype::kBf16);
+  p.kv_cache = dtype("kv_cache", Dtype::kBf16);
+  q.plan = ServePlanSpec{.devices = int(Integer(args, "devices", 0)), .tp = int(Integer(args, "tp", 0)),
+                         .pp = int(Integer(args, "pp", 0)), .ep = int(Integer(args, "ep", 0)),
+                         .dp = int(Integer(args, "dp_attention", 0)), .max_batch = 0, .max_batch_tokens = 0};
+  q.replicas = int(Integer(args, "replicas", 1));
+  q.mtp = int(Integer(args, "mtp", 0));
+  if (args.Has("mtp_acceptance")) {
+    if (q.mtp == 0) bad.push_back(At("mtp_acceptance", "needs --mtp (the draft tokens per step)"));
+    q.mtp_acceptance = Number(args, "mtp_acceptance", 0);
+  }
+  if (args.Has("max_batch")) q.max_batch = Integer(args, "max_batch", 1);
+  if (args.Has("max_batch_tokens")) q.max_batch_tokens = Integer(args, "max_batch_tokens", 1);
+  if (args.Has("block_size")) q.block_size = Integer(args, "block_size", 1);
+  if (args.Has("chunked_prefill")) {
+    const std::string c = Text(args, "chunked_prefill");
+    char* end = nullptr;
+    const double v = std::strtod(c.c_str(), &end);
+    if (c == "off") {
+      q.chunk = 0;
+    } else if (c.empty() || *end != '\0' || v != std::floor(v) || v < 1 || v > 4294967296.0) {
+      bad.push_back(At("chunked_prefill", "expected a chunk size in tokens (at least 1) or 'off', found '" + c + "'"));
+    } else {
+      q.chunk = int64_t(v);
+    }
+  }
+  if (args.Has("priority")) q.priority = Text(args, "priority") == "prefill_first" ? Priority::kPrefillFirst : Priority::kDecodeFirst;
+  q.prefix_hit = Number(args, "prefix_cache_hit", 0);
+
+  // PD disaggregation.
+  const bool has_p = args.Has("prefill"), has_d = args.Has("decode");
+  q.disaggregated = has_p || has_d;
+  if (has_p != has_d) bad.push_back(At(has_p ? "decode" : "prefill", "PD disaggregation needs both --prefill and --decode"));
+  if (q.disaggregated) {
+    for (auto [key, spec] : {std::pair{"prefill", &q.prefill}, std::pair{"decode", &q.decode}}) {
+      if (!args.Has(key)) continue;
+      if (auto why = ParsePoolPlan(Text(args, key), *spec)) bad.push_back(At(key, *why));
+    }
+    for (const char* k : {"devices", "tp", "pp", "ep", "dp_attention", "replicas"}) {
+      if (args.Has(k)) bad.push_back(At(k, "with --prefill and --decode, give the layout inside each pool's plan"));
+    }
+  } else {
+    for (const char* k : {"prefill_instances", "decode_instances"}) {
+      if (args.Has(k)) bad.push_back(At(k, "needs --prefill and --decode"));
+    }
+  }
+  q.prefill_instances = int(Integer(args, "prefill_instances", 1));
+  q.decode_instances = int(Integer(args, "decode_instances", 1));
+
+  // SLA.
+  if (args.Has("sla_ttft")) q.sla.ttft_s = Number(args, "sla_ttft", 0);
+  if (args.Has("sla_tpot")) q.sla.tpot_s = Number(args, "sla_tpot", 0);
+  q.sla.attainment = Number(args, "sla_attainment", 0.9);
+  q.sla_given = args.Has("sla_ttft") || args.Has("sla_tpot");
+  q.max_rate = Flag(args, "max_rate");
+  if (q.max_rate && !q.sla_given) bad.push_back(At("max_rate", "needs an SLA to meet: --sla-ttft and/or --sla-tpot"));
+  if (args.Has("sla_attainment") && !q.sla_given) bad.push_back(At("sla_attainment", "needs --sla-ttft or --sla-tpot"));
+  q.timeline = Text(args, "timeline");
+
+  // One phase in steady state.
+  if (args.Has("phase")) {
+    q.phase = Text(args, "phase") == "decode" ? ServePhase::kDecode : ServePhase::kPrefill;
+    if (q.disaggregated) bad.push_back(At("phase", "measures one instance: not with --prefill and --decode"));
+    if (q.max_rate) bad.push_back(At("max_rate", "not with --phase (no queue in steady state)"));
+    for (const char* k : {"trace", "rate", "arrival", "concurrency", "offline", "requests", "timeline", "replicas"}) {
+      if (args.Has(k)) bad.push_back(At(k, "not with --phase (one instance in steady state, no queue)"));
+    }
+    if (args.Has("sla_ttft")) bad.push_back(At("sla_ttft", "not with --phase (no queue: use --sla-tpot with --phase decode)"));
+    if (q.phase == ServePhase::kDecode) {
+      if (!args.Has("batch")) bad.push_back(At("batch", "--phase decode needs --batch N or max"));
+      if (!args.Has("context_tokens")) bad.push_back(At("context_tokens", "--phase decode needs --context-tokens"));
+      for (const char* k : {"input_tokens", "output_tokens", "batch_tokens"}) {
+        if (args.Has(k)) bad.push_back(At(k, "not with --phase decode (give --batch and --context-tokens)"));
+      }
+      q.batch = Text(args, "batch") == "max" ? 0 : Integer(args, "batch", 1);
+      q.context_tokens = Integer(args, "context_tokens", 1);
+    } else {
+      if (!args.Has("input_tokens")) bad.push_back(At("input_tokens", "--phase prefill needs --input-tokens"));
+      for (const char* k : {"batch", "context_tokens", "output_tokens", "sla_tpot", "mtp"}) {
+        if (args.Has(k)) bad.push_back(At(k, "not with --phase prefill"));
+      }
+      q.batch_tokens = Integer(args, "batch_tokens", 0);
+      if (args.Has("input_tokens")) {
+        auto d = ParseLengthDist(Text(args, "input_tokens"));
+        if (!d || d->kind != LengthKind::kFixed) {
+          bad.push_back(At("input_tokens", "--phase prefill needs a fixed prompt length"));
+        } else {
+          q.workload.input = *d;
+        }
+      }
+    }
+    if (!bad.empty()) return Error(std::move(bad));
+    return q;
+  }
+  for (const char* k : {"batch", "context_tokens", "batch_tokens"}) {
+    if (args.Has(k)) bad.push_back(At(k, "needs --phase"));
+  }
+
+  // Workload and load.
+  GeneratedWorkload& w = q.workload;
+  q.trace = Text(args, "trace");
+  if (!q.trace.empty()) {
+    for (const char* k : {"input_tokens", "output_tokens", "rate", "arrival", "concurrency", "offline", "requests", "seed"}) {
+      if (args.Has(k)) bad.push_back(At(k, "not with --trace (the trace gives lengths and arrivals)"));
+    }
+    if (q.max_rate) bad.push_back(At("max_rate", "not with --trace (the search generates its own arrivals)"));
+  } else {
+    for (auto [key, into] : {std::pair{"input_tokens", &w.input}, std::pair{"output_tokens", &w.output}}) {
+      if (!args.Has(key)) {
+        bad.push_back(At(key, "needed (or --trace FILE)"));
+        continue;
+      }
+      auto d = ParseLengthDist(Text(args, key));
+      if (!d) {
+        bad.push_back(At(key, d.error().diagnostics.front().message));
+      } else {
+        *into = *d;
+      }
+    }
+    const int loads = int(args.Has("rate")) + int(args.Has("concurrency")) + int(Flag(args, "offline"));
+    if (loads > 1) {
+      bad.push_back(At(args.Has("rate") ? "rate" : "concurrency", "give one load: --rate, --concurrency or --offline"));
+    }
+    if (args.Has("arrival") && !args.Has("rate") && !q.max_rate) bad.push_back(At("arrival", "needs --rate"));
+    w.load.kind = args.Has("rate") ? ArrivalKind::kPoisson
+                  : args.Has("concurrency") ? ArrivalKind::kClosedLoop
+                  : q.max_rate ? ArrivalKind::kPoisson
+                               : ArrivalKind::kOffline;
+    if (q.max_rate && (args.Has("rate") || args.Has("concurrency") || Flag(args, "offline"))) {
+      bad.push_back(At("max_rate", "searches the rate: not with --rate, --concurrency or --offline"));
+    }
+    w.load.rate = Number(args, "rate", 0);
+    w.load.concurrency = Integer(args, "concurrency", 0);
+    if (args.Has("arrival")) {
+      const std::string a = Text(args, "arrival");
+      if (a == "poisson") {
+        w.load.cv = 1;
+      } else if (a.starts_with("gamma:")) {
+        char* end = nullptr;
+        const std::string cv = a.substr(6);
+        const double v = std::strtod(cv.c_str(), &end);
+        if (cv.empty() || *end != '\0' || !(v > 0.01 && v <= 100)) {
+          bad.push_back(At("arrival", "gamma:CV needs a coefficient of variation between 0.01 and 100, found '" + cv + "'"));
+        } else {
+          w.load.kind = ArrivalKind::kGamma;
+          w.load.cv = v;
+        }
+      } else {
+        bad.push_back(At("arrival", "expected poisson or gamma:CV, found '" + a + "'"));
+      }
+    }
+    w.requests = Integer(args, "requests", 1000);
+    w.seed = uint64_t(Integer(args, "seed", 1));
+  }
+  if (!bad.empty()) return Error(std::move(bad));
+  return q;
+}
+
+namespace {
+
+struct Built {
+  InferencePlan plan;
+  int dp = 1;
+  std::vector<std::string> notes;
+};
+
+// One instance's plan from what was asked: devices = tp x pp x dp.
+Result<Built> BuildPlan(const ServePlanSpec& s, const Precision& precision, bool moe, std::string_view where) {
+  Built b;
+  const std::string pre = where.empty() ? "" : std::string(where) + ": ";
+  const std::string key = where.empty() ? "" : std::string(where);
+  auto k = [&](const char* field) { return key.empty() ? std::string(field) : key; };
+  const int pp = s.pp > 0 ? s.pp : 1;
+  const int dp = s.dp > 0 ? s.dp : 1;
+  int tp = s.tp;
+  if (tp == 0) tp = s.devices > 0 ? s.devices / (pp * dp) : 1;
+  if (tp < 1 || (s.devices > 0 && int64_t(tp) * pp * dp != s.devices)) {
+    return Error(At(k("devices"), pre + "devices " + std::to_string(s.devices) + " is not tp x pp x dp-attention (" +
+                                      std::to_string(s.tp > 0 ? s.tp : tp) + " x " + std::to_string(pp) + " x " +
+                                      std::to_string(dp) + ")"));
+  }
+  if (dp > 1 && !moe) return Error(At(k("dp_attention"), pre + "data-parallel attention needs a mixture-of-experts model"));
+  if (s.ep > 0 && !moe && s.ep > 1) return Error(At(k("ep"), pre + "ep " + std::to_string(s.ep) + " needs a mixture-of-experts model"));
+  if (dp > 1 && s.ep > 0 && s.ep != tp * dp) {
+    return Error(At(k("ep"), pre + "with DP attention the experts span every device of a stage: ep must be tp x dp-attention = " +
+                                 std::to_string(tp * dp) + ", found " + std::to_string(s.ep)));
+  }
+  if (dp == 1 && s.ep > 1) {
+    if (tp % s.ep != 0) {
+      return Error(At(k("ep"), pre + "without DP attention ep must divide tp (" + std::to_string(tp) + "), found " + std::to_string(s.ep)));
+    }
+    b.notes.push_back(pre + "ep " + std::to_string(s.ep) +
+                      " without DP attention: the experts are priced tensor-parallel over the tp ranks (the same FLOPs and weight bytes per device; the all-reduce stands in for dispatch and combine)");
+  }
+  b.plan = InferencePlan{.tp = tp, .pp = pp, .ep = dp, .precision = precision};
+  b.dp = dp;
+  return b;
+}
+
+}  // namespace
+
+Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
+  auto hw = ResolveHardware(catalog, q.hardware);
+  if (!hw) return std::move(hw).error();
+  auto model = ResolveModel(catalog, q.model);
+  if (!model) return std::move(model).error();
+  auto cluster = MakeCluster(catalog, hw->chip, hw->system);
+  if (!cluster) return std::move(cluster).error();
+  auto stack_rec = catalog.StackOf(StackKind::kServing, q.stack);
+  if (!stack_rec) return std::move(stack_rec).error();
+  const Stack& st = **stack_rec;
+  ServeResult out{.hardware = std::move(*hw), .model = std::move(*model), .cluster = std::move(*cluster), .query = q};
+  out.stack = st.id;
+  out.warnings = out.hardware.warnings;
+  const ModelArch& arch = out.model.arch;
+  const bool moe = IsMoe(arch);
+
+  // MTP.
+  out.spec.draft = q.mtp;
+  if (q.mtp > 0) {
+    if (q.mtp_acceptance) {
+      out.spec.acceptance = *q.mtp_acceptance;
+    } else if (const Figure* f = FindFigure(out.model.published, "mtp_acceptance") != nullptr
+                                     ? FindFigure(out.model.published, "mtp_acceptance")
+                                     : FindFigure(out.model.published, "published.mtp_acceptance")) {
+      out.spec.acceptance = f->value;
+    } else {
+      return Error(At("mtp_acceptance", "the model " + out.model.id + " publishes no MTP acceptance: give --mtp-acceptance"));
+    }
+  }
+
+  // Pools.
+  struct PoolSpec {
+    PoolRole role;
+    ServePlanSpec spec;
+    int instances;
+    std::string where;
+  };
+  std::vector<PoolSpec> specs;
+  if (q.disaggregated) {
+    specs.push_back({PoolRole::kPrefill, q.prefill, q.prefill_instances, "prefill"});
+    specs.push_back({PoolRole::kDecode, q.decode, q.decode_instances, "decode"});
+  } else {
+    specs.push_back({PoolRole::kMixed, q.plan, q.phase == ServePhase::kNone ? q.replicas : 1, ""});
+  }
+  const IterationStack istack{.expert_imbalance = st.Get("moe.expert_imbalance").value_or(1),
+                              .fused_residual_norm = st.fused_residual_norm};
+  std::vector<IterationModel> models;
+  models.reserve(specs.size());
+  ServeDeployment dep;
+  for (const PoolSpec& ps : specs) {
+    auto b = BuildPlan(ps.spec, q.precision, moe, ps.where);
+    if (!b) return std::move(b).error();
+    auto m = IterationModel::Make(out.cluster, arch, b->plan, istack);
+    if (!m) {
+      if (ps.where.empty()) return std::move(m).error();
+      Error e = std::move(m).error();
+      for (Diagnostic& d : e.diagnostics) {
+        d.message = ps.where + ": " + (d.key_path.empty() ? "" : d.key_path + ": ") + d.message;
+        d.key_path = ps.where;
+      }
+      return e;
+    }
+    models.push_back(std::move(*m));
+    for (auto& n : b->notes) out.warnings.push_back(n);
+    for (auto& w : WarningList(models.back().warnings())) out.warnings.push_back((ps.where.empty() ? "" : ps.where + ": ") + w);
+    SchedulerConfig sc;
+    sc.max_seqs = ps.spec.max_batch > 0 ? ps.spec.max_batch : q.max_batch.value_or(int64_t(st.Get("scheduler.max_num_seqs").value_or(256)));
+    sc.max_batched_tokens = ps.spec.max_batch_tokens > 0
+                                ? ps.spec.max_batch_tokens
+                                : q.max_batch_tokens.value_or(int64_t(st.Get("scheduler.max_num_tokens").value_or(8192)));
+    sc.chunk = q.chunk.value_or(int64_t(st.Get("scheduler.chunk_size").value_or(0)));
+    sc.block_size = q.block_size.value_or(int64_t(st.Get("scheduler.block_size").value_or(16)));
+    sc.priority = q.priority.value_or(st.Get("scheduler.prefill_first").value_or(0) > 0.5 ? Priority::kPrefillFirst
+                                                                                          : Priority::kDecodeFirst);
+    sc.prefix_hit = q.prefix_hit;
+    const IterationModel& it = models.back();
+    const double pass_tokens = double(sc.max_batched_tokens);
+    const ServingMemory mem = ServingMemoryFor(it, pass_tokens, double(std::min<int64_t>(sc.max_seqs, 1 << 20)));
+    const double per_token = it.KvBytes(1);
+    ServePoolResult pr{.role = ps.role, .plan = b->plan, .instances = ps.instances, .dp = b->dp,
+                       .kv_tokens_per_rank = per_token > 0 ? int64_t(std::min(1e15, mem.kv_cache / per_token)) : 0,
+                       .scheduler = sc, .kv_cache_bytes_per_device = mem.kv_cache, .weights_bytes_per_device = mem.weights};
+    if (pr.kv_tokens_per_rank < sc.block_size) {
+      const std::string why = mem.weights + mem.reserved > mem.capacity
+                                  ? "the weights alone exceed device memory"
+                                  : "weights + workspace + reserve leave less than one KV block per rank";
+      if (q.disaggregated) {
+        return Error(At(ps.where, "the " + ps.where + " pool does not fit: " + why + " (" +
+                                      std::to_string(mem.weights / 1e9) + " GB of weights per device, " +
+                                      std::to_string(mem.capacity / 1e9) + " GB of memory)"));
+      }
+      out.fits = false;
+      out.reason = why;
+    }
+    out.pools.push_back(pr);
+    dep.pools.push_back(ServePool{.role = ps.role, .model = &models.back(), .instances = ps.instances, .dp = b->dp,
+                                  .kv_tokens_per_rank = pr.kv_tokens_per_rank, .scheduler = sc});
+  }
+  out.devices = dep.devices();
+  if (q.disaggregated) {
+    const Links links = LinksOf(out.cluster);
+    if (!(links.out > 0)) return Error(At("prefill", "the hardware has no scale-out bandwidth to move the KV cache"));
+    dep.transfer_latency_s = links.latency;
+    dep.transfer_per_byte_s = 1 / links.out;
+  }
+  if (!out.fits) return out;
+  const ServePool& pool = dep.pools.front();
+  const IterationModel& it = *pool.model;
+
+  if (q.phase == ServePhase::kDecode) {
+    const double tps = out.spec.TokensPerStep();
+    const double dp = pool.dp;
+    const double ctx = double(q.context_tokens);
+    // Sequences per rank the KV cache holds at this context (with the draft tokens' slots).
+    const double per_rank_fit = std::floor(double(pool.kv_tokens_per_rank) / (ctx + 1 + out.spec.draft));
+    const int64_t fit = int64_t(per_rank_fit * dp);
+    auto step = [&](int64_t n) {
+      const DecodeBucket b{.sequences = double(n), .context = ctx, .tokens = double(1 + out.spec.draft)};
+      return IterationSeconds(it, BatchComposition{.decode = std::span(&b, 1), .prefill = {}}, out.spec.draft);
+    };
+    int64_t n = q.batch;
+    if (n == 0) {
+      n = fit;
+      if (n >= int64_t(dp) && q.sla.tpot_s < std::numeric_limits<double>::infinity()) {
+        // TPOT rises with the batch: the largest that meets the SLA.
+        if (step(int64_t(dp)) / tps > q.sla.tpot_s) {
+          n = 0;
+        } else {
+          int64_t lo = int64_t(dp), hi = n;
+          if (step(hi) / tps <= q.sla.tpot_s) lo = hi;
+          while (hi - lo > 1) {
+            const int64_t mid = lo + (hi - lo) / 2;
+            (step(mid) / tps <= q.sla.tpot_s ? lo : hi) = mid;
+          }
+          n = lo;
+        }
+      }
+      if (n < int64_t(dp)) {
+        out.fits = false;
+        out.reason = fit < int64_t(dp) ? "not one sequence per attention rank fits at this context"
+                                       : "no batch meets the TPOT SLA";
+        return out;
+      }
+    } else if (n > fit) {
+      out.fits = false;
+      out.reason = "the KV cache holds " + std::to_string(fit) + " sequences of this context, not " + std::to_string(n);
+    }
+    if (n < int64_t(dp)) return Error(At("batch", "at least one sequence per attention rank: --batch must be at least " + std::to_string(int64_t(dp))));
+    out.batch = n;
+    out.step_time_s = step(n);
+    out.phase_tpot_s = out.step_time_s / tps;
+    out.phase_output_tokens_per_s = double(n) * tps / out.step_time_s;
+    return out;
+  }
+  if (q.phase == ServePhase::kPrefill) {
+    const double L = q.workload.input.a;
+    const double budget = double(q.batch_tokens > 0 ? q.batch_tokens : pool.scheduler.max_batched_tokens);
+    const double dp = pool.dp;
+    double seconds = 0, tokens = 0, passes = 0;
+    if (L <= budget) {
+      // Whole prompts per pass per rank.
+      const double prompts = std::floor(budget / L);
+      const PrefillChunk c{.sequences = prompts * dp, .offset = 0, .tokens = L, .completes = true};
+      seconds = IterationSeconds(it, BatchComposition{.decode = {}, .prefill = std::span(&c, 1)}, 0);
+      tokens = prompts * dp * L;
+      passes = 1;
+      out.batch = int64_t(prompts * dp);
+    } else {
+      // One prompt per rank in chunks of the budget.
+      for (double off = 0; off < L; off += budget) {
+        const double len = std::min(budget, L - off);
+        const PrefillChunk c{.sequences = dp, .offset = off, .tokens = len, .completes = off + len >= L};
+        seconds += IterationSeconds(it, BatchComposition{.decode = {}, .prefill = std::span(&c, 1)}, 0);
+        passes += 1;
+      }
+      tokens = dp * L;
+      out.batch = int64_t(dp);
+    }
+    out.step_time_s = seconds / passes;
+    out.phase_input_tokens_per_s = tokens / seconds;
+    return out;
+  }
+
+  ServeOptions opt{.spec = out.spec, .sla = q.sla, .timeline = !q.timeline.empty()};
+  if (q.max_rate) {
+    auto mr = FindMaxRate(dep, q.workload, opt);
+    if (!mr) return std::move(mr).error();
+    out.max_rate = mr->rate;
+    out.max_rate_probes = mr->probes;
+    out.stats = std::move(mr->at_rate);
+  } else {
+    std::unique_ptr<RequestSource> src;
+    if (!q.trace.empty()) {
+      auto t = OpenTrace(q.trace);
+      if (!t) return std::move(t).error();
+      src = std::move(*t);
+    } else {
+      src = MakeGenerator(q.workload);
+    }
+    auto s = Simulate(dep, *src, opt);
+    if (!s) return std::move(s).error();
+    out.stats = std::move(*s);
+  }
+  if (out.stats.unservable > 0) {
+    out.warnings.push_back(std::to_string(out.stats.unservable) +
+                           " requests were dropped: the prompt alone exceeds one attention rank's KV cache");
+  }
+  if (out.stats.preemptions > 0) {
+    out.warnings.push_back(std::to_string(out.stats.preemptions) + " preemptions: the KV cache ran out and requests were recomputed");
+  }
+  return out;
+}
+
+}  // namespace suanli
