@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "suanli/infer/memory.h"
 
 namespace suanli {
 namespace {
@@ -240,49 +239,6 @@ Result<ServeQuery> DecodeServe(const Args& args) {
   return q;
 }
 
-namespace {
-
-struct Built {
-  InferencePlan plan;
-  int dp = 1;
-  std::vector<std::string> notes;
-};
-
-// One instance's plan from what was asked: devices = tp x pp x dp.
-Result<Built> BuildPlan(const ServePlanSpec& s, const Precision& precision, bool moe, std::string_view where) {
-  Built b;
-  const std::string pre = where.empty() ? "" : std::string(where) + ": ";
-  const std::string key = where.empty() ? "" : std::string(where);
-  auto k = [&](const char* field) { return key.empty() ? std::string(field) : key; };
-  const int pp = s.pp > 0 ? s.pp : 1;
-  const int dp = s.dp > 0 ? s.dp : 1;
-  int tp = s.tp;
-  if (tp == 0) tp = s.devices > 0 ? s.devices / (pp * dp) : 1;
-  if (tp < 1 || (s.devices > 0 && int64_t(tp) * pp * dp != s.devices)) {
-    return Error(At(k("devices"), pre + "devices " + std::to_string(s.devices) + " is not tp x pp x dp-attention (" +
-                                      std::to_string(s.tp > 0 ? s.tp : tp) + " x " + std::to_string(pp) + " x " +
-                                      std::to_string(dp) + ")"));
-  }
-  if (dp > 1 && !moe) return Error(At(k("dp_attention"), pre + "data-parallel attention needs a mixture-of-experts model"));
-  if (s.ep > 0 && !moe && s.ep > 1) return Error(At(k("ep"), pre + "ep " + std::to_string(s.ep) + " needs a mixture-of-experts model"));
-  if (dp > 1 && s.ep > 0 && s.ep != tp * dp) {
-    return Error(At(k("ep"), pre + "with DP attention the experts span every device of a stage: ep must be tp x dp-attention = " +
-                                 std::to_string(tp * dp) + ", found " + std::to_string(s.ep)));
-  }
-  if (dp == 1 && s.ep > 1) {
-    if (tp % s.ep != 0) {
-      return Error(At(k("ep"), pre + "without DP attention ep must divide tp (" + std::to_string(tp) + "), found " + std::to_string(s.ep)));
-    }
-    b.notes.push_back(pre + "ep " + std::to_string(s.ep) +
-                      " without DP attention: the experts are priced tensor-parallel over the tp ranks (the same FLOPs and weight bytes per device; the all-reduce stands in for dispatch and combine)");
-  }
-  b.plan = InferencePlan{.tp = tp, .pp = pp, .ep = dp, .precision = precision};
-  b.dp = dp;
-  return b;
-}
-
-}  // namespace
-
 Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
   auto hw = ResolveHardware(catalog, q.hardware);
   if (!hw) return std::move(hw).error();
@@ -297,7 +253,6 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
   out.stack = st.id;
   out.warnings = out.hardware.warnings;
   const ModelArch& arch = out.model.arch;
-  const bool moe = IsMoe(arch);
 
   // MTP.
   out.spec.draft = q.mtp;
@@ -314,155 +269,48 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
   }
 
   // Pools.
-  struct PoolSpec {
-    PoolRole role;
-    ServePlanSpec spec;
-    int instances;
-    std::string where;
-  };
-  std::vector<PoolSpec> specs;
+  std::vector<PoolRequest> pools;
   if (q.disaggregated) {
-    specs.push_back({PoolRole::kPrefill, q.prefill, q.prefill_instances, "prefill"});
-    specs.push_back({PoolRole::kDecode, q.decode, q.decode_instances, "decode"});
+    pools.push_back({PoolRole::kPrefill, q.prefill, q.prefill_instances, "prefill"});
+    pools.push_back({PoolRole::kDecode, q.decode, q.decode_instances, "decode"});
   } else {
-    specs.push_back({PoolRole::kMixed, q.plan, q.phase == ServePhase::kNone ? q.replicas : 1, ""});
+    pools.push_back({PoolRole::kMixed, q.plan, q.phase == ServePhase::kNone ? q.replicas : 1, ""});
   }
-  const IterationStack istack{.expert_imbalance = st.Get("moe.expert_imbalance").value_or(1),
-                              .fused_residual_norm = st.fused_residual_norm};
-  std::vector<IterationModel> models;
-  models.reserve(specs.size());
-  ServeDeployment dep;
-  for (const PoolSpec& ps : specs) {
-    auto b = BuildPlan(ps.spec, q.precision, moe, ps.where);
-    if (!b) return std::move(b).error();
-    auto m = IterationModel::Make(out.cluster, arch, b->plan, istack);
-    if (!m) {
-      if (ps.where.empty()) return std::move(m).error();
-      Error e = std::move(m).error();
-      for (Diagnostic& d : e.diagnostics) {
-        d.message = ps.where + ": " + (d.key_path.empty() ? "" : d.key_path + ": ") + d.message;
-        d.key_path = ps.where;
-      }
-      return e;
-    }
-    models.push_back(std::move(*m));
-    for (auto& n : b->notes) out.warnings.push_back(n);
-    for (auto& w : WarningList(models.back().warnings())) out.warnings.push_back((ps.where.empty() ? "" : ps.where + ": ") + w);
-    SchedulerConfig sc;
-    sc.max_seqs = ps.spec.max_batch > 0 ? ps.spec.max_batch : q.max_batch.value_or(int64_t(st.Get("scheduler.max_num_seqs").value_or(256)));
-    sc.max_batched_tokens = ps.spec.max_batch_tokens > 0
-                                ? ps.spec.max_batch_tokens
-                                : q.max_batch_tokens.value_or(int64_t(st.Get("scheduler.max_num_tokens").value_or(8192)));
-    sc.chunk = q.chunk.value_or(int64_t(st.Get("scheduler.chunk_size").value_or(0)));
-    sc.block_size = q.block_size.value_or(int64_t(st.Get("scheduler.block_size").value_or(16)));
-    sc.priority = q.priority.value_or(st.Get("scheduler.prefill_first").value_or(0) > 0.5 ? Priority::kPrefillFirst
-                                                                                          : Priority::kDecodeFirst);
-    sc.prefix_hit = q.prefix_hit;
-    const IterationModel& it = models.back();
-    const double pass_tokens = double(sc.max_batched_tokens);
-    const ServingMemory mem = ServingMemoryFor(it, pass_tokens, double(std::min<int64_t>(sc.max_seqs, 1 << 20)));
-    const double per_token = it.KvBytes(1);
-    ServePoolResult pr{.role = ps.role, .plan = b->plan, .instances = ps.instances, .dp = b->dp,
-                       .kv_tokens_per_rank = per_token > 0 ? int64_t(std::min(1e15, mem.kv_cache / per_token)) : 0,
-                       .scheduler = sc, .kv_cache_bytes_per_device = mem.kv_cache, .weights_bytes_per_device = mem.weights};
-    if (pr.kv_tokens_per_rank < sc.block_size) {
-      const std::string why = mem.weights + mem.reserved > mem.capacity
-                                  ? "the weights alone exceed device memory"
-                                  : "weights + workspace + reserve leave less than one KV block per rank";
-      if (q.disaggregated) {
-        return Error(At(ps.where, "the " + ps.where + " pool does not fit: " + why + " (" +
-                                      std::to_string(mem.weights / 1e9) + " GB of weights per device, " +
-                                      std::to_string(mem.capacity / 1e9) + " GB of memory)"));
-      }
-      out.fits = false;
-      out.reason = why;
-    }
-    out.pools.push_back(pr);
-    dep.pools.push_back(ServePool{.role = ps.role, .model = &models.back(), .instances = ps.instances, .dp = b->dp,
-                                  .kv_tokens_per_rank = pr.kv_tokens_per_rank, .scheduler = sc});
-  }
+  ServeStackConfig sc = StackConfig(st);
+  if (q.max_batch) sc.scheduler.max_seqs = *q.max_batch;
+  if (q.max_batch_tokens) sc.scheduler.max_batched_tokens = *q.max_batch_tokens;
+  if (q.chunk) sc.scheduler.chunk = *q.chunk;
+  if (q.block_size) sc.scheduler.block_size = *q.block_size;
+  if (q.priority) sc.scheduler.priority = *q.priority;
+  sc.scheduler.prefix_hit = q.prefix_hit;
+  auto built = BuildDeployment(out.cluster, arch, q.precision, pools, sc, q.disaggregated);
+  if (!built) return std::move(built).error();
+  for (auto& n : built->notes) out.warnings.push_back(n);
+  out.pools = built->pools;
+  out.fits = built->fits;
+  out.reason = built->reason;
+  const ServeDeployment& dep = built->deployment;
   out.devices = dep.devices();
-  if (q.disaggregated) {
-    const Links links = LinksOf(out.cluster);
-    if (!(links.out > 0)) return Error(At("prefill", "the hardware has no scale-out bandwidth to move the KV cache"));
-    dep.transfer_latency_s = links.latency;
-    dep.transfer_per_byte_s = 1 / links.out;
-  }
   if (!out.fits) return out;
   const ServePool& pool = dep.pools.front();
-  const IterationModel& it = *pool.model;
 
   if (q.phase == ServePhase::kDecode) {
-    const double tps = out.spec.TokensPerStep();
-    const double dp = pool.dp;
-    const double ctx = double(q.context_tokens);
-    // Sequences per rank the KV cache holds at this context (with the draft tokens' slots).
-    const double per_rank_fit = std::floor(double(pool.kv_tokens_per_rank) / (ctx + 1 + out.spec.draft));
-    const int64_t fit = int64_t(per_rank_fit * dp);
-    auto step = [&](int64_t n) {
-      const DecodeBucket b{.sequences = double(n), .context = ctx, .tokens = double(1 + out.spec.draft)};
-      return IterationSeconds(it, BatchComposition{.decode = std::span(&b, 1), .prefill = {}}, out.spec.draft);
-    };
-    int64_t n = q.batch;
-    if (n == 0) {
-      n = fit;
-      if (n >= int64_t(dp) && q.sla.tpot_s < std::numeric_limits<double>::infinity()) {
-        // TPOT rises with the batch: the largest that meets the SLA.
-        if (step(int64_t(dp)) / tps > q.sla.tpot_s) {
-          n = 0;
-        } else {
-          int64_t lo = int64_t(dp), hi = n;
-          if (step(hi) / tps <= q.sla.tpot_s) lo = hi;
-          while (hi - lo > 1) {
-            const int64_t mid = lo + (hi - lo) / 2;
-            (step(mid) / tps <= q.sla.tpot_s ? lo : hi) = mid;
-          }
-          n = lo;
-        }
-      }
-      if (n < int64_t(dp)) {
-        out.fits = false;
-        out.reason = fit < int64_t(dp) ? "not one sequence per attention rank fits at this context"
-                                       : "no batch meets the TPOT SLA";
-        return out;
-      }
-    } else if (n > fit) {
-      out.fits = false;
-      out.reason = "the KV cache holds " + std::to_string(fit) + " sequences of this context, not " + std::to_string(n);
-    }
-    if (n < int64_t(dp)) return Error(At("batch", "at least one sequence per attention rank: --batch must be at least " + std::to_string(int64_t(dp))));
-    out.batch = n;
-    out.step_time_s = step(n);
-    out.phase_tpot_s = out.step_time_s / tps;
-    out.phase_output_tokens_per_s = double(n) * tps / out.step_time_s;
+    auto ph = DecodePhase(pool, out.spec, q.batch, double(q.context_tokens), q.sla.tpot_s);
+    if (!ph) return std::move(ph).error();
+    out.fits = ph->fits;
+    out.reason = ph->reason;
+    out.batch = ph->batch;
+    out.step_time_s = ph->step_s;
+    out.phase_tpot_s = ph->tpot_s;
+    out.phase_output_tokens_per_s = ph->output_tokens_per_s;
     return out;
   }
   if (q.phase == ServePhase::kPrefill) {
-    const double L = q.workload.input.a;
     const double budget = double(q.batch_tokens > 0 ? q.batch_tokens : pool.scheduler.max_batched_tokens);
-    const double dp = pool.dp;
-    double seconds = 0, tokens = 0, passes = 0;
-    if (L <= budget) {
-      // Whole prompts per pass per rank.
-      const double prompts = std::floor(budget / L);
-      const PrefillChunk c{.sequences = prompts * dp, .offset = 0, .tokens = L, .completes = true};
-      seconds = IterationSeconds(it, BatchComposition{.decode = {}, .prefill = std::span(&c, 1)}, 0);
-      tokens = prompts * dp * L;
-      passes = 1;
-      out.batch = int64_t(prompts * dp);
-    } else {
-      // One prompt per rank in chunks of the budget.
-      for (double off = 0; off < L; off += budget) {
-        const double len = std::min(budget, L - off);
-        const PrefillChunk c{.sequences = dp, .offset = off, .tokens = len, .completes = off + len >= L};
-        seconds += IterationSeconds(it, BatchComposition{.decode = {}, .prefill = std::span(&c, 1)}, 0);
-        passes += 1;
-      }
-      tokens = dp * L;
-      out.batch = int64_t(dp);
-    }
-    out.step_time_s = seconds / passes;
-    out.phase_input_tokens_per_s = tokens / seconds;
+    const PhaseResult ph = PrefillPhase(pool, q.workload.input.a, budget);
+    out.batch = ph.batch;
+    out.step_time_s = ph.step_s;
+    out.phase_input_tokens_per_s = ph.input_tokens_per_s;
     return out;
   }
 

@@ -12,20 +12,10 @@
 #include <vector>
 
 #include "suanli/api/commands.h"
+#include "suanli/serve/deployment.h"
 #include "suanli/serve/simulator.h"
 
 namespace suanli {
-
-// One instance's layout as asked (0 = not given).
-struct ServePlanSpec {
-  int devices = 0;
-  int tp = 0;
-  int pp = 0;
-  int ep = 0;
-  int dp = 0;  // attention ranks
-  int64_t max_batch = 0;
-  int64_t max_batch_tokens = 0;
-};
 
 enum class ServePhase { kNone, kPrefill, kDecode };
 
@@ -56,18 +46,6 @@ struct ServeQuery {
   std::string timeline;      // a file for the per-iteration CSV (the front end writes it)
 };
 Result<ServeQuery> DecodeServe(const Args& args);
-
-// What a pool was resolved to.
-struct ServePoolResult {
-  PoolRole role = PoolRole::kMixed;
-  InferencePlan plan;
-  int instances = 1;
-  int dp = 1;
-  int64_t kv_tokens_per_rank = 0;
-  SchedulerConfig scheduler;
-  double kv_cache_bytes_per_device = 0;
-  double weights_bytes_per_device = 0;
-};
 
 struct ServeResult {
   ResolvedHardware hardware;
