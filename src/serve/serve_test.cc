@@ -226,6 +226,9 @@ TEST_F(ServeTest, DisaggregatedPrefillAndDecode) {
   // Decode never waits behind a prompt: TPOT is flat.
   const ServeStats agg = Run(Deploy(m), Chat(4));
   EXPECT_LT(s.tpot.p99, agg.tpot.p99);
+  // A prefill-first scheduler on the decode pool still admits hand-overs (they need no prefill).
+  for (ServePool& p : d.pools) p.scheduler.priority = Priority::kPrefillFirst;
+  EXPECT_EQ(Run(d, Chat(4)).requests, 2000);
 }
 
 TEST_F(ServeTest, MaxRateMeetsTheSlaJustBelowWhereItBreaks) {

@@ -201,7 +201,10 @@ class Sim {
       for (int slot : k.running) {
         if (reqs_[std::size_t(slot)].prefilled < reqs_[std::size_t(slot)].prompt) prefill_only = true;
       }
-      if (!k.waiting.empty() && int64_t(k.running.size()) < s.max_seqs) prefill_only = true;
+      if (!k.waiting.empty() && int64_t(k.running.size()) < s.max_seqs) {
+        const Req& front = reqs_[std::size_t(k.waiting.front())];
+        if (front.prefilled < front.prompt) prefill_only = true;  // a prompt to prefill (not a decode hand-over)
+      }
     }
     bool work = false;
     // Running sequences: decode (growing the cache by a block when needed) or continue their prompt.

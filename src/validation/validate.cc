@@ -9,71 +9,13 @@
 #include <variant>
 
 #include "catalog/raw_node.h"
+#include "validation/case_fields.h"
+#include "validation/serving_cases.h"
 #include "suanli/search/search.h"
 #include "suanli/train/train.h"
 
 namespace suanli {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
-
-// Lower-case alphanumerics, parenthesised remarks and vendor names removed.
-std::string NormalizeName(const std::string& name) {
-  std::string s;
-  int depth = 0;
-  for (char c : name) {
-    if (c == '(') ++depth;
-    if (depth == 0 && std::isalnum(static_cast<unsigned char>(c))) s += char(std::tolower(static_cast<unsigned char>(c)));
-    if (c == ')' && depth > 0) --depth;
-  }
-  for (std::string_view vendor : {"nvidia", "amd", "huawei", "intel", "cambricon", "instinct"}) {
-    if (s.starts_with(vendor)) s.erase(0, vendor.size());
-  }
-  return s;
-}
-
-const RawNode* Path(const RawNode& n, std::initializer_list<std::string_view> keys) {
-  const RawNode* cur = &n;
-  for (auto k : keys) {
-    if (cur == nullptr || !cur->IsMap()) return nullptr;
-    cur = cur->Find(k);
-  }
-  return cur != nullptr && !cur->IsNull() ? cur : nullptr;
-}
-
-// A whole number, or one the case annotates: "8 (intra-node)", "32 cards (64 dies)".
-std::optional<long long> CaseInt(const RawNode& v) {
-  if (!v.IsScalar()) return std::nullopt;
-  if (!v.quoted) {
-    if (auto r = ScalarToInt(v, "")) return *r;
-  }
-  const std::string& t = v.scalar;
-  std::size_t i = 0;
-  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
-  if (i == 0 || i > 12 || i == t.size() || t[i] != ' ') return std::nullopt;
-  return std::stoll(t.substr(0, i));
-}
-
-std::optional<long long> IntAt(const RawNode& n, std::initializer_list<std::string_view> keys) {
-  const RawNode* v = Path(n, keys);
-  return v != nullptr ? CaseInt(*v) : std::nullopt;
-}
-
-std::optional<double> NumberAt(const RawNode& n, std::initializer_list<std::string_view> keys) {
-  const RawNode* v = Path(n, keys);
-  if (v == nullptr || !v->IsScalar() || v->quoted) return std::nullopt;
-  auto r = ScalarToDouble(*v, "");
-  if (!r) return std::nullopt;
-  return *r;
-}
-
-std::string TextAt(const RawNode& n, std::initializer_list<std::string_view> keys) {
-  const RawNode* v = Path(n, keys);
-  return v != nullptr && v->IsScalar() ? v->scalar : std::string();
-}
 
 // The case's architecture fields, null where the case is silent.
 struct CaseModel {
@@ -921,8 +863,23 @@ Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string
     } else if (const std::string problem = TypeProblem(c); !problem.empty() &&
                (kind == "inference" || kind == "training" || kind == "finetuning")) {
       outcome = problem;
+      // A serving case reads its fields loosely (annotated numbers, prose layouts).
+      if (kind == "inference") {
+        auto served = PredictServingCase(catalog, c);
+        outcome = std::holds_alternative<CaseResult>(served) ? CaseOutcome(std::move(served))
+                                                              : CaseOutcome(problem + "; as a serving case: " + std::get<std::string>(served));
+      }
     } else if (kind == "inference") {
       outcome = PredictInferenceCase(catalog, c);
+      // What the analytical estimator cannot map (loads, DP attention, MTP, SLA-bound decode) the serving simulator may.
+      if (std::holds_alternative<std::string>(outcome)) {
+        auto served = PredictServingCase(catalog, c);
+        if (std::holds_alternative<CaseResult>(served)) {
+          outcome = std::move(served);
+        } else {
+          outcome = std::get<std::string>(outcome) + "; as a serving case: " + std::get<std::string>(served);
+        }
+      }
     } else if (kind == "training" || kind == "finetuning") {
       outcome = PredictTrainingCase(catalog, c);
     } else {
