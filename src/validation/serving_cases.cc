@@ -218,7 +218,7 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
     dp = at != std::string::npos ? int(FirstNumber(dp_text.substr(at)).value_or(0)) : 0;
     if (dp == 0) {
       dp = tp > 0 ? tp : ep > 0 ? ep : int(count);
-      assumed.push_back("DP attention over every device of the instance (" + std::to_string(dp) + " ranks)");
+      if (!disaggregated) assumed.push_back("DP attention over every device of the instance (" + std::to_string(dp) + " ranks)");
     }
   }
   if (tp == 0 && dp == 1 && count <= 0 && ep > 1) {
