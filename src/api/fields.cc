@@ -188,6 +188,8 @@ constexpr RequestField kServeFields[] = {
     {.key = "decode", .type = kText, .help = "PD disaggregation: the decode pool's plan, e.g. \"devices=16,dp-attention=16,ep=16\""},
     {.key = "prefill_instances", .type = kInteger, .help = "PD: prefill instances", .default_text = "1", .min = 1, .max = 65536},
     {.key = "decode_instances", .type = kInteger, .help = "PD: decode instances", .default_text = "1", .min = 1, .max = 65536},
+    {.key = "pd_search", .type = kFlag,
+     .help = "PD with --max-rate: search 1 to 8 prefill instances for the most SLA-meeting requests per device"},
     {.key = "phase", .type = kChoice, .help = "One phase in steady state on one instance (no queue)", .choices = kPhases},
     {.key = "batch", .type = kCountOrMax,
      .help = "--phase decode: sequences in the instance, or 'max' (the most that fit, or with --sla-tpot the most that meet it)",

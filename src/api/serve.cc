@@ -127,6 +127,11 @@ Result<ServeQuery> DecodeServe(const Args& args) {
       if (args.Has(k)) bad.push_back(At(k, "needs --prefill and --decode"));
     }
   }
+  q.pd_search = Flag(args, "pd_search");
+  if (q.pd_search && (!q.disaggregated || !q.max_rate || args.Has("prefill_instances"))) {
+    bad.push_back(At("pd_search", "searches --prefill-instances for the best --max-rate per device: needs --prefill, --decode "
+                                  "and --max-rate, not --prefill-instances"));
+  }
   q.prefill_instances = int(Integer(args, "prefill_instances", 1));
   q.decode_instances = int(Integer(args, "decode_instances", 1));
 
@@ -285,6 +290,31 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
   sc.scheduler.prefix_hit = q.prefix_hit;
   auto built = BuildDeployment(out.cluster, arch, q.precision, pools, sc, q.disaggregated);
   if (!built) return std::move(built).error();
+  ServeOptions opt{.spec = out.spec, .sla = q.sla, .timeline = !q.timeline.empty()};
+  if (q.pd_search) {
+    // The prefill instances (1 to 8, beside the decode instances given) with
+    // the highest SLA-meeting rate per device.
+    double best = -1;
+    for (int p = 1; p <= 8; ++p) {
+      pools[0].instances = p;
+      auto b = BuildDeployment(out.cluster, arch, q.precision, pools, sc, true);
+      if (!b) return std::move(b).error();
+      auto mr = FindMaxRate(b->deployment, q.workload, opt);
+      if (!mr) return std::move(mr).error();
+      const double per_device = mr->rate / b->deployment.devices();
+      if (per_device > best * (1 + 1e-9)) {
+        best = per_device;
+        built = std::move(b);
+        out.max_rate = mr->rate;
+        out.max_rate_probes += mr->probes;
+        out.stats = std::move(mr->at_rate);
+      } else {
+        out.max_rate_probes += mr->probes;
+      }
+    }
+    out.warnings.push_back("P:D searched: " + std::to_string(built->pools[0].instances) + " prefill : " +
+                           std::to_string(built->pools[1].instances) + " decode instances give the most SLA-meeting requests per device");
+  }
   for (auto& n : built->notes) out.warnings.push_back(n);
   out.pools = built->pools;
   out.fits = built->fits;
@@ -314,8 +344,9 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
     return out;
   }
 
-  ServeOptions opt{.spec = out.spec, .sla = q.sla, .timeline = !q.timeline.empty()};
-  if (q.max_rate) {
+  if (q.pd_search) {
+    // Done above.
+  } else if (q.max_rate) {
     auto mr = FindMaxRate(dep, q.workload, opt);
     if (!mr) return std::move(mr).error();
     out.max_rate = mr->rate;

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "suanli/core/dtype.h"
+
 namespace suanli {
 namespace {
 
@@ -94,6 +96,24 @@ double KvValuesPerToken(const ModelArch& m, int64_t context_tokens) {
     v += g.count * KvValuesPerTokenPerLayer(a, 1);
   }
   return v;
+}
+
+ModelSummary SummarizeModel(const ModelArch& m) {
+  ModelSummary s;
+  s.params = CountParams(m);
+  for (const auto& g : m.groups) {
+    if (g.is_moe()) {
+      s.experts = g.moe.experts;
+      s.top_k = g.moe.top_k;
+    }
+    s.widest_window = std::max(s.widest_window, g.attention.window);
+  }
+  s.kv_values_per_token = KvValuesPerToken(m, 1);
+  s.kv_values_per_token_windows_full =
+      s.widest_window > 0 ? KvValuesPerToken(m, int64_t{s.widest_window} + 1) : s.kv_values_per_token;
+  s.kv_bytes_per_token_bf16 = DtypeBytes(Dtype::kBf16) * s.kv_values_per_token;
+  s.kv_bytes_per_token_bf16_windows_full = DtypeBytes(Dtype::kBf16) * s.kv_values_per_token_windows_full;
+  return s;
 }
 
 double KvValuesForContext(const ModelArch& m, int64_t context_tokens) {

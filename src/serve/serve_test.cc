@@ -316,6 +316,24 @@ TEST_F(TraceTest, ReadsCsvAndJsonl) {
   EXPECT_EQ(s->requests, 3);
 }
 
+TEST_F(TraceTest, ASharedPrefixIsComputedOnce) {
+  // Two requests with the same 3,000-token prefix, far apart: the second prefills only its 100-token rest.
+  const std::string csv = Write("prefix.csv", "arrival_s,input_tokens,output_tokens,prefix_id,prefix_tokens\n0,3100,2,7,3000\n100,3100,2,7,3000\n200,3100,2,-1,0\n");
+  const Cluster c = ClusterFor("hgx-h100");
+  const IterationModel m = Llama70bTp8(c);
+  auto src = OpenTrace(csv);
+  ServeOptions o;
+  o.timeline = true;
+  auto s = Simulate(Deploy(m), **src, o);
+  ASSERT_TRUE(s.has_value());
+  ASSERT_EQ(s->requests, 3);
+  std::vector<int64_t> prefills;
+  for (const IterationRecord& it : s->timeline) {
+    if (it.prefill_tokens > 0) prefills.push_back(it.prefill_tokens);
+  }
+  EXPECT_EQ(prefills, (std::vector<int64_t>{3100, 100, 3100}));
+}
+
 TEST_F(TraceTest, BadRowsNameTheFileLineColumnAndField) {
   EXPECT_EQ(Problem(Write("a.csv", "arrival_s,input_tokens,output_tokens\n0,100,10\n0.1,abc,10\n")),
             std::filesystem::temp_directory_path().string() + "/suanli_serve_a.csv:3:5: input_tokens: expected a number, found 'abc'");

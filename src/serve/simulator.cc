@@ -7,6 +7,7 @@
 #include <cmath>
 #include <deque>
 #include <queue>
+#include <unordered_set>
 
 namespace suanli {
 namespace {
@@ -24,6 +25,8 @@ struct Req {
   double admitted = -1;   // first admission
   int64_t blocks = 0;     // KV blocks held
   int64_t chunk = 0;      // prefill tokens scheduled in the current iteration
+  int64_t prefix_id = -1; // a shared prefix named by the trace
+  int64_t prefix_tokens = 0;
   bool decoding = false;  // scheduled to decode in the current iteration
   int pool = 0;
   int instance = 0;
@@ -157,6 +160,8 @@ class Sim {
     q.input = r.input;
     q.output = r.output;
     q.prompt = r.input;
+    q.prefix_id = r.prefix_id;
+    q.prefix_tokens = r.prefix_tokens;
     first_arrival_ = std::min(first_arrival_, r.arrival);
     MarkSystem();
     ++in_flight_;
@@ -266,9 +271,13 @@ class Sim {
         budget -= 1 + spec;
       } else {
         if (budget <= 0) break;
-        if (q.prefilled == 0 && s.prefix_hit > 0 && q.prompt == q.input) {
+        if (q.prefilled == 0 && q.prompt == q.input) {
           // Cached prefix blocks are reused: only the rest is computed (the last token always is).
-          q.prefilled = std::min<int64_t>(q.prompt - 1, int64_t(std::floor(s.prefix_hit * double(q.prompt))));
+          int64_t cached = int64_t(std::floor(s.prefix_hit * double(q.prompt)));
+          if (q.prefix_id >= 0 && q.prefix_tokens > 0 && prefixes_.contains(q.prefix_id)) {
+            cached = std::max(cached, q.prefix_tokens);  // a prefix an earlier request of the trace computed
+          }
+          q.prefilled = std::min<int64_t>(q.prompt - 1, cached);
         }
         const int64_t left = q.prompt - q.prefilled;
         const int64_t chunk = s.chunk > 0 ? std::min({left, budget, s.chunk}) : left;
@@ -426,6 +435,7 @@ class Sim {
         if (q.chunk > 0) {
           q.prefilled += q.chunk;
           q.chunk = 0;
+          if (q.prefix_id >= 0 && q.prefilled >= q.prefix_tokens) prefixes_.insert(q.prefix_id);
           if (q.prefilled >= q.prompt) {
             // The prompt's last token samples the next output token.
             if (q.first_token < 0) q.first_token = t;
@@ -538,6 +548,7 @@ class Sim {
   std::vector<int> free_;
   std::vector<PrefillChunk> chunks_;
   std::vector<std::pair<int, int>> to_start_;
+  std::unordered_set<int64_t> prefixes_;  // shared prefixes in the cache (never evicted)
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   int64_t seq_ = 0;
   double now_ = 0;

@@ -665,6 +665,7 @@ class Serve(unittest.TestCase):
                   "--decode", "devices=8,tp=8", "--input-tokens", "100", "--output-tokens", "10"),
                  "the prefill pool does not fit"),
                 ((*self.BASE, "--input-tokens", "normal:100", "--output-tokens", "10"), "--input-tokens: normal takes 2"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--pd-search"), "--pd-search: searches"),
                 ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--json", "--timeline", "/nonexistent/dir/t.csv"),
                  "cannot write the timeline"),
             ]

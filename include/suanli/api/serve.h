@@ -29,6 +29,7 @@ struct ServeQuery {
   bool disaggregated = false;
   ServePlanSpec prefill, decode;
   int prefill_instances = 1, decode_instances = 1;
+  bool pd_search = false;  // search the prefill instances for the best SLA rate per device
   int mtp = 0;
   std::optional<double> mtp_acceptance;  // empty: the model's published figure
   std::optional<int64_t> max_batch, max_batch_tokens, chunk, block_size;  // empty: the stack's (chunk 0 = off)
