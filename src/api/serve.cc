@@ -127,11 +127,6 @@ Result<ServeQuery> DecodeServe(const Args& args) {
       if (args.Has(k)) bad.push_back(At(k, "needs --prefill and --decode"));
     }
   }
-  q.pd_search = Flag(args, "pd_search");
-  if (q.pd_search && (!q.disaggregated || !q.max_rate || args.Has("prefill_instances"))) {
-    bad.push_back(At("pd_search", "searches --prefill-instances for the best --max-rate per device: needs --prefill, --decode "
-                                  "and --max-rate, not --prefill-instances"));
-  }
   q.prefill_instances = int(Integer(args, "prefill_instances", 1));
   q.decode_instances = int(Integer(args, "decode_instances", 1));
 
@@ -142,6 +137,11 @@ Result<ServeQuery> DecodeServe(const Args& args) {
   q.sla_given = args.Has("sla_ttft") || args.Has("sla_tpot");
   q.max_rate = Flag(args, "max_rate");
   if (q.max_rate && !q.sla_given) bad.push_back(At("max_rate", "needs an SLA to meet: --sla-ttft and/or --sla-tpot"));
+  q.pd_search = Flag(args, "pd_search");
+  if (q.pd_search && (!q.disaggregated || !q.max_rate || args.Has("prefill_instances"))) {
+    bad.push_back(At("pd_search", "searches --prefill-instances for the best --max-rate per device: needs --prefill, --decode "
+                                  "and --max-rate, not --prefill-instances"));
+  }
   if (args.Has("sla_attainment") && !q.sla_given) bad.push_back(At("sla_attainment", "needs --sla-ttft or --sla-tpot"));
   q.timeline = Text(args, "timeline");
 

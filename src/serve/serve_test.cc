@@ -229,6 +229,15 @@ TEST_F(ServeTest, DisaggregatedPrefillAndDecode) {
   // A prefill-first scheduler on the decode pool still admits hand-overs (they need no prefill).
   for (ServePool& p : d.pools) p.scheduler.priority = Priority::kPrefillFirst;
   EXPECT_EQ(Run(d, Chat(4)).requests, 2000);
+  // ... and when a preempted request's recompute does not fit a full cache, decoding goes on and frees it.
+  d.pools[1].kv_tokens_per_rank = 30000;
+  GeneratedWorkload burst;
+  burst.input = LengthDist{.a = 1000};
+  burst.output = LengthDist{.a = 1000};
+  burst.requests = 300;
+  const ServeStats b = Run(d, burst);
+  EXPECT_EQ(b.requests, 300);
+  EXPECT_GT(b.preemptions, 0);
 }
 
 TEST_F(ServeTest, MaxRateMeetsTheSlaJustBelowWhereItBreaks) {

@@ -196,13 +196,21 @@ class Sim {
 
   // Schedules one rank's part of an iteration; returns whether it has any work.
   bool ScheduleRank(const ServePool& p, int64_t capacity, Rank& k, bool& any_prefill) {
+    // Prefill-first may find its waiting prompt does not fit the cache: then
+    // the iteration decodes (else nothing would free the blocks it waits for).
+    return ScheduleRankAs(p, capacity, k, any_prefill, p.scheduler.priority) ||
+           (p.scheduler.priority == Priority::kPrefillFirst &&
+            ScheduleRankAs(p, capacity, k, any_prefill, Priority::kDecodeFirst));
+  }
+
+  bool ScheduleRankAs(const ServePool& p, int64_t capacity, Rank& k, bool& any_prefill, Priority priority) {
     const SchedulerConfig& s = p.scheduler;
     const bool prefill_pool = p.role == PoolRole::kPrefill;
     int64_t budget = s.max_batched_tokens;
     const int spec = p.role == PoolRole::kPrefill ? 0 : o_.spec.draft;
     // Prefill-first: if a prompt waits (or is part-way), this iteration only prefills.
     bool prefill_only = false;
-    if (s.priority == Priority::kPrefillFirst) {
+    if (priority == Priority::kPrefillFirst) {
       for (int slot : k.running) {
         if (reqs_[std::size_t(slot)].prefilled < reqs_[std::size_t(slot)].prompt) prefill_only = true;
       }
@@ -672,7 +680,7 @@ Result<MaxRate> FindMaxRate(const ServeDeployment& d, const GeneratedWorkload& w
   if (auto st = probe(guess, ok); !st) return std::move(st).error();
   if (ok) {
     hi = guess * 2;
-    for (int i = 0; i < 20; ++i, hi *= 2) {
+    for (int i = 0; i < 40; ++i, hi *= 2) {
       if (auto st = probe(hi, ok); !st) return std::move(st).error();
       if (!ok) break;
     }
