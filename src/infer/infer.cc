@@ -201,9 +201,16 @@ Timing ConcurrentTiming(const Context& x, double requested) {
   t.tpot = iteration;
   t.out_rate = c / iteration;
   t.in_rate = new_requests * L / iteration;
-  // A request's prompt is prefilled within one iteration per max_num_tokens
-  // chunk, after any wait in the queue (Little's law: latency = in flight / rate).
-  const double served = iteration * std::max(1.0, std::ceil(L / r.stack.max_num_tokens)) + (O - 1) * iteration;
+  // A request's prompt is prefilled in chunks of what the token budget leaves
+  // beside the engine's decodes, each chunk one iteration of those decodes and
+  // the chunk (every engine prefilling one), after any wait in the queue
+  // (Little's law: latency = in flight / rate). The passes hold the whole
+  // prompt's FLOPs, so TTFT never beats the prompt at peak.
+  const double per_engine = c / r.plan.ep;
+  const double chunk = std::min(L, std::max(1.0, r.stack.max_num_tokens - per_engine));
+  const double passes = std::ceil(L / chunk);
+  const double first = Pass(x, c, L + O / 2, r.plan.ep, chunk, micro, PipelineFill::kSteady).seconds;
+  const double served = passes * first + (O - 1) * iteration;
   t.latency = std::max(served, requested * O / t.out_rate);
   t.ttft = t.latency - (O - 1) * t.tpot;
   return t;

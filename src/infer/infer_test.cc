@@ -408,3 +408,27 @@ TEST_F(InferTest, MissingFiguresAreReported) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Issue 12: continuous batching's TTFT is the whole prompt prefilled, chunk by
+// chunk beside the decodes: never less than the prompt's FLOPs at peak.
+TEST_F(InferTest, ConcurrentTtftNeverBeatsThePromptAtPeak) {
+  for (const char* hw : {"hgx-h800", "hgx-h100", "hgx-h20"}) {
+    const Cluster c = ClusterFor(hw);
+    for (int64_t conc : {1, 64, 512}) {
+      for (int64_t in : {512, 4096, 32768}) {
+        InferenceRequest r = Request(in, 1536, conc, 8);
+        r.workload.mode = BatchMode::kConcurrency;
+        r.plan.precision = Precision{.weights = Dtype::kFp8, .activations = Dtype::kFp8};
+        const InferenceEstimate e = Run(c, Model("llama-3.1-70b"), r);
+        const double flops = 2 * CountParams(Model("llama-3.1-70b")).active * double(in);
+        EXPECT_GE(e.ttft_s, flops / (8 * Peak(c.device, Dtype::kFp8))) << hw << " c " << conc << " in " << in;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace suanli
