@@ -212,8 +212,17 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
   const Links links = LinksOf(c);
   it.tp_all_reduce_ = AllReduceCost(links, Group{.ranks = plan.tp, .stride = 1});
   it.ep_exchange_ = ExchangeCost(links, Group{.ranks = plan.ep, .stride = plan.tp});
+  const int domain_chips = c.topology.scale_up_domain;
+  if (const Group eg{.ranks = plan.ep, .stride = plan.tp}; plan.ep > 1 && !eg.in_domain(domain_chips)) {
+    // Across domains each rank sends to the ranks of its own domain over the
+    // scale-up link and to the rest over the scale-out network, both at once
+    // (DeepEP's NVLink and RDMA paths, DEEPEP_V1): the slower share sets the time.
+    const double local = eg.per_domain(domain_chips), remote = plan.ep - 1;
+    it.ep_exchange_.per_byte =
+        std::max((local - 1) / remote / links.up_a2a, (plan.ep - local) / remote / OutBandwidth(links, eg));
+  }
   it.pp_send_ = SendRecvCost(links, double(plan.devices()));
-  const int domain = c.topology.scale_up_domain;
+  const int domain = domain_chips;
   if (plan.tp > domain && plan.tp > 1) warnings |= kWarnTpCrossesNodes;
   if (plan.tp * plan.ep > domain && plan.ep > 1) warnings |= kWarnEpCrossesNodes;
   if (c.topology.scale_out_assumed && plan.devices() > domain) warnings |= kWarnNoScaleOutBandwidth;

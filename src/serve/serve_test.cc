@@ -427,3 +427,31 @@ TEST_F(ServeTest, RunsAndReportsTheContractKeys) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Expert dispatch and combine across two 8-GPU servers: the same-server
+// share goes over NVLink beside the rest over RDMA, so the exchange costs
+// less than sending everything over the scale-out network and more than a
+// single domain of 16 would.
+TEST_F(ServeTest, ExpertExchangeAcrossDomainsSplitsItsBytesOverBothLinks) {
+  Cluster two = ClusterFor("hgx-h800");
+  Cluster out = two, one = two;
+  out.topology.scale_up_domain = 1;
+  one.topology.scale_up_domain = 16;
+  const InferencePlan plan{.tp = 1, .pp = 1, .ep = 16, .precision = {.weights = Dtype::kFp8, .activations = Dtype::kFp8}};
+  auto a2a = [&](const Cluster& c) {
+    auto m = IterationModel::Make(c, Model("deepseek-v3"), plan, IterationStack{});
+    EXPECT_TRUE(m.has_value());
+    const DecodeBucket b{.sequences = 16 * 64, .context = 2000, .tokens = 1};
+    return m->Cost(BatchComposition{.decode = std::span(&b, 1), .prefill = {}}, PipelineFill::kSteady)
+        .by_class[static_cast<int>(OpClass::kAllToAll)];
+  };
+  const double mixed = a2a(two), all_out = a2a(out), all_up = a2a(one);
+  EXPECT_LT(mixed, all_out);
+  EXPECT_GT(mixed, all_up);
+}
+
+}  // namespace
+}  // namespace suanli
