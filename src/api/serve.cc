@@ -239,6 +239,12 @@ Result<ServeQuery> DecodeServe(const Args& args) {
     }
     w.requests = Integer(args, "requests", 1000);
     w.seed = uint64_t(Integer(args, "seed", 1));
+    // Bounded work: the simulation steps through every output token.
+    const double tokens = double(w.requests) * std::max(w.output.Mean(), w.output.min);
+    if (tokens > 1e11) {
+      bad.push_back(At("requests", "the simulation would generate " + std::to_string(int64_t(tokens / 1e9)) +
+                                       " billion output tokens; at most 100 billion (fewer --requests or shorter outputs)"));
+    }
   }
   if (!bad.empty()) return Error(std::move(bad));
   return q;

@@ -187,12 +187,16 @@ PhaseResult PrefillPhase(const ServePool& pool, double L, double budget) {
     passes = 1;
     out.batch = int64_t(prompts * dp);
   } else {
-    // One prompt per rank in chunks of the budget.
-    for (double off = 0; off < L; off += budget) {
+    // One prompt per rank in chunks of the budget (past 1,024 chunks, 1,024
+    // evenly spaced ones stand for them: bounded time for any prompt).
+    const double chunks = std::ceil(L / budget);
+    const double step = std::max(1.0, std::floor(chunks / 1024));
+    for (double i = 0; i < chunks; i += step) {
+      const double off = i * budget;
       const double len = std::min(budget, L - off);
       const PrefillChunk c{.sequences = dp, .offset = off, .tokens = len, .completes = off + len >= L};
-      seconds += IterationSeconds(it, BatchComposition{.decode = {}, .prefill = std::span(&c, 1)}, 0);
-      passes += 1;
+      seconds += step * IterationSeconds(it, BatchComposition{.decode = {}, .prefill = std::span(&c, 1)}, 0);
+      passes += step;
     }
     tokens = dp * L;
     out.batch = int64_t(dp);

@@ -5,6 +5,7 @@
 #include "validation/serving_cases.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -16,6 +17,16 @@ namespace suanli {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// No field a serving case states is larger (requests, tokens, devices); a
+// larger or malformed number is read as absent, so nothing overflows.
+constexpr double kLargest = 1e7;
+
+std::optional<double> Parsed(const std::string& digits) {
+  char* end = nullptr;
+  const double v = std::strtod(digits.c_str(), &end);
+  if (end == digits.c_str() || !std::isfinite(v) || v < 0 || v > kLargest) return std::nullopt;
+  return v;
+}
 
 // The first whole number in `text` ("768 (max-concurrency)", "2 per rank"), if any.
 std::optional<double> FirstNumber(const std::string& text) {
@@ -23,7 +34,7 @@ std::optional<double> FirstNumber(const std::string& text) {
     if (std::isdigit(static_cast<unsigned char>(text[i]))) {
       std::size_t j = i;
       while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
-      return std::stod(text.substr(i, j - i));
+      return Parsed(text.substr(i, j - i));
     }
   }
   return std::nullopt;
@@ -38,14 +49,14 @@ std::optional<double> NumberBefore(const std::string& text, const std::string& w
   std::size_t start = end;
   while (start > 0 && (std::isdigit(static_cast<unsigned char>(text[start - 1])) || text[start - 1] == '.')) --start;
   if (start == end) return std::nullopt;
-  return std::stod(text.substr(start, end - start));
+  return Parsed(text.substr(start, end - start));
 }
 
 // A field as text whatever its type (a scalar, or "" for maps and nulls).
 std::string Field(const RawNode& c, std::initializer_list<std::string_view> keys) { return TextAt(c, keys); }
 
 std::optional<double> Num(const RawNode& c, std::initializer_list<std::string_view> keys) {
-  if (auto v = NumberAt(c, keys)) return v;
+  if (auto v = NumberAt(c, keys)) return *v >= 0 && *v <= kLargest ? v : std::nullopt;
   const std::string t = Field(c, keys);
   if (t.empty() || !std::isdigit(static_cast<unsigned char>(t[0]))) return std::nullopt;
   return FirstNumber(t);
@@ -340,6 +351,7 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
       assumed.push_back("ShareGPT lengths fixed at their means (" + std::to_string(int(in)) + " in / " + std::to_string(int(out)) + " out)");
     }
   }
+  if (in > 1048576 || out > 1048576) return "lengths beyond 2^20 tokens are not simulated";
   using K = Mapped::Kind;
   const std::string conc_text = Lowered(c, {"workload", "concurrency"});
   double conc = Num(c, {"workload", "concurrency"}).value_or(0);
@@ -412,11 +424,11 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
       setup += ", " + std::to_string(int(conc)) + " in flight";
     } else if (burst) {
       wl.load = LoadSpec{.kind = ArrivalKind::kOffline};
-      wl.requests = int64_t(requests > 0 ? requests : NumberBefore(dataset, "prompts").value_or(1000));
+      wl.requests = int64_t(std::min(20000.0, requests > 0 ? requests : NumberBefore(dataset, "prompts").value_or(1000)));
       setup += ", " + std::to_string(wl.requests) + " requests at once";
     } else if (auto rate = FirstNumber(rate_text); rate && *rate > 0) {
       wl.load = LoadSpec{.kind = ArrivalKind::kPoisson, .rate = *rate};
-      wl.requests = int64_t(requests > 0 ? requests : 1000);
+      wl.requests = int64_t(std::min(20000.0, requests > 0 ? requests : 1000));
       setup += ", Poisson " + rate_text;
     } else {
       return "the load (concurrency or request rate) is not stated";
