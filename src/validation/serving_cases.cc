@@ -175,7 +175,7 @@ std::string Lowered(const RawNode& c, std::initializer_list<std::string_view> ke
 
 }  // namespace
 
-std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog, const RawNode& c) {
+std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog, const RawNode& c, double& budget) {
   std::vector<std::string> assumed;
   // What the contract cannot express.
   const std::string shape = Field(c, {"model", "shape"});
@@ -434,6 +434,12 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
       return "the load (concurrency or request rate) is not stated";
     }
     if (wl.requests < 1) return "the number of requests is not stated";
+    // Iterations grow with the tokens over the batch: at most 2 million a case.
+    const double batch = std::max(1.0, std::min(double(sc.scheduler.max_seqs) * dp, conc > 0 ? conc : kLargest));
+    wl.requests = std::max<int64_t>(1, std::min<int64_t>(wl.requests, int64_t(2e6 * batch / out)));
+    const double tokens = double(wl.requests) * out;
+    if (tokens > budget) return "the report's simulation budget is spent (3 x 10^8 output tokens)";
+    budget -= tokens;
     auto src = MakeGenerator(wl);
     ServeOptions opt;
     opt.spec = spec;

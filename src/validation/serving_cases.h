@@ -13,6 +13,9 @@
 
 namespace suanli {
 
-std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog, const RawNode& c);
+// `budget`: output tokens the simulations of one report may still step
+// through (each case's are taken from it; an exhausted budget leaves the rest
+// of a file unmapped): bounded time for any file.
+std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog, const RawNode& c, double& budget);
 
 }  // namespace suanli

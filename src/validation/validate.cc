@@ -853,6 +853,7 @@ Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string
 
   ValidationReport report;
   report.file = path;
+  double serving_budget = 3e8;  // output tokens the serving simulations may step through
   for (const RawNode& c : cases->items) {
     const std::string id = TextAt(c, {"id"});
     const std::string group = TextAt(c, {"group"});
@@ -865,7 +866,7 @@ Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string
       outcome = problem;
       // A serving case reads its fields loosely (annotated numbers, prose layouts).
       if (kind == "inference") {
-        auto served = PredictServingCase(catalog, c);
+        auto served = PredictServingCase(catalog, c, serving_budget);
         outcome = std::holds_alternative<CaseResult>(served) ? CaseOutcome(std::move(served))
                                                               : CaseOutcome(problem + "; as a serving case: " + std::get<std::string>(served));
       }
@@ -873,7 +874,7 @@ Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string
       outcome = PredictInferenceCase(catalog, c);
       // What the analytical estimator cannot map (loads, DP attention, MTP, SLA-bound decode) the serving simulator may.
       if (std::holds_alternative<std::string>(outcome)) {
-        auto served = PredictServingCase(catalog, c);
+        auto served = PredictServingCase(catalog, c, serving_budget);
         if (std::holds_alternative<CaseResult>(served)) {
           outcome = std::move(served);
         } else {
