@@ -60,11 +60,17 @@ LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm) {
   return out;
 }
 
-ParamCount CountParams(const ModelArch& m) {
+ParamCount CountEmbeddingParams(const ModelArch& m) {
   ParamCount c;
   const double h = m.hidden;
   c.embedding = double(m.vocab) * h + (m.learned_positions ? double(m.max_positions) * h : 0.0);
   c.lm_head = m.tied_embeddings ? 0.0 : double(m.vocab) * h;
+  return c;
+}
+
+ParamCount CountParams(const ModelArch& m) {
+  ParamCount c = CountEmbeddingParams(m);
+  const double h = m.hidden;
   const double final_norm = (m.norm == NormKind::kLayerNorm ? 2.0 : 1.0) * h;
   c.total = c.active = c.embedding + c.lm_head + final_norm;
   for (const auto& g : m.groups) {

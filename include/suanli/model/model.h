@@ -120,6 +120,8 @@ LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm);
 
 // Total and per-token-active parameters.
 ParamCount CountParams(const ModelArch& m);
+// Only CountParams' embedding and lm_head (no walk over the layers).
+ParamCount CountEmbeddingParams(const ModelArch& m);
 // Values (not bytes) of KV cache one token adds to one layer with attention
 // `a` on one of `tp` tensor-parallel devices.
 double KvValuesPerTokenPerLayer(const AttentionShape& a, int tp);
