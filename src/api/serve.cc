@@ -59,8 +59,10 @@ std::optional<std::string> ParsePoolPlan(const std::string& text, ServePlanSpec&
       out.max_batch = int64_t(v);
     } else if (key == "max-batch-tokens") {
       out.max_batch_tokens = int64_t(v);
+    } else if (key == "redundant-experts") {
+      out.redundant_experts = int(v);
     } else {
-      return "unknown key '" + key + "' (devices, tp, pp, ep, dp-attention, max-batch, max-batch-tokens)";
+      return "unknown key '" + key + "' (devices, tp, pp, ep, dp-attention, max-batch, max-batch-tokens, redundant-experts)";
     }
   }
   return std::nullopt;
@@ -85,7 +87,8 @@ Result<ServeQuery> DecodeServe(const Args& args) {
   p.kv_cache = dtype("kv_cache", Dtype::kBf16);
   q.plan = ServePlanSpec{.devices = int(Integer(args, "devices", 0)), .tp = int(Integer(args, "tp", 0)),
                          .pp = int(Integer(args, "pp", 0)), .ep = int(Integer(args, "ep", 0)),
-                         .dp = int(Integer(args, "dp_attention", 0)), .max_batch = 0, .max_batch_tokens = 0};
+                         .dp = int(Integer(args, "dp_attention", 0)), .max_batch = 0, .max_batch_tokens = 0,
+                         .redundant_experts = int(Integer(args, "redundant_experts", 0))};
   q.replicas = int(Integer(args, "replicas", 1));
   q.mtp = int(Integer(args, "mtp", 0));
   if (args.Has("mtp_acceptance")) {
@@ -119,7 +122,7 @@ Result<ServeQuery> DecodeServe(const Args& args) {
       if (!args.Has(key)) continue;
       if (auto why = ParsePoolPlan(Text(args, key), *spec)) bad.push_back(At(key, *why));
     }
-    for (const char* k : {"devices", "tp", "pp", "ep", "dp_attention", "replicas"}) {
+    for (const char* k : {"devices", "tp", "pp", "ep", "dp_attention", "replicas", "redundant_experts"}) {
       if (args.Has(k)) bad.push_back(At(k, "with --prefill and --decode, give the layout inside each pool's plan"));
     }
   } else {

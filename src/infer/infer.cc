@@ -39,7 +39,9 @@ MemoryModel BuildMemory(const Context& x, double context) {
   for (const LayerGroup& g : m.groups) {
     const LayerParams lp = CountLayerParams(g, m.hidden, m.norm);
     const double layers = std::ceil(double(g.count) / r.pp);
-    mm.weights += layers * (lp.shared / tp + lp.experts / (tp * ep)) * b.weight;
+    // Redundant experts (EPLB) add replicas of whole experts to the ranks.
+    const double replicas = g.is_moe() && g.moe.experts > 0 ? double(g.moe.experts + r.redundant_experts) / g.moe.experts : 1;
+    mm.weights += layers * (lp.shared / tp + lp.experts * replicas / (tp * ep)) * b.weight;
     widest = std::max({widest, double(g.mlp.ffn), double(g.moe.expert_ffn) * std::max(1, g.moe.top_k)});
   }
   const ParamCount pc = CountEmbeddingParams(m);

@@ -149,9 +149,15 @@ Status CheckInferencePlan(const Cluster& cluster, const ModelArch& m, const Infe
   }
   const bool moe = IsMoe(m);
   if (r.ep > 1 && !moe) fail("ep", "ep " + std::to_string(r.ep) + " needs a mixture-of-experts model");
+  if (r.redundant_experts < 0 || r.redundant_experts > kMaxInferenceDegree) {
+    fail("redundant_experts", "must be between 0 and " + std::to_string(kMaxInferenceDegree));
+  } else if (r.redundant_experts > 0 && !moe) {
+    fail("redundant_experts", "redundant experts need a mixture-of-experts model");
+  }
   for (const LayerGroup& g : m.groups) {
-    if (g.is_moe() && g.moe.experts % r.ep != 0) {
-      fail("ep", "ep " + std::to_string(r.ep) + " does not divide the " + std::to_string(g.moe.experts) + " experts");
+    if (g.is_moe() && (g.moe.experts + r.redundant_experts) % r.ep != 0) {
+      fail("ep", "ep " + std::to_string(r.ep) + " does not divide the " + std::to_string(g.moe.experts) + " experts" +
+                     (r.redundant_experts > 0 ? " and " + std::to_string(r.redundant_experts) + " redundant ones" : ""));
       break;
     }
   }
@@ -263,7 +269,7 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
   prefill_rows *= share;
   completing *= share;
   const double rows = decode_rows + prefill_rows;  // GEMM rows
-  const LayerShard shard{.tp = r.tp, .ep = r.ep, .sequence_parallel = false};
+  const LayerShard shard{.tp = r.tp, .ep = r.ep, .sequence_parallel = false, .redundant_experts = r.redundant_experts};
   const double decode_bw = d.memory_bandwidth.si() * d.decode_attention_efficiency;
 
   for (const LayerGroup& g : m.groups) {

@@ -46,7 +46,10 @@ Result<Built> BuildPlan(const ServePlanSpec& s, const Precision& precision, bool
                       " without DP attention: the experts are priced tensor-parallel over the tp ranks (the same FLOPs and "
                       "weight bytes per device; the all-reduce stands in for dispatch and combine)");
   }
-  b.plan = InferencePlan{.tp = tp, .pp = pp, .ep = dp, .precision = precision};
+  b.plan = InferencePlan{.tp = tp, .pp = pp, .ep = dp, .precision = precision, .redundant_experts = s.redundant_experts};
+  if (s.redundant_experts > 0 && dp == 1) {
+    return Error(At(k("redundant_experts"), pre + "redundant experts spread over DP-attention ranks: give --dp-attention"));
+  }
   b.dp = dp;
   return b;
 }

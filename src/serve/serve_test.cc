@@ -455,3 +455,31 @@ TEST_F(ServeTest, ExpertExchangeAcrossDomainsSplitsItsBytesOverBothLinks) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// EPLB's redundant experts let 48 ranks hold DeepSeek's 256 experts (288 =
+// 6 per rank): each rank holds more expert weights than 256 / 48 would.
+TEST_F(ServeTest, RedundantExpertsLetEpDivideAndCostTheirWeights) {
+  const Cluster c = ClusterFor("gb200-nvl72");
+  InferencePlan plan{.tp = 1, .pp = 1, .ep = 48, .precision = {.weights = Dtype::kFp8, .activations = Dtype::kFp8}};
+  auto bad = IterationModel::Make(c, Model("deepseek-v3"), plan, IterationStack{});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().ToString().find("ep 48 does not divide the 256 experts"), std::string::npos);
+  plan.redundant_experts = 32;
+  auto m = IterationModel::Make(c, Model("deepseek-v3"), plan, IterationStack{});
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  plan.redundant_experts = 0;
+  plan.ep = 64;
+  auto even = IterationModel::Make(c, Model("deepseek-v3"), plan, IterationStack{});
+  ASSERT_TRUE(even.has_value());
+  // 6 experts per rank against 4: more weights per device, less room for the KV cache.
+  EXPECT_LT(ServingMemoryFor(*m, 8192, 256).kv_cache, ServingMemoryFor(*even, 8192, 256).kv_cache);
+  plan.redundant_experts = 5;
+  plan.ep = 48;
+  EXPECT_FALSE(IterationModel::Make(c, Model("deepseek-v3"), plan, IterationStack{}).has_value());
+}
+
+}  // namespace
+}  // namespace suanli

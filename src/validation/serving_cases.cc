@@ -264,6 +264,17 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
   } else {
     plan = ServePlanSpec{.devices = tp * pp, .tp = tp, .pp = pp, .ep = ep > 1 && tp % ep == 0 ? ep : 0, .dp = 1};
   }
+  if (dp > 1 && !disaggregated) {
+    // SGLang and TensorRT-LLM spread redundant experts (EPLB) when ep does not divide them.
+    const int ranks = std::max(1, plan.tp) * dp;
+    for (const LayerGroup& g : model->arch.groups) {
+      if (!g.is_moe() || g.moe.experts % ranks == 0) continue;
+      plan.redundant_experts = ranks - g.moe.experts % ranks;
+      assumed.push_back(std::to_string(plan.redundant_experts) + " redundant experts (the fewest that let ep " +
+                        std::to_string(ranks) + " divide " + std::to_string(g.moe.experts) + " experts; EPLB)");
+      break;
+    }
+  }
   // Precision.
   const std::string w = Lowered(c, {"workload", "precision", "weights"});
   const std::string a = Lowered(c, {"workload", "precision", "activations"});
@@ -368,6 +379,18 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
     auto d = ParsePdPool(pd_ratio.substr(colon + 1), PoolRole::kDecode, per_node, dp_text.starts_with("true"), assumed);
     if (!p || !d) return "PD-disaggregated: the pools' layouts could not be read from '" + pd_ratio.substr(0, 100) + "'";
     pools = {*p, *d};
+    for (PoolRequest& pr : pools) {
+      const int ranks = std::max(1, pr.plan.tp) * pr.plan.dp;
+      if (pr.plan.dp <= 1) continue;
+      for (const LayerGroup& g : model->arch.groups) {
+        if (!g.is_moe() || g.moe.experts % ranks == 0) continue;
+        pr.plan.redundant_experts = ranks - g.moe.experts % ranks;
+        assumed.push_back(pr.where + ": " + std::to_string(pr.plan.redundant_experts) +
+                          " redundant experts (the fewest that let ep " + std::to_string(ranks) + " divide " +
+                          std::to_string(g.moe.experts) + " experts; EPLB)");
+        break;
+      }
+    }
     assumed.push_back("PD pools from the prose: " + std::to_string(p->instances) + " x " + std::to_string(p->plan.devices) +
                       " prefill (DP " + std::to_string(p->plan.dp) + "), " + std::to_string(d->instances) + " x " +
                       std::to_string(d->plan.devices) + " decode (DP " + std::to_string(d->plan.dp) + ")");
@@ -395,7 +418,7 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
     int64_t batch = 0;
     if (metric->kind == K::kDecodeSingle) {
       batch = 1;
-    } else if (auto b = FirstNumber(bpd); b && bpd.find("per rank") != std::string::npos) {
+    } else if (auto b = FirstNumber(bpd); b && bpd.find("rank") != std::string::npos) {
       batch = int64_t(*b) * dp;
     } else {
       assumed.push_back("the largest decode batch the KV cache holds (the case saturates decode, batch not stated)");

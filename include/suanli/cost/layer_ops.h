@@ -110,6 +110,7 @@ struct LayerShard {
   int tp = 1;  // heads and FFN columns split tp ways
   int ep = 1;  // routed experts split ep ways; each device's attention sees 1/ep of the tokens
   bool sequence_parallel = false;  // norms and residual adds split tp ways (Megatron SP)
+  int redundant_experts = 0;  // extra replicas of the busiest experts spread over the ep ranks (EPLB)
 };
 
 // Bytes per value of what operators read and write.

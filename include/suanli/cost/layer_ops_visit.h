@@ -138,7 +138,7 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     // times the mean share and the others wait for it. With every expert on
     // every device (ep 1) the device does exactly its tokens' share.
     const double imbalance = shard.ep > 1 ? style.expert_imbalance : 1.0;
-    const double local_experts = e.experts / ep;
+    const double local_experts = (e.experts + shard.redundant_experts) / ep;
     const double group_tokens = rows * ep;
     const double assignments = rows * e.top_k * imbalance;
     const double p_miss = std::pow(1.0 - double(e.top_k) / e.experts, group_tokens);

@@ -41,6 +41,7 @@ struct InferencePlan {
   int pp = 1;
   int ep = 1;
   Precision precision;
+  int redundant_experts = 0;  // MoE: extra expert replicas (EPLB); ep divides experts + redundant
   [[nodiscard]] int devices() const { return tp * pp * ep; }
 };
 

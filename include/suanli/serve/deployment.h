@@ -26,6 +26,7 @@ struct ServePlanSpec {
   int dp = 0;  // attention ranks
   int64_t max_batch = 0;
   int64_t max_batch_tokens = 0;
+  int redundant_experts = 0;  // EPLB's extra expert replicas over the instance
 };
 
 // What a serving stack record (catalog/stacks/, kind serving) says, with
