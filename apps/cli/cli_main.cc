@@ -131,6 +131,17 @@ int Run(int argc, char** argv, const Catalog* preloaded) {
     cmd->callback([&code, &global, f = flags, out, run = runner] { code = run(global, f->Collect(), out->output()); });
   }
 
+  // The local web UI (web/).
+  WebFlags web_flags;
+  auto* web_cmd = app.add_subcommand("web", "A local web UI and JSON API: charts of every command, in the browser");
+  web_cmd->add_option("--port", web_flags.port, "Port (0: any free one; default 8080)");
+  web_cmd->add_option("--listen", web_flags.listen, "Address to listen on (default 127.0.0.1; any other is warned about)");
+  web_cmd->add_option("--workers", web_flags.workers, "Requests evaluated at once (default 4)");
+  web_cmd->add_option("--request-seconds", web_flags.request_seconds, "Time limit of one request (default 30)");
+  web_cmd->add_option("--max-body", web_flags.max_body, "Largest request body in bytes (default 65536)");
+  web_cmd->add_option("--assets", web_flags.assets, "The app's directory (default: installed, or the build tree's)");
+  web_cmd->callback([&] { code = RunWebCommand(global, web_flags); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

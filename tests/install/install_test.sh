@@ -22,3 +22,13 @@ case "$out" in
   "$prefix"/share/suanli/catalog*) echo "install_test: $out" ;;
   *) echo "install_test: the consumer found '$out'" >&2; exit 1 ;;
 esac
+# The Python module, when built: importable from the installed prefix, and
+# finding the installed catalog.
+if [ -d "$build/python/suanli" ]; then
+  site="$prefix/lib/python3/dist-packages"
+  dir=$(cd / && env -u SUANLI_CATALOG PYTHONPATH="$site" /usr/bin/python3 -c 'import suanli; print(suanli.Catalog.load().dir)')
+  case "$dir" in
+    "$prefix"/share/suanli/catalog*) echo "install_test: python: $dir" ;;
+    *) echo "install_test: the installed Python module found '$dir'" >&2; exit 1 ;;
+  esac
+fi
