@@ -141,6 +141,16 @@ int Run(int argc, char** argv, const Catalog* preloaded) {
   web_cmd->add_option("--max-body", web_flags.max_body, "Largest request body in bytes (default 65536)");
   web_cmd->add_option("--assets", web_flags.assets, "The app's directory (default: installed, or the build tree's)");
   web_cmd->callback([&] { code = RunWebCommand(global, web_flags); });
+  // Design-space sweeps (python/suanli/sweep.py), local or on Dask.
+  SweepFlags sweep_flags;
+  auto* sweep_cmd = app.add_subcommand("sweep", "A design-space sweep (YAML): grid or random over what-if chips, "
+                                                "models, plans and workloads; local or on a Dask cluster");
+  sweep_cmd->add_option("file", sweep_flags.file, "The sweep file (examples/sweep/)")->required();
+  sweep_cmd->add_option("--out", sweep_flags.out, "Rows: FILE.csv, or FILE.jsonl for JSON lines")->required();
+  sweep_cmd->add_option("--scheduler", sweep_flags.scheduler, "A Dask distributed scheduler (default: this machine)");
+  sweep_cmd->add_flag("--resume", sweep_flags.resume, "Continue the sweep that wrote --out from its checkpoint");
+  sweep_cmd->add_option("--threads", sweep_flags.threads, "Local threads (default: every core)");
+  sweep_cmd->callback([&] { code = RunSweepCommand(global, sweep_flags); });
 
   try {
     app.parse(argc, argv);

@@ -70,4 +70,14 @@ struct WebFlags {
 };
 int RunWebCommand(const GlobalOptions& global, const WebFlags& flags);
 
+// `suanli sweep` (sweep_cmd.cc): the Python module's sweep.
+struct SweepFlags {
+  std::string file;
+  std::string out;
+  std::string scheduler;
+  bool resume = false;
+  std::string threads;
+};
+int RunSweepCommand(const GlobalOptions& global, const SweepFlags& flags);
+
 }  // namespace suanli::cli

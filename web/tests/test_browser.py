@@ -72,10 +72,22 @@ def api(server, command, request):
         return json.load(f)
 
 
-def wait_ready(browser, timeout=60):
+def done(browser):
+    return int(browser.execute_script("return document.body.dataset.done || '0'"))
+
+
+def wait_ready(browser, after=0, timeout=60):
+    """The page's state once a render numbered above `after` has finished."""
     WebDriverWait(browser, timeout).until(
-        lambda d: d.execute_script("return document.body.dataset.state") in ("ready", "error"))
+        lambda d: done(d) > after and d.execute_script("return document.body.dataset.state") in ("ready", "error"))
     return browser.execute_script("return document.body.dataset.state")
+
+
+def act(browser, action):
+    """Does `action` and waits for the render it starts; the page's state after."""
+    before = done(browser)
+    action()
+    return wait_ready(browser, before)
 
 
 def series(browser, chart):
@@ -123,8 +135,7 @@ def test_compare_page(browser, server, downloads):
     # A new query: batch 64 on two chips.
     set_field(browser, "compare", "hardware", "h20,h100-sxm")
     set_field(browser, "compare", "batch", 64)
-    browser.find_element(By.ID, "submit-compare").click()
-    assert wait_ready(browser) == "ready"
+    assert act(browser, browser.find_element(By.ID, "submit-compare").click) == "ready"
     want = api(server, "compare", {**COMPARE, "hardware": "h20,h100-sxm", "batch": 64})["results"]
     s = {x["name"]: x["data"] for x in series(browser, "per-kw")}
     assert s["output tokens/s per kW"] == pytest.approx([r["output_tokens_per_s_per_kw"] for r in want])
@@ -154,8 +165,7 @@ def test_compare_page(browser, server, downloads):
 def test_a_bad_query_shows_the_librarys_message(browser, server):
     open_page(browser, server, "compare")
     set_field(browser, "compare", "input_tokens", 0)
-    browser.find_element(By.ID, "submit-compare").click()
-    assert wait_ready(browser) == "error"
+    assert act(browser, browser.find_element(By.ID, "submit-compare").click) == "error"
     assert browser.find_element(By.ID, "error").text == "input_tokens: must be at least 1, found '0'"
     shot(browser, "compare-error")
 
@@ -183,8 +193,7 @@ def test_export_page(browser, server):
     lines = next(x for x in s if x["name"] == "thresholds")["markLine"]["data"]
     assert {"TPP 4800", "TPP 2400", "TPP 1600", "PD 5.92", "PD 3.2", "PD 1.6"} <= {d["name"] for d in lines}
     shot(browser, "export")
-    Select(browser.find_element(By.ID, "rule-set")).select_by_value("us-2022-10")
-    assert wait_ready(browser) == "ready"
+    assert act(browser, lambda: Select(browser.find_element(By.ID, "rule-set")).select_by_value("us-2022-10")) == "ready"
     lines = next(x for x in series(browser, "export") if x["name"] == "thresholds")["markLine"]["data"]
     assert "TPP 4800" in {d["name"] for d in lines} and "PD 5.92" not in {d["name"] for d in lines}
 
@@ -192,22 +201,21 @@ def test_export_page(browser, server):
 def test_catalog_page(browser, server):
     open_page(browser, server, "catalog")
     link = browser.find_element(By.XPATH, "//table[@id='catalog-list']//a[text()='h20']")
-    link.click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "record-figures"))
+    assert act(browser, link.click) == "ready"
     text = browser.find_element(By.ID, "record-figures").text
     assert "compute.fp8" in text and "296 TFLOPS" in text and "VIPERA_H20" in text
     shot(browser, "catalog")
-    browser.find_element(By.XPATH, "//table[@id='record-figures']//a[text()='VIPERA_H20']").click()
-    WebDriverWait(browser, 30).until(lambda d: "VIPERA_H20" in d.find_element(By.ID, "record").find_element(
-        By.TAG_NAME, "h3").text or "source" in d.find_element(By.ID, "record").text)
+    source = browser.find_element(By.XPATH, "//table[@id='record-figures']//a[text()='VIPERA_H20']")
+    assert act(browser, source.click) == "ready"
+    fields = browser.find_element(By.ID, "record-fields").text
+    assert "id VIPERA_H20" in fields and "locator" in fields
 
 
 def test_any_command_page(browser, server):
     open_page(browser, server, "run")
     Select(browser.find_element(By.ID, "command")).select_by_value("classify")
     set_field(browser, "classify", "hardware", "h20")
-    browser.find_element(By.ID, "submit-classify").click()
-    assert wait_ready(browser) == "ready"
+    assert act(browser, browser.find_element(By.ID, "submit-classify").click) == "ready"
     shown = json.loads(browser.find_element(By.ID, "json").text)
     assert shown == api(server, "classify", {"hardware": "h20"})
     shot(browser, "run")

@@ -203,8 +203,11 @@ export function fmt(v: number): string {
 }
 
 // Marks the page busy, ready or failed: what the browser tests wait on.
+// Each finished render also counts up `data-done`, so a test that acts waits
+// for the render its action started, not one before it.
 export function state(s: "busy" | "ready" | "error") {
   document.body.dataset.state = s;
+  if (s !== "busy") document.body.dataset.done = String(Number(document.body.dataset.done ?? "0") + 1);
 }
 
 export function showError(where: HTMLElement, e: unknown) {
