@@ -32,3 +32,8 @@ if [ -d "$build/python/suanli" ]; then
     *) echo "install_test: the installed Python module found '$dir'" >&2; exit 1 ;;
   esac
 fi
+# The web app, when built: installed beside the catalog, where the installed binary looks.
+if [ -f "$build/web-app/index.html" ]; then
+  [ -f "$prefix/share/suanli/web/index.html" ] && [ -f "$prefix/share/suanli/web/app.js" ] ||
+    { echo "install_test: the web app was not installed in $prefix/share/suanli/web" >&2; exit 1; }
+fi

@@ -155,9 +155,11 @@ int Serve(const Catalog& catalog, const ServerOptions& o, std::ostream& log) {
   server.set_keep_alive_timeout(5);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which lets a
   // second server share a port that is in use instead of failing.
-  server.set_socket_options([](socket_t sock) {
+  socket_t listening = INVALID_SOCKET;
+  server.set_socket_options([&listening](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listening = sock;
   });
 
   // Bound to the loopback: only a Host naming it (a page of another site that
@@ -231,9 +233,14 @@ int Serve(const Catalog& catalog, const ServerOptions& o, std::ostream& log) {
     log << "error: --port: cannot listen on " << o.host << ':' << port << " (in use, or not an address of this machine)\n";
     return 2;
   }
+  // Debian's libcpp-httplib listens with a backlog of 5: more clients than
+  // that connecting at once would be dropped by the kernel and time out.
+  // Listening again on the bound socket raises it (Linux).
+  if (listening != INVALID_SOCKET) ::listen(listening, 1024);
   const std::string shown = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   log << "suanli web: listening on http://" << shown << ':' << port << "/ (" << workers << " workers"
       << (assets.empty() ? "; no web assets found, the JSON API only" : "") << ")" << std::endl;
+  if (o.on_listen) o.on_listen(port, [&server] { server.stop(); });
   if (!server.listen_after_bind()) return 1;
   return 0;
 }

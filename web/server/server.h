@@ -4,6 +4,7 @@
 // are read once at start).
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -18,6 +19,9 @@ struct ServerOptions {
   std::size_t max_body = 64 * 1024;
   int request_seconds = 30;      // a search still running then is stopped (503)
   std::string assets_dir;        // empty: installed beside the binary, else the build tree's
+  // Called once listening, with the port and a function that stops the
+  // server (Serve then returns 0): for tests and benchmarks in-process.
+  std::function<void(int port, std::function<void()> stop)> on_listen;
 };
 
 // The assets directory: `explicit_dir`, else <bin>/../share/suanli/web, else
