@@ -112,6 +112,22 @@ TEST(ModelImport, SlidingWindowsAndHeadDim) {
   EXPECT_NEAR(CountParams(oss).total / 1e9, 116.8, 0.3);
 }
 
+TEST(ModelSummary, CountsExpertsWindowsAndKvBytes) {
+  const ModelArch oss = FromFixture("gpt-oss-120b");
+  const ModelSummary s = SummarizeModel(oss);
+  EXPECT_EQ(s.experts, 128);
+  EXPECT_EQ(s.top_k, 4);
+  EXPECT_EQ(s.widest_window, 128);
+  EXPECT_DOUBLE_EQ(s.params.total, CountParams(oss).total);
+  // 36 layers of 8 kv heads x (64 + 64) values; half of them stop growing past the window.
+  EXPECT_DOUBLE_EQ(s.kv_values_per_token, 36 * 8 * 128);
+  EXPECT_DOUBLE_EQ(s.kv_values_per_token_windows_full, 18 * 8 * 128);
+  EXPECT_DOUBLE_EQ(s.kv_bytes_per_token_bf16, 2 * s.kv_values_per_token);
+  const ModelSummary dense = SummarizeModel(FromFixture("mistral-7b-v0.1"));
+  EXPECT_EQ(dense.experts, 0);
+  EXPECT_EQ(dense.widest_window, 4096);
+}
+
 TEST(ModelImport, OtherFamilies) {
   EXPECT_NEAR(CountParams(FromFixture("qwen3-30b-a3b")).total / 1e9, 30.5, 0.2);
   EXPECT_NEAR(CountParams(FromFixture("qwen2-57b-a14b")).total / 1e9, 57.4, 0.3);
