@@ -250,31 +250,13 @@ def commands() -> dict:
     return json.loads(json.dumps(_TABLES))
 
 
-def _text(v) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, str):
-        return v
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return ",".join(_text(x) for x in v)
-    return str(v)
-
-
-def _args(fields: Mapping[str, Any]) -> list:
-    return [(k, v if type(v) is str else _text(v)) for k, v in fields.items() if v is not None]
-
-
 def _handle(catalog):
     return (catalog if catalog is not None else default_catalog())._c
 
 
 def run(command: str, catalog: Catalog | None = None, **fields) -> Result:
     """Runs `command` (infer, train, ...) with its request `fields`."""
-    kind, text, key = _suanli.run(_handle(catalog), command, _args(fields))
+    kind, text, key = _suanli.run_fields(_handle(catalog), command, fields)
     if kind:
         _raise(kind, text, key)
     return Result(command, text)
@@ -282,7 +264,7 @@ def run(command: str, catalog: Catalog | None = None, **fields) -> Result:
 
 def run_csv(command: str, catalog: Catalog | None = None, **fields) -> str:
     """The same, as the CLI's --csv text."""
-    kind, text, key = _suanli.run(_handle(catalog), command, _args(fields), True)
+    kind, text, key = _suanli.run_fields(_handle(catalog), command, fields, True)
     if kind:
         _raise(kind, text, key)
     return text
@@ -295,7 +277,8 @@ def run_many(command: str, requests: Iterable[Mapping[str, Any]], catalog: Catal
     InputError (or RuntimeError) in its place instead of raising the first."""
     if errors not in ("raise", "return"):
         raise ValueError("errors: expected 'raise' or 'return'")
-    outs = _suanli.run_many(_handle(catalog), command, [_args(r) for r in requests], False, threads)
+    reqs = [r if type(r) is dict else dict(r) for r in requests]
+    outs = _suanli.run_many_fields(_handle(catalog), command, reqs, False, threads)
     results = []
     for kind, text, key in outs:
         if not kind:
@@ -317,7 +300,7 @@ def _make(name: str, table: dict):
     params.append(inspect.Parameter("catalog", inspect.Parameter.KEYWORD_ONLY, default=None))
 
     def command(*, catalog: Catalog | None = None, **kw) -> Result:
-        kind, text, key = _suanli.run(_handle(catalog), name, _args(kw))
+        kind, text, key = _suanli.run_fields(_handle(catalog), name, kw)
         if kind:
             _raise(kind, text, key)
         return Result(name, text)

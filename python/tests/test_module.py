@@ -225,3 +225,14 @@ def test_ctrl_c_stops_a_search():
         "    print('interrupted')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "interrupted", out
+
+
+def test_python_values_become_the_text_a_flag_would_carry():
+    with pytest.raises(suanli.InputError, match="at most 4294967296, found '1180591620717411303424'"):
+        suanli.infer(**{**INFER, "input_tokens": 2 ** 70})  # past a C long: still its digits
+    with pytest.raises(suanli.InputError, match="expected a whole number, found '1.5'"):
+        suanli.infer(**{**INFER, "input_tokens": 1.5})
+    assert suanli.infer(**{**INFER, "concurrency": None}).to_dict() == suanli.infer(**INFER).to_dict()  # None: absent
+    a = suanli.compare(hardware=["h20", "b200"], model="llama-3.1-8b", input_tokens=8, output_tokens=8).to_dict()
+    b = suanli.compare(hardware="h20,b200", model="llama-3.1-8b", input_tokens=8, output_tokens=8).to_dict()
+    assert a == b

@@ -116,3 +116,16 @@ def test_listen_elsewhere_warns():
         assert r.status == 200  # not bound to the loopback: any Host
     finally:
         s.stop()
+
+
+def test_the_app_is_served_from_memory(server):
+    r, data = request(server, "GET", "/")
+    if r.status == 404:
+        assert b"scripts/build-web" in data  # assets not built: says how
+        return
+    assert r.status == 200 and r.getheader("Content-Type").startswith("text/html")
+    assert b'<script src="app.js"></script>' in data
+    r, data = request(server, "GET", "/app.js")
+    assert r.status == 200 and r.getheader("Content-Type").startswith("text/javascript") and len(data) > 100000
+    r, _ = request(server, "GET", "/../CMakeLists.txt")
+    assert r.status in (400, 404)
