@@ -219,3 +219,17 @@ def test_any_command_page(browser, server):
     shown = json.loads(browser.find_element(By.ID, "json").text)
     assert shown == api(server, "classify", {"hardware": "h20"})
     shot(browser, "run")
+
+
+def test_latency_throughput_page(browser, server):
+    open_page(browser, server, "curve")
+    base = {"hardware": "h20", "model": "llama-3.1-70b", "input_tokens": 2048, "output_tokens": 512, "tp": 8}
+    want = [api(server, "infer", {**base, "batch": b}) for b in (1, 2, 4, 8, 16, 32, 64, 128, 256)]
+    want = [w for w in want if w["fits"]]
+    s = {x["name"]: x for x in series(browser, "curve")}
+    flat = lambda points: [v for p in points for v in p]  # noqa: E731
+    assert len(s["TPOT"]["data"]) == len(want) > 3
+    assert flat(s["TPOT"]["data"]) == pytest.approx(flat([w["output_tokens_per_s"], w["tpot_s"]] for w in want))
+    assert flat(s["TTFT"]["data"]) == pytest.approx(flat([w["output_tokens_per_s"], w["ttft_s"]] for w in want))
+    assert s["TPOT"]["markLine"]["data"][0]["yAxis"] == pytest.approx(0.05)
+    shot(browser, "curve")

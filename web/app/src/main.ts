@@ -91,6 +91,48 @@ async function comparePage(main: HTMLElement) {
   });
 }
 
+// --- Latency against throughput (an inference batch sweep) ---
+
+async function curvePage(main: HTMLElement) {
+  main.append(el("h2", {}, "Latency against throughput: one deployment at growing batch sizes"),
+              el("p", { class: "note" }, "One infer request per batch size below (the form's batch is replaced); " +
+                 "points that do not fit are left out. Serving at a request rate (serve) adds its own curve when the " +
+                 "server has that command."));
+  const batches = el("input", { type: "text", id: "batches", value: "1,2,4,8,16,32,64,128,256" });
+  const tpotSla = el("input", { type: "text", id: "sla-tpot", value: "50" });
+  const ttftSla = el("input", { type: "text", id: "sla-ttft", value: "2" });
+  main.append(el("div", { class: "fields" }, el("label", {}, "batch sizes ", batches),
+                 el("label", {}, "TPOT SLA (ms) ", tpotSla), el("label", {}, "TTFT SLA (s) ", ttftSla)));
+  formFor("infer", { hardware: "h20", model: "llama-3.1-70b", input_tokens: 2048, output_tokens: 512, tp: 8 }, main,
+          async (request, out) => {
+    const sizes = batches.value.split(",").map((x) => x.trim()).filter(Boolean);
+    const { batch: _drop, concurrency: _drop2, ...base } = request;
+    const results = await Promise.all(sizes.map((b) => run("infer", { ...base, batch: Number(b) })));
+    const fit = results.filter((r) => r.fits);
+    const grid = el("div", { class: "charts", style: "grid-template-columns: 1fr" });
+    out.append(grid);
+    const c = chartBox(grid, "curve", "TPOT and TTFT against output tokens/s");
+    const sla = (v: string, scale: number, name: string) =>
+      v.trim() === "" || Number.isNaN(Number(v)) ? [] : [{ yAxis: Number(v) * scale, name }];
+    c.setOption({
+      tooltip: { trigger: "item", formatter: (p: any) => `batch ${p.data.batch}: ${fmt(p.value[0])} tok/s, ${p.seriesName} ${fmt(p.value[1])} s` },
+      legend: {}, grid: { containLabel: true },
+      xAxis: { type: "value", name: "output tokens/s" }, yAxis: { type: "log", name: "s" },
+      series: [
+        { name: "TPOT", type: "line", data: fit.map((r) => ({ value: [r.output_tokens_per_s, r.tpot_s], batch: r.batch })),
+          markLine: { symbol: "none", lineStyle: { type: "dashed" }, label: { formatter: (p: any) => p.name },
+                      data: sla(tpotSla.value, 1e-3, "TPOT SLA") } },
+        { name: "TTFT", type: "line", data: fit.map((r) => ({ value: [r.output_tokens_per_s, r.ttft_s], batch: r.batch })),
+          markLine: { symbol: "none", lineStyle: { type: "dotted" }, label: { formatter: (p: any) => p.name },
+                      data: sla(ttftSla.value, 1, "TTFT SLA") } },
+      ],
+    });
+    out.append(table(["batch", "fits", "output tok/s", "TPOT s", "TTFT s", "decode bound"],
+                     results.map((r) => [String(r.batch), r.fits ? "yes" : `no: ${r.reason}`, r.output_tokens_per_s,
+                                         r.tpot_s, r.ttft_s, r.bound?.decode ?? ""]), "curve-table"));
+  });
+}
+
 // --- Training plan explorer ---
 
 function planText(p: any): string {
@@ -302,6 +344,7 @@ async function runPage(main: HTMLElement) {
 
 const pages: Record<string, Page> = {
   compare: { title: "Compare chips", render: comparePage },
+  curve: { title: "Latency vs throughput", render: curvePage },
   train: { title: "Training plans", render: trainPage },
   export: { title: "Export control", render: exportPage },
   catalog: { title: "Catalog", render: catalogPage },
