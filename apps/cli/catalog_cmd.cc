@@ -200,6 +200,34 @@ void ListStacks(const Catalog& catalog) {
   t.Print(std::cout);
 }
 
+// Prices, facilities or exchange rates: one row each, the figures in words.
+void ListMarket(const Catalog& catalog, RecordKind kind) {
+  const auto& list = kind == RecordKind::kPrice ? catalog.prices() : kind == RecordKind::kFacility ? catalog.facilities() : catalog.fx();
+  Table t;
+  t.Column("id");
+  if (kind == RecordKind::kPrice) {
+    t.Column("subject");
+    t.Column("kind");
+  }
+  if (kind != RecordKind::kFx) t.Column("region");
+  t.Column("date");
+  t.Column("figures");
+  for (const auto& r : list) {
+    std::string figures;
+    for (const auto& [k, f] : r.figures) figures += (figures.empty() ? "" : "; ") + k + " " + FormatFigureValue(f);
+    std::vector<std::string> row{r.id};
+    if (kind == RecordKind::kPrice) {
+      row.push_back(r.subject);
+      row.push_back(r.price_kind);
+    }
+    if (kind != RecordKind::kFx) row.push_back(r.region);
+    row.push_back(r.date);
+    row.push_back(figures);
+    t.Row(row);
+  }
+  t.Print(std::cout);
+}
+
 // A layer group's MLP in words: "dense 28,672 (gated)", "16 experts x 8,192, top-1, +1 shared x 8,192".
 std::string MlpWords(const LayerGroup& g) {
   if (!g.is_moe()) return fmt::format("dense {}{}", Thousands(g.mlp.ffn), g.mlp.gated ? " (gated)" : "");
@@ -275,6 +303,9 @@ int RunCatalogList(const GlobalOptions& global, const std::string& what, bool js
     case RecordKind::kSource: ListSources(catalog); break;
     case RecordKind::kProfile: ListProfiles(catalog); break;
     case RecordKind::kStack: ListStacks(catalog); break;
+    case RecordKind::kPrice:
+    case RecordKind::kFacility:
+    case RecordKind::kFx: ListMarket(catalog, (*kind)->kind); break;
   }
   return 0;
 }
@@ -339,6 +370,16 @@ int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json
                  [&](const Source* s) { std::cout << s->id << ": " << s->title << "\n" << s->locator << "\n"; },
                  // A config.json or catalog model file: what the importer made of it.
                  [&](const ModelEntry& m) { ShowModel(m, catalog); },
+                 [&](const MarketRecord* r) {
+                   std::cout << RecordKindName(r->kind) << " " << r->id;
+                   if (!r->name.empty()) std::cout << ": " << r->name;
+                   if (!r->subject.empty()) std::cout << ": " << r->price_kind << " price of " << r->subject;
+                   if (!r->region.empty()) std::cout << "; region " << r->region;
+                   std::cout << "; dated " << r->date << "\nfile " << r->file << "\n";
+                   if (!r->notes.empty()) std::cout << r->notes << "\n";
+                   std::cout << '\n';
+                   PrintFigures(r->figures, catalog);
+                 },
              },
              *record);
   return 0;

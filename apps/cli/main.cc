@@ -5,7 +5,11 @@
 // with its help, default and choices; the library decodes, checks and runs
 // the request, and every error becomes a message and an exit code in
 // common.cc: 2 for bad input, 1 for a fault of suanli's own.
+// GCC 12 reports a false -Wnull-dereference inside CLI11's string helpers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <CLI/CLI.hpp>
+#pragma GCC diagnostic pop
 #include <exception>
 #include <iostream>
 #include <map>
@@ -84,7 +88,7 @@ int Run(int argc, char** argv) {
   std::string show_id;
   bool show_json = false;
   auto* show_cmd = catalog->add_subcommand("show", "Every field of one record, with its source");
-  show_cmd->add_option("id", show_id, "Chip, system, model, rule set, profile, stack or source id")->required();
+  show_cmd->add_option("id", show_id, "Chip, system, model, rule set, profile, stack, source, price, facility or fx id")->required();
   show_cmd->add_flag("--json", show_json, "Print one JSON object");
   show_cmd->callback([&] { code = RunCatalogShow(global, show_id, show_json); });
   std::string schema_what;
@@ -113,7 +117,9 @@ int Run(int argc, char** argv) {
                                                           {"compare", RunCompareCommand},
                                                           {"train", RunTrainCommand},
                                                           {"classify", RunClassifyCommand},
-                                                          {"validate", RunValidateCommand}};
+                                                          {"validate", RunValidateCommand},
+                                                          {"cost", RunCostCommand},
+                                                          {"fleet", RunFleetCommand}};
   for (auto [name, runner] : kRunners) {
     auto [cmd, flags] = command(name);
     outputs.push_back(std::make_unique<Outputs>());

@@ -265,6 +265,18 @@ json ListModels(const Catalog& catalog) {
   return json{{"models", arr}};
 }
 
+json MarketJson(const MarketRecord& r) {
+  json j{{"kind", RecordKindName(r.kind)}, {"id", r.id}, {"date", r.date}, {"notes", r.notes}, {"file", r.file},
+         {"figures", FiguresJson(r.figures)}};
+  if (r.kind == RecordKind::kPrice) {
+    j["subject"] = r.subject;
+    j["price_kind"] = r.price_kind;
+  }
+  if (r.kind != RecordKind::kFx) j["region"] = r.region;
+  if (r.kind == RecordKind::kFacility) j["name"] = r.name;
+  return j;
+}
+
 json StackJson(const Stack& s) {
   return json{{"kind", "stack"}, {"id", s.id}, {"name", s.name}, {"stack_kind", StackKindName(s.kind)},
               {"default", s.is_default}, {"norms", s.fused_residual_norm ? "fused_residual" : "unfused"},
@@ -404,6 +416,14 @@ std::string ToJson(const ValidationReport& r) {
 
 std::string CatalogListJson(const Catalog& catalog, RecordKind kind) {
   switch (kind) {
+    case RecordKind::kPrice:
+    case RecordKind::kFacility:
+    case RecordKind::kFx: {
+      const auto& list = kind == RecordKind::kPrice ? catalog.prices() : kind == RecordKind::kFacility ? catalog.facilities() : catalog.fx();
+      json arr = json::array();
+      for (const auto& r : list) arr.push_back(MarketJson(r));
+      return Dump(json{{std::string(InfoFor(kind).folder), arr}});
+    }
     case RecordKind::kChip: return Dump(ListChips(catalog));
     case RecordKind::kSystem: return Dump(ListSystems(catalog));
     case RecordKind::kModel: return Dump(ListModels(catalog));
@@ -478,6 +498,7 @@ std::string RecordJson(const CatalogRecord& record) {
                              {"source_kind", s->kind}, {"date", s->date}});
           },
           [](const ModelEntry& m) { return Dump(ModelJson(m)); },
+          [](const MarketRecord* r) { return Dump(MarketJson(*r)); },
       },
       record);
 }
