@@ -135,7 +135,9 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
       caps += (caps.empty() ? "" : "; ") + fmt::format("{:.4g} ({})", x.capacity[d], x.capacity_from[d]);
     }
     for (std::size_t p = 0; p < x.purchasable.size(); ++p) {
-      if (!x.purchasable[p]) blocked += (blocked.empty() ? "" : ", ") + std::to_string(p + 1) + ": " + x.why_not[p];
+      if (!x.purchasable[p]) {
+        blocked += (blocked.empty() ? "" : "; ") + (p < r.periods.size() ? r.periods[p].period : std::to_string(p + 1)) + ": " + x.why_not[p];
+      }
     }
     c.Row({x.system, x.vendor, Thousands(x.price_usd_per_node), fmt::format("{:.2f}", x.cost_usd_per_node_hour),
            fmt::format("{:.2f}", x.facility_power_w_per_node / 1e3), caps, blocked});

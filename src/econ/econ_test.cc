@@ -108,7 +108,7 @@ TEST(Milp, ToyMatchesBruteForce) {
         }
       }
       auto solver = MakeCbcSolver();
-      auto sol = solver->Solve(p, {});
+      auto sol = solver->Solve(p, MilpOptions{.time_limit_s = 60, .relative_gap = 0});
       ASSERT_TRUE(sol) << sol.error().ToString();
       if (std::isinf(best)) {
         EXPECT_EQ(sol->status, MilpStatus::kInfeasible) << demand << " " << power_cap;
@@ -182,9 +182,10 @@ TEST(Fleet, ToyMatchesBruteForce) {
   auto s = LoadScenario(c, Example("toy.yaml"));
   ASSERT_TRUE(s) << s.error().ToString();
   auto solver = MakeCbcSolver();
-  auto plan = PlanFleet(c, *s, {}, *solver);
+  auto plan = PlanFleet(c, *s, FleetOptions{.milp = {.time_limit_s = 60, .relative_gap = 0}}, *solver);
   ASSERT_TRUE(plan) << plan.error().ToString();
   ASSERT_TRUE(plan->feasible);
+  EXPECT_EQ(plan->solver_status, "proven optimal");
   const auto& k = plan->candidates;
   ASSERT_EQ(k.size(), 2u);
   const double h1 = s->periods[0].hours, h2 = s->periods[1].hours;

@@ -2,6 +2,8 @@
 // includes COIN-OR headers.
 #include <chrono>
 #include <cmath>
+#include <iterator>
+#include <string>
 
 #include "suanli/econ/milp.h"
 
@@ -16,14 +18,8 @@
 #pragma GCC diagnostic ignored "-Wpedantic"
 #pragma GCC diagnostic ignored "-Wcast-align"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#include "CbcHeuristic.hpp"
-#include "CbcHeuristicFPump.hpp"
 #include "CbcModel.hpp"
-#include "CglFlowCover.hpp"
-#include "CglGomory.hpp"
-#include "CglKnapsackCover.hpp"
-#include "CglMixedIntegerRounding2.hpp"
-#include "CglProbing.hpp"
+#include "CbcSolver.hpp"
 #include "CoinPackedMatrix.hpp"
 #include "OsiClpSolverInterface.hpp"
 #pragma GCC diagnostic pop
@@ -97,52 +93,35 @@ class CbcSolver final : public MilpSolver {
     model.setLogLevel(0);
     model.messageHandler()->setLogLevel(0);
     model.solver()->messageHandler()->setLogLevel(0);
-    model.setMaximumSeconds(options.time_limit_s);
-    model.setAllowableFractionGap(options.relative_gap);
-    model.setAllowableGap(1e-7);
-    CglProbing probing;
-    probing.setUsingObjective(true);
-    probing.setMaxPass(3);
-    probing.setMaxProbe(100);
-    probing.setMaxLook(50);
-    CglGomory gomory;
-    CglKnapsackCover knapsack;
-    CglMixedIntegerRounding2 mir;
-    CglFlowCover flow;
-    model.addCutGenerator(&probing, -1, "Probing");
-    model.addCutGenerator(&gomory, -1, "Gomory");
-    model.addCutGenerator(&knapsack, -1, "Knapsack");
-    model.addCutGenerator(&mir, -1, "MixedIntegerRounding2");
-    model.addCutGenerator(&flow, -1, "FlowCover");
-    CbcRounding rounding(model);
-    model.addHeuristic(&rounding);
-    CbcHeuristicFPump pump(model);
-    model.addHeuristic(&pump);
-    model.initialSolve();
-    if (model.solver()->isProvenPrimalInfeasible()) {
+    // CBC's own driver: preprocessing, cut generators and heuristics as the
+    // cbc program uses them, silent and without its signal handler.
+    CbcSolverUsefulData data;
+    data.noPrinting_ = true;
+    data.useSignalHandler_ = false;
+    CbcMain0(model, data);
+    const std::string seconds = std::to_string(options.time_limit_s);
+    const std::string gap = std::to_string(options.relative_gap);
+    const char* argv[] = {"suanli", "-log", "0", "-sec", seconds.c_str(), "-ratioGap", gap.c_str(), "-solve", "-quit"};
+    CbcMain1(int(std::size(argv)), argv, model, [](CbcModel*, int) { return 0; }, data);
+    out.nodes = model.getNodeCount();
+    if (model.isProvenOptimal() && model.bestSolution() != nullptr) {
+      out.status = MilpStatus::kOptimal;
+      out.solver_status = options.relative_gap > 0 ? "optimal within a relative gap of " + std::to_string(options.relative_gap).substr(0, 6) : "proven optimal";
+    } else if (model.isProvenInfeasible() || model.isInitialSolveProvenPrimalInfeasible()) {
       out.status = MilpStatus::kInfeasible;
-      out.solver_status = "LP relaxation infeasible";
-    } else if (model.solver()->isProvenDualInfeasible()) {
+      out.solver_status = "proven infeasible";
+    } else if (model.isContinuousUnbounded() || model.isInitialSolveProvenDualInfeasible()) {
       out.status = MilpStatus::kUnbounded;
-      out.solver_status = "LP relaxation unbounded";
+      out.solver_status = "unbounded";
     } else {
-      model.branchAndBound();
-      out.nodes = model.getNodeCount();
-      if (model.isProvenOptimal() && model.bestSolution() != nullptr) {
-        out.status = MilpStatus::kOptimal;
-        out.solver_status = "proven optimal";
-      } else if (model.isProvenInfeasible()) {
-        out.status = MilpStatus::kInfeasible;
-        out.solver_status = "proven infeasible";
-      } else if (model.isContinuousUnbounded()) {
-        out.status = MilpStatus::kUnbounded;
-        out.solver_status = "unbounded";
-      } else {
-        out.status = MilpStatus::kStopped;
-        out.solver_status = "stopped (status " + std::to_string(model.status()) + ", secondary " +
-                            std::to_string(model.secondaryStatus()) + ")" +
-                            (model.bestSolution() != nullptr ? ", a solution was found" : ", no solution");
-      }
+      out.status = MilpStatus::kStopped;
+      out.solver_status = "stopped (status " + std::to_string(model.status()) + ", secondary " +
+                          std::to_string(model.secondaryStatus()) + ")" +
+                          (model.bestSolution() != nullptr
+                               ? ", best solution " + std::to_string(model.getObjValue()) + " against a bound of " +
+                                     std::to_string(model.getBestPossibleObjValue())
+                               : ", no solution") +
+                          ", " + std::to_string(model.getNodeCount()) + " nodes";
     }
     if (out.status == MilpStatus::kOptimal) {
       const int n = int(p.objective.size());

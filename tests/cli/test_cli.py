@@ -714,3 +714,23 @@ class Economics(unittest.TestCase):
             j = json.loads(r.stdout)
             self.assertFalse(j["feasible"])
             self.assertTrue(any(c.startswith("power dc 2025Q1") or c.startswith("demand chat") for c in j["conflicts"]), j["conflicts"])
+
+    def test_every_example_scenario_plans(self):
+        folder = os.path.join(REPO, "examples", "fleet")
+        for name in sorted(os.listdir(folder)):
+            r = run("fleet", os.path.join(folder, name), "--json")
+            self.assertEqual(r.returncode, 0, (name, r.stderr))
+            j = json.loads(r.stdout)
+            self.assertTrue(j["feasible"], name)
+            for p in j["periods"]:
+                for demand, served in p["served"].items():
+                    self.assertAlmostEqual(served, 1.0, msg=(name, p["period"], demand))
+
+    def test_seed_a_h20_blocked_in_2025q2_and_licensed_after(self):
+        r = run("fleet", os.path.join(REPO, "examples", "fleet", "china-2025-deepseek.yaml"), "--json")
+        j = json.loads(r.stdout)
+        h20 = next(c for c in j["candidates"] if c["chip"] == "h20")
+        self.assertEqual([b["period"] for b in h20["not_purchasable"]], ["2025Q2"])
+        self.assertIn("us-2025-04-h20", h20["not_purchasable"][0]["why"])
+        q2 = next(p for p in j["periods"] if p["period"] == "2025Q2")
+        self.assertEqual(q2["bought"].get("hgx-h20", 0), 0)

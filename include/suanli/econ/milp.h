@@ -59,7 +59,7 @@ struct MilpSolution {
 
 struct MilpOptions {
   double time_limit_s = 60;
-  double relative_gap = 0;  // 0: prove optimality
+  double relative_gap = 1e-3;  // stop when the incumbent is proven within this fraction of the best bound (0: exact)
 };
 
 class MilpSolver {
@@ -70,8 +70,8 @@ class MilpSolver {
   virtual Result<MilpSolution> Solve(const MilpProblem& problem, const MilpOptions& options) = 0;
 };
 
-// COIN-OR CBC 2.10 (with Clp for the LPs): branch and cut with the usual cut
-// generators, silent.
+// COIN-OR CBC 2.10 (with Clp for the LPs) through its own driver (CbcMain1:
+// preprocessing, cuts, heuristics), silent.
 std::unique_ptr<MilpSolver> MakeCbcSolver();
 
 }  // namespace suanli
