@@ -64,8 +64,6 @@ constexpr FieldSpec kChipFields[] = {
     {.key = "scale_up.domain", .kind = kFigure, .dim = kNone, .description = "Chips in one scale-up domain", .at_most = 1e6},
     {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Scale-out network bandwidth per chip, per direction", .at_most = 1e15},
     {.key = "power.tdp", .kind = kFigure, .dim = kPower, .description = "Board power (TDP)", .at_most = 1e6},
-    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per chip, US dollars", .at_most = 1e9},
-    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per chip, yuan", .at_most = 1e10},
 };
 
 constexpr FieldSpec kNetworkTierFields[] = {
@@ -92,8 +90,6 @@ constexpr FieldSpec kSystemFields[] = {
     {.key = "network", .kind = kTable, .description = "Network tiers above the node, innermost first", .table = kNetworkTierFields},
     {.key = "host.op_dispatch", .kind = kFigure, .dim = kSecond, .default_value = "profile's overhead.host_op", .description = "Host time per framework operator of the training stack run on this system; an eager step is never faster than its operators' dispatch", .at_most = 1},
     {.key = "node_power", .kind = kFigure, .dim = kPower, .description = "Node power", .at_most = 1e7},
-    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per node, US dollars", .at_most = 1e10},
-    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per node, yuan", .at_most = 1e11},
 };
 
 constexpr FieldSpec kModelFields[] = {

@@ -16,10 +16,6 @@ std::optional<double> OptNumber(const Args& args, std::string_view key) {
   return std::strtod(std::string(*v).c_str(), nullptr);
 }
 
-bool IsPurchase(const MarketRecord& r) {
-  return r.price_kind == "list" || r.price_kind == "street" || r.price_kind == "analyst_asp";
-}
-
 // The input from a facility figure, else `fallback` (its schema default).
 TcoInput FromFacility(const MarketRecord& f, std::string_view key, double fallback, double scale = 1) {
   const Figure* fig = f.Find(key);
@@ -35,26 +31,8 @@ TcoInput FromFacility(const MarketRecord& f, std::string_view key, double fallba
 
 TcoInput Fixed(double v, std::string from) { return TcoInput{.base = v, .low = v, .high = v, .from = std::move(from)}; }
 
-// The latest purchase price of `subject` dated on or before `date`, in the
-// facility's region first; nullptr if none.
-const MarketRecord* ChoosePrice(const Catalog& catalog, std::string_view subject, std::string_view region,
-                                std::string_view date) {
-  const MarketRecord* best = nullptr;
-  auto better = [&](const MarketRecord& a, const MarketRecord& b) {
-    const bool ra = a.region == region, rb = b.region == region;
-    if (ra != rb) return ra;
-    return a.date > b.date;
-  };
-  for (const auto& p : catalog.prices()) {
-    if (!IsPurchase(p) || !EqualsIgnoreCase(p.subject, subject)) continue;
-    if (!date.empty() && p.date > date) continue;
-    if (best == nullptr || better(p, *best)) best = &p;
-  }
-  return best;
-}
-
 // A price record's value in USD (low, base, high), converted at the rate of its date.
-Result<TcoInput> PriceInUsd(const Catalog& catalog, const MarketRecord& p, double divisor) {
+Result<TcoInput> PriceInput(const Catalog& catalog, const MarketRecord& p, double divisor) {
   const Figure* usd = p.Find("usd");
   const Figure* fig = usd != nullptr ? usd : p.Find("cny");
   double rate = 1;
@@ -174,16 +152,16 @@ Result<TcoInputs> MakeTcoInputs(const Catalog& catalog, const Chip& chip, const 
     in[kPriceUsd] = Fixed(*o.price_cny / fx->cny_per_usd,
                           fmt::format("--price-cny {:g} at {:.4g} CNY/USD (fx {})", *o.price_cny, fx->cny_per_usd, fx->record));
   } else {
-    const MarketRecord* p = system != nullptr ? ChoosePrice(catalog, system->id, facility.region, date) : nullptr;
+    const MarketRecord* p = system != nullptr ? LatestPurchasePrice(catalog, system->id, facility.region, date) : nullptr;
     const bool whole_system = p != nullptr;
-    if (p == nullptr) p = ChoosePrice(catalog, chip.id, facility.region, date);
+    if (p == nullptr) p = LatestPurchasePrice(catalog, chip.id, facility.region, date);
     if (p == nullptr) {
       return Error(Diagnostic{.key_path = "price_usd",
                               .message = "no purchase price for " + (system != nullptr ? system->id + " or its chip " : "") + chip.id +
                                          " in catalog/prices/" + (date.empty() ? "" : " dated on or before " + std::string(date)) +
                                          ": give --price-usd or --price-cny"});
     }
-    auto price = PriceInUsd(catalog, *p, whole_system ? per_node : 1);
+    auto price = PriceInput(catalog, *p, whole_system ? per_node : 1);
     if (!price) return std::move(price).error();
     TcoInput capex = *price;
     if (!whole_system) {

@@ -71,20 +71,4 @@ std::vector<Sensitivity> SensitivityOf(const TcoInputs& in) {
   return out;
 }
 
-Result<FxRate> FxRateOn(const Catalog& catalog, std::string_view date) {
-  const MarketRecord* best = nullptr;
-  const MarketRecord* earliest = nullptr;
-  for (const auto& r : catalog.fx()) {
-    if (!r.Get("cny_per_usd")) continue;
-    if (earliest == nullptr || r.date < earliest->date) earliest = &r;
-    if (r.date <= date && (best == nullptr || r.date > best->date)) best = &r;
-  }
-  if (best == nullptr) best = earliest;
-  if (best == nullptr) {
-    return Error(Diagnostic{.file = catalog.dir(), .key_path = "fx",
-                            .message = "the catalog has no exchange rate (catalog/fx/) to convert yuan and dollars"});
-  }
-  return FxRate{.cny_per_usd = *best->Get("cny_per_usd"), .record = best->id, .date = best->date};
-}
-
 }  // namespace suanli

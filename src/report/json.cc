@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "suanli/catalog/market.h"
 #include "suanli/core/overloaded.h"
 
 namespace suanli {
@@ -211,6 +212,12 @@ json ModelJson(const ModelEntry& m) {
               {"published", FiguresJson(m.published)}, {"sources", m.sources}, {"file", m.file}};
 }
 
+// The latest purchase price in catalog/prices/, in dollars (a yuan price at the rate of its date).
+std::optional<double> LatestUsd(const Catalog& catalog, std::string_view subject) {
+  const MarketRecord* p = LatestPurchasePrice(catalog, subject, "", "");
+  return p != nullptr ? PriceInUsd(catalog, *p) : std::nullopt;
+}
+
 json ListChips(const Catalog& catalog) {
   json arr = json::array();
   for (const auto& c : catalog.chips()) {
@@ -225,7 +232,7 @@ json ListChips(const Catalog& catalog) {
     put("memory_bandwidth_bytes_per_s", c.Get("memory.bandwidth"));
     put("scale_up_bytes_per_s", c.Get("scale_up.bandwidth"));
     put("tdp_w", c.Get("power.tdp"));
-    put("price_usd", c.Get("price.usd"));
+    put("price_usd", LatestUsd(catalog, c.id));
     arr.push_back(j);
   }
   return json{{"chips", arr}};
@@ -241,7 +248,7 @@ json ListSystems(const Catalog& catalog) {
     put("scale_up_bytes_per_s", s.Get("scale_up.bandwidth"));
     put("scale_out_bytes_per_s", s.Get("scale_out.bandwidth"));
     put("node_power_w", s.Get("node_power"));
-    put("price_usd", s.Get("price.usd"));
+    put("price_usd", LatestUsd(catalog, s.id));
     arr.push_back(j);
   }
   return json{{"systems", arr}};

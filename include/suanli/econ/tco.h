@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "suanli/catalog/catalog.h"
+#include "suanli/catalog/market.h"
 #include "suanli/core/result.h"
 
 namespace suanli {
@@ -89,13 +90,5 @@ struct Sensitivity {
 // Device-hour totals; sorted by swing, largest first; inputs without a range are left out.
 std::vector<Sensitivity> SensitivityOf(const TcoInputs& in);
 
-// Yuan per dollar on `date` (ISO): the latest rate on or before it, else the
-// earliest; `from` says which record. An error when the catalog has no rate.
-struct FxRate {
-  double cny_per_usd = 0;
-  std::string record;
-  std::string date;
-};
-Result<FxRate> FxRateOn(const Catalog& catalog, std::string_view date);
 
 }  // namespace suanli
