@@ -60,10 +60,15 @@ constexpr RequestField kInferFields[] = {
     SUANLI_WORKLOAD_FIELDS,
 };
 
+constexpr std::array<std::string_view, 2> kCompareCurrencies = {"usd", "cny"};
+
 constexpr RequestField kCompareFields[] = {
     {.key = "hardware", .type = kList, .help = "Chip or system ids, aliases or chip files, comma-separated",
      .required = true},
     SUANLI_WORKLOAD_FIELDS,
+    {.key = "region", .type = kText, .help = "Facility id (catalog/facilities/) for the cost columns", .default_text = "us-2025"},
+    {.key = "currency", .type = kChoice, .help = "Currency of the cost columns in the text output", .default_text = "usd",
+     .choices = kCompareCurrencies},
 };
 #undef SUANLI_WORKLOAD_FIELDS
 

@@ -331,6 +331,16 @@ std::string ToJson(const CompareResult& r) {
     j["hardware"] = row.hardware.id();
     j["chip"] = row.cluster.device.chip_id;
     j["price_per_chip_usd"] = Optional(row.cluster.price_per_chip.si());
+    const std::size_t i = rows.size();
+    if (i < r.costs.size()) {
+      const CompareCost& c = r.costs[i];
+      auto cost = [&](double v) { return c.known ? json(v) : json(nullptr); };
+      j["usd_per_device_hour"] = cost(c.usd_per_device_hour);
+      j["usd_per_million_output_tokens"] = cost(c.usd_per_million_output_tokens);
+      j["usd_per_million_input_tokens"] = cost(c.usd_per_million_input_tokens);
+      j["joules_per_output_token"] = cost(c.joules_per_output_token);
+      if (!c.known) j["cost_unknown"] = c.why;
+    }
     rows.push_back(j);
   }
   json request = InferRequestJson(r.request);
@@ -339,7 +349,7 @@ std::string ToJson(const CompareResult& r) {
   request["hardware"] = hardware;
   request["model"] = r.model.id;
   return Dump(json{{"model", r.model.id}, {"workload", r.workload}, {"request", request}, {"results", rows},
-                   {"warnings", r.warnings}});
+                   {"facility", r.facility}, {"warnings", r.warnings}});
 }
 
 std::string ToJson(const TrainResult& r) {

@@ -734,3 +734,20 @@ class Economics(unittest.TestCase):
         self.assertIn("us-2025-04-h20", h20["not_purchasable"][0]["why"])
         q2 = next(p for p in j["periods"] if p["period"] == "2025Q2")
         self.assertEqual(q2["bought"].get("hgx-h20", 0), 0)
+
+    def test_compare_has_cost_columns(self):
+        args = ["compare", "--hardware", "hgx-h20,hgx-h100,hgx-h800", "--model", "llama-3.1-8b", "--input-tokens", "1000",
+                "--output-tokens", "200", "--concurrency", "max"]
+        j = json.loads(run(*args, "--region", "china-2025", "--json").stdout)
+        self.assertEqual(j["facility"], "china-2025")
+        rows = {r["hardware"]: r for r in j["results"]}
+        one = json.loads(run("cost", "--hardware", "hgx-h20", "--region", "china-2025", "--model", "llama-3.1-8b",
+                             "--input-tokens", "1000", "--output-tokens", "200", "--json").stdout)
+        self.assertAlmostEqual(rows["hgx-h20"]["usd_per_million_output_tokens"], one["usd_per_million_output_tokens"])
+        self.assertIsNone(rows["hgx-h800"]["usd_per_million_output_tokens"])
+        self.assertIn("price", rows["hgx-h800"]["cost_unknown"])
+        text = run(*args, "--currency", "cny").stdout
+        self.assertIn("CNY/Mtok", text)
+        r = run(*args, "--region", "atlantis")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--region", r.stderr)
