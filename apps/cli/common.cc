@@ -27,12 +27,14 @@ int Fail(const Error& error, const CommandSpec* spec) {
 
 Result<const Catalog*> LoadCatalog(const GlobalOptions& global, const std::vector<std::string>& hardware,
                                    const std::string& model) {
+  if (global.preloaded != nullptr) return global.preloaded;
   auto dir = FindCatalogDir(global.catalog_dir);
   if (!dir) return std::move(dir).error();
   return Keep(LoadCatalogFor(*dir, hardware, model));
 }
 
 Result<const Catalog*> LoadWholeCatalog(const GlobalOptions& global) {
+  if (global.preloaded != nullptr) return global.preloaded;
   auto dir = FindCatalogDir(global.catalog_dir);
   if (!dir) return std::move(dir).error();
   return Keep(Catalog::Load(*dir));

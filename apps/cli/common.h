@@ -15,7 +15,13 @@ namespace suanli::cli {
 
 struct GlobalOptions {
   std::string catalog_dir;  // empty: $SUANLI_CATALOG, the installed catalog or the source tree's
+  const Catalog* preloaded = nullptr;  // a catalog already loaded (an embedding caller's); then catalog_dir is not read
 };
+
+// The whole CLI: parses `argv`, runs the command, prints to std::cout and
+// std::cerr and returns the exit code (0, 2 for bad input, 1 for a fault).
+// `preloaded`, when given, is the catalog every command uses.
+int Main(int argc, char** argv, const Catalog* preloaded);
 
 // Prints the error to stderr ("error: ..." naming flags for the fields of
 // `spec`, when given) and returns its exit code: 2 for bad input and names
