@@ -282,6 +282,30 @@ TEST(Fleet, ASupplyShockChangesThePlanAndShockReportsResilience) {
   EXPECT_EQ(robust->periods[0].units.size(), 2u);
 }
 
+TEST(Fleet, MostServedUnderABudgetServesWhatTheBudgetBuys) {
+  const Catalog& c = Shipped();
+  // 300k buys one H100 node (9,000 tokens/s) of the 36,000 asked: a quarter served, the budget binding.
+  auto s = LoadScenario(c, WriteScenario("budget", R"(name: budget
+facility: us-2025
+objective: most_served
+periods: [2025Q1]
+budget: {capex_usd: 300000}
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 36000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, FleetOptions{.milp = {.time_limit_s = 60, .relative_gap = 0}}, *solver);
+  ASSERT_TRUE(plan && plan->feasible);
+  EXPECT_NEAR(plan->periods[0].served.at("chat"), 0.25, 1e-9);
+  EXPECT_EQ(plan->periods[0].units.at("hgx-h100"), 1);
+  bool budget = false;
+  for (const auto& b : plan->binding) budget = budget || b.constraint == "budget capex";
+  EXPECT_TRUE(budget);
+}
+
 TEST(Fleet, InfeasibleIsAResultNamingTheConflict) {
   const Catalog& c = Shipped();
   auto s = LoadScenario(c, WriteScenario("tight", std::string(kTwoVendors) + "sites: [{id: dc, power_mw: 0.01}]\n"));
