@@ -306,6 +306,17 @@ demands:
   EXPECT_TRUE(budget);
 }
 
+TEST(Fleet, ASolverThatStopsIsAnInternalErrorWithItsStatus) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, std::string(SUANLI_TEST_REPO_DIR) + "/bench/fleet-large.yaml");
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, FleetOptions{.milp = {.time_limit_s = 0.01, .relative_gap = 0}}, *solver);
+  ASSERT_FALSE(plan);
+  EXPECT_TRUE(plan.error().internal());
+  EXPECT_NE(plan.error().ToString().find("did not finish"), std::string::npos) << plan.error().ToString();
+}
+
 TEST(Fleet, InfeasibleIsAResultNamingTheConflict) {
   const Catalog& c = Shipped();
   auto s = LoadScenario(c, WriteScenario("tight", std::string(kTwoVendors) + "sites: [{id: dc, power_mw: 0.01}]\n"));
