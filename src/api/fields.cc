@@ -191,7 +191,7 @@ constexpr RequestField kCostFields[] = {
 
 // `fleet`: a scenario file (docs/fleet-model.md).
 constexpr RequestField kFleetFields[] = {
-    {.key = "scenario", .type = kText, .help = "Scenario YAML file (docs/fleet-model.md)", .required = true,
+    {.key = "scenario_file", .type = kText, .help = "Scenario YAML file (docs/fleet-model.md)", .required = true,
      .positional = true},
     {.key = "shock", .type = kFlag, .help = "Also run the plan against each single-vendor shock: the demand still served"},
     {.key = "robust", .type = kFlag, .help = "Plan for the worst single-vendor shock (every shock's demand met)"},

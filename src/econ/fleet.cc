@@ -546,7 +546,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
 Result<FleetQuery> DecodeFleet(const Args& args) {
   if (auto ok = CheckArgs(CommandFor("fleet"), args); !ok) return std::move(ok).error();
   FleetQuery q;
-  q.scenario = std::string(*args.Get("scenario"));
+  q.scenario = std::string(*args.Get("scenario_file"));
   q.options.shock = args.Get("shock") == "true";
   q.options.robust = args.Get("robust") == "true";
   return q;
