@@ -109,6 +109,8 @@ std::string TrainPlanText(const TrainPlan& p) {
   std::string s = "tp " + std::to_string(p.tp) + " pp " + std::to_string(p.pp) + " dp " + std::to_string(p.dp);
   if (p.cp > 1) s += " cp " + std::to_string(p.cp);
   if (p.ep > 1) s += " ep " + std::to_string(p.ep);
+  if (p.ep > 1 && ExpertTp(p) != p.tp) s += " etp " + std::to_string(ExpertTp(p));
+  if (p.ep > 1 && ExpertDp(p) != p.dp) s += " edp " + std::to_string(ExpertDp(p));
   if (p.vp > 1) s += " vp " + std::to_string(p.vp);
   s += ", micro-batch " + std::to_string(p.micro_batch) + ", recompute " + std::string(RecomputeName(p.recompute)) +
        ", ZeRO " + std::to_string(p.zero);
@@ -160,6 +162,7 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   p.cp = IntegerOr(args, "cp", 1);
   p.ep = IntegerOr(args, "ep", 1);
   p.vp = IntegerOr(args, "vp", 1);
+  p.etp = IntegerOr(args, "etp", 0);
   p.micro_batch = IntegerOr(args, "micro_batch", 1);
   p.zero = IntegerOr(args, "zero", 1);
   p.sequence_parallel = !Flag(args, "no_sequence_parallel");

@@ -72,6 +72,8 @@ json TrainPlanJson(const TrainPlan& p) {
           {"dp", p.dp},
           {"cp", p.cp},
           {"ep", p.ep},
+          {"etp", ExpertTp(p)},
+          {"edp", ExpertDp(p)},
           {"vp", p.vp},
           {"micro_batch", p.micro_batch},
           {"recompute", RecomputeName(p.recompute)},

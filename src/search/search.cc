@@ -41,7 +41,7 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
 
 auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
-                  p.overlap_dp, p.overlap_tp);
+                  p.overlap_dp, p.overlap_tp, p.etp);
 }
 
 // Strict order by the objective, then the plan fields, so ties are deterministic.
@@ -250,7 +250,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
         if (!rules.MicroBatch(dp, o.mb)) continue;
         const std::vector<int> vps = cand.vp.empty() ? Interleavings(m, pp, rules) : cand.vp;
         for (int ep : cand.ep) {
-          if (!rules.EpWithModel(ep) || !rules.EpWithDp(ep, dp)) continue;
+          if (!rules.EpWithModel(ep) || !PlanRules::EpFolds(o.tp, o.cp, dp, ep, p.etp)) continue;
           p.pp = pp;
           p.dp = dp;
           p.ep = ep;

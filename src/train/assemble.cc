@@ -39,19 +39,24 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   e.warnings = x.warnings;
   if (p.tp > c.topology.scale_up_domain) e.warnings |= kTrainWarnTpCrossesNode;
   if (x.m->layers % p.pp != 0) e.warnings |= kTrainWarnUnevenStages;
-  // Memory of the fullest stage.
-  const double stage_params = layers_stage * (t.shared_params_per_layer / p.tp +
-                                              t.expert_params_per_layer / (double(p.tp) * p.ep));
-  const double end_params = (pp > 1 ? t.head_params : t.embed_params + t.lm_head_params) / p.tp;
-  const double params = stage_params + end_params;
+  // Memory of the fullest stage. The dense part (attention, shared experts,
+  // embedding and head) is replicated over dp and sharded by ZeRO over it;
+  // the routed experts over edp (MoE parallel folding).
+  const double edp = std::max(1, ExpertDp(p));
+  const double dense_params = layers_stage * t.shared_params_per_layer / p.tp +
+                              (pp > 1 ? t.head_params : t.embed_params + t.lm_head_params) / p.tp;
+  const double expert_params = layers_stage * t.expert_params_per_layer / (double(ExpertTp(p)) * p.ep);
+  const double params = dense_params + expert_params;
+  // Parameters per device after sharding `stage` ways over the replicas.
+  auto sharded = [&](bool shard) { return shard ? dense_params / dp + expert_params / edp : params; };
   TrainMemory& mem = e.memory;
   mem.capacity = d.memory_capacity.si();
   const double fp8_copy = x.rate.dtype == Dtype::kFp8 ? 1 : 0;
-  mem.weights = params * (kWeightBytes + fp8_copy) / (p.zero >= 3 ? dp : 1);
+  mem.weights = sharded(p.zero >= 3) * (kWeightBytes + fp8_copy);
   // LoRA adapters (rank ~16) hold well under 1% of the parameters: their
   // gradients and optimizer state are left out.
-  mem.gradients = r.lora ? 0 : params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded) / (p.zero >= 2 ? dp : 1);
-  mem.optimizer = r.lora ? 0 : params * OptimizerBytes(p.optimizer_state) / (p.zero >= 1 ? dp : 1);
+  mem.gradients = r.lora ? 0 : sharded(p.zero >= 2) * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
+  mem.optimizer = r.lora ? 0 : sharded(p.zero >= 1) * OptimizerBytes(p.optimizer_state);
   const double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
                            : p.recompute == Recompute::kSelective ? lc.act_selective
                                                                   : lc.act_none;
@@ -114,27 +119,30 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   bd.pp_comm = pp > 1 ? 2 * m * vp * lc.p2p : 0;
   // Data parallelism: gradients (and, with the distributed optimizer, the
   // updated parameters) cross the data-parallel group once per step.
-  const double grad_bytes = params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
+  const double grad_bytes = p.zero == 0 ? kGradBytesDdp : kGradBytesSharded;
   double dp_time = 0;
   double gathers_exposed = 0;
   const Group dp_group{.ranks = p.dp, .stride = p.tp * p.cp};
-  if (p.dp > 1 && !r.lora) {
-    if (p.zero == 0) {
-      dp_time = AllReduce(links, grad_bytes, dp_group);
-    } else {
-      // Gradients reduce-scattered, the updated parameters all-gathered.
-      dp_time = ReduceScatter(links, grad_bytes, dp_group) + AllGather(links, params * 2, dp_group);
-      if (p.zero >= 3) {
-        // Parameters gathered before each micro-batch's forward and backward, prefetched under compute.
-        const double gathers = 2 * m * AllGather(links, params * 2, dp_group);
-        gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
+  const Group edp_group{.ranks = int(edp), .stride = ExpertTp(p) * p.ep};
+  if (!r.lora) {
+    double gathers = 0;
+    for (auto [group, part] : {std::pair{dp_group, dense_params}, std::pair{edp_group, expert_params}}) {
+      if (group.ranks <= 1 || part <= 0) continue;
+      if (p.zero == 0) {
+        dp_time += AllReduce(links, part * grad_bytes, group);
+      } else {
+        // Gradients reduce-scattered, the updated parameters all-gathered.
+        dp_time += ReduceScatter(links, part * grad_bytes, group) + AllGather(links, part * 2, group);
+        // ZeRO-3: parameters gathered before each micro-batch's forward and backward, prefetched under compute.
+        if (p.zero >= 3) gathers += 2 * m * AllGather(links, part * 2, group);
       }
     }
+    if (gathers > 0) gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
   }
   // Overlapped reduction runs under the last micro-batch's backward.
   const double window = p.overlap_dp ? layers_stage * (compute_b + tp_b) : 0;
   bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed;
-  const double opt_params = r.lora ? 0 : params / (p.zero >= 1 ? dp : 1);
+  const double opt_params = r.lora ? 0 : sharded(p.zero >= 1);
   bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
 

@@ -94,14 +94,17 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const OpStyle style{.norms = r.stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
                       .expert_imbalance = r.stack.expert_imbalance};
-  const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp};
+  const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp, .etp = ExpertTp(p)};
   // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
   // a reduce-scatter (the same bytes on the wire in two calls), hierarchical
   // when TP spans domains.
   const Group tp_group{.ranks = p.tp, .stride = 1};
   const double gather = AllGather(links, T * h * ab, tp_group);
   const double tp_collective = sp ? 2 * gather : AllReduce(links, T * h * ab, tp_group);
-  const Group ep_group{.ranks = p.ep, .stride = p.tp * p.cp};
+  // Megatron-Core lays the experts' ranks out etp innermost, then ep, then
+  // edp (parallel_state's expert RankGenerator, order tp-ep-dp-pp over the
+  // expert degrees), so an EP group spans etp x ep consecutive chips.
+  const Group ep_group{.ranks = p.ep, .stride = ExpertTp(p)};
   const double bw = d.memory_bandwidth.si() * d.memory_efficiency;
 
   for (const LayerGroup& g : m.groups) {

@@ -23,6 +23,13 @@ std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s) {
   return ParseName<TrainPrecision>(kTrainPrecisionNames, s);
 }
 
+int ExpertTp(const TrainPlan& p) { return p.etp > 0 ? p.etp : p.tp; }
+int ExpertDp(const TrainPlan& p) {
+  const int64_t e = int64_t(ExpertTp(p)) * p.ep;
+  const int64_t attn = int64_t(p.tp) * p.cp * p.dp;
+  return e > 0 && attn % e == 0 ? int(attn / e) : 0;
+}
+
 int DerivedDp(const TrainRequest& r) {
   const TrainPlan& p = r.plan;
   if (p.tp > train::kMaxDegree || p.pp > train::kMaxDegree || p.cp > train::kMaxDegree) return 0;
@@ -69,6 +76,10 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
       fail(key, std::string(key) + " must be at most " + std::to_string(train::kMaxDegree) + ", found " + std::to_string(v));
     }
   }
+  if (p.etp < 0 || p.etp > train::kMaxDegree) {
+    fail("etp", "etp must be 0 (the same as tp) or between 1 and " + std::to_string(train::kMaxDegree) + ", found " +
+                    std::to_string(p.etp));
+  }
   if (!train::PlanRules::Zero(p.zero)) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
   if (!bad.empty()) return Error(std::move(bad));
   const train::PlanRules rules(m, r);
@@ -103,9 +114,10 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
       fail("ep", "ep " + std::to_string(p.ep) + " does not divide the " + std::to_string(t.min_experts) + " experts");
     }
   }
-  if (!rules.EpWithDp(p.ep, p.dp)) {
-    fail("ep", "ep " + std::to_string(p.ep) + " must divide dp " + std::to_string(p.dp) +
-                   " (experts are spread over data-parallel ranks)");
+  if (!train::PlanRules::EpFolds(p.tp, p.cp, p.dp, p.ep, p.etp)) {
+    fail("ep", "etp x ep = " + std::to_string(int64_t(ExpertTp(p)) * p.ep) + " must divide tp x cp x dp = " +
+                   std::to_string(int64_t(p.tp) * p.cp * p.dp) +
+                   " (the experts fold over the ranks of a pipeline stage: etp x ep x edp = tp x cp x dp)");
   }
   if (!rules.Cp(p.cp)) {
     if (r.seq_len % p.cp != 0) {

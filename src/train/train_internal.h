@@ -121,7 +121,12 @@ class PlanRules {
   [[nodiscard]] bool Batch(int dp) const { return dp >= 1 && r_->global_batch % dp == 0; }
   [[nodiscard]] bool MicroBatch(int dp, int mb) const { return mb >= 1 && Batch(dp) && (r_->global_batch / dp) % mb == 0; }
   [[nodiscard]] bool EpWithModel(int ep) const { return ep == 1 || (t_.moe && ep > 1 && t_.min_experts % ep == 0); }
-  [[nodiscard]] bool EpWithDp(int ep, int dp) const { return ep == 1 || dp % ep == 0; }
+  // Folding: the experts' etp x ep ranks tile the attention's tp x cp x dp
+  // ranks of a stage (edp = their quotient).
+  [[nodiscard]] static bool EpFolds(int tp, int cp, int dp, int ep, int etp) {
+    const int64_t e = int64_t(etp > 0 ? etp : tp) * ep;
+    return e >= 1 && (int64_t(tp) * cp * dp) % e == 0;
+  }
   [[nodiscard]] bool TpOverlap(int tp, bool overlap) const { return !overlap || tp > 1; }
   [[nodiscard]] static bool Zero(int zero) { return zero >= 0 && zero <= 3; }
 

@@ -366,6 +366,60 @@ TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
   EXPECT_EQ(e.error().diagnostics.front().key_path, "ep");
 }
 
+// MoE parallel folding (Liu et al. 2025, arXiv:2504.14960): the experts
+// tile the attention's tp x cp x dp ranks as etp x ep x edp, so EP 32 with
+// TP 2 x DP 16 exists; with etp 1 an EP 8 group is 8 consecutive chips (one
+// node) where etp 2 spreads it over 16 (two nodes). The FLOPs do not change.
+TEST_F(TrainTest, MoeFoldingLaysTheExpertsOverTheStageRanks) {
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("qwen3-235b-a22b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 256;
+  r.seq_len = 4096;
+  r.global_batch = 2048;
+  r.plan.tp = 2;
+  r.plan.pp = 8;
+  r.plan.dp = 16;
+  r.plan.ep = 32;
+  r.plan.etp = 1;
+  r.plan.recompute = Recompute::kFull;
+  r.plan.sequence_parallel = true;
+  auto folded = EstimateTraining(c, m, r);
+  ASSERT_TRUE(folded.has_value()) << folded.error().ToString();
+  EXPECT_EQ(ExpertDp(r.plan), 1);
+  r.plan.etp = 0;  // etp = tp = 2: 64 expert ranks over 32
+  auto unfolded = EstimateTraining(c, m, r);
+  ASSERT_FALSE(unfolded.has_value());
+  EXPECT_EQ(unfolded.error().diagnostics.front().key_path, "ep");
+  r.plan.etp = -1;
+  auto negative = EstimateTraining(c, m, r);
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_EQ(negative.error().diagnostics.front().key_path, "etp");
+
+  r.plan.pp = 1;
+  r.plan.dp = 128;
+  r.plan.ep = 8;
+  r.plan.zero = 3;
+  r.plan.etp = 1;
+  const TrainEstimate in_node = Run(c, m, r);
+  EXPECT_EQ(ExpertDp(r.plan), 32);
+  r.plan.etp = 2;
+  const TrainEstimate two_nodes = Run(c, m, r);
+  EXPECT_EQ(ExpertDp(r.plan), 16);
+  EXPECT_LT(in_node.breakdown.ep_comm, two_nodes.breakdown.ep_comm);
+  EXPECT_NEAR(in_node.hardware_flops_per_step, two_nodes.hardware_flops_per_step, 1e-9 * in_node.hardware_flops_per_step);
+  // ZeRO-3 shards the experts over edp: etp 1 keeps twice the expert weights
+  // per device, shards them over twice the ranks, and ends with the same.
+  EXPECT_NEAR(in_node.memory.weights, two_nodes.memory.weights, 1e-9 * in_node.memory.weights);
+  r.plan.zero = 1;
+  r.plan.etp = 1;
+  const TrainEstimate z1_etp1 = Run(c, m, r);
+  r.plan.etp = 2;
+  const TrainEstimate z1_etp2 = Run(c, m, r);
+  EXPECT_GT(z1_etp1.memory.weights, z1_etp2.memory.weights);
+}
+
 TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   const Cluster c = ClusterFor("dgx-a100");
   TrainRequest r;

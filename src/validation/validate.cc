@@ -316,6 +316,7 @@ std::string TypeProblem(const RawNode& c) {
   constexpr std::pair<std::string_view, std::string_view> kNumbers[] = {
       {"workload", "tp"},          {"workload", "pp"},          {"workload", "dp"},     {"workload", "cp"},
       {"workload", "ep"},          {"workload", "vp"},          {"workload", "micro_batch"},
+      {"workload", "etp"},         {"workload", "edp"},
       {"workload", "global_batch"}, {"workload", "seq_len"},    {"hardware", "count"},  {"model", "layers"},
       {"model", "hidden"},         {"model", "heads"},          {"model", "kv_heads"},  {"model", "ffn"},
       {"model", "vocab"},          {"model", "moe_experts"},    {"model", "moe_active"}};
@@ -429,6 +430,7 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
   if (auto v = IntAt(c, {"workload", "cp"})) p.cp = int(*v);
   if (auto v = IntAt(c, {"workload", "vp"})) p.vp = int(*v);
   if (auto v = IntAt(c, {"workload", "ep"})) p.ep = int(*v);
+  if (auto v = IntAt(c, {"workload", "etp"})) p.etp = int(*v);
   if (out.free.tp || out.free.pp || out.free.dp) out.assumptions.push_back("parallel plan not stated: the best plan --search finds");
   if (out.free.micro_batch) out.assumptions.push_back("micro-batch not stated: the fastest that fits");
   if (!out.free.dp && !out.free.tp && !out.free.pp && int64_t(p.tp) * p.pp * p.dp * p.cp != r.devices) {
@@ -462,6 +464,29 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
             "conf/peft/llama/sft.yaml: optim dtype bf16)");
       }
     }
+  }
+  // Megatron-FSDP shards parameters, gradients and optimizer state over
+  // the data-parallel ranks (ZeRO-3).
+  if (Lower(TextAt(c, {"workload", "fsdp"})) == "true") {
+    p.zero = 3;
+    out.assumptions.push_back("FSDP: parameters, gradients and optimizer state sharded over data parallelism (ZeRO-3)");
+  }
+  const auto edp = IntAt(c, {"workload", "edp"});
+  if (edp && *edp > 0 && !IntAt(c, {"workload", "etp"}) && !out.free.dp && !out.free.tp) {
+    // etp from the stated edp: etp x ep x edp = tp x cp x dp.
+    const long long attn = static_cast<long long>(p.tp) * p.cp * p.dp, experts = static_cast<long long>(p.ep) * *edp;
+    if (experts > 0 && attn % experts == 0 && attn / experts <= p.tp) {
+      p.etp = int(attn / experts);
+      out.assumptions.push_back("etp " + std::to_string(p.etp) + " from the stated edp (etp x ep x edp = tp x cp x dp)");
+    }
+  }
+  if (!edp && p.ep > 1 && !IntAt(c, {"workload", "etp"}) && !out.free.dp && !out.free.tp &&
+      ExpertDp(p) == 0) {
+    p.etp = 1;
+    out.assumptions.push_back("etp not stated and etp = tp does not fold over tp x cp x dp: etp 1");
+  }
+  if (edp && !out.free.dp && !out.free.tp && ExpertDp(p) != *edp) {
+    return "edp " + std::to_string(*edp) + " stated, but tp x cp x dp / (etp x ep) = " + std::to_string(ExpertDp(p));
   }
   const std::string rc = Lower(TextAt(c, {"workload", "recompute"}));
   if (rc.find("full") != std::string::npos) {
@@ -528,7 +553,9 @@ std::string TrainSetup(const TrainRequest& r) {
   const TrainPlan& p = r.plan;
   std::string s = "tp " + std::to_string(p.tp) + " pp " + std::to_string(p.pp) + " dp " + std::to_string(p.dp);
   if (p.cp > 1) s += " cp " + std::to_string(p.cp);
+  if (p.ep > 1) s += " ep " + std::to_string(p.ep) + " etp " + std::to_string(ExpertTp(p)) + " edp " + std::to_string(ExpertDp(p));
   if (p.vp > 1) s += " vp " + std::to_string(p.vp);
+  if (p.zero == 3) s += " ZeRO-3";
   s += ", mb " + std::to_string(p.micro_batch) + ", " + std::string(RecomputeName(p.recompute)) + " recompute, " +
        std::string(TrainPrecisionName(p.precision));
   return s;

@@ -489,6 +489,23 @@ class TrainingCommands(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("experts", r.stderr)
 
+    def test_moe_folding_accepts_ep_beyond_dp(self):
+        # Megatron-Core's Qwen3-235B plan: EP 32 folded over TP 2 x DP 16 with expert TP 1.
+        base = ("train", "--hardware", "hgx-h100", "--model", "qwen3-235b-a22b", "--devices", "256", "--tp", "2",
+                "--pp", "8", "--ep", "32", "--seq-len", "4096", "--global-batch", "2048", "--recompute", "full")
+        r = run(*base, "--etp", "1", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = json.loads(r.stdout)["plan"]
+        self.assertEqual((plan["ep"], plan["etp"], plan["edp"], plan["dp"]), (32, 1, 1, 16))
+        r = run(*base)  # etp = tp = 2: 64 expert ranks do not fold over 32
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--ep", r.stderr)
+        self.assertIn("etp x ep = 64", r.stderr)
+        self.assertEqual(r.stdout, "")
+        r = run(*base, "--etp", "0")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--etp", r.stderr)
+
     def test_validate_reads_vtrain_csv(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "runs.csv")

@@ -110,6 +110,10 @@ struct LayerShard {
   int tp = 1;  // heads and FFN columns split tp ways
   int ep = 1;  // routed experts split ep ways; each device's attention sees 1/ep of the tokens
   bool sequence_parallel = false;  // norms and residual adds split tp ways (Megatron SP)
+  // Expert tensor parallelism (MoE parallel folding, Liu et al. 2025,
+  // arXiv:2504.14960): routed experts' FFN columns split etp ways, where the
+  // attention splits tp ways over the same ranks. 0: etp = tp (no folding).
+  int etp = 0;
 };
 
 // Bytes per value of what operators read and write.

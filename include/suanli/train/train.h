@@ -62,6 +62,12 @@ struct TrainPlan {
   int cp = 1;
   int ep = 1;
   int vp = 1;  // virtual stages per pipeline stage (interleaved 1F1B when > 1)
+  // MoE parallel folding (Megatron-Core; Liu et al. 2025, arXiv:2504.14960):
+  // the attention runs over tp x cp x dp ranks of a stage and the routed
+  // experts over etp x ep x edp of the same ranks, etp innermost, then ep.
+  // 0: etp = tp (Megatron-Core's default for expert_tensor_parallel_size).
+  // edp = tp x cp x dp / (etp x ep) (ExpertDp).
+  int etp = 0;
   int micro_batch = 1;
   Recompute recompute = Recompute::kNone;
   int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
@@ -172,6 +178,11 @@ struct TrainEstimate {
 // Data parallelism implied by the other degrees: devices / (tp x pp x cp),
 // or 0 when they do not divide the devices.
 int DerivedDp(const TrainRequest& request);
+
+// The experts' tensor parallelism (etp, or tp when the plan leaves it 0) and
+// data parallelism (tp x cp x dp / (etp x ep), 0 when that does not divide).
+int ExpertTp(const TrainPlan& plan);
+int ExpertDp(const TrainPlan& plan);
 
 // Checks that the plan can exist: tp x pp x dp x cp = devices, tp divides the
 // heads, pp <= layers, micro-batch divides the per-replica batch, ep divides
