@@ -112,6 +112,10 @@ std::string TrainPlanText(const TrainPlan& p) {
   if (p.ep > 1 && ExpertTp(p) != p.tp) s += " etp " + std::to_string(ExpertTp(p));
   if (p.ep > 1 && ExpertDp(p) != p.dp) s += " edp " + std::to_string(ExpertDp(p));
   if (p.vp > 1) s += " vp " + std::to_string(p.vp);
+  if (p.first_stage_layers > 0) s += ", first stage " + std::to_string(p.first_stage_layers) + " layers";
+  if (p.last_stage_layers > 0) s += ", last stage " + std::to_string(p.last_stage_layers) + " layers";
+  if (p.embedding_in_split) s += ", embedding counted as a layer";
+  if (p.loss_in_split) s += ", loss counted as a layer";
   s += ", micro-batch " + std::to_string(p.micro_batch) + ", recompute " + std::string(RecomputeName(p.recompute)) +
        ", ZeRO " + std::to_string(p.zero);
   if (p.sequence_parallel && p.tp > 1) s += ", SP";
@@ -163,6 +167,11 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   p.ep = IntegerOr(args, "ep", 1);
   p.vp = IntegerOr(args, "vp", 1);
   p.etp = IntegerOr(args, "etp", 0);
+  p.first_stage_layers = IntegerOr(args, "first_stage_layers", 0);
+  p.last_stage_layers = IntegerOr(args, "last_stage_layers", 0);
+  p.embedding_in_split = Flag(args, "embedding_in_split");
+  p.loss_in_split = Flag(args, "loss_in_split");
+  q.pp_layout = Text(args, "pp_layout");
   p.micro_batch = IntegerOr(args, "micro_batch", 1);
   p.zero = IntegerOr(args, "zero", 1);
   p.sequence_parallel = !Flag(args, "no_sequence_parallel");
@@ -266,6 +275,11 @@ Result<TrainResult> RunTrain(const Catalog& catalog, const TrainQuery& q) {
   TrainResult out{.hardware = std::move(*hw), .model = std::move(*model), .cluster = std::move(*cluster),
                   .request = q.request, .searched = q.search, .estimate = {}, .search = {}};
   out.request.stack = *stack;
+  if (!q.pp_layout.empty()) {
+    if (auto ok = ApplyPipelineLayout(q.pp_layout, out.model.arch.layers, out.request.plan); !ok) {
+      return std::move(ok).error();
+    }
+  }
   if (!q.search) {
     auto e = EstimateTraining(out.cluster, out.model.arch, out.request);
     if (!e) return std::move(e).error();

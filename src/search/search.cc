@@ -41,7 +41,8 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
 
 auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
-                  p.overlap_dp, p.overlap_tp, p.etp);
+                  p.overlap_dp, p.overlap_tp, p.etp, p.first_stage_layers, p.last_stage_layers,
+                  p.embedding_in_split, p.loss_in_split);
 }
 
 // Strict order by the objective, then the plan fields, so ties are deterministic.
@@ -153,11 +154,12 @@ Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r
 
 // Interleavings a pipeline of pp stages allows: 1, and every v that divides
 // the layers per stage (up to 64 virtual stages).
-std::vector<int> Interleavings(const ModelArch& m, int pp, const PlanRules& rules) {
-  std::vector<int> out{1};
+std::vector<int> Interleavings(const ModelArch& m, int pp, const PlanRules& rules, const TrainPlan& p) {
+  std::vector<int> out;
+  if (rules.Layout(pp, 1, p)) out.push_back(1);
   if (pp <= 1) return out;
-  for (int v : Divisors(m.layers / pp, 64)) {
-    if (v > 1 && rules.Vp(pp, v)) out.push_back(v);
+  for (int v = 2; v <= 64 && int64_t(v) * pp <= int64_t(m.layers) + 2; ++v) {
+    if (rules.Layout(pp, v, p)) out.push_back(v);
   }
   return out;
 }
@@ -248,7 +250,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
         const int dp = int(rest / pp);
         if (!cand.dp.empty() && std::find(cand.dp.begin(), cand.dp.end(), dp) == cand.dp.end()) continue;
         if (!rules.MicroBatch(dp, o.mb)) continue;
-        const std::vector<int> vps = cand.vp.empty() ? Interleavings(m, pp, rules) : cand.vp;
+        const std::vector<int> vps = cand.vp.empty() ? Interleavings(m, pp, rules, p) : cand.vp;
         for (int ep : cand.ep) {
           if (!rules.EpWithModel(ep) || !PlanRules::EpFolds(o.tp, o.cp, dp, ep, p.etp)) continue;
           p.pp = pp;
@@ -257,7 +259,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
           // Layer costs see pp and dp only through the links they pick.
           const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
           for (int vp : vps) {
-            if (!rules.Vp(pp, vp)) continue;
+            if (!rules.Layout(pp, vp, p)) continue;
             p.vp = vp;
             for (Recompute rc : cand.recompute) {
               p.recompute = rc;

@@ -38,14 +38,37 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   e.tier = d.tier;
   e.warnings = x.warnings;
   if (p.tp > c.topology.scale_up_domain) e.warnings |= kTrainWarnTpCrossesNode;
-  if (x.m->layers % p.pp != 0) e.warnings |= kTrainWarnUnevenStages;
+  const StageLayers stages = PipelineStageLayers(x.m->layers, p);
+  const bool default_layout = p.first_stage_layers == 0 && p.last_stage_layers == 0 && !p.embedding_in_split &&
+                              !p.loss_in_split;
+  if (x.m->layers % p.pp != 0 && default_layout) e.warnings |= kTrainWarnUnevenStages;
+  const double first_layers = stages.first, middle_layers = stages.middle, last_layers = stages.last;
   // Memory of the fullest stage. The dense part (attention, shared experts,
   // embedding and head) is replicated over dp and sharded by ZeRO over it;
-  // the routed experts over edp (MoE parallel folding).
+  // the routed experts over edp (MoE parallel folding). The first stage
+  // holds the embedding, the last the LM head; one stage holds both without
+  // a pipeline.
   const double edp = std::max(1, ExpertDp(p));
-  const double dense_params = layers_stage * t.shared_params_per_layer / p.tp +
-                              (pp > 1 ? t.head_params : t.embed_params + t.lm_head_params) / p.tp;
-  const double expert_params = layers_stage * t.expert_params_per_layer / (double(ExpertTp(p)) * p.ep);
+  auto dense_of = [&](double layers, double end) { return layers * t.shared_params_per_layer / p.tp + end / p.tp; };
+  auto experts_of = [&](double layers) {
+    return layers * t.expert_params_per_layer / (double(ExpertTp(p)) * p.ep);
+  };
+  double dense_params = 0, expert_params = 0;
+  if (pp > 1) {
+    const std::pair<double, double> candidates[] = {
+        {first_layers, t.embed_params}, {middle_layers, 0}, {last_layers, t.lm_head_params}};
+    double most = -1;
+    for (auto [layers, end] : candidates) {
+      if (dense_of(layers, end) + experts_of(layers) > most) {
+        most = dense_of(layers, end) + experts_of(layers);
+        dense_params = dense_of(layers, end);
+        expert_params = experts_of(layers);
+      }
+    }
+  } else {
+    dense_params = dense_of(t.layers, t.embed_params + t.lm_head_params);
+    expert_params = experts_of(t.layers);
+  }
   const double params = dense_params + expert_params;
   // Parameters per device after sharding `stage` ways over the replicas.
   auto sharded = [&](bool shard) { return shard ? dense_params / dp + expert_params / edp : params; };
@@ -64,9 +87,13 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // (pp - 1) / (pp vp) more); the last keeps one, plus the logits.
   const double in_flight = std::min(m, pp) * (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0);
   const double working = p.recompute == Recompute::kFull ? lc.act_none : 0;  // the layer being recomputed
-  const double first = layers_stage * per_layer * in_flight + working;
-  const double last = layers_stage * per_layer + working + lc.logits_bytes;
-  mem.activations = pp > 1 ? std::max(first, last) : first + lc.logits_bytes;
+  const double first = first_layers * per_layer * in_flight + working;
+  const double last = last_layers * per_layer + working + lc.logits_bytes;
+  // The second stage holds one micro-batch fewer than the first.
+  const double middle = pp > 2 ? middle_layers * per_layer * std::min(m, pp - 1) *
+                                         (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0) + working
+                               : 0;
+  mem.activations = pp > 1 ? std::max({first, middle, last}) : first + lc.logits_bytes;
   mem.other = d.reserved_bytes.si();
   mem.total = mem.weights + mem.gradients + mem.optimizer + mem.activations + mem.other;
   e.fits = mem.total <= mem.capacity;
@@ -96,25 +123,32 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double recompute = p.recompute == Recompute::kFull        ? compute_f + tp_f + lc.ep_f + lc.cp_f
                            : p.recompute == Recompute::kSelective ? lc.attn_f
                                                                   : 0;
-  const double head = lc.head_f + lc.head_b;  // the last stage's LM head and loss set the pace
-  const double device_mb = layers_stage * (compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b +
-                                           lc.cp_f + lc.cp_b + framework) +
-                           head;
+  const double layer_time = compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b + lc.cp_f + lc.cp_b +
+                            framework;
+  // The slowest stage sets the pace: the last with the LM head and loss, or
+  // a fuller first or middle stage (the embedding lookup is left in the head).
+  const double head_time = lc.head_f + lc.head_b;
+  double pace_layers = last_layers, head = head_time;
+  if (std::max(first_layers, middle_layers) * layer_time > last_layers * layer_time + head_time) {
+    pace_layers = std::max(first_layers, middle_layers);
+    head = 0;
+  }
+  const double device_mb = pace_layers * layer_time + head;
   // The host issues the same operators asynchronously, ahead of the device;
   // when its dispatch is the slower of the two (small layers, slow host
   // stack), the micro-batch takes the host's time and the kernels hide under it.
-  const double host_mb = layers_stage * ops * c.host_dispatch.si();
+  const double host_mb = pace_layers * ops * c.host_dispatch.si();
   const double per_mb = std::max(device_mb, host_mb);
   TrainBreakdown& bd = e.breakdown;
-  bd.compute = m * (layers_stage * (compute_f + compute_b) + head);
+  bd.compute = m * (pace_layers * (compute_f + compute_b) + head);
   // Framework cost: per-operator gaps on the device, and the host's dispatch
   // where it outlasts the device's work.
-  bd.framework = m * (layers_stage * framework + std::max(0.0, host_mb - device_mb));
+  bd.framework = m * (pace_layers * framework + std::max(0.0, host_mb - device_mb));
   if (host_mb > device_mb) e.warnings |= kTrainWarnHostBound;
-  bd.recompute = m * layers_stage * recompute;
-  bd.tp_comm = m * layers_stage * (tp_f + tp_b);
-  bd.ep_comm = m * layers_stage * (lc.ep_f + lc.ep_b);
-  bd.cp_comm = m * layers_stage * (lc.cp_f + lc.cp_b);
+  bd.recompute = m * pace_layers * recompute;
+  bd.tp_comm = m * pace_layers * (tp_f + tp_b);
+  bd.ep_comm = m * pace_layers * (lc.ep_f + lc.ep_b);
+  bd.cp_comm = m * pace_layers * (lc.cp_f + lc.cp_b);
   bd.pp_bubble = pp > 1 ? (pp - 1) / vp * per_mb : 0;
   bd.pp_comm = pp > 1 ? 2 * m * vp * lc.p2p : 0;
   // Data parallelism: gradients (and, with the distributed optimizer, the
@@ -140,7 +174,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
     if (gathers > 0) gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
   }
   // Overlapped reduction runs under the last micro-batch's backward.
-  const double window = p.overlap_dp ? layers_stage * (compute_b + tp_b) : 0;
+  const double window = p.overlap_dp ? pace_layers * (compute_b + tp_b) : 0;
   bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed;
   const double opt_params = r.lora ? 0 : sharded(p.zero >= 1);
   bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));

@@ -114,6 +114,28 @@ class PlanRules {
   [[nodiscard]] bool Vp(int pp, int vp) const {
     return vp == 1 || (vp > 1 && pp > 1 && m_->layers % (int64_t(pp) * vp) == 0);
   }
+  // The plan's pipeline layout (train.h) can exist for pp stages of vp
+  // virtual stages: Megatron-Core's rules. Given first/last stages leave the
+  // middle stages an equal, positive share; counting the embedding and loss
+  // as layers makes layers + 1 (+ 1) divide into pp x vp chunks.
+  [[nodiscard]] bool Layout(int pp, int vp, const TrainPlan& p) const {
+    const int64_t layers = m_->layers;
+    const bool given = p.first_stage_layers != 0 || p.last_stage_layers != 0;
+    const bool counted = p.embedding_in_split || p.loss_in_split;
+    if (vp < 1 || (vp > 1 && pp <= 1) || (given && counted)) return false;
+    if (given) {
+      const int64_t f = p.first_stage_layers, l = p.last_stage_layers;
+      if (pp < 2 || f < 0 || l < 0 || f > layers || l > layers) return false;
+      const int64_t middle = pp - (f > 0 ? 1 : 0) - (l > 0 ? 1 : 0), rest = layers - f - l;
+      if (rest < 0) return false;
+      return middle == 0 ? rest == 0 : rest % middle == 0 && rest / middle >= 1;
+    }
+    if (counted && pp > 1) {
+      const int64_t units = layers + (p.embedding_in_split ? 1 : 0) + (p.loss_in_split ? 1 : 0);
+      return units % (int64_t(pp) * vp) == 0 && units / pp >= 2;
+    }
+    return Vp(pp, vp);
+  }
   // Degrees are at most kMaxDegree (CheckTrainingPlan), so the product fits in 64 bits.
   [[nodiscard]] bool Devices(int tp, int pp, int dp, int cp) const {
     return int64_t(tp) * pp * dp * cp == r_->devices;

@@ -420,6 +420,83 @@ TEST_F(TrainTest, MoeFoldingLaysTheExpertsOverTheStageRanks) {
   EXPECT_GT(z1_etp1.memory.weights, z1_etp2.memory.weights);
 }
 
+// Megatron-Core's pipeline layouts: Llama-3.1-405B's 126 layers at PP 8 x VP 8
+// with the embedding and loss counted as layers (128 = 64 chunks of 2), a
+// given first/last stage, and the layout string of DeepSeek-V3's GB200 run.
+TEST_F(TrainTest, PipelineLayoutsAsMegatronCoreStatesThem) {
+  TrainPlan p;
+  p.pp = 8;
+  p.vp = 8;
+  p.embedding_in_split = p.loss_in_split = true;
+  StageLayers s = PipelineStageLayers(126, p);
+  EXPECT_EQ(s.first, 15);
+  EXPECT_EQ(s.middle, 16);
+  EXPECT_EQ(s.last, 15);
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("llama-3.1-405b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 1024;
+  r.seq_len = 8192;
+  r.global_batch = 512;
+  r.plan.tp = 8;
+  r.plan.pp = 8;
+  r.plan.dp = 16;
+  r.plan.vp = 8;
+  r.plan.recompute = Recompute::kSelective;
+  r.plan.sequence_parallel = true;
+  auto plain = EstimateTraining(c, m, r);
+  ASSERT_FALSE(plain.has_value());  // 64 chunks do not divide 126 layers
+  EXPECT_EQ(plain.error().diagnostics.front().key_path, "vp");
+  r.plan.embedding_in_split = r.plan.loss_in_split = true;
+  const TrainEstimate counted = Run(c, m, r);
+  r.plan.embedding_in_split = r.plan.loss_in_split = false;
+  r.plan.vp = 1;
+  const TrainEstimate even = Run(c, m, r);  // ceil(126 / 8) = 16 on the last stage, plus the head
+  EXPECT_TRUE(even.warnings & kTrainWarnUnevenStages);
+  EXPECT_FALSE(counted.warnings & kTrainWarnUnevenStages);
+  // The last stage gives a layer to the head: less per micro-batch than 16 layers + head.
+  EXPECT_LT(counted.breakdown.compute, even.breakdown.compute);
+
+  // First and last stages given: the middle ones share the rest evenly.
+  r.plan.first_stage_layers = 14;
+  r.plan.last_stage_layers = 14;
+  s = PipelineStageLayers(126, r.plan);
+  EXPECT_EQ(s.middle, 98 / 6);  // 98 does not divide by 6
+  auto uneven = EstimateTraining(c, m, r);
+  ASSERT_FALSE(uneven.has_value());
+  EXPECT_EQ(uneven.error().diagnostics.front().key_path, "first_stage_layers");
+  r.plan.first_stage_layers = 15;
+  r.plan.last_stage_layers = 15;
+  EXPECT_EQ(PipelineStageLayers(126, r.plan).middle, 16);
+  EXPECT_TRUE(EstimateTraining(c, m, r).has_value());
+  r.plan.loss_in_split = true;  // not both ways at once
+  auto both = EstimateTraining(c, m, r);
+  ASSERT_FALSE(both.has_value());
+  EXPECT_EQ(both.error().diagnostics.front().key_path, "first_stage_layers");
+
+  // The layout string: E and t on the first chunk, 30 chunks of two layers, the loss alone.
+  TrainPlan d;
+  d.pp = 8;
+  d.vp = 4;
+  ASSERT_TRUE(ApplyPipelineLayout("Et|(tt|)*30L (32 virtual stages)", 61, d).has_value());
+  EXPECT_EQ(d.first_stage_layers, 7);
+  EXPECT_EQ(d.last_stage_layers, 6);
+  EXPECT_EQ(PipelineStageLayers(61, d).middle, 8);
+  for (auto [layout, why] : {std::pair{"Et|(tt|)*30L", "61 layers"}, std::pair{"Et|(tt|)*29L", "virtual stages"},
+                             std::pair{"Et|(tt|*30L", "unbalanced"}, std::pair{"Et|(tm|)*30L", "MTP"},
+                             std::pair{"Et|(tt|)*0L", "repeat count"}, std::pair{"Ex|(tt|)*30L", "unknown item"},
+                             std::pair{"(tt|)*30|tEL", "embedding"}, std::pair{"t*999999999", "expands beyond"}}) {
+    TrainPlan q;
+    q.pp = 8;
+    q.vp = 4;
+    auto ok = ApplyPipelineLayout(layout, std::string(why) == "61 layers" ? 60 : 61, q);
+    ASSERT_FALSE(ok.has_value()) << layout;
+    EXPECT_EQ(ok.error().diagnostics.front().key_path, "pp_layout");
+    EXPECT_NE(ok.error().ToString().find(why), std::string::npos) << ok.error().ToString();
+  }
+}
+
 TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   const Cluster c = ClusterFor("dgx-a100");
   TrainRequest r;

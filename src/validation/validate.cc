@@ -572,6 +572,22 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
   auto cluster = MakeCluster(catalog, *chip, system);
   if (!cluster) return cluster.error().ToString();
   TrainRequest req = map.request;
+  // The pipeline layout: the case's own (Megatron-Core's layout string), or,
+  // when pp x vp does not divide the layers but does with the embedding and
+  // loss counted as layers, Megatron-Core's account_for_embedding/loss split.
+  const int layers = model->arch().layers;
+  TrainPlan& plan = req.plan;
+  if (const std::string layout = TextAt(c, {"workload", "pp_layout"}); !layout.empty()) {
+    if (auto ok = ApplyPipelineLayout(layout, layers, plan); !ok) return "the plan cannot run: " + ok.error().ToString();
+    map.assumptions.push_back("pipeline layout " + layout.substr(0, layout.find(' ')) + ": first stage " +
+                              std::to_string(PipelineStageLayers(layers, plan).first) + " layers, last stage " +
+                              std::to_string(PipelineStageLayers(layers, plan).last));
+  } else if (!map.free.pp && plan.pp > 1 && plan.vp > 1 && layers % (int64_t(plan.pp) * plan.vp) != 0 &&
+             (layers + 2) % (int64_t(plan.pp) * plan.vp) == 0) {
+    plan.embedding_in_split = plan.loss_in_split = true;
+    map.assumptions.push_back("pp x vp does not divide the layers: the embedding and loss counted as layers "
+                              "(Megatron-Core account_for_embedding/loss_in_pipeline_split)");
+  }
   auto stack = MakeTrainingStack(catalog, "");
   if (!stack) return stack.error().ToString();
   req.stack = *stack;

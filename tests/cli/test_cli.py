@@ -506,6 +506,24 @@ class TrainingCommands(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--etp", r.stderr)
 
+    def test_pipeline_layouts(self):
+        base = ("train", "--hardware", "hgx-h100", "--model", "llama-3.1-405b", "--devices", "1024", "--tp", "8",
+                "--pp", "8", "--vp", "8", "--seq-len", "8192", "--global-batch", "512")
+        r = run(*base)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--vp", r.stderr)
+        r = run(*base, "--embedding-in-split", "--loss-in-split", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = json.loads(r.stdout)["plan"]
+        self.assertTrue(plan["embedding_in_split"] and plan["loss_in_split"])
+        r = run(*base, "--pp-layout", "E(tttttttt|)*63ttttttL")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--pp-layout", r.stderr)
+        self.assertEqual(r.stdout, "")
+        r = run(*base[:-6], *base[-4:], "--first-stage-layers", "14", "--last-stage-layers", "14")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--first-stage-layers", r.stderr)
+
     def test_validate_reads_vtrain_csv(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "runs.csv")

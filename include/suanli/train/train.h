@@ -68,6 +68,16 @@ struct TrainPlan {
   // 0: etp = tp (Megatron-Core's default for expert_tensor_parallel_size).
   // edp = tp x cp x dp / (etp x ep) (ExpertDp).
   int etp = 0;
+  // Pipeline layout (Megatron-Core). Default: the layers split evenly, the
+  // last stage also holding the LM head and loss. Either the first and last
+  // stages' transformer layers (decoder_first/last_pipeline_num_layers; 0:
+  // as the middle stages, which share the rest evenly), or the embedding
+  // and/or the loss counted as one layer each in an even split
+  // (account_for_embedding/loss_in_pipeline_split), not both.
+  int first_stage_layers = 0;
+  int last_stage_layers = 0;
+  bool embedding_in_split = false;
+  bool loss_in_split = false;
   int micro_batch = 1;
   Recompute recompute = Recompute::kNone;
   int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
@@ -183,6 +193,21 @@ int DerivedDp(const TrainRequest& request);
 // data parallelism (tp x cp x dp / (etp x ep), 0 when that does not divide).
 int ExpertTp(const TrainPlan& plan);
 int ExpertDp(const TrainPlan& plan);
+
+// Transformer layers on the first, each middle and the last pipeline stage
+// under the plan's layout (summed over its virtual stages).
+struct StageLayers {
+  int first = 0, middle = 0, last = 0;
+};
+StageLayers PipelineStageLayers(int layers, const TrainPlan& plan);
+
+// Megatron-Core's pipeline_model_parallel_layout ("Et|(tt|)*30L": E the
+// embedding, t a transformer layer, L the loss, | between virtual stages,
+// (...)*n and t*n repeat) as the first and last stages' layers of `plan`
+// (pp x vp chunks, chunk i on stage i mod pp). Layouts whose middle stages
+// differ, with the embedding or loss off the end stages, or with MTP layers
+// (m) are refused as not modelled; text after a space is a remark.
+Status ApplyPipelineLayout(std::string_view layout, int layers, TrainPlan& plan);
 
 // Checks that the plan can exist: tp x pp x dp x cp = devices, tp divides the
 // heads, pp <= layers, micro-batch divides the per-replica batch, ep divides
