@@ -172,6 +172,8 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   p.embedding_in_split = Flag(args, "embedding_in_split");
   p.loss_in_split = Flag(args, "loss_in_split");
   q.pp_layout = Text(args, "pp_layout");
+  p.dispatcher = ParseName<ExpertDispatcher>(kExpertDispatcherNames, Text(args, "dispatcher")).value_or(ExpertDispatcher::kAllToAll);
+  p.overlap_ep = Flag(args, "ep_overlap");
   p.micro_batch = IntegerOr(args, "micro_batch", 1);
   p.zero = IntegerOr(args, "zero", 1);
   p.sequence_parallel = !Flag(args, "no_sequence_parallel");

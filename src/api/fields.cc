@@ -19,6 +19,7 @@ using enum FieldType;
 constexpr std::array<std::string_view, 6> kPrecisions = {"bf16", "fp16", "fp8", "int8", "int4", "fp4"};
 constexpr std::array<std::string_view, 3> kRecompute = {"none", "selective", "full"};
 constexpr std::array<std::string_view, 3> kTrainPrecision = {"bf16", "fp16", "fp8"};
+constexpr std::array<std::string_view, 2> kDispatchers = {"alltoall", "deepep"};
 constexpr std::array<std::string_view, 2> kOptimizerState = {"fp32", "bf16"};
 constexpr std::array<std::string_view, 2> kObjective = {"step_time", "memory"};
 
@@ -100,6 +101,11 @@ constexpr RequestField kTrainFields[] = {
      .help = "Count the embedding as a layer in the pipeline split (account_for_embedding_in_pipeline_split)"},
     {.key = "loss_in_split", .type = kFlag,
      .help = "Count the LM head and loss as a layer in the pipeline split (account_for_loss_in_pipeline_split)"},
+    {.key = "dispatcher", .type = kChoice,
+     .help = "MoE token dispatcher: NCCL all-to-all of every (token, expert) copy, or DeepEP/HybridEP (one copy per rank and per node)",
+     .default_text = "alltoall", .choices = kDispatchers},
+    {.key = "ep_overlap", .type = kFlag,
+     .help = "Overlap one micro-batch's expert dispatch and combine with another's compute (1F1B A2A overlap, DualPipe)"},
     {.key = "pp_layout", .type = kText,
      .help = "Megatron-Core pipeline layout: E embedding, t layer, L loss, | between virtual stages, (...)*n repeats",
      .default_text = "none"},

@@ -78,6 +78,8 @@ json TrainPlanJson(const TrainPlan& p) {
           {"last_stage_layers", p.last_stage_layers},
           {"embedding_in_split", p.embedding_in_split},
           {"loss_in_split", p.loss_in_split},
+          {"dispatcher", NameOf<ExpertDispatcher>(kExpertDispatcherNames, p.dispatcher)},
+          {"overlap_ep", p.overlap_ep},
           {"vp", p.vp},
           {"micro_batch", p.micro_batch},
           {"recompute", RecomputeName(p.recompute)},

@@ -120,10 +120,14 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double tp_b = p.overlap_tp ? Overlapped(lc.tp_b, lc.gemm_b, d.overlap_slowdown) : lc.tp_b;
   const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
   const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
-  const double recompute = p.recompute == Recompute::kFull        ? compute_f + tp_f + lc.ep_f + lc.cp_f
+  // With EP overlap, one micro-batch's dispatch and combine run under
+  // another's forward or backward compute, which slows while they share the chip.
+  const double ep_f = p.overlap_ep ? Overlapped(lc.ep_f, compute_f, d.overlap_slowdown) : lc.ep_f;
+  const double ep_b = p.overlap_ep ? Overlapped(lc.ep_b, compute_b, d.overlap_slowdown) : lc.ep_b;
+  const double recompute = p.recompute == Recompute::kFull        ? compute_f + tp_f + ep_f + lc.cp_f
                            : p.recompute == Recompute::kSelective ? lc.attn_f
                                                                   : 0;
-  const double layer_time = compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b + lc.cp_f + lc.cp_b +
+  const double layer_time = compute_f + compute_b + recompute + tp_f + tp_b + ep_f + ep_b + lc.cp_f + lc.cp_b +
                             framework;
   // The slowest stage sets the pace: the last with the LM head and loss, or
   // a fuller first or middle stage (the embedding lookup is left in the head).
@@ -147,7 +151,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   if (host_mb > device_mb) e.warnings |= kTrainWarnHostBound;
   bd.recompute = m * pace_layers * recompute;
   bd.tp_comm = m * pace_layers * (tp_f + tp_b);
-  bd.ep_comm = m * pace_layers * (lc.ep_f + lc.ep_b);
+  bd.ep_comm = m * pace_layers * (ep_f + ep_b);
   bd.cp_comm = m * pace_layers * (lc.cp_f + lc.cp_b);
   bd.pp_bubble = pp > 1 ? (pp - 1) / vp * per_mb : 0;
   bd.pp_comm = pp > 1 ? 2 * m * vp * lc.p2p : 0;

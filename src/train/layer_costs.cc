@@ -5,6 +5,7 @@
 
 #include "suanli/cost/layer_ops.h"
 #include "suanli/cost/layer_ops_visit.h"
+#include "suanli/cost/moe_dispatch.h"
 #include "train/train_internal.h"
 
 namespace suanli::train {
@@ -174,7 +175,10 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           out.ops_b += w * (sp ? 1 : 0);
           break;
         case OpKind::kExpertAllToAll: {
-          const double t = 2 * Exchange(links, op.bytes, ep_group);
+          // Dispatch and combine of the tokens this device's experts group
+          // holds (rows x etp / tp), per the plan's dispatcher.
+          const double t = 2 * ExpertDispatchSeconds(links, ep_group, p.dispatcher, T * ExpertTp(p) / tp, h * ab,
+                                                     g.moe.experts, g.moe.top_k, r.stack.expert_imbalance);
           out.ep_f += w * t;
           out.ep_b += w * t;
           break;

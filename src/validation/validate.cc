@@ -488,6 +488,18 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
   if (edp && !out.free.dp && !out.free.tp && ExpertDp(p) != *edp) {
     return "edp " + std::to_string(*edp) + " stated, but tp x cp x dp / (etp x ep) = " + std::to_string(ExpertDp(p));
   }
+  // The dispatcher as the case names it: DeepEP, HybridEP (flex) or NCCL
+  // all-to-all; an A2A overlap or a DualPipe schedule hides it under compute.
+  const std::string dispatcher = Lower(TextAt(c, {"workload", "dispatcher"}));
+  if (dispatcher.find("deepep") != std::string::npos || dispatcher.find("hybridep") != std::string::npos ||
+      dispatcher.find("flex") != std::string::npos) {
+    p.dispatcher = ExpertDispatcher::kDeepEp;
+  }
+  const std::string schedule = Lower(TextAt(c, {"workload", "pp_schedule"}));
+  if (dispatcher.find("overlap") != std::string::npos || schedule.find("dualpipe") != std::string::npos) {
+    p.overlap_ep = true;
+    out.assumptions.push_back("expert dispatch and combine overlapped with another micro-batch's compute");
+  }
   const std::string rc = Lower(TextAt(c, {"workload", "recompute"}));
   if (rc.find("full") != std::string::npos) {
     p.recompute = Recompute::kFull;

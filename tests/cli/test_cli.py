@@ -505,6 +505,17 @@ class TrainingCommands(unittest.TestCase):
         r = run(*base, "--etp", "0")
         self.assertEqual(r.returncode, 2)
         self.assertIn("--etp", r.stderr)
+        # DeepEP sends a token once per node where NCCL's all-to-all sends every (token, expert) copy.
+        steps = {}
+        for extra in ((), ("--dispatcher", "deepep"), ("--dispatcher", "deepep", "--ep-overlap")):
+            r = run(*base, "--etp", "1", *extra, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            steps[extra] = json.loads(r.stdout)["step_time_s"]
+        self.assertLess(steps[("--dispatcher", "deepep")], steps[()])
+        self.assertLess(steps[("--dispatcher", "deepep", "--ep-overlap")], steps[("--dispatcher", "deepep")])
+        r = run(*base, "--etp", "1", "--dispatcher", "nccl")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--dispatcher", r.stderr)
 
     def test_pipeline_layouts(self):
         base = ("train", "--hardware", "hgx-h100", "--model", "llama-3.1-405b", "--devices", "1024", "--tp", "8",

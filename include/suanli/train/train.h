@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "suanli/core/names.h"
+#include "suanli/cost/moe_dispatch.h"
 #include "suanli/hardware/cluster.h"
 #include "suanli/model/model.h"
 
@@ -78,6 +79,12 @@ struct TrainPlan {
   int last_stage_layers = 0;
   bool embedding_in_split = false;
   bool loss_in_split = false;
+  // How tokens reach their experts (suanli/cost/moe_dispatch.h), and whether
+  // one micro-batch's dispatch and combine run under another's compute
+  // (Megatron-Core's 1F1B A2A overlap, DualPipe-style schedules). Not
+  // searched: what the framework offers, like the precision.
+  ExpertDispatcher dispatcher = ExpertDispatcher::kAllToAll;
+  bool overlap_ep = false;
   int micro_batch = 1;
   Recompute recompute = Recompute::kNone;
   int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
