@@ -38,23 +38,33 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   e.tier = d.tier;
   e.warnings = x.warnings;
   if (p.tp > c.topology.scale_up_domain) e.warnings |= kTrainWarnTpCrossesNode;
-  const StageLayers stages = PipelineStageLayers(x.m->layers, p);
   const bool default_layout = p.first_stage_layers == 0 && p.last_stage_layers == 0 && !p.embedding_in_split &&
                               !p.loss_in_split;
-  if (x.m->layers % p.pp != 0 && default_layout) e.warnings |= kTrainWarnUnevenStages;
-  const double first_layers = stages.first, middle_layers = stages.middle, last_layers = stages.last;
+  double first_layers = layers_stage, middle_layers = layers_stage, last_layers = layers_stage;
+  if (default_layout) {
+    if (x.m->layers % p.pp != 0) e.warnings |= kTrainWarnUnevenStages;
+  } else {
+    const StageLayers stages = PipelineStageLayers(x.m->layers, p);
+    first_layers = stages.first;
+    middle_layers = stages.middle;
+    last_layers = stages.last;
+  }
   // Memory of the fullest stage. The dense part (attention, shared experts,
   // embedding and head) is replicated over dp and sharded by ZeRO over it;
   // the routed experts over edp (MoE parallel folding). The first stage
   // holds the embedding, the last the LM head; one stage holds both without
   // a pipeline.
-  const double edp = std::max(1, ExpertDp(p));
-  auto dense_of = [&](double layers, double end) { return layers * t.shared_params_per_layer / p.tp + end / p.tp; };
-  auto experts_of = [&](double layers) {
-    return layers * t.expert_params_per_layer / (double(ExpertTp(p)) * p.ep);
-  };
+  const double edp = t.moe ? std::max(1, ExpertDp(p)) : 1;
+  const double inv_tp = 1.0 / p.tp;
+  const double expert_per_layer = t.moe ? t.expert_params_per_layer / (double(ExpertTp(p)) * p.ep) : 0;
+  auto dense_of = [&](double layers, double end) { return (layers * t.shared_params_per_layer + end) * inv_tp; };
+  auto experts_of = [&](double layers) { return layers * expert_per_layer; };
   double dense_params = 0, expert_params = 0;
-  if (pp > 1) {
+  if (pp > 1 && default_layout) {
+    // Equal stages: the end stage with the larger of the embedding and the head.
+    dense_params = dense_of(layers_stage, t.head_params);
+    expert_params = experts_of(layers_stage);
+  } else if (pp > 1) {
     const std::pair<double, double> candidates[] = {
         {first_layers, t.embed_params}, {middle_layers, 0}, {last_layers, t.lm_head_params}};
     double most = -1;
@@ -161,7 +171,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   double dp_time = 0;
   double gathers_exposed = 0;
   const Group dp_group{.ranks = p.dp, .stride = p.tp * p.cp};
-  const Group edp_group{.ranks = int(edp), .stride = ExpertTp(p) * p.ep};
+  const Group edp_group{.ranks = int(edp), .stride = t.moe ? ExpertTp(p) * p.ep : 1};
   if (!r.lora) {
     double gathers = 0;
     for (auto [group, part] : {std::pair{dp_group, dense_params}, std::pair{edp_group, expert_params}}) {
