@@ -116,6 +116,7 @@ std::string TrainPlanText(const TrainPlan& p) {
   if (p.last_stage_layers > 0) s += ", last stage " + std::to_string(p.last_stage_layers) + " layers";
   if (p.embedding_in_split) s += ", embedding counted as a layer";
   if (p.loss_in_split) s += ", loss counted as a layer";
+  if (p.recompute_modules != 0) s += ", recompute modules " + RecomputeModulesText(p.recompute_modules);
   s += ", micro-batch " + std::to_string(p.micro_batch) + ", recompute " + std::string(RecomputeName(p.recompute)) +
        ", ZeRO " + std::to_string(p.zero);
   if (p.sequence_parallel && p.tp > 1) s += ", SP";
@@ -174,6 +175,18 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   q.pp_layout = Text(args, "pp_layout");
   p.dispatcher = ParseName<ExpertDispatcher>(kExpertDispatcherNames, Text(args, "dispatcher")).value_or(ExpertDispatcher::kAllToAll);
   p.overlap_ep = Flag(args, "ep_overlap");
+  if (args.Has("recompute_modules")) {
+    std::string bad;
+    auto modules = ParseRecomputeModules(Text(args, "recompute_modules"), &bad);
+    if (!modules) {
+      std::string names;
+      for (std::string_view n : kRecomputeModuleNames) names += (names.empty() ? "" : ", ") + std::string(n);
+      return Error(Diagnostic{.key_path = "recompute_modules",
+                              .message = "unknown module '" + bad + "' (Megatron-Core's: " + names + ")"});
+    }
+    p.recompute_modules = *modules;
+    if (!args.Has("recompute") && *modules != 0) p.recompute = Recompute::kSelective;
+  }
   p.micro_batch = IntegerOr(args, "micro_batch", 1);
   p.zero = IntegerOr(args, "zero", 1);
   p.sequence_parallel = !Flag(args, "no_sequence_parallel");

@@ -101,6 +101,10 @@ constexpr RequestField kTrainFields[] = {
      .help = "Count the embedding as a layer in the pipeline split (account_for_embedding_in_pipeline_split)"},
     {.key = "loss_in_split", .type = kFlag,
      .help = "Count the LM head and loss as a layer in the pipeline split (account_for_loss_in_pipeline_split)"},
+    {.key = "recompute_modules", .type = kText,
+     .help = "Selective recompute by module, comma-separated: core_attn, layernorm, moe_act, mlp, moe, shared_experts, "
+             "mla_up_proj (Megatron-Core recompute_modules)",
+     .default_text = "core_attn with --recompute selective"},
     {.key = "dispatcher", .type = kChoice,
      .help = "MoE token dispatcher: NCCL all-to-all of every (token, expert) copy, or DeepEP/HybridEP (one copy per rank and per node)",
      .default_text = "alltoall", .choices = kDispatchers},

@@ -80,6 +80,7 @@ json TrainPlanJson(const TrainPlan& p) {
           {"loss_in_split", p.loss_in_split},
           {"dispatcher", NameOf<ExpertDispatcher>(kExpertDispatcherNames, p.dispatcher)},
           {"overlap_ep", p.overlap_ep},
+          {"recompute_modules", RecomputeModulesText(p.recompute_modules)},
           {"vp", p.vp},
           {"micro_batch", p.micro_batch},
           {"recompute", RecomputeName(p.recompute)},

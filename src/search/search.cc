@@ -42,7 +42,7 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
 auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
                   p.overlap_dp, p.overlap_tp, p.etp, p.first_stage_layers, p.last_stage_layers,
-                  p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep);
+                  p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules);
 }
 
 // Strict order by the objective, then the plan fields, so ties are deterministic.

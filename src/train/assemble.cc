@@ -26,6 +26,31 @@ Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r)
   return x;
 }
 
+namespace {
+// "moe" repeats the whole MoE block, moe_act and shared_experts included.
+uint32_t Effective(uint32_t modules) {
+  return (modules & kRecomputeMoe) != 0 ? modules & ~(kRecomputeMoeAct | kRecomputeSharedExperts) : modules;
+}
+}  // namespace
+
+double ModuleActivations(const LayerCosts& lc, uint32_t modules) {
+  const uint32_t on = Effective(modules);
+  double freed = 0;
+  for (int k = 0; k < kRecomputeModuleCount; ++k) {
+    if ((on & (1u << k)) != 0) freed += lc.module_act[k];
+  }
+  return std::max(lc.act_full, lc.act_none - freed);
+}
+
+double ModuleRecompute(const LayerCosts& lc, uint32_t modules, double ep_f) {
+  const uint32_t on = Effective(modules);
+  double t = (on & kRecomputeMoe) != 0 ? ep_f : 0;  // the MoE block's dispatch and combine again
+  for (int k = 0; k < kRecomputeModuleCount; ++k) {
+    if ((on & (1u << k)) != 0) t += lc.module_f[k];
+  }
+  return t;
+}
+
 // The plan-dependent part: pipeline, data parallelism, memory, totals.
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing) {
   const Cluster& c = *x.c;
@@ -90,9 +115,10 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // gradients and optimizer state are left out.
   mem.gradients = r.lora ? 0 : sharded(p.zero >= 2) * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
   mem.optimizer = r.lora ? 0 : sharded(p.zero >= 1) * OptimizerBytes(p.optimizer_state);
-  const double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
-                           : p.recompute == Recompute::kSelective ? lc.act_selective
-                                                                  : lc.act_none;
+  double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
+                     : p.recompute == Recompute::kSelective ? lc.act_selective
+                                                            : lc.act_none;
+  if (p.recompute == Recompute::kSelective && p.recompute_modules != 0) per_layer = ModuleActivations(lc, p.recompute_modules);
   // 1F1B: the first stage keeps pp micro-batches in flight (interleaving adds
   // (pp - 1) / (pp vp) more); the last keeps one, plus the logits.
   const double in_flight = std::min(m, pp) * (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0);
@@ -134,9 +160,10 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // another's forward or backward compute, which slows while they share the chip.
   const double ep_f = p.overlap_ep ? Overlapped(lc.ep_f, compute_f, d.overlap_slowdown) : lc.ep_f;
   const double ep_b = p.overlap_ep ? Overlapped(lc.ep_b, compute_b, d.overlap_slowdown) : lc.ep_b;
-  const double recompute = p.recompute == Recompute::kFull        ? compute_f + tp_f + ep_f + lc.cp_f
-                           : p.recompute == Recompute::kSelective ? lc.attn_f
-                                                                  : 0;
+  const double recompute = p.recompute == Recompute::kFull ? compute_f + tp_f + ep_f + lc.cp_f
+                           : p.recompute != Recompute::kSelective ? 0
+                           : p.recompute_modules == 0             ? lc.attn_f
+                                                                  : ModuleRecompute(lc, p.recompute_modules, ep_f);
   const double layer_time = compute_f + compute_b + recompute + tp_f + tp_b + ep_f + ep_b + lc.cp_f + lc.cp_b +
                             framework;
   // The slowest stage sets the pace: the last with the LM head and loss, or

@@ -15,6 +15,7 @@ namespace {
 // et al. 2022, Table 2, generalised to GQA, gated MLPs, MoE and flash attention).
 struct LayerActivations {
   double none = 0, selective = 0, full = 0;
+  double module[kRecomputeModuleCount] = {};  // freed by recomputing each module (RecomputeModule order)
 };
 LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, double s, double cp, bool sp, bool flash) {
   const AttentionShape& a = g.attention;
@@ -38,8 +39,24 @@ LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, d
                             + dropout / 2 / shard;
   const double mlp_block = 2 * h / shard + (mlp_act_per_token - 2 * h) + 2 * h / shard + dropout / 2 / shard;
   const double scores = flash ? 0 : 5 * heads * s / cp;
-  return LayerActivations{.none = attn_block + mlp_block, .selective = attn_block + mlp_block - scores,
-                          .full = 2 * h / shard};
+  LayerActivations out{.none = attn_block + mlp_block, .selective = attn_block + mlp_block - scores,
+                       .full = 2 * h / shard};
+  // What each of Megatron-Core's recompute modules frees: core_attn the
+  // scores; layernorm its two outputs (output-discarding checkpointing keeps
+  // the inputs); moe_act the experts' activation output; mlp / moe the
+  // block's internals (normal checkpointing keeps the input); shared_experts
+  // theirs; mla_up_proj the up-projected Q, K and V.
+  out.module[0] = scores;
+  out.module[1] = 2 * (2 * h / shard);
+  if (g.is_moe()) {
+    out.module[2] = g.moe.top_k * 2.0 * g.moe.expert_ffn / tp;
+    out.module[4] = mlp_act_per_token - 2 * h;
+    out.module[5] = g.moe.shared_experts * 6.0 * g.moe.shared_ffn / tp;
+  } else {
+    out.module[3] = mlp_act_per_token - 2 * h;
+  }
+  if (a.kind == AttentionKind::kLatent) out.module[6] = 2 * (heads * a.head_dim + kv * (a.head_dim + a.v_head_dim));
+  return out;
 }
 
 }  // namespace
@@ -116,6 +133,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     const LayerTokens tokens{.rows = T,
                              .attention = {.prefill_rows = T, .prefill_pairs = b * pairs, .scores = b * s * s / cp,
                                            .decode_rows = 0, .decode_keys = 0}};
+    int streams = 0;  // the layer's memory-bound kernels in order: norms first, then the MLP's activation
+    const bool moe = g.is_moe();
+    const bool latent = g.attention.kind == AttentionKind::kLatent;
     ForEachLayerOp(g, m.hidden, shard, bytes, style, tokens, [&](const Op& op) {
       const double launches_b = r.lora && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm)
                                     ? op.launches.forward  // frozen weights: the input gradient only
@@ -127,6 +147,12 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
         case OpKind::kGroupedGemm: {
           const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels);
           out.gemm_f += w * t;
+          if (op.cls == OpClass::kMlp) out.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
+          if (moe && (op.cls == OpClass::kMlp || op.cls == OpClass::kExperts)) out.module_f[4] += w * t;
+          if (latent && op.cls == OpClass::kProjection &&
+              ((g.attention.q_lora_rank > 0 && op.k == g.attention.q_lora_rank) || op.k == g.attention.kv_lora_rank)) {
+            out.module_f[6] += w * t;  // the MLA up-projections
+          }
           out.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
           out.flops_f += w * op.flops;
           if (fp8 && op.kind == OpKind::kGemm && !op.sixteen_bit) {
@@ -138,9 +164,15 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           }
           break;
         }
-        case OpKind::kStream:
-          out.elem_f += w * StreamSeconds(d, op.bytes, op.kernels);
+        case OpKind::kStream: {
+          const double t = StreamSeconds(d, op.bytes, op.kernels);
+          out.elem_f += w * t;
+          if (streams == 0) out.module_f[1] += w * t;      // norms
+          if (streams == 1) out.module_f[moe ? 2 : 3] += w * t;  // the activation (with the permutes for experts)
+          if (streams == 1 && moe) out.module_f[4] += w * t;
+          ++streams;
           break;
+        }
         case OpKind::kAttention: {
           const double t = RooflineOp(d, op.flops, attn_rate, op.bytes, bw, op.kernels).seconds;
           out.attn_f += w * t;
@@ -191,6 +223,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     out.act_none += w * T * act.none;
     out.act_selective += w * T * act.selective;
     out.act_full += w * T * act.full;
+    for (int k = 0; k < kRecomputeModuleCount; ++k) out.module_act[k] += w * T * act.module[k];
   }
   // Context parallelism: ring exchange of K and V blocks, hidden behind the
   // attention of the current block when it is long enough.
@@ -207,6 +240,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     out.cp_f = Overlapped((cp - 1) * step, out.attn_f, d.overlap_slowdown);
     out.cp_b = Overlapped(2 * (cp - 1) * step, out.attn_b, d.overlap_slowdown);
   }
+  out.module_f[0] = out.attn_f;
   // LM head and loss (last stage), embedding (first stage).
   {
     const OpList head = HeadOps(m, shard, bytes, T, T);

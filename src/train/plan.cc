@@ -24,6 +24,39 @@ std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s) {
   return ParseName<TrainPrecision>(kTrainPrecisionNames, s);
 }
 
+std::optional<uint32_t> ParseRecomputeModules(std::string_view list, std::string* bad) {
+  uint32_t out = 0;
+  std::size_t i = 0;
+  while (i < list.size()) {
+    while (i < list.size() && (list[i] == ',' || list[i] == ' ')) ++i;
+    std::size_t j = i;
+    while (j < list.size() && list[j] != ',' && list[j] != ' ') ++j;
+    if (j == i) break;
+    const std::string_view name = list.substr(i, j - i);
+    bool found = false;
+    for (int k = 0; k < kRecomputeModuleCount; ++k) {
+      if (name == kRecomputeModuleNames[k]) {
+        out |= 1u << k;
+        found = true;
+      }
+    }
+    if (!found) {
+      if (bad != nullptr) *bad = std::string(name);
+      return std::nullopt;
+    }
+    i = j;
+  }
+  return out;
+}
+
+std::string RecomputeModulesText(uint32_t modules) {
+  std::string s;
+  for (int k = 0; k < kRecomputeModuleCount; ++k) {
+    if ((modules & (1u << k)) != 0) s += (s.empty() ? "" : ",") + std::string(kRecomputeModuleNames[k]);
+  }
+  return s;
+}
+
 int ExpertTp(const TrainPlan& p) { return p.etp > 0 ? p.etp : p.tp; }
 int ExpertDp(const TrainPlan& p) {
   const int64_t e = int64_t(ExpertTp(p)) * p.ep;
@@ -80,6 +113,10 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
   if (p.etp < 0 || p.etp > train::kMaxDegree) {
     fail("etp", "etp must be 0 (the same as tp) or between 1 and " + std::to_string(train::kMaxDegree) + ", found " +
                     std::to_string(p.etp));
+  }
+  if (p.recompute_modules >= (1u << kRecomputeModuleCount)) fail("recompute_modules", "unknown recompute module bits");
+  if (p.recompute_modules != 0 && p.recompute != Recompute::kSelective) {
+    fail("recompute_modules", "recompute modules are a selective recompute: --recompute selective (or leave it out)");
   }
   if (!train::PlanRules::Zero(p.zero)) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
   if (!bad.empty()) return Error(std::move(bad));

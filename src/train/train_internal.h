@@ -60,6 +60,10 @@ struct LayerCosts {
   double attn_flops_f = 0;
   // Activation bytes kept per layer per micro-batch.
   double act_none = 0, act_selective = 0, act_full = 0;
+  // Per recompute module (RecomputeModule bit order): activation bytes it
+  // frees per layer per micro-batch, and its forward time when repeated.
+  double module_act[kRecomputeModuleCount] = {};
+  double module_f[kRecomputeModuleCount] = {};
   // End stages, per micro-batch.
   double head_f = 0, head_b = 0, head_flops_f = 0;
   double logits_bytes = 0;
@@ -96,6 +100,11 @@ Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r)
 // Whether Assemble goes on from memory to time: the search times only the
 // plans that fit; a single estimate is timed either way.
 enum class Timing { kIfFits, kAlways };
+
+// Selective recompute by module: the activations a layer keeps, and the
+// forward time repeated (ep_f: the MoE block's exposed dispatch and combine).
+double ModuleActivations(const LayerCosts& lc, uint32_t modules);
+double ModuleRecompute(const LayerCosts& lc, uint32_t modules, double ep_f);
 
 // The plan-dependent part: pipeline, data parallelism, memory, totals, warnings.
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing);

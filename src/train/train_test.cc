@@ -497,6 +497,57 @@ TEST_F(TrainTest, PipelineLayoutsAsMegatronCoreStatesThem) {
   }
 }
 
+// Megatron-Core's recompute_modules: each module frees activations and
+// repeats forward time; more modules never keep more or recompute less, and
+// "moe" covers moe_act and shared_experts.
+TEST_F(TrainTest, RecomputeByModuleTradesMemoryForTime) {
+  const Cluster c = ClusterFor("hgx-h800");
+  const ModelArch& m = Model("deepseek-v3");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 256;
+  r.seq_len = 4096;
+  r.global_batch = 512;
+  r.plan.pp = 16;
+  r.plan.dp = 16;
+  r.plan.ep = 16;
+  r.plan.etp = 1;
+  r.plan.recompute = Recompute::kSelective;
+  const TrainEstimate core = Run(c, m, r);
+  r.plan.recompute_modules = kRecomputeCoreAttn;
+  const TrainEstimate core_named = Run(c, m, r);
+  EXPECT_DOUBLE_EQ(core.step_time_s, core_named.step_time_s);
+  EXPECT_DOUBLE_EQ(core.memory.activations, core_named.memory.activations);
+  double last_act = core.memory.activations, last_rec = core.breakdown.recompute;
+  for (uint32_t add : {kRecomputeLayerNorm, kRecomputeMlaUpProj, kRecomputeMoeAct, kRecomputeMoe}) {
+    r.plan.recompute_modules |= add;
+    const TrainEstimate e = Run(c, m, r);
+    EXPECT_LT(e.memory.activations, last_act) << RecomputeModulesText(r.plan.recompute_modules);
+    EXPECT_GT(e.breakdown.recompute, last_rec) << RecomputeModulesText(r.plan.recompute_modules);
+    last_act = e.memory.activations;
+    last_rec = e.breakdown.recompute;
+  }
+  r.plan.recompute_modules = kRecomputeMoe;
+  const TrainEstimate moe = Run(c, m, r);
+  r.plan.recompute_modules = kRecomputeMoe | kRecomputeMoeAct | kRecomputeSharedExperts;
+  EXPECT_DOUBLE_EQ(Run(c, m, r).memory.activations, moe.memory.activations);
+  // Never below what full recompute keeps.
+  r.plan.recompute_modules = (1u << kRecomputeModuleCount) - 1;
+  const TrainEstimate all = Run(c, m, r);
+  r.plan.recompute = Recompute::kFull;
+  r.plan.recompute_modules = 0;
+  EXPECT_GE(all.memory.activations, Run(c, m, r).memory.activations);
+  r.plan.recompute_modules = kRecomputeMoe;  // modules belong to a selective recompute
+  auto bad = EstimateTraining(c, m, r);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().diagnostics.front().key_path, "recompute_modules");
+  std::string unknown;
+  EXPECT_EQ(ParseRecomputeModules("layernorm, moe_act", &unknown), kRecomputeLayerNorm | kRecomputeMoeAct);
+  EXPECT_FALSE(ParseRecomputeModules("layernorm,attention", &unknown).has_value());
+  EXPECT_EQ(unknown, "attention");
+  EXPECT_EQ(RecomputeModulesText(kRecomputeMoe | kRecomputeCoreAttn), "core_attn,moe");
+}
+
 TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   const Cluster c = ClusterFor("dgx-a100");
   TrainRequest r;

@@ -514,6 +514,33 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
     out.search = true;
     out.assumptions.push_back("recompute not stated: the fastest that fits");
   }
+  // Megatron-Core's recompute_modules as cases name them ("norm, act",
+  // "selective (layernorm, moe)", "moe_act, mlp", "MLA up-projection").
+  if (p.recompute != Recompute::kFull && !rc.empty()) {
+    uint32_t modules = 0;
+    auto has = [&](std::string_view w) { return rc.find(w) != std::string::npos; };
+    if (has("norm")) modules |= kRecomputeLayerNorm;
+    if (has("moe_act") || has("act")) modules |= kRecomputeMoeAct;
+    if (has("up-proj") || has("up_proj") || has("mla")) modules |= kRecomputeMlaUpProj;
+    if (has("mlp")) modules |= kRecomputeMlp;
+    if (has("shared")) modules |= kRecomputeSharedExperts;
+    if (has("core_attn") || has("attention")) modules |= kRecomputeCoreAttn;
+    std::string rest = rc;
+    for (std::string_view w : {"moe_act", "moe-act"}) {
+      for (std::size_t at = rest.find(w); at != std::string::npos; at = rest.find(w)) rest.erase(at, w.size());
+    }
+    if (rest.find("moe") != std::string::npos) modules |= kRecomputeMoe;
+    if (modules != 0) {
+      p.recompute = Recompute::kSelective;
+      p.recompute_modules = modules;
+      if (out.free.recompute) {
+        out.free.recompute = false;
+        std::erase(out.assumptions, std::string("recompute not stated: the fastest that fits"));
+        out.search = out.free.tp || out.free.pp || out.free.dp || out.free.micro_batch;
+      }
+      out.assumptions.push_back("recompute modules " + RecomputeModulesText(modules));
+    }
+  }
   if (rc.find("no sequence parallel") != std::string::npos) {
     p.sequence_parallel = false;
   } else if (rc.find("sequence parallel") != std::string::npos || !old_megatron) {

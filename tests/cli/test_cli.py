@@ -513,6 +513,14 @@ class TrainingCommands(unittest.TestCase):
             steps[extra] = json.loads(r.stdout)["step_time_s"]
         self.assertLess(steps[("--dispatcher", "deepep")], steps[()])
         self.assertLess(steps[("--dispatcher", "deepep", "--ep-overlap")], steps[("--dispatcher", "deepep")])
+        r = run(*base[:-2], "--etp", "1", "--recompute-modules", "layernorm,moe_act", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = json.loads(r.stdout)["plan"]
+        self.assertEqual((plan["recompute"], plan["recompute_modules"]), ("selective", "layernorm,moe_act"))
+        r = run(*base[:-2], "--etp", "1", "--recompute-modules", "layernorm,attention")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--recompute-modules", r.stderr)
+        self.assertIn("attention", r.stderr)
         r = run(*base, "--etp", "1", "--dispatcher", "nccl")
         self.assertEqual(r.returncode, 2)
         self.assertIn("--dispatcher", r.stderr)

@@ -41,6 +41,26 @@ inline constexpr EnumName<Recompute> kRecomputeNames[] = {
 std::string_view RecomputeName(Recompute r);
 std::optional<Recompute> ParseRecompute(std::string_view s);
 
+// Megatron-Core's recompute_modules (TransformerConfig): the submodules a
+// selective recompute repeats in backward, as bits of
+// TrainPlan::recompute_modules. 0 with Recompute::kSelective: core_attn
+// alone (Megatron's default). "moe" includes moe_act and shared_experts.
+enum RecomputeModule : uint32_t {
+  kRecomputeCoreAttn = 1u << 0,
+  kRecomputeLayerNorm = 1u << 1,
+  kRecomputeMoeAct = 1u << 2,
+  kRecomputeMlp = 1u << 3,
+  kRecomputeMoe = 1u << 4,
+  kRecomputeSharedExperts = 1u << 5,
+  kRecomputeMlaUpProj = 1u << 6,
+};
+inline constexpr int kRecomputeModuleCount = 7;
+inline constexpr std::string_view kRecomputeModuleNames[kRecomputeModuleCount] = {
+    "core_attn", "layernorm", "moe_act", "mlp", "moe", "shared_experts", "mla_up_proj"};
+// Comma- or space-separated module names (Megatron's); nullopt names the first unknown one in `bad`.
+std::optional<uint32_t> ParseRecomputeModules(std::string_view list, std::string* bad = nullptr);
+std::string RecomputeModulesText(uint32_t modules);  // "core_attn,layernorm"
+
 enum class TrainPrecision { kBf16, kFp16, kFp8 };
 inline constexpr EnumName<TrainPrecision> kTrainPrecisionNames[] = {
     {TrainPrecision::kBf16, "bf16"}, {TrainPrecision::kFp16, "fp16"}, {TrainPrecision::kFp8, "fp8"}};
@@ -85,6 +105,8 @@ struct TrainPlan {
   // searched: what the framework offers, like the precision.
   ExpertDispatcher dispatcher = ExpertDispatcher::kAllToAll;
   bool overlap_ep = false;
+  // With Recompute::kSelective: the modules recomputed (RecomputeModule bits; 0: core_attn).
+  uint32_t recompute_modules = 0;
   int micro_batch = 1;
   Recompute recompute = Recompute::kNone;
   int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
