@@ -175,6 +175,7 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   q.pp_layout = Text(args, "pp_layout");
   p.dispatcher = ParseName<ExpertDispatcher>(kExpertDispatcherNames, Text(args, "dispatcher")).value_or(ExpertDispatcher::kAllToAll);
   p.overlap_ep = Flag(args, "ep_overlap");
+  p.offload_layers = IntegerOr(args, "offload_layers", 0);
   if (args.Has("recompute_modules")) {
     std::string bad;
     auto modules = ParseRecomputeModules(Text(args, "recompute_modules"), &bad);

@@ -105,6 +105,9 @@ constexpr RequestField kTrainFields[] = {
      .help = "Selective recompute by module, comma-separated: core_attn, layernorm, moe_act, mlp, moe, shared_experts, "
              "mla_up_proj (Megatron-Core recompute_modules)",
      .default_text = "core_attn with --recompute selective"},
+    {.key = "offload_layers", .type = kInteger,
+     .help = "Layers per stage whose activations go to host memory over the chip's host link (cpu_offloading_num_layers)",
+     .default_text = "0", .min = 0, .max = kDegreeMax},
     {.key = "dispatcher", .type = kChoice,
      .help = "MoE token dispatcher: NCCL all-to-all of every (token, expert) copy, or DeepEP/HybridEP (one copy per rank and per node)",
      .default_text = "alltoall", .choices = kDispatchers},

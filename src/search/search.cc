@@ -42,7 +42,7 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
 auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
                   p.overlap_dp, p.overlap_tp, p.etp, p.first_stage_layers, p.last_stage_layers,
-                  p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules);
+                  p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules, p.offload_layers);
 }
 
 // Strict order by the objective, then the plan fields, so ties are deterministic.
@@ -200,6 +200,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
   if (space.tp.size() == 1 && space.tp[0] == 1 && space.overlap_tp.size() == 1 && space.overlap_tp[0]) {
     return Error(Diagnostic{.key_path = "tp_overlap", .message = std::string(train::kTpOverlapNeedsTp)});
   }
+  if (auto ok = train::CheckOffload(c, r.plan); !ok) return std::move(ok).error();
   const PlanRules rules(m, r);
   const Candidates cand = Resolve(space, m, r, rules);
   const int64_t n = r.devices;

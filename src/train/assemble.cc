@@ -123,11 +123,16 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   // (pp - 1) / (pp vp) more); the last keeps one, plus the logits.
   const double in_flight = std::min(m, pp) * (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0);
   const double working = p.recompute == Recompute::kFull ? lc.act_none : 0;  // the layer being recomputed
-  const double first = first_layers * per_layer * in_flight + working;
-  const double last = last_layers * per_layer + working + lc.logits_bytes;
+  // Offloaded layers keep nothing on the device but the one in transit.
+  const double kept_first = first_layers - std::min<double>(p.offload_layers, first_layers);
+  const double kept_middle = middle_layers - std::min<double>(p.offload_layers, middle_layers);
+  const double kept_last = last_layers - std::min<double>(p.offload_layers, last_layers);
+  const double in_transit = p.offload_layers > 0 ? per_layer : 0;
+  const double first = kept_first * per_layer * in_flight + in_transit + working;
+  const double last = kept_last * per_layer + in_transit + working + lc.logits_bytes;
   // The second stage holds one micro-batch fewer than the first.
-  const double middle = pp > 2 ? middle_layers * per_layer * std::min(m, pp - 1) *
-                                         (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0) + working
+  const double middle = pp > 2 ? kept_middle * per_layer * std::min(m, pp - 1) *
+                                         (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0) + in_transit + working
                                : 0;
   mem.activations = pp > 1 ? std::max({first, middle, last}) : first + lc.logits_bytes;
   mem.other = d.reserved_bytes.si();
@@ -174,7 +179,16 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
     pace_layers = std::max(first_layers, middle_layers);
     head = 0;
   }
-  const double device_mb = pace_layers * layer_time + head;
+  // Offload: each offloaded layer's activations leave in forward and return
+  // in backward over the host link, under the stage's compute.
+  double offload = 0;
+  if (p.offload_layers > 0 && c.host_link.si() > 0) {
+    const double bytes = std::min<double>(p.offload_layers, pace_layers) * per_layer;
+    const double each_way = bytes / c.host_link.si();
+    offload = Overlapped(each_way, pace_layers * compute_f, d.overlap_slowdown) +
+              Overlapped(each_way, pace_layers * compute_b, d.overlap_slowdown);
+  }
+  const double device_mb = pace_layers * layer_time + head + offload;
   // The host issues the same operators asynchronously, ahead of the device;
   // when its dispatch is the slower of the two (small layers, slow host
   // stack), the micro-batch takes the host's time and the kernels hide under it.
@@ -190,6 +204,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   bd.tp_comm = m * pace_layers * (tp_f + tp_b);
   bd.ep_comm = m * pace_layers * (ep_f + ep_b);
   bd.cp_comm = m * pace_layers * (lc.cp_f + lc.cp_b);
+  bd.offload = m * offload;
   bd.pp_bubble = pp > 1 ? (pp - 1) / vp * per_mb : 0;
   bd.pp_comm = pp > 1 ? 2 * m * vp * lc.p2p : 0;
   // Data parallelism: gradients (and, with the distributed optimizer, the
@@ -246,7 +261,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
 TrainBoundShare BoundOf(const TrainBreakdown& b) {
   const TrainBoundShare groups[] = {
       {TrainBound::kCompute, b.compute + b.recompute},
-      {TrainBound::kCommunication, b.tp_comm + b.dp_comm_exposed + b.pp_comm + b.ep_comm + b.cp_comm},
+      {TrainBound::kCommunication, b.tp_comm + b.dp_comm_exposed + b.pp_comm + b.ep_comm + b.cp_comm + b.offload},
       {TrainBound::kPipelineBubble, b.pp_bubble},
       {TrainBound::kFramework, b.framework},
       {TrainBound::kOptimizer, b.optimizer},

@@ -118,6 +118,10 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
   if (p.recompute_modules != 0 && p.recompute != Recompute::kSelective) {
     fail("recompute_modules", "recompute modules are a selective recompute: --recompute selective (or leave it out)");
   }
+  if (p.offload_layers < 0 || p.offload_layers > m.layers) {
+    fail("offload_layers", "offload layers must be between 0 and the " + std::to_string(m.layers) + " layers, found " +
+                               std::to_string(p.offload_layers));
+  }
   if (!train::PlanRules::Zero(p.zero)) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
   if (!bad.empty()) return Error(std::move(bad));
   const train::PlanRules rules(m, r);

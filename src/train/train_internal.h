@@ -167,6 +167,17 @@ class PlanRules {
   ModelTotals t_;
 };
 
+// Activation offload needs the host link's bandwidth (the chip's host_link or
+// the system's host.link).
+inline Status CheckOffload(const Cluster& c, const TrainPlan& p) {
+  if (p.offload_layers > 0 && !(c.host_link.si() > 0)) {
+    return Error(Diagnostic{.key_path = "offload_layers",
+                            .message = "activation offload needs the host link's bandwidth, which the catalog does not "
+                                       "give for this chip or system (chip host_link, system host.link)"});
+  }
+  return Ok{};
+}
+
 // The largest degree of any parallel dimension (and of the micro-batch) a plan may have.
 inline constexpr int kMaxDegree = 1 << 24;
 

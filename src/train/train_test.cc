@@ -548,6 +548,50 @@ TEST_F(TrainTest, RecomputeByModuleTradesMemoryForTime) {
   EXPECT_EQ(RecomputeModulesText(kRecomputeMoe | kRecomputeCoreAttn), "core_attn,moe");
 }
 
+// CPU activation offload: offloaded layers keep only the one in transit on
+// the device, and their activations cross the host link each way, under the
+// compute; a slower link never costs less. Without a known link it is refused.
+TEST_F(TrainTest, ActivationOffloadMovesActivationsOverTheHostLink) {
+  Cluster c = ClusterFor("gb200-nvl72");
+  ASSERT_GT(c.host_link.si(), 0);
+  const ModelArch& m = Model("llama-3.1-70b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 256;
+  r.seq_len = 16384;
+  r.global_batch = 256;
+  r.plan.dp = 256;
+  r.plan.zero = 3;
+  r.plan.recompute = Recompute::kSelective;
+  const TrainEstimate none = Run(c, m, r);
+  EXPECT_FALSE(none.fits);
+  r.plan.offload_layers = 79;
+  const TrainEstimate off = Run(c, m, r);
+  EXPECT_TRUE(off.fits) << off.memory.activations;
+  r.plan.offload_layers = 40;  // 80 layers keep 80, 41 (40 kept + 1 in transit) and 2 layers' activations
+  const TrainEstimate half = Run(c, m, r);
+  r.plan.offload_layers = 79;
+  EXPECT_NEAR((none.memory.activations - half.memory.activations) / (none.memory.activations - off.memory.activations),
+              39.0 / 78, 1e-9);
+  EXPECT_GT(off.breakdown.offload, 0);
+  EXPECT_GT(off.step_time_s, none.step_time_s);
+  c.host_link = BytesPerSecond(c.host_link.si() / 10);
+  const TrainEstimate slow = Run(c, m, r);
+  EXPECT_GE(slow.breakdown.offload, off.breakdown.offload);
+  r.plan.offload_layers = 81;
+  auto too_many = EstimateTraining(c, m, r);
+  ASSERT_FALSE(too_many.has_value());
+  EXPECT_EQ(too_many.error().diagnostics.front().key_path, "offload_layers");
+  r.plan.offload_layers = 1;
+  c.host_link = BytesPerSecond(0);
+  auto unknown = EstimateTraining(c, m, r);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().diagnostics.front().key_path, "offload_layers");
+  auto searched = SearchTraining(c, m, r, PlanSpace::Fixed(r.plan), SearchOptions{});
+  ASSERT_FALSE(searched.has_value());
+  EXPECT_EQ(searched.error().diagnostics.front().key_path, "offload_layers");
+}
+
 TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   const Cluster c = ClusterFor("dgx-a100");
   TrainRequest r;

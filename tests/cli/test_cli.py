@@ -543,6 +543,23 @@ class TrainingCommands(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--first-stage-layers", r.stderr)
 
+    def test_activation_offload(self):
+        base = ("train", "--hardware", "gb200-nvl72", "--model", "llama-3.1-70b", "--devices", "256", "--tp", "1",
+                "--zero", "3", "--seq-len", "16384", "--global-batch", "256", "--recompute", "selective")
+        r = run(*base, "--offload-layers", "79", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertTrue(d["fits"])
+        self.assertGreater(d["breakdown"]["offload_s"], 0)
+        self.assertEqual(d["plan"]["offload_layers"], 79)
+        r = run(*base, "--offload-layers", "81")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--offload-layers", r.stderr)
+        r = run("train", "--hardware", "dgx-b200", "--model", "llama-3.1-70b", "--devices", "8", "--seq-len", "4096",
+                "--global-batch", "8", "--offload-layers", "4")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("host link", r.stderr)
+
     def test_validate_reads_vtrain_csv(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "runs.csv")

@@ -107,6 +107,11 @@ struct TrainPlan {
   bool overlap_ep = false;
   // With Recompute::kSelective: the modules recomputed (RecomputeModule bits; 0: core_attn).
   uint32_t recompute_modules = 0;
+  // CPU activation offload (Megatron-Core / NeMo cpu_offloading_num_layers):
+  // the kept activations of this many layers of each stage go to host memory
+  // after their forward and come back before their backward, over the
+  // chip's host link, double-buffered under the compute.
+  int offload_layers = 0;
   int micro_batch = 1;
   Recompute recompute = Recompute::kNone;
   int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
@@ -160,6 +165,7 @@ struct TrainBreakdown {  // seconds per step on the critical path
   double cp_comm = 0;
   double optimizer = 0;
   double framework = 0;  // per-operator framework cost (dispatch, launch gaps)
+  double offload = 0;    // activation offload over the host link left exposed
 };
 
 // What bounds a step: the largest of its parts grouped by what would have to
