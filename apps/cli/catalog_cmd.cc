@@ -129,18 +129,10 @@ void ListModels(const Catalog& catalog) {
   t.Column("active B", Table::Align::kRight);
   t.Column("KV KiB/token (bf16)", Table::Align::kRight);
   for (const auto& m : catalog.models()) {
-    const ParamCount p = CountParams(m.arch);
-    int experts = 0, top_k = 0;
-    for (const auto& g : m.arch.groups) {
-      if (g.is_moe()) {
-        experts = g.moe.experts;
-        top_k = g.moe.top_k;
-      }
-    }
-    const double kv_bytes = 2.0 * KvValuesPerToken(m.arch, 1);
+    const ModelSummary s = SummarizeModel(m.arch);
     t.Row({m.id, m.arch.family, std::to_string(m.arch.layers), std::to_string(m.arch.hidden), AttentionLabel(m.arch),
-           experts ? fmt::format("{} (top {})", experts, top_k) : "-", Thousands(p.total / 1e9, 1),
-           Thousands(p.active / 1e9, 1), Thousands(kv_bytes / 1024, 1)});
+           s.experts ? fmt::format("{} (top {})", s.experts, s.top_k) : "-", Thousands(s.params.total / 1e9, 1),
+           Thousands(s.params.active / 1e9, 1), Thousands(s.kv_bytes_per_token_bf16 / 1024, 1)});
   }
   t.Print(std::cout);
   std::cout << "\nParameters counted from each config (embeddings included); KV cache per token at short context.\n";
@@ -210,8 +202,8 @@ std::string MlpWords(const LayerGroup& g) {
 
 // `catalog show MODEL` and `catalog show PATH/config.json`: what was imported, in words.
 void ShowModel(const ModelEntry& m, const Catalog& catalog) {
-  const ParamCount p = CountParams(m.arch);
-  const double kv_short = KvValuesPerToken(m.arch, 1);
+  const ModelSummary s = SummarizeModel(m.arch);
+  const ParamCount& p = s.params;
   std::cout << m.name << " (" << m.id << "), model_type " << m.arch.family << "\nfile " << m.file << "\n\n";
   std::cout << fmt::format("parameters {} B total, {} B active per token", Thousands(p.total / 1e9, 2),
                            Thousands(p.active / 1e9, 2));
@@ -220,14 +212,11 @@ void ShowModel(const ModelEntry& m, const Catalog& catalog) {
                            Thousands(p.embedding / 1e9, 2),
                            m.arch.tied_embeddings ? "tied to it" : Thousands(p.lm_head / 1e9, 2) + " B",
                            Thousands(m.arch.hidden), Thousands(m.arch.vocab), m.arch.layers);
-  std::cout << fmt::format("KV cache {} bytes per token in bf16 ({} values)", Thousands(2 * kv_short),
-                           Thousands(kv_short));
-  int window = 0;
-  for (const auto& g : m.arch.groups) window = std::max(window, g.attention.window);
-  if (window > 0) {
-    const double kv_long = KvValuesPerToken(m.arch, int64_t{window} + 1);
-    std::cout << fmt::format("; past {} tokens, once the sliding windows are full, {} bytes", Thousands(window),
-                             Thousands(2 * kv_long));
+  std::cout << fmt::format("KV cache {} bytes per token in bf16 ({} values)", Thousands(s.kv_bytes_per_token_bf16),
+                           Thousands(s.kv_values_per_token));
+  if (s.widest_window > 0) {
+    std::cout << fmt::format("; past {} tokens, once the sliding windows are full, {} bytes", Thousands(s.widest_window),
+                             Thousands(s.kv_bytes_per_token_bf16_windows_full));
   }
   std::cout << "\n\nLayer groups (identical layers share a group)\n";
   Table t;

@@ -527,7 +527,7 @@ class CatalogLoader {
     }
     for (const auto& s : model->sources) source_refs_.push_back({s, parsed->At("source", "")});
     for (const auto& [k, fig] : model->published) {
-      for (const auto& s : fig.sources) source_refs_.push_back({s, Diagnostic{.file = fig.file, .line = fig.line, .key_path = "published." + k}});
+      for (const auto& s : fig.sources) source_refs_.push_back({s, Diagnostic{.file = fig.file, .line = fig.line, .key_path = k}});
     }
     catalog_.models_.push_back(std::move(*model));
   }

@@ -144,6 +144,18 @@ TEST(CatalogLoad, EveryProblemIsReportedAtOnce) {
   }
 }
 
+TEST(CatalogLoad, APublishedModelFigureIsNamedByItsKeyPath) {
+  TempDir dir;
+  WriteMinimalCatalog(dir);
+  dir.Write("models/m.yaml",
+            "id: m\nname: M\nsource: [SRC]\npublished:\n"
+            "  total_params: {value: 1e9, basis: datasheet, source: [NOPE]}\n"
+            "config:\n  model_type: llama\n  hidden_size: 1024\n  num_hidden_layers: 4\n"
+            "  num_attention_heads: 8\n  intermediate_size: 4096\n  vocab_size: 32000\n");
+  const std::string errors = LoadErrors(dir);
+  EXPECT_NE(errors.find("m.yaml:5: published.total_params: unknown source 'NOPE'"), std::string::npos) << errors;
+}
+
 TEST(CatalogLoad, DuplicateIdsAreErrors) {
   TempDir dir;
   WriteMinimalCatalog(dir);

@@ -55,7 +55,7 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
   for (auto [points, out] : {std::pair{&prof->gemm_sweep, &d.sweep16}, std::pair{&prof->gemm_sweep_fp8, &d.sweep8}}) {
     for (const GemmPoint& g : *points) {
       if (out->size == int(out->log_flops.size())) break;
-      out->log_flops[out->size] = std::log10(g.flops);
+      out->log_flops[out->size] = std::log2(g.flops);
       out->efficiency[out->size] = g.efficiency;
       ++out->size;
     }

@@ -41,7 +41,7 @@ MemoryModel BuildMemory(const Context& x, double context) {
     mm.weights += layers * (lp.shared / tp + lp.experts / (tp * ep)) * b.weight;
     widest = std::max({widest, double(g.mlp.ffn), double(g.moe.expert_ffn) * std::max(1, g.moe.top_k)});
   }
-  const ParamCount pc = CountParams(m);
+  const ParamCount pc = CountEmbeddingParams(m);
   // Vocab-parallel embedding on the first stage, LM head on the last.
   const double head = r.pp > 1 ? std::max(pc.embedding, pc.lm_head) : pc.embedding + pc.lm_head;
   mm.weights += head / tp * b.head_weight;

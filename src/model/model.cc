@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "suanli/core/dtype.h"
+
 namespace suanli {
 namespace {
 
@@ -58,11 +60,17 @@ LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm) {
   return out;
 }
 
-ParamCount CountParams(const ModelArch& m) {
+ParamCount CountEmbeddingParams(const ModelArch& m) {
   ParamCount c;
   const double h = m.hidden;
   c.embedding = double(m.vocab) * h + (m.learned_positions ? double(m.max_positions) * h : 0.0);
   c.lm_head = m.tied_embeddings ? 0.0 : double(m.vocab) * h;
+  return c;
+}
+
+ParamCount CountParams(const ModelArch& m) {
+  ParamCount c = CountEmbeddingParams(m);
+  const double h = m.hidden;
   const double final_norm = (m.norm == NormKind::kLayerNorm ? 2.0 : 1.0) * h;
   c.total = c.active = c.embedding + c.lm_head + final_norm;
   for (const auto& g : m.groups) {
@@ -94,6 +102,24 @@ double KvValuesPerToken(const ModelArch& m, int64_t context_tokens) {
     v += g.count * KvValuesPerTokenPerLayer(a, 1);
   }
   return v;
+}
+
+ModelSummary SummarizeModel(const ModelArch& m) {
+  ModelSummary s;
+  s.params = CountParams(m);
+  for (const auto& g : m.groups) {
+    if (g.is_moe()) {
+      s.experts = g.moe.experts;
+      s.top_k = g.moe.top_k;
+    }
+    s.widest_window = std::max(s.widest_window, g.attention.window);
+  }
+  s.kv_values_per_token = KvValuesPerToken(m, 1);
+  s.kv_values_per_token_windows_full =
+      s.widest_window > 0 ? KvValuesPerToken(m, int64_t{s.widest_window} + 1) : s.kv_values_per_token;
+  s.kv_bytes_per_token_bf16 = DtypeBytes(Dtype::kBf16) * s.kv_values_per_token;
+  s.kv_bytes_per_token_bf16_windows_full = DtypeBytes(Dtype::kBf16) * s.kv_values_per_token_windows_full;
+  return s;
 }
 
 double KvValuesForContext(const ModelArch& m, int64_t context_tokens) {

@@ -1,6 +1,10 @@
 // Parameter counts and KV-cache sizes against published figures.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <set>
+
 #include "model/model_import.h"
 #include "support/test_support.h"
 #include "suanli/catalog/catalog.h"
@@ -69,12 +73,30 @@ TEST(ModelImport, Gpt3_175BFromCatalog) {
 TEST(ModelImport, CatalogModelsMatchTheirPublishedCounts) {
   auto catalog = Catalog::Load(testing::CatalogDir());
   ASSERT_TRUE(catalog.has_value());
+  // Sizes published only as the name's round number ("8B", "22B"); their
+  // entries say so and give the computed count in the note.
+  const std::set<std::string> nominal = {"nemotron-3-8b", "nemotron-3-22b"};
+  int totals = 0;
+  int actives = 0;
   for (const auto& m : catalog->models()) {
     const ParamCount p = CountParams(m.arch);
-    if (auto it = m.published.find("total_params"); it != m.published.end()) {
-      EXPECT_NEAR(p.total / it->second.value, 1.0, 0.03) << m.id;
+    if (auto v = FigureValue(m.published, "published.total_params"); v && !nominal.contains(m.id)) {
+      EXPECT_NEAR(p.total / *v, 1.0, 0.03) << m.id;
+      ++totals;
+    }
+    if (auto v = FigureValue(m.published, "published.active_params")) {
+      // Model cards count active parameters with the embedding and head, without
+      // the input embedding (a lookup), or without both; one of them must match.
+      const double conventions[] = {p.active, p.active - p.embedding, p.active - p.embedding - p.lm_head};
+      double nearest = 1e300;
+      for (double c : conventions) nearest = std::min(nearest, std::abs(c / *v - 1.0));
+      EXPECT_LT(nearest, 0.03) << m.id << ": " << p.active << " active";
+      ++actives;
     }
   }
+  // Most entries state their published counts; a lookup that finds none checks nothing.
+  EXPECT_GE(totals, 30);
+  EXPECT_GE(actives, 8);
 }
 
 TEST(ModelImport, SlidingWindowsAndHeadDim) {
@@ -88,6 +110,22 @@ TEST(ModelImport, SlidingWindowsAndHeadDim) {
   EXPECT_EQ(sliding, 18);  // alternating sliding / full layers
   EXPECT_EQ(oss.groups[0].attention.head_dim, 64);  // head_dim given, != 2880 / 64
   EXPECT_NEAR(CountParams(oss).total / 1e9, 116.8, 0.3);
+}
+
+TEST(ModelSummary, CountsExpertsWindowsAndKvBytes) {
+  const ModelArch oss = FromFixture("gpt-oss-120b");
+  const ModelSummary s = SummarizeModel(oss);
+  EXPECT_EQ(s.experts, 128);
+  EXPECT_EQ(s.top_k, 4);
+  EXPECT_EQ(s.widest_window, 128);
+  EXPECT_DOUBLE_EQ(s.params.total, CountParams(oss).total);
+  // 36 layers of 8 kv heads x (64 + 64) values; half of them stop growing past the window.
+  EXPECT_DOUBLE_EQ(s.kv_values_per_token, 36 * 8 * 128);
+  EXPECT_DOUBLE_EQ(s.kv_values_per_token_windows_full, 18 * 8 * 128);
+  EXPECT_DOUBLE_EQ(s.kv_bytes_per_token_bf16, 2 * s.kv_values_per_token);
+  const ModelSummary dense = SummarizeModel(FromFixture("mistral-7b-v0.1"));
+  EXPECT_EQ(dense.experts, 0);
+  EXPECT_EQ(dense.widest_window, 4096);
 }
 
 TEST(ModelImport, OtherFamilies) {

@@ -261,17 +261,11 @@ json ListSystems(const Catalog& catalog) {
 json ListModels(const Catalog& catalog) {
   json arr = json::array();
   for (const auto& m : catalog.models()) {
-    const ParamCount p = CountParams(m.arch);
-    int experts = 0, top_k = 0;
-    for (const auto& g : m.arch.groups) {
-      if (g.is_moe()) {
-        experts = g.moe.experts;
-        top_k = g.moe.top_k;
-      }
-    }
+    const ModelSummary s = SummarizeModel(m.arch);
     arr.push_back(json{{"id", m.id}, {"name", m.name}, {"family", m.arch.family}, {"layers", m.arch.layers},
-                       {"hidden", m.arch.hidden}, {"experts", experts}, {"top_k", top_k}, {"total_params", p.total},
-                       {"active_params", p.active}, {"kv_cache_bytes_per_token_bf16", 2.0 * KvValuesPerToken(m.arch, 1)}});
+                       {"hidden", m.arch.hidden}, {"experts", s.experts}, {"top_k", s.top_k},
+                       {"total_params", s.params.total}, {"active_params", s.params.active},
+                       {"kv_cache_bytes_per_token_bf16", s.kv_bytes_per_token_bf16}});
   }
   return json{{"models", arr}};
 }

@@ -29,7 +29,7 @@ struct Device {
   // The efficiency profile: fractions of the peaks reached, and fixed costs.
   double gemm_efficiency = 0;      // 16-bit GEMMs at large sizes
   double gemm_efficiency_fp8 = 0;  // 8-bit
-  // Measured GEMM efficiency by size (log10 FLOPs, fraction), 16- and 8-bit;
+  // Measured GEMM efficiency by size (log2 FLOPs, fraction), 16- and 8-bit;
   // when present it replaces the scalar efficiency and the kernel overhead of GEMMs.
   struct Sweep {
     std::array<double, 16> log_flops{};

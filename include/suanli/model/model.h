@@ -120,6 +120,8 @@ LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm);
 
 // Total and per-token-active parameters.
 ParamCount CountParams(const ModelArch& m);
+// Only CountParams' embedding and lm_head (no walk over the layers).
+ParamCount CountEmbeddingParams(const ModelArch& m);
 // Values (not bytes) of KV cache one token adds to one layer with attention
 // `a` on one of `tp` tensor-parallel devices.
 double KvValuesPerTokenPerLayer(const AttentionShape& a, int tp);
@@ -129,6 +131,20 @@ double KvValuesPerToken(const ModelArch& m, int64_t context_tokens);
 // Whole-context KV cache values for one sequence of `context_tokens`.
 double KvValuesForContext(const ModelArch& m, int64_t context_tokens);
 bool IsMoe(const ModelArch& m);
+
+// What a catalog listing or a `catalog show` prints about a model, computed
+// once here so no front end restates a formula.
+struct ModelSummary {
+  ParamCount params;
+  int experts = 0;  // routed experts of the (last) MoE group; 0 if dense
+  int top_k = 0;
+  int widest_window = 0;  // the largest sliding window, 0 if every layer is full attention
+  double kv_values_per_token = 0;               // while every window still grows
+  double kv_values_per_token_windows_full = 0;  // past widest_window tokens (== above without windows)
+  double kv_bytes_per_token_bf16 = 0;              // kv_values_per_token at 2 bytes a value
+  double kv_bytes_per_token_bf16_windows_full = 0;  // kv_values_per_token_windows_full at 2 bytes
+};
+ModelSummary SummarizeModel(const ModelArch& m);
 // "mha", "gqa", "mqa" or "mla": what the attention of a layer is.
 std::string_view AttentionKindName(const AttentionShape& a);
 
