@@ -259,6 +259,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
           p.ep = ep;
           // Layer costs see pp and dp only through the links they pick.
           const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
+          const train::StageTerms st = train::MakeStageTerms(x, p);  // the same for every vp and below
           for (int vp : vps) {
             if (!rules.Layout(pp, vp, p)) continue;
             p.vp = vp;
@@ -272,7 +273,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                   p.overlap_tp = overlap_tp;
                   ++my_eval;
                   TrainEstimate e;
-                  Assemble(x, p, lc, e, Timing::kIfFits);
+                  Assemble(x, p, lc, st, e, Timing::kIfFits);
                   if (!e.fits || !std::isfinite(e.step_time_s)) continue;
                   ++my_feasible;
                   sinks.Add(p, e);

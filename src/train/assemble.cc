@@ -52,61 +52,79 @@ double ModuleRecompute(const LayerCosts& lc, uint32_t modules, double ep_f) {
 }
 
 // The plan-dependent part: pipeline, data parallelism, memory, totals.
-void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing) {
+StageTerms MakeStageTerms(const Context& x, const TrainPlan& p) {
   const Cluster& c = *x.c;
-  const Device& d = c.device;
-  const TrainRequest& r = *x.r;
   const ModelTotals& t = x.totals;
-  const double dp = p.dp, pp = p.pp, vp = p.vp;
-  const double m = double(r.global_batch) / (dp * p.micro_batch);  // micro-batches per pipeline
+  const double dp = p.dp, pp = p.pp;
+  StageTerms st;
   const double layers_stage = std::ceil(t.layers / pp);
-  e.tier = d.tier;
-  e.warnings = x.warnings;
-  if (p.tp > c.topology.scale_up_domain) e.warnings |= kTrainWarnTpCrossesNode;
-  const bool default_layout = p.first_stage_layers == 0 && p.last_stage_layers == 0 && !p.embedding_in_split &&
-                              !p.loss_in_split;
-  double first_layers = layers_stage, middle_layers = layers_stage, last_layers = layers_stage;
-  if (default_layout) {
-    if (x.m->layers % p.pp != 0) e.warnings |= kTrainWarnUnevenStages;
+  st.layers_stage = layers_stage;
+  if (p.tp > c.topology.scale_up_domain) st.warnings |= kTrainWarnTpCrossesNode;
+  st.default_layout = p.first_stage_layers == 0 && p.last_stage_layers == 0 && !p.embedding_in_split &&
+                      !p.loss_in_split;
+  st.first_layers = st.middle_layers = st.last_layers = layers_stage;
+  if (st.default_layout) {
+    if (x.m->layers % p.pp != 0) st.warnings |= kTrainWarnUnevenStages;
   } else {
     const StageLayers stages = PipelineStageLayers(x.m->layers, p);
-    first_layers = stages.first;
-    middle_layers = stages.middle;
-    last_layers = stages.last;
+    st.first_layers = stages.first;
+    st.middle_layers = stages.middle;
+    st.last_layers = stages.last;
   }
   // Memory of the fullest stage. The dense part (attention, shared experts,
   // embedding and head) is replicated over dp and sharded by ZeRO over it;
   // the routed experts over edp (MoE parallel folding). The first stage
   // holds the embedding, the last the LM head; one stage holds both without
   // a pipeline.
-  const double edp = t.moe ? std::max(1, ExpertDp(p)) : 1;
+  st.edp = t.moe ? std::max(1, ExpertDp(p)) : 1;
   const double inv_tp = 1.0 / p.tp;
   const double expert_per_layer = t.moe ? t.expert_params_per_layer / (double(ExpertTp(p)) * p.ep) : 0;
   auto dense_of = [&](double layers, double end) { return (layers * t.shared_params_per_layer + end) * inv_tp; };
   auto experts_of = [&](double layers) { return layers * expert_per_layer; };
-  double dense_params = 0, expert_params = 0;
-  if (pp > 1 && default_layout) {
+  if (pp > 1 && st.default_layout) {
     // Equal stages: the end stage with the larger of the embedding and the head.
-    dense_params = dense_of(layers_stage, t.head_params);
-    expert_params = experts_of(layers_stage);
+    st.dense_params = dense_of(layers_stage, t.head_params);
+    st.expert_params = experts_of(layers_stage);
   } else if (pp > 1) {
     const std::pair<double, double> candidates[] = {
-        {first_layers, t.embed_params}, {middle_layers, 0}, {last_layers, t.lm_head_params}};
+        {st.first_layers, t.embed_params}, {st.middle_layers, 0}, {st.last_layers, t.lm_head_params}};
     double most = -1;
     for (auto [layers, end] : candidates) {
       if (dense_of(layers, end) + experts_of(layers) > most) {
         most = dense_of(layers, end) + experts_of(layers);
-        dense_params = dense_of(layers, end);
-        expert_params = experts_of(layers);
+        st.dense_params = dense_of(layers, end);
+        st.expert_params = experts_of(layers);
       }
     }
   } else {
-    dense_params = dense_of(t.layers, t.embed_params + t.lm_head_params);
-    expert_params = experts_of(t.layers);
+    st.dense_params = dense_of(t.layers, t.embed_params + t.lm_head_params);
+    st.expert_params = experts_of(t.layers);
   }
-  const double params = dense_params + expert_params;
-  // Parameters per device after sharding `stage` ways over the replicas.
-  auto sharded = [&](bool shard) { return shard ? dense_params / dp + expert_params / edp : params; };
+  st.params = st.dense_params + st.expert_params;
+  // Parameters per device after sharding over the replicas.
+  st.params_sharded = st.dense_params / dp + (st.expert_params > 0 ? st.expert_params / st.edp : 0);
+  return st;
+}
+
+void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing) {
+  Assemble(x, p, lc, MakeStageTerms(x, p), e, timing);
+}
+
+void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
+              Timing timing) {
+  const Cluster& c = *x.c;
+  const Device& d = c.device;
+  const TrainRequest& r = *x.r;
+  const ModelTotals& t = x.totals;
+  const double dp = p.dp, pp = p.pp, vp = p.vp;
+  const double m = double(r.global_batch) / (dp * p.micro_batch);  // micro-batches per pipeline
+  const double layers_stage = st.layers_stage;
+  e.tier = d.tier;
+  e.warnings = x.warnings | st.warnings;
+  const bool default_layout = st.default_layout;
+  const double first_layers = st.first_layers, middle_layers = st.middle_layers, last_layers = st.last_layers;
+  const double edp = st.edp, dense_params = st.dense_params, expert_params = st.expert_params, params = st.params;
+  auto sharded = [&](bool shard) { return shard ? st.params_sharded : params; };
   TrainMemory& mem = e.memory;
   mem.capacity = d.memory_capacity.si();
   const double fp8_copy = x.rate.dtype == Dtype::kFp8 ? 1 : 0;
@@ -124,17 +142,21 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double in_flight = std::min(m, pp) * (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0);
   const double working = p.recompute == Recompute::kFull ? lc.act_none : 0;  // the layer being recomputed
   // Offloaded layers keep nothing on the device but the one in transit.
-  const double kept_first = first_layers - std::min<double>(p.offload_layers, first_layers);
-  const double kept_middle = middle_layers - std::min<double>(p.offload_layers, middle_layers);
-  const double kept_last = last_layers - std::min<double>(p.offload_layers, last_layers);
-  const double in_transit = p.offload_layers > 0 ? per_layer : 0;
+  double kept_first = first_layers, kept_middle = middle_layers, kept_last = last_layers, in_transit = 0;
+  if (p.offload_layers > 0) {
+    kept_first -= std::min<double>(p.offload_layers, first_layers);
+    kept_middle -= std::min<double>(p.offload_layers, middle_layers);
+    kept_last -= std::min<double>(p.offload_layers, last_layers);
+    in_transit = per_layer;
+  }
   const double first = kept_first * per_layer * in_flight + in_transit + working;
   const double last = kept_last * per_layer + in_transit + working + lc.logits_bytes;
-  // The second stage holds one micro-batch fewer than the first.
-  const double middle = pp > 2 ? kept_middle * per_layer * std::min(m, pp - 1) *
+  // The second stage holds one micro-batch fewer than the first (with even
+  // stages it never holds more than the first).
+  const double middle = pp > 2 && !default_layout ? kept_middle * per_layer * std::min(m, pp - 1) *
                                          (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0) + in_transit + working
                                : 0;
-  mem.activations = pp > 1 ? std::max({first, middle, last}) : first + lc.logits_bytes;
+  mem.activations = pp > 1 ? std::max(std::max(first, middle), last) : first + lc.logits_bytes;
   mem.other = d.reserved_bytes.si();
   mem.total = mem.weights + mem.gradients + mem.optimizer + mem.activations + mem.other;
   e.fits = mem.total <= mem.capacity;
@@ -216,8 +238,8 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const Group edp_group{.ranks = int(edp), .stride = t.moe ? ExpertTp(p) * p.ep : 1};
   if (!r.lora) {
     double gathers = 0;
-    for (auto [group, part] : {std::pair{dp_group, dense_params}, std::pair{edp_group, expert_params}}) {
-      if (group.ranks <= 1 || part <= 0) continue;
+    auto reduce = [&](const Group& group, double part) {
+      if (group.ranks <= 1 || part <= 0) return;
       if (p.zero == 0) {
         dp_time += AllReduce(links, part * grad_bytes, group);
       } else {
@@ -226,7 +248,9 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
         // ZeRO-3: parameters gathered before each micro-batch's forward and backward, prefetched under compute.
         if (p.zero >= 3) gathers += 2 * m * AllGather(links, part * 2, group);
       }
-    }
+    };
+    reduce(dp_group, dense_params);
+    if (expert_params > 0) reduce(edp_group, expert_params);
     if (gathers > 0) gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
   }
   // Overlapped reduction runs under the last micro-batch's backward.

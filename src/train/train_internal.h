@@ -106,8 +106,23 @@ enum class Timing { kIfFits, kAlways };
 double ModuleActivations(const LayerCosts& lc, uint32_t modules);
 double ModuleRecompute(const LayerCosts& lc, uint32_t modules, double ep_f);
 
+// What a step's stages hold, fixed by (tp, pp, dp, ep, etp, the layout):
+// the search computes it once per (pp, ep) for every candidate after.
+struct StageTerms {
+  double layers_stage = 0;  // the fullest stage of an even split
+  double first_layers = 0, middle_layers = 0, last_layers = 0;
+  double dense_params = 0, expert_params = 0, params = 0;  // per device, the fullest stage
+  double params_sharded = 0;  // dense over dp, experts over edp
+  double edp = 1;
+  bool default_layout = true;
+  uint32_t warnings = 0;
+};
+StageTerms MakeStageTerms(const Context& x, const TrainPlan& p);
+
 // The plan-dependent part: pipeline, data parallelism, memory, totals, warnings.
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing);
+void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
+              Timing timing);
 
 // The rules a plan must keep, as cheap tests: CheckTrainingPlan states them
 // with messages, the search prunes its candidates by the same tests.
