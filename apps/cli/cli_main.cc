@@ -131,6 +131,27 @@ int Run(int argc, char** argv, const Catalog* preloaded) {
     cmd->callback([&code, &global, f = flags, out, run = runner] { code = run(global, f->Collect(), out->output()); });
   }
 
+  // The local web UI (web/).
+  WebFlags web_flags;
+  auto* web_cmd = app.add_subcommand("web", "A local web UI and JSON API: charts of every command, in the browser");
+  web_cmd->add_option("--port", web_flags.port, "Port (0: any free one; default 8080)");
+  web_cmd->add_option("--listen", web_flags.listen, "Address to listen on (default 127.0.0.1; any other is warned about)");
+  web_cmd->add_option("--workers", web_flags.workers, "Requests evaluated at once (default 4)");
+  web_cmd->add_option("--request-seconds", web_flags.request_seconds, "Time limit of one request (default 30)");
+  web_cmd->add_option("--max-body", web_flags.max_body, "Largest request body in bytes (default 65536)");
+  web_cmd->add_option("--assets", web_flags.assets, "The app's directory (default: installed, or the build tree's)");
+  web_cmd->callback([&] { code = RunWebCommand(global, web_flags); });
+  // Design-space sweeps (python/suanli/sweep.py), local or on Dask.
+  SweepFlags sweep_flags;
+  auto* sweep_cmd = app.add_subcommand("sweep", "A design-space sweep (YAML): grid or random over what-if chips, "
+                                                "models, plans and workloads; local or on a Dask cluster");
+  sweep_cmd->add_option("file", sweep_flags.file, "The sweep file (examples/sweep/)")->required();
+  sweep_cmd->add_option("--out", sweep_flags.out, "Rows: FILE.csv, or FILE.jsonl for JSON lines")->required();
+  sweep_cmd->add_option("--scheduler", sweep_flags.scheduler, "A Dask distributed scheduler (default: this machine)");
+  sweep_cmd->add_flag("--resume", sweep_flags.resume, "Continue the sweep that wrote --out from its checkpoint");
+  sweep_cmd->add_option("--threads", sweep_flags.threads, "Local threads (default: every core)");
+  sweep_cmd->callback([&] { code = RunSweepCommand(global, sweep_flags); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -58,4 +58,26 @@ int RunCatalogList(const GlobalOptions& global, const std::string& what, bool js
 int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json);
 int RunCatalogSchema(const std::string& what, bool json);
 
+// `suanli web` (web_cmd.cc).
+// As given (checked by RunWebCommand); empty: the default.
+struct WebFlags {
+  std::string port;             // 8080
+  std::string listen;           // 127.0.0.1
+  std::string workers;          // 4
+  std::string request_seconds;  // 30
+  std::string max_body;         // 65536
+  std::string assets;
+};
+int RunWebCommand(const GlobalOptions& global, const WebFlags& flags);
+
+// `suanli sweep` (sweep_cmd.cc): the Python module's sweep.
+struct SweepFlags {
+  std::string file;
+  std::string out;
+  std::string scheduler;
+  bool resume = false;
+  std::string threads;
+};
+int RunSweepCommand(const GlobalOptions& global, const SweepFlags& flags);
+
 }  // namespace suanli::cli

@@ -64,4 +64,18 @@ Result<std::string> RunCommand(const Catalog& catalog, std::string_view command,
   return r->run(catalog, args, form);
 }
 
+Result<std::string> RunCommand(const Catalog& catalog, std::string_view command, const Args& args, ResultForm form,
+                               const std::atomic<bool>* cancel) {
+  if (command != "train" || cancel == nullptr) return RunCommand(catalog, command, args, form);
+  auto query = DecodeTrain(args);
+  if (!query) return std::move(query).error();
+  query->options.cancel = cancel;
+  auto result = RunTrain(catalog, *query);
+  if (!result) return std::move(result).error();
+  if (result->searched && result->search.cancelled) {
+    return Error(Diagnostic{.key_path = "cancel", .message = "cancelled before the search ended"});
+  }
+  return form == ResultForm::kCsv ? ToCsv(*result) : ToJson(*result);
+}
+
 }  // namespace suanli

@@ -444,6 +444,19 @@ std::string CatalogListJson(const Catalog& catalog, RecordKind kind) {
   return Dump(json::object());
 }
 
+namespace {
+// A rule's condition as data: {metric, op, threshold} (SI units) or {all|any: [...]}.
+json ConditionJson(const Condition& c) {
+  if (c.kind != Condition::Kind::kLeaf) {
+    json children = json::array();
+    for (const auto& child : c.children) children.push_back(ConditionJson(child));
+    return json{{c.kind == Condition::Kind::kAll ? "all" : "any", children}};
+  }
+  constexpr std::string_view kOps[] = {"ge", "gt", "le", "lt", "eq"};
+  return json{{"metric", MetricName(c.metric)}, {"op", kOps[static_cast<int>(c.op)]}, {"threshold", c.threshold}};
+}
+}  // namespace
+
 std::string RecordJson(const CatalogRecord& record) {
   return std::visit(
       Overloaded{
@@ -465,8 +478,10 @@ std::string RecordJson(const CatalogRecord& record) {
           [](const RuleSet* r) {
             json cats = json::array();
             for (const auto& c : r->categories) {
-              cats.push_back(json{{"id", c.id}, {"controlled", c.controlled ? json(*c.controlled) : json(nullptr)},
-                                  {"reason", c.reason}});
+              json cat{{"id", c.id}, {"controlled", c.controlled ? json(*c.controlled) : json(nullptr)},
+                       {"reason", c.reason}};
+              if (c.when) cat["when"] = ConditionJson(*c.when);
+              cats.push_back(std::move(cat));
             }
             return Dump(json{{"kind", "rules"}, {"id", r->id}, {"name", r->name}, {"citation", r->citation},
                              {"effective", r->effective}, {"status", RuleStatusName(r->status)}, {"sources", r->sources},

@@ -333,5 +333,11 @@ constexpr WarningText kTrainWarningTexts[] = {
 
 std::vector<std::string> TrainWarningList(uint32_t w) { return WarningSentences(w, kTrainWarningTexts); }
 std::string TrainWarningTexts(uint32_t w) { return JoinSentences(TrainWarningList(w)); }
+std::string_view TrainWarningCode(uint32_t bit) {
+  for (const auto& t : kTrainWarningTexts) {
+    if (t.bit == bit) return t.code;
+  }
+  return "?";
+}
 
 }  // namespace suanli

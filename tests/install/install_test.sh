@@ -22,3 +22,18 @@ case "$out" in
   "$prefix"/share/suanli/catalog*) echo "install_test: $out" ;;
   *) echo "install_test: the consumer found '$out'" >&2; exit 1 ;;
 esac
+# The Python module, when built: importable from the installed prefix, and
+# finding the installed catalog.
+if [ -d "$build/python/suanli" ]; then
+  site="$prefix/lib/python3/dist-packages"
+  dir=$(cd / && env -u SUANLI_CATALOG PYTHONPATH="$site" /usr/bin/python3 -c 'import suanli; print(suanli.Catalog.load().dir)')
+  case "$dir" in
+    "$prefix"/share/suanli/catalog*) echo "install_test: python: $dir" ;;
+    *) echo "install_test: the installed Python module found '$dir'" >&2; exit 1 ;;
+  esac
+fi
+# The web app, when built: installed beside the catalog, where the installed binary looks.
+if [ -f "$build/web-app/index.html" ]; then
+  [ -f "$prefix/share/suanli/web/index.html" ] && [ -f "$prefix/share/suanli/web/app.js" ] ||
+    { echo "install_test: the web app was not installed in $prefix/share/suanli/web" >&2; exit 1; }
+fi

@@ -9,6 +9,7 @@
 // runs and prints it; `RegisteredCommands()` lists them.
 #pragma once
 
+#include <atomic>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,5 +35,11 @@ const CommandRunner* FindRunner(std::string_view name);
 // Runs `command` with `args` on `catalog`: the JSON (or CSV) of its result.
 Result<std::string> RunCommand(const Catalog& catalog, std::string_view command, const Args& args,
                                ResultForm form = ResultForm::kJson);
+
+// The same, stoppable from another thread: a command that can run long (a
+// training search) polls `cancel` and, once it is set, returns the error
+// "cancelled" (kInvalidInput, key "cancel"); the others run as above.
+Result<std::string> RunCommand(const Catalog& catalog, std::string_view command, const Args& args, ResultForm form,
+                               const std::atomic<bool>* cancel);
 
 }  // namespace suanli

@@ -193,6 +193,7 @@ enum TrainWarning : uint32_t {
 };
 std::string TrainWarningTexts(uint32_t warnings);  // "; "-separated
 std::vector<std::string> TrainWarningList(uint32_t warnings);
+std::string_view TrainWarningCode(uint32_t bit);  // "tp_crosses_nodes"; "?" for no one warning
 
 // How model_flops_per_step is counted (printed with it).
 inline constexpr std::string_view kModelFlopsFormula =

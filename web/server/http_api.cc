@@ -1,0 +1,182 @@
+// The JSON API: a request to Args, RunCommand, the reply.
+#include "http_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "suanli/api/fields.h"
+#include "suanli/api/run.h"
+#include "suanli/catalog/schema.h"
+#include "suanli/core/text.h"
+#include "suanli/report/json.h"
+
+namespace suanli::web {
+namespace {
+
+using nlohmann::json;
+
+HttpReply Reply(int status, json body) { return {.status = status, .body = body.dump()}; }
+
+HttpReply FromError(const Error& e, const CommandSpec* spec) {
+  static const CommandSpec kNone{};
+  json body{{"error", FormatError(e, spec != nullptr ? *spec : kNone, FieldNaming::kKey)},
+            {"kind", e.internal() ? "internal" : e.kind == ErrorKind::kNotFound ? "not_found" : "invalid_input"}};
+  if (!e.diagnostics.empty() && !e.diagnostics.front().key_path.empty()) body["key"] = e.diagnostics.front().key_path;
+  return Reply(e.internal() ? 500 : 400, std::move(body));
+}
+
+HttpReply BadRequest(std::string key, std::string message, int status = 400) {
+  json body{{"error", key.empty() ? message : key + ": " + message}, {"kind", "invalid_input"}};
+  if (!key.empty()) body["key"] = key;
+  return Reply(status, std::move(body));
+}
+
+bool FileField(const RequestField& f) { return f.key == "file" || std::string_view(f.key).ends_with("_file"); }
+
+// A value that the library would read as a file.
+bool PathLike(std::string_view v) {
+  if (v.find('/') != std::string_view::npos || v.find('\\') != std::string_view::npos) return true;
+  for (std::string_view ext : {".yaml", ".yml", ".json", ".csv"}) {
+    if (v.ends_with(ext)) return true;
+  }
+  return v.starts_with('.') || v.starts_with('~');
+}
+
+std::vector<std::string_view> Items(std::string_view list) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', start), list.size());
+    std::string_view item = list.substr(start, comma - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Hardware and models must be catalog records (or "all" hardware); every
+// other text value must not look like a path. The library's messages for
+// these names mention files, so the refusal says why instead.
+std::optional<HttpReply> RefuseFiles(const Catalog& catalog, const CommandSpec& spec, const Args& args) {
+  for (const auto& [key, value] : args.items()) {
+    const RequestField* f = spec.Find(key);
+    if (f == nullptr || (f->type != FieldType::kText && f->type != FieldType::kList)) continue;
+    for (std::string_view item : f->type == FieldType::kList ? Items(value) : std::vector<std::string_view>{value}) {
+      bool known = true;
+      std::string what;
+      if (key == "hardware") {
+        known = item == "all" || catalog.FindChip(item) != nullptr || catalog.FindSystem(item) != nullptr;
+        what = "chip or system";
+      } else if (key == "model") {
+        known = catalog.FindModel(item) != nullptr;
+        what = "model";
+      } else if (PathLike(item)) {
+        return BadRequest(key, "'" + std::string(item) + "' looks like a file; files are not read over HTTP");
+      }
+      if (!known) {
+        return BadRequest(key, "no " + what + " '" + std::string(item) + "' in the catalog (files are not read over HTTP)" +
+                                   DidYouMean(item, catalog.Suggest(item), 3));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+json FieldJson(const RequestField& f) {
+  json choices = json::array();
+  for (auto c : f.choices) choices.push_back(c);
+  json j{{"key", f.key},         {"type", FieldTypeName(f.type)}, {"help", f.help},   {"default", f.default_text},
+         {"choices", choices},   {"required", f.required},        {"unit", f.unit},   {"excludes", f.excludes}};
+  if (f.type == FieldType::kInteger || f.type == FieldType::kCountOrMax || f.type == FieldType::kNumber) {
+    j["min"] = f.min;
+    j["max"] = f.max;
+  }
+  return j;
+}
+
+HttpReply CommandsReply() {
+  json list = json::array();
+  for (const CommandSpec& spec : Commands()) {
+    if (!Served(spec.name)) continue;
+    json fields = json::array();
+    for (const RequestField& f : spec.fields) fields.push_back(FieldJson(f));
+    list.push_back({{"name", spec.name}, {"summary", spec.summary}, {"fields", fields}});
+  }
+  json kinds = json::array();
+  for (const auto& k : RecordKinds()) kinds.push_back(k.folder);
+  return Reply(200, {{"commands", list}, {"record_kinds", kinds}});
+}
+
+// Only a record the catalog holds: FindRecord would read a model file by path.
+bool InCatalog(const Catalog& c, std::string_view id) {
+  return c.FindChip(id) || c.FindSystem(id) || c.FindModel(id) || c.FindRuleSet(id) || c.FindProfile(id) ||
+         c.FindStack(id) || c.FindSource(id);
+}
+
+}  // namespace
+
+bool Served(std::string_view command) {
+  const CommandSpec* spec = FindCommand(command);
+  if (spec == nullptr || FindRunner(command) == nullptr) return false;
+  for (const RequestField& f : spec->fields) {
+    if (FileField(f)) return false;
+  }
+  return true;
+}
+
+HttpReply HandleApi(const Catalog& catalog, const ApiRequest& r) {
+  std::string_view path = r.path;
+  if (!path.starts_with("/api/")) return BadRequest("", "not found", 404);
+  path.remove_prefix(5);
+  if (path == "commands") {
+    if (r.method != "GET") return BadRequest("", "use GET", 405);
+    return CommandsReply();
+  }
+  if (path.starts_with("catalog/") || path.starts_with("record/")) {
+    if (r.method != "GET") return BadRequest("", "use GET", 405);
+    const bool list = path.starts_with("catalog/");
+    const std::string_view name = path.substr(list ? 8 : 7);
+    if (list) {
+      auto kind = ResolveRecordKind(name);
+      if (!kind) return FromError(kind.error(), nullptr);
+      return {.body = CatalogListJson(catalog, (*kind)->kind)};
+    }
+    if (!InCatalog(catalog, name)) {
+      return BadRequest("id", "no record '" + std::string(name) + "' in the catalog" +
+                                  DidYouMean(name, catalog.Suggest(name), 3));
+    }
+    auto record = catalog.FindRecord(name);
+    if (!record) return FromError(record.error(), nullptr);
+    return {.body = RecordJson(*record)};
+  }
+  const CommandSpec* spec = FindCommand(path);
+  if (spec == nullptr || !Served(path)) {
+    std::vector<std::string> names;
+    for (const CommandSpec& c : Commands()) {
+      if (Served(c.name)) names.emplace_back(c.name);
+    }
+    return BadRequest("command", "no command '" + std::string(path) + "' served here" + DidYouMean(path, names), 404);
+  }
+  if (r.method != "POST") return BadRequest("", "use POST with a JSON object of the request's fields", 405);
+  ResultForm form = ResultForm::kJson;
+  if (r.form == "csv") {
+    form = ResultForm::kCsv;
+  } else if (!r.form.empty() && r.form != "json") {
+    return BadRequest("form", "expected json or csv, found '" + std::string(r.form.substr(0, 20)) + "'");
+  }
+  auto args = ArgsFromJson(*spec, r.body.empty() ? std::string_view("{}") : r.body);
+  if (!args) return FromError(args.error(), spec);
+  if (auto ok = CheckArgs(*spec, *args); !ok) return FromError(ok.error(), spec);
+  if (auto refused = RefuseFiles(catalog, *spec, *args)) return *refused;
+  auto out = RunCommand(catalog, spec->name, *args, form, r.cancel);
+  if (!out) {
+    if (r.cancel != nullptr && r.cancel->load()) {
+      return BadRequest("", "the request took longer than the server's time limit", 503);
+    }
+    return FromError(out.error(), spec);
+  }
+  return {.status = 200, .content_type = form == ResultForm::kCsv ? "text/csv" : "application/json", .body = std::move(*out)};
+}
+
+}  // namespace suanli::web

@@ -1,0 +1,222 @@
+// The web JSON API as a function: every route, every refusal, and a property
+// test over random bodies (any bytes get 200, 400, 404 or 405 with a JSON
+// error, never 500, and a 200 is the command's own --json text).
+#include "http_api.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "suanli/api/run.h"
+#include "support/test_support.h"
+
+namespace suanli::web {
+namespace {
+
+using nlohmann::json;
+const Catalog& C() { return testing::ShippedCatalog(); }
+
+HttpReply Post(std::string_view path, std::string_view body, std::string_view form = "") {
+  return HandleApi(C(), {.method = "POST", .path = path, .form = form, .body = body});
+}
+HttpReply Get(std::string_view path) { return HandleApi(C(), {.method = "GET", .path = path}); }
+
+constexpr std::string_view kInfer =
+    R"({"hardware": "h20", "model": "llama-3.1-70b", "input_tokens": 2048, "output_tokens": 512, "tp": 8, "batch": 16})";
+
+Args InferArgs() {
+  Args a;
+  for (auto [k, v] : {std::pair{"hardware", "h20"}, {"model", "llama-3.1-70b"}, {"input_tokens", "2048"},
+                      {"output_tokens", "512"}, {"tp", "8"}, {"batch", "16"}}) {
+    a.Set(k, v);
+  }
+  return a;
+}
+
+TEST(WebApi, InferIsTheCommandsJson) {
+  const HttpReply r = Post("/api/infer", kInfer);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/json");
+  auto want = RunCommand(C(), "infer", InferArgs());
+  ASSERT_TRUE(want.has_value());
+  EXPECT_EQ(r.body, *want);
+}
+
+TEST(WebApi, CsvOnRequest) {
+  const HttpReply r = Post("/api/infer", kInfer, "csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "text/csv");
+  auto want = RunCommand(C(), "infer", InferArgs(), ResultForm::kCsv);
+  ASSERT_TRUE(want.has_value());
+  EXPECT_EQ(r.body, *want);
+  EXPECT_EQ(Post("/api/infer", kInfer, "xml").status, 400);
+}
+
+TEST(WebApi, BadInputIs400WithTheLibrarysMessageAndKey) {
+  const HttpReply r = Post("/api/infer", R"({"hardware": "h20", "model": "llama-3.1-70b", "input_tokens": 0,
+                                             "output_tokens": 5})");
+  ASSERT_EQ(r.status, 400);
+  const json j = json::parse(r.body);
+  EXPECT_EQ(j["key"], "input_tokens");
+  EXPECT_EQ(j["error"], "input_tokens: must be at least 1, found '0'");
+  EXPECT_EQ(j["kind"], "invalid_input");
+  const json unknown = json::parse(Post("/api/infer", R"({"tpp": 1})").body);
+  EXPECT_NE(unknown["error"].get<std::string>().find("did you mean 'tp'"), std::string::npos) << unknown;
+  const HttpReply malformed = Post("/api/infer", "{\"hardware\": ");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_TRUE(json::parse(malformed.body).contains("error"));
+  const HttpReply plan = Post("/api/infer", R"({"hardware": "h20", "model": "llama-3.1-405b", "input_tokens": 1,
+                                                "output_tokens": 1, "tp": 3})");
+  EXPECT_EQ(plan.status, 400) << plan.body;
+}
+
+TEST(WebApi, NoFileIsReadBecauseOfARequest) {
+  for (const char* hw : {"/etc/passwd", "../catalog/chips/nvidia/h20.yaml", "h20.yaml", "CMakeLists.txt", "no-such"}) {
+    const HttpReply r = Post("/api/classify", json{{"hardware", hw}}.dump());
+    EXPECT_EQ(r.status, 400) << hw;
+    EXPECT_EQ(json::parse(r.body)["key"], "hardware") << r.body;
+    EXPECT_NE(r.body.find("files are not read over HTTP"), std::string::npos) << r.body;
+  }
+  const HttpReply model = Post("/api/infer", R"({"hardware": "h20", "model": "/tmp/config.json", "input_tokens": 1,
+                                                 "output_tokens": 1})");
+  EXPECT_EQ(model.status, 400);
+  EXPECT_EQ(json::parse(model.body)["key"], "model");
+  const HttpReply list = Post("/api/compare", R"({"hardware": "h20,./x.yaml", "model": "llama-3.1-8b",
+                                                  "input_tokens": 1, "output_tokens": 1})");
+  EXPECT_EQ(list.status, 400);
+  const HttpReply stack = Post("/api/infer", R"({"hardware": "h20", "model": "llama-3.1-8b", "input_tokens": 1,
+                                                 "output_tokens": 1, "stack": "../x.yaml"})");
+  EXPECT_EQ(stack.status, 400);
+  EXPECT_EQ(json::parse(stack.body)["key"], "stack");
+  // validate reads a file: not served.
+  EXPECT_EQ(Post("/api/validate", R"({"file": "/etc/passwd"})").status, 404);
+  EXPECT_FALSE(Served("validate"));
+  EXPECT_TRUE(Served("infer"));
+  EXPECT_EQ(Get("/api/record/..%2Fetc%2Fpasswd").status, 400);
+  EXPECT_EQ(Get("/api/record/CMakeLists.txt").status, 400);
+}
+
+TEST(WebApi, CatalogAllHardwareAndAliases) {
+  const HttpReply all = Post("/api/classify", R"({"hardware": "all", "rules": ["us-2023-10"]})");
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_GT(json::parse(all.body)["results"].size(), 20u);
+  EXPECT_EQ(Post("/api/classify", R"({"hardware": "NVIDIA H20"})").status, 200);
+}
+
+TEST(WebApi, CommandsListTheFieldTables) {
+  const HttpReply r = Get("/api/commands");
+  ASSERT_EQ(r.status, 200);
+  const json j = json::parse(r.body);
+  std::set<std::string> names;
+  for (const auto& c : j["commands"]) {
+    names.insert(c["name"]);
+    const CommandSpec* spec = FindCommand(c["name"].get<std::string>());
+    ASSERT_NE(spec, nullptr);
+    ASSERT_EQ(c["fields"].size(), spec->fields.size());
+    for (std::size_t i = 0; i < spec->fields.size(); ++i) EXPECT_EQ(c["fields"][i]["key"], spec->fields[i].key);
+  }
+  for (const CommandRunner& runner : RegisteredCommands()) {
+    EXPECT_EQ(names.count(std::string(runner.name)) == 1, Served(runner.name)) << runner.name;
+  }
+  EXPECT_EQ(names.count("validate"), 0u);
+}
+
+TEST(WebApi, CatalogBrowser) {
+  const HttpReply list = Get("/api/catalog/chips");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("\"h20\""), std::string::npos);
+  const HttpReply record = Get("/api/record/h20");
+  ASSERT_EQ(record.status, 200);
+  EXPECT_EQ(json::parse(record.body)["figures"]["compute.fp8"]["sources"][0], "VIPERA_H20");
+  const HttpReply rules = Get("/api/record/us-2023-10");
+  ASSERT_EQ(rules.status, 200);
+  const json cat = json::parse(rules.body)["categories"][0];
+  EXPECT_EQ(cat["when"]["metric"], "tpp");
+  EXPECT_EQ(cat["when"]["op"], "ge");
+  EXPECT_EQ(cat["when"]["threshold"], 4800);
+  EXPECT_EQ(Get("/api/catalog/chipz").status, 400);
+  const HttpReply missing = Get("/api/record/h2o");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("did you mean"), std::string::npos);
+}
+
+TEST(WebApi, RoutesAndMethods) {
+  EXPECT_EQ(Get("/api/infer").status, 405);
+  EXPECT_EQ(Post("/api/commands", "{}").status, 405);
+  EXPECT_EQ(Post("/api/catalog/chips", "{}").status, 405);
+  EXPECT_EQ(Post("/api/nothing", "{}").status, 404);
+  EXPECT_NE(Post("/api/infr", "{}").body.find("did you mean 'infer'"), std::string::npos);
+  EXPECT_EQ(Get("/index.html").status, 404);
+}
+
+TEST(WebApi, ASearchPastItsTimeIsStopped) {
+  std::atomic<bool> cancel{true};
+  const HttpReply r = HandleApi(C(), {.method = "POST", .path = "/api/train",
+                                      .body = R"({"hardware": "h100-sxm", "model": "llama-3.1-70b", "devices": 256,
+                                                  "seq_len": 4096, "global_batch": 512, "search": true})",
+                                      .cancel = &cancel});
+  EXPECT_EQ(r.status, 503) << r.body;
+  std::atomic<bool> no{false};
+  const HttpReply ok = HandleApi(C(), {.method = "POST", .path = "/api/train",
+                                       .body = R"({"hardware": "h100-sxm", "model": "llama-3.1-70b", "devices": 256,
+                                                   "seq_len": 4096, "global_batch": 512, "search": true})",
+                                       .cancel = &no});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
+TEST(WebApi, RunCommandCancelledIsAnErrorNamingCancel) {
+  Args a;
+  for (auto [k, v] : {std::pair{"hardware", "h100-sxm"}, {"model", "llama-3.1-8b"}, {"devices", "64"}, {"seq_len", "4096"},
+                      {"global_batch", "256"}, {"search", "true"}}) {
+    a.Set(k, v);
+  }
+  std::atomic<bool> cancel{true};
+  auto r = RunCommand(C(), "train", a, ResultForm::kJson, &cancel);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().diagnostics.at(0).key_path, "cancel");
+  std::atomic<bool> go{false};
+  auto ok = RunCommand(C(), "train", a, ResultForm::kJson, &go);
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  EXPECT_NE(ok->find("\"top\""), std::string::npos);
+}
+
+// Property: random bodies built from the field tables' keys and wild values
+// never get a 500, always a JSON object, and an error names a field or says why.
+TEST(WebApi, RandomBodiesNeverFault) {
+  std::mt19937 rng(20261202);
+  const std::vector<std::string> values = {"0", "1", "-1", "8", "2048", "1e300", "\"max\"", "\"h20\"", "\"all\"",
+                                           "\"llama-3.1-8b\"", "true", "false", "null", "[]", "[\"h20\",\"b200\"]",
+                                           "{}", "\"\"", "\"fp8\"", "\"selective\"", "4294967297", "0.5", "\"../x\""};
+  std::vector<std::string> commands;
+  for (const CommandSpec& c : Commands()) {
+    if (Served(c.name)) commands.emplace_back(c.name);
+  }
+  int ok = 0;
+  for (int i = 0; i < 600; ++i) {
+    const std::string& command = commands[rng() % commands.size()];
+    const CommandSpec& spec = *FindCommand(command);
+    std::string body = "{";
+    const int n = int(rng() % 8);
+    for (int k = 0; k < n; ++k) {
+      const std::string key = rng() % 10 == 0 ? "junk" : std::string(spec.fields[rng() % spec.fields.size()].key);
+      body += (k ? "," : "") + ("\"" + key + "\":") + values[rng() % values.size()];
+    }
+    body += "}";
+    if (rng() % 10 == 0) body.resize(rng() % (body.size() + 1));  // truncated
+    const HttpReply r = Post("/api/" + command, body);
+    ASSERT_TRUE(r.status == 200 || r.status == 400) << command << " " << body << " -> " << r.status << " " << r.body;
+    if (r.content_type != "application/json") continue;
+    const json j = json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r.body;
+    if (r.status == 400) {
+      ASSERT_TRUE(j.contains("error") && !j["error"].get<std::string>().empty()) << r.body;
+    } else {
+      ++ok;
+    }
+  }
+  EXPECT_GT(ok, 0);  // some random requests are valid ones
+}
+
+}  // namespace
+}  // namespace suanli::web
