@@ -133,6 +133,8 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     const LayerTokens tokens{.rows = T,
                              .attention = {.prefill_rows = T, .prefill_pairs = b * pairs, .scores = b * s * s / cp,
                                            .decode_rows = 0, .decode_keys = 0}};
+    // Per-module accounting only for a plan that recomputes by module.
+    const bool modules = p.recompute_modules != 0;
     int streams = 0;  // the layer's memory-bound kernels in order: norms first, then the MLP's activation
     const bool moe = g.is_moe();
     const bool latent = g.attention.kind == AttentionKind::kLatent;
@@ -147,11 +149,13 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
         case OpKind::kGroupedGemm: {
           const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels);
           out.gemm_f += w * t;
-          if (op.cls == OpClass::kMlp) out.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
-          if (moe && (op.cls == OpClass::kMlp || op.cls == OpClass::kExperts)) out.module_f[4] += w * t;
-          if (latent && op.cls == OpClass::kProjection &&
-              ((g.attention.q_lora_rank > 0 && op.k == g.attention.q_lora_rank) || op.k == g.attention.kv_lora_rank)) {
-            out.module_f[6] += w * t;  // the MLA up-projections
+          if (modules) {
+            if (op.cls == OpClass::kMlp) out.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
+            if (moe && (op.cls == OpClass::kMlp || op.cls == OpClass::kExperts)) out.module_f[4] += w * t;
+            if (latent && op.cls == OpClass::kProjection &&
+                ((g.attention.q_lora_rank > 0 && op.k == g.attention.q_lora_rank) || op.k == g.attention.kv_lora_rank)) {
+              out.module_f[6] += w * t;  // the MLA up-projections
+            }
           }
           out.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
           out.flops_f += w * op.flops;
@@ -167,10 +171,12 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
         case OpKind::kStream: {
           const double t = StreamSeconds(d, op.bytes, op.kernels);
           out.elem_f += w * t;
-          if (streams == 0) out.module_f[1] += w * t;      // norms
-          if (streams == 1) out.module_f[moe ? 2 : 3] += w * t;  // the activation (with the permutes for experts)
-          if (streams == 1 && moe) out.module_f[4] += w * t;
-          ++streams;
+          if (modules) {
+            if (streams == 0) out.module_f[1] += w * t;            // norms
+            if (streams == 1) out.module_f[moe ? 2 : 3] += w * t;  // the activation (with the permutes for experts)
+            if (streams == 1 && moe) out.module_f[4] += w * t;
+            ++streams;
+          }
           break;
         }
         case OpKind::kAttention: {
@@ -223,7 +229,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     out.act_none += w * T * act.none;
     out.act_selective += w * T * act.selective;
     out.act_full += w * T * act.full;
-    for (int k = 0; k < kRecomputeModuleCount; ++k) out.module_act[k] += w * T * act.module[k];
+    if (modules) {
+      for (int k = 0; k < kRecomputeModuleCount; ++k) out.module_act[k] += w * T * act.module[k];
+    }
   }
   // Context parallelism: ring exchange of K and V blocks, hidden behind the
   // attention of the current block when it is long enough.
