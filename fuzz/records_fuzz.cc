@@ -20,6 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                           : has("config")       ? RecordKind::kModel
                           : has("tier")         ? RecordKind::kProfile
                           : has("title")        ? RecordKind::kSource
+                          : has("subject")      ? RecordKind::kPrice
+                          : has("pue")          ? RecordKind::kFacility
+                          : has("cny_per_usd")  ? RecordKind::kFx
                                                 : RecordKind::kChip;
   std::vector<suanli::Diagnostic> diags;
   suanli::Record rec;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "suanli/catalog/market.h"
 #include "suanli/catalog/schema.h"
 #include "suanli/core/overloaded.h"
 #include "suanli/report/json.h"
@@ -59,6 +60,11 @@ void PrintFigures(const FigureMap& figures, const Catalog& catalog) {
   }
 }
 
+std::optional<double> LatestUsd(const Catalog& catalog, std::string_view subject) {
+  const MarketRecord* p = LatestPurchasePrice(catalog, subject, "", "");
+  return p != nullptr ? PriceInUsd(catalog, *p) : std::nullopt;
+}
+
 void ListChips(const Catalog& catalog) {
   Table t;
   t.Column("id");
@@ -79,11 +85,11 @@ void ListChips(const Catalog& catalog) {
            bf16 ? Thousands(bf16->si() / 1e12) : "-", fp8 ? Thousands(fp8->si() / 1e12) : "-",
            Scaled(c.Get("memory.capacity"), 1e9), Scaled(c.Get("memory.bandwidth"), 1e12, 2),
            Scaled(c.Get("scale_up.bandwidth"), 1e9), Scaled(c.Get("power.tdp"), 1),
-           Scaled(c.Get("price.usd"), 1)});
+           Scaled(LatestUsd(catalog, c.id), 1)});
   }
   t.Print(std::cout);
-  std::cout << "\nDense peak rates; memory in GB (10^9 bytes); scale-up per direction; prices are estimates "
-               "(see `suanli catalog show ID`).\n";
+  std::cout << "\nDense peak rates; memory in GB (10^9 bytes); scale-up per direction; price: the latest purchase "
+               "price in catalog/prices/, in USD (`suanli catalog list prices`).\n";
 }
 
 void ListSystems(const Catalog& catalog) {
@@ -100,7 +106,7 @@ void ListSystems(const Catalog& catalog) {
   for (const auto& s : catalog.systems()) {
     t.Row({s.id, s.name, s.chip, Scaled(s.Get("chips_per_node"), 1), Scaled(s.Get("scale_up.domain"), 1),
            Scaled(s.Get("scale_up.bandwidth"), 1e9), Scaled(s.Get("scale_out.bandwidth"), 1e9 / 8),
-           Scaled(s.Get("node_power"), 1e3, 1), Scaled(s.Get("price.usd"), 1)});
+           Scaled(s.Get("node_power"), 1e3, 1), Scaled(LatestUsd(catalog, s.id), 1)});
   }
   t.Print(std::cout);
 }
@@ -192,6 +198,34 @@ void ListStacks(const Catalog& catalog) {
   t.Print(std::cout);
 }
 
+// Prices, facilities or exchange rates: one row each, the figures in words.
+void ListMarket(const Catalog& catalog, RecordKind kind) {
+  const auto& list = kind == RecordKind::kPrice ? catalog.prices() : kind == RecordKind::kFacility ? catalog.facilities() : catalog.fx();
+  Table t;
+  t.Column("id");
+  if (kind == RecordKind::kPrice) {
+    t.Column("subject");
+    t.Column("kind");
+  }
+  if (kind != RecordKind::kFx) t.Column("region");
+  t.Column("date");
+  t.Column("figures");
+  for (const auto& r : list) {
+    std::string figures;
+    for (const auto& [k, f] : r.figures) figures += (figures.empty() ? "" : "; ") + k + " " + FormatFigureValue(f);
+    std::vector<std::string> row{r.id};
+    if (kind == RecordKind::kPrice) {
+      row.push_back(r.subject);
+      row.push_back(r.price_kind);
+    }
+    if (kind != RecordKind::kFx) row.push_back(r.region);
+    row.push_back(r.date);
+    row.push_back(figures);
+    t.Row(row);
+  }
+  t.Print(std::cout);
+}
+
 // A layer group's MLP in words: "dense 28,672 (gated)", "16 experts x 8,192, top-1, +1 shared x 8,192".
 std::string MlpWords(const LayerGroup& g) {
   if (!g.is_moe()) return fmt::format("dense {}{}", Thousands(g.mlp.ffn), g.mlp.gated ? " (gated)" : "");
@@ -264,6 +298,9 @@ int RunCatalogList(const GlobalOptions& global, const std::string& what, bool js
     case RecordKind::kSource: ListSources(catalog); break;
     case RecordKind::kProfile: ListProfiles(catalog); break;
     case RecordKind::kStack: ListStacks(catalog); break;
+    case RecordKind::kPrice:
+    case RecordKind::kFacility:
+    case RecordKind::kFx: ListMarket(catalog, (*kind)->kind); break;
   }
   return 0;
 }
@@ -328,6 +365,16 @@ int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json
                  [&](const Source* s) { std::cout << s->id << ": " << s->title << "\n" << s->locator << "\n"; },
                  // A config.json or catalog model file: what the importer made of it.
                  [&](const ModelEntry& m) { ShowModel(m, catalog); },
+                 [&](const MarketRecord* r) {
+                   std::cout << RecordKindName(r->kind) << " " << r->id;
+                   if (!r->name.empty()) std::cout << ": " << r->name;
+                   if (!r->subject.empty()) std::cout << ": " << r->price_kind << " price of " << r->subject;
+                   if (!r->region.empty()) std::cout << "; region " << r->region;
+                   std::cout << "; dated " << r->date << "\nfile " << r->file << "\n";
+                   if (!r->notes.empty()) std::cout << r->notes << "\n";
+                   std::cout << '\n';
+                   PrintFigures(r->figures, catalog);
+                 },
              },
              *record);
   return 0;

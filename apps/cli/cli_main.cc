@@ -91,7 +91,7 @@ int Run(int argc, char** argv, const Catalog* preloaded) {
   std::string show_id;
   bool show_json = false;
   auto* show_cmd = catalog->add_subcommand("show", "Every field of one record, with its source");
-  show_cmd->add_option("id", show_id, "Chip, system, model, rule set, profile, stack or source id")->required();
+  show_cmd->add_option("id", show_id, "Chip, system, model, rule set, profile, stack, source, price, facility or fx id")->required();
   show_cmd->add_flag("--json", show_json, "Print one JSON object");
   show_cmd->callback([&] { code = RunCatalogShow(global, show_id, show_json); });
   std::string schema_what;
@@ -120,7 +120,9 @@ int Run(int argc, char** argv, const Catalog* preloaded) {
                                                           {"compare", RunCompareCommand},
                                                           {"train", RunTrainCommand},
                                                           {"classify", RunClassifyCommand},
-                                                          {"validate", RunValidateCommand}};
+                                                          {"validate", RunValidateCommand},
+                                                          {"cost", RunCostCommand},
+                                                          {"fleet", RunFleetCommand}};
   for (auto [name, runner] : kRunners) {
     auto [cmd, flags] = command(name);
     outputs.push_back(std::make_unique<Outputs>());

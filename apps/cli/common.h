@@ -54,6 +54,8 @@ int RunCompareCommand(const GlobalOptions& global, const Args& args, Output outp
 int RunTrainCommand(const GlobalOptions& global, const Args& args, Output output);
 int RunClassifyCommand(const GlobalOptions& global, const Args& args, Output output);
 int RunValidateCommand(const GlobalOptions& global, const Args& args, Output output);
+int RunCostCommand(const GlobalOptions& global, const Args& args, Output output);
+int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output);
 int RunCatalogList(const GlobalOptions& global, const std::string& what, bool json);
 int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json);
 int RunCatalogSchema(const std::string& what, bool json);

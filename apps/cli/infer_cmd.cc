@@ -75,12 +75,17 @@ void PrintCompare(const CompareResult& result) {
   t.Column("tok/s/dev", Table::Align::kRight);
   t.Column("tok/s/kW", Table::Align::kRight);
   t.Column("tok/s/k$", Table::Align::kRight);
+  const std::string money = result.cny ? "CNY" : "USD";
+  t.Column(money + "/Mtok", Table::Align::kRight);
   t.Column("prefill");
   t.Column("decode");
   t.Column("fits");
   t.Column("tier");
-  for (const auto& row : result.rows) {
+  for (std::size_t i = 0; i < result.rows.size(); ++i) {
+    const InferResult& row = result.rows[i];
     const InferenceEstimate& e = row.estimate;
+    const double k = result.cny ? result.cny_per_usd : 1;
+    const bool priced = i < result.costs.size() && result.costs[i].known;
     // A deployment that does not fit has no throughput to compare: its rate is shown as "-".
     auto rate = [&](double v, std::string text) { return e.fits && v > 0 ? text : std::string("-"); };
     t.Row({row.hardware.id(), std::to_string(e.devices), std::to_string(e.batch), FormatSeconds(e.ttft_s),
@@ -88,12 +93,14 @@ void PrintCompare(const CompareResult& result) {
            rate(e.output_tokens_per_s_per_device, Thousands(e.output_tokens_per_s_per_device)),
            rate(e.output_tokens_per_s_per_kw, Thousands(e.output_tokens_per_s_per_kw)),
            rate(e.output_tokens_per_s_per_usd, fmt::format("{:.1f}", e.output_tokens_per_s_per_usd * 1e3)),
+           priced ? fmt::format("{:.3g}", result.costs[i].usd_per_million_output_tokens * k) : "-",
            std::string(BoundName(e.prefill.bound)), std::string(BoundName(e.decode.bound)), e.fits ? "yes" : "NO",
            std::string(ProfileTierName(e.tier))});
   }
   t.Print(std::cout);
-  std::cout << "\nprefill/decode: what bounds each phase. tok/s/k$: output tokens/s per 1,000 USD of chips. tier: where\n"
-               "the efficiency figures come from (measured on the chip, calibrated from its family, or datasheet defaults).\n";
+  std::cout << "\nprefill/decode: what bounds each phase. tok/s/k$: output tokens/s per 1,000 USD of chips. " << money
+            << "/Mtok: cost per million output tokens\n(suanli cost, facility " << (result.facility.empty() ? "-" : result.facility)
+            << "). tier: where the efficiency figures come from (measured on the chip,\ncalibrated from its family, or datasheet defaults).\n";
   for (const auto& row : result.rows) {
     if (!row.estimate.fits) {
       std::cout << "does not fit: " << row.hardware.id() << ": " << InfeasibleReasonText(row.estimate.reason) << '\n';

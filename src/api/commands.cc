@@ -1,6 +1,8 @@
 // Decoding requests from their fields, and running them.
 #include "suanli/api/commands.h"
 
+#include "suanli/econ/cost.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -142,6 +144,8 @@ Result<CompareQuery> DecodeCompare(const Args& args) {
   q.model = Text(args, "model");
   q.stack = Text(args, "stack");
   DecodeWorkload(args, q.workload, q.plan);
+  q.region = Text(args, "region");
+  q.cny = Text(args, "currency") == "cny";
   return q;
 }
 
@@ -276,6 +280,35 @@ Result<CompareResult> RunCompare(const Catalog& catalog, const CompareQuery& q) 
     out.rows.push_back(std::move(*row));
   }
   out.workload = WorkloadText(out.model, out.request);
+  // The cost columns: each row's device-hour in the facility, and per output token.
+  auto facility = ResolveFacility(catalog, q.region);
+  if (!facility && !q.region.empty()) return std::move(facility).error();
+  out.facility = facility ? (*facility)->id : "";
+  out.cny = q.cny;
+  if (auto fx = FxRateOn(catalog, "9999-12-31")) out.cny_per_usd = fx->cny_per_usd;
+  for (const auto& row : out.rows) {
+    CompareCost c;
+    if (!facility) {
+      c.why = "no facility in catalog/facilities/";
+    } else if (auto in = MakeTcoInputs(catalog, row.hardware.chip, row.hardware.system, **facility, "", {}); !in) {
+      c.why = in.error().diagnostics.empty() ? "no price" : in.error().diagnostics.front().message;
+    } else if (row.estimate.fits) {
+      const TcoBreakdown b = EvaluateTco(BaseValues(*in));
+      const InferenceEstimate& e = row.estimate;
+      const TokenCost t = CostPerToken(
+          ServingPoint{.output_tokens_per_s = e.output_tokens_per_s, .input_tokens_per_s = e.input_tokens_per_s,
+                       .ttft_s = e.ttft_s, .request_latency_s = e.request_latency_s, .devices = e.devices,
+                       .input_tokens = out.request.workload.input_tokens, .output_tokens = out.request.workload.output_tokens},
+          b.total(), b.power_w_at_wall);
+      c = CompareCost{.known = true, .why = "", .usd_per_device_hour = b.total(),
+                      .usd_per_million_output_tokens = t.usd_per_million_output_tokens,
+                      .usd_per_million_input_tokens = t.usd_per_million_input_tokens,
+                      .joules_per_output_token = t.joules_per_output_token};
+    } else {
+      c.why = "does not fit";
+    }
+    out.costs.push_back(std::move(c));
+  }
   return out;
 }
 

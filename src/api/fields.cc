@@ -61,10 +61,15 @@ constexpr RequestField kInferFields[] = {
     SUANLI_WORKLOAD_FIELDS,
 };
 
+constexpr std::array<std::string_view, 2> kCompareCurrencies = {"usd", "cny"};
+
 constexpr RequestField kCompareFields[] = {
     {.key = "hardware", .type = kList, .help = "Chip or system ids, aliases or chip files, comma-separated",
      .required = true},
     SUANLI_WORKLOAD_FIELDS,
+    {.key = "region", .type = kText, .help = "Facility id (catalog/facilities/) for the cost columns", .default_text = "us-2025"},
+    {.key = "currency", .type = kChoice, .help = "Currency of the cost columns in the text output", .default_text = "usd",
+     .choices = kCompareCurrencies},
 };
 #undef SUANLI_WORKLOAD_FIELDS
 
@@ -157,6 +162,71 @@ constexpr RequestField kValidateFields[] = {
      .required = true, .positional = true},
 };
 
+constexpr std::array<std::string_view, 2> kCurrencies = {"usd", "cny"};
+
+// `cost`: a device-hour's price terms, then (optionally) a serving workload as
+// for infer or, with --devices, a training run as for train --search.
+constexpr RequestField kCostFields[] = {
+    {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file", .required = true},
+    {.key = "price_usd", .type = kNumber, .help = "Capex per device, all-in (its server share and network), USD",
+     .default_text = "the latest purchase price in catalog/prices/ with the facility's multipliers", .min = 0, .max = 1e10,
+     .unit = "USD", .excludes = "price_cny"},
+    {.key = "price_cny", .type = kNumber, .help = "Capex per device, all-in, yuan (converted at the dated rate)",
+     .min = 0, .max = 1e11, .unit = "CNY", .excludes = "price_usd"},
+    {.key = "life_years", .type = kNumber, .help = "Depreciation life", .default_text = "the facility's", .min = 0.01,
+     .max = 100, .unit = "years"},
+    {.key = "cost_of_capital", .type = kNumber, .help = "Annual cost of capital (0.12 = 12 %)",
+     .default_text = "the facility's", .min = 0, .max = 1},
+    {.key = "pue", .type = kNumber, .help = "Power usage effectiveness", .default_text = "the facility's", .min = 1,
+     .max = 5},
+    {.key = "electricity_usd_per_kwh", .type = kNumber, .help = "Electricity price", .default_text = "the facility's",
+     .min = 0, .max = 100, .unit = "USD/kWh"},
+    {.key = "utilization", .type = kNumber, .help = "Fraction of hours the devices do paid work",
+     .default_text = "the facility's (1)", .min = 0.001, .max = 1},
+    {.key = "hosting_usd_per_kw_month", .type = kNumber, .help = "Colocation per kW of IT power and month",
+     .default_text = "the facility's (0 when not published)", .min = 0, .max = 1e5, .unit = "USD/kW-month"},
+    {.key = "maintenance_fraction", .type = kNumber, .help = "Maintenance per year as a fraction of capex",
+     .default_text = "the facility's (0)", .min = 0, .max = 1},
+    {.key = "power_w", .type = kNumber, .help = "Rated IT power per device (its node's share)",
+     .default_text = "node power / chips per node, else TDP x the facility's server power multiplier", .min = 0,
+     .max = 1e6, .unit = "W"},
+    {.key = "region", .type = kText, .help = "Facility id (catalog/facilities/)", .default_text = "us-2025"},
+    {.key = "date", .type = kText, .help = "Use prices and rates dated on or before YYYY-MM-DD", .default_text = "the latest"},
+    {.key = "currency", .type = kChoice, .help = "Currency of the text output (JSON adds cny_* keys)",
+     .default_text = "usd", .choices = kCurrencies},
+    {.key = "model", .type = kText, .help = "With a workload: model id or alias, catalog model file or config.json"},
+    {.key = "input_tokens", .type = kInteger, .help = "Serving: prompt tokens per request", .min = 1, .max = kTokensMax,
+     .unit = "tokens"},
+    {.key = "output_tokens", .type = kInteger, .help = "Serving: generated tokens per request", .min = 1,
+     .max = kTokensMax, .unit = "tokens"},
+    {.key = "batch", .type = kCountOrMax, .help = "Serving: static batch, or 'max'", .min = 1, .max = kTokensMax,
+     .unit = "requests", .excludes = "concurrency"},
+    {.key = "concurrency", .type = kCountOrMax, .help = "Serving: requests in flight, or 'max'",
+     .default_text = "max (when neither is given)", .min = 1, .max = kTokensMax, .unit = "requests",
+     .excludes = "batch"},
+    {.key = "tp", .type = kInteger, .help = "Serving: tensor parallelism", .default_text = "1", .min = 1, .max = kDegreeMax},
+    {.key = "pp", .type = kInteger, .help = "Serving: pipeline parallelism", .default_text = "1", .min = 1, .max = kDegreeMax},
+    {.key = "ep", .type = kInteger, .help = "Serving: expert parallelism", .default_text = "1", .min = 1, .max = kDegreeMax},
+    {.key = "weights", .type = kChoice, .help = "Serving: weight precision", .default_text = "bf16", .choices = kPrecisions},
+    {.key = "kv_cache", .type = kChoice, .help = "Serving: KV-cache precision", .default_text = "bf16", .choices = kPrecisions},
+    {.key = "stack", .type = kText, .help = "Serving or training stack id", .default_text = "the catalog's default"},
+    {.key = "devices", .type = kInteger, .help = "Training: devices (the best plan is searched)", .min = 1,
+     .max = kDevicesMax, .unit = "devices"},
+    {.key = "seq_len", .type = kInteger, .help = "Training: sequence length", .min = 1, .max = kDevicesMax, .unit = "tokens"},
+    {.key = "global_batch", .type = kInteger, .help = "Training: sequences per step", .min = 1, .max = kTokensMax,
+     .unit = "sequences"},
+    {.key = "tokens", .type = kNumber, .help = "Training: tokens to train on (the run's cost)", .min = 1, .max = 1e20,
+     .unit = "tokens"},
+};
+
+// `fleet`: a scenario file (docs/fleet-model.md).
+constexpr RequestField kFleetFields[] = {
+    {.key = "scenario_file", .type = kText, .help = "Scenario YAML file (docs/fleet-model.md)", .required = true,
+     .positional = true},
+    {.key = "shock", .type = kFlag, .help = "Also run the plan against each single-vendor shock: the demand still served"},
+    {.key = "robust", .type = kFlag, .help = "Plan for the worst single-vendor shock (every shock's demand met)"},
+};
+
 constexpr CommandSpec kCommands[] = {
     {.name = "infer", .summary = "Inference: TTFT, TPOT, throughput and memory of one deployment", .fields = kInferFields},
     {.name = "compare", .summary = "One inference workload on several chips or systems, side by side", .fields = kCompareFields},
@@ -165,6 +235,10 @@ constexpr CommandSpec kCommands[] = {
     {.name = "classify", .summary = "Export-control classification: TPP, PD, category, headroom", .fields = kClassifyFields},
     {.name = "validate", .summary = "Predict measured cases and report the error per case, group and overall",
      .fields = kValidateFields},
+    {.name = "cost", .summary = "Cost of a device-hour (TCO, every term sourced); with a workload, $/M tokens, J/token or a run's cost",
+     .fields = kCostFields},
+    {.name = "fleet", .summary = "Plan the fleet that meets demand over periods under budget, power, supply and export rules (MILP)",
+     .fields = kFleetFields},
 };
 
 std::vector<std::string> KeysOf(const CommandSpec& spec) {

@@ -2,6 +2,9 @@
 #include "suanli/api/run.h"
 
 #include "suanli/api/commands.h"
+#include "suanli/econ/cost.h"
+#include "suanli/econ/fleet.h"
+#include "suanli/report/econ_json.h"
 #include "suanli/report/csv.h"
 #include "suanli/report/json.h"
 #include "suanli/validation/validate.h"
@@ -37,9 +40,27 @@ Result<std::string> Validate(const Catalog& c, const Args& a, ResultForm f) {
   return f == ResultForm::kCsv ? ToCsv(*report) : ToJson(*report);
 }
 
+Result<std::string> Cost(const Catalog& c, const Args& a, ResultForm f) {
+  if (f == ResultForm::kCsv) return Error(Diagnostic{.key_path = "csv", .message = "cost has no CSV form; use --json"});
+  auto q = DecodeCost(a);
+  if (!q) return std::move(q).error();
+  auto r = RunCostQuery(c, *q);
+  if (!r) return std::move(r).error();
+  return ToJson(*r);
+}
+Result<std::string> Fleet(const Catalog& c, const Args& a, ResultForm f) {
+  if (f == ResultForm::kCsv) return Error(Diagnostic{.key_path = "csv", .message = "fleet has no CSV form; use --json"});
+  auto q = DecodeFleet(a);
+  if (!q) return std::move(q).error();
+  auto r = RunFleet(c, *q);
+  if (!r) return std::move(r).error();
+  return ToJson(*r);
+}
+
 constexpr CommandRunner kRunners[] = {
     {.name = "infer", .run = Infer},       {.name = "compare", .run = Compare},     {.name = "train", .run = Train},
     {.name = "classify", .run = Classify}, {.name = "validate", .run = Validate},
+    {.name = "cost", .run = Cost},         {.name = "fleet", .run = Fleet},
 };
 
 }  // namespace

@@ -108,6 +108,18 @@ const Figure* Chip::Find(std::string_view path) const { return FindFigure(figure
 std::optional<double> Chip::Get(std::string_view path) const { return FigureValue(figures, path); }
 const Figure* System::Find(std::string_view path) const { return FindFigure(figures, path); }
 std::optional<double> System::Get(std::string_view path) const { return FigureValue(figures, path); }
+const Figure* MarketRecord::Find(std::string_view path) const { return FindFigure(figures, path); }
+std::optional<double> MarketRecord::Get(std::string_view path) const { return FigureValue(figures, path); }
+
+const MarketRecord* Catalog::FindMarketRecord(std::string_view id) const {
+  for (const auto* list : {&prices_, &facilities_, &fx_}) {
+    for (const auto& r : *list) {
+      if (EqualsIgnoreCase(r.id, id)) return &r;
+    }
+  }
+  return nullptr;
+}
+
 const Figure* Profile::Find(std::string_view path) const { return FindFigure(figures, path); }
 std::optional<double> Profile::Get(std::string_view path) const { return FigureValue(figures, path); }
 
@@ -274,13 +286,14 @@ Result<CatalogRecord> Catalog::FindRecord(std::string_view id) const {
   if (const Profile* p = FindProfile(id)) return CatalogRecord(p);
   if (const Stack* s = FindStack(id)) return CatalogRecord(s);
   if (const Source* s = FindSource(id)) return CatalogRecord(s);
+  if (const MarketRecord* r = FindMarketRecord(id)) return CatalogRecord(r);
   if (std::error_code ec; std::filesystem::is_regular_file(std::string(id), ec)) {
     auto m = LoadModelFile(std::string(id));
     if (!m) return std::move(m).error();
     return CatalogRecord(std::move(*m));
   }
   return Error::NotFound(Diagnostic{.key_path = "id",
-                                    .message = "no chip, system, model, rule set, profile, stack or source '" +
+                                    .message = "no chip, system, model, rule set, profile, stack, source, price, facility or fx record '" +
                                                std::string(id) + "'" + DidYouMean(id, Suggest(id), 3)});
 }
 
@@ -291,6 +304,9 @@ std::vector<std::string> Catalog::Suggest(std::string_view id) const {
   for (const auto& m : models_) all.push_back(m.id);
   for (const auto& r : rules_) all.push_back(r.id);
   for (const auto& s : stacks_) all.push_back(s.id);
+  for (const auto* list : {&prices_, &facilities_, &fx_}) {
+    for (const auto& r : *list) all.push_back(r.id);
+  }
   return ClosestMatches(id, all);
 }
 

@@ -189,6 +189,9 @@ class CatalogLoader {
       for (const auto& file : YamlFiles(folder(RecordKind::kRuleSet))) LoadRules(file);
     }
     for (const auto& file : YamlFiles(folder(RecordKind::kStack))) LoadStack(file);
+    for (RecordKind k : {RecordKind::kPrice, RecordKind::kFacility, RecordKind::kFx}) {
+      for (const auto& file : YamlFiles(folder(k))) LoadMarket(file, k);
+    }
     sources.Join();
     diags_.insert(diags_.begin(), source_diags.begin(), source_diags.end());  // sources' problems first, as read
     CheckReferences();
@@ -201,6 +204,9 @@ class CatalogLoader {
     std::sort(catalog_.rules_.begin(), catalog_.rules_.end(), by_id);
     std::sort(catalog_.profiles_.begin(), catalog_.profiles_.end(), by_id);
     std::sort(catalog_.stacks_.begin(), catalog_.stacks_.end(), by_id);
+    std::sort(catalog_.prices_.begin(), catalog_.prices_.end(), by_id);
+    std::sort(catalog_.facilities_.begin(), catalog_.facilities_.end(), by_id);
+    std::sort(catalog_.fx_.begin(), catalog_.fx_.end(), by_id);
     return std::move(catalog_);
   }
 
@@ -595,7 +601,81 @@ class CatalogLoader {
     catalog_.stacks_.push_back(std::move(s));
   }
 
+  // A price, facility or exchange-rate record: one file, one record.
+  void LoadMarket(const std::string& file, RecordKind kind) {
+    std::optional<RawNode> parsed;
+    Record rec;
+    if (!ReadRecord(file, kind, parsed, rec)) return;
+    MarketRecord m;
+    m.kind = kind;
+    m.id = rec.String("id");
+    m.name = rec.String("name");
+    m.subject = rec.String("subject");
+    m.price_kind = rec.String("kind");
+    m.region = rec.String("region");
+    m.date = rec.String("date");
+    m.notes = rec.String("notes");
+    m.figures = std::move(rec.figures);
+    m.file = file;
+    const std::size_t before = diags_.size();
+    if (!IsIsoDate(m.date)) Add(rec.nodes["date"]->At("date", "expected a date YYYY-MM-DD, found '" + m.date + "'"));
+    auto one_of = [&](std::string_view a, std::string_view b, std::string_view what) {
+      const bool has_a = m.figures.contains(a), has_b = m.figures.contains(b);
+      if (has_a == has_b) {
+        Add(parsed->At(std::string(has_a ? b : what), has_a ? "give " + std::string(a) + " or " + std::string(b) + ", not both"
+                                                             : "missing " + std::string(what) + ": give " + std::string(a) +
+                                                                   " or " + std::string(b)));
+      }
+    };
+    if (kind == RecordKind::kPrice) one_of("usd", "cny", "price");
+    if (kind == RecordKind::kFacility) {
+      one_of("electricity.usd", "electricity.cny", "electricity");
+      if (m.figures.contains("hosting.usd") && m.figures.contains("hosting.cny")) {
+        Add(parsed->At("hosting.cny", "give hosting.usd or hosting.cny, not both"));
+      }
+    }
+    if (diags_.size() != before) return;
+    auto& list = kind == RecordKind::kPrice ? catalog_.prices_ : kind == RecordKind::kFacility ? catalog_.facilities_ : catalog_.fx_;
+    for (const auto& other : list) {
+      if (EqualsIgnoreCase(other.id, m.id)) {
+        Add(parsed->At("id", "duplicate " + std::string(RecordKindName(kind)) + " id '" + m.id + "' (also in " + other.file + ")"));
+        return;
+      }
+    }
+    if (kind == RecordKind::kPrice) subject_refs_.emplace_back(m.subject, rec.nodes["subject"]->At("subject", ""));
+    list.push_back(std::move(m));
+  }
+
+  static bool IsIsoDate(std::string_view d) {
+    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+      if (d[i] < '0' || d[i] > '9') return false;
+    }
+    const int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+  }
+
   void CheckReferences() {
+    // The chip or system each price names (a partial load has only some).
+    for (auto& [id, where] : subject_refs_) {
+      if (partial_ || catalog_.FindChip(id) != nullptr || catalog_.FindSystem(id) != nullptr) continue;
+      std::vector<std::string> ids;
+      for (const auto& c : catalog_.chips_) ids.push_back(c.id);
+      for (const auto& x : catalog_.systems_) ids.push_back(x.id);
+      where.message = "no chip or system '" + id + "' in the catalog" + DidYouMean(id, ids);
+      Add(where);
+    }
+    for (const auto* list : {&catalog_.prices_, &catalog_.facilities_, &catalog_.fx_}) {
+      for (const auto& r : *list) {
+        for (const auto& [key, fig] : r.figures) {
+          for (const auto& src : fig.sources) {
+            if (!catalog_.sources_.contains(src)) {
+              source_refs_.push_back({src, Diagnostic{.file = fig.file, .line = fig.line, .key_path = key}});
+            }
+          }
+        }
+      }
+    }
     // Chips a system or a profile names (a partial load has only some chips).
     for (auto& [id, where] : chip_refs_) {
       if (partial_ || catalog_.FindChip(id) != nullptr) continue;
@@ -672,6 +752,7 @@ class CatalogLoader {
   std::vector<Diagnostic> diags_;
   std::vector<std::pair<std::string, Diagnostic>> chip_refs_;  // chip ids named by systems and profiles, and where
   std::vector<std::pair<std::string, Diagnostic>> source_refs_;
+  std::vector<std::pair<std::string, Diagnostic>> subject_refs_;  // chips or systems prices name
 };
 
 Result<Catalog> Catalog::Load(const std::string& dir, Parts parts) { return CatalogLoader(dir, parts).Run(); }

@@ -64,8 +64,6 @@ constexpr FieldSpec kChipFields[] = {
     {.key = "scale_up.domain", .kind = kFigure, .dim = kNone, .description = "Chips in one scale-up domain", .at_most = 1e6},
     {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Scale-out network bandwidth per chip, per direction", .at_most = 1e15},
     {.key = "power.tdp", .kind = kFigure, .dim = kPower, .description = "Board power (TDP)", .at_most = 1e6},
-    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per chip, US dollars", .at_most = 1e9},
-    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per chip, yuan", .at_most = 1e10},
 };
 
 constexpr FieldSpec kNetworkTierFields[] = {
@@ -93,8 +91,6 @@ constexpr FieldSpec kSystemFields[] = {
     {.key = "host.op_dispatch", .kind = kFigure, .dim = kSecond, .default_value = "profile's overhead.host_op", .description = "Host time per framework operator of the training stack run on this system; an eager step is never faster than its operators' dispatch", .at_most = 1},
     {.key = "host.link", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's host_link", .description = "Device-to-host-memory bandwidth per chip, per direction, that activation offload moves over (PCIe, NVLink-C2C)", .at_most = 1e13},
     {.key = "node_power", .kind = kFigure, .dim = kPower, .description = "Node power", .at_most = 1e7},
-    {.key = "price.usd", .kind = kFigure, .dim = kUsd, .description = "Price per node, US dollars", .at_most = 1e10},
-    {.key = "price.cny", .kind = kFigure, .dim = kCny, .description = "Price per node, yuan", .at_most = 1e11},
 };
 
 constexpr FieldSpec kModelFields[] = {
@@ -168,6 +164,51 @@ constexpr FieldSpec kSourceFields[] = {
     {.key = "locator", .kind = kString, .required = true, .description = "URL, DOI or citation"},
     {.key = "kind", .kind = kString, .description = "datasheet, paper, press, regulation, ..."},
     {.key = "date", .kind = kString, .description = "Publication date"},
+};
+
+// Market facts (docs/cost-model.md): prices, facilities and exchange rates,
+// each dated and sourced, apart from the specs they price.
+constexpr Dim kUsdPerEnergy = kUsd / kJoule;  // USD/kWh and USD per kW-month are both money per energy
+constexpr Dim kCnyPerEnergy = kCny / kJoule;
+constexpr std::array<std::string_view, 5> kPriceKind = {"list", "street", "analyst_asp", "rental_hour", "lease_month"};
+
+constexpr FieldSpec kPriceFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Price record id"},
+    {.key = "subject", .kind = kId, .required = true, .description = "The chip (price per chip) or system (price per node) priced"},
+    {.key = "kind", .kind = kEnum, .required = true, .description = "list, street, analyst_asp (per unit bought), rental_hour (per unit-hour), lease_month (per unit-month)", .choices = kPriceKind},
+    {.key = "region", .kind = kString, .required = true, .description = "Where the price holds (us, china, global)"},
+    {.key = "date", .kind = kString, .required = true, .description = "Date of the quote (ISO, YYYY-MM-DD)"},
+    {.key = "usd", .kind = kFigure, .dim = kUsd, .description = "The price in US dollars (give usd or cny)", .at_most = 1e10},
+    {.key = "cny", .kind = kFigure, .dim = kCny, .description = "The price in yuan (give usd or cny)", .at_most = 1e11},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+};
+
+constexpr FieldSpec kFacilityFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Facility record id (--region)"},
+    {.key = "name", .kind = kString, .required = true, .description = "The region and buyer it describes"},
+    {.key = "region", .kind = kString, .required = true, .description = "Region (us, china, a province)"},
+    {.key = "date", .kind = kString, .required = true, .description = "Date the figures describe (ISO)"},
+    {.key = "electricity.usd", .kind = kFigure, .dim = kUsdPerEnergy, .description = "Electricity price, USD/kWh (give usd or cny)", .at_most = 1e-5},
+    {.key = "electricity.cny", .kind = kFigure, .dim = kCnyPerEnergy, .description = "Electricity price, CNY/kWh", .at_most = 1e-4},
+    {.key = "hosting.usd", .kind = kFigure, .dim = kUsdPerEnergy, .description = "Colocation per kW of IT load and month, USD/kW-month (money per energy)", .positive = false, .at_most = 1e-4},
+    {.key = "hosting.cny", .kind = kFigure, .dim = kCnyPerEnergy, .description = "Colocation, CNY/kW-month", .positive = false, .at_most = 1e-3},
+    {.key = "pue", .kind = kFigure, .dim = kNone, .required = true, .description = "Power usage effectiveness: facility power / IT power", .at_most = 5},
+    {.key = "cost_of_capital", .kind = kFigure, .dim = kNone, .required = true, .description = "Annual cost of capital (0.12 = 12 %) the capex annuity uses", .positive = false, .at_most = 1},
+    {.key = "life", .kind = kFigure, .dim = kSecond, .required = true, .description = "Depreciation (economic) life of the hardware", .at_most = 1e9},
+    {.key = "maintenance_fraction", .kind = kFigure, .dim = kNone, .default_value = "0", .description = "Maintenance and support per year as a fraction of capex", .positive = false, .at_most = 1},
+    {.key = "utilization", .kind = kFigure, .dim = kNone, .default_value = "1", .description = "Fraction of hours the devices do paid work (capex is spread over these hours)", .at_most = 1},
+    {.key = "server_cost_multiplier", .kind = kFigure, .dim = kNone, .default_value = "1", .description = "Server cost over its accelerators' cost, used where only a chip price is known", .at_most = 10},
+    {.key = "network_share", .kind = kFigure, .dim = kNone, .default_value = "0", .description = "Cluster interconnect's share of cluster capex (capex / (1 - share))", .positive = false, .at_most = 0.9},
+    {.key = "server_power_multiplier", .kind = kFigure, .dim = kNone, .default_value = "1", .description = "Node power over its accelerators' board power, where no node power is known", .at_most = 10},
+    {.key = "power_draw_fraction", .kind = kFigure, .dim = kNone, .default_value = "1", .description = "Average draw over the power rating while working", .at_most = 1},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+};
+
+constexpr FieldSpec kFxFields[] = {
+    {.key = "id", .kind = kString, .required = true, .description = "Exchange-rate record id"},
+    {.key = "date", .kind = kString, .required = true, .description = "Date of the rate (ISO); a conversion uses the latest rate on or before the price's date"},
+    {.key = "cny_per_usd", .kind = kFigure, .dim = kNone, .required = true, .description = "Yuan per US dollar", .at_most = 1000},
+    {.key = "notes", .kind = kString, .description = "Free text"},
 };
 
 constexpr std::array<std::string_view, 5> kFigureKeys = {"value", "basis", "source", "range", "note"};
@@ -496,6 +537,12 @@ constexpr RecordKindInfo kRecordKinds[] = {
      .id_map = false, .summary = "models: Hugging Face configs with their published sizes"},
     {.kind = RecordKind::kRuleSet, .name = "rules", .folder = "rules", .fields = kRuleSetFields, .extends = false,
      .id_map = false, .summary = "export-control rule sets"},
+    {.kind = RecordKind::kPrice, .name = "price", .folder = "prices", .fields = kPriceFields, .extends = false,
+     .id_map = false, .summary = "dated, sourced prices of chips and systems: bought, rented or leased"},
+    {.kind = RecordKind::kFacility, .name = "facility", .folder = "facilities", .fields = kFacilityFields,
+     .extends = false, .id_map = false, .summary = "regions' electricity, PUE, hosting, cost of capital, life"},
+    {.kind = RecordKind::kFx, .name = "fx", .folder = "fx", .fields = kFxFields, .extends = false, .id_map = false,
+     .summary = "dated exchange rates (yuan per dollar)"},
 };
 }  // namespace
 

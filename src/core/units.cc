@@ -41,6 +41,11 @@ constexpr std::array kUnits = {
     UnitDef{"ns", 1e-9, kSecond}, UnitDef{"min", 60, kSecond}, UnitDef{"h", 3600, kSecond},
     UnitDef{"USD", 1, kUsd}, UnitDef{"CNY", 1, kCny}, UnitDef{"RMB", 1, kCny},
     UnitDef{"GB/s/mm2", 1e9 / 1e-6, kBandwidth / kArea},
+    UnitDef{"year", 8760 * 3600.0, kSecond}, UnitDef{"years", 8760 * 3600.0, kSecond},
+    UnitDef{"USD/kWh", 1 / 3.6e6, kUsd / kJoule}, UnitDef{"CNY/kWh", 1 / 3.6e6, kCny / kJoule},
+    // Colocation: money per kW of IT load per month (730 h), i.e. per energy.
+    UnitDef{"USD/kW-month", 1 / (1e3 * 730 * 3600.0), kUsd / kJoule},
+    UnitDef{"CNY/kW-month", 1 / (1e3 * 730 * 3600.0), kCny / kJoule},
 };
 
 }  // namespace
@@ -119,6 +124,8 @@ std::string DimName(Dim d) {
   if (d == kUsd) return "US dollars";
   if (d == kCny) return "yuan";
   if (d == kBandwidth / kArea) return "bandwidth density";
+  if (d == kUsd / kJoule) return "US dollars per energy";
+  if (d == kCny / kJoule) return "yuan per energy";
   return "a compound quantity";
 }
 
@@ -135,6 +142,8 @@ std::string_view DimExample(Dim d) {
   if (d == kUsd) return "30000 USD";
   if (d == kCny) return "200000 CNY";
   if (d == kBandwidth / kArea) return "2 GB/s/mm2";
+  if (d == kUsd / kJoule) return "0.08 USD/kWh";
+  if (d == kCny / kJoule) return "0.6 CNY/kWh";
   return "";
 }
 
@@ -149,6 +158,8 @@ DisplayUnit DisplayUnitFor(Dim d) {
   if (d == kSecond) return {"s", 1};
   if (d == kUsd) return {"USD", 1};
   if (d == kCny) return {"CNY", 1};
+  if (d == kUsd / kJoule) return {"USD/kWh", 1 / 3.6e6};
+  if (d == kCny / kJoule) return {"CNY/kWh", 1 / 3.6e6};
   return {"", 1};
 }
 

@@ -1,6 +1,8 @@
 // MakeCluster: a chip in the nodes of a system (or an assumed node).
 #include "suanli/hardware/cluster.h"
 
+#include "suanli/catalog/market.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -34,7 +36,12 @@ Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const Syst
   // chip's own domain up to an assumed 8-chip node.
   double up_bandwidth = positive(chip.Get("scale_up.bandwidth")).value_or(0);
   double out_bandwidth = positive(chip.Get("scale_out.bandwidth")).value_or(0);
-  double price = positive(chip.Get("price.usd")).value_or(0);
+  // Prices are market records (catalog/prices/): the latest purchase price, in dollars.
+  auto latest_usd = [&](std::string_view subject) -> std::optional<double> {
+    const MarketRecord* p = LatestPurchasePrice(catalog, subject, "", "");
+    return p != nullptr ? positive(PriceInUsd(catalog, *p)) : std::nullopt;
+  };
+  double price = latest_usd(chip.id).value_or(0);
   const auto chip_domain = positive(chip.Get("scale_up.domain"));
   int domain = int(chip_domain.value_or(kAssumedNode));
   if (system == nullptr) {
@@ -53,7 +60,7 @@ Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const Syst
     }
     if (auto v = positive(system->Get("scale_up.bandwidth"))) up_bandwidth = *v;
     if (auto v = positive(system->Get("scale_out.bandwidth"))) out_bandwidth = *v;
-    if (auto v = positive(system->Get("price.usd"))) price = *v / c.chips_per_node;
+    if (auto v = latest_usd(system->id)) price = *v / c.chips_per_node;
     c.node_power = Watts(positive(system->Get("node_power")).value_or(0));
     for (const NetworkTier& tier : system->network) {
       const double span_nodes = FigureValue(tier.figures, "span").value_or(0);

@@ -229,10 +229,12 @@ TEST_F(InferTest, ContinuousBatchingServesWhatTheTokenBudgetSustains) {
 }
 
 TEST_F(InferTest, ThroughputPerKilowattAndPerDollar) {
-  const Cluster d = ClusterFor("h20");  // 400 W, USD 12,000
+  // 400 W; priced at its latest purchase price in catalog/prices/ (the CMBI ASP of Jul 2025, USD 12,500).
+  const Cluster d = ClusterFor("h20");
+  EXPECT_DOUBLE_EQ(d.price_per_chip.si(), *catalog().FindMarketRecord("h20-asp-2025")->Get("usd"));
   const InferenceEstimate e = Run(d, Model("llama-3.1-8b"), Request(512, 128, 8, 2));
   EXPECT_NEAR(e.output_tokens_per_s_per_kw, e.output_tokens_per_s / (2 * 0.4), 1e-9 * e.output_tokens_per_s);
-  EXPECT_NEAR(e.output_tokens_per_s_per_usd, e.output_tokens_per_s / (2 * 12000.0), 1e-12 * e.output_tokens_per_s);
+  EXPECT_NEAR(e.output_tokens_per_s_per_usd, e.output_tokens_per_s / (2 * 12500.0), 1e-12 * e.output_tokens_per_s);
   // A system with a node price prices each chip at its share.
   const Cluster node = ClusterFor("dgx-a100");
   EXPECT_NEAR(node.price_per_chip.si(), 199000.0 / 8, 1e-6);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "suanli/catalog/market.h"
 #include "suanli/core/overloaded.h"
 
 namespace suanli {
@@ -222,6 +223,12 @@ json ModelJson(const ModelEntry& m) {
               {"published", FiguresJson(m.published)}, {"sources", m.sources}, {"file", m.file}};
 }
 
+// The latest purchase price in catalog/prices/, in dollars (a yuan price at the rate of its date).
+std::optional<double> LatestUsd(const Catalog& catalog, std::string_view subject) {
+  const MarketRecord* p = LatestPurchasePrice(catalog, subject, "", "");
+  return p != nullptr ? PriceInUsd(catalog, *p) : std::nullopt;
+}
+
 json ListChips(const Catalog& catalog) {
   json arr = json::array();
   for (const auto& c : catalog.chips()) {
@@ -236,7 +243,7 @@ json ListChips(const Catalog& catalog) {
     put("memory_bandwidth_bytes_per_s", c.Get("memory.bandwidth"));
     put("scale_up_bytes_per_s", c.Get("scale_up.bandwidth"));
     put("tdp_w", c.Get("power.tdp"));
-    put("price_usd", c.Get("price.usd"));
+    put("price_usd", LatestUsd(catalog, c.id));
     arr.push_back(j);
   }
   return json{{"chips", arr}};
@@ -252,7 +259,7 @@ json ListSystems(const Catalog& catalog) {
     put("scale_up_bytes_per_s", s.Get("scale_up.bandwidth"));
     put("scale_out_bytes_per_s", s.Get("scale_out.bandwidth"));
     put("node_power_w", s.Get("node_power"));
-    put("price_usd", s.Get("price.usd"));
+    put("price_usd", LatestUsd(catalog, s.id));
     arr.push_back(j);
   }
   return json{{"systems", arr}};
@@ -268,6 +275,18 @@ json ListModels(const Catalog& catalog) {
                        {"kv_cache_bytes_per_token_bf16", s.kv_bytes_per_token_bf16}});
   }
   return json{{"models", arr}};
+}
+
+json MarketJson(const MarketRecord& r) {
+  json j{{"kind", RecordKindName(r.kind)}, {"id", r.id}, {"date", r.date}, {"notes", r.notes}, {"file", r.file},
+         {"figures", FiguresJson(r.figures)}};
+  if (r.kind == RecordKind::kPrice) {
+    j["subject"] = r.subject;
+    j["price_kind"] = r.price_kind;
+  }
+  if (r.kind != RecordKind::kFx) j["region"] = r.region;
+  if (r.kind == RecordKind::kFacility) j["name"] = r.name;
+  return j;
 }
 
 json StackJson(const Stack& s) {
@@ -317,6 +336,16 @@ std::string ToJson(const CompareResult& r) {
     j["hardware"] = row.hardware.id();
     j["chip"] = row.cluster.device.chip_id;
     j["price_per_chip_usd"] = Optional(row.cluster.price_per_chip.si());
+    const std::size_t i = rows.size();
+    if (i < r.costs.size()) {
+      const CompareCost& c = r.costs[i];
+      auto cost = [&](double v) { return c.known ? json(v) : json(nullptr); };
+      j["usd_per_device_hour"] = cost(c.usd_per_device_hour);
+      j["usd_per_million_output_tokens"] = cost(c.usd_per_million_output_tokens);
+      j["usd_per_million_input_tokens"] = cost(c.usd_per_million_input_tokens);
+      j["joules_per_output_token"] = cost(c.joules_per_output_token);
+      if (!c.known) j["cost_unknown"] = c.why;
+    }
     rows.push_back(j);
   }
   json request = InferRequestJson(r.request);
@@ -325,7 +354,7 @@ std::string ToJson(const CompareResult& r) {
   request["hardware"] = hardware;
   request["model"] = r.model.id;
   return Dump(json{{"model", r.model.id}, {"workload", r.workload}, {"request", request}, {"results", rows},
-                   {"warnings", r.warnings}});
+                   {"facility", r.facility}, {"warnings", r.warnings}});
 }
 
 std::string ToJson(const TrainResult& r) {
@@ -409,6 +438,14 @@ std::string ToJson(const ValidationReport& r) {
 
 std::string CatalogListJson(const Catalog& catalog, RecordKind kind) {
   switch (kind) {
+    case RecordKind::kPrice:
+    case RecordKind::kFacility:
+    case RecordKind::kFx: {
+      const auto& list = kind == RecordKind::kPrice ? catalog.prices() : kind == RecordKind::kFacility ? catalog.facilities() : catalog.fx();
+      json arr = json::array();
+      for (const auto& r : list) arr.push_back(MarketJson(r));
+      return Dump(json{{std::string(InfoFor(kind).folder), arr}});
+    }
     case RecordKind::kChip: return Dump(ListChips(catalog));
     case RecordKind::kSystem: return Dump(ListSystems(catalog));
     case RecordKind::kModel: return Dump(ListModels(catalog));
@@ -498,6 +535,7 @@ std::string RecordJson(const CatalogRecord& record) {
                              {"source_kind", s->kind}, {"date", s->date}});
           },
           [](const ModelEntry& m) { return Dump(ModelJson(m)); },
+          [](const MarketRecord* r) { return Dump(MarketJson(*r)); },
       },
       record);
 }

@@ -668,3 +668,157 @@ class CsvOutputs(unittest.TestCase):
     def test_json_and_csv_exclude_each_other(self):
         r = run("classify", "--hardware", "h20", "--json", "--csv")
         self.assertEqual(r.returncode, 2)
+
+
+class Economics(unittest.TestCase):
+    """Issue 13: `suanli cost` and `suanli fleet`, and the market records."""
+
+    def test_capex_is_exactly_price_over_five_years_of_hours(self):
+        r = run("cost", "--hardware", "h100-sxm", "--price-usd", "43800", "--life-years", "5",
+                "--cost-of-capital", "0", "--power-w", "0", "--hosting-usd-per-kw-month", "0",
+                "--maintenance-fraction", "0", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertAlmostEqual(j["capex_usd_per_device_hour"], 43800 / (5 * 8760), places=12)
+        self.assertAlmostEqual(j["usd_per_device_hour"], j["capex_usd_per_device_hour"], places=12)
+        self.assertEqual(j["inputs"]["price_usd"]["from"], "--price-usd (all-in per device)")
+        for key in ("power_usd_per_device_hour", "hosting_usd_per_device_hour", "maintenance_usd_per_device_hour"):
+            self.assertEqual(j[key], 0, key)
+        self.assertIn("low", j)
+        self.assertIn("high", j)
+
+    def test_device_hour_from_the_records(self):
+        r = run("cost", "--hardware", "hgx-h20", "--region", "china-2025", "--currency", "cny", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        parts = sum(j[k] for k in ("capex_usd_per_device_hour", "power_usd_per_device_hour",
+                                   "hosting_usd_per_device_hour", "maintenance_usd_per_device_hour"))
+        self.assertAlmostEqual(parts, j["usd_per_device_hour"], places=9)
+        self.assertLessEqual(j["low"]["usd_per_device_hour"], j["usd_per_device_hour"])
+        self.assertGreaterEqual(j["high"]["usd_per_device_hour"], j["usd_per_device_hour"])
+        self.assertIn("hgx-h20-cn-2024-07", j["inputs"]["price_usd"]["from"])
+        self.assertIn("china-2025", j["inputs"]["pue"]["from"])
+        self.assertAlmostEqual(j["cny_per_device_hour"], j["usd_per_device_hour"] * j["fx"]["cny_per_usd"])
+        text = run("cost", "--hardware", "hgx-h20", "--region", "china-2025").stdout
+        for word in ("capex (annuity)", "Inputs", "Sensitivity"):
+            self.assertIn(word, text)
+
+    def test_serving_cost_per_token(self):
+        r = run("cost", "--hardware", "hgx-h100", "--model", "llama-3.1-8b", "--input-tokens", "1000",
+                "--output-tokens", "200", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        s = j["serving"]
+        per_request = j["usd_per_device_hour"] * s["devices"] / (s["output_tokens_per_s"] / 200) / 3600
+        share = s["ttft_s"] / s["request_latency_s"]
+        self.assertAlmostEqual(j["usd_per_million_output_tokens"], per_request * (1 - share) / 200 * 1e6, delta=1e-9)
+        self.assertGreater(j["joules_per_output_token"], 0)
+        self.assertLessEqual(j["low"]["usd_per_million_output_tokens"], j["usd_per_million_output_tokens"])
+
+    def test_catalog_lists_prices_facilities_and_rates(self):
+        for what in ("prices", "facilities", "fx"):
+            r = run("catalog", "list", what, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(json.loads(r.stdout)[what], what)
+        j = json.loads(run("catalog", "show", "hgx-h20-cn-2024-07", "--json").stdout)
+        self.assertEqual(j["subject"], "hgx-h20")
+        self.assertEqual(j["figures"]["cny"]["value"], 1200000)
+
+    def test_cost_errors_exit_two_naming_the_flag(self):
+        cases = [
+            (["cost", "--hardware", "ascend-910b4"], "--price-usd"),
+            (["cost", "--hardware", "h20", "--region", "mars"], "--region"),
+            (["cost", "--hardware", "h20", "--date", "2025-13"], "--date"),
+            (["cost", "--hardware", "h20", "--price-usd", "1", "--price-cny", "1"], "not both"),
+            (["cost", "--hardware", "h20", "--input-tokens", "10"], "--model"),
+            (["cost", "--hardware", "h20", "--model", "llama-3.1-8b", "--devices", "8", "--input-tokens", "1"], "--input-tokens"),
+            (["cost", "--hardware", "h20", "--model", "llama-3.1-8b", "--devices", "8", "--seq-len", "1024",
+              "--global-batch", "8"], "--tokens"),
+            (["cost", "--hardware", "h20", "--pue", "0.5"], "--pue"),
+        ]
+        for args, text in cases:
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+            self.assertIn(text, r.stderr, args)
+
+    def test_toy_fleet(self):
+        r = run("fleet", os.path.join(REPO, "examples", "fleet", "toy.yaml"), "--json", "--shock")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertTrue(j["feasible"])
+        self.assertEqual([p["period"] for p in j["periods"]], ["2025Q1", "2025Q2"])
+        self.assertAlmostEqual(sum(p["cost_usd"] for p in j["periods"]), j["total_cost_usd"], delta=1e-6 * j["total_cost_usd"])
+        for p in j["periods"]:
+            self.assertAlmostEqual(p["served"]["chat"], 1.0)
+        self.assertEqual(j["shocks"][0]["shock"], "vendor NVIDIA unavailable")
+        self.assertEqual(j["shocks"][0]["served_fraction"], 0)
+        self.assertIn("binding", j)
+
+    def test_bad_scenarios_exit_two_with_file_line_key(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "bad.yaml")
+            with open(path, "w") as f:
+                f.write("name: bad\nfacility: us-2025\nperiods: [2025Q1]\ncandidates:\n"
+                        "  - {system: hgx-h100, site: dc2}\ndemands: []\nbudgett: 1\n")
+            r = run("fleet", path)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(path + ":7", r.stderr)
+            self.assertIn("budgett", r.stderr)
+            self.assertIn("did you mean 'budget'", r.stderr)
+            self.assertIn("candidates[0].site", r.stderr)
+            r = run("fleet", os.path.join(d, "missing.yaml"))
+            self.assertEqual(r.returncode, 2, r.stderr)
+            with open(path, "w") as f:
+                f.write("name: [unclosed\n")
+            self.assertEqual(run("fleet", path).returncode, 2)
+
+    def test_an_infeasible_scenario_is_a_result(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tight.yaml")
+            with open(path, "w") as f:
+                f.write("name: tight\nfacility: us-2025\nperiods: [2025Q1]\nsites: [{id: dc, power_mw: 0.001}]\n"
+                        "candidates:\n  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}\n"
+                        "demands:\n  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1,"
+                        " output_tokens_per_s: 1000}\n")
+            r = run("fleet", path, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            j = json.loads(r.stdout)
+            self.assertFalse(j["feasible"])
+            self.assertTrue(any(c.startswith("power dc 2025Q1") or c.startswith("demand chat") for c in j["conflicts"]), j["conflicts"])
+
+    def test_every_example_scenario_plans(self):
+        folder = os.path.join(REPO, "examples", "fleet")
+        for name in sorted(os.listdir(folder)):
+            r = run("fleet", os.path.join(folder, name), "--json")
+            self.assertEqual(r.returncode, 0, (name, r.stderr))
+            j = json.loads(r.stdout)
+            self.assertTrue(j["feasible"], name)
+            for p in j["periods"]:
+                for demand, served in p["served"].items():
+                    self.assertAlmostEqual(served, 1.0, msg=(name, p["period"], demand))
+
+    def test_seed_a_h20_blocked_in_2025q2_and_licensed_after(self):
+        r = run("fleet", os.path.join(REPO, "examples", "fleet", "china-2025-deepseek.yaml"), "--json")
+        j = json.loads(r.stdout)
+        h20 = next(c for c in j["candidates"] if c["chip"] == "h20")
+        self.assertEqual([b["period"] for b in h20["not_purchasable"]], ["2025Q2"])
+        self.assertIn("us-2025-04-h20", h20["not_purchasable"][0]["why"])
+        q2 = next(p for p in j["periods"] if p["period"] == "2025Q2")
+        self.assertEqual(q2["bought"].get("hgx-h20", 0), 0)
+
+    def test_compare_has_cost_columns(self):
+        args = ["compare", "--hardware", "hgx-h20,hgx-h100,hgx-h800", "--model", "llama-3.1-8b", "--input-tokens", "1000",
+                "--output-tokens", "200", "--concurrency", "max"]
+        j = json.loads(run(*args, "--region", "china-2025", "--json").stdout)
+        self.assertEqual(j["facility"], "china-2025")
+        rows = {r["hardware"]: r for r in j["results"]}
+        one = json.loads(run("cost", "--hardware", "hgx-h20", "--region", "china-2025", "--model", "llama-3.1-8b",
+                             "--input-tokens", "1000", "--output-tokens", "200", "--json").stdout)
+        self.assertAlmostEqual(rows["hgx-h20"]["usd_per_million_output_tokens"], one["usd_per_million_output_tokens"])
+        self.assertIsNone(rows["hgx-h800"]["usd_per_million_output_tokens"])
+        self.assertIn("price", rows["hgx-h800"]["cost_unknown"])
+        text = run(*args, "--currency", "cny").stdout
+        self.assertIn("CNY/Mtok", text)
+        r = run(*args, "--region", "atlantis")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--region", r.stderr)

@@ -74,6 +74,8 @@ struct CompareQuery {
   std::string stack;
   InferenceWorkload workload;
   InferencePlan plan;
+  std::string region;  // facility id for the cost columns; empty: the default (econ/cost.h)
+  bool cny = false;    // cost columns in yuan
 };
 struct TrainQuery {
   std::string hardware;
@@ -108,12 +110,27 @@ struct InferResult {
 };
 Result<InferResult> RunInfer(const Catalog& catalog, const InferQuery& query);
 
+// One row's cost (docs/cost-model.md): the device-hour from the catalog's
+// prices and the facility, and what it makes an output token cost.
+struct CompareCost {
+  bool known = false;
+  std::string why;  // when not known: the missing price or power
+  double usd_per_device_hour = 0;
+  double usd_per_million_output_tokens = 0;
+  double usd_per_million_input_tokens = 0;
+  double joules_per_output_token = 0;
+};
+
 struct CompareResult {
   ModelEntry model;
   InferenceRequest request;
   std::vector<InferResult> rows;  // in the order asked
   std::vector<std::string> warnings;
   std::string workload;  // the workload in words, one line
+  std::vector<CompareCost> costs;  // per row
+  std::string facility;            // the facility the costs assume
+  bool cny = false;
+  double cny_per_usd = 0;  // the latest rate, for cny
 };
 Result<CompareResult> RunCompare(const Catalog& catalog, const CompareQuery& query);
 

@@ -21,6 +21,7 @@
 #include "suanli/model/model.h"
 #include "suanli/core/result.h"
 #include "suanli/catalog/rules.h"
+#include "suanli/catalog/schema.h"
 
 namespace suanli {
 
@@ -146,12 +147,32 @@ struct Source {
   std::string file;
 };
 
+// A market fact, apart from the specs it prices (catalog/prices/,
+// catalog/facilities/, catalog/fx/): a price of a chip or system, a region's
+// facility costs, or an exchange rate; each dated and sourced
+// (docs/cost-model.md). `figures` holds the fields of its kind's table.
+struct MarketRecord {
+  RecordKind kind = RecordKind::kPrice;  // kPrice, kFacility or kFx
+  std::string id;
+  std::string name;     // facilities
+  std::string subject;  // prices: the chip or system id
+  std::string price_kind;  // prices: list, street, analyst_asp, rental_hour, lease_month
+  std::string region;
+  std::string date;     // ISO
+  std::string notes;
+  FigureMap figures;
+  std::string file;
+
+  [[nodiscard]] const Figure* Find(std::string_view path) const;
+  [[nodiscard]] std::optional<double> Get(std::string_view path) const;
+};
+
 class Catalog;
 
 // One record of any kind, as `catalog show` finds it: a catalog record, or a
 // model read from a file (a config.json or catalog model file) by path.
 using CatalogRecord = std::variant<const Chip*, const System*, const ModelEntry*, const RuleSet*, const Profile*,
-                                   const Stack*, const Source*, ModelEntry>;
+                                   const Stack*, const Source*, ModelEntry, const MarketRecord*>;
 
 class Catalog {
  public:
@@ -176,6 +197,12 @@ class Catalog {
   [[nodiscard]] const std::vector<Profile>& profiles() const { return profiles_; }
   [[nodiscard]] const std::vector<Stack>& stacks() const { return stacks_; }
   [[nodiscard]] const std::map<std::string, Source, std::less<>>& sources() const { return sources_; }
+  // Prices, facilities and exchange rates (sorted by id).
+  [[nodiscard]] const std::vector<MarketRecord>& prices() const { return prices_; }
+  [[nodiscard]] const std::vector<MarketRecord>& facilities() const { return facilities_; }
+  [[nodiscard]] const std::vector<MarketRecord>& fx() const { return fx_; }
+  // A price, facility or exchange-rate record by id (case-insensitive); nullptr if absent.
+  [[nodiscard]] const MarketRecord* FindMarketRecord(std::string_view id) const;
   [[nodiscard]] const std::string& dir() const { return dir_; }
 
   // By id or alias (case-insensitive); nullptr if absent.
@@ -217,6 +244,7 @@ class Catalog {
   std::vector<Profile> profiles_;
   std::vector<Stack> stacks_;
   std::map<std::string, Source, std::less<>> sources_;
+  std::vector<MarketRecord> prices_, facilities_, fx_;
   std::shared_ptr<const RawStore> raw_;
   friend class CatalogLoader;
 };

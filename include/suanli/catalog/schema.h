@@ -37,7 +37,7 @@ struct FieldSpec {
   double at_most = 0;                           // kFigure: upper bound in SI units (0 = none)
 };
 
-enum class RecordKind { kChip, kSystem, kModel, kRuleSet, kSource, kProfile, kStack };
+enum class RecordKind { kChip, kSystem, kModel, kRuleSet, kSource, kProfile, kStack, kPrice, kFacility, kFx };
 
 // The registry of record kinds: what each is, where it lives and its field
 // table. The loader, reference checks and `suanli catalog list|schema` iterate

@@ -1,0 +1,48 @@
+// Benchmarks of the economics: one device-hour's cost from the catalog's
+// records, and the fleet planner on bench/fleet-large.yaml (30 candidates x 20
+// workloads x 12 quarters, stated capacities: the MILP alone) to the
+// solver's default tolerance (MilpOptions: within 0.1 % of the best bound).
+// Target (issue 13): <= 5 s on 2 cores; `solve_s` is the solver's wall time.
+#include <benchmark/benchmark.h>
+
+#include "bench_support.h"
+#include "suanli/api/commands.h"
+#include "suanli/econ/cost.h"
+#include "suanli/econ/fleet.h"
+
+namespace {
+
+using suanli::bench::ShippedCatalog;
+
+void BM_CostDeviceHour(benchmark::State& state) {
+  const auto& catalog = ShippedCatalog();
+  auto hw = suanli::ResolveHardware(catalog, "hgx-h20");
+  auto facility = suanli::ResolveFacility(catalog, "china-2025");
+  for (auto _ : state) {
+    auto in = suanli::MakeTcoInputs(catalog, hw->chip, hw->system, **facility, "", {});
+    benchmark::DoNotOptimize(suanli::RangeOf(*in));
+  }
+}
+BENCHMARK(BM_CostDeviceHour);
+
+void BM_FleetLarge(benchmark::State& state) {
+  const auto& catalog = ShippedCatalog();
+  auto scenario = suanli::LoadScenario(catalog, SUANLI_BENCH_DIR "/fleet-large.yaml");
+  if (!scenario) {
+    state.SkipWithError(scenario.error().ToString().c_str());
+    return;
+  }
+  auto solver = suanli::MakeCbcSolver();
+  for (auto _ : state) {
+    auto plan = suanli::PlanFleet(catalog, *scenario, {}, *solver);
+    if (!plan || !plan->feasible) {
+      state.SkipWithError("fleet-large did not solve within the solver's default gap and time limit");
+      return;
+    }
+    state.counters["solve_s"] = plan->solve_seconds;
+    benchmark::DoNotOptimize(plan->total_cost_usd);
+  }
+}
+BENCHMARK(BM_FleetLarge)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
+}  // namespace

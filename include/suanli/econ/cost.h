@@ -1,0 +1,95 @@
+// `suanli cost`: what one device-hour costs on a chip or system, bought at a
+// dated price and run in a facility (catalog/prices/, catalog/facilities/,
+// catalog/fx/), and with a workload what a token or a training run costs.
+//
+//   auto q = DecodeCost(args);       // the cost command's fields (api/fields.h)
+//   auto r = RunCost(catalog, *q);   // every term, with the record it came from
+//
+// The serving throughput comes from the analytical estimator (`infer`) behind
+// ServingPoint, so that the serving simulator can replace it; the training
+// throughput from the plan search (`train --search`). Formulas: tco.h and
+// docs/cost-model.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "suanli/api/commands.h"
+#include "suanli/econ/tco.h"
+
+namespace suanli {
+
+enum class Currency { kUsd, kCny };
+
+// Values a request fixes instead of the catalog's (nullopt: from the records).
+struct TcoOverrides {
+  std::optional<double> price_usd, price_cny;  // all-in capex per device
+  std::optional<double> life_years, cost_of_capital, utilization, power_w, pue, electricity_usd_per_kwh,
+      hosting_usd_per_kw_month, maintenance_fraction;
+};
+
+struct CostQuery {
+  std::string hardware;
+  std::string region;  // a facility id; empty: the default (us-2025, else the first)
+  std::string date;    // ISO; empty: the latest records
+  Currency currency = Currency::kUsd;
+  TcoOverrides overrides;
+  std::optional<InferQuery> serving;  // with --model and no --devices
+  std::optional<TrainQuery> training;  // with --model and --devices (the best plan is searched)
+};
+Result<CostQuery> DecodeCost(const Args& args);
+
+// The facility a request names (empty: the default), or an error listing them.
+Result<const MarketRecord*> ResolveFacility(const Catalog& catalog, std::string_view id);
+
+// The inputs of one device-hour on `chip` (in `system`, when given) in
+// `facility`, with prices dated on or before `date` (empty: any).
+Result<TcoInputs> MakeTcoInputs(const Catalog& catalog, const Chip& chip, const System* system,
+                                const MarketRecord& facility, std::string_view date, const TcoOverrides& overrides);
+
+// What the serving estimator says of one deployment, as costing needs it.
+struct ServingPoint {
+  double output_tokens_per_s = 0;  // whole deployment
+  double input_tokens_per_s = 0;
+  double ttft_s = 0;
+  double request_latency_s = 0;
+  int devices = 0;
+  long long input_tokens = 0, output_tokens = 0;  // per request
+};
+
+// Per token, from a device-hour cost (USD per worked hour) and the wall power per device.
+struct TokenCost {
+  double usd_per_million_output_tokens = 0;
+  double usd_per_million_input_tokens = 0;
+  double joules_per_output_token = 0;
+  double output_tokens_per_s_per_kw = 0;  // per kW drawn at the wall
+};
+TokenCost CostPerToken(const ServingPoint& p, double usd_per_device_hour, double wall_w_per_device);
+
+struct TrainingCost {
+  double run_cost_usd = 0;
+  double energy_j = 0;  // at the wall
+  double device_hours = 0;
+};
+
+struct CostResult {
+  ResolvedHardware hardware;
+  const MarketRecord* facility = nullptr;
+  Currency currency = Currency::kUsd;
+  FxRate fx;  // for --currency cny
+  TcoInputs inputs;
+  TcoBreakdown base;
+  TcoRange range;
+  std::vector<Sensitivity> sensitivity;
+  std::optional<InferResult> serving;
+  ServingPoint serving_point;
+  TokenCost tokens, tokens_low, tokens_high;
+  std::optional<TrainResult> training;
+  TrainingCost run, run_low, run_high;
+  std::string training_plan;  // the plan priced, in words
+  std::vector<std::string> warnings;
+};
+Result<CostResult> RunCostQuery(const Catalog& catalog, const CostQuery& query);
+
+}  // namespace suanli

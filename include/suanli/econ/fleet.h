@@ -1,0 +1,177 @@
+// `suanli fleet`: the fleet that meets a demand over periods at least cost
+// (or serves the most under a budget), under power envelopes per site,
+// vendor-share caps, supply caps per system and period, and the export-control
+// rule sets in force in each period. docs/fleet-model.md gives the scenario
+// file, the formulation and its sources.
+//
+//   auto scenario = LoadScenario(catalog, "examples/fleet/toy.yaml");  // every problem with file:line:key
+//   auto plan = PlanFleet(catalog, *scenario, {.shock = true}, *MakeCbcSolver());
+//
+// Each (system, demand) capacity comes from the performance model: for a
+// serving demand, the plan (tp, ep, concurrency) with the most output tokens/s
+// per device whose TPOT meets the SLA; for a training demand, the best plan of
+// the training search for the job's size. A scenario may state a capacity
+// instead (a measurement it trusts more), and the output says which.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "suanli/catalog/catalog.h"
+#include "suanli/core/result.h"
+#include "suanli/api/fields.h"
+#include "suanli/econ/milp.h"
+
+namespace suanli {
+
+struct FleetPeriod {
+  std::string label;  // "2025Q1"
+  std::string start, end;  // ISO dates, inclusive
+  double hours = 0;
+};
+
+enum class DemandKind { kServing, kTraining };
+enum class FleetObjective { kLeastCost, kMostServed };
+
+struct FleetDemand {
+  std::string id;
+  DemandKind kind = DemandKind::kServing;
+  std::string model;
+  // Serving: output tokens/s to serve in each period, at a TPOT SLA.
+  long long input_tokens = 0, output_tokens = 0;
+  double tpot_s = 0;  // 0: no SLA
+  std::string weights = "bf16", kv_cache = "bf16";
+  // Training: tokens between `start` and `deadline` (period indices), on jobs of `devices`.
+  double tokens = 0;
+  int start = 0, deadline = 0;
+  int devices = 0, seq_len = 0, global_batch = 0;
+  std::vector<double> need;  // per period: output tokens/s (serving) or tokens/s (training)
+  int line = 0;
+};
+
+struct FleetCandidate {
+  std::string system;  // a system id (or a chip id: a node of the assumed size)
+  std::string site;
+  std::optional<double> price_usd_per_node;      // overrides the catalog's price
+  std::vector<double> supply;                    // nodes that can be bought per period; < 0: no cap
+  std::map<std::string, double> capacity;        // demand id -> stated capacity per node (overrides the model)
+  int line = 0;
+};
+
+struct FleetSite {
+  std::string id;
+  std::vector<double> power_w;  // per period, facility power (IT x PUE); < 0: no cap
+};
+
+struct FleetEvent {  // a supply or price change from a period on
+  std::string vendor, system, chip;  // what it hits (one of them)
+  int from = 0;
+  double supply_factor = 1;  // 0: unavailable
+  double price_factor = 1;
+  std::string note;
+};
+
+struct FleetLicence {
+  std::string chip;
+  std::string from;  // ISO date: purchasable from then despite the rules
+  std::string note;
+};
+
+struct FleetScenario {
+  std::string file;
+  std::string name;
+  std::string facility;  // catalog/facilities id
+  FleetObjective objective = FleetObjective::kLeastCost;
+  std::vector<FleetPeriod> periods;
+  std::optional<double> capex_budget_usd;
+  std::vector<FleetSite> sites;
+  std::map<std::string, double> vendor_caps;  // vendor -> max share of devices
+  std::vector<std::string> rules;             // rule set ids
+  std::vector<std::string> controlled_vendors;  // the vendors whose chips the rules govern
+  std::vector<FleetLicence> licences;
+  std::vector<FleetCandidate> candidates;
+  std::vector<FleetDemand> demands;
+  std::vector<FleetEvent> events;
+  std::string date;  // prices dated on or before the first period's start
+};
+
+// Reads and checks a scenario: every problem with file:line:key (exit 2).
+Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& path);
+
+struct FleetOptions {
+  bool shock = false;   // report each single-vendor shock's served fraction
+  bool robust = false;  // every single-vendor shock's demand met (least cost) or its worst case maximised
+  MilpOptions milp;
+};
+
+// One candidate as the planner sees it, with where each figure came from.
+struct FleetCandidateInfo {
+  std::string system, chip, vendor, site;
+  int chips_per_node = 1;
+  double price_usd_per_node = 0;     // cash capex
+  double cost_usd_per_node_hour = 0;  // amortised capex + power + hosting + maintenance (TCO at full use)
+  double facility_power_w_per_node = 0;  // rated IT power x PUE
+  std::vector<double> capacity;       // per demand, per node (0: cannot serve it)
+  std::vector<std::string> capacity_from;  // per demand: the plan, or "stated in the scenario"
+  std::vector<bool> purchasable;      // per period, under the rules and events
+  std::vector<std::string> why_not;   // per period: the rule set or event that blocks it
+  std::string price_from;
+};
+
+struct FleetBinding {
+  std::string constraint;
+  double shadow_price = 0;  // objective units per unit of the constraint's bound, from the LP with the purchases fixed
+  double relaxed_shadow_price = 0;  // the same from the LP relaxation (purchases continuous)
+  double slack = 0;
+};
+
+struct FleetPeriodResult {
+  std::string period;
+  std::map<std::string, long long> units;   // system -> nodes owned
+  std::map<std::string, long long> bought;  // system -> nodes bought this period
+  double cost_usd = 0;
+  double capex_usd = 0;  // cash spent this period
+  double power_w = 0;
+  std::map<std::string, double> served;       // demand -> fraction
+  std::map<std::string, double> utilization;  // system -> fraction of its nodes allocated
+};
+
+struct FleetShock {
+  std::string shock;  // "vendor NVIDIA unavailable"
+  double served_fraction = 0;
+};
+
+struct FleetResult {
+  std::string scenario, file;
+  std::string solver;
+  std::string solver_status;
+  bool feasible = false;
+  double total_cost_usd = 0;
+  double capex_usd = 0;
+  double solve_seconds = 0;
+  std::vector<FleetCandidateInfo> candidates;
+  std::vector<FleetPeriodResult> periods;
+  std::vector<FleetBinding> binding;
+  std::vector<std::string> conflicts;  // infeasible: the constraints that cannot all hold
+  std::vector<FleetShock> shocks;
+  std::vector<std::string> warnings;
+  bool robust = false;
+};
+
+// Builds the capacities and the MILP, solves it, reads the plan back. An
+// infeasible scenario is a result (feasible == false, with its conflicts);
+// a solver that fails or stops is an internal error naming its status.
+Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& scenario, const FleetOptions& options,
+                              MilpSolver& solver);
+
+// The runner the command registry uses: `scenario` is a path.
+struct FleetQuery {
+  std::string scenario;
+  FleetOptions options;
+};
+Result<FleetQuery> DecodeFleet(const Args& args);
+Result<FleetResult> RunFleet(const Catalog& catalog, const FleetQuery& query);
+
+}  // namespace suanli

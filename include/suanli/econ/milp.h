@@ -1,0 +1,77 @@
+// A small mixed-integer linear program and the solver interface the fleet
+// planner uses, so that another solver (HiGHS, from Debian 13) can be added
+// beside COIN-OR CBC without touching the planner.
+//
+//   minimise or maximise  c'x   subject to  lo_r <= a_r'x <= hi_r,  lb <= x <= ub,  x_j integer for j in I
+//
+// After the MILP, the solver fixes the integer columns at their values and
+// solves the remaining LP once more (`duals`: the change of the objective per
+// unit of a row's bound with the integer decisions held), and gives the duals
+// of the LP relaxation too (`relaxed_duals`: the marginal value of a bound
+// when the decisions may move continuously). Solvers are not shared
+// between threads; a MilpProblem is plain data.
+#pragma once
+
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "suanli/core/result.h"
+
+namespace suanli {
+
+inline constexpr double kMilpInfinity = std::numeric_limits<double>::infinity();
+
+struct MilpRow {
+  std::string name;
+  std::vector<int> columns;
+  std::vector<double> coefficients;
+  double lo = -kMilpInfinity;
+  double hi = kMilpInfinity;
+};
+
+struct MilpProblem {
+  bool maximise = false;
+  std::vector<std::string> names;  // per column
+  std::vector<double> objective, lower, upper;
+  std::vector<bool> integer;
+  std::vector<MilpRow> rows;
+
+  int AddColumn(std::string name, double objective_coefficient, double lo, double hi, bool is_integer);
+  int AddRow(MilpRow row);
+};
+
+enum class MilpStatus { kOptimal, kInfeasible, kUnbounded, kStopped };
+std::string_view MilpStatusName(MilpStatus s);
+
+struct MilpSolution {
+  MilpStatus status = MilpStatus::kStopped;
+  std::string solver_status;      // the solver's own words
+  double objective = 0;
+  std::vector<double> x;          // per column
+  std::vector<double> activity;   // per row: a_r'x
+  std::vector<double> duals;      // per row, from the LP with the integers fixed (empty if it failed)
+  std::vector<double> relaxed_duals;  // per row, from the LP relaxation (integers continuous; empty if it failed)
+  double seconds = 0;
+  long long nodes = 0;
+};
+
+struct MilpOptions {
+  double time_limit_s = 60;
+  double relative_gap = 1e-3;  // stop when the incumbent is proven within this fraction of the best bound (0: exact)
+};
+
+class MilpSolver {
+ public:
+  virtual ~MilpSolver() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  // An error only when the solver itself fails; infeasible and stopped are statuses.
+  virtual Result<MilpSolution> Solve(const MilpProblem& problem, const MilpOptions& options) = 0;
+};
+
+// COIN-OR CBC 2.10 (with Clp for the LPs) through its own driver (CbcMain1:
+// preprocessing, cuts, heuristics), silent.
+std::unique_ptr<MilpSolver> MakeCbcSolver();
+
+}  // namespace suanli

@@ -1,0 +1,53 @@
+// Lookups over the market records (market.h).
+#include "suanli/catalog/market.h"
+
+#include "suanli/core/text.h"
+
+namespace suanli {
+
+bool IsPurchasePrice(const MarketRecord& r) {
+  return r.kind == RecordKind::kPrice && (r.price_kind == "list" || r.price_kind == "street" || r.price_kind == "analyst_asp");
+}
+
+const MarketRecord* LatestPurchasePrice(const Catalog& catalog, std::string_view subject, std::string_view region,
+                                        std::string_view date) {
+  const MarketRecord* best = nullptr;
+  auto better = [&](const MarketRecord& a, const MarketRecord& b) {
+    const bool ra = a.region == region, rb = b.region == region;
+    if (ra != rb) return ra;
+    return a.date > b.date || (a.date == b.date && a.id < b.id);
+  };
+  for (const auto& p : catalog.prices()) {
+    if (!IsPurchasePrice(p) || !EqualsIgnoreCase(p.subject, subject)) continue;
+    if (!date.empty() && p.date > date) continue;
+    if (best == nullptr || better(p, *best)) best = &p;
+  }
+  return best;
+}
+
+Result<FxRate> FxRateOn(const Catalog& catalog, std::string_view date) {
+  const MarketRecord* best = nullptr;
+  const MarketRecord* earliest = nullptr;
+  for (const auto& r : catalog.fx()) {
+    if (!r.Get("cny_per_usd")) continue;
+    if (earliest == nullptr || r.date < earliest->date) earliest = &r;
+    if (r.date <= date && (best == nullptr || r.date > best->date)) best = &r;
+  }
+  if (best == nullptr) best = earliest;
+  if (best == nullptr) {
+    return Error(Diagnostic{.file = catalog.dir(), .key_path = "fx",
+                            .message = "the catalog has no exchange rate (catalog/fx/) to convert yuan and dollars"});
+  }
+  return FxRate{.cny_per_usd = *best->Get("cny_per_usd"), .record = best->id, .date = best->date};
+}
+
+std::optional<double> PriceInUsd(const Catalog& catalog, const MarketRecord& price) {
+  if (auto usd = price.Get("usd")) return *usd;
+  auto cny = price.Get("cny");
+  if (!cny) return std::nullopt;
+  auto fx = FxRateOn(catalog, price.date);
+  if (!fx) return std::nullopt;
+  return *cny / fx->cny_per_usd;
+}
+
+}  // namespace suanli

@@ -1,0 +1,359 @@
+// Economics: the device-hour cost by hand, the MILP against brute force, the
+// export-control filter, a shock that changes the plan, and the catalog's
+// market records.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/test_support.h"
+#include "suanli/econ/cost.h"
+#include "suanli/econ/fleet.h"
+#include "suanli/econ/milp.h"
+#include "suanli/econ/tco.h"
+
+namespace suanli {
+namespace {
+
+std::array<double, kTcoInputs> Values(double price, double life, double rate) {
+  std::array<double, kTcoInputs> v{};
+  v[int(TcoInputId::kPriceUsd)] = price;
+  v[int(TcoInputId::kLifeYears)] = life;
+  v[int(TcoInputId::kCostOfCapital)] = rate;
+  v[int(TcoInputId::kUtilization)] = 1;
+  v[int(TcoInputId::kPue)] = 1;
+  v[int(TcoInputId::kPowerDrawFraction)] = 1;
+  return v;
+}
+
+TEST(Tco, CapexIsPriceOverLifeHoursWithoutInterest) {
+  const TcoBreakdown b = EvaluateTco(Values(43800, 5, 0));
+  EXPECT_DOUBLE_EQ(b.capex, 43800.0 / (5 * 8760));
+  EXPECT_DOUBLE_EQ(b.total(), b.capex);
+}
+
+TEST(Tco, AnnuityByHand) {
+  // 41.7k at 4 years and 12 %: A = 0.12 / (1 - 1.12^-4) = 0.329234..., 13.7k a year, 1.567 USD/h.
+  EXPECT_NEAR(AnnuityFactor(0.12, 4), 0.3292344, 1e-6);
+  const TcoBreakdown b = EvaluateTco(Values(41700, 4, 0.12));
+  EXPECT_NEAR(b.capex, 41700 * 0.3292344 / 8760, 1e-6);
+  EXPECT_NEAR(b.capex, 1.567, 1e-3);
+}
+
+TEST(Tco, PowerHostingMaintenanceByHand) {
+  auto v = Values(0, 5, 0);
+  v[int(TcoInputId::kPowerW)] = 1730;
+  v[int(TcoInputId::kPowerDrawFraction)] = 0.75;
+  v[int(TcoInputId::kPue)] = 1.2;
+  v[int(TcoInputId::kElectricityUsdPerKwh)] = 0.08;
+  v[int(TcoInputId::kHostingUsdPerKwMonth)] = 184;
+  v[int(TcoInputId::kUtilization)] = 0.5;
+  const TcoBreakdown b = EvaluateTco(v);
+  EXPECT_NEAR(b.power, 1.730 * 0.75 * 1.2 * 0.08, 1e-12);
+  EXPECT_NEAR(b.hosting, 184 * 1.730 / 730 / 0.5, 1e-12);
+  v[int(TcoInputId::kPriceUsd)] = 10000;
+  v[int(TcoInputId::kMaintenanceFraction)] = 0.05;
+  EXPECT_NEAR(EvaluateTco(v).maintenance, 0.05 * 10000 / (8760 * 0.5), 1e-12);
+}
+
+TEST(Tco, RangesBracketTheBaseAndSensitivityIsSorted) {
+  TcoInputs in;
+  const auto base = Values(30000, 5, 0.1);
+  for (int i = 0; i < kTcoInputs; ++i) in.items[i] = TcoInput{.base = base[i], .low = base[i], .high = base[i], .from = "test"};
+  in[TcoInputId::kPriceUsd] = TcoInput{.base = 30000, .low = 25000, .high = 40000, .from = "test"};
+  in[TcoInputId::kLifeYears] = TcoInput{.base = 5, .low = 4, .high = 6, .from = "test"};
+  const TcoRange r = RangeOf(in);
+  const double b = EvaluateTco(BaseValues(in)).total();
+  EXPECT_LT(r.low.total(), b);
+  EXPECT_GT(r.high.total(), b);
+  EXPECT_DOUBLE_EQ(r.low_values[int(TcoInputId::kLifeYears)], 6);  // a longer life is cheaper
+  const auto s = SensitivityOf(in);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].input, TcoInputId::kPriceUsd);
+  EXPECT_GE(s[0].swing(), s[1].swing());
+}
+
+TEST(Tco, TokenCostSplitsTheRequestByLatency) {
+  ServingPoint p{.output_tokens_per_s = 1000, .input_tokens_per_s = 0, .ttft_s = 1, .request_latency_s = 4, .devices = 8,
+                 .input_tokens = 1000, .output_tokens = 100};
+  const TokenCost t = CostPerToken(p, 2.0, 1000);
+  // 10 requests/s on 8 devices: 0.8 device-s a request = 2 x 0.8 / 3600 USD; a quarter to the input.
+  const double per_request = 2.0 * 0.8 / 3600;
+  EXPECT_NEAR(t.usd_per_million_output_tokens, per_request * 0.75 / 100 * 1e6, 1e-9);
+  EXPECT_NEAR(t.usd_per_million_input_tokens, per_request * 0.25 / 1000 * 1e6, 1e-9);
+  EXPECT_NEAR(t.joules_per_output_token, 8000.0 / 1000, 1e-12);
+  EXPECT_NEAR(t.output_tokens_per_s_per_kw, 1000 / 8.0, 1e-12);
+}
+
+// A toy fleet MILP checked against enumeration: choose integer units of three
+// systems to cover a demand at least cost under a power cap.
+TEST(Milp, ToyMatchesBruteForce) {
+  const double cost[3] = {7, 5, 11}, cap[3] = {3, 2, 5}, power[3] = {2, 1.5, 3};
+  for (double demand : {4.0, 7.0, 11.0, 13.0}) {
+    for (double power_cap : {6.0, 9.0, 12.0}) {
+      MilpProblem p;
+      for (int j = 0; j < 3; ++j) p.AddColumn("n" + std::to_string(j), cost[j], 0, 10, true);
+      p.AddRow(MilpRow{.name = "demand", .columns = {0, 1, 2}, .coefficients = {cap[0], cap[1], cap[2]}, .lo = demand});
+      p.AddRow(MilpRow{.name = "power", .columns = {0, 1, 2}, .coefficients = {power[0], power[1], power[2]}, .hi = power_cap});
+      double best = kMilpInfinity;
+      for (int a = 0; a <= 10; ++a) {
+        for (int b = 0; b <= 10; ++b) {
+          for (int c = 0; c <= 10; ++c) {
+            if (a * cap[0] + b * cap[1] + c * cap[2] >= demand && a * power[0] + b * power[1] + c * power[2] <= power_cap) {
+              best = std::min(best, a * cost[0] + b * cost[1] + c * cost[2]);
+            }
+          }
+        }
+      }
+      auto solver = MakeCbcSolver();
+      auto sol = solver->Solve(p, MilpOptions{.time_limit_s = 60, .relative_gap = 0});
+      ASSERT_TRUE(sol) << sol.error().ToString();
+      if (std::isinf(best)) {
+        EXPECT_EQ(sol->status, MilpStatus::kInfeasible) << demand << " " << power_cap;
+      } else {
+        ASSERT_EQ(sol->status, MilpStatus::kOptimal) << demand << " " << power_cap;
+        EXPECT_NEAR(sol->objective, best, 1e-6) << demand << " " << power_cap;
+        ASSERT_EQ(sol->duals.size(), 2u);
+      }
+    }
+  }
+}
+
+
+const Catalog& Shipped() { return testing::ShippedCatalog(); }
+
+std::string Example(const std::string& name) { return std::string(SUANLI_TEST_REPO_DIR) + "/examples/fleet/" + name; }
+
+std::string WriteScenario(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() / ("suanli-econ-" + name + ".yaml")).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Market, CatalogHasDatedSourcedPricesFacilitiesAndRates) {
+  const Catalog& c = Shipped();
+  ASSERT_FALSE(c.prices().empty());
+  ASSERT_NE(c.FindMarketRecord("us-2025"), nullptr);
+  for (const auto& p : c.prices()) {
+    EXPECT_EQ(p.date.size(), 10u) << p.id;
+    EXPECT_TRUE(c.FindChip(p.subject) != nullptr || c.FindSystem(p.subject) != nullptr) << p.id;
+    for (const auto& [k, f] : p.figures) EXPECT_FALSE(f.sources.empty()) << p.id << " " << k;
+  }
+  // Yuan and dollars stay apart: a CNY price is converted by the rate of its own date.
+  auto fx = FxRateOn(c, "2024-07-14");
+  ASSERT_TRUE(fx);
+  EXPECT_EQ(fx->record, "usd-cny-2024-02");
+  auto later = FxRateOn(c, "2025-12-31");
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->record, "usd-cny-2025-05");
+  EXPECT_DOUBLE_EQ(later->cny_per_usd, 7.22);
+}
+
+TEST(Market, SystemPriceInYuanIsConvertedAndSharedOverItsChips) {
+  const Catalog& c = Shipped();
+  auto hw = ResolveHardware(c, "hgx-h20");
+  ASSERT_TRUE(hw);
+  auto f = ResolveFacility(c, "china-2025");
+  ASSERT_TRUE(f);
+  auto in = MakeTcoInputs(c, hw->chip, hw->system, **f, "2024-12-31", {});
+  ASSERT_TRUE(in) << in.error().ToString();
+  // RMB 1.2 M (Jul 2024) at 7.18 CNY/USD (Feb 2024 rate, the latest before), over 8 chips, / (1 - 0.19).
+  EXPECT_NEAR((*in)[TcoInputId::kPriceUsd].base, 1.2e6 / 7.18 / 8 / (1 - 0.19), 1e-6);
+  // No node power for HGX H20: 400 W TDP x 1.8.
+  EXPECT_NEAR((*in)[TcoInputId::kPowerW].base, 400 * 1.8, 1e-9);
+}
+
+TEST(Market, NoPriceIsAnErrorNamingTheFlag) {
+  const Catalog& c = Shipped();
+  auto hw = ResolveHardware(c, "ascend-910b4");
+  ASSERT_TRUE(hw);
+  auto f = ResolveFacility(c, "");
+  ASSERT_TRUE(f);
+  auto in = MakeTcoInputs(c, hw->chip, hw->system, **f, "", {});
+  ASSERT_FALSE(in);
+  EXPECT_EQ(in.error().diagnostics.front().key_path, "price_usd");
+}
+
+// The toy scenario against enumeration of every purchase up to 8 nodes of each system in each quarter.
+TEST(Fleet, ToyMatchesBruteForce) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, Example("toy.yaml"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, FleetOptions{.milp = {.time_limit_s = 60, .relative_gap = 0}}, *solver);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  ASSERT_TRUE(plan->feasible);
+  EXPECT_EQ(plan->solver_status, "proven optimal");
+  const auto& k = plan->candidates;
+  ASSERT_EQ(k.size(), 2u);
+  const double h1 = s->periods[0].hours, h2 = s->periods[1].hours;
+  double best = kMilpInfinity;
+  for (int a1 = 0; a1 <= 8; ++a1) {
+    for (int b1 = 0; b1 <= 8; ++b1) {
+      for (int a2 = 0; a2 <= 8; ++a2) {
+        for (int b2 = 0; b2 <= 8; ++b2) {
+          const double n1a = a1, n1b = b1, n2a = a1 + a2, n2b = b1 + b2;
+          if (n1a * k[0].capacity[0] + n1b * k[1].capacity[0] < s->demands[0].need[0]) continue;
+          if (n2a * k[0].capacity[0] + n2b * k[1].capacity[0] < s->demands[0].need[1]) continue;
+          const double cap = s->sites[0].power_w[0];
+          if (n1a * k[0].facility_power_w_per_node + n1b * k[1].facility_power_w_per_node > cap) continue;
+          if (n2a * k[0].facility_power_w_per_node + n2b * k[1].facility_power_w_per_node > cap) continue;
+          const double cost = (a1 * k[0].cost_usd_per_node_hour + b1 * k[1].cost_usd_per_node_hour) * (h1 + h2) +
+                              (a2 * k[0].cost_usd_per_node_hour + b2 * k[1].cost_usd_per_node_hour) * h2;
+          best = std::min(best, cost);
+        }
+      }
+    }
+  }
+  ASSERT_LT(best, kMilpInfinity);
+  EXPECT_NEAR(plan->total_cost_usd, best, 1e-6 * best);
+  // The power envelope binds at the optimum or it does not; either way every binding row has a name.
+  for (const auto& b : plan->binding) EXPECT_FALSE(b.constraint.empty());
+}
+
+TEST(Fleet, H20BlockedUnderTheApril2025RuleAndLicensedAfter) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, Example("china-2025-deepseek.yaml"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  // Stated capacities, so that the test checks the filter alone.
+  for (auto& cand : s->candidates) cand.capacity["r1-chat"] = 5000;
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, {}, *solver);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  const FleetCandidateInfo* h20 = nullptr;
+  for (const auto& k : plan->candidates) {
+    if (k.chip == "h20") h20 = &k;
+  }
+  ASSERT_NE(h20, nullptr);
+  EXPECT_TRUE(h20->purchasable[0]);   // 2025Q1: us-2023-10 does not control it
+  EXPECT_FALSE(h20->purchasable[1]);  // 2025Q2: us-2025-04-h20 does
+  EXPECT_NE(h20->why_not[1].find("us-2025-04-h20"), std::string::npos);
+  EXPECT_TRUE(h20->purchasable[2]);   // 2025Q3: licensed from 2025-08-08
+  EXPECT_TRUE(h20->purchasable[3]);
+  // Without the licence it stays blocked.
+  s->licences.clear();
+  auto unlicensed = PlanFleet(c, *s, {}, *solver);
+  ASSERT_TRUE(unlicensed);
+  for (const auto& k : unlicensed->candidates) {
+    if (k.chip == "h20") {
+      EXPECT_FALSE(k.purchasable[3]);
+    }
+  }
+}
+
+constexpr const char* kTwoVendors = R"(name: two vendors
+facility: us-2025
+periods: [2025Q1, 2025Q2]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+  - {system: atlas-800t-a2, price_usd_per_node: 250000, capacity: {chat: 4000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 36000}
+)";
+
+TEST(Fleet, ASupplyShockChangesThePlanAndShockReportsResilience) {
+  const Catalog& c = Shipped();
+  auto solver = MakeCbcSolver();
+  auto base = LoadScenario(c, WriteScenario("two", kTwoVendors));
+  ASSERT_TRUE(base) << base.error().ToString();
+  auto plan = PlanFleet(c, *base, {.shock = true}, *solver);
+  ASSERT_TRUE(plan && plan->feasible);
+  EXPECT_EQ(plan->periods[0].units.count("atlas-800t-a2"), 0u);  // 4 x H100 covers 36,000 exactly, the cheapest way
+  ASSERT_EQ(plan->shocks.size(), 2u);
+  for (const auto& sh : plan->shocks) {
+    if (sh.shock.find("NVIDIA") != std::string::npos) {
+      EXPECT_DOUBLE_EQ(sh.served_fraction, 0);
+    }
+  }
+  // NVIDIA unavailable from the first quarter: the plan moves to Ascend.
+  auto shocked = LoadScenario(c, WriteScenario("two-shock", std::string(kTwoVendors) +
+                                                                "events:\n  - {vendor: NVIDIA, from: 2025Q1, supply_factor: 0}\n"));
+  ASSERT_TRUE(shocked) << shocked.error().ToString();
+  auto moved = PlanFleet(c, *shocked, {}, *solver);
+  ASSERT_TRUE(moved && moved->feasible);
+  EXPECT_EQ(moved->periods[0].units.count("hgx-h100"), 0u);
+  EXPECT_EQ(moved->periods[0].units.at("atlas-800t-a2"), 9);  // ceil(36000 / 4000)
+  // Robust: the demand is met without either vendor, so both are bought.
+  auto robust = PlanFleet(c, *base, {.robust = true}, *solver);
+  ASSERT_TRUE(robust && robust->feasible);
+  EXPECT_GT(robust->total_cost_usd, plan->total_cost_usd);
+  EXPECT_EQ(robust->periods[0].units.size(), 2u);
+}
+
+TEST(Fleet, MostServedUnderABudgetServesWhatTheBudgetBuys) {
+  const Catalog& c = Shipped();
+  // 300k buys one H100 node (9,000 tokens/s) of the 36,000 asked: a quarter served, the budget binding.
+  auto s = LoadScenario(c, WriteScenario("budget", R"(name: budget
+facility: us-2025
+objective: most_served
+periods: [2025Q1]
+budget: {capex_usd: 300000}
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 36000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, FleetOptions{.milp = {.time_limit_s = 60, .relative_gap = 0}}, *solver);
+  ASSERT_TRUE(plan && plan->feasible);
+  EXPECT_NEAR(plan->periods[0].served.at("chat"), 0.25, 1e-9);
+  EXPECT_EQ(plan->periods[0].units.at("hgx-h100"), 1);
+  bool budget = false;
+  for (const auto& b : plan->binding) budget = budget || b.constraint == "budget capex";
+  EXPECT_TRUE(budget);
+}
+
+TEST(Fleet, ASolverThatStopsIsAnInternalErrorWithItsStatus) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, std::string(SUANLI_TEST_REPO_DIR) + "/bench/fleet-large.yaml");
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, FleetOptions{.milp = {.time_limit_s = 0.01, .relative_gap = 0}}, *solver);
+  ASSERT_FALSE(plan);
+  EXPECT_TRUE(plan.error().internal());
+  EXPECT_NE(plan.error().ToString().find("did not finish"), std::string::npos) << plan.error().ToString();
+}
+
+TEST(Fleet, InfeasibleIsAResultNamingTheConflict) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("tight", std::string(kTwoVendors) + "sites: [{id: dc, power_mw: 0.01}]\n"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  for (auto& k : s->candidates) k.site = "dc";
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, {}, *solver);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_FALSE(plan->feasible);
+  bool named = false;
+  for (const auto& x : plan->conflicts) named = named || x.starts_with("power dc") || x.starts_with("demand chat");
+  EXPECT_TRUE(named);
+}
+
+TEST(Fleet, ScenarioErrorsNameFileLineAndKey) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("bad", R"(name: bad
+facility: us-2025
+periods: [2025Q1, 2025Q5]
+candidates:
+  - {system: hgx-h10, capacity: {chat: 1}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1, output_tokens_per_s: {2025Q2: 1}, colour: red}
+)"));
+  ASSERT_FALSE(s);
+  std::vector<std::string> keys;
+  for (const auto& d : s.error().diagnostics) {
+    EXPECT_FALSE(d.file.empty());
+    EXPECT_GT(d.line, 0) << d.ToString();
+    keys.push_back(d.key_path);
+  }
+  auto has = [&](const std::string& k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
+  EXPECT_TRUE(has("periods[1]"));
+  EXPECT_TRUE(has("candidates[0].system"));
+  EXPECT_TRUE(has("demands[0].colour"));
+  EXPECT_TRUE(has("demands[0].output_tokens_per_s.2025Q2"));
+}
+
+}  // namespace
+}  // namespace suanli

@@ -1,0 +1,562 @@
+// The fleet planner (fleet.h): capacities from the performance model, the
+// MILP (docs/fleet-model.md), its solution read back, shocks and conflicts.
+#include "suanli/econ/fleet.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <set>
+
+#include "suanli/api/commands.h"
+#include "suanli/core/text.h"
+#include "suanli/econ/cost.h"
+#include "suanli/policy/classify.h"
+
+namespace suanli {
+namespace {
+
+constexpr double kBigSupply = 1e7;  // nodes: "no cap" as a finite bound the solver can use
+
+// The best serving plan of `d` on `hardware`: the most output tokens/s per
+// device among tensor x expert layouts inside the scale-up domain, at the
+// largest concurrency whose TPOT meets the SLA.
+struct PlanCapacity {
+  double per_device = 0;
+  std::string plan;
+};
+
+Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& hardware, int domain, bool moe,
+                                     const FleetDemand& d) {
+  PlanCapacity best;
+  std::string last_error;
+  auto run = [&](int tp, int ep, BatchMode mode, long long concurrency) -> std::optional<InferenceEstimate> {
+    InferQuery q;
+    q.hardware = hardware;
+    q.model = d.model;
+    q.workload = InferenceWorkload{.input_tokens = d.input_tokens, .output_tokens = d.output_tokens, .mode = mode, .batch = concurrency};
+    q.plan.tp = tp;
+    q.plan.ep = ep;
+    q.plan.precision.weights = ParseDtype(d.weights).value_or(Dtype::kBf16);
+    q.plan.precision.activations = q.plan.precision.weights == Dtype::kFp8 ? Dtype::kFp8 : Dtype::kBf16;
+    q.plan.precision.kv_cache = ParseDtype(d.kv_cache).value_or(Dtype::kBf16);
+    auto r = RunInfer(catalog, q);
+    if (!r) {
+      last_error = r.error().diagnostics.empty() ? "" : r.error().diagnostics.front().message;
+      return std::nullopt;
+    }
+    if (!r->estimate.fits) return std::nullopt;
+    return r->estimate;
+  };
+  const int limit = std::min(domain, 256);
+  for (int tp = 1; tp <= limit; tp *= 2) {
+    for (int ep = 1; tp * ep <= limit; ep *= 2) {
+      if (ep > 1 && !moe) break;
+      auto full = run(tp, ep, BatchMode::kConcurrencyMax, 1);
+      if (!full) continue;
+      InferenceEstimate chosen = *full;
+      if (d.tpot_s > 0 && full->tpot_s > d.tpot_s) {
+        // TPOT grows with the requests in flight: the largest concurrency that meets the SLA.
+        long long lo = 1, hi = std::max<long long>(1, full->batch);
+        auto one = run(tp, ep, BatchMode::kConcurrency, 1);
+        if (!one || one->tpot_s > d.tpot_s) continue;
+        chosen = *one;
+        while (hi - lo > 1) {
+          const long long mid = lo + (hi - lo) / 2;
+          auto e = run(tp, ep, BatchMode::kConcurrency, mid);
+          if (e && e->tpot_s <= d.tpot_s) {
+            lo = mid;
+            chosen = *e;
+          } else {
+            hi = mid;
+          }
+        }
+      }
+      const double per_device = chosen.output_tokens_per_s_per_device;
+      if (per_device > best.per_device) {
+        best.per_device = per_device;
+        best.plan = fmt::format("infer tp {} ep {}, {} in flight, TPOT {:.1f} ms, {:.0f} output tokens/s per device", tp, ep,
+                                chosen.batch, chosen.tpot_s * 1e3, per_device);
+      }
+    }
+  }
+  if (best.per_device <= 0) {
+    best.plan = "no plan fits" + (d.tpot_s > 0 ? fmt::format(" at TPOT {:g} ms", d.tpot_s * 1e3) : std::string()) +
+                (last_error.empty() ? "" : " (" + last_error + ")");
+  }
+  return best;
+}
+
+Result<PlanCapacity> TrainingCapacity(const Catalog& catalog, const std::string& hardware, const FleetDemand& d) {
+  Args a;
+  a.Set("hardware", hardware);
+  a.Set("model", d.model);
+  a.Set("devices", std::to_string(d.devices));
+  a.Set("seq_len", std::to_string(d.seq_len));
+  a.Set("global_batch", std::to_string(d.global_batch));
+  a.Set("search", "true");
+  a.Set("top", "1");
+  auto q = DecodeTrain(a);
+  if (!q) return std::move(q).error();
+  auto r = RunTrain(catalog, *q);
+  PlanCapacity out;
+  if (!r || r->search.top.empty()) {
+    out.plan = "no training plan fits on " + std::to_string(d.devices) + " devices";
+    return out;
+  }
+  const RankedPlan& best = r->search.top.front();
+  out.per_device = best.estimate.tokens_per_s_per_device;
+  out.plan = fmt::format("train --search on {} devices: {}, MFU {:.0f} %", d.devices, TrainPlanText(best.plan),
+                         best.estimate.mfu * 100);
+  return out;
+}
+
+bool Hits(const FleetEvent& e, const FleetCandidateInfo& c) {
+  return (!e.vendor.empty() && EqualsIgnoreCase(e.vendor, c.vendor)) || (!e.system.empty() && EqualsIgnoreCase(e.system, c.system)) ||
+         (!e.chip.empty() && EqualsIgnoreCase(e.chip, c.chip));
+}
+
+// Column and row indices of one model.
+struct Model {
+  MilpProblem p;
+  std::vector<std::vector<int>> buy;                             // [candidate][period]
+  std::vector<std::vector<std::vector<std::vector<int>>>> alloc;  // [scenario][candidate][demand][period], -1 none
+  std::vector<std::vector<std::vector<int>>> served;             // [scenario][demand][period], -1 none
+  std::vector<std::string> scenario_names;                       // "" nominal, else the vendor shocked
+  int worst = -1;                                                // most-served robust: the worst-case column
+  std::vector<int> demand_rows;  // rows that a shortfall relaxes
+  std::vector<double> row_scale;  // per row: what one unit of slack means, for the elastic problem
+};
+
+struct Inputs {
+  const FleetScenario& s;
+  const std::vector<FleetCandidateInfo>& c;
+  std::vector<std::vector<double>> price;   // [candidate][period] cash per node
+  std::vector<std::vector<double>> supply;  // [candidate][period] nodes, < 0 none
+  std::vector<std::vector<double>> buy_cost;  // [candidate][period] objective coefficient of a node bought
+  std::vector<double> annuity_per_hour;     // per candidate: amortised capex per USD of price per hour
+};
+
+Model Build(const Inputs& in, const std::vector<std::string>& shocked_vendors, bool most_served, bool elastic,
+            const std::vector<std::vector<double>>* fixed_buy) {
+  Model m;
+  const FleetScenario& s = in.s;
+  const std::size_t nc = in.c.size(), nd = s.demands.size(), np = s.periods.size();
+  m.p.maximise = most_served && !elastic;
+  m.buy.assign(nc, std::vector<int>(np, -1));
+  for (std::size_t c = 0; c < nc; ++c) {
+    for (std::size_t p = 0; p < np; ++p) {
+      const bool can = in.c[c].purchasable[p];
+      double lo = 0, hi = can ? kBigSupply : 0;
+      if (fixed_buy != nullptr) lo = hi = (*fixed_buy)[c][p];
+      const double cost = elastic ? 0 : (most_served ? -1e-12 * in.buy_cost[c][p] : in.buy_cost[c][p]);
+      m.buy[c][p] = m.p.AddColumn(fmt::format("buy {} {}", in.c[c].system, s.periods[p].label), cost, lo, hi,
+                                  fixed_buy == nullptr);
+    }
+  }
+  auto add_row = [&](MilpRow row, double scale) {
+    m.row_scale.push_back(scale);
+    return m.p.AddRow(std::move(row));
+  };
+  // Supply caps per candidate and period (rows, so that they have shadow prices and can be relaxed).
+  for (std::size_t c = 0; c < nc; ++c) {
+    for (std::size_t p = 0; p < np; ++p) {
+      if (in.supply[c][p] < 0 || !in.c[c].purchasable[p]) continue;
+      add_row(MilpRow{.name = fmt::format("supply {} {}", in.c[c].system, s.periods[p].label), .columns = {m.buy[c][p]},
+                      .coefficients = {1.0}, .hi = std::floor(in.supply[c][p] + 1e-9)},
+              std::max(1.0, in.supply[c][p]));
+    }
+  }
+  // Power per site and period (facility power of the nodes owned).
+  for (const FleetSite& site : s.sites) {
+    for (std::size_t p = 0; p < np; ++p) {
+      if (site.power_w[p] < 0) continue;
+      MilpRow row{.name = fmt::format("power {} {}", site.id, s.periods[p].label), .hi = site.power_w[p]};
+      for (std::size_t c = 0; c < nc; ++c) {
+        if (in.c[c].site != site.id) continue;
+        for (std::size_t q = 0; q <= p; ++q) {
+          row.columns.push_back(m.buy[c][q]);
+          row.coefficients.push_back(in.c[c].facility_power_w_per_node);
+        }
+      }
+      add_row(std::move(row), std::max(1.0, site.power_w[p]));
+    }
+  }
+  if (s.capex_budget_usd) {
+    MilpRow row{.name = "budget capex", .hi = *s.capex_budget_usd};
+    for (std::size_t c = 0; c < nc; ++c) {
+      for (std::size_t p = 0; p < np; ++p) {
+        row.columns.push_back(m.buy[c][p]);
+        row.coefficients.push_back(in.price[c][p]);
+      }
+    }
+    add_row(std::move(row), std::max(1.0, *s.capex_budget_usd));
+  }
+  // Vendor shares of the devices owned: sum_V chips - share x sum_all chips <= 0.
+  for (const auto& [vendor, share] : s.vendor_caps) {
+    for (std::size_t p = 0; p < np; ++p) {
+      MilpRow row{.name = fmt::format("vendor cap {} {}", vendor, s.periods[p].label), .hi = 0};
+      for (std::size_t c = 0; c < nc; ++c) {
+        const double chips = in.c[c].chips_per_node;
+        const double coef = (EqualsIgnoreCase(in.c[c].vendor, vendor) ? chips : 0) - share * chips;
+        if (coef == 0) continue;
+        for (std::size_t q = 0; q <= p; ++q) {
+          row.columns.push_back(m.buy[c][q]);
+          row.coefficients.push_back(coef);
+        }
+      }
+      if (!row.columns.empty()) add_row(std::move(row), 1e3);
+    }
+  }
+  // One scenario (nominal) or one per single-vendor shock as well.
+  std::vector<std::string> scenarios = {""};
+  for (const auto& v : shocked_vendors) scenarios.push_back(v);
+  m.scenario_names = scenarios;
+  m.alloc.assign(scenarios.size(), std::vector<std::vector<std::vector<int>>>(nc, std::vector<std::vector<int>>(nd, std::vector<int>(np, -1))));
+  m.served.assign(scenarios.size(), std::vector<std::vector<int>>(nd, std::vector<int>(np, -1)));
+  double weight_total = 0;
+  for (std::size_t d = 0; d < nd; ++d) {
+    for (std::size_t p = 0; p < np; ++p) {
+      if (s.demands[d].need[p] > 0) weight_total += s.periods[p].hours;
+    }
+  }
+  if (most_served && scenarios.size() > 1 && !elastic) {
+    m.worst = m.p.AddColumn("worst-case served", 1.0, 0, 1, false);
+  }
+  for (std::size_t k = 0; k < scenarios.size(); ++k) {
+    const std::string tag = scenarios[k].empty() ? "" : " without " + scenarios[k];
+    MilpRow worst_row{.name = "worst case" + tag, .lo = 0};
+    if (m.worst >= 0) {
+      worst_row.columns.push_back(m.worst);
+      worst_row.coefficients.push_back(-1);
+    }
+    for (std::size_t c = 0; c < nc; ++c) {
+      if (!scenarios[k].empty() && EqualsIgnoreCase(in.c[c].vendor, scenarios[k])) continue;
+      for (std::size_t p = 0; p < np; ++p) {
+        MilpRow row{.name = fmt::format("allocation {} {}{}", in.c[c].system, s.periods[p].label, tag), .hi = 0};
+        for (std::size_t d = 0; d < nd; ++d) {
+          if (in.c[c].capacity[d] <= 0 || s.demands[d].need[p] <= 0) continue;
+          m.alloc[k][c][d][p] = m.p.AddColumn(fmt::format("nodes {} for {} {}{}", in.c[c].system, s.demands[d].id, s.periods[p].label, tag),
+                                              0, 0, kMilpInfinity, false);
+          row.columns.push_back(m.alloc[k][c][d][p]);
+          row.coefficients.push_back(1);
+        }
+        if (row.columns.empty()) continue;
+        for (std::size_t q = 0; q <= p; ++q) {
+          row.columns.push_back(m.buy[c][q]);
+          row.coefficients.push_back(-1);
+        }
+        add_row(std::move(row), 1);
+      }
+    }
+    for (std::size_t d = 0; d < nd; ++d) {
+      for (std::size_t p = 0; p < np; ++p) {
+        const double need = s.demands[d].need[p];
+        if (need <= 0) continue;
+        const bool fixed = !most_served;
+        const double w = s.periods[p].hours / weight_total;
+        // Most served: the hours-weighted share of the demand met (nominal), or
+        // the worst case over the shocks with the nominal as a tie-break.
+        double obj = 0;
+        if (most_served && !elastic && k == 0) obj = m.worst < 0 ? w : 1e-6 * w;
+        m.served[k][d][p] = m.p.AddColumn(fmt::format("served {} {}{}", s.demands[d].id, s.periods[p].label, tag), obj,
+                                          fixed ? 1 : 0, 1, false);
+        if (m.worst >= 0) {
+          worst_row.columns.push_back(m.served[k][d][p]);
+          worst_row.coefficients.push_back(w);
+        }
+        MilpRow row{.name = fmt::format("demand {} {}{}", s.demands[d].id, s.periods[p].label, tag), .lo = 0};
+        for (std::size_t c = 0; c < nc; ++c) {
+          if (m.alloc[k][c][d][p] < 0) continue;
+          row.columns.push_back(m.alloc[k][c][d][p]);
+          row.coefficients.push_back(in.c[c].capacity[d] / need);  // in fractions of the demand
+        }
+        row.columns.push_back(m.served[k][d][p]);
+        row.coefficients.push_back(-1);
+        m.demand_rows.push_back(add_row(std::move(row), 1));
+      }
+    }
+    if (m.worst >= 0) add_row(std::move(worst_row), 1);
+  }
+  if (elastic) {
+    // Every row may give: a slack column per row, priced by its scale, so the
+    // cheapest relaxation names the constraints that cannot all hold.
+    const std::size_t nrows = m.p.rows.size();
+    for (std::size_t r = 0; r < nrows; ++r) {
+      if (m.p.rows[r].name.starts_with("allocation")) continue;
+      const bool ge = std::isfinite(m.p.rows[r].lo);
+      const int col = m.p.AddColumn("slack " + m.p.rows[r].name, 1.0, 0, kMilpInfinity, false);
+      m.p.rows[r].columns.push_back(col);
+      m.p.rows[r].coefficients.push_back(ge ? 1.0 : -m.row_scale[r]);
+    }
+  }
+  return m;
+}
+
+double Served(const Model& m, const MilpSolution& sol, std::size_t k, std::size_t d, std::size_t p) {
+  const int col = m.served[k][d][p];
+  return col < 0 ? 1.0 : std::clamp(sol.x[std::size_t(col)], 0.0, 1.0);
+}
+
+// The average served fraction over the demands' periods, weighted by hours.
+double AverageServed(const Model& m, const MilpSolution& sol, const FleetScenario& s, std::size_t k) {
+  double num = 0, den = 0;
+  for (std::size_t d = 0; d < s.demands.size(); ++d) {
+    for (std::size_t p = 0; p < s.periods.size(); ++p) {
+      if (s.demands[d].need[p] <= 0) continue;
+      num += Served(m, sol, k, d, p) * s.periods[p].hours;
+      den += s.periods[p].hours;
+    }
+  }
+  return den > 0 ? num / den : 1;
+}
+
+}  // namespace
+
+Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, const FleetOptions& options,
+                              MilpSolver& solver) {
+  FleetResult out;
+  out.scenario = s.name;
+  out.file = s.file;
+  out.solver = std::string(solver.name());
+  out.robust = options.robust;
+  auto facility = ResolveFacility(catalog, s.facility);
+  if (!facility) return std::move(facility).error();
+  const std::size_t np = s.periods.size(), nd = s.demands.size();
+  Inputs in{.s = s, .c = out.candidates, .price = {}, .supply = {}, .buy_cost = {}, .annuity_per_hour = {}};
+  for (const FleetCandidate& fc : s.candidates) {
+    auto hw = ResolveHardware(catalog, fc.system);
+    if (!hw) return std::move(hw).error();
+    FleetCandidateInfo info;
+    info.system = hw->id();
+    info.chip = hw->chip.id;
+    info.vendor = hw->chip.vendor;
+    info.site = fc.site;
+    info.chips_per_node = hw->system != nullptr ? int(hw->system->Get("chips_per_node").value_or(8)) : 8;
+    TcoOverrides o;
+    o.utilization = 1;
+    if (fc.price_usd_per_node) o.price_usd = *fc.price_usd_per_node / info.chips_per_node;
+    auto tco = MakeTcoInputs(catalog, hw->chip, hw->system, **facility, s.date, o);
+    if (!tco) {
+      Error e = std::move(tco).error();
+      for (auto& d : e.diagnostics) {
+        d.file = s.file;
+        d.line = fc.line;
+        d.message = "candidate " + info.system + ": " + d.message + " (or price_usd_per_node in the scenario)";
+        d.key_path = "candidates";
+      }
+      return e;
+    }
+    const TcoBreakdown b = EvaluateTco(BaseValues(*tco));
+    info.price_usd_per_node = (*tco)[TcoInputId::kPriceUsd].base * info.chips_per_node;
+    info.price_from = fc.price_usd_per_node ? "price_usd_per_node in the scenario" : (*tco)[TcoInputId::kPriceUsd].from;
+    info.cost_usd_per_node_hour = b.total() * info.chips_per_node;
+    info.facility_power_w_per_node = (*tco)[TcoInputId::kPowerW].base * (*tco)[TcoInputId::kPue].base * info.chips_per_node;
+    const double opex_per_node_hour = (b.power + b.hosting + b.maintenance) * info.chips_per_node;
+    const double annuity = AnnuityFactor((*tco)[TcoInputId::kCostOfCapital].base, (*tco)[TcoInputId::kLifeYears].base) / 8760;
+    // Capacities.
+    const int domain = hw->system != nullptr ? int(hw->system->Get("scale_up.domain").value_or(info.chips_per_node))
+                                             : int(hw->chip.Get("scale_up.domain").value_or(8));
+    for (const FleetDemand& d : s.demands) {
+      if (auto it = fc.capacity.find(d.id); it != fc.capacity.end()) {
+        info.capacity.push_back(it->second);
+        info.capacity_from.push_back("stated in the scenario");
+        continue;
+      }
+      const ModelEntry* model = catalog.FindModel(d.model);
+      bool moe = false;
+      for (const auto& g : model->arch.groups) moe = moe || g.is_moe();
+      auto cap = d.kind == DemandKind::kServing ? ServingCapacity(catalog, info.system, domain, moe, d)
+                                                : TrainingCapacity(catalog, info.system, d);
+      if (!cap) return std::move(cap).error();
+      info.capacity.push_back(cap->per_device * info.chips_per_node);
+      info.capacity_from.push_back(cap->plan);
+    }
+    // Purchasable per period: the rules in force at its end, licences, events.
+    const bool governed = std::any_of(s.controlled_vendors.begin(), s.controlled_vendors.end(),
+                                      [&](const std::string& v) { return EqualsIgnoreCase(v, info.vendor); });
+    std::vector<double> supply = fc.supply, price(np, info.price_usd_per_node);
+    for (std::size_t p = 0; p < np; ++p) {
+      std::string why;
+      if (governed) {
+        for (const auto& id : s.rules) {
+          const RuleSet* rules = catalog.FindRuleSet(id);
+          if (rules == nullptr || rules->effective > s.periods[p].end) continue;
+          const Classification cl = Classify(hw->chip, *rules);
+          if (!cl.controlled || *cl.controlled) {
+            why = rules->id + (cl.controlled ? ": " + cl.category : ": undetermined (treated as controlled)");
+          }
+        }
+        if (!why.empty()) {
+          for (const auto& l : s.licences) {
+            if (EqualsIgnoreCase(l.chip, info.chip) && l.from <= s.periods[p].end) why.clear();
+          }
+        }
+      }
+      for (const FleetEvent& e : s.events) {
+        if (!Hits(e, info) || int(p) < e.from) continue;
+        if (supply[p] >= 0) supply[p] *= e.supply_factor;
+        if (e.supply_factor == 0) why = why.empty() ? "event: " + (e.note.empty() ? "unavailable" : e.note) : why;
+        if (supply[p] < 0 && e.supply_factor > 0 && e.supply_factor < 1) {
+          out.warnings.push_back(info.system + ": an event cuts supply by a factor but the candidate has no supply cap to cut");
+        }
+        price[p] *= e.price_factor;
+      }
+      info.purchasable.push_back(why.empty());
+      info.why_not.push_back(why);
+    }
+    std::vector<double> buy_cost(np, 0);
+    double hours_left = 0;
+    for (std::size_t p = np; p-- > 0;) {
+      hours_left += s.periods[p].hours;
+      buy_cost[p] = price[p] * annuity * hours_left + opex_per_node_hour * hours_left;
+    }
+    in.price.push_back(price);
+    in.supply.push_back(supply);
+    in.buy_cost.push_back(buy_cost);
+    in.annuity_per_hour.push_back(annuity);
+    out.candidates.push_back(std::move(info));
+  }
+  const bool most_served = s.objective == FleetObjective::kMostServed;
+  std::vector<std::string> vendors;
+  for (const auto& c : out.candidates) {
+    if (std::none_of(vendors.begin(), vendors.end(), [&](const std::string& v) { return EqualsIgnoreCase(v, c.vendor); })) {
+      vendors.push_back(c.vendor);
+    }
+  }
+  Model m = Build(in, options.robust ? vendors : std::vector<std::string>{}, most_served, false, nullptr);
+  auto sol = solver.Solve(m.p, options.milp);
+  if (!sol) return std::move(sol).error();
+  out.solver_status = sol->solver_status;
+  out.solve_seconds = sol->seconds;
+  if (sol->status == MilpStatus::kStopped || sol->status == MilpStatus::kUnbounded) {
+    return Error::Internal(s.file + ": the solver (" + out.solver + ") did not finish: " + sol->solver_status);
+  }
+  if (sol->status == MilpStatus::kInfeasible) {
+    out.feasible = false;
+    // The cheapest relaxation names the constraints in conflict.
+    Model e = Build(in, options.robust ? vendors : std::vector<std::string>{}, most_served, true, nullptr);
+    auto relaxed = solver.Solve(e.p, options.milp);
+    if (relaxed && relaxed->status == MilpStatus::kOptimal) {
+      for (std::size_t r = 0; r < e.p.rows.size(); ++r) {
+        const MilpRow& row = e.p.rows[r];
+        if (row.columns.empty() || !e.p.names[std::size_t(row.columns.back())].starts_with("slack ")) continue;
+        const double slack = relaxed->x[std::size_t(row.columns.back())];
+        if (slack > 1e-6) {
+          const bool ge = std::isfinite(row.lo);
+          out.conflicts.push_back(ge ? fmt::format("{}: short by {:.3g} % of the demand", row.name, slack * 100)
+                                     : fmt::format("{}: over its bound by {:.6g}", row.name, slack * e.row_scale[r]));
+        }
+      }
+    }
+    for (const auto& c : out.candidates) {
+      for (std::size_t p = 0; p < np; ++p) {
+        if (!c.purchasable[p]) out.conflicts.push_back(fmt::format("{} cannot be bought in {}: {}", c.system, s.periods[p].label, c.why_not[p]));
+      }
+    }
+    return out;
+  }
+  out.feasible = true;
+  // The plan, period by period.
+  std::vector<std::vector<double>> bought(out.candidates.size(), std::vector<double>(np, 0));
+  for (std::size_t c = 0; c < out.candidates.size(); ++c) {
+    for (std::size_t p = 0; p < np; ++p) bought[c][p] = sol->x[std::size_t(m.buy[c][p])];
+  }
+  for (std::size_t p = 0; p < np; ++p) {
+    FleetPeriodResult pr;
+    pr.period = s.periods[p].label;
+    for (std::size_t c = 0; c < out.candidates.size(); ++c) {
+      const auto& info = out.candidates[c];
+      const std::string key = s.sites.size() > 1 ? info.system + "@" + info.site : info.system;
+      double own = 0, cost = 0;
+      for (std::size_t q = 0; q <= p; ++q) {
+        own += bought[c][q];
+        const double opex = info.cost_usd_per_node_hour - info.price_usd_per_node * in.annuity_per_hour[c];
+        cost += bought[c][q] * (in.price[c][q] * in.annuity_per_hour[c] + opex) * s.periods[p].hours;
+      }
+      pr.capex_usd += bought[c][p] * in.price[c][p];
+      if (own > 0.5) {
+        pr.units[key] += static_cast<long long>(std::llround(own));
+        if (bought[c][p] > 0.5) pr.bought[key] += static_cast<long long>(std::llround(bought[c][p]));
+        double used = 0;
+        for (std::size_t d = 0; d < nd; ++d) {
+          const int col = m.alloc[0][c][d][p];
+          if (col >= 0) used += sol->x[std::size_t(col)];
+        }
+        pr.utilization[key] = std::min(1.0, used / own);
+      }
+      pr.cost_usd += cost;
+      pr.power_w += own * info.facility_power_w_per_node;
+    }
+    for (std::size_t d = 0; d < nd; ++d) {
+      if (s.demands[d].need[p] > 0) pr.served[s.demands[d].id] = Served(m, *sol, 0, d, p);
+    }
+    out.total_cost_usd += pr.cost_usd;
+    out.capex_usd += pr.capex_usd;
+    out.periods.push_back(std::move(pr));
+  }
+  // Binding constraints and their shadow prices (the LP with the purchases fixed).
+  for (std::size_t r = 0; r < m.p.rows.size(); ++r) {
+    const MilpRow& row = m.p.rows[r];
+    if (row.name.starts_with("allocation") || row.name.starts_with("worst case")) continue;
+    const double a = sol->activity[r];
+    const double bound = std::isfinite(row.hi) ? row.hi : row.lo;
+    const double slack = std::isfinite(row.hi) ? row.hi - a : a - row.lo;
+    if (std::fabs(slack) > 1e-6 * std::max(1.0, std::fabs(bound))) continue;
+    const double dual = sol->duals.empty() ? 0 : sol->duals[r];
+    const double relaxed = sol->relaxed_duals.empty() ? 0 : sol->relaxed_duals[r];
+    // Demand rows are in fractions of the demand: per unit of the demand's own measure.
+    double price = dual, relaxed_price = relaxed;
+    if (row.name.starts_with("demand ")) {
+      for (std::size_t d = 0; d < nd; ++d) {
+        for (std::size_t p = 0; p < np; ++p) {
+          for (std::size_t k = 0; k < m.scenario_names.size(); ++k) {
+            if (m.served[k][d][p] >= 0 && row.columns.back() == m.served[k][d][p]) {
+              price = dual / s.demands[d].need[p];
+              relaxed_price = relaxed / s.demands[d].need[p];
+            }
+          }
+        }
+      }
+    }
+    out.binding.push_back(FleetBinding{.constraint = row.name, .shadow_price = price, .relaxed_shadow_price = relaxed_price, .slack = slack});
+  }
+  // Resilience: the plan as bought, against each single-vendor shock.
+  if (options.shock) {
+    for (const auto& v : vendors) {
+      Model shocked = Build(in, {v}, true, false, &bought);
+      // Only the shocked scenario counts: the nominal columns get no weight.
+      for (std::size_t j = 0; j < shocked.p.objective.size(); ++j) shocked.p.objective[j] = 0;
+      for (std::size_t d = 0; d < nd; ++d) {
+        for (std::size_t p = 0; p < np; ++p) {
+          const int col = shocked.served[1][d][p];
+          if (col >= 0) shocked.p.objective[std::size_t(col)] = s.periods[p].hours;
+        }
+      }
+      auto r = solver.Solve(shocked.p, options.milp);
+      if (!r) return std::move(r).error();
+      if (r->status != MilpStatus::kOptimal) {
+        return Error::Internal(s.file + ": the shock LP for vendor " + v + " did not solve: " + r->solver_status);
+      }
+      out.shocks.push_back(FleetShock{.shock = "vendor " + v + " unavailable", .served_fraction = AverageServed(shocked, *r, s, 1)});
+    }
+  }
+  return out;
+}
+
+Result<FleetQuery> DecodeFleet(const Args& args) {
+  if (auto ok = CheckArgs(CommandFor("fleet"), args); !ok) return std::move(ok).error();
+  FleetQuery q;
+  q.scenario = std::string(*args.Get("scenario_file"));
+  q.options.shock = args.Get("shock") == "true";
+  q.options.robust = args.Get("robust") == "true";
+  return q;
+}
+
+Result<FleetResult> RunFleet(const Catalog& catalog, const FleetQuery& q) {
+  auto scenario = LoadScenario(catalog, q.scenario);
+  if (!scenario) return std::move(scenario).error();
+  auto solver = MakeCbcSolver();
+  return PlanFleet(catalog, *scenario, q.options, *solver);
+}
+
+}  // namespace suanli

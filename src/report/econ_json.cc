@@ -1,0 +1,151 @@
+// JSON of the economics results (econ_json.h).
+#include "suanli/report/econ_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace suanli {
+namespace {
+
+using nlohmann::json;
+
+json DeviceHour(const TcoBreakdown& b) {
+  return json{{"usd_per_device_hour", b.total()},       {"capex_usd_per_device_hour", b.capex},
+              {"power_usd_per_device_hour", b.power},   {"hosting_usd_per_device_hour", b.hosting},
+              {"maintenance_usd_per_device_hour", b.maintenance}, {"wall_power_w_per_device", b.power_w_at_wall}};
+}
+
+void AddTokens(json& j, const TokenCost& t) {
+  j["usd_per_million_output_tokens"] = t.usd_per_million_output_tokens;
+  j["usd_per_million_input_tokens"] = t.usd_per_million_input_tokens;
+  j["joules_per_output_token"] = t.joules_per_output_token;
+  j["output_tokens_per_s_per_kw"] = t.output_tokens_per_s_per_kw;
+}
+
+void AddRun(json& j, const TrainingCost& c) {
+  j["run_cost_usd"] = c.run_cost_usd;
+  j["energy_j"] = c.energy_j;
+  j["device_hours"] = c.device_hours;
+}
+
+}  // namespace
+
+std::string ToJson(const CostResult& r) {
+  json j = DeviceHour(r.base);
+  json low = DeviceHour(r.range.low), high = DeviceHour(r.range.high);
+  j["hardware"] = r.hardware.id();
+  j["chip"] = r.hardware.chip.id;
+  j["facility"] = r.facility != nullptr ? r.facility->id : "";
+  j["currency"] = r.currency == Currency::kCny ? "cny" : "usd";
+  json inputs = json::object();
+  for (int i = 0; i < kTcoInputs; ++i) {
+    const TcoInput& in = r.inputs.items[i];
+    inputs[std::string(kTcoInputNames[i])] = json{{"value", in.base}, {"low", in.low}, {"high", in.high}, {"from", in.from}};
+  }
+  j["inputs"] = inputs;
+  const bool serving = r.serving.has_value();
+  // $/Mtoken is the device-hour cost times a constant, so the sensitivity is shown in both.
+  const double per_mtok = serving && r.base.total() > 0 ? r.tokens.usd_per_million_output_tokens / r.base.total() : 0;
+  json sens = json::array();
+  for (const auto& s : r.sensitivity) {
+    json row{{"input", kTcoInputNames[static_cast<int>(s.input)]},
+             {"usd_per_device_hour_at_low", s.metric_at_low},
+             {"usd_per_device_hour_at_high", s.metric_at_high}};
+    if (serving) {
+      row["usd_per_million_output_tokens_at_low"] = s.metric_at_low * per_mtok;
+      row["usd_per_million_output_tokens_at_high"] = s.metric_at_high * per_mtok;
+    }
+    sens.push_back(row);
+  }
+  j["sensitivity"] = sens;
+  if (serving) {
+    AddTokens(j, r.tokens);
+    AddTokens(low, r.tokens_low);
+    AddTokens(high, r.tokens_high);
+    const InferenceEstimate& e = r.serving->estimate;
+    j["serving"] = json{{"model", r.serving->model.id},
+                        {"output_tokens_per_s", e.output_tokens_per_s},
+                        {"input_tokens_per_s", e.input_tokens_per_s},
+                        {"devices", e.devices},
+                        {"batch", e.batch},
+                        {"ttft_s", e.ttft_s},
+                        {"tpot_s", e.tpot_s},
+                        {"request_latency_s", e.request_latency_s},
+                        {"from", "infer (analytical estimator)"}};
+  }
+  if (r.training) {
+    AddRun(j, r.run);
+    AddRun(low, r.run_low);
+    AddRun(high, r.run_high);
+    const RankedPlan& best = r.training->search.top.front();
+    j["training"] = json{{"model", r.training->model.id},
+                         {"devices", r.training->request.devices},
+                         {"plan", r.training_plan},
+                         {"tokens_per_s", best.estimate.tokens_per_s},
+                         {"mfu", best.estimate.mfu},
+                         {"tokens", r.training->request.tokens},
+                         {"from", "train --search (best step time)"}};
+  }
+  j["low"] = low;
+  j["high"] = high;
+  if (r.currency == Currency::kCny) {
+    const double k = r.fx.cny_per_usd;
+    j["fx"] = json{{"cny_per_usd", k}, {"record", r.fx.record}, {"date", r.fx.date}};
+    j["cny_per_device_hour"] = r.base.total() * k;
+    if (serving) {
+      j["cny_per_million_output_tokens"] = r.tokens.usd_per_million_output_tokens * k;
+      j["cny_per_million_input_tokens"] = r.tokens.usd_per_million_input_tokens * k;
+    }
+    if (r.training) j["run_cost_cny"] = r.run.run_cost_usd * k;
+  }
+  j["warnings"] = r.warnings;
+  return j.dump(2);
+}
+
+std::string ToJson(const FleetResult& r) {
+  json periods = json::array();
+  for (const auto& p : r.periods) {
+    periods.push_back(json{{"period", p.period}, {"units", p.units}, {"bought", p.bought}, {"cost_usd", p.cost_usd},
+                           {"capex_usd", p.capex_usd}, {"power_w", p.power_w}, {"served", p.served},
+                           {"utilization", p.utilization}});
+  }
+  json binding = json::array();
+  for (const auto& b : r.binding) {
+    binding.push_back(json{{"constraint", b.constraint}, {"shadow_price", b.shadow_price},
+                           {"relaxed_shadow_price", b.relaxed_shadow_price}, {"slack", b.slack}});
+  }
+  json candidates = json::array();
+  for (const auto& c : r.candidates) {
+    json caps = json::array();
+    for (std::size_t d = 0; d < c.capacity.size(); ++d) caps.push_back(json{{"per_node", c.capacity[d]}, {"from", c.capacity_from[d]}});
+    json blocked = json::array();
+    for (std::size_t p = 0; p < c.purchasable.size(); ++p) {
+      if (!c.purchasable[p]) blocked.push_back(json{{"period", p < r.periods.size() ? r.periods[p].period : std::to_string(p)}, {"why", c.why_not[p]}});
+    }
+    candidates.push_back(json{{"system", c.system}, {"chip", c.chip}, {"vendor", c.vendor}, {"site", c.site},
+                              {"chips_per_node", c.chips_per_node}, {"price_usd_per_node", c.price_usd_per_node},
+                              {"price_from", c.price_from}, {"cost_usd_per_node_hour", c.cost_usd_per_node_hour},
+                              {"facility_power_w_per_node", c.facility_power_w_per_node}, {"capacity", caps},
+                              {"not_purchasable", blocked}});
+  }
+  json j{{"scenario", r.scenario},
+         {"file", r.file},
+         {"feasible", r.feasible},
+         {"total_cost_usd", r.feasible ? json(r.total_cost_usd) : json(nullptr)},
+         {"capex_usd", r.feasible ? json(r.capex_usd) : json(nullptr)},
+         {"solver", r.solver},
+         {"solver_status", r.solver_status},
+         {"robust", r.robust},
+         {"candidates", candidates},
+         {"periods", periods},
+         {"binding", binding},
+         {"conflicts", r.conflicts},
+         {"warnings", r.warnings}};
+  if (!r.shocks.empty()) {
+    json shocks = json::array();
+    for (const auto& s : r.shocks) shocks.push_back(json{{"shock", s.shock}, {"served_fraction", s.served_fraction}});
+    j["shocks"] = shocks;
+  }
+  return j.dump(2);
+}
+
+}  // namespace suanli
