@@ -111,7 +111,14 @@ std::string TrainPlanText(const TrainPlan& p) {
   std::string s = "tp " + std::to_string(p.tp) + " pp " + std::to_string(p.pp) + " dp " + std::to_string(p.dp);
   if (p.cp > 1) s += " cp " + std::to_string(p.cp);
   if (p.ep > 1) s += " ep " + std::to_string(p.ep);
+  if (p.ep > 1 && ExpertTp(p) != p.tp) s += " etp " + std::to_string(ExpertTp(p));
+  if (p.ep > 1 && ExpertDp(p) != p.dp) s += " edp " + std::to_string(ExpertDp(p));
   if (p.vp > 1) s += " vp " + std::to_string(p.vp);
+  if (p.first_stage_layers > 0) s += ", first stage " + std::to_string(p.first_stage_layers) + " layers";
+  if (p.last_stage_layers > 0) s += ", last stage " + std::to_string(p.last_stage_layers) + " layers";
+  if (p.embedding_in_split) s += ", embedding counted as a layer";
+  if (p.loss_in_split) s += ", loss counted as a layer";
+  if (p.recompute_modules != 0) s += ", recompute modules " + RecomputeModulesText(p.recompute_modules);
   s += ", micro-batch " + std::to_string(p.micro_batch) + ", recompute " + std::string(RecomputeName(p.recompute)) +
        ", ZeRO " + std::to_string(p.zero);
   if (p.sequence_parallel && p.tp > 1) s += ", SP";
@@ -164,6 +171,27 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   p.cp = IntegerOr(args, "cp", 1);
   p.ep = IntegerOr(args, "ep", 1);
   p.vp = IntegerOr(args, "vp", 1);
+  p.etp = IntegerOr(args, "etp", 0);
+  p.first_stage_layers = IntegerOr(args, "first_stage_layers", 0);
+  p.last_stage_layers = IntegerOr(args, "last_stage_layers", 0);
+  p.embedding_in_split = Flag(args, "embedding_in_split");
+  p.loss_in_split = Flag(args, "loss_in_split");
+  q.pp_layout = Text(args, "pp_layout");
+  p.dispatcher = ParseName<ExpertDispatcher>(kExpertDispatcherNames, Text(args, "dispatcher")).value_or(ExpertDispatcher::kAllToAll);
+  p.overlap_ep = Flag(args, "ep_overlap");
+  p.offload_layers = IntegerOr(args, "offload_layers", 0);
+  if (args.Has("recompute_modules")) {
+    std::string bad;
+    auto modules = ParseRecomputeModules(Text(args, "recompute_modules"), &bad);
+    if (!modules) {
+      std::string names;
+      for (std::string_view n : kRecomputeModuleNames) names += (names.empty() ? "" : ", ") + std::string(n);
+      return Error(Diagnostic{.key_path = "recompute_modules",
+                              .message = "unknown module '" + bad + "' (Megatron-Core's: " + names + ")"});
+    }
+    p.recompute_modules = *modules;
+    if (!args.Has("recompute") && *modules != 0) p.recompute = Recompute::kSelective;
+  }
   p.micro_batch = IntegerOr(args, "micro_batch", 1);
   p.zero = IntegerOr(args, "zero", 1);
   p.sequence_parallel = !Flag(args, "no_sequence_parallel");
@@ -296,6 +324,11 @@ Result<TrainResult> RunTrain(const Catalog& catalog, const TrainQuery& q) {
   TrainResult out{.hardware = std::move(*hw), .model = std::move(*model), .cluster = std::move(*cluster),
                   .request = q.request, .searched = q.search, .estimate = {}, .search = {}};
   out.request.stack = *stack;
+  if (!q.pp_layout.empty()) {
+    if (auto ok = ApplyPipelineLayout(q.pp_layout, out.model.arch.layers, out.request.plan); !ok) {
+      return std::move(ok).error();
+    }
+  }
   if (!q.search) {
     auto e = EstimateTraining(out.cluster, out.model.arch, out.request);
     if (!e) return std::move(e).error();

@@ -19,6 +19,7 @@ using enum FieldType;
 constexpr std::array<std::string_view, 6> kPrecisions = {"bf16", "fp16", "fp8", "int8", "int4", "fp4"};
 constexpr std::array<std::string_view, 3> kRecompute = {"none", "selective", "full"};
 constexpr std::array<std::string_view, 3> kTrainPrecision = {"bf16", "fp16", "fp8"};
+constexpr std::array<std::string_view, 2> kDispatchers = {"alltoall", "deepep"};
 constexpr std::array<std::string_view, 2> kOptimizerState = {"fp32", "bf16"};
 constexpr std::array<std::string_view, 2> kObjective = {"step_time", "memory"};
 
@@ -87,10 +88,39 @@ constexpr RequestField kTrainFields[] = {
      .max = kDevicesMax},
     {.key = "cp", .type = kInteger, .help = "Context parallelism", .default_text = "1 (searched with --search)",
      .min = 1, .max = kDegreeMax},
-    {.key = "ep", .type = kInteger, .help = "Expert parallelism (MoE; within dp)", .default_text = "1 (searched with --search)",
-     .min = 1, .max = kDegreeMax},
+    {.key = "ep", .type = kInteger,
+     .help = "Expert parallelism (MoE; folded over the stage's tp x cp x dp ranks: etp x ep must divide them)",
+     .default_text = "1 (searched with --search)", .min = 1, .max = kDegreeMax},
+    {.key = "etp", .type = kInteger,
+     .help = "Expert tensor parallelism (MoE parallel folding: experts split etp ways, attention tp ways)",
+     .default_text = "tp", .min = 1, .max = kDegreeMax},
     {.key = "vp", .type = kInteger, .help = "Virtual pipeline stages per stage (interleaved 1F1B)",
      .default_text = "1 (searched with --search)", .min = 1, .max = kDegreeMax},
+    {.key = "first_stage_layers", .type = kInteger,
+     .help = "Transformer layers on the first pipeline stage (Megatron-Core decoder_first_pipeline_num_layers)",
+     .default_text = "an even split", .min = 1, .max = kDegreeMax},
+    {.key = "last_stage_layers", .type = kInteger,
+     .help = "Transformer layers on the last pipeline stage (Megatron-Core decoder_last_pipeline_num_layers)",
+     .default_text = "an even split", .min = 1, .max = kDegreeMax},
+    {.key = "embedding_in_split", .type = kFlag,
+     .help = "Count the embedding as a layer in the pipeline split (account_for_embedding_in_pipeline_split)"},
+    {.key = "loss_in_split", .type = kFlag,
+     .help = "Count the LM head and loss as a layer in the pipeline split (account_for_loss_in_pipeline_split)"},
+    {.key = "recompute_modules", .type = kText,
+     .help = "Selective recompute by module, comma-separated: core_attn, layernorm, moe_act, mlp, moe, shared_experts, "
+             "mla_up_proj (Megatron-Core recompute_modules)",
+     .default_text = "core_attn with --recompute selective"},
+    {.key = "offload_layers", .type = kInteger,
+     .help = "Layers per stage whose activations go to host memory over the chip's host link (cpu_offloading_num_layers)",
+     .default_text = "0", .min = 0, .max = kDegreeMax},
+    {.key = "dispatcher", .type = kChoice,
+     .help = "MoE token dispatcher: NCCL all-to-all of every (token, expert) copy, or DeepEP/HybridEP (one copy per rank and per node)",
+     .default_text = "alltoall", .choices = kDispatchers},
+    {.key = "ep_overlap", .type = kFlag,
+     .help = "Overlap one micro-batch's expert dispatch and combine with another's compute (1F1B A2A overlap, DualPipe)"},
+    {.key = "pp_layout", .type = kText,
+     .help = "Megatron-Core pipeline layout: E embedding, t layer, L loss, | between virtual stages, (...)*n repeats",
+     .default_text = "none"},
     {.key = "seq_len", .type = kInteger, .help = "Sequence length", .required = true, .min = 1, .max = kDevicesMax,
      .unit = "tokens"},
     {.key = "global_batch", .type = kInteger, .help = "Sequences per step", .required = true, .min = 1,

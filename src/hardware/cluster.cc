@@ -76,8 +76,10 @@ Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const Syst
   t.scale_out_bandwidth = BytesPerSecond(out_bandwidth > 0 ? out_bandwidth : kDefaultScaleOut);
   c.price_per_chip = Usd(price);
   c.host_dispatch = c.device.host_op_overhead;
+  c.host_link = BytesPerSecond(chip.Get("host_link").value_or(0));
   if (system != nullptr) {
     if (auto v = system->Get("host.op_dispatch")) c.host_dispatch = Seconds(*v);
+    if (auto v = system->Get("host.link")) c.host_link = BytesPerSecond(*v);
   }
   return c;
 }

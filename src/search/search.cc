@@ -41,7 +41,8 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
 
 auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
-                  p.overlap_dp, p.overlap_tp);
+                  p.overlap_dp, p.overlap_tp, p.etp, p.first_stage_layers, p.last_stage_layers,
+                  p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules, p.offload_layers);
 }
 
 // Strict order by the objective, then the plan fields, so ties are deterministic.
@@ -153,11 +154,12 @@ Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r
 
 // Interleavings a pipeline of pp stages allows: 1, and every v that divides
 // the layers per stage (up to 64 virtual stages).
-std::vector<int> Interleavings(const ModelArch& m, int pp, const PlanRules& rules) {
-  std::vector<int> out{1};
+std::vector<int> Interleavings(const ModelArch& m, int pp, const PlanRules& rules, const TrainPlan& p) {
+  std::vector<int> out;
+  if (rules.Layout(pp, 1, p)) out.push_back(1);
   if (pp <= 1) return out;
-  for (int v : Divisors(m.layers / pp, 64)) {
-    if (v > 1 && rules.Vp(pp, v)) out.push_back(v);
+  for (int v = 2; v <= 64 && int64_t(v) * pp <= int64_t(m.layers) + 2; ++v) {
+    if (rules.Layout(pp, v, p)) out.push_back(v);
   }
   return out;
 }
@@ -198,6 +200,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
   if (space.tp.size() == 1 && space.tp[0] == 1 && space.overlap_tp.size() == 1 && space.overlap_tp[0]) {
     return Error(Diagnostic{.key_path = "tp_overlap", .message = std::string(train::kTpOverlapNeedsTp)});
   }
+  if (auto ok = train::CheckOffload(c, r.plan); !ok) return std::move(ok).error();
   const PlanRules rules(m, r);
   const Candidates cand = Resolve(space, m, r, rules);
   const int64_t n = r.devices;
@@ -248,16 +251,17 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
         const int dp = int(rest / pp);
         if (!cand.dp.empty() && std::find(cand.dp.begin(), cand.dp.end(), dp) == cand.dp.end()) continue;
         if (!rules.MicroBatch(dp, o.mb)) continue;
-        const std::vector<int> vps = cand.vp.empty() ? Interleavings(m, pp, rules) : cand.vp;
+        const std::vector<int> vps = cand.vp.empty() ? Interleavings(m, pp, rules, p) : cand.vp;
         for (int ep : cand.ep) {
-          if (!rules.EpWithModel(ep) || !rules.EpWithDp(ep, dp)) continue;
+          if (!rules.EpWithModel(ep) || !PlanRules::EpFolds(o.tp, o.cp, dp, ep, p.etp)) continue;
           p.pp = pp;
           p.dp = dp;
           p.ep = ep;
           // Layer costs see pp and dp only through the links they pick.
           const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
+          const train::StageTerms st = train::MakeStageTerms(x, p);  // the same for every vp and below
           for (int vp : vps) {
-            if (!rules.Vp(pp, vp)) continue;
+            if (!rules.Layout(pp, vp, p)) continue;
             p.vp = vp;
             for (Recompute rc : cand.recompute) {
               p.recompute = rc;
@@ -269,7 +273,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                   p.overlap_tp = overlap_tp;
                   ++my_eval;
                   TrainEstimate e;
-                  Assemble(x, p, lc, e, Timing::kIfFits);
+                  Assemble(x, p, lc, st, e, Timing::kIfFits);
                   if (!e.fits || !std::isfinite(e.step_time_s)) continue;
                   ++my_feasible;
                   sinks.Add(p, e);

@@ -26,42 +26,137 @@ Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r)
   return x;
 }
 
+namespace {
+// "moe" repeats the whole MoE block, moe_act and shared_experts included.
+uint32_t Effective(uint32_t modules) {
+  return (modules & kRecomputeMoe) != 0 ? modules & ~(kRecomputeMoeAct | kRecomputeSharedExperts) : modules;
+}
+}  // namespace
+
+double ModuleActivations(const LayerCosts& lc, uint32_t modules) {
+  const uint32_t on = Effective(modules);
+  double freed = 0;
+  for (int k = 0; k < kRecomputeModuleCount; ++k) {
+    if ((on & (1u << k)) != 0) freed += lc.module_act[k];
+  }
+  return std::max(lc.act_full, lc.act_none - freed);
+}
+
+double ModuleRecompute(const LayerCosts& lc, uint32_t modules, double ep_f) {
+  const uint32_t on = Effective(modules);
+  double t = (on & kRecomputeMoe) != 0 ? ep_f : 0;  // the MoE block's dispatch and combine again
+  for (int k = 0; k < kRecomputeModuleCount; ++k) {
+    if ((on & (1u << k)) != 0) t += lc.module_f[k];
+  }
+  return t;
+}
+
 // The plan-dependent part: pipeline, data parallelism, memory, totals.
+StageTerms MakeStageTerms(const Context& x, const TrainPlan& p) {
+  const Cluster& c = *x.c;
+  const ModelTotals& t = x.totals;
+  const double dp = p.dp, pp = p.pp;
+  StageTerms st;
+  const double layers_stage = std::ceil(t.layers / pp);
+  st.layers_stage = layers_stage;
+  if (p.tp > c.topology.scale_up_domain) st.warnings |= kTrainWarnTpCrossesNode;
+  st.default_layout = p.first_stage_layers == 0 && p.last_stage_layers == 0 && !p.embedding_in_split &&
+                      !p.loss_in_split;
+  st.first_layers = st.middle_layers = st.last_layers = layers_stage;
+  if (st.default_layout) {
+    if (x.m->layers % p.pp != 0) st.warnings |= kTrainWarnUnevenStages;
+  } else {
+    const StageLayers stages = PipelineStageLayers(x.m->layers, p);
+    st.first_layers = stages.first;
+    st.middle_layers = stages.middle;
+    st.last_layers = stages.last;
+  }
+  // Memory of the fullest stage. The dense part (attention, shared experts,
+  // embedding and head) is replicated over dp and sharded by ZeRO over it;
+  // the routed experts over edp (MoE parallel folding). The first stage
+  // holds the embedding, the last the LM head; one stage holds both without
+  // a pipeline.
+  st.edp = t.moe ? std::max(1, ExpertDp(p)) : 1;
+  const double inv_tp = 1.0 / p.tp;
+  const double expert_per_layer = t.moe ? t.expert_params_per_layer / (double(ExpertTp(p)) * p.ep) : 0;
+  auto dense_of = [&](double layers, double end) { return (layers * t.shared_params_per_layer + end) * inv_tp; };
+  auto experts_of = [&](double layers) { return layers * expert_per_layer; };
+  if (pp > 1 && st.default_layout) {
+    // Equal stages: the end stage with the larger of the embedding and the head.
+    st.dense_params = dense_of(layers_stage, t.head_params);
+    st.expert_params = experts_of(layers_stage);
+  } else if (pp > 1) {
+    const std::pair<double, double> candidates[] = {
+        {st.first_layers, t.embed_params}, {st.middle_layers, 0}, {st.last_layers, t.lm_head_params}};
+    double most = -1;
+    for (auto [layers, end] : candidates) {
+      if (dense_of(layers, end) + experts_of(layers) > most) {
+        most = dense_of(layers, end) + experts_of(layers);
+        st.dense_params = dense_of(layers, end);
+        st.expert_params = experts_of(layers);
+      }
+    }
+  } else {
+    st.dense_params = dense_of(t.layers, t.embed_params + t.lm_head_params);
+    st.expert_params = experts_of(t.layers);
+  }
+  st.params = st.dense_params + st.expert_params;
+  // Parameters per device after sharding over the replicas.
+  st.params_sharded = st.dense_params / dp + (st.expert_params > 0 ? st.expert_params / st.edp : 0);
+  return st;
+}
+
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing) {
+  Assemble(x, p, lc, MakeStageTerms(x, p), e, timing);
+}
+
+void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
+              Timing timing) {
   const Cluster& c = *x.c;
   const Device& d = c.device;
   const TrainRequest& r = *x.r;
   const ModelTotals& t = x.totals;
   const double dp = p.dp, pp = p.pp, vp = p.vp;
   const double m = double(r.global_batch) / (dp * p.micro_batch);  // micro-batches per pipeline
-  const double layers_stage = std::ceil(t.layers / pp);
+  const double layers_stage = st.layers_stage;
   e.tier = d.tier;
-  e.warnings = x.warnings;
-  if (p.tp > c.topology.scale_up_domain) e.warnings |= kTrainWarnTpCrossesNode;
-  if (x.m->layers % p.pp != 0) e.warnings |= kTrainWarnUnevenStages;
-  // Memory of the fullest stage.
-  const double stage_params = layers_stage * (t.shared_params_per_layer / p.tp +
-                                              t.expert_params_per_layer / (double(p.tp) * p.ep));
-  const double end_params = (pp > 1 ? t.head_params : t.embed_params + t.lm_head_params) / p.tp;
-  const double params = stage_params + end_params;
+  e.warnings = x.warnings | st.warnings;
+  const bool default_layout = st.default_layout;
+  const double first_layers = st.first_layers, middle_layers = st.middle_layers, last_layers = st.last_layers;
+  const double edp = st.edp, dense_params = st.dense_params, expert_params = st.expert_params, params = st.params;
+  auto sharded = [&](bool shard) { return shard ? st.params_sharded : params; };
   TrainMemory& mem = e.memory;
   mem.capacity = d.memory_capacity.si();
   const double fp8_copy = x.rate.dtype == Dtype::kFp8 ? 1 : 0;
-  mem.weights = params * (kWeightBytes + fp8_copy) / (p.zero >= 3 ? dp : 1);
+  mem.weights = sharded(p.zero >= 3) * (kWeightBytes + fp8_copy);
   // LoRA adapters (rank ~16) hold well under 1% of the parameters: their
   // gradients and optimizer state are left out.
-  mem.gradients = r.lora ? 0 : params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded) / (p.zero >= 2 ? dp : 1);
-  mem.optimizer = r.lora ? 0 : params * OptimizerBytes(p.optimizer_state) / (p.zero >= 1 ? dp : 1);
-  const double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
-                           : p.recompute == Recompute::kSelective ? lc.act_selective
-                                                                  : lc.act_none;
+  mem.gradients = r.lora ? 0 : sharded(p.zero >= 2) * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
+  mem.optimizer = r.lora ? 0 : sharded(p.zero >= 1) * OptimizerBytes(p.optimizer_state);
+  double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
+                     : p.recompute == Recompute::kSelective ? lc.act_selective
+                                                            : lc.act_none;
+  if (p.recompute == Recompute::kSelective && p.recompute_modules != 0) per_layer = ModuleActivations(lc, p.recompute_modules);
   // 1F1B: the first stage keeps pp micro-batches in flight (interleaving adds
   // (pp - 1) / (pp vp) more); the last keeps one, plus the logits.
   const double in_flight = std::min(m, pp) * (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0);
   const double working = p.recompute == Recompute::kFull ? lc.act_none : 0;  // the layer being recomputed
-  const double first = layers_stage * per_layer * in_flight + working;
-  const double last = layers_stage * per_layer + working + lc.logits_bytes;
-  mem.activations = pp > 1 ? std::max(first, last) : first + lc.logits_bytes;
+  // Offloaded layers keep nothing on the device but the one in transit.
+  double kept_first = first_layers, kept_middle = middle_layers, kept_last = last_layers, in_transit = 0;
+  if (p.offload_layers > 0) {
+    kept_first -= std::min<double>(p.offload_layers, first_layers);
+    kept_middle -= std::min<double>(p.offload_layers, middle_layers);
+    kept_last -= std::min<double>(p.offload_layers, last_layers);
+    in_transit = per_layer;
+  }
+  const double first = kept_first * per_layer * in_flight + in_transit + working;
+  const double last = kept_last * per_layer + in_transit + working + lc.logits_bytes;
+  // The second stage holds one micro-batch fewer than the first (with even
+  // stages it never holds more than the first).
+  const double middle = pp > 2 && !default_layout ? kept_middle * per_layer * std::min(m, pp - 1) *
+                                         (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0) + in_transit + working
+                               : 0;
+  mem.activations = pp > 1 ? std::max(std::max(first, middle), last) : first + lc.logits_bytes;
   mem.other = d.reserved_bytes.si();
   mem.total = mem.weights + mem.gradients + mem.optimizer + mem.activations + mem.other;
   e.fits = mem.total <= mem.capacity;
@@ -88,53 +183,80 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
   const double tp_b = p.overlap_tp ? Overlapped(lc.tp_b, lc.gemm_b, d.overlap_slowdown) : lc.tp_b;
   const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
   const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
-  const double recompute = p.recompute == Recompute::kFull        ? compute_f + tp_f + lc.ep_f + lc.cp_f
-                           : p.recompute == Recompute::kSelective ? lc.attn_f
-                                                                  : 0;
-  const double head = lc.head_f + lc.head_b;  // the last stage's LM head and loss set the pace
-  const double device_mb = layers_stage * (compute_f + compute_b + recompute + tp_f + tp_b + lc.ep_f + lc.ep_b +
-                                           lc.cp_f + lc.cp_b + framework) +
-                           head;
+  // With EP overlap, one micro-batch's dispatch and combine run under
+  // another's forward or backward compute, which slows while they share the chip.
+  const double ep_f = p.overlap_ep ? Overlapped(lc.ep_f, compute_f, d.overlap_slowdown) : lc.ep_f;
+  const double ep_b = p.overlap_ep ? Overlapped(lc.ep_b, compute_b, d.overlap_slowdown) : lc.ep_b;
+  const double recompute = p.recompute == Recompute::kFull ? compute_f + tp_f + ep_f + lc.cp_f
+                           : p.recompute != Recompute::kSelective ? 0
+                           : p.recompute_modules == 0             ? lc.attn_f
+                                                                  : ModuleRecompute(lc, p.recompute_modules, ep_f);
+  const double layer_time = compute_f + compute_b + recompute + tp_f + tp_b + ep_f + ep_b + lc.cp_f + lc.cp_b +
+                            framework;
+  // The slowest stage sets the pace: the last with the LM head and loss, or
+  // a fuller first or middle stage (the embedding lookup is left in the head).
+  const double head_time = lc.head_f + lc.head_b;
+  double pace_layers = last_layers, head = head_time;
+  if (std::max(first_layers, middle_layers) * layer_time > last_layers * layer_time + head_time) {
+    pace_layers = std::max(first_layers, middle_layers);
+    head = 0;
+  }
+  // Offload: each offloaded layer's activations leave in forward and return
+  // in backward over the host link, under the stage's compute.
+  double offload = 0;
+  if (p.offload_layers > 0 && c.host_link.si() > 0) {
+    const double bytes = std::min<double>(p.offload_layers, pace_layers) * per_layer;
+    const double each_way = bytes / c.host_link.si();
+    offload = Overlapped(each_way, pace_layers * compute_f, d.overlap_slowdown) +
+              Overlapped(each_way, pace_layers * compute_b, d.overlap_slowdown);
+  }
+  const double device_mb = pace_layers * layer_time + head + offload;
   // The host issues the same operators asynchronously, ahead of the device;
   // when its dispatch is the slower of the two (small layers, slow host
   // stack), the micro-batch takes the host's time and the kernels hide under it.
-  const double host_mb = layers_stage * ops * c.host_dispatch.si();
+  const double host_mb = pace_layers * ops * c.host_dispatch.si();
   const double per_mb = std::max(device_mb, host_mb);
   TrainBreakdown& bd = e.breakdown;
-  bd.compute = m * (layers_stage * (compute_f + compute_b) + head);
+  bd.compute = m * (pace_layers * (compute_f + compute_b) + head);
   // Framework cost: per-operator gaps on the device, and the host's dispatch
   // where it outlasts the device's work.
-  bd.framework = m * (layers_stage * framework + std::max(0.0, host_mb - device_mb));
+  bd.framework = m * (pace_layers * framework + std::max(0.0, host_mb - device_mb));
   if (host_mb > device_mb) e.warnings |= kTrainWarnHostBound;
-  bd.recompute = m * layers_stage * recompute;
-  bd.tp_comm = m * layers_stage * (tp_f + tp_b);
-  bd.ep_comm = m * layers_stage * (lc.ep_f + lc.ep_b);
-  bd.cp_comm = m * layers_stage * (lc.cp_f + lc.cp_b);
+  bd.recompute = m * pace_layers * recompute;
+  bd.tp_comm = m * pace_layers * (tp_f + tp_b);
+  bd.ep_comm = m * pace_layers * (ep_f + ep_b);
+  bd.cp_comm = m * pace_layers * (lc.cp_f + lc.cp_b);
+  bd.offload = m * offload;
   bd.pp_bubble = pp > 1 ? (pp - 1) / vp * per_mb : 0;
   bd.pp_comm = pp > 1 ? 2 * m * vp * lc.p2p : 0;
   // Data parallelism: gradients (and, with the distributed optimizer, the
   // updated parameters) cross the data-parallel group once per step.
-  const double grad_bytes = params * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
+  const double grad_bytes = p.zero == 0 ? kGradBytesDdp : kGradBytesSharded;
   double dp_time = 0;
   double gathers_exposed = 0;
   const Group dp_group{.ranks = p.dp, .stride = p.tp * p.cp};
-  if (p.dp > 1 && !r.lora) {
-    if (p.zero == 0) {
-      dp_time = AllReduce(links, grad_bytes, dp_group);
-    } else {
-      // Gradients reduce-scattered, the updated parameters all-gathered.
-      dp_time = ReduceScatter(links, grad_bytes, dp_group) + AllGather(links, params * 2, dp_group);
-      if (p.zero >= 3) {
-        // Parameters gathered before each micro-batch's forward and backward, prefetched under compute.
-        const double gathers = 2 * m * AllGather(links, params * 2, dp_group);
-        gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
+  const Group edp_group{.ranks = int(edp), .stride = t.moe ? ExpertTp(p) * p.ep : 1};
+  if (!r.lora) {
+    double gathers = 0;
+    auto reduce = [&](const Group& group, double part) {
+      if (group.ranks <= 1 || part <= 0) return;
+      if (p.zero == 0) {
+        dp_time += AllReduce(links, part * grad_bytes, group);
+      } else {
+        // Gradients reduce-scattered, the updated parameters all-gathered.
+        dp_time += ReduceScatter(links, part * grad_bytes, group) + AllGather(links, part * 2, group);
+        // ZeRO-3: parameters gathered before each micro-batch's forward and backward, prefetched under compute.
+        if (p.zero >= 3) gathers += 2 * m * AllGather(links, part * 2, group);
       }
-    }
+    };
+    reduce(dp_group, dense_params);
+    if (expert_params > 0) reduce(edp_group, expert_params);
+    if (gathers > 0) gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
   }
   // Overlapped reduction runs under the last micro-batch's backward.
-  const double window = p.overlap_dp ? layers_stage * (compute_b + tp_b) : 0;
+  const double window = p.overlap_dp ? pace_layers * (compute_b + tp_b) : 0;
   bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed;
-  const double opt_params = r.lora ? 0 : params / (p.zero >= 1 ? dp : 1);
+  const double opt_params = r.lora ? 0 : sharded(p.zero >= 1);
   bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
 
@@ -163,7 +285,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
 TrainBoundShare BoundOf(const TrainBreakdown& b) {
   const TrainBoundShare groups[] = {
       {TrainBound::kCompute, b.compute + b.recompute},
-      {TrainBound::kCommunication, b.tp_comm + b.dp_comm_exposed + b.pp_comm + b.ep_comm + b.cp_comm},
+      {TrainBound::kCommunication, b.tp_comm + b.dp_comm_exposed + b.pp_comm + b.ep_comm + b.cp_comm + b.offload},
       {TrainBound::kPipelineBubble, b.pp_bubble},
       {TrainBound::kFramework, b.framework},
       {TrainBound::kOptimizer, b.optimizer},

@@ -5,6 +5,7 @@
 
 #include "suanli/cost/layer_ops.h"
 #include "suanli/cost/layer_ops_visit.h"
+#include "suanli/cost/moe_dispatch.h"
 #include "train/train_internal.h"
 
 namespace suanli::train {
@@ -14,6 +15,7 @@ namespace {
 // et al. 2022, Table 2, generalised to GQA, gated MLPs, MoE and flash attention).
 struct LayerActivations {
   double none = 0, selective = 0, full = 0;
+  double module[kRecomputeModuleCount] = {};  // freed by recomputing each module (RecomputeModule order)
 };
 LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, double s, double cp, bool sp, bool flash) {
   const AttentionShape& a = g.attention;
@@ -37,8 +39,24 @@ LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, d
                             + dropout / 2 / shard;
   const double mlp_block = 2 * h / shard + (mlp_act_per_token - 2 * h) + 2 * h / shard + dropout / 2 / shard;
   const double scores = flash ? 0 : 5 * heads * s / cp;
-  return LayerActivations{.none = attn_block + mlp_block, .selective = attn_block + mlp_block - scores,
-                          .full = 2 * h / shard};
+  LayerActivations out{.none = attn_block + mlp_block, .selective = attn_block + mlp_block - scores,
+                       .full = 2 * h / shard};
+  // What each of Megatron-Core's recompute modules frees: core_attn the
+  // scores; layernorm its two outputs (output-discarding checkpointing keeps
+  // the inputs); moe_act the experts' activation output; mlp / moe the
+  // block's internals (normal checkpointing keeps the input); shared_experts
+  // theirs; mla_up_proj the up-projected Q, K and V.
+  out.module[0] = scores;
+  out.module[1] = 2 * (2 * h / shard);
+  if (g.is_moe()) {
+    out.module[2] = g.moe.top_k * 2.0 * g.moe.expert_ffn / tp;
+    out.module[4] = mlp_act_per_token - 2 * h;
+    out.module[5] = g.moe.shared_experts * 6.0 * g.moe.shared_ffn / tp;
+  } else {
+    out.module[3] = mlp_act_per_token - 2 * h;
+  }
+  if (a.kind == AttentionKind::kLatent) out.module[6] = 2 * (heads * a.head_dim + kv * (a.head_dim + a.v_head_dim));
+  return out;
 }
 
 }  // namespace
@@ -94,14 +112,17 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const OpStyle style{.norms = r.stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
                       .expert_imbalance = r.stack.expert_imbalance};
-  const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp};
+  const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp, .etp = ExpertTp(p)};
   // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
   // a reduce-scatter (the same bytes on the wire in two calls), hierarchical
   // when TP spans domains.
   const Group tp_group{.ranks = p.tp, .stride = 1};
   const double gather = AllGather(links, T * h * ab, tp_group);
   const double tp_collective = sp ? 2 * gather : AllReduce(links, T * h * ab, tp_group);
-  const Group ep_group{.ranks = p.ep, .stride = p.tp * p.cp};
+  // Megatron-Core lays the experts' ranks out etp innermost, then ep, then
+  // edp (parallel_state's expert RankGenerator, order tp-ep-dp-pp over the
+  // expert degrees), so an EP group spans etp x ep consecutive chips.
+  const Group ep_group{.ranks = p.ep, .stride = ExpertTp(p)};
   const double bw = d.memory_bandwidth.si() * d.memory_efficiency;
 
   for (const LayerGroup& g : m.groups) {
@@ -112,6 +133,11 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     const LayerTokens tokens{.rows = T,
                              .attention = {.prefill_rows = T, .prefill_pairs = b * pairs, .scores = b * s * s / cp,
                                            .decode_rows = 0, .decode_keys = 0}};
+    // Per-module accounting only for a plan that recomputes by module.
+    const bool modules = p.recompute_modules != 0;
+    int streams = 0;  // the layer's memory-bound kernels in order: norms first, then the MLP's activation
+    const bool moe = g.is_moe();
+    const bool latent = g.attention.kind == AttentionKind::kLatent;
     ForEachLayerOp(g, m.hidden, shard, bytes, style, tokens, [&](const Op& op) {
       const double launches_b = r.lora && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm)
                                     ? op.launches.forward  // frozen weights: the input gradient only
@@ -123,6 +149,14 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
         case OpKind::kGroupedGemm: {
           const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels);
           out.gemm_f += w * t;
+          if (modules) {
+            if (op.cls == OpClass::kMlp) out.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
+            if (moe && (op.cls == OpClass::kMlp || op.cls == OpClass::kExperts)) out.module_f[4] += w * t;
+            if (latent && op.cls == OpClass::kProjection &&
+                ((g.attention.q_lora_rank > 0 && op.k == g.attention.q_lora_rank) || op.k == g.attention.kv_lora_rank)) {
+              out.module_f[6] += w * t;  // the MLA up-projections
+            }
+          }
           out.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
           out.flops_f += w * op.flops;
           if (fp8 && op.kind == OpKind::kGemm && !op.sixteen_bit) {
@@ -134,9 +168,17 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           }
           break;
         }
-        case OpKind::kStream:
-          out.elem_f += w * StreamSeconds(d, op.bytes, op.kernels);
+        case OpKind::kStream: {
+          const double t = StreamSeconds(d, op.bytes, op.kernels);
+          out.elem_f += w * t;
+          if (modules) {
+            if (streams == 0) out.module_f[1] += w * t;            // norms
+            if (streams == 1) out.module_f[moe ? 2 : 3] += w * t;  // the activation (with the permutes for experts)
+            if (streams == 1 && moe) out.module_f[4] += w * t;
+            ++streams;
+          }
           break;
+        }
         case OpKind::kAttention: {
           const double t = RooflineOp(d, op.flops, attn_rate, op.bytes, bw, op.kernels).seconds;
           out.attn_f += w * t;
@@ -171,7 +213,10 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           out.ops_b += w * (sp ? 1 : 0);
           break;
         case OpKind::kExpertAllToAll: {
-          const double t = 2 * Exchange(links, op.bytes, ep_group);
+          // Dispatch and combine of the tokens this device's experts group
+          // holds (rows x etp / tp), per the plan's dispatcher.
+          const double t = 2 * ExpertDispatchSeconds(links, ep_group, p.dispatcher, T * ExpertTp(p) / tp, h * ab,
+                                                     g.moe.experts, g.moe.top_k, r.stack.expert_imbalance);
           out.ep_f += w * t;
           out.ep_b += w * t;
           break;
@@ -184,6 +229,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     out.act_none += w * T * act.none;
     out.act_selective += w * T * act.selective;
     out.act_full += w * T * act.full;
+    if (modules) {
+      for (int k = 0; k < kRecomputeModuleCount; ++k) out.module_act[k] += w * T * act.module[k];
+    }
   }
   // Context parallelism: ring exchange of K and V blocks, hidden behind the
   // attention of the current block when it is long enough.
@@ -200,6 +248,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     out.cp_f = Overlapped((cp - 1) * step, out.attn_f, d.overlap_slowdown);
     out.cp_b = Overlapped(2 * (cp - 1) * step, out.attn_b, d.overlap_slowdown);
   }
+  out.module_f[0] = out.attn_f;
   // LM head and loss (last stage), embedding (first stage).
   {
     const OpList head = HeadOps(m, shard, bytes, T, T);

@@ -1,4 +1,5 @@
 // Training plans: names of their choices, and the rules a plan must keep.
+#include <cctype>
 #include <cmath>
 
 #include "train/train_internal.h"
@@ -21,6 +22,46 @@ std::optional<OptimizerState> ParseOptimizerState(std::string_view s) {
 std::string_view TrainPrecisionName(TrainPrecision p) { return NameOf<TrainPrecision>(kTrainPrecisionNames, p); }
 std::optional<TrainPrecision> ParseTrainPrecision(std::string_view s) {
   return ParseName<TrainPrecision>(kTrainPrecisionNames, s);
+}
+
+std::optional<uint32_t> ParseRecomputeModules(std::string_view list, std::string* bad) {
+  uint32_t out = 0;
+  std::size_t i = 0;
+  while (i < list.size()) {
+    while (i < list.size() && (list[i] == ',' || list[i] == ' ')) ++i;
+    std::size_t j = i;
+    while (j < list.size() && list[j] != ',' && list[j] != ' ') ++j;
+    if (j == i) break;
+    const std::string_view name = list.substr(i, j - i);
+    bool found = false;
+    for (int k = 0; k < kRecomputeModuleCount; ++k) {
+      if (name == kRecomputeModuleNames[k]) {
+        out |= 1u << k;
+        found = true;
+      }
+    }
+    if (!found) {
+      if (bad != nullptr) *bad = std::string(name);
+      return std::nullopt;
+    }
+    i = j;
+  }
+  return out;
+}
+
+std::string RecomputeModulesText(uint32_t modules) {
+  std::string s;
+  for (int k = 0; k < kRecomputeModuleCount; ++k) {
+    if ((modules & (1u << k)) != 0) s += (s.empty() ? "" : ",") + std::string(kRecomputeModuleNames[k]);
+  }
+  return s;
+}
+
+int ExpertTp(const TrainPlan& p) { return p.etp > 0 ? p.etp : p.tp; }
+int ExpertDp(const TrainPlan& p) {
+  const int64_t e = int64_t(ExpertTp(p)) * p.ep;
+  const int64_t attn = int64_t(p.tp) * p.cp * p.dp;
+  return e > 0 && attn % e == 0 ? int(attn / e) : 0;
 }
 
 int DerivedDp(const TrainRequest& r) {
@@ -69,6 +110,18 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
       fail(key, std::string(key) + " must be at most " + std::to_string(train::kMaxDegree) + ", found " + std::to_string(v));
     }
   }
+  if (p.etp < 0 || p.etp > train::kMaxDegree) {
+    fail("etp", "etp must be 0 (the same as tp) or between 1 and " + std::to_string(train::kMaxDegree) + ", found " +
+                    std::to_string(p.etp));
+  }
+  if (p.recompute_modules >= (1u << kRecomputeModuleCount)) fail("recompute_modules", "unknown recompute module bits");
+  if (p.recompute_modules != 0 && p.recompute != Recompute::kSelective) {
+    fail("recompute_modules", "recompute modules are a selective recompute: --recompute selective (or leave it out)");
+  }
+  if (p.offload_layers < 0 || p.offload_layers > m.layers) {
+    fail("offload_layers", "offload layers must be between 0 and the " + std::to_string(m.layers) + " layers, found " +
+                               std::to_string(p.offload_layers));
+  }
   if (!train::PlanRules::Zero(p.zero)) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
   if (!bad.empty()) return Error(std::move(bad));
   const train::PlanRules rules(m, r);
@@ -81,9 +134,27 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
     fail("tp", "tp " + std::to_string(p.tp) + " does not divide the " + std::to_string(t.min_heads) + " attention heads");
   }
   if (!rules.Pp(p.pp)) fail("pp", "pp " + std::to_string(p.pp) + " exceeds the " + std::to_string(m.layers) + " layers");
-  if (!rules.Vp(p.pp, p.vp)) {
-    if (p.pp == 1) {
+  const bool given = p.first_stage_layers != 0 || p.last_stage_layers != 0;
+  const bool counted = p.embedding_in_split || p.loss_in_split;
+  if (!rules.Layout(p.pp, p.vp, p)) {
+    if (p.vp > 1 && p.pp == 1) {
       fail("vp", "virtual stages need pp > 1");
+    } else if (given && counted) {
+      fail("first_stage_layers", "give the first and last stages' layers or count the embedding and loss as "
+                                 "layers, not both (Megatron-Core refuses the combination)");
+    } else if (given && p.pp < 2) {
+      fail("first_stage_layers", "first and last stage layers need pp > 1");
+    } else if (given) {
+      const int64_t middle = p.pp - (p.first_stage_layers > 0 ? 1 : 0) - (p.last_stage_layers > 0 ? 1 : 0);
+      fail("first_stage_layers", "first stage " + std::to_string(p.first_stage_layers) + " and last stage " +
+                                     std::to_string(p.last_stage_layers) + " layers leave " +
+                                     std::to_string(m.layers - int64_t(p.first_stage_layers) - p.last_stage_layers) +
+                                     " of the " + std::to_string(m.layers) + " layers for " + std::to_string(middle) +
+                                     " middle stages: they must share them evenly, at least one each");
+    } else if (counted) {
+      const int64_t units = m.layers + (p.embedding_in_split ? 1 : 0) + (p.loss_in_split ? 1 : 0);
+      fail("vp", "with the embedding and loss counted as layers, pp x vp = " + std::to_string(int64_t(p.pp) * p.vp) +
+                     " must divide the " + std::to_string(units) + " layers");
     } else {
       fail("vp", "interleaving needs pp x vp = " + std::to_string(int64_t(p.pp) * p.vp) + " to divide the " +
                      std::to_string(m.layers) + " layers");
@@ -103,9 +174,10 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
       fail("ep", "ep " + std::to_string(p.ep) + " does not divide the " + std::to_string(t.min_experts) + " experts");
     }
   }
-  if (!rules.EpWithDp(p.ep, p.dp)) {
-    fail("ep", "ep " + std::to_string(p.ep) + " must divide dp " + std::to_string(p.dp) +
-                   " (experts are spread over data-parallel ranks)");
+  if (!train::PlanRules::EpFolds(p.tp, p.cp, p.dp, p.ep, p.etp)) {
+    fail("ep", "etp x ep = " + std::to_string(int64_t(ExpertTp(p)) * p.ep) + " must divide tp x cp x dp = " +
+                   std::to_string(int64_t(p.tp) * p.cp * p.dp) +
+                   " (the experts fold over the ranks of a pipeline stage: etp x ep x edp = tp x cp x dp)");
   }
   if (!rules.Cp(p.cp)) {
     if (r.seq_len % p.cp != 0) {
@@ -115,6 +187,118 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
     }
   }
   if (!bad.empty()) return Error(std::move(bad));
+  return Ok{};
+}
+
+StageLayers PipelineStageLayers(int layers, const TrainPlan& p) {
+  if (p.pp <= 1) return StageLayers{layers, layers, layers};
+  if (p.first_stage_layers > 0 || p.last_stage_layers > 0) {
+    const int given = (p.first_stage_layers > 0 ? 1 : 0) + (p.last_stage_layers > 0 ? 1 : 0);
+    const int middle_stages = p.pp - given;
+    const int rest = layers - p.first_stage_layers - p.last_stage_layers;
+    const int middle = middle_stages > 0 ? rest / middle_stages : 0;
+    return StageLayers{p.first_stage_layers > 0 ? p.first_stage_layers : middle, middle,
+                       p.last_stage_layers > 0 ? p.last_stage_layers : middle};
+  }
+  if (p.embedding_in_split || p.loss_in_split) {
+    const int e = p.embedding_in_split ? 1 : 0, l = p.loss_in_split ? 1 : 0;
+    const int per_stage = (layers + e + l) / p.pp;
+    return StageLayers{per_stage - e, per_stage, per_stage - l};
+  }
+  // Even split; when the layers do not divide, the fullest stage (ceil) sets the pace.
+  const int fullest = int((int64_t(layers) + p.pp - 1) / p.pp);
+  return StageLayers{fullest, fullest, fullest};
+}
+
+Status ApplyPipelineLayout(std::string_view layout, int layers, TrainPlan& plan) {
+  auto bad = [&](std::string msg) {
+    return Error(Diagnostic{.key_path = "pp_layout", .message = "'" + std::string(layout) + "': " + std::move(msg)});
+  };
+  if (const auto space = layout.find(' '); space != std::string_view::npos) layout = layout.substr(0, space);
+  // Expand (...)*n and x*n into a flat string of E, t, L, m and |.
+  constexpr std::size_t kMaxExpanded = 1 << 20;
+  std::string flat;
+  std::vector<std::size_t> opens;  // where each open group starts in `flat`
+  for (std::size_t i = 0; i < layout.size(); ++i) {
+    const char ch = layout[i];
+    if (ch == '(') {
+      opens.push_back(flat.size());
+    } else if (ch == ')' || ch == '*') {
+      std::size_t from = flat.size();
+      if (ch == ')') {
+        if (opens.empty()) return bad("unbalanced ')'");
+        from = opens.back();
+        opens.pop_back();
+        if (i + 1 >= layout.size() || layout[i + 1] != '*') continue;  // a group without repetition
+        ++i;
+      } else {
+        if (flat.empty()) return bad("'*' repeats nothing");
+        from = flat.size() - 1;
+      }
+      std::size_t j = i + 1;
+      int64_t n = 0;
+      while (j < layout.size() && std::isdigit(static_cast<unsigned char>(layout[j])) != 0 && n <= int64_t(kMaxExpanded)) {
+        n = n * 10 + (layout[j] - '0');
+        ++j;
+      }
+      if (j == i + 1 || n < 1) return bad("'*' needs a repeat count of at least 1");
+      i = j - 1;
+      const std::string unit = flat.substr(from);
+      if (unit.empty() || double(unit.size()) * double(n) > double(kMaxExpanded)) return bad("expands beyond 1,048,576 items");
+      for (int64_t k = 1; k < n; ++k) flat += unit;
+    } else if (ch == 'E' || ch == 't' || ch == 'L' || ch == 'm' || ch == '|') {
+      flat += ch;
+      if (flat.size() > kMaxExpanded) return bad("expands beyond 1,048,576 items");
+    } else {
+      return bad(std::string("unknown item '") + ch + "' (E embedding, t layer, L loss, m MTP, | stage boundary)");
+    }
+  }
+  if (!opens.empty()) return bad("unbalanced '('");
+  std::vector<std::string_view> chunks;
+  for (std::size_t start = 0;;) {
+    const std::size_t bar = flat.find('|', start);
+    chunks.push_back(std::string_view(flat).substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  if (plan.pp < 2) return bad("a pipeline layout needs pp > 1");
+  const int64_t stages = int64_t(plan.pp) * plan.vp;
+  if (int64_t(chunks.size()) != stages) {
+    return bad(std::to_string(chunks.size()) + " virtual stages, but pp x vp = " + std::to_string(stages));
+  }
+  std::vector<int> per_stage(std::size_t(plan.pp), 0);
+  int total = 0;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const std::size_t stage = i % std::size_t(plan.pp);
+    for (char ch : chunks[i]) {
+      if (ch == 't') {
+        ++per_stage[stage];
+        ++total;
+      } else if (ch == 'm') {
+        return bad("MTP layers (m) in the pipeline are not modelled");
+      } else if (ch == 'E' && stage != 0) {
+        return bad("the embedding (E) off the first stage is not modelled");
+      } else if (ch == 'L' && stage + 1 != std::size_t(plan.pp)) {
+        return bad("the loss (L) off the last stage is not modelled");
+      }
+    }
+  }
+  for (int n : per_stage) {
+    if (n == 0) return bad("a stage without transformer layers is not modelled");
+  }
+  if (total != layers) return bad(std::to_string(total) + " layers, but the model has " + std::to_string(layers));
+  for (int s = 1; s + 1 < plan.pp; ++s) {
+    if (per_stage[std::size_t(s)] != per_stage[1]) {
+      return bad("middle stages hold different layer counts (" + std::to_string(per_stage[1]) + ", " +
+                 std::to_string(per_stage[std::size_t(s)]) + "): not modelled");
+    }
+  }
+  plan.first_stage_layers = per_stage.front();
+  plan.last_stage_layers = per_stage.back();
+  plan.embedding_in_split = plan.loss_in_split = false;
+  if (plan.pp > 2 && per_stage.front() == per_stage[1] && per_stage.back() == per_stage[1]) {
+    plan.first_stage_layers = plan.last_stage_layers = 0;  // even
+  }
   return Ok{};
 }
 

@@ -60,6 +60,10 @@ struct LayerCosts {
   double attn_flops_f = 0;
   // Activation bytes kept per layer per micro-batch.
   double act_none = 0, act_selective = 0, act_full = 0;
+  // Per recompute module (RecomputeModule bit order): activation bytes it
+  // frees per layer per micro-batch, and its forward time when repeated.
+  double module_act[kRecomputeModuleCount] = {};
+  double module_f[kRecomputeModuleCount] = {};
   // End stages, per micro-batch.
   double head_f = 0, head_b = 0, head_flops_f = 0;
   double logits_bytes = 0;
@@ -97,8 +101,28 @@ Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r)
 // plans that fit; a single estimate is timed either way.
 enum class Timing { kIfFits, kAlways };
 
+// Selective recompute by module: the activations a layer keeps, and the
+// forward time repeated (ep_f: the MoE block's exposed dispatch and combine).
+double ModuleActivations(const LayerCosts& lc, uint32_t modules);
+double ModuleRecompute(const LayerCosts& lc, uint32_t modules, double ep_f);
+
+// What a step's stages hold, fixed by (tp, pp, dp, ep, etp, the layout):
+// the search computes it once per (pp, ep) for every candidate after.
+struct StageTerms {
+  double layers_stage = 0;  // the fullest stage of an even split
+  double first_layers = 0, middle_layers = 0, last_layers = 0;
+  double dense_params = 0, expert_params = 0, params = 0;  // per device, the fullest stage
+  double params_sharded = 0;  // dense over dp, experts over edp
+  double edp = 1;
+  bool default_layout = true;
+  uint32_t warnings = 0;
+};
+StageTerms MakeStageTerms(const Context& x, const TrainPlan& p);
+
 // The plan-dependent part: pipeline, data parallelism, memory, totals, warnings.
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing);
+void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
+              Timing timing);
 
 // The rules a plan must keep, as cheap tests: CheckTrainingPlan states them
 // with messages, the search prunes its candidates by the same tests.
@@ -114,6 +138,28 @@ class PlanRules {
   [[nodiscard]] bool Vp(int pp, int vp) const {
     return vp == 1 || (vp > 1 && pp > 1 && m_->layers % (int64_t(pp) * vp) == 0);
   }
+  // The plan's pipeline layout (train.h) can exist for pp stages of vp
+  // virtual stages: Megatron-Core's rules. Given first/last stages leave the
+  // middle stages an equal, positive share; counting the embedding and loss
+  // as layers makes layers + 1 (+ 1) divide into pp x vp chunks.
+  [[nodiscard]] bool Layout(int pp, int vp, const TrainPlan& p) const {
+    const int64_t layers = m_->layers;
+    const bool given = p.first_stage_layers != 0 || p.last_stage_layers != 0;
+    const bool counted = p.embedding_in_split || p.loss_in_split;
+    if (vp < 1 || (vp > 1 && pp <= 1) || (given && counted)) return false;
+    if (given) {
+      const int64_t f = p.first_stage_layers, l = p.last_stage_layers;
+      if (pp < 2 || f < 0 || l < 0 || f > layers || l > layers) return false;
+      const int64_t middle = pp - (f > 0 ? 1 : 0) - (l > 0 ? 1 : 0), rest = layers - f - l;
+      if (rest < 0) return false;
+      return middle == 0 ? rest == 0 : rest % middle == 0 && rest / middle >= 1;
+    }
+    if (counted && pp > 1) {
+      const int64_t units = layers + (p.embedding_in_split ? 1 : 0) + (p.loss_in_split ? 1 : 0);
+      return units % (int64_t(pp) * vp) == 0 && units / pp >= 2;
+    }
+    return Vp(pp, vp);
+  }
   // Degrees are at most kMaxDegree (CheckTrainingPlan), so the product fits in 64 bits.
   [[nodiscard]] bool Devices(int tp, int pp, int dp, int cp) const {
     return int64_t(tp) * pp * dp * cp == r_->devices;
@@ -121,7 +167,12 @@ class PlanRules {
   [[nodiscard]] bool Batch(int dp) const { return dp >= 1 && r_->global_batch % dp == 0; }
   [[nodiscard]] bool MicroBatch(int dp, int mb) const { return mb >= 1 && Batch(dp) && (r_->global_batch / dp) % mb == 0; }
   [[nodiscard]] bool EpWithModel(int ep) const { return ep == 1 || (t_.moe && ep > 1 && t_.min_experts % ep == 0); }
-  [[nodiscard]] bool EpWithDp(int ep, int dp) const { return ep == 1 || dp % ep == 0; }
+  // Folding: the experts' etp x ep ranks tile the attention's tp x cp x dp
+  // ranks of a stage (edp = their quotient).
+  [[nodiscard]] static bool EpFolds(int tp, int cp, int dp, int ep, int etp) {
+    const int64_t e = int64_t(etp > 0 ? etp : tp) * ep;
+    return e >= 1 && (int64_t(tp) * cp * dp) % e == 0;
+  }
   [[nodiscard]] bool TpOverlap(int tp, bool overlap) const { return !overlap || tp > 1; }
   [[nodiscard]] static bool Zero(int zero) { return zero >= 0 && zero <= 3; }
 
@@ -130,6 +181,17 @@ class PlanRules {
   const TrainRequest* r_;
   ModelTotals t_;
 };
+
+// Activation offload needs the host link's bandwidth (the chip's host_link or
+// the system's host.link).
+inline Status CheckOffload(const Cluster& c, const TrainPlan& p) {
+  if (p.offload_layers > 0 && !(c.host_link.si() > 0)) {
+    return Error(Diagnostic{.key_path = "offload_layers",
+                            .message = "activation offload needs the host link's bandwidth, which the catalog does not "
+                                       "give for this chip or system (chip host_link, system host.link)"});
+  }
+  return Ok{};
+}
 
 // The largest degree of any parallel dimension (and of the micro-batch) a plan may have.
 inline constexpr int kMaxDegree = 1 << 24;

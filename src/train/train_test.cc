@@ -366,6 +366,232 @@ TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
   EXPECT_EQ(e.error().diagnostics.front().key_path, "ep");
 }
 
+// MoE parallel folding (Liu et al. 2025, arXiv:2504.14960): the experts
+// tile the attention's tp x cp x dp ranks as etp x ep x edp, so EP 32 with
+// TP 2 x DP 16 exists; with etp 1 an EP 8 group is 8 consecutive chips (one
+// node) where etp 2 spreads it over 16 (two nodes). The FLOPs do not change.
+TEST_F(TrainTest, MoeFoldingLaysTheExpertsOverTheStageRanks) {
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("qwen3-235b-a22b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 256;
+  r.seq_len = 4096;
+  r.global_batch = 2048;
+  r.plan.tp = 2;
+  r.plan.pp = 8;
+  r.plan.dp = 16;
+  r.plan.ep = 32;
+  r.plan.etp = 1;
+  r.plan.recompute = Recompute::kFull;
+  r.plan.sequence_parallel = true;
+  auto folded = EstimateTraining(c, m, r);
+  ASSERT_TRUE(folded.has_value()) << folded.error().ToString();
+  EXPECT_EQ(ExpertDp(r.plan), 1);
+  r.plan.etp = 0;  // etp = tp = 2: 64 expert ranks over 32
+  auto unfolded = EstimateTraining(c, m, r);
+  ASSERT_FALSE(unfolded.has_value());
+  EXPECT_EQ(unfolded.error().diagnostics.front().key_path, "ep");
+  r.plan.etp = -1;
+  auto negative = EstimateTraining(c, m, r);
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_EQ(negative.error().diagnostics.front().key_path, "etp");
+
+  r.plan.pp = 1;
+  r.plan.dp = 128;
+  r.plan.ep = 8;
+  r.plan.zero = 3;
+  r.plan.etp = 1;
+  const TrainEstimate in_node = Run(c, m, r);
+  EXPECT_EQ(ExpertDp(r.plan), 32);
+  r.plan.etp = 2;
+  const TrainEstimate two_nodes = Run(c, m, r);
+  EXPECT_EQ(ExpertDp(r.plan), 16);
+  EXPECT_LT(in_node.breakdown.ep_comm, two_nodes.breakdown.ep_comm);
+  EXPECT_NEAR(in_node.hardware_flops_per_step, two_nodes.hardware_flops_per_step, 1e-9 * in_node.hardware_flops_per_step);
+  // ZeRO-3 shards the experts over edp: etp 1 keeps twice the expert weights
+  // per device, shards them over twice the ranks, and ends with the same.
+  EXPECT_NEAR(in_node.memory.weights, two_nodes.memory.weights, 1e-9 * in_node.memory.weights);
+  r.plan.zero = 1;
+  r.plan.etp = 1;
+  const TrainEstimate z1_etp1 = Run(c, m, r);
+  r.plan.etp = 2;
+  const TrainEstimate z1_etp2 = Run(c, m, r);
+  EXPECT_GT(z1_etp1.memory.weights, z1_etp2.memory.weights);
+}
+
+// Megatron-Core's pipeline layouts: Llama-3.1-405B's 126 layers at PP 8 x VP 8
+// with the embedding and loss counted as layers (128 = 64 chunks of 2), a
+// given first/last stage, and the layout string of DeepSeek-V3's GB200 run.
+TEST_F(TrainTest, PipelineLayoutsAsMegatronCoreStatesThem) {
+  TrainPlan p;
+  p.pp = 8;
+  p.vp = 8;
+  p.embedding_in_split = p.loss_in_split = true;
+  StageLayers s = PipelineStageLayers(126, p);
+  EXPECT_EQ(s.first, 15);
+  EXPECT_EQ(s.middle, 16);
+  EXPECT_EQ(s.last, 15);
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("llama-3.1-405b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 1024;
+  r.seq_len = 8192;
+  r.global_batch = 512;
+  r.plan.tp = 8;
+  r.plan.pp = 8;
+  r.plan.dp = 16;
+  r.plan.vp = 8;
+  r.plan.recompute = Recompute::kSelective;
+  r.plan.sequence_parallel = true;
+  auto plain = EstimateTraining(c, m, r);
+  ASSERT_FALSE(plain.has_value());  // 64 chunks do not divide 126 layers
+  EXPECT_EQ(plain.error().diagnostics.front().key_path, "vp");
+  r.plan.embedding_in_split = r.plan.loss_in_split = true;
+  const TrainEstimate counted = Run(c, m, r);
+  r.plan.embedding_in_split = r.plan.loss_in_split = false;
+  r.plan.vp = 1;
+  const TrainEstimate even = Run(c, m, r);  // ceil(126 / 8) = 16 on the last stage, plus the head
+  EXPECT_TRUE(even.warnings & kTrainWarnUnevenStages);
+  EXPECT_FALSE(counted.warnings & kTrainWarnUnevenStages);
+  // The last stage gives a layer to the head: less per micro-batch than 16 layers + head.
+  EXPECT_LT(counted.breakdown.compute, even.breakdown.compute);
+
+  // First and last stages given: the middle ones share the rest evenly.
+  r.plan.first_stage_layers = 14;
+  r.plan.last_stage_layers = 14;
+  s = PipelineStageLayers(126, r.plan);
+  EXPECT_EQ(s.middle, 98 / 6);  // 98 does not divide by 6
+  auto uneven = EstimateTraining(c, m, r);
+  ASSERT_FALSE(uneven.has_value());
+  EXPECT_EQ(uneven.error().diagnostics.front().key_path, "first_stage_layers");
+  r.plan.first_stage_layers = 15;
+  r.plan.last_stage_layers = 15;
+  EXPECT_EQ(PipelineStageLayers(126, r.plan).middle, 16);
+  EXPECT_TRUE(EstimateTraining(c, m, r).has_value());
+  r.plan.loss_in_split = true;  // not both ways at once
+  auto both = EstimateTraining(c, m, r);
+  ASSERT_FALSE(both.has_value());
+  EXPECT_EQ(both.error().diagnostics.front().key_path, "first_stage_layers");
+
+  // The layout string: E and t on the first chunk, 30 chunks of two layers, the loss alone.
+  TrainPlan d;
+  d.pp = 8;
+  d.vp = 4;
+  ASSERT_TRUE(ApplyPipelineLayout("Et|(tt|)*30L (32 virtual stages)", 61, d).has_value());
+  EXPECT_EQ(d.first_stage_layers, 7);
+  EXPECT_EQ(d.last_stage_layers, 6);
+  EXPECT_EQ(PipelineStageLayers(61, d).middle, 8);
+  for (auto [layout, why] : {std::pair{"Et|(tt|)*30L", "61 layers"}, std::pair{"Et|(tt|)*29L", "virtual stages"},
+                             std::pair{"Et|(tt|*30L", "unbalanced"}, std::pair{"Et|(tm|)*30L", "MTP"},
+                             std::pair{"Et|(tt|)*0L", "repeat count"}, std::pair{"Ex|(tt|)*30L", "unknown item"},
+                             std::pair{"(tt|)*30|tEL", "embedding"}, std::pair{"t*999999999", "expands beyond"}}) {
+    TrainPlan q;
+    q.pp = 8;
+    q.vp = 4;
+    auto ok = ApplyPipelineLayout(layout, std::string(why) == "61 layers" ? 60 : 61, q);
+    ASSERT_FALSE(ok.has_value()) << layout;
+    EXPECT_EQ(ok.error().diagnostics.front().key_path, "pp_layout");
+    EXPECT_NE(ok.error().ToString().find(why), std::string::npos) << ok.error().ToString();
+  }
+}
+
+// Megatron-Core's recompute_modules: each module frees activations and
+// repeats forward time; more modules never keep more or recompute less, and
+// "moe" covers moe_act and shared_experts.
+TEST_F(TrainTest, RecomputeByModuleTradesMemoryForTime) {
+  const Cluster c = ClusterFor("hgx-h800");
+  const ModelArch& m = Model("deepseek-v3");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 256;
+  r.seq_len = 4096;
+  r.global_batch = 512;
+  r.plan.pp = 16;
+  r.plan.dp = 16;
+  r.plan.ep = 16;
+  r.plan.etp = 1;
+  r.plan.recompute = Recompute::kSelective;
+  const TrainEstimate core = Run(c, m, r);
+  r.plan.recompute_modules = kRecomputeCoreAttn;
+  const TrainEstimate core_named = Run(c, m, r);
+  EXPECT_DOUBLE_EQ(core.step_time_s, core_named.step_time_s);
+  EXPECT_DOUBLE_EQ(core.memory.activations, core_named.memory.activations);
+  double last_act = core.memory.activations, last_rec = core.breakdown.recompute;
+  for (uint32_t add : {kRecomputeLayerNorm, kRecomputeMlaUpProj, kRecomputeMoeAct, kRecomputeMoe}) {
+    r.plan.recompute_modules |= add;
+    const TrainEstimate e = Run(c, m, r);
+    EXPECT_LT(e.memory.activations, last_act) << RecomputeModulesText(r.plan.recompute_modules);
+    EXPECT_GT(e.breakdown.recompute, last_rec) << RecomputeModulesText(r.plan.recompute_modules);
+    last_act = e.memory.activations;
+    last_rec = e.breakdown.recompute;
+  }
+  r.plan.recompute_modules = kRecomputeMoe;
+  const TrainEstimate moe = Run(c, m, r);
+  r.plan.recompute_modules = kRecomputeMoe | kRecomputeMoeAct | kRecomputeSharedExperts;
+  EXPECT_DOUBLE_EQ(Run(c, m, r).memory.activations, moe.memory.activations);
+  // Never below what full recompute keeps.
+  r.plan.recompute_modules = (1u << kRecomputeModuleCount) - 1;
+  const TrainEstimate all = Run(c, m, r);
+  r.plan.recompute = Recompute::kFull;
+  r.plan.recompute_modules = 0;
+  EXPECT_GE(all.memory.activations, Run(c, m, r).memory.activations);
+  r.plan.recompute_modules = kRecomputeMoe;  // modules belong to a selective recompute
+  auto bad = EstimateTraining(c, m, r);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().diagnostics.front().key_path, "recompute_modules");
+  std::string unknown;
+  EXPECT_EQ(ParseRecomputeModules("layernorm, moe_act", &unknown), kRecomputeLayerNorm | kRecomputeMoeAct);
+  EXPECT_FALSE(ParseRecomputeModules("layernorm,attention", &unknown).has_value());
+  EXPECT_EQ(unknown, "attention");
+  EXPECT_EQ(RecomputeModulesText(kRecomputeMoe | kRecomputeCoreAttn), "core_attn,moe");
+}
+
+// CPU activation offload: offloaded layers keep only the one in transit on
+// the device, and their activations cross the host link each way, under the
+// compute; a slower link never costs less. Without a known link it is refused.
+TEST_F(TrainTest, ActivationOffloadMovesActivationsOverTheHostLink) {
+  Cluster c = ClusterFor("gb200-nvl72");
+  ASSERT_GT(c.host_link.si(), 0);
+  const ModelArch& m = Model("llama-3.1-70b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 256;
+  r.seq_len = 16384;
+  r.global_batch = 256;
+  r.plan.dp = 256;
+  r.plan.zero = 3;
+  r.plan.recompute = Recompute::kSelective;
+  const TrainEstimate none = Run(c, m, r);
+  EXPECT_FALSE(none.fits);
+  r.plan.offload_layers = 79;
+  const TrainEstimate off = Run(c, m, r);
+  EXPECT_TRUE(off.fits) << off.memory.activations;
+  r.plan.offload_layers = 40;  // 80 layers keep 80, 41 (40 kept + 1 in transit) and 2 layers' activations
+  const TrainEstimate half = Run(c, m, r);
+  r.plan.offload_layers = 79;
+  EXPECT_NEAR((none.memory.activations - half.memory.activations) / (none.memory.activations - off.memory.activations),
+              39.0 / 78, 1e-9);
+  EXPECT_GT(off.breakdown.offload, 0);
+  EXPECT_GT(off.step_time_s, none.step_time_s);
+  c.host_link = BytesPerSecond(c.host_link.si() / 10);
+  const TrainEstimate slow = Run(c, m, r);
+  EXPECT_GE(slow.breakdown.offload, off.breakdown.offload);
+  r.plan.offload_layers = 81;
+  auto too_many = EstimateTraining(c, m, r);
+  ASSERT_FALSE(too_many.has_value());
+  EXPECT_EQ(too_many.error().diagnostics.front().key_path, "offload_layers");
+  r.plan.offload_layers = 1;
+  c.host_link = BytesPerSecond(0);
+  auto unknown = EstimateTraining(c, m, r);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().diagnostics.front().key_path, "offload_layers");
+  auto searched = SearchTraining(c, m, r, PlanSpace::Fixed(r.plan), SearchOptions{});
+  ASSERT_FALSE(searched.has_value());
+  EXPECT_EQ(searched.error().diagnostics.front().key_path, "offload_layers");
+}
+
 TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   const Cluster c = ClusterFor("dgx-a100");
   TrainRequest r;

@@ -258,6 +258,7 @@ std::string TypeProblem(const RawNode& c) {
   constexpr std::pair<std::string_view, std::string_view> kNumbers[] = {
       {"workload", "tp"},          {"workload", "pp"},          {"workload", "dp"},     {"workload", "cp"},
       {"workload", "ep"},          {"workload", "vp"},          {"workload", "micro_batch"},
+      {"workload", "etp"},         {"workload", "edp"},
       {"workload", "global_batch"}, {"workload", "seq_len"},    {"hardware", "count"},  {"model", "layers"},
       {"model", "hidden"},         {"model", "heads"},          {"model", "kv_heads"},  {"model", "ffn"},
       {"model", "vocab"},          {"model", "moe_experts"},    {"model", "moe_active"}};
@@ -371,6 +372,7 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
   if (auto v = IntAt(c, {"workload", "cp"})) p.cp = int(*v);
   if (auto v = IntAt(c, {"workload", "vp"})) p.vp = int(*v);
   if (auto v = IntAt(c, {"workload", "ep"})) p.ep = int(*v);
+  if (auto v = IntAt(c, {"workload", "etp"})) p.etp = int(*v);
   if (out.free.tp || out.free.pp || out.free.dp) out.assumptions.push_back("parallel plan not stated: the best plan --search finds");
   if (out.free.micro_batch) out.assumptions.push_back("micro-batch not stated: the fastest that fits");
   if (!out.free.dp && !out.free.tp && !out.free.pp && int64_t(p.tp) * p.pp * p.dp * p.cp != r.devices) {
@@ -405,6 +407,41 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
       }
     }
   }
+  // Megatron-FSDP shards parameters, gradients and optimizer state over
+  // the data-parallel ranks (ZeRO-3).
+  if (Lower(TextAt(c, {"workload", "fsdp"})) == "true") {
+    p.zero = 3;
+    out.assumptions.push_back("FSDP: parameters, gradients and optimizer state sharded over data parallelism (ZeRO-3)");
+  }
+  const auto edp = IntAt(c, {"workload", "edp"});
+  if (edp && *edp > 0 && !IntAt(c, {"workload", "etp"}) && !out.free.dp && !out.free.tp) {
+    // etp from the stated edp: etp x ep x edp = tp x cp x dp.
+    const long long attn = static_cast<long long>(p.tp) * p.cp * p.dp, experts = static_cast<long long>(p.ep) * *edp;
+    if (experts > 0 && attn % experts == 0 && attn / experts <= p.tp) {
+      p.etp = int(attn / experts);
+      out.assumptions.push_back("etp " + std::to_string(p.etp) + " from the stated edp (etp x ep x edp = tp x cp x dp)");
+    }
+  }
+  if (!edp && p.ep > 1 && !IntAt(c, {"workload", "etp"}) && !out.free.dp && !out.free.tp &&
+      ExpertDp(p) == 0) {
+    p.etp = 1;
+    out.assumptions.push_back("etp not stated and etp = tp does not fold over tp x cp x dp: etp 1");
+  }
+  if (edp && !out.free.dp && !out.free.tp && ExpertDp(p) != *edp) {
+    return "edp " + std::to_string(*edp) + " stated, but tp x cp x dp / (etp x ep) = " + std::to_string(ExpertDp(p));
+  }
+  // The dispatcher as the case names it: DeepEP, HybridEP (flex) or NCCL
+  // all-to-all; an A2A overlap or a DualPipe schedule hides it under compute.
+  const std::string dispatcher = Lower(TextAt(c, {"workload", "dispatcher"}));
+  if (dispatcher.find("deepep") != std::string::npos || dispatcher.find("hybridep") != std::string::npos ||
+      dispatcher.find("flex") != std::string::npos) {
+    p.dispatcher = ExpertDispatcher::kDeepEp;
+  }
+  const std::string schedule = Lower(TextAt(c, {"workload", "pp_schedule"}));
+  if (dispatcher.find("overlap") != std::string::npos || schedule.find("dualpipe") != std::string::npos) {
+    p.overlap_ep = true;
+    out.assumptions.push_back("expert dispatch and combine overlapped with another micro-batch's compute");
+  }
   const std::string rc = Lower(TextAt(c, {"workload", "recompute"}));
   if (rc.find("full") != std::string::npos) {
     p.recompute = Recompute::kFull;
@@ -418,6 +455,33 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
     out.free.recompute = true;
     out.search = true;
     out.assumptions.push_back("recompute not stated: the fastest that fits");
+  }
+  // Megatron-Core's recompute_modules as cases name them ("norm, act",
+  // "selective (layernorm, moe)", "moe_act, mlp", "MLA up-projection").
+  if (p.recompute != Recompute::kFull && !rc.empty()) {
+    uint32_t modules = 0;
+    auto has = [&](std::string_view w) { return rc.find(w) != std::string::npos; };
+    if (has("norm")) modules |= kRecomputeLayerNorm;
+    if (has("moe_act") || has("act")) modules |= kRecomputeMoeAct;
+    if (has("up-proj") || has("up_proj") || has("mla")) modules |= kRecomputeMlaUpProj;
+    if (has("mlp")) modules |= kRecomputeMlp;
+    if (has("shared")) modules |= kRecomputeSharedExperts;
+    if (has("core_attn") || has("attention")) modules |= kRecomputeCoreAttn;
+    std::string rest = rc;
+    for (std::string_view w : {"moe_act", "moe-act"}) {
+      for (std::size_t at = rest.find(w); at != std::string::npos; at = rest.find(w)) rest.erase(at, w.size());
+    }
+    if (rest.find("moe") != std::string::npos) modules |= kRecomputeMoe;
+    if (modules != 0) {
+      p.recompute = Recompute::kSelective;
+      p.recompute_modules = modules;
+      if (out.free.recompute) {
+        out.free.recompute = false;
+        std::erase(out.assumptions, std::string("recompute not stated: the fastest that fits"));
+        out.search = out.free.tp || out.free.pp || out.free.dp || out.free.micro_batch;
+      }
+      out.assumptions.push_back("recompute modules " + RecomputeModulesText(modules));
+    }
   }
   if (rc.find("no sequence parallel") != std::string::npos) {
     p.sequence_parallel = false;
@@ -470,7 +534,9 @@ std::string TrainSetup(const TrainRequest& r) {
   const TrainPlan& p = r.plan;
   std::string s = "tp " + std::to_string(p.tp) + " pp " + std::to_string(p.pp) + " dp " + std::to_string(p.dp);
   if (p.cp > 1) s += " cp " + std::to_string(p.cp);
+  if (p.ep > 1) s += " ep " + std::to_string(p.ep) + " etp " + std::to_string(ExpertTp(p)) + " edp " + std::to_string(ExpertDp(p));
   if (p.vp > 1) s += " vp " + std::to_string(p.vp);
+  if (p.zero == 3) s += " ZeRO-3";
   s += ", mb " + std::to_string(p.micro_batch) + ", " + std::string(RecomputeName(p.recompute)) + " recompute, " +
        std::string(TrainPrecisionName(p.precision));
   return s;
@@ -487,6 +553,22 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
   auto cluster = MakeCluster(catalog, *chip, system);
   if (!cluster) return cluster.error().ToString();
   TrainRequest req = map.request;
+  // The pipeline layout: the case's own (Megatron-Core's layout string), or,
+  // when pp x vp does not divide the layers but does with the embedding and
+  // loss counted as layers, Megatron-Core's account_for_embedding/loss split.
+  const int layers = model->arch().layers;
+  TrainPlan& plan = req.plan;
+  if (const std::string layout = TextAt(c, {"workload", "pp_layout"}); !layout.empty()) {
+    if (auto ok = ApplyPipelineLayout(layout, layers, plan); !ok) return "the plan cannot run: " + ok.error().ToString();
+    map.assumptions.push_back("pipeline layout " + layout.substr(0, layout.find(' ')) + ": first stage " +
+                              std::to_string(PipelineStageLayers(layers, plan).first) + " layers, last stage " +
+                              std::to_string(PipelineStageLayers(layers, plan).last));
+  } else if (!map.free.pp && plan.pp > 1 && plan.vp > 1 && layers % (int64_t(plan.pp) * plan.vp) != 0 &&
+             (layers + 2) % (int64_t(plan.pp) * plan.vp) == 0) {
+    plan.embedding_in_split = plan.loss_in_split = true;
+    map.assumptions.push_back("pp x vp does not divide the layers: the embedding and loss counted as layers "
+                              "(Megatron-Core account_for_embedding/loss_in_pipeline_split)");
+  }
   auto stack = MakeTrainingStack(catalog, "");
   if (!stack) return stack.error().ToString();
   req.stack = *stack;

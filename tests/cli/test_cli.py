@@ -489,6 +489,77 @@ class TrainingCommands(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("experts", r.stderr)
 
+    def test_moe_folding_accepts_ep_beyond_dp(self):
+        # Megatron-Core's Qwen3-235B plan: EP 32 folded over TP 2 x DP 16 with expert TP 1.
+        base = ("train", "--hardware", "hgx-h100", "--model", "qwen3-235b-a22b", "--devices", "256", "--tp", "2",
+                "--pp", "8", "--ep", "32", "--seq-len", "4096", "--global-batch", "2048", "--recompute", "full")
+        r = run(*base, "--etp", "1", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = json.loads(r.stdout)["plan"]
+        self.assertEqual((plan["ep"], plan["etp"], plan["edp"], plan["dp"]), (32, 1, 1, 16))
+        r = run(*base)  # etp = tp = 2: 64 expert ranks do not fold over 32
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--ep", r.stderr)
+        self.assertIn("etp x ep = 64", r.stderr)
+        self.assertEqual(r.stdout, "")
+        r = run(*base, "--etp", "0")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--etp", r.stderr)
+        # DeepEP sends a token once per node where NCCL's all-to-all sends every (token, expert) copy.
+        steps = {}
+        for extra in ((), ("--dispatcher", "deepep"), ("--dispatcher", "deepep", "--ep-overlap")):
+            r = run(*base, "--etp", "1", *extra, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            steps[extra] = json.loads(r.stdout)["step_time_s"]
+        self.assertLess(steps[("--dispatcher", "deepep")], steps[()])
+        self.assertLess(steps[("--dispatcher", "deepep", "--ep-overlap")], steps[("--dispatcher", "deepep")])
+        r = run(*base[:-2], "--etp", "1", "--recompute-modules", "layernorm,moe_act", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = json.loads(r.stdout)["plan"]
+        self.assertEqual((plan["recompute"], plan["recompute_modules"]), ("selective", "layernorm,moe_act"))
+        r = run(*base[:-2], "--etp", "1", "--recompute-modules", "layernorm,attention")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--recompute-modules", r.stderr)
+        self.assertIn("attention", r.stderr)
+        r = run(*base, "--etp", "1", "--dispatcher", "nccl")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--dispatcher", r.stderr)
+
+    def test_pipeline_layouts(self):
+        base = ("train", "--hardware", "hgx-h100", "--model", "llama-3.1-405b", "--devices", "1024", "--tp", "8",
+                "--pp", "8", "--vp", "8", "--seq-len", "8192", "--global-batch", "512")
+        r = run(*base)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--vp", r.stderr)
+        r = run(*base, "--embedding-in-split", "--loss-in-split", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = json.loads(r.stdout)["plan"]
+        self.assertTrue(plan["embedding_in_split"] and plan["loss_in_split"])
+        r = run(*base, "--pp-layout", "E(tttttttt|)*63ttttttL")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--pp-layout", r.stderr)
+        self.assertEqual(r.stdout, "")
+        r = run(*base[:-6], *base[-4:], "--first-stage-layers", "14", "--last-stage-layers", "14")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--first-stage-layers", r.stderr)
+
+    def test_activation_offload(self):
+        base = ("train", "--hardware", "gb200-nvl72", "--model", "llama-3.1-70b", "--devices", "256", "--tp", "1",
+                "--zero", "3", "--seq-len", "16384", "--global-batch", "256", "--recompute", "selective")
+        r = run(*base, "--offload-layers", "79", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertTrue(d["fits"])
+        self.assertGreater(d["breakdown"]["offload_s"], 0)
+        self.assertEqual(d["plan"]["offload_layers"], 79)
+        r = run(*base, "--offload-layers", "81")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--offload-layers", r.stderr)
+        r = run("train", "--hardware", "dgx-b200", "--model", "llama-3.1-70b", "--devices", "8", "--seq-len", "4096",
+                "--global-batch", "8", "--offload-layers", "4")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("host link", r.stderr)
+
     def test_validate_reads_vtrain_csv(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "runs.csv")

@@ -85,6 +85,7 @@ struct TrainQuery {
   bool search = false;
   PlanSpace space;        // with search: what the request fixes, the rest free
   SearchOptions options;  // with search: top k, objective, front
+  std::string pp_layout;  // Megatron-Core pipeline layout, applied to the plan once the model is known
 };
 struct ClassifyQuery {
   std::string hardware;                 // an id, a file, or "all"

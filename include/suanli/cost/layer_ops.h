@@ -111,6 +111,10 @@ struct LayerShard {
   int ep = 1;  // routed experts split ep ways; each device's attention sees 1/ep of the tokens
   bool sequence_parallel = false;  // norms and residual adds split tp ways (Megatron SP)
   int redundant_experts = 0;  // extra replicas of the busiest experts spread over the ep ranks (EPLB)
+  // Expert tensor parallelism (MoE parallel folding, Liu et al. 2025,
+  // arXiv:2504.14960): routed experts' FFN columns split etp ways, where the
+  // attention splits tp ways over the same ranks. 0: etp = tp (no folding).
+  int etp = 0;
 };
 
 // Bytes per value of what operators read and write.

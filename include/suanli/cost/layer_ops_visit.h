@@ -137,27 +137,34 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     // with experts split over ranks the busiest rank gets `expert_imbalance`
     // times the mean share and the others wait for it. With every expert on
     // every device (ep 1) the device does exactly its tokens' share.
+    // Folded (etp != tp): the attention's tp ranks hold 1/tp of the tokens
+    // each (sequence-sharded), and each expert-TP group of etp ranks gathers
+    // its members' shares, so a device's experts see rows x etp / tp tokens
+    // with ffn / etp columns each: the FLOPs are the same, the GEMMs' shape
+    // and the weights per device are not.
+    const double etp = shard.etp > 0 ? shard.etp : tp;
+    const double moe_rows = rows * etp / tp;
     const double imbalance = shard.ep > 1 ? style.expert_imbalance : 1.0;
     const double local_experts = (e.experts + shard.redundant_experts) / ep;
-    const double group_tokens = rows * ep;
-    const double assignments = rows * e.top_k * imbalance;
+    const double group_tokens = moe_rows * ep;
+    const double assignments = moe_rows * e.top_k * imbalance;
     const double p_miss = std::pow(1.0 - double(e.top_k) / e.experts, group_tokens);
     const double touched = local_experts * (1.0 - p_miss);  // experts that receive a token
-    const double ffn = e.expert_ffn / tp;
+    const double ffn = e.expert_ffn / etp;
     if (assignments > 0) {
       ops.Add(Op{.kind = OpKind::kGroupedGemm, .cls = OpClass::kExperts, .flops = 2 * assignments * h * 3 * ffn,
                  .bytes = touched * 3 * h * ffn * b.weight + assignments * (2 * h + 3 * ffn) * ab, .kernels = 2,
                  .rows = assignments, .k = h, .n = 3 * ffn, .sixteen_bit = false,
                  .launches = Launches{.forward = 2, .backward = 8}});  // grouped gate_up and down
       // The activation, and permuting tokens to their experts and back.
-      ops.Stream(OpClass::kElementwise, assignments * 3 * ffn * ab + 2 * rows * e.top_k * h * ab, 2,
+      ops.Stream(OpClass::kElementwise, assignments * 3 * ffn * ab + 2 * moe_rows * e.top_k * h * ab, 2,
                  Launches{.forward = 2, .backward = 4});
     }
     if (shard.ep > 1 && rows > 0) {
       // Dispatch and combine: each token's hidden state goes to top_k experts,
       // (ep - 1) / ep of them on other devices.
       ops.Add(Op{.kind = OpKind::kExpertAllToAll, .cls = OpClass::kAllToAll, .flops = 0,
-                 .bytes = rows * e.top_k * h * b.comm * (ep - 1) / ep * imbalance, .kernels = 2, .rows = 0,
+                 .bytes = moe_rows * e.top_k * h * b.comm * (ep - 1) / ep * imbalance, .kernels = 2, .rows = 0,
                  .k = 0, .n = 0, .sixteen_bit = false, .launches = Launches{.forward = 2, .backward = 2}});
     }
   } else {

@@ -53,6 +53,9 @@ struct Cluster {
   // profile's overhead.host_op): the CPU issues a micro-batch's operators no
   // faster than this, however fast the device runs them.
   Seconds host_dispatch;
+  // The chip's host link (PCIe, NVLink-C2C), per direction: what activation
+  // offload to host memory moves over. 0 = unknown.
+  BytesPerSecond host_link;
 };
 
 // Builds the cluster of `chip` in `system` (nullptr: a bare chip).

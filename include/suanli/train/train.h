@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "suanli/core/names.h"
+#include "suanli/cost/moe_dispatch.h"
 #include "suanli/hardware/cluster.h"
 #include "suanli/model/model.h"
 
@@ -39,6 +40,26 @@ inline constexpr EnumName<Recompute> kRecomputeNames[] = {
     {Recompute::kNone, "none"}, {Recompute::kSelective, "selective"}, {Recompute::kFull, "full"}};
 std::string_view RecomputeName(Recompute r);
 std::optional<Recompute> ParseRecompute(std::string_view s);
+
+// Megatron-Core's recompute_modules (TransformerConfig): the submodules a
+// selective recompute repeats in backward, as bits of
+// TrainPlan::recompute_modules. 0 with Recompute::kSelective: core_attn
+// alone (Megatron's default). "moe" includes moe_act and shared_experts.
+enum RecomputeModule : uint32_t {
+  kRecomputeCoreAttn = 1u << 0,
+  kRecomputeLayerNorm = 1u << 1,
+  kRecomputeMoeAct = 1u << 2,
+  kRecomputeMlp = 1u << 3,
+  kRecomputeMoe = 1u << 4,
+  kRecomputeSharedExperts = 1u << 5,
+  kRecomputeMlaUpProj = 1u << 6,
+};
+inline constexpr int kRecomputeModuleCount = 7;
+inline constexpr std::string_view kRecomputeModuleNames[kRecomputeModuleCount] = {
+    "core_attn", "layernorm", "moe_act", "mlp", "moe", "shared_experts", "mla_up_proj"};
+// Comma- or space-separated module names (Megatron's); nullopt names the first unknown one in `bad`.
+std::optional<uint32_t> ParseRecomputeModules(std::string_view list, std::string* bad = nullptr);
+std::string RecomputeModulesText(uint32_t modules);  // "core_attn,layernorm"
 
 enum class TrainPrecision { kBf16, kFp16, kFp8 };
 inline constexpr EnumName<TrainPrecision> kTrainPrecisionNames[] = {
@@ -62,6 +83,35 @@ struct TrainPlan {
   int cp = 1;
   int ep = 1;
   int vp = 1;  // virtual stages per pipeline stage (interleaved 1F1B when > 1)
+  // MoE parallel folding (Megatron-Core; Liu et al. 2025, arXiv:2504.14960):
+  // the attention runs over tp x cp x dp ranks of a stage and the routed
+  // experts over etp x ep x edp of the same ranks, etp innermost, then ep.
+  // 0: etp = tp (Megatron-Core's default for expert_tensor_parallel_size).
+  // edp = tp x cp x dp / (etp x ep) (ExpertDp).
+  int etp = 0;
+  // Pipeline layout (Megatron-Core). Default: the layers split evenly, the
+  // last stage also holding the LM head and loss. Either the first and last
+  // stages' transformer layers (decoder_first/last_pipeline_num_layers; 0:
+  // as the middle stages, which share the rest evenly), or the embedding
+  // and/or the loss counted as one layer each in an even split
+  // (account_for_embedding/loss_in_pipeline_split), not both.
+  int first_stage_layers = 0;
+  int last_stage_layers = 0;
+  bool embedding_in_split = false;
+  bool loss_in_split = false;
+  // How tokens reach their experts (suanli/cost/moe_dispatch.h), and whether
+  // one micro-batch's dispatch and combine run under another's compute
+  // (Megatron-Core's 1F1B A2A overlap, DualPipe-style schedules). Not
+  // searched: what the framework offers, like the precision.
+  ExpertDispatcher dispatcher = ExpertDispatcher::kAllToAll;
+  bool overlap_ep = false;
+  // With Recompute::kSelective: the modules recomputed (RecomputeModule bits; 0: core_attn).
+  uint32_t recompute_modules = 0;
+  // CPU activation offload (Megatron-Core / NeMo cpu_offloading_num_layers):
+  // the kept activations of this many layers of each stage go to host memory
+  // after their forward and come back before their backward, over the
+  // chip's host link, double-buffered under the compute.
+  int offload_layers = 0;
   int micro_batch = 1;
   Recompute recompute = Recompute::kNone;
   int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
@@ -115,6 +165,7 @@ struct TrainBreakdown {  // seconds per step on the critical path
   double cp_comm = 0;
   double optimizer = 0;
   double framework = 0;  // per-operator framework cost (dispatch, launch gaps)
+  double offload = 0;    // activation offload over the host link left exposed
 };
 
 // What bounds a step: the largest of its parts grouped by what would have to
@@ -173,6 +224,26 @@ struct TrainEstimate {
 // Data parallelism implied by the other degrees: devices / (tp x pp x cp),
 // or 0 when they do not divide the devices.
 int DerivedDp(const TrainRequest& request);
+
+// The experts' tensor parallelism (etp, or tp when the plan leaves it 0) and
+// data parallelism (tp x cp x dp / (etp x ep), 0 when that does not divide).
+int ExpertTp(const TrainPlan& plan);
+int ExpertDp(const TrainPlan& plan);
+
+// Transformer layers on the first, each middle and the last pipeline stage
+// under the plan's layout (summed over its virtual stages).
+struct StageLayers {
+  int first = 0, middle = 0, last = 0;
+};
+StageLayers PipelineStageLayers(int layers, const TrainPlan& plan);
+
+// Megatron-Core's pipeline_model_parallel_layout ("Et|(tt|)*30L": E the
+// embedding, t a transformer layer, L the loss, | between virtual stages,
+// (...)*n and t*n repeat) as the first and last stages' layers of `plan`
+// (pp x vp chunks, chunk i on stage i mod pp). Layouts whose middle stages
+// differ, with the embedding or loss off the end stages, or with MTP layers
+// (m) are refused as not modelled; text after a space is a remark.
+Status ApplyPipelineLayout(std::string_view layout, int layers, TrainPlan& plan);
 
 // Checks that the plan can exist: tp x pp x dp x cp = devices, tp divides the
 // heads, pp <= layers, micro-batch divides the per-replica batch, ep divides

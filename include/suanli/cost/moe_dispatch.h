@@ -1,0 +1,80 @@
+// Expert-parallel dispatch and combine: how many copies of a token leave its
+// rank and its scale-up domain, and how long one dispatch takes over the
+// group's links. Shared by training and serving (docs/training-model.md,
+// "MoE dispatch").
+//
+// Two dispatchers:
+// - kAllToAll: Megatron-Core's alltoall dispatcher on NCCL. The permute makes
+//   one copy per (token, expert) pair, so a token routed to two experts of
+//   one rank is sent twice; NCCL sends to peers in the domain over the
+//   scale-up link and to the others over the NICs at once.
+// - kDeepEp: DeepEP / HybridEP (Megatron-Core's flex dispatcher). A token is
+//   sent once to each rank that hosts one of its experts, and across domains
+//   once to each domain that does (over RDMA, to the rank of the same local
+//   index), which forwards it over the scale-up link (DeepEP's normal
+//   kernels; deepseek-ai/DeepEP README and docs/legacy.md).
+// With routing spread evenly (the top-k experts a uniform sample), a set of
+// n of the E experts receives a token with probability
+// 1 - C(E - n, k) / C(E, k); `imbalance` scales the busiest rank's bytes.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "suanli/core/names.h"
+#include "suanli/hardware/collectives.h"
+
+namespace suanli {
+
+enum class ExpertDispatcher { kAllToAll, kDeepEp };
+inline constexpr EnumName<ExpertDispatcher> kExpertDispatcherNames[] = {{ExpertDispatcher::kAllToAll, "alltoall"},
+                                                                       {ExpertDispatcher::kDeepEp, "deepep"}};
+
+// Probability that at least one of a token's `top_k` distinct experts is
+// among `n` given experts of `experts`.
+inline double ExpertSetHit(double experts, double n, double top_k) {
+  if (n >= experts) return 1;
+  if (n <= 0 || top_k <= 0) return 0;
+  double miss = 1;
+  for (int i = 0; i < int(top_k) && miss > 0; ++i) miss *= std::max(0.0, (experts - n - i) / (experts - i));
+  return 1 - miss;
+}
+
+// Copies of one token a rank sends: to other ranks, and of those to other
+// scale-up domains, for an EP group `g` on `domain`-chip domains.
+struct DispatchCopies {
+  double off_rank = 0;
+  double off_domain = 0;
+};
+inline DispatchCopies ExpertDispatchCopies(ExpertDispatcher d, const Group& g, int domain, double experts,
+                                           double top_k) {
+  const double ep = g.ranks;
+  if (ep <= 1) return {};
+  const double local = g.per_domain(domain);  // group ranks per domain
+  const double domains = ep / local;
+  if (d == ExpertDispatcher::kAllToAll) {
+    return DispatchCopies{.off_rank = top_k * (ep - 1) / ep, .off_domain = top_k * (ep - local) / ep};
+  }
+  const double per_rank = ExpertSetHit(experts, experts / ep, top_k);
+  const double per_domain = ExpertSetHit(experts, experts * local / ep, top_k);
+  return DispatchCopies{.off_rank = (ep - 1) * per_rank, .off_domain = (domains - 1) * per_domain};
+}
+
+// One dispatch (or combine) of `tokens` tokens of `token_bytes` each from
+// one rank: the scale-up and scale-out parts run at once, one latency.
+inline double ExpertDispatchSeconds(const Links& l, const Group& g, ExpertDispatcher d, double tokens,
+                                    double token_bytes, double experts, double top_k, double imbalance) {
+  if (g.ranks <= 1 || tokens <= 0) return 0;
+  const DispatchCopies c = ExpertDispatchCopies(d, g, l.domain, experts, top_k);
+  const double bytes = tokens * token_bytes * imbalance;
+  const double in_domain = bytes * (c.off_rank - (d == ExpertDispatcher::kAllToAll ? c.off_domain : 0));
+  const double across = bytes * c.off_domain;
+  const double up = in_domain / l.up_a2a;
+  const double out = across > 0 ? across / OutBandwidth(l, g) : 0;
+  return l.latency + std::max(up, out);
+}
+
+}  // namespace suanli

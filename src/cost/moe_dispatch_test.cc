@@ -1,0 +1,64 @@
+// Expert dispatch: copies per token from first principles (uniform top-k
+// routing), and what each dispatcher sends over which link.
+#include "suanli/cost/moe_dispatch.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace suanli {
+namespace {
+
+// C(E - n, k) / C(E, k) by hand for small numbers.
+TEST(MoeDispatch, HitProbabilityIsOneMinusTheMissRatio) {
+  EXPECT_DOUBLE_EQ(ExpertSetHit(8, 2, 2), 1 - (6.0 * 5) / (8.0 * 7));
+  EXPECT_DOUBLE_EQ(ExpertSetHit(8, 8, 2), 1);
+  EXPECT_DOUBLE_EQ(ExpertSetHit(8, 0, 2), 0);
+  EXPECT_DOUBLE_EQ(ExpertSetHit(8, 7, 2), 1);  // two distinct experts cannot both miss 7 of 8
+  for (double n = 1; n < 128; n *= 2) EXPECT_LT(ExpertSetHit(128, n, 8), ExpertSetHit(128, 2 * n, 8) + 1e-12);
+}
+
+TEST(MoeDispatch, DeepEpSendsATokenOncePerRankAndDomain) {
+  // Qwen3-235B: 128 experts, top-8, EP 32 over four 8-GPU nodes.
+  const Group g{.ranks = 32, .stride = 1};
+  const DispatchCopies a2a = ExpertDispatchCopies(ExpertDispatcher::kAllToAll, g, 8, 128, 8);
+  const DispatchCopies deep = ExpertDispatchCopies(ExpertDispatcher::kDeepEp, g, 8, 128, 8);
+  EXPECT_DOUBLE_EQ(a2a.off_rank, 8.0 * 31 / 32);
+  EXPECT_DOUBLE_EQ(a2a.off_domain, 8.0 * 24 / 32);
+  EXPECT_LT(deep.off_rank, a2a.off_rank);
+  EXPECT_LT(deep.off_domain, a2a.off_domain);
+  EXPECT_LE(deep.off_domain, 3);  // at most once to each of the other three nodes
+  EXPECT_NEAR(deep.off_domain, 3 * ExpertSetHit(128, 32, 8), 1e-12);
+  // Inside one domain nothing crosses it.
+  const Group node{.ranks = 8, .stride = 1};
+  EXPECT_EQ(ExpertDispatchCopies(ExpertDispatcher::kDeepEp, node, 8, 128, 8).off_domain, 0);
+  EXPECT_EQ(ExpertDispatchCopies(ExpertDispatcher::kAllToAll, node, 8, 128, 8).off_domain, 0);
+  EXPECT_EQ(ExpertDispatchCopies(ExpertDispatcher::kDeepEp, Group{}, 8, 128, 8).off_rank, 0);
+}
+
+TEST(MoeDispatch, TimeFollowsTheSlowerLinkAndNeverBeatsIt) {
+  Topology topo;
+  Links l;
+  l.up_a2a = 400e9;
+  l.out = 40e9;
+  l.latency = 20e-6;
+  l.domain = 8;
+  l.topology = &topo;
+  const Group g{.ranks = 32, .stride = 1};
+  const double tokens = 2048, bytes = 4096 * 2;
+  for (ExpertDispatcher d : {ExpertDispatcher::kAllToAll, ExpertDispatcher::kDeepEp}) {
+    const double t = ExpertDispatchSeconds(l, g, d, tokens, bytes, 128, 8, 1);
+    const DispatchCopies c = ExpertDispatchCopies(d, g, 8, 128, 8);
+    EXPECT_GE(t, l.latency + tokens * bytes * c.off_domain / l.out - 1e-12);
+    Links faster = l;
+    faster.out *= 2;
+    EXPECT_LT(ExpertDispatchSeconds(faster, g, d, tokens, bytes, 128, 8, 1), t);
+    EXPECT_GT(ExpertDispatchSeconds(l, g, d, tokens, bytes, 128, 8, 1.2), t);  // the busiest rank
+  }
+  EXPECT_LT(ExpertDispatchSeconds(l, g, ExpertDispatcher::kDeepEp, tokens, bytes, 128, 8, 1),
+            ExpertDispatchSeconds(l, g, ExpertDispatcher::kAllToAll, tokens, bytes, 128, 8, 1));
+  EXPECT_EQ(ExpertDispatchSeconds(l, Group{}, ExpertDispatcher::kAllToAll, tokens, bytes, 128, 8, 1), 0);
+}
+
+}  // namespace
+}  // namespace suanli
