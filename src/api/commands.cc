@@ -313,15 +313,11 @@ Result<CompareResult> RunCompare(const Catalog& catalog, const CompareQuery& q) 
 }
 
 Result<TrainResult> RunTrain(const Catalog& catalog, const TrainQuery& q) {
-  auto hw = ResolveHardware(catalog, q.hardware);
-  if (!hw) return std::move(hw).error();
-  auto model = ResolveModel(catalog, q.model);
-  if (!model) return std::move(model).error();
-  auto cluster = MakeCluster(catalog, hw->chip, hw->system);
-  if (!cluster) return std::move(cluster).error();
+  auto d = ResolveDeployment(catalog, q.hardware, q.model);
+  if (!d) return std::move(d).error();
   auto stack = MakeTrainingStack(catalog, q.stack);
   if (!stack) return std::move(stack).error();
-  TrainResult out{.hardware = std::move(*hw), .model = std::move(*model), .cluster = std::move(*cluster),
+  TrainResult out{.hardware = std::move(d->hardware), .model = std::move(d->model), .cluster = std::move(d->cluster),
                   .request = q.request, .searched = q.search, .estimate = {}, .search = {}};
   out.request.stack = *stack;
   if (!q.pp_layout.empty()) {

@@ -48,4 +48,14 @@ Result<ModelEntry> ResolveModel(const Catalog& catalog, std::string_view name) {
                  "; `suanli catalog list models` lists them, or pass a Hugging Face config.json"});
 }
 
+Result<ResolvedDeployment> ResolveDeployment(const Catalog& catalog, std::string_view hardware, std::string_view model) {
+  auto hw = ResolveHardware(catalog, hardware);
+  if (!hw) return std::move(hw).error();
+  auto entry = ResolveModel(catalog, model);
+  if (!entry) return std::move(entry).error();
+  auto cluster = MakeCluster(catalog, hw->chip, hw->system);
+  if (!cluster) return std::move(cluster).error();
+  return ResolvedDeployment{.hardware = std::move(*hw), .model = std::move(*entry), .cluster = std::move(*cluster)};
+}
+
 }  // namespace suanli

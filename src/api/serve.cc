@@ -254,16 +254,13 @@ Result<ServeQuery> DecodeServe(const Args& args) {
 }
 
 Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
-  auto hw = ResolveHardware(catalog, q.hardware);
-  if (!hw) return std::move(hw).error();
-  auto model = ResolveModel(catalog, q.model);
-  if (!model) return std::move(model).error();
-  auto cluster = MakeCluster(catalog, hw->chip, hw->system);
-  if (!cluster) return std::move(cluster).error();
+  auto d = ResolveDeployment(catalog, q.hardware, q.model);
+  if (!d) return std::move(d).error();
   auto stack_rec = catalog.StackOf(StackKind::kServing, q.stack);
   if (!stack_rec) return std::move(stack_rec).error();
   const Stack& st = **stack_rec;
-  ServeResult out{.hardware = std::move(*hw), .model = std::move(*model), .cluster = std::move(*cluster), .query = q};
+  ServeResult out{.hardware = std::move(d->hardware), .model = std::move(d->model), .cluster = std::move(d->cluster),
+                  .query = q};
   out.stack = st.id;
   out.warnings = out.hardware.warnings;
   const ModelArch& arch = out.model.arch;

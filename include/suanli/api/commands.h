@@ -59,6 +59,15 @@ Result<ResolvedHardware> ResolveHardware(const Catalog& catalog, std::string_vie
 // Hugging Face config.json.
 Result<ModelEntry> ResolveModel(const Catalog& catalog, std::string_view name);
 
+// What every deployment command resolves first: the hardware, then the
+// model, then the cluster they make (the first failure is the error).
+struct ResolvedDeployment {
+  ResolvedHardware hardware;
+  ModelEntry model;
+  Cluster cluster;
+};
+Result<ResolvedDeployment> ResolveDeployment(const Catalog& catalog, std::string_view hardware, std::string_view model);
+
 // --- Requests, decoded from their fields (CheckArgs first) ---
 
 struct InferQuery {
