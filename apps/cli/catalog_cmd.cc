@@ -60,11 +60,6 @@ void PrintFigures(const FigureMap& figures, const Catalog& catalog) {
   }
 }
 
-std::optional<double> LatestUsd(const Catalog& catalog, std::string_view subject) {
-  const MarketRecord* p = LatestPurchasePrice(catalog, subject, "", "");
-  return p != nullptr ? PriceInUsd(catalog, *p) : std::nullopt;
-}
-
 void ListChips(const Catalog& catalog) {
   Table t;
   t.Column("id");
@@ -85,7 +80,7 @@ void ListChips(const Catalog& catalog) {
            bf16 ? Thousands(bf16->si() / 1e12) : "-", fp8 ? Thousands(fp8->si() / 1e12) : "-",
            Scaled(c.Get("memory.capacity"), 1e9), Scaled(c.Get("memory.bandwidth"), 1e12, 2),
            Scaled(c.Get("scale_up.bandwidth"), 1e9), Scaled(c.Get("power.tdp"), 1),
-           Scaled(LatestUsd(catalog, c.id), 1)});
+           Scaled(LatestPurchasePriceUsd(catalog, c.id), 1)});
   }
   t.Print(std::cout);
   std::cout << "\nDense peak rates; memory in GB (10^9 bytes); scale-up per direction; price: the latest purchase "
@@ -106,7 +101,7 @@ void ListSystems(const Catalog& catalog) {
   for (const auto& s : catalog.systems()) {
     t.Row({s.id, s.name, s.chip, Scaled(s.Get("chips_per_node"), 1), Scaled(s.Get("scale_up.domain"), 1),
            Scaled(s.Get("scale_up.bandwidth"), 1e9), Scaled(s.Get("scale_out.bandwidth"), 1e9 / 8),
-           Scaled(s.Get("node_power"), 1e3, 1), Scaled(LatestUsd(catalog, s.id), 1)});
+           Scaled(s.Get("node_power"), 1e3, 1), Scaled(LatestPurchasePriceUsd(catalog, s.id), 1)});
   }
   t.Print(std::cout);
 }

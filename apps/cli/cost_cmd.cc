@@ -88,7 +88,7 @@ int RunCostCommand(const GlobalOptions& global, const Args& args, Output output)
                              Thousands(r.run.device_hours), r.run.energy_j / 3.6e9);
   }
   if (!r.sensitivity.empty()) {
-    const double per_mtok = r.serving && r.base.total() > 0 ? r.tokens.usd_per_million_output_tokens / r.base.total() : 0;
+    const double per_mtok = r.usd_per_million_output_tokens_per_usd_per_device_hour();
     std::cout << "\nSensitivity (each input alone at the ends of its range)\n";
     Table s;
     s.Column("input");

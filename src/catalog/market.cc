@@ -50,4 +50,9 @@ std::optional<double> PriceInUsd(const Catalog& catalog, const MarketRecord& pri
   return *cny / fx->cny_per_usd;
 }
 
+std::optional<double> LatestPurchasePriceUsd(const Catalog& catalog, std::string_view subject) {
+  const MarketRecord* p = LatestPurchasePrice(catalog, subject, "", "");
+  return p != nullptr ? PriceInUsd(catalog, *p) : std::nullopt;
+}
+
 }  // namespace suanli

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "support/test_support.h"
+#include "suanli/catalog/market.h"
 #include "suanli/econ/cost.h"
 #include "suanli/econ/fleet.h"
 #include "suanli/econ/milp.h"
@@ -163,6 +164,18 @@ TEST(Market, SystemPriceInYuanIsConvertedAndSharedOverItsChips) {
   EXPECT_NEAR((*in)[TcoInputId::kPriceUsd].base, 1.2e6 / 7.18 / 8 / (1 - 0.19), 1e-6);
   // No node power for HGX H20: 400 W TDP x 1.8.
   EXPECT_NEAR((*in)[TcoInputId::kPowerW].base, 400 * 1.8, 1e-9);
+}
+
+TEST(Market, LatestPurchasePriceUsdIsTheLatestRecordConverted) {
+  const Catalog& c = Shipped();
+  const MarketRecord* p = LatestPurchasePrice(c, "hgx-h20", "", "");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(LatestPurchasePriceUsd(c, "hgx-h20"), PriceInUsd(c, *p));
+  // The HGX H20 is priced in yuan (RMB 1.2 M, Jul 2024) and converted at the Feb 2024 rate, 7.18.
+  EXPECT_EQ(p->id, "hgx-h20-cn-2024-07");
+  ASSERT_TRUE(LatestPurchasePriceUsd(c, "hgx-h20").has_value());
+  EXPECT_NEAR(*LatestPurchasePriceUsd(c, "hgx-h20"), 1.2e6 / 7.18, 1e-6);
+  EXPECT_FALSE(LatestPurchasePriceUsd(c, "ascend-910b4").has_value());  // no price record
 }
 
 TEST(Market, NoPriceIsAnErrorNamingTheFlag) {

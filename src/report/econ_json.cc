@@ -44,7 +44,7 @@ std::string ToJson(const CostResult& r) {
   j["inputs"] = inputs;
   const bool serving = r.serving.has_value();
   // $/Mtoken is the device-hour cost times a constant, so the sensitivity is shown in both.
-  const double per_mtok = serving && r.base.total() > 0 ? r.tokens.usd_per_million_output_tokens / r.base.total() : 0;
+  const double per_mtok = r.usd_per_million_output_tokens_per_usd_per_device_hour();
   json sens = json::array();
   for (const auto& s : r.sensitivity) {
     json row{{"input", kTcoInputNames[static_cast<int>(s.input)]},

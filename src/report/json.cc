@@ -223,12 +223,6 @@ json ModelJson(const ModelEntry& m) {
               {"published", FiguresJson(m.published)}, {"sources", m.sources}, {"file", m.file}};
 }
 
-// The latest purchase price in catalog/prices/, in dollars (a yuan price at the rate of its date).
-std::optional<double> LatestUsd(const Catalog& catalog, std::string_view subject) {
-  const MarketRecord* p = LatestPurchasePrice(catalog, subject, "", "");
-  return p != nullptr ? PriceInUsd(catalog, *p) : std::nullopt;
-}
-
 json ListChips(const Catalog& catalog) {
   json arr = json::array();
   for (const auto& c : catalog.chips()) {
@@ -243,7 +237,7 @@ json ListChips(const Catalog& catalog) {
     put("memory_bandwidth_bytes_per_s", c.Get("memory.bandwidth"));
     put("scale_up_bytes_per_s", c.Get("scale_up.bandwidth"));
     put("tdp_w", c.Get("power.tdp"));
-    put("price_usd", LatestUsd(catalog, c.id));
+    put("price_usd", LatestPurchasePriceUsd(catalog, c.id));
     arr.push_back(j);
   }
   return json{{"chips", arr}};
@@ -259,7 +253,7 @@ json ListSystems(const Catalog& catalog) {
     put("scale_up_bytes_per_s", s.Get("scale_up.bandwidth"));
     put("scale_out_bytes_per_s", s.Get("scale_out.bandwidth"));
     put("node_power_w", s.Get("node_power"));
-    put("price_usd", LatestUsd(catalog, s.id));
+    put("price_usd", LatestPurchasePriceUsd(catalog, s.id));
     arr.push_back(j);
   }
   return json{{"systems", arr}};

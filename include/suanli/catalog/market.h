@@ -33,4 +33,7 @@ Result<FxRate> FxRateOn(const Catalog& catalog, std::string_view date);
 // of the price's own date; nullopt when it needs a rate the catalog lacks.
 std::optional<double> PriceInUsd(const Catalog& catalog, const MarketRecord& price);
 
+// The latest purchase price of `subject` in any region, in dollars (what catalog listings show).
+std::optional<double> LatestPurchasePriceUsd(const Catalog& catalog, std::string_view subject);
+
 }  // namespace suanli

@@ -89,6 +89,12 @@ struct CostResult {
   TrainingCost run, run_low, run_high;
   std::string training_plan;  // the plan priced, in words
   std::vector<std::string> warnings;
+  // $/M output tokens per $/device-hour of this serving point (0 without one):
+  // a token's price is the device-hour cost times this constant, so the
+  // sensitivity table converts with it.
+  [[nodiscard]] double usd_per_million_output_tokens_per_usd_per_device_hour() const {
+    return serving && base.total() > 0 ? tokens.usd_per_million_output_tokens / base.total() : 0;
+  }
 };
 Result<CostResult> RunCostQuery(const Catalog& catalog, const CostQuery& query);
 
