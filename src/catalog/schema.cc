@@ -168,6 +168,7 @@ constexpr FieldSpec kStackFields[] = {
     {.key = "scheduler.chunk_size", .kind = kFigure, .dim = kNone, .description = "Serving: prefill chunk in tokens (absent: prompts are prefilled whole)", .at_most = 1e7},
     {.key = "scheduler.prefill_first", .kind = kFigure, .dim = kNone, .description = "Serving: 1 = waiting prompts are prefilled in iterations of their own before decoding resumes (absent: decodes first, prompts fill the rest of the token budget)", .at_most = 1},
     {.key = "moe.expert_imbalance", .kind = kFigure, .dim = kNone, .required = true, .description = "Routed tokens on the busiest expert-parallel rank over the mean (1 = perfectly balanced); applies when experts are split over ranks", .at_most = 64},
+    {.key = "moe.deepep", .kind = kFigure, .dim = kNone, .description = "Serving: 1 = EP dispatch and combine run DeepEP's kernels (priced on the chip profile's expert_dispatch curves), 0 or absent = the framework's own exchange (the link model)", .positive = false, .at_most = 1},
     {.key = "moe.expert_imbalance_eplb", .kind = kFigure, .dim = kNone, .description = "Serving: as moe.expert_imbalance with redundant experts placed by EPLB (serve --redundant-experts); absent: moe.expert_imbalance", .at_most = 64},
 };
 

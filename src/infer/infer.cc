@@ -253,7 +253,8 @@ Result<ServingStack> MakeServingStack(const Catalog& catalog, std::string_view i
   return ServingStack{.id = s->id,
                       .max_num_tokens = s->Get("scheduler.max_num_tokens").value_or(0),
                       .expert_imbalance = s->Get("moe.expert_imbalance").value_or(1),
-                      .fused_residual_norm = s->fused_residual_norm};
+                      .fused_residual_norm = s->fused_residual_norm,
+                      .deepep = s->Get("moe.deepep").value_or(0) > 0.5};
 }
 
 namespace {
@@ -303,7 +304,8 @@ Result<InferenceEstimate> EstimateInference(const Cluster& c, const ModelArch& m
   // Make checks the plan; the request's own checks come first in the error.
   auto model = IterationModel::Make(c, m, request.plan,
                                     IterationStack{.expert_imbalance = request.stack.expert_imbalance,
-                                                   .fused_residual_norm = request.stack.fused_residual_norm});
+                                                   .fused_residual_norm = request.stack.fused_residual_norm,
+                                                   .deepep = request.stack.deepep});
   const Status plan_ok = model ? Status(Ok{}) : Status(model.error());
   if (auto ok = CheckRequest(request, plan_ok); !ok) return std::move(ok).error();
   const Device& d = c.device;

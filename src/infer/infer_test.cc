@@ -448,7 +448,7 @@ class DispatchCurveTest : public InferTest {
     InferencePlan plan{.tp = 1, .pp = 1, .ep = ep};
     plan.precision = Precision{.weights = Dtype::kFp8, .activations = Dtype::kFp8, .kv_cache = Dtype::kBf16};
     auto it = IterationModel::Make(c, Model("deepseek-v3"), plan,
-                                   IterationStack{.expert_imbalance = imbalance, .two_batch_overlap = tbo});
+                                   IterationStack{.expert_imbalance = imbalance, .two_batch_overlap = tbo, .deepep = true});
     EXPECT_TRUE(it.has_value()) << it.error().ToString();
     return std::move(*it);
   }
@@ -495,6 +495,18 @@ TEST_F(DispatchCurveTest, OtherLinksScaleTheCurveOrFallBackToTheLinkModel) {
     const IterationModel it = Make(ClusterFor(hw), 8);
     EXPECT_NE(it.warnings() & kWarnDispatchLinkModel, 0u) << hw;
     EXPECT_NE(WarningTexts(it.warnings()).find("link model"), std::string::npos);
+  }
+  // A stack that does not dispatch with DeepEP keeps the generic exchange (no curve, no warning).
+  {
+    InferencePlan plan{.tp = 1, .pp = 1, .ep = 8};
+    plan.precision = Precision{.weights = Dtype::kFp8, .activations = Dtype::kFp8, .kv_cache = Dtype::kBf16};
+    const Cluster h800 = ClusterFor("hgx-h800");
+    auto own = IterationModel::Make(h800, Model("deepseek-v3"), plan, IterationStack{});
+    ASSERT_TRUE(own.has_value());
+    EXPECT_EQ(own->warnings() & (kWarnDispatchLinkModel | kWarnDispatchCurveScaled), 0u);
+    const PrefillChunk chunk{.sequences = 8, .offset = 0, .tokens = 4096, .completes = true};
+    const BatchComposition batch{.decode = {}, .prefill = {&chunk, 1}};
+    EXPECT_NE(A2a(own->Cost(batch, PipelineFill::kFillAndDrain)), A2a(Make(h800, 8).Cost(batch, PipelineFill::kFillAndDrain)));
   }
   // Dense models and ep 1 carry no EP warning.
   EXPECT_EQ(Make(ClusterFor("dgx-b200"), 1).warnings() & kWarnDispatchLinkModel, 0u);

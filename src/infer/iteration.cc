@@ -232,7 +232,7 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
   }
   it.pp_send_ = SendRecvCost(links, double(plan.devices()));
   it.two_batch_overlap_ = stack.two_batch_overlap;
-  if (plan.ep > 1 && IsMoe(m)) {
+  if (plan.ep > 1 && IsMoe(m) && stack.deepep) {
     // EP dispatch and combine from the measured curves where the profile has
     // them (DeepEP: normal kernels for prefill, low-latency for decode),
     // scaled by this cluster's links over the ones measured on.

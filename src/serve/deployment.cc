@@ -68,6 +68,7 @@ ServeStackConfig StackConfig(const Stack& st) {
   c.iteration = IterationStack{.expert_imbalance = st.Get("moe.expert_imbalance").value_or(1),
                                .fused_residual_norm = st.fused_residual_norm};
   c.expert_imbalance_eplb = st.Get("moe.expert_imbalance_eplb").value_or(0);
+  c.iteration.deepep = st.Get("moe.deepep").value_or(0) > 0.5;
   return c;
 }
 

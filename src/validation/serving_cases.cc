@@ -401,9 +401,14 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
   if (!built->fits) return "predicted not to fit: " + built->reason;
   const ServePool& pool = built->deployment.pools.front();
   const double devices = double(built->deployment.devices());
-  std::string setup = std::to_string(int(devices)) + " x " + chip->id + ", tp " + std::to_string(built->pools[0].plan.tp) +
+  const InferencePlan& first = built->pools[0].plan;
+  std::string setup = std::to_string(int(devices)) + " x " + chip->id + ", tp " + std::to_string(first.tp) +
+                      (first.pp > 1 ? ", pp " + std::to_string(first.pp) : "") +
                       (dp > 1 ? ", DP attention " + std::to_string(dp) : "") + ", " + std::string(DtypeName(prec.weights)) +
-                      (spec.draft > 0 ? ", MTP " + std::to_string(spec.draft) : "") + ", " + sc.id;
+                      (spec.draft > 0 ? ", MTP " + std::to_string(spec.draft) : "") + ", " + sc.id +
+                      (sc.scheduler.max_seqs != StackConfig(*stack).scheduler.max_seqs
+                           ? " (max " + std::to_string(sc.scheduler.max_seqs) + " sequences per rank)"
+                           : "");
   double predicted = 0;
   if (disaggregated && metric->kind != K::kOutputPerCard && metric->kind != K::kThroughputPerDevice &&
       metric->kind != K::kThroughput) {

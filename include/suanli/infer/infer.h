@@ -52,6 +52,7 @@ struct ServingStack {
   double max_num_tokens = 0;  // tokens per forward pass; longer prefills are chunked to it
   double expert_imbalance = 1;  // busiest expert-parallel rank's routed tokens over the mean
   bool fused_residual_norm = true;
+  bool deepep = false;  // EP dispatch/combine on DeepEP's kernels (moe.deepep)
 };
 // The stack `id` of the catalog, or its default serving stack when `id` is empty.
 Result<ServingStack> MakeServingStack(const Catalog& catalog, std::string_view id);

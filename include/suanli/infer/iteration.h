@@ -115,6 +115,9 @@ struct IterationStack {
   // Two-batch overlap (SGLang): the batch runs as two micro-batches, one's
   // EP dispatch/combine under the other's compute.
   bool two_batch_overlap = false;
+  // EP dispatch and combine with DeepEP's kernels (priced on the chip's
+  // measured curves where its profile has them); else the generic exchange.
+  bool deepep = false;
 };
 
 class IterationModel {
