@@ -42,7 +42,8 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
 auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
                   p.overlap_dp, p.overlap_tp, p.etp, p.first_stage_layers, p.last_stage_layers,
-                  p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules, p.offload_layers);
+                  p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules, p.offload_layers,
+                  p.schedule, p.cp_comm, p.fp8_activations, p.mtp_layers);
 }
 
 // Strict order by the objective, then the plan fields, so ties are deterministic.
@@ -126,6 +127,8 @@ struct Candidates {
   std::vector<Recompute> recompute;
   std::vector<bool> sp, overlap_dp, overlap_tp;
   std::vector<int> vp;  // empty: every interleaving the pp allows
+  std::vector<PipelineSchedule> schedule;
+  std::vector<CpComm> cp_comm;
 };
 
 template <typename T>
@@ -149,6 +152,8 @@ Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r
   c.overlap_tp = OrAll(s.overlap_tp, {false, true});
   c.vp = s.vp;
   c.dp = s.dp;
+  c.schedule = OrAll(s.schedule, {PipelineSchedule::k1F1B, PipelineSchedule::kZeroBubble, PipelineSchedule::kDualPipe});
+  c.cp_comm = OrAll(s.cp_comm, {CpComm::kRing, CpComm::kAllToAll});
   return c;
 }
 
@@ -167,6 +172,7 @@ std::vector<int> Interleavings(const ModelArch& m, int pp, const PlanRules& rule
 struct Outer {
   int tp, cp, mb;
   bool sp;
+  CpComm cp_comm;
 };
 
 }  // namespace
@@ -185,6 +191,8 @@ PlanSpace PlanSpace::Fixed(const TrainPlan& p) {
   s.sequence_parallel = {p.sequence_parallel};
   s.overlap_dp = {p.overlap_dp};
   s.overlap_tp = {p.overlap_tp};
+  s.schedule = {p.schedule};
+  s.cp_comm = {p.cp_comm};
   return s;
 }
 
@@ -209,9 +217,14 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
     if (!rules.Tp(tp)) continue;
     for (int cp : cand.cp) {
       if (!rules.Cp(cp) || n % (int64_t(tp) * cp) != 0) continue;
-      for (int mb : cand.mb) {
-        // Sequence parallelism and TP overlap only mean something with tp > 1.
-        for (bool sp : tp > 1 ? cand.sp : std::vector<bool>{false}) outers.push_back(Outer{tp, cp, mb, sp});
+      for (CpComm comm : cand.cp_comm) {
+        // The exchange only means something with cp > 1: ring stands for both at cp 1.
+        if (cp == 1 && comm != cand.cp_comm.front()) continue;
+        if (!rules.CpComm(tp, cp, comm)) continue;
+        for (int mb : cand.mb) {
+          // Sequence parallelism and TP overlap only mean something with tp > 1.
+          for (bool sp : tp > 1 ? cand.sp : std::vector<bool>{false}) outers.push_back(Outer{tp, cp, mb, sp, comm});
+        }
       }
     }
   }
@@ -240,6 +253,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
       p.cp = o.cp;
       p.micro_batch = o.mb;
       p.sequence_parallel = o.sp;
+      p.cp_comm = o.cp_comm;
       overlap_choices.clear();
       for (bool ov : cand.overlap_dp) {
         for (bool to : o.tp > 1 ? cand.overlap_tp : std::vector<bool>{false}) overlap_choices.emplace_back(ov, to);
@@ -260,23 +274,28 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
           // Layer costs see pp and dp only through the links they pick.
           const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
           const train::StageTerms st = train::MakeStageTerms(x, p);  // the same for every vp and below
+          const int64_t mbs = r.global_batch / dp / o.mb;
           for (int vp : vps) {
             if (!rules.Layout(pp, vp, p)) continue;
             p.vp = vp;
-            for (Recompute rc : cand.recompute) {
-              p.recompute = rc;
-              for (int z : cand.zero) {
-                if (!PlanRules::Zero(z)) continue;
-                p.zero = z;
-                for (auto [overlap_dp, overlap_tp] : overlap_choices) {
-                  p.overlap_dp = overlap_dp;
-                  p.overlap_tp = overlap_tp;
-                  ++my_eval;
-                  TrainEstimate e;
-                  Assemble(x, p, lc, st, e, Timing::kIfFits);
-                  if (!e.fits || !std::isfinite(e.step_time_s)) continue;
-                  ++my_feasible;
-                  sinks.Add(p, e);
+            for (PipelineSchedule sched : cand.schedule) {
+              if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
+              p.schedule = sched;
+              for (Recompute rc : cand.recompute) {
+                p.recompute = rc;
+                for (int z : cand.zero) {
+                  if (!PlanRules::Zero(z)) continue;
+                  p.zero = z;
+                  for (auto [overlap_dp, overlap_tp] : overlap_choices) {
+                    p.overlap_dp = overlap_dp;
+                    p.overlap_tp = overlap_tp;
+                    ++my_eval;
+                    TrainEstimate e;
+                    Assemble(x, p, lc, st, e, Timing::kIfFits);
+                    if (!e.fits || !std::isfinite(e.step_time_s)) continue;
+                    ++my_feasible;
+                    sinks.Add(p, e);
+                  }
                 }
               }
             }

@@ -38,6 +38,9 @@ struct ModelTotals {
   double embed_params = 0;
   double lm_head_params = 0;
   double active_flops_params = 0;      // for model FLOPs: active, without the input embedding
+  // One MTP module (DeepSeek-V3): its norms, 2h x h projection and the shared
+  // parameters of a layer like the last one; that layer's routed experts.
+  double mtp_shared_params = 0, mtp_expert_params = 0;
   double attention_flops_per_token = 0;  // 12 * L * heads * head_dim * s / s (PaLM), times s later
   bool moe = false;
   int min_heads = 0;
@@ -67,6 +70,13 @@ struct LayerCosts {
   // End stages, per micro-batch.
   double head_f = 0, head_b = 0, head_flops_f = 0;
   double logits_bytes = 0;
+  double head_w = 0;  // the LM head's weight-gradient GEMM (a zero-bubble schedule's W)
+  // FP8 activation caching: the MoE SwiGLU output recomputed in backward, per layer.
+  double swiglu_f = 0;
+  // One MTP module per micro-batch (with TrainPlan::mtp_layers; the last
+  // stage): forward, backward (its weight-gradient part apart), its
+  // activations kept, executed forward FLOPs. Its LM head and loss pass is in it.
+  double mtp_f = 0, mtp_b = 0, mtp_w = 0, mtp_act = 0, mtp_flops_f = 0;
   double p2p = 0;  // one pipeline transfer of the micro-batch's activations
 };
 
@@ -134,6 +144,23 @@ class PlanRules {
   [[nodiscard]] bool Pp(int pp) const { return pp >= 1 && pp <= m_->layers; }
   [[nodiscard]] bool Cp(int cp) const {
     return cp >= 1 && r_->seq_len % cp == 0 && (cp == 1 || r_->flash_attention);
+  }
+  // Ulysses scatters each tp rank's heads over the cp ranks.
+  [[nodiscard]] bool CpComm(int tp, int cp, suanli::CpComm comm) const {
+    return comm != suanli::CpComm::kAllToAll || cp == 1 || (tp >= 1 && (t_.min_heads / tp) % cp == 0);
+  }
+  // The schedule can run on pp stages of vp virtual stages with `mbs`
+  // micro-batches: interleaving needs vp > 1; zero-bubble (ZB-H1) and
+  // DualPipe need pp > 1 and no virtual stages; DualPipe an even pp and an
+  // even number of micro-batches, at least 2 pp (its step() asserts both).
+  [[nodiscard]] static bool Schedule(int pp, int vp, int64_t mbs, PipelineSchedule s) {
+    switch (s) {
+      case PipelineSchedule::k1F1B: return true;
+      case PipelineSchedule::kInterleaved: return vp > 1;
+      case PipelineSchedule::kZeroBubble: return pp > 1 && vp == 1;
+      case PipelineSchedule::kDualPipe: return pp > 1 && vp == 1 && pp % 2 == 0 && mbs % 2 == 0 && mbs >= 2 * int64_t(pp);
+    }
+    return false;
   }
   [[nodiscard]] bool Vp(int pp, int vp) const {
     return vp == 1 || (vp > 1 && pp > 1 && m_->layers % (int64_t(pp) * vp) == 0);
