@@ -278,20 +278,35 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
           for (int vp : vps) {
             if (!rules.Layout(pp, vp, p)) continue;
             p.vp = vp;
-            for (PipelineSchedule sched : cand.schedule) {
-              if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
-              p.schedule = sched;
-              for (Recompute rc : cand.recompute) {
-                p.recompute = rc;
-                for (int z : cand.zero) {
-                  if (!PlanRules::Zero(z)) continue;
-                  p.zero = z;
-                  for (auto [overlap_dp, overlap_tp] : overlap_choices) {
-                    p.overlap_dp = overlap_dp;
-                    p.overlap_tp = overlap_tp;
+            for (Recompute rc : cand.recompute) {
+              p.recompute = rc;
+              for (int z : cand.zero) {
+                if (!PlanRules::Zero(z)) continue;
+                p.zero = z;
+                for (auto [overlap_dp, overlap_tp] : overlap_choices) {
+                  p.overlap_dp = overlap_dp;
+                  p.overlap_tp = overlap_tp;
+                  // ZB-H1 differs from 1F1B (vp 1) only in its bubble: once
+                  // 1F1B is assembled, zero-bubble is a few operations more.
+                  bool have_1f1b = false;
+                  TrainEstimate one_f_one_b;
+                  train::PipelineTerms pipe;
+                  for (PipelineSchedule sched : cand.schedule) {
+                    if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
+                    p.schedule = sched;
                     ++my_eval;
                     TrainEstimate e;
-                    Assemble(x, p, lc, st, e, Timing::kIfFits);
+                    if (sched == PipelineSchedule::kZeroBubble && have_1f1b) {
+                      if (!one_f_one_b.fits) continue;
+                      e = one_f_one_b;
+                      train::ZeroBubbleFrom1F1B(x, p, pipe, e);
+                    } else {
+                      Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
+                      if (sched == PipelineSchedule::k1F1B && vp == 1 && pp > 1) {
+                        have_1f1b = true;
+                        one_f_one_b = e;
+                      }
+                    }
                     if (!e.fits || !std::isfinite(e.step_time_s)) continue;
                     ++my_feasible;
                     sinks.Add(p, e);

@@ -118,7 +118,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
 }
 
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
-              Timing timing) {
+              Timing timing, PipelineTerms* pipe) {
   const Cluster& c = *x.c;
   const Device& d = c.device;
   const TrainRequest& r = *x.r;
@@ -333,9 +333,8 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
 
+  if (pipe != nullptr) *pipe = PipelineTerms{.per_mb = per_mb, .w_mb = w_mb};
   const double tokens = double(r.global_batch) * double(r.seq_len);
-  e.tokens_per_s = tokens / e.step_time_s;
-  e.tokens_per_s_per_device = e.tokens_per_s / double(r.devices);
   e.model_flops_per_step =
       tokens * ((r.lora ? 4 : 6) * t.active_flops_params + t.attention_flops_per_token * double(r.seq_len));
   // Executed: per micro-batch per device forward x (3, + 1 with full recompute), over every stage and replica.
@@ -344,13 +343,28 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
                      : p.recompute == Recompute::kSelective ? layers_stage * lc.attn_flops_f
                                                             : 0;
   e.hardware_flops_per_step = m * ((r.lora ? 2 : 3) * fwd + rec) * double(r.devices);
+  FinishRates(x, e);
+}
+
+void FinishRates(const Context& x, TrainEstimate& e) {
+  const TrainRequest& r = *x.r;
+  const double tokens = double(r.global_batch) * double(r.seq_len);
+  e.tokens_per_s = tokens / e.step_time_s;
+  e.tokens_per_s_per_device = e.tokens_per_s / double(r.devices);
   e.model_tflops_per_device = e.model_flops_per_step / e.step_time_s / double(r.devices) / 1e12;
   e.mfu = x.peak > 0 ? e.model_flops_per_step / e.step_time_s / double(r.devices) / x.peak : 0;
   if (r.tokens > 0) {
     e.time_to_train_s = r.tokens / e.tokens_per_s;
     e.device_hours = e.time_to_train_s * double(r.devices) / 3600;
-    e.energy_j = e.time_to_train_s * double(r.devices) * d.board_power.si();
+    e.energy_j = e.time_to_train_s * double(r.devices) * x.c->device.board_power.si();
   }
+}
+
+void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e) {
+  const double bubble = (double(p.pp) - 1) * std::max(0.0, pipe.per_mb - 2 * pipe.w_mb);
+  e.step_time_s += bubble - e.breakdown.pp_bubble;
+  e.breakdown.pp_bubble = bubble;
+  FinishRates(x, e);
 }
 
 }  // namespace train

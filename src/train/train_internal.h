@@ -131,8 +131,19 @@ StageTerms MakeStageTerms(const Context& x, const TrainPlan& p);
 
 // The plan-dependent part: pipeline, data parallelism, memory, totals, warnings.
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing);
+// One micro-batch on the pacing stage (F + B, or DualPipe's F&B) and its
+// weight-gradient part W, as Assemble timed them.
+struct PipelineTerms {
+  double per_mb = 0, w_mb = 0;
+};
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
-              Timing timing);
+              Timing timing, PipelineTerms* pipe = nullptr);
+// Throughputs, MFU and time-to-train from e.step_time_s.
+void FinishRates(const Context& x, TrainEstimate& e);
+// The zero-bubble (ZB-H1) estimate of `p` from its 1F1B one (vp 1, pp > 1):
+// the same memory and work, only the bubble differs. The search's shortcut;
+// EstimateTraining assembles it whole, and a test holds the two equal.
+void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e);
 
 // The rules a plan must keep, as cheap tests: CheckTrainingPlan states them
 // with messages, the search prunes its candidates by the same tests.

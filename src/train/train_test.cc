@@ -497,6 +497,40 @@ TEST_F(TrainTest, PipelineSchedulesBubbleAndMemory) {
   EXPECT_FALSE(EstimateTraining(c, Model("gpt3-175b"), r).has_value());
 }
 
+// The search prices zero-bubble from its 1F1B twin (only the bubble
+// differs); every plan it ranks is what EstimateTraining says of it.
+TEST_F(TrainTest, SearchedSchedulesAreWhatTheEstimateSays) {
+  const Cluster c = ClusterFor("hgx-h800");
+  const ModelArch& m = Model("deepseek-v3");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 256;
+  r.seq_len = 4096;
+  r.global_batch = 1024;
+  r.plan.precision = TrainPrecision::kFp8;
+  PlanSpace space;
+  space.tp = {1};
+  space.cp = {1};
+  space.micro_batch = {1};
+  SearchOptions o;
+  o.top_k = 200;
+  auto res = SearchTraining(c, m, r, space, o);
+  ASSERT_TRUE(res.has_value()) << res.error().ToString();
+  int seen[4] = {};
+  for (const RankedPlan& rp : res->top) {
+    ++seen[int(rp.plan.schedule)];
+    TrainRequest q = r;
+    q.plan = rp.plan;
+    const TrainEstimate e = Run(c, m, q);
+    EXPECT_NEAR(e.step_time_s, rp.estimate.step_time_s, 1e-9 * e.step_time_s) << int(rp.plan.schedule) << " pp " << rp.plan.pp;
+    EXPECT_NEAR(e.breakdown.pp_bubble, rp.estimate.breakdown.pp_bubble, 1e-9 * e.step_time_s);
+    EXPECT_DOUBLE_EQ(e.memory.total, rp.estimate.memory.total);
+    EXPECT_NEAR(e.mfu, rp.estimate.mfu, 1e-9);
+  }
+  EXPECT_GT(seen[int(PipelineSchedule::kZeroBubble)], 0);
+  EXPECT_GT(seen[int(PipelineSchedule::kDualPipe)], 0);
+}
+
 // FP8 activation caching keeps the linear layers' inputs in one byte and the
 // MoE SwiGLU's input only: less memory, the SwiGLU output computed again.
 TEST_F(TrainTest, Fp8ActivationCachingTradesBytesForARecompute) {
