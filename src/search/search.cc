@@ -153,6 +153,8 @@ Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r
   c.vp = s.vp;
   c.dp = s.dp;
   c.schedule = OrAll(s.schedule, {PipelineSchedule::k1F1B, PipelineSchedule::kZeroBubble, PipelineSchedule::kDualPipe});
+  std::sort(c.schedule.begin(), c.schedule.end());  // 1F1B before zero-bubble, which the search derives from it
+  c.schedule.erase(std::unique(c.schedule.begin(), c.schedule.end()), c.schedule.end());
   c.cp_comm = OrAll(s.cp_comm, {CpComm::kRing, CpComm::kAllToAll});
   return c;
 }
@@ -228,6 +230,8 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
       }
     }
   }
+  const bool zb_searched =
+      std::find(cand.schedule.begin(), cand.schedule.end(), PipelineSchedule::kZeroBubble) != cand.schedule.end();
   std::atomic<int64_t> evaluated{0}, feasible{0};
   std::atomic<std::size_t> next{0};
   std::mutex merge, stream_lock;
@@ -287,29 +291,33 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                   p.overlap_dp = overlap_dp;
                   p.overlap_tp = overlap_tp;
                   // ZB-H1 differs from 1F1B (vp 1) only in its bubble: once
-                  // 1F1B is assembled, zero-bubble is a few operations more.
-                  bool have_1f1b = false;
-                  TrainEstimate one_f_one_b;
-                  train::PipelineTerms pipe;
+                  // 1F1B is assembled, zero-bubble is a few operations more
+                  // on the same estimate (the candidates are in enum order).
+                  bool zb_done = false;
                   for (PipelineSchedule sched : cand.schedule) {
+                    if (zb_done && sched == PipelineSchedule::kZeroBubble) continue;
                     if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
                     p.schedule = sched;
                     ++my_eval;
                     TrainEstimate e;
-                    if (sched == PipelineSchedule::kZeroBubble && have_1f1b) {
-                      if (!one_f_one_b.fits) continue;
-                      e = one_f_one_b;
-                      train::ZeroBubbleFrom1F1B(x, p, pipe, e);
-                    } else {
-                      Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
-                      if (sched == PipelineSchedule::k1F1B && vp == 1 && pp > 1) {
-                        have_1f1b = true;
-                        one_f_one_b = e;
-                      }
+                    train::PipelineTerms pipe;
+                    Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
+                    const bool ok = e.fits && std::isfinite(e.step_time_s);
+                    if (ok) {
+                      ++my_feasible;
+                      sinks.Add(p, e);
                     }
-                    if (!e.fits || !std::isfinite(e.step_time_s)) continue;
-                    ++my_feasible;
-                    sinks.Add(p, e);
+                    if (sched == PipelineSchedule::k1F1B && zb_searched && vp == 1 && pp > 1 &&
+                        PlanRules::Schedule(pp, vp, mbs, PipelineSchedule::kZeroBubble)) {
+                      zb_done = true;
+                      p.schedule = PipelineSchedule::kZeroBubble;
+                      ++my_eval;
+                      if (!ok) continue;
+                      train::ZeroBubbleFrom1F1B(x, p, pipe, e);
+                      if (!std::isfinite(e.step_time_s)) continue;
+                      ++my_feasible;
+                      sinks.Add(p, e);
+                    }
                   }
                 }
               }

@@ -11,7 +11,11 @@ namespace suanli {
 namespace train {
 
 Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
-  Context x{&c, &m, &r, LinksOf(c), Totals(m), {}, 0, 0};
+  return MakeContext(c, m, r, Totals(m));
+}
+
+Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r, const ModelTotals& totals) {
+  Context x{&c, &m, &r, LinksOf(c), totals, {}, 0, 0};
   const Device& d = c.device;
   Dtype want = r.plan.precision == TrainPrecision::kFp8 ? Dtype::kFp8
                : r.plan.precision == TrainPrecision::kFp16 ? Dtype::kFp16
@@ -83,8 +87,9 @@ StageTerms MakeStageTerms(const Context& x, const TrainPlan& p) {
   auto dense_of = [&](double layers, double end) { return (layers * t.shared_params_per_layer + end) * inv_tp; };
   auto experts_of = [&](double layers) { return layers * expert_per_layer; };
   const double mtp = p.mtp_layers;
-  const double mtp_dense = mtp * t.mtp_shared_params * inv_tp;
-  const double mtp_experts = t.moe ? mtp * t.mtp_expert_params / (double(ExpertTp(p)) * p.ep) : 0;
+  const MtpParams mp = mtp > 0 ? MtpModuleParams(*x.m) : MtpParams{};
+  const double mtp_dense = mtp * mp.shared * inv_tp;
+  const double mtp_experts = t.moe ? mtp * mp.experts / (double(ExpertTp(p)) * p.ep) : 0;
   if (pp > 1 && st.default_layout && mtp == 0) {
     // Equal stages: the end stage with the larger of the embedding and the head.
     st.dense_params = dense_of(layers_stage, t.head_params);

@@ -101,14 +101,14 @@ ModelTotals Totals(const ModelArch& m) {
   t.head_params = std::max(pc.embedding, pc.lm_head);
   t.active_flops_params = pc.active - pc.embedding + (pc.lm_head > 0 ? 0 : double(m.vocab) * m.hidden);
   t.attention_flops_per_token = 12 * attn;  // x seq_len: 12 L H Q s with (Q_k + Q_v) / 2 per head
-  if (!m.groups.empty()) {
-    // As CountParams counts an MTP module: enorm + hnorm, eh_proj, the layer, its final norm.
-    const double h = m.hidden;
-    const LayerParams lp = CountLayerParams(m.groups.back(), m.hidden, m.norm);
-    t.mtp_shared_params = 2 * h + 2 * h * h + lp.shared + h;
-    t.mtp_expert_params = lp.experts;
-  }
   return t;
+}
+
+MtpParams MtpModuleParams(const ModelArch& m) {
+  if (m.groups.empty()) return {};
+  const double h = m.hidden;
+  const LayerParams lp = CountLayerParams(m.groups.back(), m.hidden, m.norm);
+  return MtpParams{.shared = 2 * h + 2 * h * h + lp.shared + h, .experts = lp.experts};
 }
 
 // Prices one mean layer and the end stages for (tp, cp, ep, micro-batch, sp)

@@ -101,6 +101,11 @@ Status CheckTrainingRequest(const TrainRequest& r) {
 }
 
 Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
+  return train::CheckPlan(m, r, train::PlanRules(m, r));
+}
+
+namespace train {
+Status CheckPlan(const ModelArch& m, const TrainRequest& r, const PlanRules& rules) {
   if (auto ok = CheckTrainingRequest(r); !ok) return ok;
   std::vector<Diagnostic> bad;
   auto fail = [&](std::string key, std::string msg) {
@@ -141,7 +146,6 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
   }
   if (!train::PlanRules::Zero(p.zero)) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
   if (!bad.empty()) return Error(std::move(bad));
-  const train::PlanRules rules(m, r);
   const ModelTotals& t = rules.totals();
   if (!rules.Devices(p.tp, p.pp, p.dp, p.cp)) {
     fail("devices", "tp x pp x dp x cp = " + std::to_string(int64_t(p.tp) * p.pp * p.dp * p.cp) + " but devices = " +
@@ -183,21 +187,8 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
   } else if (!rules.MicroBatch(p.dp, p.micro_batch)) {
     fail("micro_batch", "micro-batch " + std::to_string(p.micro_batch) + " does not divide the " +
                             Str(r.global_batch / p.dp) + " sequences per data-parallel replica");
-  }
-  if (!rules.EpWithModel(p.ep)) {
-    if (!t.moe) {
-      fail("ep", "ep " + std::to_string(p.ep) + " needs a mixture-of-experts model");
-    } else {
-      fail("ep", "ep " + std::to_string(p.ep) + " does not divide the " + std::to_string(t.min_experts) + " experts");
-    }
-  }
-  if (!train::PlanRules::EpFolds(p.tp, p.cp, p.dp, p.ep, p.etp)) {
-    fail("ep", "etp x ep = " + std::to_string(int64_t(ExpertTp(p)) * p.ep) + " must divide tp x cp x dp = " +
-                   std::to_string(int64_t(p.tp) * p.cp * p.dp) +
-                   " (the experts fold over the ranks of a pipeline stage: etp x ep x edp = tp x cp x dp)");
-  }
-  if (rules.Batch(p.dp) && rules.MicroBatch(p.dp, p.micro_batch) &&
-      !train::PlanRules::Schedule(p.pp, p.vp, r.global_batch / p.dp / p.micro_batch, p.schedule)) {
+  } else if (p.schedule != PipelineSchedule::k1F1B &&
+             !train::PlanRules::Schedule(p.pp, p.vp, r.global_batch / p.dp / p.micro_batch, p.schedule)) {
     const int64_t mbs = r.global_batch / p.dp / p.micro_batch;
     std::string why;
     switch (p.schedule) {
@@ -212,7 +203,19 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
     }
     fail("pp_schedule", why);
   }
-  if (!rules.CpComm(p.tp, p.cp, p.cp_comm)) {
+  if (!rules.EpWithModel(p.ep)) {
+    if (!t.moe) {
+      fail("ep", "ep " + std::to_string(p.ep) + " needs a mixture-of-experts model");
+    } else {
+      fail("ep", "ep " + std::to_string(p.ep) + " does not divide the " + std::to_string(t.min_experts) + " experts");
+    }
+  }
+  if (!train::PlanRules::EpFolds(p.tp, p.cp, p.dp, p.ep, p.etp)) {
+    fail("ep", "etp x ep = " + std::to_string(int64_t(ExpertTp(p)) * p.ep) + " must divide tp x cp x dp = " +
+                   std::to_string(int64_t(p.tp) * p.cp * p.dp) +
+                   " (the experts fold over the ranks of a pipeline stage: etp x ep x edp = tp x cp x dp)");
+  }
+  if (p.cp_comm != CpComm::kRing && !rules.CpComm(p.tp, p.cp, p.cp_comm)) {
     fail("cp_comm", "all-to-all (Ulysses) context parallelism needs cp " + std::to_string(p.cp) + " to divide the " +
                         std::to_string(t.min_heads / std::max(1, p.tp)) + " attention heads of each tp rank");
   }
@@ -226,6 +229,8 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
   if (!bad.empty()) return Error(std::move(bad));
   return Ok{};
 }
+
+}  // namespace train
 
 StageLayers PipelineStageLayers(int layers, const TrainPlan& p) {
   if (p.pp <= 1) return StageLayers{layers, layers, layers};

@@ -38,9 +38,6 @@ struct ModelTotals {
   double embed_params = 0;
   double lm_head_params = 0;
   double active_flops_params = 0;      // for model FLOPs: active, without the input embedding
-  // One MTP module (DeepSeek-V3): its norms, 2h x h projection and the shared
-  // parameters of a layer like the last one; that layer's routed experts.
-  double mtp_shared_params = 0, mtp_expert_params = 0;
   double attention_flops_per_token = 0;  // 12 * L * heads * head_dim * s / s (PaLM), times s later
   bool moe = false;
   int min_heads = 0;
@@ -48,6 +45,14 @@ struct ModelTotals {
 };
 
 ModelTotals Totals(const ModelArch& m);
+
+// One MTP module (DeepSeek-V3), as CountParams counts it: enorm + hnorm,
+// eh_proj (2h x h), the shared parameters of a layer like the last and its
+// final norm; that layer's routed experts apart.
+struct MtpParams {
+  double shared = 0, experts = 0;
+};
+MtpParams MtpModuleParams(const ModelArch& m);
 
 // One layer (mean over the model's layers) on one micro-batch, per device.
 struct LayerCosts {
@@ -106,6 +111,11 @@ struct Context {
 };
 
 Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r);
+Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r, const ModelTotals& totals);
+
+class PlanRules;
+// CheckTrainingPlan with the model's totals already counted (plan.cc).
+Status CheckPlan(const ModelArch& m, const TrainRequest& r, const PlanRules& rules);
 
 // Whether Assemble goes on from memory to time: the search times only the
 // plans that fit; a single estimate is timed either way.
@@ -150,6 +160,7 @@ void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerm
 class PlanRules {
  public:
   PlanRules(const ModelArch& m, const TrainRequest& r) : m_(&m), r_(&r), t_(Totals(m)) {}
+  PlanRules(const ModelArch& m, const TrainRequest& r, const ModelTotals& t) : m_(&m), r_(&r), t_(t) {}
   [[nodiscard]] const ModelTotals& totals() const { return t_; }
   [[nodiscard]] bool Tp(int tp) const { return tp >= 1 && t_.min_heads % tp == 0; }
   [[nodiscard]] bool Pp(int pp) const { return pp >= 1 && pp <= m_->layers; }
