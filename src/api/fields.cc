@@ -21,6 +21,8 @@ constexpr std::array<std::string_view, 3> kRecompute = {"none", "selective", "fu
 constexpr std::array<std::string_view, 3> kTrainPrecision = {"bf16", "fp16", "fp8"};
 constexpr std::array<std::string_view, 2> kDispatchers = {"alltoall", "deepep"};
 constexpr std::array<std::string_view, 2> kOptimizerState = {"fp32", "bf16"};
+constexpr std::array<std::string_view, 4> kPpSchedules = {"1f1b", "interleaved", "zero-bubble", "dualpipe"};
+constexpr std::array<std::string_view, 2> kCpComms = {"ring", "a2a"};
 constexpr std::array<std::string_view, 2> kObjective = {"step_time", "memory"};
 
 constexpr double kTokensMax = 4294967296.0;  // 2^32
@@ -118,6 +120,18 @@ constexpr RequestField kTrainFields[] = {
      .default_text = "alltoall", .choices = kDispatchers},
     {.key = "ep_overlap", .type = kFlag,
      .help = "Overlap one micro-batch's expert dispatch and combine with another's compute (1F1B A2A overlap, DualPipe)"},
+    {.key = "pp_schedule", .type = kChoice,
+     .help = "Pipeline schedule: 1F1B, interleaved 1F1B (with --vp), zero-bubble ZB-H1 (input and weight gradients "
+             "apart), DualPipe (two directions, paired chunks hide all-to-all and sends; even pp, 2 pp micro-batches)",
+     .default_text = "1f1b, interleaved with --vp > 1 (searched with --search)", .choices = kPpSchedules},
+    {.key = "cp_comm", .type = kChoice,
+     .help = "Context-parallel exchange: ring attention (K/V passed around) or all-to-all (Ulysses; cp divides heads per tp rank)",
+     .default_text = "ring (searched with --search)", .choices = kCpComms},
+    {.key = "fp8_activations", .type = kFlag,
+     .help = "Cache the linear layers' inputs for backward in FP8 and the MoE SwiGLU input only (DeepSeek-V3; needs --precision fp8)"},
+    {.key = "mtp_layers", .type = kInteger,
+     .help = "Multi-token-prediction modules trained on the last stage (DeepSeek-V3: 1; shares embedding and LM head)",
+     .default_text = "0", .min = 0, .max = 64},
     {.key = "pp_layout", .type = kText,
      .help = "Megatron-Core pipeline layout: E embedding, t layer, L loss, | between virtual stages, (...)*n repeats",
      .default_text = "none"},
