@@ -245,7 +245,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
     int64_t my_eval = 0, my_feasible = 0;
     bool stopped = false;
     const Context x = MakeContext(c, m, r);
-    std::vector<std::pair<bool, bool>> overlap_choices;
+    std::vector<bool> tp_overlaps;
     for (std::size_t i = next++; i < outers.size(); i = next++) {
       if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
         stopped = true;
@@ -258,10 +258,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
       p.micro_batch = o.mb;
       p.sequence_parallel = o.sp;
       p.cp_comm = o.cp_comm;
-      overlap_choices.clear();
-      for (bool ov : cand.overlap_dp) {
-        for (bool to : o.tp > 1 ? cand.overlap_tp : std::vector<bool>{false}) overlap_choices.emplace_back(ov, to);
-      }
+      tp_overlaps = o.tp > 1 ? cand.overlap_tp : std::vector<bool>{false};
       for (int pp : cand.pp) {
         if (!rules.Pp(pp)) continue;
         const int64_t rest = n / (int64_t(o.tp) * o.cp);
@@ -277,7 +274,8 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
           p.ep = ep;
           // Layer costs see pp and dp only through the links they pick.
           const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
-          const train::StageTerms st = train::MakeStageTerms(x, p);  // the same for every vp and below
+          train::StageTerms st = train::MakeStageTerms(x, p);  // the same for every vp and below
+          train::CacheDataParallel(x, p, st);
           const int64_t mbs = r.global_batch / dp / o.mb;
           for (int vp : vps) {
             if (!rules.Layout(pp, vp, p)) continue;
@@ -287,36 +285,51 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
               for (int z : cand.zero) {
                 if (!PlanRules::Zero(z)) continue;
                 p.zero = z;
-                for (auto [overlap_dp, overlap_tp] : overlap_choices) {
-                  p.overlap_dp = overlap_dp;
+                for (bool overlap_tp : tp_overlaps) {
                   p.overlap_tp = overlap_tp;
-                  // ZB-H1 differs from 1F1B (vp 1) only in its bubble: once
-                  // 1F1B is assembled, zero-bubble is a few operations more
-                  // on the same estimate (the candidates are in enum order).
+                  // What the DP overlap changes (the reduction's exposure)
+                  // and ZB-H1 (the bubble: the same memory and work as 1F1B
+                  // at vp 1) are a few operations on an assembled estimate;
+                  // schedules come in enum order, 1F1B first.
                   bool zb_done = false;
                   for (PipelineSchedule sched : cand.schedule) {
                     if (zb_done && sched == PipelineSchedule::kZeroBubble) continue;
                     if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
                     p.schedule = sched;
-                    ++my_eval;
+                    p.overlap_dp = cand.overlap_dp.front();
                     TrainEstimate e;
                     train::PipelineTerms pipe;
+                    ++my_eval;
                     Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
-                    const bool ok = e.fits && std::isfinite(e.step_time_s);
-                    if (ok) {
+                    const bool fits = e.fits && std::isfinite(e.step_time_s);
+                    auto add = [&] {
+                      if (!std::isfinite(e.step_time_s)) return;
                       ++my_feasible;
                       sinks.Add(p, e);
-                    }
+                    };
+                    if (fits) add();
+                    auto other_dp_overlaps = [&](bool reverse) {
+                      const std::size_t count = cand.overlap_dp.size();
+                      for (std::size_t k = 1; k < count; ++k) {
+                        p.overlap_dp = cand.overlap_dp[reverse ? count - 1 - k : k];
+                        ++my_eval;
+                        if (fits) {
+                          train::SetDpOverlap(x, p, pipe, e);
+                          add();
+                        }
+                      }
+                    };
+                    other_dp_overlaps(false);
                     if (sched == PipelineSchedule::k1F1B && zb_searched && vp == 1 && pp > 1 &&
                         PlanRules::Schedule(pp, vp, mbs, PipelineSchedule::kZeroBubble)) {
                       zb_done = true;
-                      p.schedule = PipelineSchedule::kZeroBubble;
+                      p.schedule = PipelineSchedule::kZeroBubble;  // at the last DP overlap, then back
                       ++my_eval;
-                      if (!ok) continue;
-                      train::ZeroBubbleFrom1F1B(x, p, pipe, e);
-                      if (!std::isfinite(e.step_time_s)) continue;
-                      ++my_feasible;
-                      sinks.Add(p, e);
+                      if (fits) {
+                        train::ZeroBubbleFrom1F1B(x, p, pipe, e);
+                        add();
+                      }
+                      other_dp_overlaps(true);
                     }
                   }
                 }
