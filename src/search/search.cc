@@ -257,6 +257,9 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
     int64_t my_eval = 0, my_feasible = 0;
     bool stopped = false;
     const Context x = MakeContext(c, m, r);
+    // Reused by every candidate: Assemble sets each of its fields (the
+    // time-to-train ones with the request's tokens, the same for all).
+    TrainEstimate e;
     bool tp_overlaps[2] = {};
     std::size_t tp_overlap_count = 0;
     bool dp_overlaps[2] = {};
@@ -318,7 +321,6 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                     if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
                     p.schedule = sched;
                     p.overlap_dp = dp_overlaps[0];
-                    TrainEstimate e;
                     train::PipelineTerms pipe;
                     ++my_eval;
                     Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
