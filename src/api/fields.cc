@@ -178,6 +178,7 @@ constexpr RequestField kValidateFields[] = {
 
 constexpr std::array<std::string_view, 2> kPhases = {"prefill", "decode"};
 constexpr std::array<std::string_view, 2> kPriorities = {"decode_first", "prefill_first"};
+constexpr std::array<std::string_view, 2> kPreemptions = {"recompute", "swap"};
 
 constexpr RequestField kServeFields[] = {
     {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file", .required = true},
@@ -241,7 +242,11 @@ constexpr RequestField kServeFields[] = {
     {.key = "prefill_instances", .type = kInteger, .help = "PD: prefill instances", .default_text = "1", .min = 1, .max = 65536},
     {.key = "decode_instances", .type = kInteger, .help = "PD: decode instances", .default_text = "1", .min = 1, .max = 65536},
     {.key = "pd_search", .type = kFlag,
-     .help = "PD with --max-rate: search 1 to 8 prefill instances for the most SLA-meeting requests per device"},
+     .help = "PD with --max-rate: search the prefill:decode instance counts (1 to 8 prefill beside --decode-instances, or without it every ratio of 1 to 4 each) for the most SLA-meeting requests per device"},
+    {.key = "two_batch_overlap", .type = kFlag,
+     .help = "MoE with EP: run each pass as two micro-batches, one's dispatch/combine under the other's compute (SGLang --enable-two-batch-overlap)"},
+    {.key = "preemption", .type = kChoice, .help = "When the KV cache runs out: recompute the preempted sequence, or swap its KV cache to host memory over the host link",
+     .default_text = "recompute", .choices = kPreemptions},
     {.key = "phase", .type = kChoice, .help = "One phase in steady state on one instance (no queue)", .choices = kPhases},
     {.key = "batch", .type = kCountOrMax,
      .help = "--phase decode: sequences in the instance, or 'max' (the most that fit, or with --sla-tpot the most that meet it)",

@@ -792,6 +792,9 @@ class Serve(unittest.TestCase):
                  "the prefill pool does not fit"),
                 ((*self.BASE, "--input-tokens", "normal:100", "--output-tokens", "10"), "--input-tokens: normal takes 2"),
                 ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--pd-search"), "--pd-search: searches"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--two-batch-overlap"),
+                 "--two-batch-overlap: overlaps the expert-parallel dispatch and combine: needs a mixture-of-experts model"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--preemption", "evict"), "--preemption"),
                 ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--json", "--timeline", "/nonexistent/dir/t.csv"),
                  "cannot write the timeline"),
             ]
