@@ -50,11 +50,12 @@ auto PlanKey(const TrainPlan& p) {
 struct Better {
   Objective objective;
   bool operator()(const RankedPlan& a, const RankedPlan& b) const {
-    const TrainEstimate& x = a.estimate;
-    const TrainEstimate& y = b.estimate;
+    return Less(a.plan, a.estimate, b.plan, b.estimate);
+  }
+  bool Less(const TrainPlan& a, const TrainEstimate& x, const TrainPlan& b, const TrainEstimate& y) const {
     if (objective == Objective::kMemory && x.memory.total != y.memory.total) return x.memory.total < y.memory.total;
     if (x.step_time_s != y.step_time_s) return x.step_time_s < y.step_time_s;
-    return PlanKey(a.plan) < PlanKey(b.plan);
+    return PlanKey(a) < PlanKey(b);
   }
 };
 
@@ -71,12 +72,15 @@ class Sinks {
   Sinks(const SearchOptions& o, std::mutex& stream_lock) : o_(o), better_{o.objective}, stream_lock_(stream_lock) {}
 
   void Add(const TrainPlan& p, const TrainEstimate& e) {
-    const RankedPlan cand{p, e};
     // Top k: a max-heap by the objective (its front is the worst kept).
-    if (int(top_.size()) < o_.top_k) {
+    const bool room = int(top_.size()) < o_.top_k;
+    const bool beats = !room && better_.Less(p, e, top_.front().plan, top_.front().estimate);
+    if (!room && !beats && !o_.pareto && !o_.on_feasible) return;  // nothing keeps it: no copy
+    const RankedPlan cand{p, e};
+    if (room) {
       top_.push_back(cand);
       std::push_heap(top_.begin(), top_.end(), better_);
-    } else if (better_(cand, top_.front())) {
+    } else if (beats) {
       std::pop_heap(top_.begin(), top_.end(), better_);
       top_.back() = cand;
       std::push_heap(top_.begin(), top_.end(), better_);
@@ -148,8 +152,16 @@ Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r
   c.zero = OrAll(s.zero, {0, 1, 2, 3});
   c.recompute = OrAll(s.recompute, {Recompute::kNone, Recompute::kSelective, Recompute::kFull});
   c.sp = OrAll(s.sequence_parallel, {false, true});
-  c.overlap_dp = OrAll(s.overlap_dp, {false, true});
-  c.overlap_tp = OrAll(s.overlap_tp, {false, true});
+  // Each choice once (the loops keep them in two-slot arrays), in the order given.
+  auto distinct = [](const std::vector<bool>& v) {
+    std::vector<bool> out;
+    for (bool b : v) {
+      if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
+    }
+    return out;
+  };
+  c.overlap_dp = distinct(OrAll(s.overlap_dp, {false, true}));
+  c.overlap_tp = distinct(OrAll(s.overlap_tp, {false, true}));
   c.vp = s.vp;
   c.dp = s.dp;
   c.schedule = OrAll(s.schedule, {PipelineSchedule::k1F1B, PipelineSchedule::kZeroBubble, PipelineSchedule::kDualPipe});
@@ -245,7 +257,14 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
     int64_t my_eval = 0, my_feasible = 0;
     bool stopped = false;
     const Context x = MakeContext(c, m, r);
-    std::vector<std::pair<bool, bool>> overlap_choices;
+    // Reused by every candidate: Assemble sets each of its fields (the
+    // time-to-train ones with the request's tokens, the same for all).
+    TrainEstimate e;
+    bool tp_overlaps[2] = {};
+    std::size_t tp_overlap_count = 0;
+    bool dp_overlaps[2] = {};
+    const std::size_t dp_overlap_count = std::min<std::size_t>(2, cand.overlap_dp.size());
+    for (std::size_t k = 0; k < dp_overlap_count; ++k) dp_overlaps[k] = cand.overlap_dp[k];
     for (std::size_t i = next++; i < outers.size(); i = next++) {
       if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
         stopped = true;
@@ -258,9 +277,11 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
       p.micro_batch = o.mb;
       p.sequence_parallel = o.sp;
       p.cp_comm = o.cp_comm;
-      overlap_choices.clear();
-      for (bool ov : cand.overlap_dp) {
-        for (bool to : o.tp > 1 ? cand.overlap_tp : std::vector<bool>{false}) overlap_choices.emplace_back(ov, to);
+      tp_overlap_count = 0;
+      if (o.tp > 1) {
+        for (std::size_t k = 0; k < cand.overlap_tp.size() && k < 2; ++k) tp_overlaps[tp_overlap_count++] = cand.overlap_tp[k];
+      } else {
+        tp_overlaps[tp_overlap_count++] = false;
       }
       for (int pp : cand.pp) {
         if (!rules.Pp(pp)) continue;
@@ -277,7 +298,8 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
           p.ep = ep;
           // Layer costs see pp and dp only through the links they pick.
           const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
-          const train::StageTerms st = train::MakeStageTerms(x, p);  // the same for every vp and below
+          train::StageTerms st = train::MakeStageTerms(x, p);  // the same for every vp and below
+          train::CacheDataParallel(x, p, st);
           const int64_t mbs = r.global_batch / dp / o.mb;
           for (int vp : vps) {
             if (!rules.Layout(pp, vp, p)) continue;
@@ -287,36 +309,49 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
               for (int z : cand.zero) {
                 if (!PlanRules::Zero(z)) continue;
                 p.zero = z;
-                for (auto [overlap_dp, overlap_tp] : overlap_choices) {
-                  p.overlap_dp = overlap_dp;
-                  p.overlap_tp = overlap_tp;
-                  // ZB-H1 differs from 1F1B (vp 1) only in its bubble: once
-                  // 1F1B is assembled, zero-bubble is a few operations more
-                  // on the same estimate (the candidates are in enum order).
+                for (std::size_t t_ov = 0; t_ov < tp_overlap_count; ++t_ov) {
+                  p.overlap_tp = tp_overlaps[t_ov];
+                  // What the DP overlap changes (the reduction's exposure)
+                  // and ZB-H1 (the bubble: the same memory and work as 1F1B
+                  // at vp 1) are a few operations on an assembled estimate;
+                  // schedules come in enum order, 1F1B first.
                   bool zb_done = false;
                   for (PipelineSchedule sched : cand.schedule) {
                     if (zb_done && sched == PipelineSchedule::kZeroBubble) continue;
                     if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
                     p.schedule = sched;
-                    ++my_eval;
-                    TrainEstimate e;
+                    p.overlap_dp = dp_overlaps[0];
                     train::PipelineTerms pipe;
+                    ++my_eval;
                     Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
-                    const bool ok = e.fits && std::isfinite(e.step_time_s);
-                    if (ok) {
+                    const bool fits = e.fits && std::isfinite(e.step_time_s);
+                    auto add = [&] {
+                      if (!std::isfinite(e.step_time_s)) return;
                       ++my_feasible;
                       sinks.Add(p, e);
-                    }
+                    };
+                    if (fits) add();
+                    auto other_dp_overlaps = [&](bool reverse) {
+                      for (std::size_t k = 1; k < dp_overlap_count; ++k) {
+                        p.overlap_dp = dp_overlaps[reverse ? dp_overlap_count - 1 - k : k];
+                        ++my_eval;
+                        if (fits) {
+                          train::SetDpOverlap(x, p, pipe, e);
+                          add();
+                        }
+                      }
+                    };
+                    other_dp_overlaps(false);
                     if (sched == PipelineSchedule::k1F1B && zb_searched && vp == 1 && pp > 1 &&
                         PlanRules::Schedule(pp, vp, mbs, PipelineSchedule::kZeroBubble)) {
                       zb_done = true;
-                      p.schedule = PipelineSchedule::kZeroBubble;
+                      p.schedule = PipelineSchedule::kZeroBubble;  // at the last DP overlap, then back
                       ++my_eval;
-                      if (!ok) continue;
-                      train::ZeroBubbleFrom1F1B(x, p, pipe, e);
-                      if (!std::isfinite(e.step_time_s)) continue;
-                      ++my_feasible;
-                      sinks.Add(p, e);
+                      if (fits) {
+                        train::ZeroBubbleFrom1F1B(x, p, pipe, e);
+                        add();
+                      }
+                      other_dp_overlaps(true);
                     }
                   }
                 }

@@ -118,6 +118,39 @@ StageTerms MakeStageTerms(const Context& x, const TrainPlan& p) {
   return st;
 }
 
+DpTerms DataParallelTerms(const Context& x, const TrainPlan& p, const StageTerms& st, double copies) {
+  const TrainRequest& r = *x.r;
+  DpTerms out;
+  if (r.lora) return out;
+  const double m = double(r.global_batch) / (double(p.dp) * p.micro_batch);
+  const double grad_bytes = p.zero == 0 ? kGradBytesDdp : kGradBytesSharded;
+  // DualPipe: both copies of each stage take part in its reduction.
+  const Group dp_group{.ranks = p.dp * int(copies), .stride = p.tp * p.cp};
+  const Group edp_group{.ranks = int(st.edp * copies), .stride = x.totals.moe ? ExpertTp(p) * p.ep : 1};
+  auto reduce = [&](const Group& group, double part) {
+    if (group.ranks <= 1 || part <= 0) return;
+    if (p.zero == 0) {
+      out.reduce += AllReduce(x.links, part * grad_bytes, group);
+    } else {
+      // Gradients reduce-scattered, the updated parameters all-gathered.
+      out.reduce += ReduceScatter(x.links, part * grad_bytes, group) + AllGather(x.links, part * 2, group);
+      // ZeRO-3: parameters gathered before each micro-batch's forward and backward, prefetched under compute.
+      if (p.zero >= 3) out.gathers += 2 * m * AllGather(x.links, part * 2, group);
+    }
+  };
+  reduce(dp_group, copies * st.dense_params);
+  if (st.expert_params > 0) reduce(edp_group, copies * st.expert_params);
+  return out;
+}
+
+void CacheDataParallel(const Context& x, TrainPlan p, StageTerms& st) {
+  for (int z = 0; z <= 3; ++z) {
+    p.zero = z;
+    for (int copies = 1; copies <= 2; ++copies) st.dp[z][copies - 1] = DataParallelTerms(x, p, st, copies);
+  }
+  st.dp_cached = true;
+}
+
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing) {
   Assemble(x, p, lc, MakeStageTerms(x, p), e, timing);
 }
@@ -135,7 +168,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   e.warnings = x.warnings | st.warnings;
   const bool default_layout = st.default_layout;
   const double first_layers = st.first_layers, middle_layers = st.middle_layers, last_layers = st.last_layers;
-  const double edp = st.edp, dense_params = st.dense_params, expert_params = st.expert_params, params = st.params;
+  const double params = st.params;
   auto sharded = [&](bool shard) { return shard ? st.params_sharded : params; };
   TrainMemory& mem = e.memory;
   mem.capacity = d.memory_capacity.si();
@@ -197,7 +230,6 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   e.micro_batches = int(m);
   if (timing == Timing::kIfFits && !e.fits) return;
 
-  const Links& links = x.links;
   // One micro-batch through the stage: its layers forward, backward and recompute.
   // Eager frameworks pay a fixed cost per operator (host dispatch, autograd
   // bookkeeping, the launch gap on the device) that does not overlap the
@@ -308,37 +340,21 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
                           : 2 * m * vp * lc.p2p;
   // Data parallelism: gradients (and, with the distributed optimizer, the
   // updated parameters) cross the data-parallel group once per step.
-  const double grad_bytes = p.zero == 0 ? kGradBytesDdp : kGradBytesSharded;
-  double dp_time = 0;
-  double gathers_exposed = 0;
-  // DualPipe: both copies of each stage take part in its reduction.
-  const Group dp_group{.ranks = p.dp * int(copies), .stride = p.tp * p.cp};
-  const Group edp_group{.ranks = int(edp * copies), .stride = t.moe ? ExpertTp(p) * p.ep : 1};
-  if (!r.lora) {
-    double gathers = 0;
-    auto reduce = [&](const Group& group, double part) {
-      if (group.ranks <= 1 || part <= 0) return;
-      if (p.zero == 0) {
-        dp_time += AllReduce(links, part * grad_bytes, group);
-      } else {
-        // Gradients reduce-scattered, the updated parameters all-gathered.
-        dp_time += ReduceScatter(links, part * grad_bytes, group) + AllGather(links, part * 2, group);
-        // ZeRO-3: parameters gathered before each micro-batch's forward and backward, prefetched under compute.
-        if (p.zero >= 3) gathers += 2 * m * AllGather(links, part * 2, group);
-      }
-    };
-    reduce(dp_group, copies * dense_params);
-    if (expert_params > 0) reduce(edp_group, copies * expert_params);
-    if (gathers > 0) gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
-  }
+  const DpTerms dpt = st.dp_cached && p.zero >= 0 && p.zero <= 3 ? st.dp[p.zero][dualpipe ? 1 : 0]
+                                                                   : DataParallelTerms(x, p, st, copies);
+  const double dp_time = dpt.reduce;
+  const double gathers_exposed = dpt.gathers > 0 ? Overlapped(dpt.gathers, bd.compute, d.overlap_slowdown) : 0;
   // Overlapped reduction runs under the last micro-batch's backward.
-  const double window = p.overlap_dp ? pace_layers * (compute_b + tp_b) : 0;
+  const double window = pace_layers * (compute_b + tp_b);
   bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed;
   const double opt_params = r.lora ? 0 : held(p.zero >= 1);
   bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
 
-  if (pipe != nullptr) *pipe = PipelineTerms{.per_mb = per_mb, .w_mb = w_mb};
+  if (pipe != nullptr) {
+    *pipe = PipelineTerms{.per_mb = per_mb, .w_mb = w_mb, .dp_reduce = dp_time, .dp_window = window,
+                          .gathers_exposed = gathers_exposed};
+  }
   const double tokens = double(r.global_batch) * double(r.seq_len);
   e.model_flops_per_step =
       tokens * ((r.lora ? 4 : 6) * t.active_flops_params + t.attention_flops_per_token * double(r.seq_len));
@@ -363,6 +379,15 @@ void FinishRates(const Context& x, TrainEstimate& e) {
     e.device_hours = e.time_to_train_s * double(r.devices) / 3600;
     e.energy_j = e.time_to_train_s * double(r.devices) * x.c->device.board_power.si();
   }
+}
+
+void SetDpOverlap(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e) {
+  const double exposed =
+      (p.overlap_dp ? Overlapped(pipe.dp_reduce, pipe.dp_window, x.c->device.overlap_slowdown) : pipe.dp_reduce) +
+      pipe.gathers_exposed;
+  e.step_time_s += exposed - e.breakdown.dp_comm_exposed;
+  e.breakdown.dp_comm_exposed = exposed;
+  FinishRates(x, e);
 }
 
 void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e) {

@@ -195,13 +195,15 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
         case OpKind::kStream: {
           const double t = StreamSeconds(d, op.bytes, op.kernels);
           into.elem_f += w * t;
-          if (streams == 1 && moe && cache.fp8_swiglu) into.swiglu_f += w * t;  // the experts' activation, again
-          if (modules) {
-            if (streams == 0) into.module_f[1] += w * t;            // norms
-            if (streams == 1) into.module_f[moe ? 2 : 3] += w * t;  // the activation (with the permutes for experts)
-            if (streams == 1 && moe) into.module_f[4] += w * t;
+          if (modules || cache.fp8_swiglu) {
+            if (cache.fp8_swiglu && moe && streams == 1) into.swiglu_f += w * t;  // the experts' activation, again
+            if (modules) {
+              if (streams == 0) into.module_f[1] += w * t;            // norms
+              if (streams == 1) into.module_f[moe ? 2 : 3] += w * t;  // the activation (with the permutes for experts)
+              if (streams == 1 && moe) into.module_f[4] += w * t;
+            }
+            ++streams;
           }
-          ++streams;
           break;
         }
         case OpKind::kAttention: {

@@ -128,6 +128,12 @@ double ModuleRecompute(const LayerCosts& lc, uint32_t modules, double ep_f);
 
 // What a step's stages hold, fixed by (tp, pp, dp, ep, etp, the layout):
 // the search computes it once per (pp, ep) for every candidate after.
+// Data parallelism's collectives per step: the gradient reduction (with the
+// distributed optimizer, the parameter all-gather too) and ZeRO-3's
+// per-micro-batch parameter gathers, before any overlap.
+struct DpTerms {
+  double reduce = 0, gathers = 0;
+};
 struct StageTerms {
   double layers_stage = 0;  // the fullest stage of an even split
   double first_layers = 0, middle_layers = 0, last_layers = 0;
@@ -136,8 +142,14 @@ struct StageTerms {
   double edp = 1;
   bool default_layout = true;
   uint32_t warnings = 0;
+  // With CacheDataParallel: DpTerms by ZeRO stage and parameter copies (1, or DualPipe's 2).
+  bool dp_cached = false;
+  DpTerms dp[4][2] = {};
 };
 StageTerms MakeStageTerms(const Context& x, const TrainPlan& p);
+DpTerms DataParallelTerms(const Context& x, const TrainPlan& p, const StageTerms& st, double copies);
+// Fills st.dp for every ZeRO stage: the search's, once per (pp, ep) for the candidates after.
+void CacheDataParallel(const Context& x, TrainPlan p, StageTerms& st);
 
 // The plan-dependent part: pipeline, data parallelism, memory, totals, warnings.
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing);
@@ -145,6 +157,8 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
 // weight-gradient part W, as Assemble timed them.
 struct PipelineTerms {
   double per_mb = 0, w_mb = 0;
+  // The DP reduction, the backward it may hide under, ZeRO-3's gathers left exposed.
+  double dp_reduce = 0, dp_window = 0, gathers_exposed = 0;
 };
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
               Timing timing, PipelineTerms* pipe = nullptr);
@@ -154,6 +168,8 @@ void FinishRates(const Context& x, TrainEstimate& e);
 // the same memory and work, only the bubble differs. The search's shortcut;
 // EstimateTraining assembles it whole, and a test holds the two equal.
 void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e);
+// The estimate of `p` from one that differs only in p.overlap_dp (the search's shortcut, as above).
+void SetDpOverlap(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e);
 
 // The rules a plan must keep, as cheap tests: CheckTrainingPlan states them
 // with messages, the search prunes its candidates by the same tests.
