@@ -119,7 +119,8 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   }
   for (const auto& w : r.warnings) std::cerr << "warning: " << w << '\n';
   std::cout << fmt::format("{} ({}): {}\n", r.scenario, r.file, r.feasible ? "feasible" : "INFEASIBLE");
-  std::cout << fmt::format("solver {}: {} in {:.2f} s\n\n", r.solver, r.solver_status, r.solve_seconds);
+  std::cout << fmt::format("solver {}: {} in {:.2f} s, {} branch-and-bound nodes\n\n", r.solver, r.solver_status, r.solve_seconds,
+                           r.solver_nodes);
   std::cout << "Candidates\n";
   Table c;
   c.Column("system");
@@ -166,9 +167,10 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   }
   p.Print(std::cout);
   if (!r.binding.empty()) {
-    std::cout << "\nBinding constraints: shadow price with the purchases fixed / in the LP relaxation\n";
+    std::cout << "\nBinding constraints: shadow price by fix-and-resolve (the LP with the integer purchases fixed at their\n"
+                 "optimal values) / in the LP relaxation, per unit increase of the bound\n";
     for (const auto& b : r.binding) {
-      std::cout << fmt::format("  {}: {:.6g} / {:.6g}\n", b.constraint, b.shadow_price, b.relaxed_shadow_price);
+      std::cout << fmt::format("  {}: {:.6g} / {:.6g} {}\n", b.constraint, b.shadow_price, b.relaxed_shadow_price, b.unit);
     }
   }
   if (!r.shocks.empty()) {

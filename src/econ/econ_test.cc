@@ -226,6 +226,124 @@ TEST(Fleet, ToyMatchesBruteForce) {
   for (const auto& b : plan->binding) EXPECT_FALSE(b.constraint.empty());
 }
 
+const FleetBinding* FindBinding(const FleetResult& r, const std::string& name) {
+  for (const auto& b : r.binding) {
+    if (b.constraint == name) return &b;
+  }
+  return nullptr;
+}
+
+FleetOptions Exact() { return FleetOptions{.milp = {.time_limit_s = 60, .relative_gap = 0}}; }
+
+// Shadow prices against finite differences: re-solve with the constraint's
+// bound moved by a small amount and compare the objectives' change.
+TEST(Fleet, RelaxedShadowPriceOfADemandMatchesAFiniteDifference) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, Example("toy.yaml"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto base = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(base && base->feasible);
+  const FleetBinding* b = FindBinding(*base, "demand chat 2025Q2");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->kind, "demand");
+  EXPECT_EQ(b->unit, "USD per output token/s of demand");
+  // Least cost: every cost is on the integer purchases, so the fix-and-resolve LP's duals are zero.
+  EXPECT_EQ(b->shadow_price, 0);
+  EXPECT_GT(b->relaxed_shadow_price, 0);
+  const double delta = 10;  // output tokens/s
+  s->demands[0].need[1] += delta;
+  auto more = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(more && more->feasible);
+  const double fd = (more->relaxed_objective - base->relaxed_objective) / delta;
+  EXPECT_NEAR(b->relaxed_shadow_price, fd, 1e-6 * fd);
+  // The LP relaxation buys the cheapest capacity per token/s continuously:
+  // H100 at its hourly cost per token/s over the quarter's hours.
+  const auto& h100 = base->candidates[0];
+  EXPECT_NEAR(fd, h100.cost_usd_per_node_hour / h100.capacity[0] * s->periods[1].hours, 1e-6 * fd);
+}
+
+TEST(Fleet, RelaxedShadowPriceOfAPowerEnvelopeMatchesAFiniteDifference) {
+  const Catalog& c = Shipped();
+  // H100 is the cheaper capacity, A100 the less power per token/s; 5 A100 (40,625 W) meet
+  // 36,000 tokens/s at exactly the envelope, and the relaxation mixes the two at it.
+  auto s = LoadScenario(c, WriteScenario("power-fd", R"(name: power
+facility: us-2025
+periods: [2025Q1]
+sites: [{id: dc, power_mw: 0.040625}]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 200000, capacity: {chat: 9000}}
+  - {system: dgx-a100, price_usd_per_node: 300000, capacity: {chat: 8000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 36000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto base = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(base && base->feasible);
+  EXPECT_EQ(base->periods[0].units.at("dgx-a100"), 5);
+  const FleetBinding* b = FindBinding(*base, "power dc 2025Q1");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->kind, "power");
+  EXPECT_EQ(b->unit, "USD per W of facility power");
+  EXPECT_LT(b->relaxed_shadow_price, 0);  // more power, less cost
+  const double delta = 100;  // W
+  s->sites[0].power_w[0] += delta;
+  auto more = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(more && more->feasible);
+  const double fd = (more->relaxed_objective - base->relaxed_objective) / delta;
+  EXPECT_NEAR(b->relaxed_shadow_price, fd, 1e-6 * std::fabs(fd));
+}
+
+// Most served: the fix-and-resolve LP keeps a continuous choice (the share
+// served), so its demand dual is informative; the budget's comes from the relaxation.
+TEST(Fleet, MostServedShadowPricesMatchFiniteDifferences) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("budget-fd", R"(name: budget
+facility: us-2025
+objective: most_served
+periods: [2025Q1]
+budget: {capex_usd: 300000}
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 36000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto base = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(base && base->feasible);
+  EXPECT_EQ(base->objective_unit, "served share");
+  const FleetBinding* demand = FindBinding(*base, "demand chat 2025Q1");
+  const FleetBinding* budget = FindBinding(*base, "budget capex");
+  ASSERT_NE(demand, nullptr);
+  ASSERT_NE(budget, nullptr);
+  EXPECT_EQ(demand->unit, "served share per output token/s of demand");
+  EXPECT_EQ(budget->unit, "served share per USD of capex budget");
+  // One node, 9,000 of 36,000 tokens/s served: d(9000 / need)/d need = -9000 / need^2.
+  EXPECT_NEAR(demand->shadow_price, -9000.0 / (36000.0 * 36000.0), 1e-9);
+  // The share served is 9000 / need, not linear in need: a central difference.
+  const double dn = 36;  // tokens/s: the purchases stay one node
+  s->demands[0].need[0] += dn;
+  auto more_demand = PlanFleet(c, *s, Exact(), *solver);
+  s->demands[0].need[0] -= 2 * dn;
+  auto less_demand = PlanFleet(c, *s, Exact(), *solver);
+  s->demands[0].need[0] += dn;
+  ASSERT_TRUE(more_demand && more_demand->feasible && less_demand && less_demand->feasible);
+  EXPECT_EQ(more_demand->periods[0].units.at("hgx-h100"), 1);
+  EXPECT_EQ(less_demand->periods[0].units.at("hgx-h100"), 1);
+  const double fd_demand = (more_demand->objective - less_demand->objective) / (2 * dn);
+  EXPECT_NEAR(demand->shadow_price, fd_demand, 1e-5 * std::fabs(fd_demand));
+  const double db = 3000;  // USD
+  *s->capex_budget_usd += db;
+  auto more_budget = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(more_budget && more_budget->feasible);
+  const double fd_budget = (more_budget->relaxed_objective - base->relaxed_objective) / db;
+  EXPECT_GT(budget->relaxed_shadow_price, 0);
+  EXPECT_NEAR(budget->relaxed_shadow_price, fd_budget, 1e-6 * fd_budget);
+  EXPECT_NEAR(fd_budget, 0.25 / 300000, 1e-3 * fd_budget);  // a node's price buys a quarter of the demand
+}
+
 TEST(Fleet, H20BlockedUnderTheApril2025RuleAndLicensedAfter) {
   const Catalog& c = Shipped();
   auto s = LoadScenario(c, Example("china-2025-deepseek.yaml"));

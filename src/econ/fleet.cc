@@ -494,7 +494,12 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     out.capex_usd += pr.capex_usd;
     out.periods.push_back(std::move(pr));
   }
-  // Binding constraints and their shadow prices (the LP with the purchases fixed).
+  // Binding constraints and their shadow prices: fix-and-resolve (the LP with
+  // the integer purchases fixed at their optimal values) and the LP relaxation.
+  out.objective = sol->objective;
+  out.relaxed_objective = sol->relaxed_objective;
+  out.solver_nodes = sol->nodes;
+  out.objective_unit = most_served ? "served share" : "USD";
   for (std::size_t r = 0; r < m.p.rows.size(); ++r) {
     const MilpRow& row = m.p.rows[r];
     if (row.name.starts_with("allocation") || row.name.starts_with("worst case")) continue;
@@ -504,21 +509,47 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     if (std::fabs(slack) > 1e-6 * std::max(1.0, std::fabs(bound))) continue;
     const double dual = sol->duals.empty() ? 0 : sol->duals[r];
     const double relaxed = sol->relaxed_duals.empty() ? 0 : sol->relaxed_duals[r];
-    // Demand rows are in fractions of the demand: per unit of the demand's own measure.
-    double price = dual, relaxed_price = relaxed;
-    if (row.name.starts_with("demand ")) {
+    FleetBinding b{.constraint = row.name, .shadow_price = dual, .relaxed_shadow_price = relaxed, .slack = slack};
+    std::string per;
+    if (row.name.starts_with("budget")) {
+      b.kind = "budget";
+      per = "USD of capex budget";
+    } else if (row.name.starts_with("power ")) {
+      b.kind = "power";
+      per = "W of facility power";
+    } else if (row.name.starts_with("supply ")) {
+      b.kind = "supply";
+      per = "node of supply";
+    } else if (row.name.starts_with("vendor cap ")) {
+      b.kind = "vendor cap";
+      per = "chip over the vendor's share";
+    } else if (row.name.starts_with("demand ")) {
+      // Demand rows are in fractions of the demand (sum cap x / need >= y,
+      // y the share served): need enters the coefficients, and moving a
+      // coefficient a by da moves the objective by -dual x da (envelope
+      // theorem), so d objective / d need = dual (sum cap x / need) / need =
+      // dual y / need at a binding row, y from the LP the dual belongs to.
+      b.kind = "demand";
       for (std::size_t d = 0; d < nd; ++d) {
         for (std::size_t p = 0; p < np; ++p) {
           for (std::size_t k = 0; k < m.scenario_names.size(); ++k) {
-            if (m.served[k][d][p] >= 0 && row.columns.back() == m.served[k][d][p]) {
-              price = dual / s.demands[d].need[p];
-              relaxed_price = relaxed / s.demands[d].need[p];
+            const int y = m.served[k][d][p];
+            if (y >= 0 && row.columns.back() == y) {
+              const double need = s.demands[d].need[p];
+              const double y_relaxed = sol->relaxed_x.empty() ? 1.0 : sol->relaxed_x[std::size_t(y)];
+              b.shadow_price = dual * sol->x[std::size_t(y)] / need;
+              b.relaxed_shadow_price = relaxed * y_relaxed / need;
+              per = s.demands[d].kind == DemandKind::kServing ? "output token/s of demand" : "training token/s of demand";
             }
           }
         }
       }
+    } else {
+      b.kind = "other";
+      per = "unit of the row";
     }
-    out.binding.push_back(FleetBinding{.constraint = row.name, .shadow_price = price, .relaxed_shadow_price = relaxed_price, .slack = slack});
+    b.unit = out.objective_unit + " per " + per;
+    out.binding.push_back(std::move(b));
   }
   // Resilience: the plan as bought, against each single-vendor shock.
   if (options.shock) {

@@ -110,7 +110,7 @@ std::string ToJson(const FleetResult& r) {
   }
   json binding = json::array();
   for (const auto& b : r.binding) {
-    binding.push_back(json{{"constraint", b.constraint}, {"shadow_price", b.shadow_price},
+    binding.push_back(json{{"constraint", b.constraint}, {"kind", b.kind}, {"unit", b.unit}, {"shadow_price", b.shadow_price},
                            {"relaxed_shadow_price", b.relaxed_shadow_price}, {"slack", b.slack}});
   }
   json candidates = json::array();
@@ -138,6 +138,14 @@ std::string ToJson(const FleetResult& r) {
          {"candidates", candidates},
          {"periods", periods},
          {"binding", binding},
+         {"shadow_prices",
+          json{{"shadow_price", "fix-and-resolve: the dual of the LP with every integer purchase fixed at its optimal value"},
+               {"relaxed_shadow_price", "the dual of the LP relaxation (purchases continuous)"},
+               {"sign", "change of the objective per unit increase of the constraint's bound"}}},
+         {"objective_unit", r.objective_unit},
+         {"objective", r.feasible ? json(r.objective) : json(nullptr)},
+         {"relaxed_objective", r.feasible ? json(r.relaxed_objective) : json(nullptr)},
+         {"solver_nodes", r.solver_nodes},
          {"conflicts", r.conflicts},
          {"warnings", r.warnings}};
   if (!r.shocks.empty()) {
