@@ -77,6 +77,10 @@ int RunCostCommand(const GlobalOptions& global, const Args& args, Output output)
     std::cout << fmt::format("  {} per million input tokens ({} .. {})\n", Money(r.tokens.usd_per_million_input_tokens, k, unit),
                              Money(r.tokens_low.usd_per_million_input_tokens, k, unit),
                              Money(r.tokens_high.usd_per_million_input_tokens, k, unit));
+    if (r.serving_point.prefill_device_share >= 0) {
+      std::cout << fmt::format("  {:.1f} % of the device time to the input tokens ({})\n", r.serving_point.prefill_device_share * 100,
+                               r.serving_point.prefill_share_from);
+    }
     std::cout << fmt::format("  {:.4g} J per output token at the wall; {} output tokens/s per kW\n",
                              r.tokens.joules_per_output_token, Thousands(r.tokens.output_tokens_per_s_per_kw));
   }

@@ -88,6 +88,39 @@ TEST(Tco, TokenCostSplitsTheRequestByLatency) {
   EXPECT_NEAR(t.output_tokens_per_s_per_kw, 1000 / 8.0, 1e-12);
 }
 
+// By hand: 10 requests/s on 8 devices (0.8 device-s a request, 2 USD per
+// device-hour: 4.444e-4 USD a request); a fifth of the device time to the
+// 1,000 input tokens, four fifths to the 100 output tokens.
+TEST(Tco, TokenCostSplitsTheRequestByThePrefillShareOfDeviceTime) {
+  ServingPoint p{.output_tokens_per_s = 1000, .input_tokens_per_s = 0, .ttft_s = 3, .request_latency_s = 4, .devices = 8,
+                 .input_tokens = 1000, .output_tokens = 100, .prefill_device_share = 0.2, .prefill_share_from = "test"};
+  const TokenCost t = CostPerToken(p, 2.0, 1000);
+  const double per_request = 2.0 * 0.8 / 3600;  // 4.4444e-4 USD
+  EXPECT_NEAR(t.usd_per_million_input_tokens, per_request * 0.2 / 1000 * 1e6, 1e-12);   // 0.08889 USD
+  EXPECT_NEAR(t.usd_per_million_output_tokens, per_request * 0.8 / 100 * 1e6, 1e-12);   // 3.5556 USD
+  EXPECT_NEAR(t.usd_per_million_input_tokens, 0.0888888888888889, 1e-12);
+  EXPECT_NEAR(t.usd_per_million_output_tokens, 3.5555555555555556, 1e-12);
+}
+
+// Continuous batching: the split is the iteration's prefill pass over both passes, not TTFT / latency.
+TEST(Tco, ContinuousBatchingSplitsTheIterationByPhase) {
+  InferenceEstimate e;
+  e.output_tokens_per_s = 500;
+  e.devices = 1;
+  e.ttft_s = 0.05;
+  e.request_latency_s = 10;  // TTFT / latency = 0.5 %: the old split
+  e.prefill.seconds = 0.01;  // the prompts one iteration admits
+  e.decode.seconds = 0.03;   // one step of the requests in flight
+  const ServingPoint cb = ServingPointOf(e, InferenceWorkload{.input_tokens = 2000, .output_tokens = 200, .mode = BatchMode::kConcurrency, .batch = 64});
+  EXPECT_NEAR(cb.prefill_device_share, 0.25, 1e-12);
+  const ServingPoint st = ServingPointOf(e, InferenceWorkload{.input_tokens = 2000, .output_tokens = 200, .mode = BatchMode::kStatic, .batch = 64});
+  EXPECT_NEAR(st.prefill_device_share, 0.005, 1e-12);
+  // 2.5 requests/s on one device (0.4 device-s each) at 3.6 USD/h: 4e-4 USD a request, a quarter to 2,000 input tokens.
+  const TokenCost t = CostPerToken(cb, 3.6, 700);
+  EXPECT_NEAR(t.usd_per_million_input_tokens, 0.05, 1e-12);   // 4e-4 x 0.25 / 2000 x 1e6
+  EXPECT_NEAR(t.usd_per_million_output_tokens, 1.5, 1e-12);   // 4e-4 x 0.75 / 200 x 1e6
+}
+
 // A toy fleet MILP checked against enumeration: choose integer units of three
 // systems to cover a demand at least cost under a power cap.
 TEST(Milp, ToyMatchesBruteForce) {

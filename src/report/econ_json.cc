@@ -70,6 +70,10 @@ std::string ToJson(const CostResult& r) {
                         {"ttft_s", e.ttft_s},
                         {"tpot_s", e.tpot_s},
                         {"request_latency_s", e.request_latency_s},
+                        {"prefill_pass_s", e.prefill.seconds},
+                        {"decode_pass_s", e.decode.seconds},
+                        {"prefill_device_share", r.serving_point.prefill_device_share},
+                        {"prefill_share_from", r.serving_point.prefill_share_from},
                         {"from", "infer (analytical estimator)"}};
   }
   if (r.training) {

@@ -786,8 +786,11 @@ class Economics(unittest.TestCase):
         j = json.loads(r.stdout)
         s = j["serving"]
         per_request = j["usd_per_device_hour"] * s["devices"] / (s["output_tokens_per_s"] / 200) / 3600
-        share = s["ttft_s"] / s["request_latency_s"]
+        # Continuous batching: the iteration's device time split by its prefill and decode passes.
+        share = s["prefill_pass_s"] / (s["prefill_pass_s"] + s["decode_pass_s"])
+        self.assertAlmostEqual(s["prefill_device_share"], share, delta=1e-12)
         self.assertAlmostEqual(j["usd_per_million_output_tokens"], per_request * (1 - share) / 200 * 1e6, delta=1e-9)
+        self.assertAlmostEqual(j["usd_per_million_input_tokens"], per_request * share / 1000 * 1e6, delta=1e-9)
         self.assertGreater(j["joules_per_output_token"], 0)
         self.assertLessEqual(j["low"]["usd_per_million_output_tokens"], j["usd_per_million_output_tokens"])
 
