@@ -2,6 +2,8 @@
 
 Run by ctest with SUANLI_BIN (the built binary) and SUANLI_REPO set.
 """
+import csv as csv_module
+import io
 import json
 import os
 import subprocess
@@ -655,6 +657,34 @@ class CsvOutputs(unittest.TestCase):
                                 "512", "--output-tokens", "256", "--tp", "2")
         self.assertTrue(header.endswith("reason,warnings"), header)
         self.assertEqual(rows[1:], ["h20", "l20"])
+
+    def test_compare_csv_has_the_json_cost_columns_in_either_currency(self):
+        args = ("compare", "--hardware", "hgx-h20,hgx-h100", "--model", "llama-3.1-8b", "--input-tokens", "1000",
+                "--output-tokens", "200")
+        j = json.loads(run(*args, "--json").stdout)
+        r = run(*args, "--csv")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = list(csv_module.DictReader(io.StringIO(r.stdout)))
+        self.assertEqual([x["hardware"] for x in rows], ["hgx-h20", "hgx-h100"])
+        for row, res in zip(rows, j["results"]):
+            for k in ("usd_per_device_hour", "usd_per_million_output_tokens", "usd_per_million_input_tokens",
+                      "joules_per_output_token"):
+                self.assertAlmostEqual(float(row[k]), res[k], delta=1e-5 * abs(res[k]))
+            self.assertEqual(row["facility"], "us-2025")
+        self.assertNotIn("cny_per_device_hour", rows[0])
+        cny = list(csv_module.DictReader(io.StringIO(run(*args, "--csv", "--currency", "cny").stdout)))
+        jc = json.loads(run(*args, "--json", "--currency", "cny").stdout)
+        for row, res in zip(cny, jc["results"]):
+            self.assertAlmostEqual(float(row["cny_per_million_output_tokens"]), res["cny_per_million_output_tokens"],
+                                   delta=1e-5 * res["cny_per_million_output_tokens"])
+            self.assertAlmostEqual(res["cny_per_device_hour"], res["usd_per_device_hour"] * jc["cny_per_usd"])
+            self.assertAlmostEqual(float(row["cny_per_usd"]), jc["cny_per_usd"], delta=1e-4)
+        # A chip without a price: empty cost cells and the reason.
+        bare = list(csv_module.DictReader(io.StringIO(run("compare", "--hardware", "l20", "--model", "llama-3.1-8b",
+                                                          "--input-tokens", "100", "--output-tokens", "10",
+                                                          "--csv").stdout)))
+        if bare[0]["cost_unknown"]:
+            self.assertEqual(bare[0]["usd_per_device_hour"], "")
 
     def test_infer_train_classify_validate(self):
         self.csv("infer", "--hardware", "h20", "--model", "llama-3.1-8b", "--input-tokens", "10", "--output-tokens", "5")
