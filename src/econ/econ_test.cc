@@ -10,6 +10,7 @@
 
 #include "support/test_support.h"
 #include "suanli/catalog/market.h"
+#include "suanli/api/serve.h"
 #include "suanli/econ/cost.h"
 #include "suanli/econ/fleet.h"
 #include "suanli/econ/milp.h"
@@ -517,6 +518,103 @@ demands:
   EXPECT_TRUE(has("candidates[0].system"));
   EXPECT_TRUE(has("demands[0].colour"));
   EXPECT_TRUE(has("demands[0].output_tokens_per_s.2025Q2"));
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Serving capacities at an SLA come from the serving simulator (serve
+// --max-rate), once per (system, workload): the same system at two sites
+// shares the figure.
+TEST(Fleet, ServingCapacityAtAnSlaComesFromServeMaxRate) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("serve-cap", R"(name: serve capacity
+facility: us-2025
+periods: [2025Q1]
+sites: [{id: a}, {id: b}]
+candidates:
+  - {system: hgx-h100, site: a}
+  - {system: hgx-h100, site: b}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, tpot_ms: 30, output_tokens_per_s: 20000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, {}, *solver);
+  ASSERT_TRUE(plan && plan->feasible) << (plan ? "" : plan.error().ToString());
+  const auto& k = plan->candidates;
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_NE(k[0].capacity_from[0].find("serve --max-rate"), std::string::npos) << k[0].capacity_from[0];
+  EXPECT_EQ(k[0].capacity[0], k[1].capacity[0]);
+  // The same figure from the serve command itself, on the layout the plan names.
+  const std::string& from = k[0].capacity_from[0];
+  const auto tp_at = from.find("tp ");
+  ASSERT_NE(tp_at, std::string::npos);
+  Args a;
+  a.Set("hardware", "hgx-h100");
+  a.Set("model", "llama-3.1-8b");
+  a.Set("tp", std::to_string(std::stoi(from.substr(tp_at + 3))));
+  a.Set("input_tokens", "1000");
+  a.Set("output_tokens", "200");
+  a.Set("sla_tpot", "0.03");
+  a.Set("max_rate", "true");
+  a.Set("requests", "500");
+  auto q = DecodeServe(a);
+  ASSERT_TRUE(q) << q.error().ToString();
+  auto r = RunServe(c, *q);
+  ASSERT_TRUE(r && r->max_rate);
+  EXPECT_NEAR(k[0].capacity[0], *r->max_rate * 200 / r->devices * k[0].chips_per_node, 1e-9 * k[0].capacity[0]);
+  EXPECT_GT(k[0].capacity[0], 0);
+}
+
+// Training capacity: the best plan of the search's feasible stream that
+// leaves the demand's memory headroom free.
+TEST(Fleet, TrainingCapacityIsTheBestFeasiblePlanWithinTheMemoryHeadroom) {
+  const Catalog& c = Shipped();
+  auto scenario = [&](const std::string& headroom) {
+    return LoadScenario(c, WriteScenario("train-cap" + headroom, R"(name: train capacity
+facility: us-2025
+periods: [2025Q1]
+candidates:
+  - {system: dgx-a100}
+demands:
+  - {id: t, kind: training, model: llama-2-7b, tokens: 1.0e10, start: 2025Q1, deadline: 2025Q1, devices: 8, seq_len: 2048,
+     global_batch: 16, memory_headroom: )" + headroom + "}\n"));
+  };
+  auto solver = MakeCbcSolver();
+  auto loose = scenario("0");
+  auto tight = scenario("0.6");
+  ASSERT_TRUE(loose && tight) << (loose ? tight.error().ToString() : loose.error().ToString());
+  auto a = PlanFleet(c, *loose, {}, *solver);
+  auto b = PlanFleet(c, *tight, {}, *solver);
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->candidates[0].capacity_from[0].find("feasible plans"), std::string::npos) << a->candidates[0].capacity_from[0];
+  EXPECT_NE(b->candidates[0].capacity_from[0].find("60 % of memory free"), std::string::npos) << b->candidates[0].capacity_from[0];
+  // 60 % free rules out the fastest plan (tp 1, ZeRO 1) on 8 A100s: a slower one is kept.
+  EXPECT_GT(b->candidates[0].capacity[0], 0);
+  EXPECT_LT(b->candidates[0].capacity[0], a->candidates[0].capacity[0]);
+  // With no headroom the stream's best is the search's top plan.
+  Args t;
+  t.Set("hardware", "dgx-a100");
+  t.Set("model", "llama-2-7b");
+  t.Set("devices", "8");
+  t.Set("seq_len", "2048");
+  t.Set("global_batch", "16");
+  t.Set("search", "true");
+  t.Set("top", "1");
+  auto q = DecodeTrain(t);
+  ASSERT_TRUE(q);
+  auto r = RunTrain(c, *q);
+  ASSERT_TRUE(r && !r->search.top.empty());
+  EXPECT_NEAR(a->candidates[0].capacity[0], r->search.top.front().estimate.tokens_per_s_per_device * a->candidates[0].chips_per_node,
+              1e-9 * a->candidates[0].capacity[0]);
+  // Out of bounds: file, line and key.
+  auto bad = scenario("0.95");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().diagnostics.front().key_path, "demands[0].memory_headroom") << bad.error().ToString();
 }
 
 }  // namespace

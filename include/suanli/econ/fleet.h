@@ -47,6 +47,7 @@ struct FleetDemand {
   double tokens = 0;
   int start = 0, deadline = 0;
   int devices = 0, seq_len = 0, global_batch = 0;
+  double memory_headroom = 0;  // training: the fraction of device memory a plan must leave free (0 to 0.9)
   std::vector<double> need;  // per period: output tokens/s (serving) or tokens/s (training)
   int line = 0;
 };
