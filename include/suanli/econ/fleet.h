@@ -7,11 +7,13 @@
 //   auto scenario = LoadScenario(catalog, "examples/fleet/toy.yaml");  // every problem with file:line:key
 //   auto plan = PlanFleet(catalog, *scenario, {.shock = true}, *MakeCbcSolver());
 //
-// Each (system, demand) capacity comes from the performance model: for a
-// serving demand, the plan (tp, ep, concurrency) with the most output tokens/s
-// per device whose TPOT meets the SLA; for a training demand, the best plan of
-// the training search for the job's size. A scenario may state a capacity
-// instead (a measurement it trusts more), and the output says which.
+// Each (system, demand) capacity comes from the performance model, once per
+// (system, workload): for a serving demand at a TPOT SLA, the serving
+// simulator's highest SLA-meeting rate (serve --max-rate) on the layouts
+// infer ranks best (infer's figure without an SLA); for a training demand,
+// the best plan of the training search's feasible stream for the job's size
+// within its memory headroom. A scenario may state a capacity instead (a
+// measurement it trusts more), and the output says which.
 #pragma once
 
 #include <map>
