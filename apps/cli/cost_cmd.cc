@@ -77,6 +77,10 @@ int RunCostCommand(const GlobalOptions& global, const Args& args, Output output)
     std::cout << fmt::format("  {} per million input tokens ({} .. {})\n", Money(r.tokens.usd_per_million_input_tokens, k, unit),
                              Money(r.tokens_low.usd_per_million_input_tokens, k, unit),
                              Money(r.tokens_high.usd_per_million_input_tokens, k, unit));
+    if (r.serving_point.prefill_device_share >= 0) {
+      std::cout << fmt::format("  {:.1f} % of the device time to the input tokens ({})\n", r.serving_point.prefill_device_share * 100,
+                               r.serving_point.prefill_share_from);
+    }
     std::cout << fmt::format("  {:.4g} J per output token at the wall; {} output tokens/s per kW\n",
                              r.tokens.joules_per_output_token, Thousands(r.tokens.output_tokens_per_s_per_kw));
   }
@@ -119,7 +123,8 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   }
   for (const auto& w : r.warnings) std::cerr << "warning: " << w << '\n';
   std::cout << fmt::format("{} ({}): {}\n", r.scenario, r.file, r.feasible ? "feasible" : "INFEASIBLE");
-  std::cout << fmt::format("solver {}: {} in {:.2f} s\n\n", r.solver, r.solver_status, r.solve_seconds);
+  std::cout << fmt::format("solver {}: {} in {:.2f} s, {} branch-and-bound nodes\n\n", r.solver, r.solver_status, r.solve_seconds,
+                           r.solver_nodes);
   std::cout << "Candidates\n";
   Table c;
   c.Column("system");
@@ -166,9 +171,10 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   }
   p.Print(std::cout);
   if (!r.binding.empty()) {
-    std::cout << "\nBinding constraints: shadow price with the purchases fixed / in the LP relaxation\n";
+    std::cout << "\nBinding constraints: shadow price by fix-and-resolve (the LP with the integer purchases fixed at their\n"
+                 "optimal values) / in the LP relaxation, per unit increase of the bound\n";
     for (const auto& b : r.binding) {
-      std::cout << fmt::format("  {}: {:.6g} / {:.6g}\n", b.constraint, b.shadow_price, b.relaxed_shadow_price);
+      std::cout << fmt::format("  {}: {:.6g} / {:.6g} {}\n", b.constraint, b.shadow_price, b.relaxed_shadow_price, b.unit);
     }
   }
   if (!r.shocks.empty()) {

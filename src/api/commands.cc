@@ -306,11 +306,7 @@ Result<CompareResult> RunCompare(const Catalog& catalog, const CompareQuery& q) 
     } else if (row.estimate.fits) {
       const TcoBreakdown b = EvaluateTco(BaseValues(*in));
       const InferenceEstimate& e = row.estimate;
-      const TokenCost t = CostPerToken(
-          ServingPoint{.output_tokens_per_s = e.output_tokens_per_s, .input_tokens_per_s = e.input_tokens_per_s,
-                       .ttft_s = e.ttft_s, .request_latency_s = e.request_latency_s, .devices = e.devices,
-                       .input_tokens = out.request.workload.input_tokens, .output_tokens = out.request.workload.output_tokens},
-          b.total(), b.power_w_at_wall);
+      const TokenCost t = CostPerToken(ServingPointOf(e, out.request.workload), b.total(), b.power_w_at_wall);
       c = CompareCost{.known = true, .why = "", .usd_per_device_hour = b.total(),
                       .usd_per_million_output_tokens = t.usd_per_million_output_tokens,
                       .usd_per_million_input_tokens = t.usd_per_million_input_tokens,

@@ -70,7 +70,7 @@ constexpr RequestField kCompareFields[] = {
      .required = true},
     SUANLI_WORKLOAD_FIELDS,
     {.key = "region", .type = kText, .help = "Facility id (catalog/facilities/) for the cost columns", .default_text = "us-2025"},
-    {.key = "currency", .type = kChoice, .help = "Currency of the cost columns in the text output", .default_text = "usd",
+    {.key = "currency", .type = kChoice, .help = "Currency of the cost columns in the text output (JSON and CSV add cny_* columns)", .default_text = "usd",
      .choices = kCompareCurrencies},
 };
 #undef SUANLI_WORKLOAD_FIELDS

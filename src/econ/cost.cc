@@ -227,14 +227,34 @@ Result<TcoInputs> MakeTcoInputs(const Catalog& catalog, const Chip& chip, const 
   return in;
 }
 
+ServingPoint ServingPointOf(const InferenceEstimate& e, const InferenceWorkload& w) {
+  ServingPoint p{.output_tokens_per_s = e.output_tokens_per_s, .input_tokens_per_s = e.input_tokens_per_s, .ttft_s = e.ttft_s,
+                 .request_latency_s = e.request_latency_s, .devices = e.devices, .input_tokens = w.input_tokens,
+                 .output_tokens = w.output_tokens};
+  const bool continuous = w.mode == BatchMode::kConcurrency || w.mode == BatchMode::kConcurrencyMax;
+  if (continuous) {
+    const double both = e.prefill.seconds + e.decode.seconds;
+    if (both > 0) {
+      p.prefill_device_share = e.prefill.seconds / both;
+      p.prefill_share_from = "continuous batching: the iteration split by its prefill pass over prefill + decode passes";
+    }
+  } else if (e.request_latency_s > 0) {
+    p.prefill_device_share = e.ttft_s / e.request_latency_s;
+    p.prefill_share_from = "static batch: the prefill pass (TTFT) over the request's latency";
+  }
+  return p;
+}
+
 TokenCost CostPerToken(const ServingPoint& p, double usd_per_device_hour, double wall_w_per_device) {
   TokenCost t;
   if (!(p.output_tokens_per_s > 0) || p.output_tokens <= 0) return t;
   const double requests_per_s = p.output_tokens_per_s / double(p.output_tokens);
   const double device_s_per_request = p.devices / requests_per_s;
   const double usd_per_request = usd_per_device_hour * device_s_per_request / 3600;
-  // The request's device time is split between its tokens by the share of its latency spent in prefill.
-  const double in_share = p.request_latency_s > 0 ? std::clamp(p.ttft_s / p.request_latency_s, 0.0, 1.0) : 0;
+  // The request's device time is split between its tokens by the share spent in prefill.
+  const double in_share = p.prefill_device_share >= 0 ? std::clamp(p.prefill_device_share, 0.0, 1.0)
+                          : p.request_latency_s > 0   ? std::clamp(p.ttft_s / p.request_latency_s, 0.0, 1.0)
+                                                      : 0;
   t.usd_per_million_output_tokens = usd_per_request * (1 - in_share) / double(p.output_tokens) * 1e6;
   t.usd_per_million_input_tokens = p.input_tokens > 0 ? usd_per_request * in_share / double(p.input_tokens) * 1e6 : 0;
   const double wall_w = wall_w_per_device * p.devices;
@@ -269,10 +289,7 @@ Result<CostResult> RunCostQuery(const Catalog& catalog, const CostQuery& q) {
       return Error(Diagnostic{.key_path = "model", .message = "the deployment does not fit on " + s->hardware.id() + ": " +
                                                               std::string(InfeasibleReasonText(e.reason))});
     }
-    r.serving_point = ServingPoint{.output_tokens_per_s = e.output_tokens_per_s, .input_tokens_per_s = e.input_tokens_per_s,
-                                   .ttft_s = e.ttft_s, .request_latency_s = e.request_latency_s, .devices = e.devices,
-                                   .input_tokens = s->request.workload.input_tokens,
-                                   .output_tokens = s->request.workload.output_tokens};
+    r.serving_point = ServingPointOf(e, s->request.workload);
     r.tokens = CostPerToken(r.serving_point, r.base.total(), r.base.power_w_at_wall);
     r.tokens_low = CostPerToken(r.serving_point, r.range.low.total(), r.range.low.power_w_at_wall);
     r.tokens_high = CostPerToken(r.serving_point, r.range.high.total(), r.range.high.power_w_at_wall);

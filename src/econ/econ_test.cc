@@ -10,6 +10,7 @@
 
 #include "support/test_support.h"
 #include "suanli/catalog/market.h"
+#include "suanli/api/serve.h"
 #include "suanli/econ/cost.h"
 #include "suanli/econ/fleet.h"
 #include "suanli/econ/milp.h"
@@ -86,6 +87,39 @@ TEST(Tco, TokenCostSplitsTheRequestByLatency) {
   EXPECT_NEAR(t.usd_per_million_input_tokens, per_request * 0.25 / 1000 * 1e6, 1e-9);
   EXPECT_NEAR(t.joules_per_output_token, 8000.0 / 1000, 1e-12);
   EXPECT_NEAR(t.output_tokens_per_s_per_kw, 1000 / 8.0, 1e-12);
+}
+
+// By hand: 10 requests/s on 8 devices (0.8 device-s a request, 2 USD per
+// device-hour: 4.444e-4 USD a request); a fifth of the device time to the
+// 1,000 input tokens, four fifths to the 100 output tokens.
+TEST(Tco, TokenCostSplitsTheRequestByThePrefillShareOfDeviceTime) {
+  ServingPoint p{.output_tokens_per_s = 1000, .input_tokens_per_s = 0, .ttft_s = 3, .request_latency_s = 4, .devices = 8,
+                 .input_tokens = 1000, .output_tokens = 100, .prefill_device_share = 0.2, .prefill_share_from = "test"};
+  const TokenCost t = CostPerToken(p, 2.0, 1000);
+  const double per_request = 2.0 * 0.8 / 3600;  // 4.4444e-4 USD
+  EXPECT_NEAR(t.usd_per_million_input_tokens, per_request * 0.2 / 1000 * 1e6, 1e-12);   // 0.08889 USD
+  EXPECT_NEAR(t.usd_per_million_output_tokens, per_request * 0.8 / 100 * 1e6, 1e-12);   // 3.5556 USD
+  EXPECT_NEAR(t.usd_per_million_input_tokens, 0.0888888888888889, 1e-12);
+  EXPECT_NEAR(t.usd_per_million_output_tokens, 3.5555555555555556, 1e-12);
+}
+
+// Continuous batching: the split is the iteration's prefill pass over both passes, not TTFT / latency.
+TEST(Tco, ContinuousBatchingSplitsTheIterationByPhase) {
+  InferenceEstimate e;
+  e.output_tokens_per_s = 500;
+  e.devices = 1;
+  e.ttft_s = 0.05;
+  e.request_latency_s = 10;  // TTFT / latency = 0.5 %: the old split
+  e.prefill.seconds = 0.01;  // the prompts one iteration admits
+  e.decode.seconds = 0.03;   // one step of the requests in flight
+  const ServingPoint cb = ServingPointOf(e, InferenceWorkload{.input_tokens = 2000, .output_tokens = 200, .mode = BatchMode::kConcurrency, .batch = 64});
+  EXPECT_NEAR(cb.prefill_device_share, 0.25, 1e-12);
+  const ServingPoint st = ServingPointOf(e, InferenceWorkload{.input_tokens = 2000, .output_tokens = 200, .mode = BatchMode::kStatic, .batch = 64});
+  EXPECT_NEAR(st.prefill_device_share, 0.005, 1e-12);
+  // 2.5 requests/s on one device (0.4 device-s each) at 3.6 USD/h: 4e-4 USD a request, a quarter to 2,000 input tokens.
+  const TokenCost t = CostPerToken(cb, 3.6, 700);
+  EXPECT_NEAR(t.usd_per_million_input_tokens, 0.05, 1e-12);   // 4e-4 x 0.25 / 2000 x 1e6
+  EXPECT_NEAR(t.usd_per_million_output_tokens, 1.5, 1e-12);   // 4e-4 x 0.75 / 200 x 1e6
 }
 
 // A toy fleet MILP checked against enumeration: choose integer units of three
@@ -224,6 +258,124 @@ TEST(Fleet, ToyMatchesBruteForce) {
   EXPECT_NEAR(plan->total_cost_usd, best, 1e-6 * best);
   // The power envelope binds at the optimum or it does not; either way every binding row has a name.
   for (const auto& b : plan->binding) EXPECT_FALSE(b.constraint.empty());
+}
+
+const FleetBinding* FindBinding(const FleetResult& r, const std::string& name) {
+  for (const auto& b : r.binding) {
+    if (b.constraint == name) return &b;
+  }
+  return nullptr;
+}
+
+FleetOptions Exact() { return FleetOptions{.milp = {.time_limit_s = 60, .relative_gap = 0}}; }
+
+// Shadow prices against finite differences: re-solve with the constraint's
+// bound moved by a small amount and compare the objectives' change.
+TEST(Fleet, RelaxedShadowPriceOfADemandMatchesAFiniteDifference) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, Example("toy.yaml"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto base = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(base && base->feasible);
+  const FleetBinding* b = FindBinding(*base, "demand chat 2025Q2");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->kind, "demand");
+  EXPECT_EQ(b->unit, "USD per output token/s of demand");
+  // Least cost: every cost is on the integer purchases, so the fix-and-resolve LP's duals are zero.
+  EXPECT_EQ(b->shadow_price, 0);
+  EXPECT_GT(b->relaxed_shadow_price, 0);
+  const double delta = 10;  // output tokens/s
+  s->demands[0].need[1] += delta;
+  auto more = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(more && more->feasible);
+  const double fd = (more->relaxed_objective - base->relaxed_objective) / delta;
+  EXPECT_NEAR(b->relaxed_shadow_price, fd, 1e-6 * fd);
+  // The LP relaxation buys the cheapest capacity per token/s continuously:
+  // H100 at its hourly cost per token/s over the quarter's hours.
+  const auto& h100 = base->candidates[0];
+  EXPECT_NEAR(fd, h100.cost_usd_per_node_hour / h100.capacity[0] * s->periods[1].hours, 1e-6 * fd);
+}
+
+TEST(Fleet, RelaxedShadowPriceOfAPowerEnvelopeMatchesAFiniteDifference) {
+  const Catalog& c = Shipped();
+  // H100 is the cheaper capacity, A100 the less power per token/s; 5 A100 (40,625 W) meet
+  // 36,000 tokens/s at exactly the envelope, and the relaxation mixes the two at it.
+  auto s = LoadScenario(c, WriteScenario("power-fd", R"(name: power
+facility: us-2025
+periods: [2025Q1]
+sites: [{id: dc, power_mw: 0.040625}]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 200000, capacity: {chat: 9000}}
+  - {system: dgx-a100, price_usd_per_node: 300000, capacity: {chat: 8000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 36000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto base = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(base && base->feasible);
+  EXPECT_EQ(base->periods[0].units.at("dgx-a100"), 5);
+  const FleetBinding* b = FindBinding(*base, "power dc 2025Q1");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->kind, "power");
+  EXPECT_EQ(b->unit, "USD per W of facility power");
+  EXPECT_LT(b->relaxed_shadow_price, 0);  // more power, less cost
+  const double delta = 100;  // W
+  s->sites[0].power_w[0] += delta;
+  auto more = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(more && more->feasible);
+  const double fd = (more->relaxed_objective - base->relaxed_objective) / delta;
+  EXPECT_NEAR(b->relaxed_shadow_price, fd, 1e-6 * std::fabs(fd));
+}
+
+// Most served: the fix-and-resolve LP keeps a continuous choice (the share
+// served), so its demand dual is informative; the budget's comes from the relaxation.
+TEST(Fleet, MostServedShadowPricesMatchFiniteDifferences) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("budget-fd", R"(name: budget
+facility: us-2025
+objective: most_served
+periods: [2025Q1]
+budget: {capex_usd: 300000}
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 36000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto base = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(base && base->feasible);
+  EXPECT_EQ(base->objective_unit, "served share");
+  const FleetBinding* demand = FindBinding(*base, "demand chat 2025Q1");
+  const FleetBinding* budget = FindBinding(*base, "budget capex");
+  ASSERT_NE(demand, nullptr);
+  ASSERT_NE(budget, nullptr);
+  EXPECT_EQ(demand->unit, "served share per output token/s of demand");
+  EXPECT_EQ(budget->unit, "served share per USD of capex budget");
+  // One node, 9,000 of 36,000 tokens/s served: d(9000 / need)/d need = -9000 / need^2.
+  EXPECT_NEAR(demand->shadow_price, -9000.0 / (36000.0 * 36000.0), 1e-9);
+  // The share served is 9000 / need, not linear in need: a central difference.
+  const double dn = 36;  // tokens/s: the purchases stay one node
+  s->demands[0].need[0] += dn;
+  auto more_demand = PlanFleet(c, *s, Exact(), *solver);
+  s->demands[0].need[0] -= 2 * dn;
+  auto less_demand = PlanFleet(c, *s, Exact(), *solver);
+  s->demands[0].need[0] += dn;
+  ASSERT_TRUE(more_demand && more_demand->feasible && less_demand && less_demand->feasible);
+  EXPECT_EQ(more_demand->periods[0].units.at("hgx-h100"), 1);
+  EXPECT_EQ(less_demand->periods[0].units.at("hgx-h100"), 1);
+  const double fd_demand = (more_demand->objective - less_demand->objective) / (2 * dn);
+  EXPECT_NEAR(demand->shadow_price, fd_demand, 1e-5 * std::fabs(fd_demand));
+  const double db = 3000;  // USD
+  *s->capex_budget_usd += db;
+  auto more_budget = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(more_budget && more_budget->feasible);
+  const double fd_budget = (more_budget->relaxed_objective - base->relaxed_objective) / db;
+  EXPECT_GT(budget->relaxed_shadow_price, 0);
+  EXPECT_NEAR(budget->relaxed_shadow_price, fd_budget, 1e-6 * fd_budget);
+  EXPECT_NEAR(fd_budget, 0.25 / 300000, 1e-3 * fd_budget);  // a node's price buys a quarter of the demand
 }
 
 TEST(Fleet, H20BlockedUnderTheApril2025RuleAndLicensedAfter) {
@@ -366,6 +518,103 @@ demands:
   EXPECT_TRUE(has("candidates[0].system"));
   EXPECT_TRUE(has("demands[0].colour"));
   EXPECT_TRUE(has("demands[0].output_tokens_per_s.2025Q2"));
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Serving capacities at an SLA come from the serving simulator (serve
+// --max-rate), once per (system, workload): the same system at two sites
+// shares the figure.
+TEST(Fleet, ServingCapacityAtAnSlaComesFromServeMaxRate) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("serve-cap", R"(name: serve capacity
+facility: us-2025
+periods: [2025Q1]
+sites: [{id: a}, {id: b}]
+candidates:
+  - {system: hgx-h100, site: a}
+  - {system: hgx-h100, site: b}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, tpot_ms: 30, output_tokens_per_s: 20000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, {}, *solver);
+  ASSERT_TRUE(plan && plan->feasible) << (plan ? "" : plan.error().ToString());
+  const auto& k = plan->candidates;
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_NE(k[0].capacity_from[0].find("serve --max-rate"), std::string::npos) << k[0].capacity_from[0];
+  EXPECT_EQ(k[0].capacity[0], k[1].capacity[0]);
+  // The same figure from the serve command itself, on the layout the plan names.
+  const std::string& from = k[0].capacity_from[0];
+  const auto tp_at = from.find("tp ");
+  ASSERT_NE(tp_at, std::string::npos);
+  Args a;
+  a.Set("hardware", "hgx-h100");
+  a.Set("model", "llama-3.1-8b");
+  a.Set("tp", std::to_string(std::stoi(from.substr(tp_at + 3))));
+  a.Set("input_tokens", "1000");
+  a.Set("output_tokens", "200");
+  a.Set("sla_tpot", "0.03");
+  a.Set("max_rate", "true");
+  a.Set("requests", "500");
+  auto q = DecodeServe(a);
+  ASSERT_TRUE(q) << q.error().ToString();
+  auto r = RunServe(c, *q);
+  ASSERT_TRUE(r && r->max_rate);
+  EXPECT_NEAR(k[0].capacity[0], *r->max_rate * 200 / r->devices * k[0].chips_per_node, 1e-9 * k[0].capacity[0]);
+  EXPECT_GT(k[0].capacity[0], 0);
+}
+
+// Training capacity: the best plan of the search's feasible stream that
+// leaves the demand's memory headroom free.
+TEST(Fleet, TrainingCapacityIsTheBestFeasiblePlanWithinTheMemoryHeadroom) {
+  const Catalog& c = Shipped();
+  auto scenario = [&](const std::string& headroom) {
+    return LoadScenario(c, WriteScenario("train-cap" + headroom, R"(name: train capacity
+facility: us-2025
+periods: [2025Q1]
+candidates:
+  - {system: dgx-a100}
+demands:
+  - {id: t, kind: training, model: llama-2-7b, tokens: 1.0e10, start: 2025Q1, deadline: 2025Q1, devices: 8, seq_len: 2048,
+     global_batch: 16, memory_headroom: )" + headroom + "}\n"));
+  };
+  auto solver = MakeCbcSolver();
+  auto loose = scenario("0");
+  auto tight = scenario("0.6");
+  ASSERT_TRUE(loose && tight) << (loose ? tight.error().ToString() : loose.error().ToString());
+  auto a = PlanFleet(c, *loose, {}, *solver);
+  auto b = PlanFleet(c, *tight, {}, *solver);
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->candidates[0].capacity_from[0].find("feasible plans"), std::string::npos) << a->candidates[0].capacity_from[0];
+  EXPECT_NE(b->candidates[0].capacity_from[0].find("60 % of memory free"), std::string::npos) << b->candidates[0].capacity_from[0];
+  // 60 % free rules out the fastest plan (tp 1, ZeRO 1) on 8 A100s: a slower one is kept.
+  EXPECT_GT(b->candidates[0].capacity[0], 0);
+  EXPECT_LT(b->candidates[0].capacity[0], a->candidates[0].capacity[0]);
+  // With no headroom the stream's best is the search's top plan.
+  Args t;
+  t.Set("hardware", "dgx-a100");
+  t.Set("model", "llama-2-7b");
+  t.Set("devices", "8");
+  t.Set("seq_len", "2048");
+  t.Set("global_batch", "16");
+  t.Set("search", "true");
+  t.Set("top", "1");
+  auto q = DecodeTrain(t);
+  ASSERT_TRUE(q);
+  auto r = RunTrain(c, *q);
+  ASSERT_TRUE(r && !r->search.top.empty());
+  EXPECT_NEAR(a->candidates[0].capacity[0], r->search.top.front().estimate.tokens_per_s_per_device * a->candidates[0].chips_per_node,
+              1e-9 * a->candidates[0].capacity[0]);
+  // Out of bounds: file, line and key.
+  auto bad = scenario("0.95");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().diagnostics.front().key_path, "demands[0].memory_headroom") << bad.error().ToString();
 }
 
 }  // namespace

@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <map>
+#include <optional>
+#include <span>
 #include <set>
 
 #include "suanli/api/commands.h"
+#include "suanli/api/serve.h"
 #include "suanli/core/text.h"
 #include "suanli/econ/cost.h"
 #include "suanli/policy/classify.h"
@@ -29,6 +33,11 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
                                      const FleetDemand& d) {
   PlanCapacity best;
   std::string last_error;
+  struct Layout {
+    int tp = 1, ep = 1;
+    double per_device = 0;
+  };
+  std::vector<Layout> layouts;  // every layout that meets the SLA in infer
   auto run = [&](int tp, int ep, BatchMode mode, long long concurrency) -> std::optional<InferenceEstimate> {
     InferQuery q;
     q.hardware = hardware;
@@ -72,6 +81,7 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
         }
       }
       const double per_device = chosen.output_tokens_per_s_per_device;
+      if (per_device > 0) layouts.push_back(Layout{.tp = tp, .ep = ep, .per_device = per_device});
       if (per_device > best.per_device) {
         best.per_device = per_device;
         best.plan = fmt::format("infer tp {} ep {}, {} in flight, TPOT {:.1f} ms, {:.0f} output tokens/s per device", tp, ep,
@@ -82,10 +92,49 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
   if (best.per_device <= 0) {
     best.plan = "no plan fits" + (d.tpot_s > 0 ? fmt::format(" at TPOT {:g} ms", d.tpot_s * 1e3) : std::string()) +
                 (last_error.empty() ? "" : " (" + last_error + ")");
+    return best;
   }
+  if (d.tpot_s <= 0) return best;
+  // At an SLA: the serving simulator's steady state on the layouts infer
+  // ranks best (`serve --max-rate`, the highest Poisson rate at which 90 % of
+  // the requests meet the TPOT; it includes the prompts' prefill and the
+  // queue), output tokens/s = that rate x output tokens, per device.
+  std::sort(layouts.begin(), layouts.end(), [](const Layout& a, const Layout& b) { return a.per_device > b.per_device; });
+  if (layouts.size() > 3) layouts.resize(3);
+  PlanCapacity sim;
+  for (const Layout& l : layouts) {
+    Args a;
+    a.Set("hardware", hardware);
+    a.Set("model", d.model);
+    a.Set("tp", std::to_string(l.tp));
+    if (l.ep > 1) a.Set("dp_attention", std::to_string(l.ep));
+    a.Set("weights", d.weights);
+    a.Set("kv_cache", d.kv_cache);
+    a.Set("input_tokens", std::to_string(d.input_tokens));
+    a.Set("output_tokens", std::to_string(d.output_tokens));
+    a.Set("sla_tpot", fmt::format("{:.17g}", d.tpot_s));
+    a.Set("max_rate", "true");
+    a.Set("requests", "500");
+    auto q = DecodeServe(a);
+    if (!q) continue;
+    auto r = RunServe(catalog, *q);
+    if (!r || !r->fits || !r->max_rate || r->devices <= 0) continue;
+    const double per_device = *r->max_rate * double(d.output_tokens) / r->devices;
+    if (per_device > sim.per_device) {
+      sim.per_device = per_device;
+      sim.plan = fmt::format("serve --max-rate tp {}{}: {:.3g} requests/s with 90 % of them at TPOT <= {:g} ms, {:.0f} output tokens/s per device",
+                             l.tp, l.ep > 1 ? fmt::format(" dp-attention {}", l.ep) : std::string(), *r->max_rate, d.tpot_s * 1e3,
+                             per_device);
+    }
+  }
+  if (sim.per_device > 0) return sim;
+  best.plan += " (serve found no rate meeting the SLA on these layouts: infer's figure)";
   return best;
 }
 
+// The best plan of the training search's feasible-plan stream that leaves
+// `memory_headroom` of the device memory free: the most tokens/s per device,
+// ties by the plan's text (the stream's order depends on the thread count).
 Result<PlanCapacity> TrainingCapacity(const Catalog& catalog, const std::string& hardware, const FleetDemand& d) {
   Args a;
   a.Set("hardware", hardware);
@@ -97,16 +146,34 @@ Result<PlanCapacity> TrainingCapacity(const Catalog& catalog, const std::string&
   a.Set("top", "1");
   auto q = DecodeTrain(a);
   if (!q) return std::move(q).error();
+  std::optional<RankedPlan> best;
+  std::string best_text;
+  long long feasible = 0, kept = 0;
+  q->options.on_feasible = [&](std::span<const RankedPlan> plans) {
+    for (const RankedPlan& r : plans) {
+      ++feasible;
+      const TrainMemory& m = r.estimate.memory;
+      if (m.capacity > 0 && m.total > (1 - d.memory_headroom) * m.capacity) continue;
+      ++kept;
+      const double v = r.estimate.tokens_per_s_per_device;
+      if (best && v < best->estimate.tokens_per_s_per_device) continue;
+      std::string text = TrainPlanText(r.plan);
+      if (best && v == best->estimate.tokens_per_s_per_device && text >= best_text) continue;
+      best = r;
+      best_text = std::move(text);
+    }
+  };
   auto r = RunTrain(catalog, *q);
   PlanCapacity out;
-  if (!r || r->search.top.empty()) {
-    out.plan = "no training plan fits on " + std::to_string(d.devices) + " devices";
+  if (!r || !best) {
+    out.plan = fmt::format("no training plan fits on {} devices{}", d.devices,
+                           d.memory_headroom > 0 ? fmt::format(" with {:g} % of memory free", d.memory_headroom * 100) : std::string());
     return out;
   }
-  const RankedPlan& best = r->search.top.front();
-  out.per_device = best.estimate.tokens_per_s_per_device;
-  out.plan = fmt::format("train --search on {} devices: {}, MFU {:.0f} %", d.devices, TrainPlanText(best.plan),
-                         best.estimate.mfu * 100);
+  out.per_device = best->estimate.tokens_per_s_per_device;
+  out.plan = fmt::format("train --search on {} devices, best of {} feasible plans{}: {}, MFU {:.0f} %", d.devices, feasible,
+                         d.memory_headroom > 0 ? fmt::format(" ({} leave {:g} % of memory free)", kept, d.memory_headroom * 100) : std::string(),
+                         best_text, best->estimate.mfu * 100);
   return out;
 }
 
@@ -323,6 +390,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   if (!facility) return std::move(facility).error();
   const std::size_t np = s.periods.size(), nd = s.demands.size();
   Inputs in{.s = s, .c = out.candidates, .price = {}, .supply = {}, .buy_cost = {}, .annuity_per_hour = {}};
+  std::map<std::string, PlanCapacity> capacity_cache;
   for (const FleetCandidate& fc : s.candidates) {
     auto hw = ResolveHardware(catalog, fc.system);
     if (!hw) return std::move(hw).error();
@@ -365,11 +433,20 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
       const ModelEntry* model = catalog.FindModel(d.model);
       bool moe = false;
       for (const auto& g : model->arch.groups) moe = moe || g.is_moe();
-      auto cap = d.kind == DemandKind::kServing ? ServingCapacity(catalog, info.system, domain, moe, d)
-                                                : TrainingCapacity(catalog, info.system, d);
-      if (!cap) return std::move(cap).error();
-      info.capacity.push_back(cap->per_device * info.chips_per_node);
-      info.capacity_from.push_back(cap->plan);
+      // Once per (system, workload): the same system at several sites, or two
+      // demands of the same shape, share one evaluation.
+      const std::string key = fmt::format("{}|{}|{}|{}|{}|{:.17g}|{}|{}|{}|{}|{}|{:.17g}", info.system, int(d.kind), d.model,
+                                          d.input_tokens, d.output_tokens, d.tpot_s, d.weights, d.kv_cache, d.devices, d.seq_len,
+                                          d.global_batch, d.memory_headroom);
+      auto hit = capacity_cache.find(key);
+      if (hit == capacity_cache.end()) {
+        auto cap = d.kind == DemandKind::kServing ? ServingCapacity(catalog, info.system, domain, moe, d)
+                                                  : TrainingCapacity(catalog, info.system, d);
+        if (!cap) return std::move(cap).error();
+        hit = capacity_cache.emplace(key, std::move(*cap)).first;
+      }
+      info.capacity.push_back(hit->second.per_device * info.chips_per_node);
+      info.capacity_from.push_back(hit->second.plan);
     }
     // Purchasable per period: the rules in force at its end, licences, events.
     const bool governed = std::any_of(s.controlled_vendors.begin(), s.controlled_vendors.end(),
@@ -494,7 +571,12 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     out.capex_usd += pr.capex_usd;
     out.periods.push_back(std::move(pr));
   }
-  // Binding constraints and their shadow prices (the LP with the purchases fixed).
+  // Binding constraints and their shadow prices: fix-and-resolve (the LP with
+  // the integer purchases fixed at their optimal values) and the LP relaxation.
+  out.objective = sol->objective;
+  out.relaxed_objective = sol->relaxed_objective;
+  out.solver_nodes = sol->nodes;
+  out.objective_unit = most_served ? "served share" : "USD";
   for (std::size_t r = 0; r < m.p.rows.size(); ++r) {
     const MilpRow& row = m.p.rows[r];
     if (row.name.starts_with("allocation") || row.name.starts_with("worst case")) continue;
@@ -504,21 +586,47 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     if (std::fabs(slack) > 1e-6 * std::max(1.0, std::fabs(bound))) continue;
     const double dual = sol->duals.empty() ? 0 : sol->duals[r];
     const double relaxed = sol->relaxed_duals.empty() ? 0 : sol->relaxed_duals[r];
-    // Demand rows are in fractions of the demand: per unit of the demand's own measure.
-    double price = dual, relaxed_price = relaxed;
-    if (row.name.starts_with("demand ")) {
+    FleetBinding b{.constraint = row.name, .shadow_price = dual, .relaxed_shadow_price = relaxed, .slack = slack};
+    std::string per;
+    if (row.name.starts_with("budget")) {
+      b.kind = "budget";
+      per = "USD of capex budget";
+    } else if (row.name.starts_with("power ")) {
+      b.kind = "power";
+      per = "W of facility power";
+    } else if (row.name.starts_with("supply ")) {
+      b.kind = "supply";
+      per = "node of supply";
+    } else if (row.name.starts_with("vendor cap ")) {
+      b.kind = "vendor cap";
+      per = "chip over the vendor's share";
+    } else if (row.name.starts_with("demand ")) {
+      // Demand rows are in fractions of the demand (sum cap x / need >= y,
+      // y the share served): need enters the coefficients, and moving a
+      // coefficient a by da moves the objective by -dual x da (envelope
+      // theorem), so d objective / d need = dual (sum cap x / need) / need =
+      // dual y / need at a binding row, y from the LP the dual belongs to.
+      b.kind = "demand";
       for (std::size_t d = 0; d < nd; ++d) {
         for (std::size_t p = 0; p < np; ++p) {
           for (std::size_t k = 0; k < m.scenario_names.size(); ++k) {
-            if (m.served[k][d][p] >= 0 && row.columns.back() == m.served[k][d][p]) {
-              price = dual / s.demands[d].need[p];
-              relaxed_price = relaxed / s.demands[d].need[p];
+            const int y = m.served[k][d][p];
+            if (y >= 0 && row.columns.back() == y) {
+              const double need = s.demands[d].need[p];
+              const double y_relaxed = sol->relaxed_x.empty() ? 1.0 : sol->relaxed_x[std::size_t(y)];
+              b.shadow_price = dual * sol->x[std::size_t(y)] / need;
+              b.relaxed_shadow_price = relaxed * y_relaxed / need;
+              per = s.demands[d].kind == DemandKind::kServing ? "output token/s of demand" : "training token/s of demand";
             }
           }
         }
       }
+    } else {
+      b.kind = "other";
+      per = "unit of the row";
     }
-    out.binding.push_back(FleetBinding{.constraint = row.name, .shadow_price = price, .relaxed_shadow_price = relaxed_price, .slack = slack});
+    b.unit = out.objective_unit + " per " + per;
+    out.binding.push_back(std::move(b));
   }
   // Resilience: the plan as bought, against each single-vendor shock.
   if (options.shock) {

@@ -146,6 +146,8 @@ class CbcSolver final : public MilpSolver {
       if (relaxed.isProvenOptimal()) {
         const double* y = relaxed.getRowPrice();
         out.relaxed_duals.assign(y, y + p.rows.size());
+        out.relaxed_objective = relaxed.getObjValue();
+        out.relaxed_x.assign(relaxed.getColSolution(), relaxed.getColSolution() + n);
       }
       if (lp.isProvenOptimal()) {
         const double* y = lp.getRowPrice();

@@ -311,7 +311,8 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       const RawNode& n = ds->items[i];
       const std::string p = fmt::format("demands[{}]", i);
       if (!rd.Keys(n, p, {"id", "kind", "model", "input_tokens", "output_tokens", "tpot_ms", "weights", "kv_cache",
-                          "output_tokens_per_s", "tokens", "start", "deadline", "devices", "seq_len", "global_batch", "notes"})) {
+                          "output_tokens_per_s", "tokens", "start", "deadline", "devices", "seq_len", "global_batch",
+                          "memory_headroom", "notes"})) {
         continue;
       }
       FleetDemand d;
@@ -332,6 +333,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
         d.devices = int(rd.Number(n, p, "devices", true, 1, 1 << 20).value_or(1));
         d.seq_len = int(rd.Number(n, p, "seq_len", true, 1, 1 << 22).value_or(1));
         d.global_batch = int(rd.Number(n, p, "global_batch", true, 1, 1 << 24).value_or(1));
+        d.memory_headroom = rd.Number(n, p, "memory_headroom", false, 0, 0.9).value_or(0);
         if (d.deadline < d.start) rd.Error(n, p + ".deadline", "the deadline is before the start");
         d.need.assign(s.periods.size(), 0);
         double hours = 0;
@@ -354,7 +356,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
           }
         }
         d.need = rd.PerPeriod(n, p, "output_tokens_per_s", s.periods, 0, 0, 1e15, true);
-        for (std::string_view key : {"tokens", "start", "deadline", "devices", "seq_len", "global_batch"}) {
+        for (std::string_view key : {"tokens", "start", "deadline", "devices", "seq_len", "global_batch", "memory_headroom"}) {
           if (n.Find(key) != nullptr) rd.Error(*n.Find(key), p + "." + std::string(key), "is a training key; this demand is kind serving");
         }
       } else {

@@ -62,9 +62,45 @@ std::string ToCsv(const InferResult& r) {
   return csv.str();
 }
 
+// The inference columns, then the cost columns of the JSON (usd_*, and with
+// --currency cny the cny_* ones at the latest rate), then reason and warnings.
 std::string ToCsv(const CompareResult& r) {
-  Csv csv(kInferHeader);
-  for (const auto& row : r.rows) csv.Row(InferRow(row));
+  std::vector<std::string> header(kInferHeader.begin(), kInferHeader.end() - 2);
+  for (const char* k : {"usd_per_device_hour", "usd_per_million_output_tokens", "usd_per_million_input_tokens",
+                        "joules_per_output_token"}) {
+    header.emplace_back(k);
+  }
+  if (r.cny) {
+    for (const char* k : {"cny_per_device_hour", "cny_per_million_output_tokens", "cny_per_million_input_tokens", "cny_per_usd"}) {
+      header.emplace_back(k);
+    }
+  }
+  header.emplace_back("facility");
+  header.emplace_back("cost_unknown");
+  header.insert(header.end(), kInferHeader.end() - 2, kInferHeader.end());
+  Csv csv(header);
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    std::vector<std::string> row = InferRow(r.rows[i]);
+    std::vector<std::string> cells(row.begin(), row.end() - 2);
+    const CompareCost none{.known = false, .why = "no cost computed"};
+    const CompareCost& c = i < r.costs.size() ? r.costs[i] : none;
+    auto cost = [&](double v) { return c.known ? Num(v) : std::string(); };
+    cells.push_back(cost(c.usd_per_device_hour));
+    cells.push_back(cost(c.usd_per_million_output_tokens));
+    cells.push_back(cost(c.usd_per_million_input_tokens));
+    cells.push_back(cost(c.joules_per_output_token));
+    if (r.cny) {
+      const double k = r.cny_per_usd;
+      cells.push_back(cost(c.usd_per_device_hour * k));
+      cells.push_back(cost(c.usd_per_million_output_tokens * k));
+      cells.push_back(cost(c.usd_per_million_input_tokens * k));
+      cells.push_back(Num(k));
+    }
+    cells.push_back(r.facility);
+    cells.push_back(c.known ? "" : c.why);
+    cells.insert(cells.end(), row.end() - 2, row.end());
+    csv.Row(cells);
+  }
   return csv.str();
 }
 

@@ -70,6 +70,10 @@ std::string ToJson(const CostResult& r) {
                         {"ttft_s", e.ttft_s},
                         {"tpot_s", e.tpot_s},
                         {"request_latency_s", e.request_latency_s},
+                        {"prefill_pass_s", e.prefill.seconds},
+                        {"decode_pass_s", e.decode.seconds},
+                        {"prefill_device_share", r.serving_point.prefill_device_share},
+                        {"prefill_share_from", r.serving_point.prefill_share_from},
                         {"from", "infer (analytical estimator)"}};
   }
   if (r.training) {
@@ -110,7 +114,7 @@ std::string ToJson(const FleetResult& r) {
   }
   json binding = json::array();
   for (const auto& b : r.binding) {
-    binding.push_back(json{{"constraint", b.constraint}, {"shadow_price", b.shadow_price},
+    binding.push_back(json{{"constraint", b.constraint}, {"kind", b.kind}, {"unit", b.unit}, {"shadow_price", b.shadow_price},
                            {"relaxed_shadow_price", b.relaxed_shadow_price}, {"slack", b.slack}});
   }
   json candidates = json::array();
@@ -138,6 +142,14 @@ std::string ToJson(const FleetResult& r) {
          {"candidates", candidates},
          {"periods", periods},
          {"binding", binding},
+         {"shadow_prices",
+          json{{"shadow_price", "fix-and-resolve: the dual of the LP with every integer purchase fixed at its optimal value"},
+               {"relaxed_shadow_price", "the dual of the LP relaxation (purchases continuous)"},
+               {"sign", "change of the objective per unit increase of the constraint's bound"}}},
+         {"objective_unit", r.objective_unit},
+         {"objective", r.feasible ? json(r.objective) : json(nullptr)},
+         {"relaxed_objective", r.feasible ? json(r.relaxed_objective) : json(nullptr)},
+         {"solver_nodes", r.solver_nodes},
          {"conflicts", r.conflicts},
          {"warnings", r.warnings}};
   if (!r.shocks.empty()) {

@@ -342,6 +342,11 @@ std::string ToJson(const CompareResult& r) {
       j["usd_per_million_output_tokens"] = cost(c.usd_per_million_output_tokens);
       j["usd_per_million_input_tokens"] = cost(c.usd_per_million_input_tokens);
       j["joules_per_output_token"] = cost(c.joules_per_output_token);
+      if (r.cny) {
+        j["cny_per_device_hour"] = cost(c.usd_per_device_hour * r.cny_per_usd);
+        j["cny_per_million_output_tokens"] = cost(c.usd_per_million_output_tokens * r.cny_per_usd);
+        j["cny_per_million_input_tokens"] = cost(c.usd_per_million_input_tokens * r.cny_per_usd);
+      }
       if (!c.known) j["cost_unknown"] = c.why;
     }
     rows.push_back(j);
@@ -351,8 +356,10 @@ std::string ToJson(const CompareResult& r) {
   for (const auto& row : r.rows) hardware.push_back(row.hardware.id());
   request["hardware"] = hardware;
   request["model"] = r.model.id;
-  return Dump(json{{"model", r.model.id}, {"workload", r.workload}, {"request", request}, {"results", rows},
-                   {"facility", r.facility}, {"warnings", r.warnings}});
+  json out{{"model", r.model.id}, {"workload", r.workload}, {"request", request}, {"results", rows},
+           {"facility", r.facility}, {"warnings", r.warnings}};
+  if (r.cny) out["cny_per_usd"] = r.cny_per_usd;
+  return Dump(out);
 }
 
 std::string ToJson(const TrainResult& r) {

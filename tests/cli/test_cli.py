@@ -2,6 +2,8 @@
 
 Run by ctest with SUANLI_BIN (the built binary) and SUANLI_REPO set.
 """
+import csv as csv_module
+import io
 import json
 import os
 import subprocess
@@ -711,6 +713,34 @@ class CsvOutputs(unittest.TestCase):
         self.assertTrue(header.endswith("reason,warnings"), header)
         self.assertEqual(rows[1:], ["h20", "l20"])
 
+    def test_compare_csv_has_the_json_cost_columns_in_either_currency(self):
+        args = ("compare", "--hardware", "hgx-h20,hgx-h100", "--model", "llama-3.1-8b", "--input-tokens", "1000",
+                "--output-tokens", "200")
+        j = json.loads(run(*args, "--json").stdout)
+        r = run(*args, "--csv")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = list(csv_module.DictReader(io.StringIO(r.stdout)))
+        self.assertEqual([x["hardware"] for x in rows], ["hgx-h20", "hgx-h100"])
+        for row, res in zip(rows, j["results"]):
+            for k in ("usd_per_device_hour", "usd_per_million_output_tokens", "usd_per_million_input_tokens",
+                      "joules_per_output_token"):
+                self.assertAlmostEqual(float(row[k]), res[k], delta=1e-5 * abs(res[k]))
+            self.assertEqual(row["facility"], "us-2025")
+        self.assertNotIn("cny_per_device_hour", rows[0])
+        cny = list(csv_module.DictReader(io.StringIO(run(*args, "--csv", "--currency", "cny").stdout)))
+        jc = json.loads(run(*args, "--json", "--currency", "cny").stdout)
+        for row, res in zip(cny, jc["results"]):
+            self.assertAlmostEqual(float(row["cny_per_million_output_tokens"]), res["cny_per_million_output_tokens"],
+                                   delta=1e-5 * res["cny_per_million_output_tokens"])
+            self.assertAlmostEqual(res["cny_per_device_hour"], res["usd_per_device_hour"] * jc["cny_per_usd"])
+            self.assertAlmostEqual(float(row["cny_per_usd"]), jc["cny_per_usd"], delta=1e-4)
+        # A chip without a price: empty cost cells and the reason.
+        bare = list(csv_module.DictReader(io.StringIO(run("compare", "--hardware", "l20", "--model", "llama-3.1-8b",
+                                                          "--input-tokens", "100", "--output-tokens", "10",
+                                                          "--csv").stdout)))
+        if bare[0]["cost_unknown"]:
+            self.assertEqual(bare[0]["usd_per_device_hour"], "")
+
     def test_infer_train_classify_validate(self):
         self.csv("infer", "--hardware", "h20", "--model", "llama-3.1-8b", "--input-tokens", "10", "--output-tokens", "5")
         rows, header = self.csv("train", "--hardware", "dgx-a100", "--model", "llama-2-7b", "--devices", "8",
@@ -844,8 +874,11 @@ class Economics(unittest.TestCase):
         j = json.loads(r.stdout)
         s = j["serving"]
         per_request = j["usd_per_device_hour"] * s["devices"] / (s["output_tokens_per_s"] / 200) / 3600
-        share = s["ttft_s"] / s["request_latency_s"]
+        # Continuous batching: the iteration's device time split by its prefill and decode passes.
+        share = s["prefill_pass_s"] / (s["prefill_pass_s"] + s["decode_pass_s"])
+        self.assertAlmostEqual(s["prefill_device_share"], share, delta=1e-12)
         self.assertAlmostEqual(j["usd_per_million_output_tokens"], per_request * (1 - share) / 200 * 1e6, delta=1e-9)
+        self.assertAlmostEqual(j["usd_per_million_input_tokens"], per_request * share / 1000 * 1e6, delta=1e-9)
         self.assertGreater(j["joules_per_output_token"], 0)
         self.assertLessEqual(j["low"]["usd_per_million_output_tokens"], j["usd_per_million_output_tokens"])
 

@@ -56,7 +56,19 @@ struct ServingPoint {
   double request_latency_s = 0;
   int devices = 0;
   long long input_tokens = 0, output_tokens = 0;  // per request
+  // The share of the deployment's device time spent on prefill (the input
+  // tokens' share of the cost); < 0: unknown, then ttft / request latency.
+  double prefill_device_share = -1;
+  std::string prefill_share_from;  // how it was found, in words
 };
+
+// The costing view of one `infer` estimate. The device time is split by
+// phase (docs/cost-model.md): a static batch spends its prefill pass (TTFT)
+// then its decode steps, so prefill's share is TTFT / request latency; under
+// continuous batching every iteration mixes both, and the iteration is split
+// by the prefill and decode passes' own times (the estimate's `prefill`, the
+// prompts one iteration admits, and `decode`, one step of the requests in flight).
+ServingPoint ServingPointOf(const InferenceEstimate& e, const InferenceWorkload& w);
 
 // Per token, from a device-hour cost (USD per worked hour) and the wall power per device.
 struct TokenCost {

@@ -7,11 +7,13 @@
 //   auto scenario = LoadScenario(catalog, "examples/fleet/toy.yaml");  // every problem with file:line:key
 //   auto plan = PlanFleet(catalog, *scenario, {.shock = true}, *MakeCbcSolver());
 //
-// Each (system, demand) capacity comes from the performance model: for a
-// serving demand, the plan (tp, ep, concurrency) with the most output tokens/s
-// per device whose TPOT meets the SLA; for a training demand, the best plan of
-// the training search for the job's size. A scenario may state a capacity
-// instead (a measurement it trusts more), and the output says which.
+// Each (system, demand) capacity comes from the performance model, once per
+// (system, workload): for a serving demand at a TPOT SLA, the serving
+// simulator's highest SLA-meeting rate (serve --max-rate) on the layouts
+// infer ranks best (infer's figure without an SLA); for a training demand,
+// the best plan of the training search's feasible stream for the job's size
+// within its memory headroom. A scenario may state a capacity instead (a
+// measurement it trusts more), and the output says which.
 #pragma once
 
 #include <map>
@@ -47,6 +49,7 @@ struct FleetDemand {
   double tokens = 0;
   int start = 0, deadline = 0;
   int devices = 0, seq_len = 0, global_batch = 0;
+  double memory_headroom = 0;  // training: the fraction of device memory a plan must leave free (0 to 0.9)
   std::vector<double> need;  // per period: output tokens/s (serving) or tokens/s (training)
   int line = 0;
 };
@@ -120,10 +123,23 @@ struct FleetCandidateInfo {
   std::string price_from;
 };
 
+// A constraint at its bound in the plan, with two shadow prices: the change of
+// the objective per unit increase of the constraint's bound as written (the
+// budget, a site's power envelope, a supply cap, a vendor's chip allowance,
+// a demand), in `unit`.
+//   shadow_price: fix-and-resolve, the dual of the LP with every integer
+//     purchase fixed at its optimal value. Rows over purchases alone
+//     (budget, power, supply, vendor cap) get zero there by construction, and
+//     under least cost, where every cost sits on the purchases, so does every
+//     row; under most served the demand rows' is the share gained.
+//   relaxed_shadow_price: the dual of the LP relaxation (purchases
+//     continuous), the marginal value when the decisions may move.
 struct FleetBinding {
   std::string constraint;
-  double shadow_price = 0;  // objective units per unit of the constraint's bound, from the LP with the purchases fixed
-  double relaxed_shadow_price = 0;  // the same from the LP relaxation (purchases continuous)
+  std::string kind;  // budget, power, supply, vendor cap, demand
+  std::string unit;  // "USD per W", "served share per output token/s", ...
+  double shadow_price = 0;
+  double relaxed_shadow_price = 0;
   double slack = 0;
 };
 
@@ -151,6 +167,10 @@ struct FleetResult {
   double total_cost_usd = 0;
   double capex_usd = 0;
   double solve_seconds = 0;
+  long long solver_nodes = 0;  // branch-and-bound nodes
+  std::string objective_unit;  // "USD" (least cost) or "served share" (most served)
+  double objective = 0;          // the MILP's objective (= the fix-and-resolve LP's), in objective_unit
+  double relaxed_objective = 0;  // the LP relaxation's
   std::vector<FleetCandidateInfo> candidates;
   std::vector<FleetPeriodResult> periods;
   std::vector<FleetBinding> binding;

@@ -53,6 +53,8 @@ struct MilpSolution {
   std::vector<double> activity;   // per row: a_r'x
   std::vector<double> duals;      // per row, from the LP with the integers fixed (empty if it failed)
   std::vector<double> relaxed_duals;  // per row, from the LP relaxation (integers continuous; empty if it failed)
+  double relaxed_objective = 0;       // the LP relaxation's optimum (0 if it failed)
+  std::vector<double> relaxed_x;      // the LP relaxation's columns (empty if it failed)
   double seconds = 0;
   long long nodes = 0;
 };
