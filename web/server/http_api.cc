@@ -19,7 +19,11 @@ namespace {
 
 using nlohmann::json;
 
-HttpReply Reply(int status, json body) { return {.status = status, .body = body.dump()}; }
+// Messages may quote the request's bytes: invalid UTF-8 becomes U+FFFD
+// (a strict dump would throw, and the request get a 500).
+HttpReply Reply(int status, json body) {
+  return {.status = status, .body = body.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
 
 HttpReply FromError(const Error& e, const CommandSpec* spec) {
   static const CommandSpec kNone{};

@@ -189,6 +189,17 @@ TEST(WebApi, ServesTraceAndTimelineNot) {
   }
 }
 
+// Found by fuzz/http_fuzz.cc: an error quoting a key of invalid UTF-8 was a
+// strict JSON dump's exception (a 500 over HTTP); it is a 400 with U+FFFD.
+TEST(WebApi, AMessageQuotingInvalidUtf8IsStillJson) {
+  const std::string body = "{\"hardware\": \"h20\", \"S\xa3\x1d" + std::string(1, '\0') + "p\": 2}";
+  const HttpReply r = Post("/api/classify", body);
+  EXPECT_EQ(r.status, 400) << r.body;
+  const json j = json::parse(r.body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.body;
+  EXPECT_FALSE(j["error"].get<std::string>().empty());
+}
+
 TEST(WebApi, ABodyPastTheLimitIs413) {
   const HttpReply r = HandleApi(C(), {.method = "POST", .path = "/api/infer", .body = kInfer, .max_body = 16});
   EXPECT_EQ(r.status, 413);
