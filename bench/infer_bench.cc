@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_support.h"
+#include "suanli/api/run.h"
 #include "suanli/infer/infer.h"
 
 namespace {
@@ -68,6 +69,19 @@ void BM_IterationCost(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(model->Cost(batch, suanli::PipelineFill::kSteady));
 }
 BENCHMARK(BM_IterationCost);
+
+// The call the Python module and the web API make for one estimate: the
+// request's fields as text, decoded, resolved, estimated and printed as the
+// --json text (bench/python_overhead.py compares suanli.infer against it).
+void BM_RunCommandInferJson(benchmark::State& state) {
+  suanli::Args args;
+  for (auto [k, v] : {std::pair{"hardware", "h20"}, {"model", "llama-3.1-70b"}, {"input_tokens", "2048"},
+                      {"output_tokens", "512"}, {"tp", "8"}, {"batch", "16"}}) {
+    args.Set(k, v);
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(suanli::RunCommand(ShippedCatalog(), "infer", args));
+}
+BENCHMARK(BM_RunCommandInferJson);
 
 void BM_MakeCluster(benchmark::State& state) {
   const auto& catalog = ShippedCatalog();

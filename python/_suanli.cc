@@ -23,8 +23,10 @@
 #include <tuple>
 #include <vector>
 
+#include "suanli/api/chip_scope.h"
 #include "suanli/api/commands.h"
 #include "suanli/api/run.h"
+#include "suanli/catalog/what_if.h"
 #include "suanli/catalog/schema.h"
 #include "suanli/infer/iteration.h"
 #include "suanli/report/csv.h"
@@ -147,20 +149,47 @@ Outcome Run(const PyCatalog& pc, const std::string& command, const KeyValues& kv
   return FromResult(done.get(), command);
 }
 
+// A what-if chip: (id, name, base, [(figure key, value text)]) (catalog/what_if.h).
+using ChipSpec = std::tuple<std::string, std::string, std::string, KeyValues>;
+
 // Many requests of one command, on `threads` threads (0: every core), in order.
+// `chips`: what-if chips, built once, that the requests name by id as hardware;
+// a request naming one that could not be built gets that chip's error.
 std::vector<Outcome> RunMany(const PyCatalog& pc, const std::string& command, const std::vector<KeyValues>& many,
-                             bool csv, int threads) {
+                             bool csv, int threads, const std::vector<ChipSpec>& chip_specs = {}) {
   std::vector<Args> args;
   args.reserve(many.size());
   for (const auto& kv : many) args.push_back(ToArgs(kv));
   std::vector<Outcome> out(args.size());
   const ResultForm form = csv ? ResultForm::kCsv : ResultForm::kJson;
   py::gil_scoped_release release;
+  std::vector<Chip> chips;
+  std::vector<std::pair<std::string, Outcome>> failed;  // chip id -> its error
+  for (const auto& [id, name, base, figures] : chip_specs) {
+    std::vector<FigureOverride> overrides;
+    for (const auto& [k, v] : figures) overrides.push_back({k, v});
+    auto chip = ChipWithOverrides(*pc.catalog, base, id, name, overrides);
+    if (chip) {
+      chips.push_back(std::move(*chip));
+    } else {
+      failed.emplace_back(id, FromError(chip.error(), command));
+    }
+  }
+  if (!failed.empty()) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const auto hw = args[i].Get("hardware");
+      for (const auto& [id, error] : failed) {
+        if (hw && *hw == id) out[i] = error;
+      }
+    }
+  }
   unsigned n = threads > 0 ? unsigned(threads) : std::max(1u, std::thread::hardware_concurrency());
   n = std::min<unsigned>(n, unsigned(std::max<std::size_t>(1, args.size())));
   std::atomic<std::size_t> next{0};
   auto work = [&] {
+    const ScopedChips scope(chips);
     for (std::size_t i = next++; i < args.size(); i = next++) {
+      if (std::get<0>(out[i]) != 0) continue;  // names a chip that could not be built
       out[i] = FromResult(RunCommand(*pc.catalog, command, args[i], form), command);
     }
   };
@@ -279,15 +308,21 @@ PYBIND11_MODULE(_suanli, m) {
       py::arg("catalog"), py::arg("command"), py::arg("fields"), py::arg("csv") = false);
   m.def(
       "run_many_fields",
-      [](const PyCatalog& pc, const std::string& command, const py::list& requests, bool csv, int threads) {
+      [](const PyCatalog& pc, const std::string& command, const py::list& requests, bool csv, int threads,
+         const std::vector<ChipSpec>& chips) {
         std::vector<KeyValues> many;
         many.reserve(requests.size());
         for (const py::handle r : requests) many.push_back(FromDict(py::reinterpret_borrow<py::dict>(r)));
+        return RunMany(pc, command, many, csv, threads, chips);
+      },
+      py::arg("catalog"), py::arg("command"), py::arg("requests"), py::arg("csv") = false, py::arg("threads") = 0,
+      py::arg("chips") = std::vector<ChipSpec>{});
+  m.def(
+      "run_many",
+      [](const PyCatalog& pc, const std::string& command, const std::vector<KeyValues>& many, bool csv, int threads) {
         return RunMany(pc, command, many, csv, threads);
       },
-      py::arg("catalog"), py::arg("command"), py::arg("requests"), py::arg("csv") = false, py::arg("threads") = 0);
-  m.def("run_many", &RunMany, py::arg("catalog"), py::arg("command"), py::arg("args"), py::arg("csv") = false,
-        py::arg("threads") = 0);
+      py::arg("catalog"), py::arg("command"), py::arg("args"), py::arg("csv") = false, py::arg("threads") = 0);
   m.def("time_run", &TimeRun, py::arg("catalog"), py::arg("command"), py::arg("args"), py::arg("n"));
   m.def("commands", &CommandTables);
   m.def("warning_codes", &WarningCodes);

@@ -47,6 +47,7 @@ int RunWebCommand(const GlobalOptions& global, const WebFlags& flags) {
     std::cerr << "error: --assets: no index.html in " << flags.assets << '\n';
     return 2;
   }
+  o.examples_dir = web::FindExamplesDir();
   auto catalog = LoadWholeCatalog(global);
   if (!catalog) return Fail(catalog.error(), nullptr);
   return web::Serve(**catalog, o, std::cerr);

@@ -271,14 +271,22 @@ def run_csv(command: str, catalog: Catalog | None = None, **fields) -> str:
 
 
 def run_many(command: str, requests: Iterable[Mapping[str, Any]], catalog: Catalog | None = None,
-             threads: int = 0, errors: str = "raise") -> list:
+             threads: int = 0, errors: str = "raise", chips: Iterable[Mapping[str, Any]] = ()) -> list:
     """Many requests of one command on `threads` C++ threads (0: every core), the GIL
     released throughout; results in order. errors="return" puts each request's
-    InputError (or RuntimeError) in its place instead of raising the first."""
+    InputError (or RuntimeError) in its place instead of raising the first.
+
+    chips: what-if chips the requests may name by id as hardware, each
+    {"id", "base", "figures": {"compute.fp8": "592 TFLOPS", ...}, "name" (optional)}:
+    the catalog chip `base` with those figures, checked by the chip schema's
+    bounds as a chip file extending it would be, built once in the library (no
+    file written); a request naming one that fails gets its error."""
     if errors not in ("raise", "return"):
         raise ValueError("errors: expected 'raise' or 'return'")
     reqs = [r if type(r) is dict else dict(r) for r in requests]
-    outs = _suanli.run_many_fields(_handle(catalog), command, reqs, False, threads)
+    specs = [(str(c["id"]), str(c.get("name") or ""), str(c["base"]),
+              [(str(k), str(v)) for k, v in c["figures"].items()]) for c in chips]
+    outs = _suanli.run_many_fields(_handle(catalog), command, reqs, False, threads, specs)
     results = []
     for kind, text, key in outs:
         if not kind:

@@ -223,14 +223,14 @@ class Sweep:
                 out[name] = values[rng.randrange(len(values))]
         return out
 
-    def request(self, coords: dict, chips: "ChipFiles") -> dict:
+    def request(self, coords: dict, chips: "WhatIfChips") -> dict:
         req = dict(self.fields)
         figures = {k[5:]: (v, self._unit(k)) for k, v in coords.items() if k.startswith("chip.")}
         for k, v in coords.items():
             if not k.startswith("chip."):
                 req[k] = v
         if self.chip_base is not None:
-            req["hardware"] = chips.path(self.chip_base, figures)
+            req["hardware"] = chips.id(self.chip_base, figures)
         return req
 
     def _unit(self, axis: str) -> str:
@@ -257,49 +257,32 @@ class Sweep:
         return row
 
 
-class ChipFiles:
-    """What-if chip files (one per distinct set of figures), in a folder of this process."""
+class WhatIfChips:
+    """The what-if chips of a chunk's points, one per distinct set of figures: built by
+    the library from the base chip and the figures (suanli.run_many's chips), no file."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="suanli-sweep-chips-")
-        self.paths: dict = {}
+        self.specs: dict = {}
 
-    def path(self, base: str, figures: dict) -> str:
+    def id(self, base: str, figures: dict) -> str:
         key = (base, tuple(sorted(figures.items())))
-        if key in self.paths:
-            return self.paths[key]
-        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
-        tree: dict = {}
-        for dotted, (value, unit) in sorted(figures.items()):
-            node = tree
-            parts = dotted.split(".")
-            for p in parts[:-1]:
-                node = node.setdefault(p, {})
-            node[parts[-1]] = (value, unit)
-        words = ", ".join(f"{k} {v:g}{' ' + u if u else ''}" if isinstance(v, (int, float)) else f"{k} {v}"
-                          for k, (v, u) in sorted(figures.items()))
-        lines = [f"id: {base}-what-if-{digest}", f"extends: {base}", f"name: {json.dumps(base + ' what-if: ' + words)}"]
+        spec = self.specs.get(key)
+        if spec is None:
+            digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+            words = ", ".join(f"{k} {v:g}{' ' + u if u else ''}" if isinstance(v, (int, float)) else f"{k} {v}"
+                              for k, (v, u) in sorted(figures.items()))
+            text = {k: f"{v:g} {u}".strip() if isinstance(v, (int, float)) else str(v)
+                    for k, (v, u) in sorted(figures.items())}
+            spec = self.specs[key] = {"id": f"{base}-what-if-{digest}", "base": base,
+                                      "name": f"{base} what-if: {words}", "figures": text}
+        return spec["id"]
 
-        def emit(node, indent):
-            for k, v in node.items():
-                if isinstance(v, dict):
-                    lines.append(" " * indent + f"{k}:")
-                    emit(v, indent + 2)
-                else:
-                    value, unit = v
-                    text = f"{value:g} {unit}".strip() if isinstance(value, (int, float)) else str(value)
-                    lines.append(" " * indent + f"{k}: {{value: {json.dumps(text)}, basis: estimated, "
-                                 f"source: [WHAT_IF], note: \"a sweep's what-if figure\"}}")
-
-        emit(tree, 0)
-        path = os.path.join(self.dir, f"{base}-what-if-{digest}.yaml")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        self.paths[key] = path
-        return path
+    def used(self, requests: list) -> list:
+        ids = {r.get("hardware") for r in requests}
+        return [s for s in self.specs.values() if s["id"] in ids]
 
 
-_CHIPS: ChipFiles | None = None
+_CHIPS: WhatIfChips | None = None
 _SWEEPS: dict = {}
 
 
@@ -314,10 +297,10 @@ def run_chunk(sweep_path: str, sweep_sha: str, sweep_text: str, start: int, stop
             f.write(sweep_text)
         sweep = _SWEEPS[sweep_sha] = Sweep(p)
     if _CHIPS is None:
-        _CHIPS = ChipFiles()
+        _CHIPS = WhatIfChips()
     coords = [sweep.point(i) for i in range(start, stop)]
-    results = suanli.run_many(sweep.command, [sweep.request(c, _CHIPS) for c in coords], threads=threads,
-                              errors="return")
+    requests = [sweep.request(c, _CHIPS) for c in coords]
+    results = suanli.run_many(sweep.command, requests, threads=threads, errors="return", chips=_CHIPS.used(requests))
     for r in results:
         if isinstance(r, RuntimeError) and not isinstance(r, suanli.InputError):
             raise r

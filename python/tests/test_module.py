@@ -236,3 +236,21 @@ def test_python_values_become_the_text_a_flag_would_carry():
     a = suanli.compare(hardware=["h20", "b200"], model="llama-3.1-8b", input_tokens=8, output_tokens=8).to_dict()
     b = suanli.compare(hardware="h20,b200", model="llama-3.1-8b", input_tokens=8, output_tokens=8).to_dict()
     assert a == b
+
+
+def test_what_if_chips_are_built_in_the_library(tmp_path):
+    """run_many's chips: the base chip with figures, no file, the same answers as the chip file."""
+    f = tmp_path / "h20-2x.yaml"
+    f.write_text("id: h20-2x\nextends: h20\nname: H20 2x\ncompute:\n  fp8: {value: \"592 TFLOPS\", basis: estimated, "
+                 "source: [WHAT_IF], note: \"a what-if figure\"}\n")
+    reqs = [dict(INFER, weights="fp8", batch=b) for b in (1, 64)]
+    chips = [{"id": "h20-2x", "name": "H20 2x", "base": "h20", "figures": {"compute.fp8": "592 TFLOPS"}},
+             {"id": "h20-bad", "base": "h20", "figures": {"compute.fp8": "592 TB/s"}}]
+    got = suanli.run_many("infer", [dict(r, hardware="h20-2x") for r in reqs] + [dict(reqs[0], hardware="h20-bad")],
+                          chips=chips, errors="return")
+    want = suanli.run_many("infer", [dict(r, hardware=str(f)) for r in reqs])
+    assert [g.to_dict() for g in got[:2]] == [w.to_dict() for w in want]
+    assert isinstance(got[2], suanli.InputError) and got[2].key.startswith("chip.compute.fp8"), got[2]
+    # Without chips the id is not hardware.
+    with pytest.raises(suanli.NotFoundError):
+        suanli.infer(**dict(reqs[0], hardware="h20-2x"))

@@ -1,9 +1,13 @@
 // The front-end surface: decoding, defaults, and the command registry.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "support/test_support.h"
+#include "suanli/api/chip_scope.h"
 #include "suanli/api/commands.h"
 #include "suanli/api/run.h"
+#include "suanli/catalog/what_if.h"
 
 namespace suanli {
 namespace {
@@ -27,6 +31,41 @@ TEST(Api, Fp8WeightsComputeInFp8ThroughTheLibrary) {
                               {"output_tokens", "1"}, {"weights", "int4"}}));
   ASSERT_TRUE(w4.has_value());
   EXPECT_EQ(w4->plan.precision.activations, Dtype::kBf16);  // weight-only formats compute at 16 bits
+}
+
+// A what-if chip in scope is hardware by its id for every command, on this thread only.
+TEST(Api, ScopedChipsAreHardwareByIdWhileInScope) {
+  const Catalog& catalog = testing::ShippedCatalog();
+  const FigureOverride o[] = {{"compute.fp8", "888 TFLOPS"}};
+  auto chip = ChipWithOverrides(catalog, "h20", "h20-3x", "H20 3x", o);
+  ASSERT_TRUE(chip.has_value()) << chip.error().ToString();
+  Args a;
+  for (auto [k, v] : {std::pair{"hardware", "h20-3x"}, {"rules", "us-2023-10"}}) a.Set(k, v);
+  EXPECT_FALSE(RunCommand(catalog, "classify", a).has_value());
+  const std::vector<Chip> chips = {*chip};
+  {
+    const ScopedChips scope(chips);
+    EXPECT_EQ(FindScopedChip("h20-3x"), &chips[0]);
+    auto r = RunCommand(catalog, "classify", a);
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    // The same chip as a file: the same answer.
+    testing::TempDir dir;
+    Args f = a;
+    f.Set("hardware", dir.Write("h20-3x.yaml", "id: h20-3x\nextends: h20\nname: H20 3x\ncompute:\n  fp8: {value: \"888 TFLOPS\", "
+                                               "basis: estimated, source: [WHAT_IF], note: \"a what-if figure\"}\n"));
+    auto want = RunCommand(catalog, "classify", f);
+    ASSERT_TRUE(want.has_value()) << want.error().ToString();
+    EXPECT_EQ(*r, *want);
+    EXPECT_NE(r->find("h20-3x"), std::string::npos);
+    std::thread other([] { EXPECT_EQ(FindScopedChip("h20-3x"), nullptr); });
+    other.join();
+    {
+      const ScopedChips inner(std::span<const Chip>{});
+      EXPECT_EQ(FindScopedChip("h20-3x"), nullptr);
+    }
+    EXPECT_NE(FindScopedChip("h20-3x"), nullptr);
+  }
+  EXPECT_EQ(FindScopedChip("h20-3x"), nullptr);
 }
 
 TEST(Api, EveryRegisteredCommandHasAFieldTable) {

@@ -1,14 +1,33 @@
 // Hardware and model names to catalog records or files.
 #include <filesystem>
 
+#include "suanli/api/chip_scope.h"
 #include "suanli/api/commands.h"
 
 namespace suanli {
 
 bool LooksLikeFile(std::string_view name);  // catalog_dir.cc
 
+namespace {
+thread_local std::span<const Chip> scoped_chips;
+}  // namespace
+
+ScopedChips::ScopedChips(std::span<const Chip> chips) : previous_(scoped_chips) { scoped_chips = chips; }
+ScopedChips::~ScopedChips() { scoped_chips = previous_; }
+
+const Chip* FindScopedChip(std::string_view id) {
+  for (const Chip& c : scoped_chips) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
 Result<ResolvedHardware> ResolveHardware(const Catalog& catalog, std::string_view name) {
   ResolvedHardware out;
+  if (const Chip* chip = FindScopedChip(name)) {  // a caller's what-if chip (api/chip_scope.h)
+    out.chip = *chip;
+    return out;
+  }
   if (const Chip* chip = catalog.FindChip(name)) {
     out.chip = *chip;
     return out;

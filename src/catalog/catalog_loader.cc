@@ -14,6 +14,7 @@
 #include "catalog/record.h"
 #include "catalog/rules_parse.h"
 #include "suanli/catalog/catalog.h"
+#include "suanli/catalog/what_if.h"
 #include "suanli/hardware/dispatch_curve.h"
 
 namespace suanli {
@@ -270,6 +271,90 @@ class CatalogLoader {
           }
         }
       }
+    }
+    return std::move(*chip);
+  }
+
+  // `base` with figures replaced, built as LoadChipFile builds a chip file
+  // that extends it, from a tree made here (what_if.h).
+  static Result<Chip> ChipWithOverrides(const Catalog& catalog, std::string_view base_id, std::string id,
+                                        std::string name, std::span<const FigureOverride> overrides) {
+    const Chip* base = catalog.FindChip(base_id);
+    if (base == nullptr || !catalog.raw_ || !catalog.raw_->chips.contains(base->id)) {
+      std::vector<std::string> ids;
+      for (const auto& c : catalog.chips()) ids.push_back(c.id);
+      return Error::NotFound(Diagnostic{.key_path = "chip.base", .message = "no chip '" + std::string(base_id) +
+                                                                            "' to extend" + DidYouMean(base_id, ids)});
+    }
+    if (id.empty()) id = base->id + "-what-if";
+    const auto where = std::make_shared<const std::string>("what-if chip " + id);
+    auto scalar = [&where](std::string text, bool quoted) {
+      RawNode n;
+      n.kind = RawNode::Kind::kScalar;
+      n.scalar = std::move(text);
+      n.quoted = quoted;
+      n.file = where;
+      return n;
+    };
+    auto map = [&where] {
+      RawNode n;
+      n.kind = RawNode::Kind::kMap;
+      n.file = where;
+      return n;
+    };
+    auto put = [](RawNode& into, std::string key, RawNode value) -> RawNode& {
+      into.keys.push_back(std::move(key));
+      into.items.push_back(std::move(value));
+      return into.items.back();
+    };
+    RawNode node = map();
+    put(node, "id", scalar(id, true));
+    put(node, "extends", scalar(base->id, true));
+    put(node, "name", scalar(name.empty() ? base->name + " (what-if)" : std::move(name), true));
+    for (const FigureOverride& o : overrides) {
+      RawNode* at = &node;
+      std::size_t start = 0;
+      while (true) {
+        const std::size_t dot = o.key.find('.', start);
+        const std::string part = o.key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (part.empty()) {
+          return Error(Diagnostic{.file = *where, .key_path = "chip." + o.key,
+                                  .message = "expected a figure's dotted key, e.g. compute.fp8"});
+        }
+        if (dot == std::string::npos) {
+          if (at->Find(part) != nullptr) {
+            return Error(Diagnostic{.file = *where, .key_path = "chip." + o.key, .message = "given twice"});
+          }
+          RawNode figure = map();
+          put(figure, "value", scalar(o.value, true));
+          put(figure, "basis", scalar("estimated", false));
+          RawNode sources;
+          sources.kind = RawNode::Kind::kSequence;
+          sources.file = where;
+          sources.items.push_back(scalar("WHAT_IF", false));
+          put(figure, "source", std::move(sources));
+          put(figure, "note", scalar("a what-if figure", true));
+          put(*at, part, std::move(figure));
+          break;
+        }
+        RawNode* next = at->Find(part);
+        if (next == nullptr) next = &put(*at, part, map());
+        if (!next->IsMap() || IsFigureMap(*next)) {
+          return Error(Diagnostic{.file = *where, .key_path = "chip." + o.key,
+                                  .message = "'" + o.key.substr(0, dot) + "' is a figure, not a section"});
+        }
+        at = next;
+        start = dot + 1;
+      }
+    }
+    node = Merge(catalog.raw_->chips.find(base->id)->second, node, true);
+    std::vector<Diagnostic> diags;
+    auto chip = BuildChip(node, diags, *where);
+    if (!chip) {
+      for (auto& d : diags) {
+        if (!d.key_path.empty()) d.key_path = "chip." + d.key_path;
+      }
+      return Error(Dedupe(std::move(diags)));
     }
     return std::move(*chip);
   }
@@ -773,6 +858,11 @@ Result<Catalog> Catalog::Load(const std::string& dir, Parts parts) { return Cata
 
 Result<Chip> Catalog::LoadChipFile(const std::string& path, std::vector<std::string>* warnings) const {
   return CatalogLoader::LoadChipFile(*this, path, warnings);
+}
+
+Result<Chip> ChipWithOverrides(const Catalog& catalog, std::string_view base, std::string id, std::string name,
+                               std::span<const FigureOverride> overrides) {
+  return CatalogLoader::ChipWithOverrides(catalog, base, std::move(id), std::move(name), overrides);
 }
 
 Result<ModelEntry> Catalog::LoadModelFile(const std::string& path) const {

@@ -4,6 +4,7 @@
 #include "support/test_support.h"
 #include "suanli/catalog/catalog.h"
 #include "suanli/catalog/schema.h"
+#include "suanli/catalog/what_if.h"
 
 namespace suanli {
 namespace {
@@ -277,6 +278,61 @@ TEST(ChipFile, ExtendsACatalogChipAndWarnsOnUnknownSources) {
   EXPECT_DOUBLE_EQ(chip->DenseRate(Dtype::kFp8)->si(), 296e12);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("what-if"), std::string::npos);
+}
+
+// A what-if chip built in memory is the chip the same chip file would read as.
+TEST(WhatIfChip, IsTheChipItsFileWouldBe) {
+  const Catalog& catalog = testing::ShippedCatalog();
+  TempDir dir;
+  const std::string path = dir.Write("w.yaml",
+                                     "id: h20-w\nextends: h20\nname: \"H20 w\"\ncompute:\n"
+                                     "  fp8: {value: \"592 TFLOPS\", basis: estimated, source: [WHAT_IF], note: \"n\"}\n"
+                                     "memory:\n  bandwidth: {value: \"6 TB/s\", basis: estimated, source: [WHAT_IF], note: \"n\"}\n");
+  auto file = catalog.LoadChipFile(path, nullptr);
+  ASSERT_TRUE(file.has_value()) << file.error().ToString();
+  const FigureOverride o[] = {{"compute.fp8", "592 TFLOPS"}, {"memory.bandwidth", "6 TB/s"}};
+  auto chip = ChipWithOverrides(catalog, "H20", "h20-w", "H20 w", o);
+  ASSERT_TRUE(chip.has_value()) << chip.error().ToString();
+  EXPECT_EQ(chip->id, "h20-w");
+  EXPECT_EQ(chip->extends, "h20");
+  EXPECT_EQ(chip->name, "H20 w");
+  ASSERT_EQ(chip->figures.size(), file->figures.size());
+  for (const auto& [key, f] : file->figures) {
+    const Figure* g = chip->Find(key);
+    ASSERT_NE(g, nullptr) << key;
+    EXPECT_EQ(g->value, f.value) << key;
+    EXPECT_EQ(g->text, f.text) << key;
+    EXPECT_EQ(g->basis, f.basis) << key;
+    EXPECT_EQ(g->sources, f.sources) << key;
+  }
+  EXPECT_DOUBLE_EQ(chip->DenseRate(Dtype::kFp8)->si(), 592e12);
+  EXPECT_DOUBLE_EQ(*catalog.FindChip("h20")->Get("compute.fp8"), 296e12);  // the base is untouched
+}
+
+TEST(WhatIfChip, ChecksEveryFigureAsTheSchemaDoes) {
+  const Catalog& catalog = testing::ShippedCatalog();
+  auto error = [&](std::string base, std::vector<FigureOverride> o) {
+    auto chip = ChipWithOverrides(catalog, base, "w", "", o);
+    EXPECT_FALSE(chip.has_value()) << base;
+    return chip ? Error::Internal("built") : chip.error();
+  };
+  const Error unit = error("h20", {{"compute.fp8", "592 TB/s"}});
+  EXPECT_EQ(unit.diagnostics.at(0).key_path.rfind("chip.compute.fp8", 0), 0u) << unit.ToString();
+  EXPECT_EQ(unit.diagnostics.at(0).file, "what-if chip w");
+  const Error negative = error("h20", {{"memory.bandwidth", "-1 TB/s"}});
+  EXPECT_EQ(negative.diagnostics.at(0).key_path.rfind("chip.memory.bandwidth", 0), 0u) << negative.ToString();
+  const Error unknown = error("h20", {{"compute.fp9", "1 TFLOPS"}});
+  EXPECT_NE(unknown.ToString().find("compute.fp9"), std::string::npos) << unknown.ToString();
+  const Error base = error("h2o", {{"compute.fp8", "1 TFLOPS"}});
+  EXPECT_EQ(base.kind, ErrorKind::kNotFound);
+  EXPECT_EQ(base.diagnostics.at(0).key_path, "chip.base");
+  EXPECT_NE(base.ToString().find("did you mean 'h20'"), std::string::npos) << base.ToString();
+  EXPECT_EQ(error("h20", {{"compute.fp8", "1 TFLOPS"}, {"compute.fp8", "2 TFLOPS"}}).diagnostics.at(0).message,
+            "given twice");
+  EXPECT_NE(error("h20", {{"compute.fp8.x", "1 TFLOPS"}, {"compute.fp8", "2 TFLOPS"}}).ToString().find("chip.compute"),
+            std::string::npos);
+  EXPECT_EQ(error("h20", {{"compute..fp8", "1"}}).diagnostics.at(0).key_path, "chip.compute..fp8");
+  EXPECT_FALSE(ChipWithOverrides(catalog, "h20", "w", "", std::vector<FigureOverride>{{"compute", "1 TFLOPS"}}));
 }
 
 TEST(ClosestMatches, SuggestsNearNames) {

@@ -3,6 +3,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "suanli/api/fields.h"
 #include "suanli/api/run.h"
 #include "suanli/catalog/schema.h"
@@ -14,7 +19,11 @@ namespace {
 
 using nlohmann::json;
 
-HttpReply Reply(int status, json body) { return {.status = status, .body = body.dump()}; }
+// Messages may quote the request's bytes: invalid UTF-8 becomes U+FFFD
+// (a strict dump would throw, and the request get a 500).
+HttpReply Reply(int status, json body) {
+  return {.status = status, .body = body.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
 
 HttpReply FromError(const Error& e, const CommandSpec* spec) {
   static const CommandSpec kNone{};
@@ -30,7 +39,37 @@ HttpReply BadRequest(std::string key, std::string message, int status = 400) {
   return Reply(status, std::move(body));
 }
 
-bool FileField(const RequestField& f) { return f.key == "file" || std::string_view(f.key).ends_with("_file"); }
+// A field whose value names a file the command reads or writes.
+bool FileField(const RequestField& f) {
+  return f.key == "file" || std::string_view(f.key).ends_with("_file") || f.key == "trace" || f.key == "timeline";
+}
+
+// A command's fields as served: those that name files are not listed and a
+// request giving one is refused (they stay in the table, not required, so the
+// refusal can say why), and fleet takes "example", a shipped scenario's id.
+// Not copyable: `spec` points into the vectors.
+struct WebSpec {
+  WebSpec(const CommandSpec& base, const Examples* examples) {
+    if (base.name == "fleet") {
+      if (examples != nullptr) {
+        for (const Example& e : examples->fleet) choices.emplace_back(e.id);
+      }
+      fields.push_back({.key = "example", .type = FieldType::kChoice,
+                        .help = "A scenario shipped in examples/fleet/ (files are not read over HTTP)",
+                        .choices = choices, .required = true});
+    }
+    for (const RequestField& f : base.fields) {
+      fields.push_back(f);
+      if (FileField(f)) fields.back().required = false;
+    }
+    spec = CommandSpec{.name = base.name, .summary = base.summary, .fields = fields};
+  }
+  WebSpec(const WebSpec&) = delete;
+  WebSpec& operator=(const WebSpec&) = delete;
+  std::vector<std::string_view> choices;
+  std::vector<RequestField> fields;
+  CommandSpec spec;
+};
 
 // A value that the library would read as a file.
 bool PathLike(std::string_view v) {
@@ -95,13 +134,16 @@ json FieldJson(const RequestField& f) {
   return j;
 }
 
-HttpReply CommandsReply() {
+HttpReply CommandsReply(const Examples* examples) {
   json list = json::array();
-  for (const CommandSpec& spec : Commands()) {
-    if (!Served(spec.name)) continue;
+  for (const CommandSpec& base : Commands()) {
+    if (!Served(base.name)) continue;
+    const WebSpec web(base, examples);
     json fields = json::array();
-    for (const RequestField& f : spec.fields) fields.push_back(FieldJson(f));
-    list.push_back({{"name", spec.name}, {"summary", spec.summary}, {"fields", fields}});
+    for (const RequestField& f : web.spec.fields) {
+      if (!FileField(f)) fields.push_back(FieldJson(f));
+    }
+    list.push_back({{"name", base.name}, {"summary", base.summary}, {"fields", fields}});
   }
   json kinds = json::array();
   for (const auto& k : RecordKinds()) kinds.push_back(k.folder);
@@ -114,13 +156,67 @@ bool InCatalog(const Catalog& c, std::string_view id) {
          c.FindStack(id) || c.FindSource(id);
 }
 
+HttpReply ExamplesReply(const Examples* examples) {
+  json list = json::array();
+  if (examples != nullptr) {
+    for (const Example& e : examples->fleet) list.push_back({{"id", e.id}, {"name", e.name}, {"text", e.text}});
+  }
+  return Reply(200, {{"examples", list}});
+}
+
+// The top-level `name:` of a YAML file, unquoted; "" when it has none.
+std::string TopLevelName(std::string_view text) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    std::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    if (!line.starts_with("name:")) continue;
+    line.remove_prefix(5);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+    if (line.size() >= 2 && (line.front() == '"' || line.front() == '\'') && line.back() == line.front()) {
+      line = line.substr(1, line.size() - 2);
+    }
+    return std::string(line);
+  }
+  return "";
+}
+
 }  // namespace
+
+const Example* Examples::FindFleet(std::string_view id) const {
+  for (const Example& e : fleet) {
+    if (e.id == id) return &e;
+  }
+  return nullptr;
+}
+
+Examples LoadExamples(const std::string& dir) {
+  namespace fs = std::filesystem;
+  Examples out;
+  if (dir.empty()) return out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(dir) / "fleet", ec)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".yaml") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    Example e{.id = entry.path().stem().string(), .path = entry.path().string(), .text = text.str()};
+    e.name = TopLevelName(e.text);
+    if (e.name.empty()) e.name = e.id;
+    out.fleet.push_back(std::move(e));
+  }
+  std::sort(out.fleet.begin(), out.fleet.end(), [](const Example& a, const Example& b) { return a.id < b.id; });
+  return out;
+}
 
 bool Served(std::string_view command) {
   const CommandSpec* spec = FindCommand(command);
   if (spec == nullptr || FindRunner(command) == nullptr) return false;
+  if (command == "fleet") return true;  // its scenario: a shipped example by id
   for (const RequestField& f : spec->fields) {
-    if (FileField(f)) return false;
+    if (FileField(f) && f.required) return false;
   }
   return true;
 }
@@ -129,9 +225,16 @@ HttpReply HandleApi(const Catalog& catalog, const ApiRequest& r) {
   std::string_view path = r.path;
   if (!path.starts_with("/api/")) return BadRequest("", "not found", 404);
   path.remove_prefix(5);
+  if (r.max_body != 0 && r.body.size() > r.max_body) {
+    return BadRequest("", "the request body passes the server's limit of " + std::to_string(r.max_body) + " bytes", 413);
+  }
   if (path == "commands") {
     if (r.method != "GET") return BadRequest("", "use GET", 405);
-    return CommandsReply();
+    return CommandsReply(r.examples);
+  }
+  if (path == "examples/fleet") {
+    if (r.method != "GET") return BadRequest("", "use GET", 405);
+    return ExamplesReply(r.examples);
   }
   if (path.starts_with("catalog/") || path.starts_with("record/")) {
     if (r.method != "GET") return BadRequest("", "use GET", 405);
@@ -165,10 +268,34 @@ HttpReply HandleApi(const Catalog& catalog, const ApiRequest& r) {
   } else if (!r.form.empty() && r.form != "json") {
     return BadRequest("form", "expected json or csv, found '" + std::string(r.form.substr(0, 20)) + "'");
   }
-  auto args = ArgsFromJson(*spec, r.body.empty() ? std::string_view("{}") : r.body);
-  if (!args) return FromError(args.error(), spec);
-  if (auto ok = CheckArgs(*spec, *args); !ok) return FromError(ok.error(), spec);
-  if (auto refused = RefuseFiles(catalog, *spec, *args)) return *refused;
+  const WebSpec web(*spec, r.examples);
+  auto args = ArgsFromJson(web.spec, r.body.empty() ? std::string_view("{}") : r.body);
+  if (!args) return FromError(args.error(), &web.spec);
+  for (const auto& [key, value] : args->items()) {
+    const RequestField* f = spec->Find(key);
+    if (f != nullptr && FileField(*f)) {
+      return BadRequest(key, spec->name == "fleet" ? "files are not read over HTTP; name a shipped scenario by \"example\""
+                                                   : "names a file; files are not read over HTTP");
+    }
+  }
+  if (auto ok = CheckArgs(web.spec, *args); !ok) return FromError(ok.error(), &web.spec);
+  if (auto refused = RefuseFiles(catalog, web.spec, *args)) return *refused;
+  if (spec->name == "fleet") {  // the example's file in place of the scenario file
+    Args fleet;
+    for (const auto& [key, value] : args->items()) {
+      if (key == "example") {  // CheckArgs found it among the choices, trimmed as there
+        std::string_view id = value;
+        while (!id.empty() && (id.front() == ' ' || id.front() == '\t')) id.remove_prefix(1);
+        while (!id.empty() && (id.back() == ' ' || id.back() == '\t')) id.remove_suffix(1);
+        const Example* e = r.examples != nullptr ? r.examples->FindFleet(id) : nullptr;
+        if (e == nullptr) return BadRequest("example", "no shipped scenario '" + std::string(id.substr(0, 60)) + "'");
+        fleet.Set("scenario_file", e->path);
+      } else {
+        fleet.Set(key, value);
+      }
+    }
+    *args = std::move(fleet);
+  }
   auto out = RunCommand(catalog, spec->name, *args, form, r.cancel);
   if (!out) {
     if (r.cancel != nullptr && r.cancel->load()) {

@@ -3,18 +3,26 @@
 // through the command's field table (ArgsFromJson), the command runs through
 // RunCommand, and errors become 400 (bad input, names not there) or 500
 // (faults) with the library's message. Requests name catalog records only:
-// a value that would be read as a file is refused, and commands whose input
-// is a file (validate) are not served.
+// a value that would be read as a file is refused, fields that read or write
+// a file (serve's trace and timeline) are not served, and commands whose input
+// is a file are not served (validate) or take a shipped example by id instead
+// (fleet: "example" names a scenario of examples/fleet/, read at start).
 //
 //   GET  /api/commands             every served command's field table
 //   POST /api/<command>[?form=csv] the command's --json object (or --csv text)
 //   GET  /api/catalog/<kind>       `catalog list <kind> --json`
 //   GET  /api/record/<id>          `catalog show <id> --json`, sources included
+//   GET  /api/examples/fleet       the shipped fleet scenarios: id, name, text
+//
+// Statuses: 200, 400 (bad input), 404 (no such route, command or example
+// id), 405 (wrong method), 413 (body past max_body), 503 (past its time);
+// 500 only for an internal fault.
 #pragma once
 
 #include <atomic>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "suanli/catalog/catalog.h"
 
@@ -26,15 +34,32 @@ struct HttpReply {
   std::string body;
 };
 
+// A shipped example file, read once when the server starts.
+struct Example {
+  std::string id;    // its file name without .yaml
+  std::string name;  // its top-level `name:` (the id when it has none)
+  std::string path;  // where it was read: what the command is given
+  std::string text;
+};
+struct Examples {
+  std::vector<Example> fleet;  // by id
+  [[nodiscard]] const Example* FindFleet(std::string_view id) const;
+};
+// The examples under `dir` (dir/fleet/*.yaml); none when dir is "" or holds none.
+Examples LoadExamples(const std::string& dir);
+
 struct ApiRequest {
   std::string_view method;  // "GET", "POST"
   std::string_view path;    // "/api/infer"
   std::string_view form;    // the query's form= value: "" or "json" for JSON, "csv"
   std::string_view body;
   const std::atomic<bool>* cancel = nullptr;  // set when the request's time is up
+  const Examples* examples = nullptr;         // the ids fleet may name (none when null)
+  std::size_t max_body = 0;                   // a longer body is refused (413); 0: no limit
 };
 
-// Whether `command` is served over HTTP (registered, and no field reads a file).
+// Whether `command` is served over HTTP (registered, and no required field
+// reads a file, or fleet, whose scenario is a shipped example).
 bool Served(std::string_view command);
 
 HttpReply HandleApi(const Catalog& catalog, const ApiRequest& request);

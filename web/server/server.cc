@@ -20,6 +20,9 @@
 #ifndef SUANLI_BUILD_WEB_DIR
 #define SUANLI_BUILD_WEB_DIR ""
 #endif
+#ifndef SUANLI_SOURCE_EXAMPLES_DIR
+#define SUANLI_SOURCE_EXAMPLES_DIR ""
+#endif
 
 namespace suanli::web {
 namespace {
@@ -143,8 +146,18 @@ std::string FindAssetsDir(const std::string& explicit_dir) {
   return "";
 }
 
+std::string FindExamplesDir() {
+  std::error_code ec;
+  const fs::path installed = ProgramDir() / "../share/suanli/examples";
+  if (fs::is_directory(installed / "fleet", ec)) return fs::weakly_canonical(installed).string();
+  const std::string source = SUANLI_SOURCE_EXAMPLES_DIR;
+  if (!source.empty() && fs::is_directory(fs::path(source) / "fleet", ec)) return source;
+  return "";
+}
+
 int Serve(const Catalog& catalog, const ServerOptions& o, std::ostream& log) {
   const auto assets = ReadAssets(o.assets_dir, log);
+  const Examples examples = LoadExamples(o.examples_dir);
   Watchdog watchdog;
   httplib::Server server;
   const std::size_t workers = std::size_t(std::max(1, o.workers));
@@ -176,7 +189,7 @@ int Serve(const Catalog& catalog, const ServerOptions& o, std::ostream& log) {
                     "application/json");
     return httplib::Server::HandlerResponse::Handled;
   });
-  auto api = [&catalog, &watchdog, &o](const httplib::Request& req, httplib::Response& res) {
+  auto api = [&catalog, &watchdog, &o, &examples](const httplib::Request& req, httplib::Response& res) {
     if (req.method == "POST" && !req.get_header_value("Content-Type").starts_with("application/json")) {
       res.status = 415;
       res.set_content(R"({"error":"send the request as Content-Type: application/json","kind":"invalid_input"})",
@@ -187,7 +200,7 @@ int Serve(const Catalog& catalog, const ServerOptions& o, std::ostream& log) {
     auto watched = watchdog.Watch(&cancel, o.request_seconds);
     const std::string form = req.get_param_value("form");
     HttpReply reply = HandleApi(catalog, {.method = req.method, .path = req.path, .form = form, .body = req.body,
-                                          .cancel = &cancel});
+                                          .cancel = &cancel, .examples = &examples, .max_body = o.max_body});
     watchdog.Forget(watched);
     res.status = reply.status;
     res.set_header("Cache-Control", "no-store");
@@ -239,7 +252,8 @@ int Serve(const Catalog& catalog, const ServerOptions& o, std::ostream& log) {
   if (listening != INVALID_SOCKET) ::listen(listening, 1024);
   const std::string shown = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   log << "suanli web: listening on http://" << shown << ':' << port << "/ (" << workers << " workers"
-      << (assets.empty() ? "; no web assets found, the JSON API only" : "") << ")" << std::endl;
+      << (assets.empty() ? "; no web assets found, the JSON API only" : "") << "; " << examples.fleet.size()
+      << " fleet examples)" << std::endl;
   if (o.on_listen) o.on_listen(port, [&server] { server.stop(); });
   if (!server.listen_after_bind()) return 1;
   return 0;

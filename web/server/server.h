@@ -19,6 +19,7 @@ struct ServerOptions {
   std::size_t max_body = 64 * 1024;
   int request_seconds = 30;      // a search still running then is stopped (503)
   std::string assets_dir;        // empty: installed beside the binary, else the build tree's
+  std::string examples_dir;      // the shipped examples fleet names by id (FindExamplesDir)
   // Called once listening, with the port and a function that stops the
   // server (Serve then returns 0): for tests and benchmarks in-process.
   std::function<void(int port, std::function<void()> stop)> on_listen;
@@ -27,6 +28,10 @@ struct ServerOptions {
 // The assets directory: `explicit_dir`, else <bin>/../share/suanli/web, else
 // the build tree's; "" when none holds index.html.
 std::string FindAssetsDir(const std::string& explicit_dir);
+
+// The shipped examples: <bin>/../share/suanli/examples when installed, else
+// the source tree's examples/; "" when neither holds fleet/.
+std::string FindExamplesDir();
 
 // Serves until the process is stopped. `ready` gets the "listening on" line.
 // Returns the exit code (2 when the port cannot be bound).

@@ -233,3 +233,75 @@ def test_latency_throughput_page(browser, server):
     assert flat(s["TTFT"]["data"]) == pytest.approx(flat([w["output_tokens_per_s"], w["ttft_s"]] for w in want))
     assert s["TPOT"]["markLine"]["data"][0]["yAxis"] == pytest.approx(0.05)
     shot(browser, "curve")
+
+
+SERVE = {"hardware": "h20", "model": "llama-3.1-70b", "tp": 8, "input_tokens": 2048, "output_tokens": 512,
+         "requests": 400, "sla_ttft": 2, "sla_tpot": 0.05}
+
+
+def test_serve_page(browser, server, downloads):
+    open_page(browser, server, "serve")
+    rates = [0.25, 0.5, 1, 1.5, 2, 3]
+    want = [api(server, "serve", {**SERVE, "rate": r}) for r in rates]
+    fit = [w for w in want if w["fits"]]
+    assert len(fit) >= 4
+    flat = lambda points: [v for p in points for v in p]  # noqa: E731
+    for chart, key, name, sla in (("serve-ttft", "ttft_s", "TTFT", 2), ("serve-tpot", "tpot_s", "TPOT", 0.05)):
+        s = {x["name"]: x for x in series(browser, chart)}
+        for p in ("p50", "p90"):
+            assert flat(s[f"{name} {p}"]["data"]) == pytest.approx(flat([w["output_tokens_per_s"], w[key][p]]
+                                                                         for w in fit)), (chart, p)
+        assert s[f"{name} p90"]["markLine"]["data"][0]["yAxis"] == pytest.approx(sla)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#serve-table tr")
+    assert len(rows) == len(rates) + 1
+    shot(browser, "serve")
+    # A new sweep: two rates, a tighter TPOT SLA.
+    r = browser.find_element(By.ID, "rates")
+    r.clear()
+    r.send_keys("1,2")
+    set_field(browser, "serve", "sla_tpot", 0.04)
+    assert act(browser, browser.find_element(By.ID, "submit-serve").click) == "ready"
+    s = {x["name"]: x for x in series(browser, "serve-tpot")}
+    want = [api(server, "serve", {**SERVE, "sla_tpot": 0.04, "rate": r}) for r in (1, 2)]
+    assert flat(s["TPOT p90"]["data"]) == pytest.approx(flat([w["output_tokens_per_s"], w["tpot_s"]["p90"]] for w in want))
+    assert s["TPOT p90"]["markLine"]["data"][0]["yAxis"] == pytest.approx(0.04)
+    cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#serve-table tr:nth-child(2) td")]
+    assert cells[0] == "1" and cells[1] == "yes"
+    # The chart's data as CSV: one row per point.
+    box = browser.find_element(By.ID, "chart-serve-tpot").find_element(By.XPATH, "..")
+    box.find_element(By.XPATH, ".//button[text()='CSV']").click()
+    path = os.path.join(downloads, "serve-tpot.csv")
+    deadline = time.time() + 30
+    while time.time() < deadline and not os.path.exists(path):
+        time.sleep(0.2)
+    with open(path) as f:
+        rows = f.read().splitlines()
+    assert rows[0] == "series,category,x,y" and len(rows) == 1 + 2 * 2
+    assert float(rows[3].split(",")[3]) == pytest.approx(want[0]["tpot_s"]["p90"])
+
+
+def test_fleet_page(browser, server):
+    open_page(browser, server, "fleet")
+    assert "name: China 2025, DeepSeek-R1" in browser.find_element(By.ID, "scenario").get_attribute("textContent")
+    r = api(server, "fleet", {"example": "china-2025-deepseek"})
+    assert r["feasible"]
+    s = {x["name"]: x["data"] for x in series(browser, "fleet-mix")}
+    assert set(s) == {c["system"] for c in r["candidates"]}
+    for system, data in s.items():
+        assert data == [p["units"].get(system, 0) for p in r["periods"]], system
+    cost = {x["name"]: x["data"] for x in series(browser, "fleet-cost")}
+    assert cost["cost"] == pytest.approx([p["cost_usd"] for p in r["periods"]])
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#fleet-binding tr")) == len(r["binding"]) + 1
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#fleet-periods tr")) == len(r["periods"]) + 1
+    shot(browser, "fleet")
+    # Another shipped scenario, with the shocks.
+    Select(browser.find_element(By.CSS_SELECTOR, "#form-fleet [name=example]")).select_by_value("toy")
+    browser.find_element(By.CSS_SELECTOR, "#form-fleet [name=shock]").click()
+    assert act(browser, browser.find_element(By.ID, "submit-fleet").click) == "ready"
+    r = api(server, "fleet", {"example": "toy", "shock": True})
+    s = {x["name"]: x["data"] for x in series(browser, "fleet-mix")}
+    assert s == {c["system"]: [p["units"].get(c["system"], 0) for p in r["periods"]] for c in r["candidates"]}
+    assert "toy" in browser.find_element(By.ID, "scenario").get_attribute("textContent")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#fleet-shocks tr")) == len(r["shocks"]) + 1
+    summary = browser.find_element(By.ID, "fleet-summary").text
+    assert summary.startswith(r["scenario"])

@@ -129,3 +129,21 @@ def test_the_app_is_served_from_memory(server):
     assert r.status == 200 and r.getheader("Content-Type").startswith("text/javascript") and len(data) > 100000
     r, _ = request(server, "GET", "/../CMakeLists.txt")
     assert r.status in (400, 404)
+
+
+def test_fleet_runs_a_shipped_example_by_id(server):
+    """The CLI's JSON of the same scenario file, named by its id; no path is taken."""
+    r, data = request(server, "POST", "/api/fleet", {"example": "toy"})
+    assert r.status == 200, data
+    got = json.loads(data)
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    want = json.loads(subprocess.run([BIN, "fleet", os.path.join(root, "examples/fleet/toy.yaml"), "--json"],
+                                     capture_output=True, text=True, check=True).stdout)
+    got.pop("file"), want.pop("file")
+    assert got == want
+    r, data = request(server, "GET", "/api/examples/fleet")
+    assert r.status == 200 and "toy" in [e["id"] for e in json.loads(data)["examples"]]
+    for body in ({"scenario_file": "examples/fleet/toy.yaml"}, {"example": "../examples/fleet/toy"}):
+        r, data = request(server, "POST", "/api/fleet", body)
+        assert r.status == 400, data
+        assert "error" in json.loads(data)

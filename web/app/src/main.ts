@@ -9,8 +9,10 @@ type Page = { title: string; render: (main: HTMLElement) => Promise<void> };
 
 const GB = 1e9;  // memory in GB (10^9 bytes), as the CLI prints it
 
+// The command's form, `draw` run on each submit (and once on load). `csv`:
+// the command has a CSV form (?form=csv), offered as a button.
 function formFor(name: string, initial: Record<string, unknown>, main: HTMLElement,
-                 draw: (request: Record<string, unknown>, out: HTMLElement) => Promise<void>) {
+                 draw: (request: Record<string, unknown>, out: HTMLElement) => Promise<void>, csvForm = true) {
   const command = findCommand(name);
   if (command === undefined) {
     main.append(el("p", {}, `The server does not serve '${name}'.`));
@@ -40,7 +42,7 @@ function formFor(name: string, initial: Record<string, unknown>, main: HTMLEleme
     }
   };
   const form = commandForm(command, initial, submit);
-  form.querySelector(".actions")?.append(csv);
+  if (csvForm) form.querySelector(".actions")?.append(csv);
   main.append(form, out);
   void submit(Object.fromEntries(Object.entries(initial)));
 }
@@ -96,8 +98,8 @@ async function comparePage(main: HTMLElement) {
 async function curvePage(main: HTMLElement) {
   main.append(el("h2", {}, "Latency against throughput: one deployment at growing batch sizes"),
               el("p", { class: "note" }, "One infer request per batch size below (the form's batch is replaced); " +
-                 "points that do not fit are left out. Serving at a request rate (serve) adds its own curve when the " +
-                 "server has that command."));
+                 "points that do not fit are left out. The serving simulation at request rates (queues, continuous batching) " +
+                 "is the Serving page."));
   const batches = el("input", { type: "text", id: "batches", value: "1,2,4,8,16,32,64,128,256" });
   const tpotSla = el("input", { type: "text", id: "sla-tpot", value: "50" });
   const ttftSla = el("input", { type: "text", id: "sla-ttft", value: "2" });
@@ -131,6 +133,119 @@ async function curvePage(main: HTMLElement) {
                      results.map((r) => [String(r.batch), r.fits ? "yes" : `no: ${r.reason}`, r.output_tokens_per_s,
                                          r.tpot_s, r.ttft_s, r.bound?.decode ?? ""]), "curve-table"));
   });
+}
+
+// --- Serving: latency against throughput from a request-rate sweep ---
+
+const sweepRates = (text: string) => text.split(",").map((x) => x.trim()).filter(Boolean).map(Number);
+
+async function servePage(main: HTMLElement) {
+  main.append(el("h2", {}, "Serving at request rates: TTFT and TPOT percentiles against throughput, with the SLA"),
+              el("p", { class: "note" }, "One serve request (a simulation of its queue, continuous batching and KV " +
+                 "cache) per request rate below; the form's rate is replaced. The SLA lines are the form's sla_ttft " +
+                 "and sla_tpot."));
+  const rates = el("input", { type: "text", id: "rates", value: "0.25,0.5,1,1.5,2,3" });
+  main.append(el("div", { class: "fields" }, el("label", {}, "request rates (requests/s) ", rates)));
+  formFor("serve", {
+    hardware: "h20", model: "llama-3.1-70b", tp: 8, input_tokens: 2048, output_tokens: 512, requests: 400,
+    sla_ttft: 2, sla_tpot: 0.05,
+  }, main, async (request, out) => {
+    const points = sweepRates(rates.value);
+    if (points.length === 0 || points.some((r) => !(r > 0))) {
+      throw new ApiError("request rates: give positive numbers, comma-separated", "rates", 400);
+    }
+    const { rate: _drop, concurrency: _c, offline: _o, max_rate: _m, ...base } = request;
+    const results = await Promise.all(points.map((rate) => run("serve", { ...base, rate })));
+    const shown = results.map((r, i) => ({ ...r, rate: points[i] })).filter((r) => r.fits);
+    const grid = el("div", { class: "charts" });
+    out.append(grid);
+    const sla = (v: unknown, name: string) => (typeof v === "number" ? [{ yAxis: v, name }] : []);
+    const curve = (id: string, title: string, key: "ttft_s" | "tpot_s", slaValue: unknown, slaName: string) => {
+      const c = chartBox(grid, id, title);
+      const line = (p: "p50" | "p90", style: string) => ({
+        name: `${key === "ttft_s" ? "TTFT" : "TPOT"} ${p}`, type: "line",
+        data: shown.map((r) => ({ value: [r.output_tokens_per_s, r[key][p]], rate: r.rate })),
+        lineStyle: { type: style },
+        markLine: p === "p90" ? { symbol: "none", lineStyle: { type: "dashed", color: "#c23531" },
+                                  label: { formatter: (x: any) => x.name }, data: sla(slaValue, slaName) } : undefined,
+      });
+      c.setOption({
+        tooltip: { trigger: "item", formatter: (p: any) => `${p.data.rate} requests/s: ${fmt(p.value[0])} tok/s, ` +
+                                                            `${p.seriesName} ${fmt(p.value[1])} s` },
+        legend: {}, grid: { containLabel: true },
+        xAxis: { type: "value", name: "output tokens/s", scale: true }, yAxis: { type: "log", name: "s" },
+        series: [line("p50", "solid"), line("p90", "solid")],
+      });
+    };
+    curve("serve-ttft", "TTFT p50 and p90 against output tokens/s", "ttft_s", request.sla_ttft, "TTFT SLA");
+    curve("serve-tpot", "TPOT p50 and p90 against output tokens/s", "tpot_s", request.sla_tpot, "TPOT SLA");
+    out.append(table(["rate req/s", "fits", "served req/s", "output tok/s", "TTFT p50 s", "TTFT p90 s", "TPOT p50 s",
+                      "TPOT p90 s", "SLA attainment", "goodput req/s"],
+                     results.map((r, i) => r.fits
+                       ? [points[i], "yes", r.requests_per_s, r.output_tokens_per_s, r.ttft_s.p50, r.ttft_s.p90,
+                          r.tpot_s.p50, r.tpot_s.p90, r.sla_attainment, r.goodput_requests_per_s]
+                       : [points[i], `no: ${r.reason}`, "", "", "", "", "", "", "", ""]), "serve-table"));
+  }, false);
+}
+
+// --- Fleet planner: a shipped scenario, its mix per period ---
+
+async function fleetPage(main: HTMLElement) {
+  main.append(el("h2", {}, "Fleet planner: the least-cost fleet of a shipped scenario, period by period"));
+  const examples: any[] = (await get("/api/examples/fleet")).examples;
+  const scenario = el("pre", { id: "scenario" });
+  const details = el("details", {}, el("summary", {}, "the scenario file"), scenario);
+  main.append(el("p", { class: "note" }, `${examples.length} scenarios shipped in examples/fleet/; ` +
+                 "the server reads no other file."), details);
+  const showScenario = (id: unknown) => {
+    scenario.textContent = examples.find((e) => e.id === id)?.text ?? "";
+  };
+  const first = examples.find((e) => e.id === "china-2025-deepseek")?.id ?? examples[0]?.id;
+  formFor("fleet", first === undefined ? {} : { example: first }, main, async (request, out) => {
+    showScenario(request.example);
+    const r = await run("fleet", request);
+    const periods: any[] = r.periods;
+    const systems: string[] = r.candidates.map((c: any) => c.system);
+    out.append(el("p", { class: "note", id: "fleet-summary" },
+                  r.feasible ? `${r.scenario}: total cost ${fmt(r.total_cost_usd)} USD (capex ${fmt(r.capex_usd)} USD), ` +
+                               `solver ${r.solver} (${r.solver_status}).`
+                             : `${r.scenario}: no plan meets every constraint (${r.solver_status}). ` +
+                               `Conflicting: ${(r.conflicts ?? []).join("; ")}`));
+    const grid = el("div", { class: "charts" });
+    out.append(grid);
+    const names = periods.map((p) => p.period);
+    const mix = chartBox(grid, "fleet-mix", "Nodes owned per period, by system");
+    mix.setOption({
+      tooltip: { trigger: "axis" }, legend: {}, grid: { containLabel: true },
+      xAxis: { type: "category", data: names }, yAxis: { type: "value", name: "nodes" },
+      series: systems.map((s) => ({ name: s, type: "bar", stack: "units", data: periods.map((p) => p.units?.[s] ?? 0) })),
+    });
+    const cost = chartBox(grid, "fleet-cost", "Cost per period");
+    cost.setOption({
+      tooltip: { trigger: "axis" }, legend: {}, grid: { containLabel: true },
+      xAxis: { type: "category", data: names }, yAxis: { type: "value", name: "USD" },
+      series: [{ name: "cost", type: "bar", data: periods.map((p) => p.cost_usd) },
+               { name: "capex", type: "bar", data: periods.map((p) => p.capex_usd) }],
+    });
+    out.append(el("h3", {}, "Cost and mix per period"),
+               table(["period", "cost USD", "capex USD", "power W", ...systems.map((s) => `${s} (bought)`)],
+                     periods.map((p) => [p.period, p.cost_usd, p.capex_usd, p.power_w,
+                                         ...systems.map((s) => `${p.units?.[s] ?? 0} (${p.bought?.[s] ?? 0})`)]),
+                     "fleet-periods"),
+               el("h3", {}, "Binding constraints"),
+               table(["constraint", "shadow price", "relaxed shadow price", "slack"],
+                     (r.binding ?? []).map((b: any) => [b.constraint, b.shadow_price, b.relaxed_shadow_price, b.slack]),
+                     "fleet-binding"));
+    const blocked = r.candidates.flatMap((c: any) => (c.not_purchasable ?? []).map((b: any) => [c.system, b.period, b.why]));
+    if (blocked.length) out.append(el("h3", {}, "Not purchasable"), table(["system", "period", "why"], blocked, "fleet-blocked"));
+    if (r.shocks) {
+      out.append(el("h3", {}, "Single-vendor shocks: demand still served"),
+                 table(["shock", "served fraction"], r.shocks.map((x: any) => [x.shock, x.served_fraction]), "fleet-shocks"));
+    }
+  }, false);
+  const select = document.querySelector("#form-fleet [name=example]") as HTMLSelectElement | null;
+  if (select !== null) select.addEventListener("change", () => showScenario(select.value));
+  showScenario(first);
 }
 
 // --- Training plan explorer ---
@@ -344,9 +459,11 @@ async function runPage(main: HTMLElement) {
 
 const pages: Record<string, Page> = {
   compare: { title: "Compare chips", render: comparePage },
-  curve: { title: "Latency vs throughput", render: curvePage },
+  curve: { title: "Latency vs batch", render: curvePage },
+  serve: { title: "Serving", render: servePage },
   train: { title: "Training plans", render: trainPage },
   export: { title: "Export control", render: exportPage },
+  fleet: { title: "Fleet planner", render: fleetPage },
   catalog: { title: "Catalog", render: catalogPage },
   run: { title: "Any command", render: runPage },
 };
