@@ -147,7 +147,13 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
       switch (op.kind) {
         case OpKind::kGemm:
         case OpKind::kGroupedGemm: {
-          const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels);
+          // Grouped GEMMs: the work that tokens per expert and the experts'
+          // dims add, per pass (cost/roofline.h, ExpertGemmWork).
+          const bool grouped = op.kind == OpKind::kGroupedGemm && op.groups > 0;
+          const double m_e = grouped ? op.rows / op.groups : 0;
+          auto work = [&](GroupedPass pass) { return grouped ? ExpertGemmWork(d, rate.dtype, pass, m_e, op.k, op.n) : 1.0; };
+          const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels,
+                                       work(GroupedPass::kForward));
           out.gemm_f += w * t;
           if (modules) {
             if (op.cls == OpClass::kMlp) out.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
@@ -157,7 +163,14 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
               out.module_f[6] += w * t;  // the MLA up-projections
             }
           }
-          out.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
+          if (grouped) {
+            // The input gradient, and the weight gradient (a reduction over each expert's tokens).
+            const double ti = GemmSeconds(d, rate, op.flops, op.bytes, op.kernels, work(GroupedPass::kInputGrad));
+            const double tw = GemmSeconds(d, rate, op.flops, op.bytes, op.kernels, work(GroupedPass::kWeightGrad));
+            out.gemm_b += w * (r.lora ? ti : ti + tw);
+          } else {
+            out.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
+          }
           out.flops_f += w * op.flops;
           if (fp8 && op.kind == OpKind::kGemm && !op.sixteen_bit) {
             // FP8 GEMMs take 8-bit inputs: the activation is cast (read 2 B, write

@@ -68,9 +68,11 @@ struct Op {
   double flops = 0;
   double bytes = 0;    // memory traffic (collectives: bytes on the wire per rank)
   double kernels = 1;
-  double rows = 0, k = 0, n = 0;  // GEMMs: the shape (training casts fp8 inputs by it)
+  double rows = 0, k = 0, n = 0;  // GEMMs: the shape (training casts fp8 inputs by it); grouped: all
+                                  // assignments, hidden, ffn columns per expert
   bool sixteen_bit = false;        // computes at 16 bits whatever the plan's precision (LM head, scores)
   Launches launches;
+  double groups = 0;  // grouped GEMMs: experts on this device that receive tokens (rows / groups per expert)
 };
 
 // A short list of operators: no allocation, and no writes beyond the

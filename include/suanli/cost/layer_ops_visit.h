@@ -154,8 +154,9 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     if (assignments > 0) {
       ops.Add(Op{.kind = OpKind::kGroupedGemm, .cls = OpClass::kExperts, .flops = 2 * assignments * h * 3 * ffn,
                  .bytes = touched * 3 * h * ffn * b.weight + assignments * (2 * h + 3 * ffn) * ab, .kernels = 2,
-                 .rows = assignments, .k = h, .n = 3 * ffn, .sixteen_bit = false,
-                 .launches = Launches{.forward = 2, .backward = 8}});  // grouped gate_up and down
+                 .rows = assignments, .k = h, .n = ffn, .sixteen_bit = false,
+                 .launches = Launches{.forward = 2, .backward = 8},  // grouped gate_up and down
+                 .groups = touched});
       // The activation, and permuting tokens to their experts and back.
       ops.Stream(OpClass::kElementwise, assignments * 3 * ffn * ab + 2 * moe_rows * e.top_k * h * ab, 2,
                  Launches{.forward = 2, .backward = 4});
