@@ -85,6 +85,7 @@ constexpr FieldSpec kSystemFields[] = {
     {.key = "scale_up.kind", .kind = kTextFigure, .description = "Scale-up fabric"},
     {.key = "scale_up.domain", .kind = kFigure, .dim = kNone, .default_value = "chips_per_node", .description = "Chips in one scale-up domain", .at_most = 1e6},
     {.key = "scale_up.bandwidth", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's scale_up.bandwidth", .description = "Scale-up bandwidth per chip, per direction", .at_most = 1e15},
+    {.key = "scale_up.mesh_links", .kind = kFigure, .dim = kNone, .description = "A switchless full mesh: point-to-point links per chip, one to each peer, that share scale_up.bandwidth; a group of g chips reaches (g - 1) / mesh_links of it (absent: a switch, every group the full bandwidth)", .at_most = 1e6},
     {.key = "scale_out.nics_per_node", .kind = kFigure, .dim = kNone, .description = "Scale-out NICs per node", .at_most = 1e4},
     {.key = "scale_out.bandwidth", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's scale_out.bandwidth", .description = "Scale-out bandwidth per chip, per direction", .at_most = 1e15},
     {.key = "network", .kind = kTable, .description = "Network tiers above the node, innermost first", .table = kNetworkTierFields},
