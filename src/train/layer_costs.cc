@@ -109,9 +109,14 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const bool fp8 = DtypeBits(rate.dtype) <= 8;
   const OpBytes bytes{.weight = DtypeBytes(rate.dtype), .activation = ab, .kv = 0, .head_weight = 2, .logits = ab,
                       .comm = ab};
+  // Expert capacity: dropping caps the busiest rank's share at the factor;
+  // padding makes every expert compute exactly that share.
+  const double cf = r.moe_capacity_factor;
+  const bool padded = cf > 0 && r.moe_pad_to_capacity;
+  const double imbalance = padded ? cf : cf > 0 ? std::min(r.stack.expert_imbalance, cf) : r.stack.expert_imbalance;
   const OpStyle style{.norms = r.stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
-                      .expert_imbalance = r.stack.expert_imbalance};
+                      .expert_imbalance = imbalance, .experts_padded = padded};
   const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp, .etp = ExpertTp(p)};
   // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
   // a reduce-scatter (the same bytes on the wire in two calls), hierarchical
@@ -229,7 +234,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           // Dispatch and combine of the tokens this device's experts group
           // holds (rows x etp / tp), per the plan's dispatcher.
           const double t = 2 * ExpertDispatchSeconds(links, ep_group, p.dispatcher, T * ExpertTp(p) / tp, h * ab,
-                                                     g.moe.experts, g.moe.top_k, r.stack.expert_imbalance);
+                                                     g.moe.experts, g.moe.top_k, imbalance);
           out.ep_f += w * t;
           out.ep_b += w * t;
           break;

@@ -140,6 +140,7 @@ struct OpStyle {
   NormFusion norms = NormFusion::kFusedResidualNorm;
   AttentionImpl attention = AttentionImpl::kFlash;
   double expert_imbalance = 1;  // busiest expert rank's routed tokens over the mean
+  bool experts_padded = false;  // every expert computes expert_imbalance x its mean share, whatever ep (padded to capacity)
 };
 
 // One layer's attention core on one device.

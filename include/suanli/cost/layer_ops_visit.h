@@ -144,7 +144,7 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     // and the weights per device are not.
     const double etp = shard.etp > 0 ? shard.etp : tp;
     const double moe_rows = rows * etp / tp;
-    const double imbalance = shard.ep > 1 ? style.expert_imbalance : 1.0;
+    const double imbalance = shard.ep > 1 || style.experts_padded ? style.expert_imbalance : 1.0;
     const double local_experts = (e.experts + shard.redundant_experts) / ep;
     const double group_tokens = moe_rows * ep;
     const double assignments = moe_rows * e.top_k * imbalance;
