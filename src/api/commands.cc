@@ -118,6 +118,11 @@ std::string TrainPlanText(const TrainPlan& p) {
   if (p.last_stage_layers > 0) s += ", last stage " + std::to_string(p.last_stage_layers) + " layers";
   if (p.embedding_in_split) s += ", embedding counted as a layer";
   if (p.loss_in_split) s += ", loss counted as a layer";
+  if (p.pp > 1 && p.schedule == PipelineSchedule::kZeroBubble) s += ", zero-bubble";
+  if (p.pp > 1 && p.schedule == PipelineSchedule::kDualPipe) s += ", DualPipe";
+  if (p.cp > 1 && p.cp_comm == CpComm::kAllToAll) s += ", CP all-to-all";
+  if (p.fp8_activations) s += ", FP8 activations";
+  if (p.mtp_layers > 0) s += ", " + std::to_string(p.mtp_layers) + " MTP";
   if (p.recompute_modules != 0) s += ", recompute modules " + RecomputeModulesText(p.recompute_modules);
   s += ", micro-batch " + std::to_string(p.micro_batch) + ", recompute " + std::string(RecomputeName(p.recompute)) +
        ", ZeRO " + std::to_string(p.zero);
@@ -182,6 +187,10 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   p.dispatcher = ParseName<ExpertDispatcher>(kExpertDispatcherNames, Text(args, "dispatcher")).value_or(ExpertDispatcher::kAllToAll);
   p.overlap_ep = Flag(args, "ep_overlap");
   p.offload_layers = IntegerOr(args, "offload_layers", 0);
+  p.schedule = ParsePipelineSchedule(Text(args, "pp_schedule")).value_or(PipelineSchedule::k1F1B);
+  p.cp_comm = ParseName<CpComm>(kCpCommNames, Text(args, "cp_comm")).value_or(CpComm::kRing);
+  p.fp8_activations = Flag(args, "fp8_activations");
+  p.mtp_layers = IntegerOr(args, "mtp_layers", 0);
   if (args.Has("recompute_modules")) {
     std::string bad;
     auto modules = ParseRecomputeModules(Text(args, "recompute_modules"), &bad);
@@ -217,6 +226,8 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
     if (!Flag(args, "no_sequence_parallel")) s.sequence_parallel.clear();
     if (!Flag(args, "no_overlap")) s.overlap_dp.clear();
     if (!Flag(args, "tp_overlap")) s.overlap_tp.clear();
+    if (!args.Has("pp_schedule")) s.schedule.clear();
+    if (!args.Has("cp_comm")) s.cp_comm.clear();
     q.options.top_k = IntegerOr(args, "top", 5);
     q.options.objective = Text(args, "objective") == "memory" ? Objective::kMemory : Objective::kStepTime;
     q.options.pareto = Flag(args, "pareto");

@@ -21,6 +21,8 @@ constexpr std::array<std::string_view, 3> kRecompute = {"none", "selective", "fu
 constexpr std::array<std::string_view, 3> kTrainPrecision = {"bf16", "fp16", "fp8"};
 constexpr std::array<std::string_view, 2> kDispatchers = {"alltoall", "deepep"};
 constexpr std::array<std::string_view, 2> kOptimizerState = {"fp32", "bf16"};
+constexpr std::array<std::string_view, 4> kPpSchedules = {"1f1b", "interleaved", "zero-bubble", "dualpipe"};
+constexpr std::array<std::string_view, 2> kCpComms = {"ring", "a2a"};
 constexpr std::array<std::string_view, 2> kObjective = {"step_time", "memory"};
 
 constexpr double kTokensMax = 4294967296.0;  // 2^32
@@ -118,6 +120,18 @@ constexpr RequestField kTrainFields[] = {
      .default_text = "alltoall", .choices = kDispatchers},
     {.key = "ep_overlap", .type = kFlag,
      .help = "Overlap one micro-batch's expert dispatch and combine with another's compute (1F1B A2A overlap, DualPipe)"},
+    {.key = "pp_schedule", .type = kChoice,
+     .help = "Pipeline schedule: 1F1B, interleaved 1F1B (with --vp), zero-bubble ZB-H1 (input and weight gradients "
+             "apart), DualPipe (two directions, paired chunks hide all-to-all and sends; even pp, 2 pp micro-batches)",
+     .default_text = "1f1b, interleaved with --vp > 1 (searched with --search)", .choices = kPpSchedules},
+    {.key = "cp_comm", .type = kChoice,
+     .help = "Context-parallel exchange: ring attention (K/V passed around) or all-to-all (Ulysses; cp divides heads per tp rank)",
+     .default_text = "ring (searched with --search)", .choices = kCpComms},
+    {.key = "fp8_activations", .type = kFlag,
+     .help = "Cache the linear layers' inputs for backward in FP8 and the MoE SwiGLU input only (DeepSeek-V3; needs --precision fp8)"},
+    {.key = "mtp_layers", .type = kInteger,
+     .help = "Multi-token-prediction modules trained on the last stage (DeepSeek-V3: 1; shares embedding and LM head)",
+     .default_text = "0", .min = 0, .max = 64},
     {.key = "pp_layout", .type = kText,
      .help = "Megatron-Core pipeline layout: E embedding, t layer, L loss, | between virtual stages, (...)*n repeats",
      .default_text = "none"},
@@ -169,6 +183,7 @@ constexpr RequestField kValidateFields[] = {
 
 constexpr std::array<std::string_view, 2> kPhases = {"prefill", "decode"};
 constexpr std::array<std::string_view, 2> kPriorities = {"decode_first", "prefill_first"};
+constexpr std::array<std::string_view, 2> kPreemptions = {"recompute", "swap"};
 
 constexpr RequestField kServeFields[] = {
     {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file", .required = true},
@@ -232,7 +247,11 @@ constexpr RequestField kServeFields[] = {
     {.key = "prefill_instances", .type = kInteger, .help = "PD: prefill instances", .default_text = "1", .min = 1, .max = 65536},
     {.key = "decode_instances", .type = kInteger, .help = "PD: decode instances", .default_text = "1", .min = 1, .max = 65536},
     {.key = "pd_search", .type = kFlag,
-     .help = "PD with --max-rate: search 1 to 8 prefill instances for the most SLA-meeting requests per device"},
+     .help = "PD with --max-rate: search the prefill:decode instance counts (1 to 8 prefill beside --decode-instances, or without it every ratio of 1 to 4 each) for the most SLA-meeting requests per device"},
+    {.key = "two_batch_overlap", .type = kFlag,
+     .help = "MoE with EP: run each pass as two micro-batches, one's dispatch/combine under the other's compute (SGLang --enable-two-batch-overlap)"},
+    {.key = "preemption", .type = kChoice, .help = "When the KV cache runs out: recompute the preempted sequence, or swap its KV cache to host memory over the host link",
+     .default_text = "recompute", .choices = kPreemptions},
     {.key = "phase", .type = kChoice, .help = "One phase in steady state on one instance (no queue)", .choices = kPhases},
     {.key = "batch", .type = kCountOrMax,
      .help = "--phase decode: sequences in the instance, or 'max' (the most that fit, or with --sla-tpot the most that meet it)",

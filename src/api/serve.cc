@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <numeric>
 
 
 namespace suanli {
@@ -142,9 +143,12 @@ Result<ServeQuery> DecodeServe(const Args& args) {
   if (q.max_rate && !q.sla_given) bad.push_back(At("max_rate", "needs an SLA to meet: --sla-ttft and/or --sla-tpot"));
   q.pd_search = Flag(args, "pd_search");
   if (q.pd_search && (!q.disaggregated || !q.max_rate || args.Has("prefill_instances"))) {
-    bad.push_back(At("pd_search", "searches --prefill-instances for the best --max-rate per device: needs --prefill, --decode "
-                                  "and --max-rate, not --prefill-instances"));
+    bad.push_back(At("pd_search", "searches the prefill:decode instance counts for the best --max-rate per device: needs "
+                                  "--prefill, --decode and --max-rate, not --prefill-instances"));
   }
+  q.pd_search_decode = q.pd_search && !args.Has("decode_instances");
+  q.two_batch_overlap = Flag(args, "two_batch_overlap");
+  if (args.Has("preemption")) q.swap = Text(args, "preemption") == "swap";
   if (args.Has("sla_attainment") && !q.sla_given) bad.push_back(At("sla_attainment", "needs --sla-ttft or --sla-tpot"));
   q.timeline = Text(args, "timeline");
 
@@ -294,28 +298,46 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
   if (q.block_size) sc.scheduler.block_size = *q.block_size;
   if (q.priority) sc.scheduler.priority = *q.priority;
   sc.scheduler.prefix_hit = q.prefix_hit;
+  if (q.swap) sc.scheduler.swap = *q.swap;
+  sc.iteration.two_batch_overlap = q.two_batch_overlap;
+  if (q.two_batch_overlap && !IsMoe(arch)) {
+    return Error(At("two_batch_overlap", "overlaps the expert-parallel dispatch and combine: needs a mixture-of-experts model"));
+  }
   auto built = BuildDeployment(out.cluster, arch, q.precision, pools, sc, q.disaggregated);
   if (!built) return std::move(built).error();
   ServeOptions opt{.spec = out.spec, .sla = q.sla, .timeline = !q.timeline.empty()};
   if (q.pd_search) {
-    // The prefill instances (1 to 8, beside the decode instances given) with
-    // the highest SLA-meeting rate per device.
+    // The prefill:decode instance counts with the highest SLA-meeting rate
+    // per device: 1 to 8 prefill instances beside the decode instances given,
+    // or, without --decode-instances, every ratio P:D in lowest terms with P
+    // and D from 1 to 4. A tie keeps the candidate tried first.
+    std::vector<std::pair<int, int>> tries;
+    if (q.pd_search_decode) {
+      for (int p = 1; p <= 4; ++p) {
+        for (int dd = 1; dd <= 4; ++dd) {
+          if (std::gcd(p, dd) == 1) tries.emplace_back(p, dd);
+        }
+      }
+    } else {
+      for (int p = 1; p <= 8; ++p) tries.emplace_back(p, q.decode_instances);
+    }
     double best = -1;
-    for (int p = 1; p <= 8; ++p) {
+    for (auto [p, dd] : tries) {
       pools[0].instances = p;
+      pools[1].instances = dd;
       auto b = BuildDeployment(out.cluster, arch, q.precision, pools, sc, true);
       if (!b) return std::move(b).error();
       auto mr = FindMaxRate(b->deployment, q.workload, opt);
       if (!mr) return std::move(mr).error();
-      const double per_device = mr->rate / b->deployment.devices();
+      const int devices = b->deployment.devices();
+      out.pd_candidates.push_back({.prefill = p, .decode = dd, .devices = devices, .max_rate = mr->rate});
+      out.max_rate_probes += mr->probes;
+      const double per_device = mr->rate / devices;
       if (per_device > best * (1 + 1e-9)) {
         best = per_device;
         built = std::move(b);
         out.max_rate = mr->rate;
-        out.max_rate_probes += mr->probes;
         out.stats = std::move(mr->at_rate);
-      } else {
-        out.max_rate_probes += mr->probes;
       }
     }
     out.warnings.push_back("P:D searched: " + std::to_string(built->pools[0].instances) + " prefill : " +
@@ -376,7 +398,8 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
                            " requests were dropped: the prompt alone exceeds one attention rank's KV cache");
   }
   if (out.stats.preemptions > 0) {
-    out.warnings.push_back(std::to_string(out.stats.preemptions) + " preemptions: the KV cache ran out and requests were recomputed");
+    out.warnings.push_back(std::to_string(out.stats.preemptions) + " preemptions: the KV cache ran out and requests were " +
+                           (built->deployment.pools.front().scheduler.swap ? "swapped to host memory" : "recomputed"));
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include "catalog/record.h"
 #include "catalog/rules_parse.h"
 #include "suanli/catalog/catalog.h"
+#include "suanli/hardware/dispatch_curve.h"
 
 namespace suanli {
 
@@ -499,6 +500,19 @@ class CatalogLoader {
       std::string error;
       if (f != nullptr && !ParseGemmSweep(f->text, *out, error)) {
         Add(Diagnostic{.file = f->file, .line = f->line, .key_path = std::string(key) + ".value", .message = error});
+      }
+    }
+    for (const char* key : {"expert_dispatch.normal_intranode", "expert_dispatch.normal_internode", "expert_dispatch.low_latency"}) {
+      const Figure* f = p.Find(key);
+      DispatchCurve curve;
+      std::string error;
+      if (f != nullptr && !ParseDispatchCurve(f->text, curve, error)) {
+        Add(Diagnostic{.file = f->file, .line = f->line, .key_path = std::string(key) + ".value", .message = error});
+      }
+      if (f != nullptr && (!p.Get("expert_dispatch.scale_up") || !p.Get("expert_dispatch.scale_out"))) {
+        Add(Diagnostic{.file = f->file, .line = f->line, .key_path = key,
+                       .message = "a measured dispatch curve needs expert_dispatch.scale_up and expert_dispatch.scale_out, "
+                                  "the links it was measured on"});
       }
     }
     if (diags_.size() != before) return;

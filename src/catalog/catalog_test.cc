@@ -389,3 +389,31 @@ TEST(CatalogLoad, OverlapSlowdownMayBeZeroNotNegative) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// A measured dispatch curve (issue 12, DeepEP) is checked on load: its form,
+// and the links it was measured on, each error at its file and key.
+TEST(CatalogLoad, DispatchCurveErrorsNameTheirFileAndKey) {
+  auto load = [](const std::string& extra) {
+    testing::TempDir dir;
+    testing::WriteMinimalCatalog(dir);
+    dir.Write("profiles/a.yaml", "id: a\nname: A\nchips: [base]\n" + ProfileBody() + extra);
+    auto c = Catalog::Load(dir.path());
+    return c.has_value() ? std::string() : c.error().ToString();
+  };
+  const std::string links = "  scale_up: {value: 200 GB/s, basis: datasheet, source: SRC}\n"
+                            "  scale_out: {value: 400 Gb/s, basis: datasheet, source: SRC}\n";
+  EXPECT_EQ(load("expert_dispatch:\n  low_latency: {value: \"8=98/127, 16=63/74\", basis: measured, source: SRC}\n" + links), "");
+  const std::string bad = load("expert_dispatch:\n  low_latency: {value: \"8=fast\", basis: measured, source: SRC}\n" + links);
+  EXPECT_NE(bad.find("expert_dispatch.low_latency.value"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("a.yaml"), std::string::npos) << bad;
+  const std::string order = load("expert_dispatch:\n  normal_internode: {value: \"32=58, 16=43\", basis: measured, source: SRC}\n" + links);
+  EXPECT_NE(order.find("EP sizes must increase"), std::string::npos) << order;
+  const std::string unlinked = load("expert_dispatch:\n  normal_intranode: {value: \"8=153/158\", basis: measured, source: SRC}\n");
+  EXPECT_NE(unlinked.find("needs expert_dispatch.scale_up and expert_dispatch.scale_out"), std::string::npos) << unlinked;
+}
+
+}  // namespace
+}  // namespace suanli

@@ -146,6 +146,11 @@ constexpr FieldSpec kProfileFields[] = {
     {.key = "collective.latency", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost of one collective (small-message plateau)", .at_most = 1},
     {.key = "collective.scale_out_efficiency", .kind = kFigure, .dim = kNone, .required = true, .description = "Achieved / line rate of the scale-out network", .at_most = 1},
     {.key = "collective.overlap_slowdown", .kind = kFigure, .dim = kNone, .required = true, .description = "How much longer compute takes while a collective runs beside it (SMs and memory bandwidth shared): 0.19 = 19% slower, 0 = none; prices every overlap a training plan takes", .positive = false, .at_most = 1},
+    {.key = "expert_dispatch.normal_intranode", .kind = kTextFigure, .description = "Measured EP dispatch/combine, normal (high-throughput) kernels inside one scale-up domain: 'EP=DISPATCH/COMBINE' GB/s per GPU (bottleneck bandwidth), e.g. DeepEP's '8=153/158'"},
+    {.key = "expert_dispatch.normal_internode", .kind = kTextFigure, .description = "As normal_intranode with EP across domains: the RDMA bottleneck bandwidth by EP size"},
+    {.key = "expert_dispatch.low_latency", .kind = kTextFigure, .description = "Measured low-latency (decode) kernels: 'EP=DISPATCH/COMBINE' GB/s per GPU, every token-expert pair counted"},
+    {.key = "expert_dispatch.scale_up", .kind = kFigure, .dim = kBandwidth, .description = "Scale-up bandwidth per GPU per direction of the system the expert_dispatch curves were measured on (other links scale them)", .at_most = 1e13},
+    {.key = "expert_dispatch.scale_out", .kind = kFigure, .dim = kBandwidth, .description = "Scale-out line rate per GPU of the system the expert_dispatch curves were measured on", .at_most = 1e13},
     {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)", .at_most = 1},
     {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)", .at_most = 10},
     {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Per-operator cost of eager training frameworks that does not overlap the kernels (dispatch, autograd bookkeeping, launch gap)", .at_most = 1},
@@ -168,6 +173,7 @@ constexpr FieldSpec kStackFields[] = {
     {.key = "scheduler.chunk_size", .kind = kFigure, .dim = kNone, .description = "Serving: prefill chunk in tokens (absent: prompts are prefilled whole)", .at_most = 1e7},
     {.key = "scheduler.prefill_first", .kind = kFigure, .dim = kNone, .description = "Serving: 1 = waiting prompts are prefilled in iterations of their own before decoding resumes (absent: decodes first, prompts fill the rest of the token budget)", .at_most = 1},
     {.key = "moe.expert_imbalance", .kind = kFigure, .dim = kNone, .required = true, .description = "Routed tokens on the busiest expert-parallel rank over the mean (1 = perfectly balanced); applies when experts are split over ranks", .at_most = 64},
+    {.key = "moe.expert_imbalance_eplb", .kind = kFigure, .dim = kNone, .description = "Serving: as moe.expert_imbalance with redundant experts placed by EPLB (serve --redundant-experts); absent: moe.expert_imbalance", .at_most = 64},
 };
 
 constexpr FieldSpec kSourceFields[] = {

@@ -78,6 +78,16 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
   d.kernel_overhead = Seconds(field("overhead.kernel"));
   d.step_overhead = Seconds(field("overhead.step"));
   d.host_op_overhead = Seconds(field("overhead.host_op"));
+  // Measured dispatch curves (validated on load; a bad one is left empty).
+  for (auto [key, out] : {std::pair{"expert_dispatch.normal_intranode", &d.expert_dispatch.normal_intranode},
+                          std::pair{"expert_dispatch.normal_internode", &d.expert_dispatch.normal_internode},
+                          std::pair{"expert_dispatch.low_latency", &d.expert_dispatch.low_latency}}) {
+    std::string error;
+    if (const Figure* f = prof->Find(key); f != nullptr && !ParseDispatchCurve(f->text, *out, error)) *out = {};
+  }
+  d.expert_dispatch.scale_up = prof->Get("expert_dispatch.scale_up").value_or(0);
+  d.expert_dispatch.scale_out = prof->Get("expert_dispatch.scale_out").value_or(0);
+  if (d.expert_dispatch.scale_up <= 0 || d.expert_dispatch.scale_out <= 0) d.expert_dispatch = {};
   return d;
 }
 

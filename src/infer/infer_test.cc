@@ -4,9 +4,12 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "support/test_support.h"
+#include "suanli/cost/moe_dispatch.h"
 #include "suanli/infer/infer.h"
+#include "suanli/infer/iteration.h"
 
 namespace suanli {
 namespace {
@@ -434,6 +437,118 @@ TEST_F(InferTest, ConcurrentTtftNeverBeatsThePromptAtPeak) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Issue 12: EP dispatch and combine on DeepEP's measured curves (micro-22/23).
+class DispatchCurveTest : public InferTest {
+ protected:
+  static IterationModel Make(const Cluster& c, int ep, bool tbo = false, double imbalance = 1) {
+    InferencePlan plan{.tp = 1, .pp = 1, .ep = ep};
+    plan.precision = Precision{.weights = Dtype::kFp8, .activations = Dtype::kFp8, .kv_cache = Dtype::kBf16};
+    auto it = IterationModel::Make(c, Model("deepseek-v3"), plan,
+                                   IterationStack{.expert_imbalance = imbalance, .two_batch_overlap = tbo});
+    EXPECT_TRUE(it.has_value()) << it.error().ToString();
+    return std::move(*it);
+  }
+  static double MoeLayers() {
+    double n = 0;
+    for (const LayerGroup& g : Model("deepseek-v3").groups) n += g.is_moe() ? g.count : 0;
+    return n;
+  }
+  static double A2a(const PhaseEstimate& e) { return e.by_class[static_cast<int>(OpClass::kAllToAll)]; }
+};
+
+TEST_F(DispatchCurveTest, NormalModeReproducesTheMeasuredBandwidthAtItsPoint) {
+  // micro-22: EP8 in one H800 node, 4096 tokens per rank, hidden 7168, top-8,
+  // FP8 dispatch 153 GB/s, BF16 combine 158 GB/s (bottleneck bandwidth).
+  const Cluster c = ClusterFor("hgx-h800");
+  const IterationModel it = Make(c, 8);
+  EXPECT_EQ(it.warnings() & (kWarnDispatchLinkModel | kWarnDispatchCurveScaled), 0u);
+  const PrefillChunk chunk{.sequences = 8, .offset = 0, .tokens = 4096, .completes = true};
+  const PhaseEstimate e = it.Cost({.decode = {}, .prefill = {&chunk, 1}}, PipelineFill::kFillAndDrain);
+  const DispatchCopies copies = ExpertDispatchCopies(ExpertDispatcher::kDeepEp, Group{.ranks = 8, .stride = 1}, 8, 256, 8);
+  const double received = 4096 * copies.off_rank;  // token copies over NVLink
+  const double expect = received * (7168 + 7168 / 128 * 4) / 153e9 + received * 7168 * 2 / 158e9;
+  EXPECT_NEAR(A2a(e) / MoeLayers(), expect, 1e-9 * expect);
+}
+
+TEST_F(DispatchCurveTest, LowLatencyModeReproducesTheMeasuredLatencies) {
+  // micro-23: 128 tokens per rank, top-8: dispatch 77 us / combine 114 us at
+  // EP8, 155 / 273 at EP32 (one rank per GPU of four H800 nodes).
+  const Cluster c = ClusterFor("hgx-h800");
+  for (auto [ep, dispatch_us, combine_us] : {std::tuple{8, 77.0, 114.0}, std::tuple{32, 155.0, 273.0}}) {
+    const IterationModel it = Make(c, ep);
+    const DecodeBucket b{.sequences = 128.0 * ep, .context = 1000, .tokens = 1};
+    const PhaseEstimate e = it.Cost({.decode = {&b, 1}, .prefill = {}}, PipelineFill::kSteady);
+    EXPECT_NEAR(A2a(e) / MoeLayers() * 1e6, dispatch_us + combine_us, 0.02 * (dispatch_us + combine_us)) << ep;
+  }
+}
+
+TEST_F(DispatchCurveTest, OtherLinksScaleTheCurveOrFallBackToTheLinkModel) {
+  // H20: Hopper on 450 GB/s NVLink: the H800 curve scaled, and said so.
+  EXPECT_NE(Make(ClusterFor("hgx-h20"), 8).warnings() & kWarnDispatchCurveScaled, 0u);
+  EXPECT_EQ(Make(ClusterFor("hgx-h20"), 8).warnings() & kWarnDispatchLinkModel, 0u);
+  // No measured curve for Blackwell or Ascend: the link model, and said so.
+  for (const char* hw : {"dgx-b200", "cloudmatrix-384"}) {
+    const IterationModel it = Make(ClusterFor(hw), 8);
+    EXPECT_NE(it.warnings() & kWarnDispatchLinkModel, 0u) << hw;
+    EXPECT_NE(WarningTexts(it.warnings()).find("link model"), std::string::npos);
+  }
+  // Dense models and ep 1 carry no EP warning.
+  EXPECT_EQ(Make(ClusterFor("dgx-b200"), 1).warnings() & kWarnDispatchLinkModel, 0u);
+}
+
+TEST_F(DispatchCurveTest, MoreTokensAndImbalanceNeverDispatchFaster) {
+  const Cluster c = ClusterFor("hgx-h800");
+  for (int ep : {8, 16, 64}) {
+    double last = 0;
+    for (double per_rank : {1.0, 16.0, 128.0, 512.0}) {
+      const DecodeBucket b{.sequences = per_rank * ep, .context = 1000, .tokens = 1};
+      const double t = A2a(Make(c, ep).Cost({.decode = {&b, 1}, .prefill = {}}, PipelineFill::kSteady));
+      EXPECT_GE(t, last) << ep << " " << per_rank;
+      EXPECT_GE(t, 2 * MoeLayers() * c.device.collective_latency.si() - 1e-12);  // the latency floor
+      EXPECT_GT(A2a(Make(c, ep, false, 1.3).Cost({.decode = {&b, 1}, .prefill = {}}, PipelineFill::kSteady)), t - 1e-12);
+      last = t;
+    }
+  }
+}
+
+TEST_F(DispatchCurveTest, TwoBatchOverlapHidesTheExchangeUnderCompute) {
+  for (const char* hw : {"hgx-h800", "dgx-b200"}) {
+    const Cluster c = ClusterFor(hw);
+    for (int ep : {8, 32}) {
+      for (double tokens : {64.0, 4096.0}) {
+        const PrefillChunk chunk{.sequences = double(ep), .offset = 0, .tokens = tokens, .completes = true};
+        const BatchComposition batch{.decode = {}, .prefill = {&chunk, 1}};
+        const PhaseEstimate plain = Make(c, ep).Cost(batch, PipelineFill::kFillAndDrain);
+        const PhaseEstimate tbo = Make(c, ep, true).Cost(batch, PipelineFill::kFillAndDrain);
+        // The halves priced apart: the pair is 2 max(C', A) + fixed.
+        const PrefillChunk half_chunk{.sequences = ep / 2.0, .offset = 0, .tokens = tokens, .completes = true};
+        const PhaseEstimate half = Make(c, ep).Cost({.decode = {}, .prefill = {&half_chunk, 1}}, PipelineFill::kFillAndDrain);
+        const double fixed = c.device.step_overhead.si();
+        const double a = A2a(half), comp = half.seconds - a - fixed;
+        const double expect = 2 * std::max(comp + c.device.overlap_slowdown * std::min(comp, a), a) + fixed;
+        EXPECT_NEAR(tbo.seconds, expect, 1e-9 * expect) << hw << " ep " << ep << " tokens " << tokens;
+        EXPECT_LE(tbo.seconds, 2 * (comp + a) + fixed + 1e-12);  // never worse than the halves in series
+        EXPECT_GE(tbo.seconds, 2 * a + fixed - 1e-12);           // the exchange is not free
+        double sum = 0;
+        for (double v : tbo.by_class) sum += v;
+        EXPECT_NEAR(sum, tbo.seconds, 1e-9 * tbo.seconds);
+        EXPECT_NEAR(tbo.flops, plain.flops, 1e-6 * plain.flops);
+      }
+    }
+  }
+  // Without expert parallelism there is nothing to overlap.
+  const Cluster c = ClusterFor("hgx-h800");
+  const PrefillChunk chunk{.sequences = 1, .offset = 0, .tokens = 4096, .completes = true};
+  EXPECT_DOUBLE_EQ(Make(c, 1, true).Cost({.decode = {}, .prefill = {&chunk, 1}}, PipelineFill::kFillAndDrain).seconds,
+                   Make(c, 1).Cost({.decode = {}, .prefill = {&chunk, 1}}, PipelineFill::kFillAndDrain).seconds);
 }
 
 }  // namespace

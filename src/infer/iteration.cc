@@ -12,6 +12,7 @@
 
 #include "core/warning_table.h"
 #include "suanli/cost/layer_ops_visit.h"
+#include "suanli/cost/moe_dispatch.h"
 
 namespace suanli {
 namespace {
@@ -104,6 +105,8 @@ constexpr WarningText kWarningTexts[] = {
     {kWarnNoScaleOutBandwidth, "no_scale_out_bandwidth", "scale-out bandwidth unknown: assumed 50 GB/s per chip"},
     {kWarnSparsityFallback, "sparsity_fallback", "the chip has no 2:4 sparse matrix units: sparse weights save memory but compute at the dense rate"},
     {kWarnAssumedNode, "assumed_node", "a bare chip: nodes of up to 8 chips on its scale-up link are assumed (name a system for its own)"},
+    {kWarnDispatchLinkModel, "dispatch_link_model", "no measured EP dispatch/combine curve for this chip's profile: dispatch and combine are priced from the link model"},
+    {kWarnDispatchCurveScaled, "dispatch_curve_scaled", "EP dispatch/combine from DeepEP's curves measured on H800 (200 GB/s NVLink, 400 Gb/s IB per GPU), scaled to this cluster's links"},
 };
 
 }  // namespace
@@ -229,6 +232,33 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
         std::max((local - 1) / remote / links.up_a2a, (plan.ep - local) / remote / OutBandwidth(links, eg));
   }
   it.pp_send_ = SendRecvCost(links, double(plan.devices()));
+  it.two_batch_overlap_ = stack.two_batch_overlap;
+  if (plan.ep > 1 && IsMoe(m)) {
+    // EP dispatch and combine from the measured curves where the profile has
+    // them (DeepEP: normal kernels for prefill, low-latency for decode),
+    // scaled by this cluster's links over the ones measured on.
+    const DispatchCurves& dc = d.expert_dispatch;
+    const Group eg{.ranks = plan.ep, .stride = plan.tp};
+    const bool inside = eg.in_domain(domain_chips);
+    const bool have = !dc.empty() && !dc.normal_intranode.empty() && !dc.low_latency.empty() &&
+                      (inside || !dc.normal_internode.empty());
+    if (!have) {
+      warnings |= kWarnDispatchLinkModel;
+    } else {
+      const double up = c.topology.scale_up_bandwidth.si(), out = c.topology.scale_out_bandwidth.si();
+      const double ku = up > 0 ? up / dc.scale_up : 1, ko = out > 0 ? out / dc.scale_out : 1;
+      MeasuredDispatch& md = it.measured_dispatch_;
+      md.on = true;
+      for (int i = 0; i < 2; ++i) {
+        const bool combine = i == 1;
+        md.normal_up[i] = dc.normal_intranode.At(inside ? plan.ep : eg.per_domain(domain_chips), combine) * ku;
+        md.normal_out[i] = inside ? 0 : dc.normal_internode.At(plan.ep, combine) * ko;
+        md.low_latency[i] = dc.low_latency.At(plan.ep, combine) * (inside ? ku : ko);
+      }
+      md.latency = d.collective_latency.si();
+      if (std::abs(ku - 1) > 1e-9 || (!inside && std::abs(ko - 1) > 1e-9)) warnings |= kWarnDispatchCurveScaled;
+    }
+  }
   const int domain = domain_chips;
   if (plan.tp > domain && plan.tp > 1) warnings |= kWarnTpCrossesNodes;
   if (plan.tp * plan.ep > domain && plan.ep > 1) warnings |= kWarnEpCrossesNodes;
@@ -318,7 +348,10 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
           pass.Comm(op.cls, tp_all_reduce_(op.bytes), n);
           break;
         case OpKind::kExpertAllToAll:
-          pass.Comm(op.cls, 2 * ep_exchange_(op.bytes), n);
+          pass.Comm(op.cls,
+                    measured_dispatch_.on ? DispatchCombineSeconds(g.moe, rows, prefill_rows > 0)
+                                          : 2 * ep_exchange_(op.bytes),
+                    n);
           break;
       }
     });
@@ -339,6 +372,37 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
   pass.Fixed(d.step_overhead.si() / pp);
 }
 
+// One dispatch and one combine of `rows` tokens from one EP rank on the
+// measured curves. Dispatch sends FP8 (hidden bytes plus a 4-byte scale per
+// 128 values, as DeepEP's FP8 dispatch) when the plan's activations are 8-bit,
+// else BF16; combine is BF16. Normal kernels (any prefill in the batch) send a
+// token once per rank and once per domain that hosts one of its experts
+// (ExpertDispatchCopies), the NVLink and RDMA parts at once; low-latency
+// kernels (decode) send every token-expert pair. The busiest rank carries
+// `expert_imbalance` times the mean. No call beats the collective latency:
+// the curves hold one token count each (4096 normal, 128 low-latency).
+double IterationModel::DispatchCombineSeconds(const MoeShape& e, double rows, bool prefill) const {
+  if (rows <= 0) return 0;
+  const MeasuredDispatch& md = measured_dispatch_;
+  const double h = model_->hidden;
+  const double token_bytes[2] = {bytes_.activation <= 1 ? h + h / 128 * 4 : 2 * h, 2 * h};
+  const double tokens = rows * style_.expert_imbalance;
+  double total = 0;
+  if (prefill) {
+    const Group g{.ranks = plan_.ep, .stride = plan_.tp};
+    const DispatchCopies c =
+        ExpertDispatchCopies(ExpertDispatcher::kDeepEp, g, cluster_->topology.scale_up_domain, e.experts, e.top_k);
+    for (int i = 0; i < 2; ++i) {
+      const double up = tokens * token_bytes[i] * c.off_rank / md.normal_up[i];
+      const double out = md.normal_out[i] > 0 ? tokens * token_bytes[i] * c.off_domain / md.normal_out[i] : 0;
+      total += std::max(md.latency, std::max(up, out));
+    }
+  } else {
+    for (int i = 0; i < 2; ++i) total += std::max(md.latency, tokens * e.top_k * token_bytes[i] / md.low_latency[i]);
+  }
+  return total;
+}
+
 PhaseEstimate IterationModel::Cost(const BatchComposition& batch, PipelineFill fill, double micro_batches) const {
   // A single pass fills and drains the pipeline: (micro + pp - 1) stage
   // times. In steady state every stage is busy and each micro-batch's tokens
@@ -352,7 +416,39 @@ PhaseEstimate IterationModel::Cost(const BatchComposition& batch, PipelineFill f
     micro = std::max(1.0, std::min(sequences, pp));
   }
   PhaseEstimate stage;
-  StagePass(batch, 1.0 / (micro * plan_.ep), stage);
+  double rows = 0;
+  if (two_batch_overlap_ && plan_.ep > 1) {
+    for (const DecodeBucket& b : batch.decode) rows += b.sequences * b.tokens;
+    for (const PrefillChunk& c : batch.prefill) rows += c.sequences * c.tokens;
+  }
+  if (rows / (micro * plan_.ep) >= 2) {
+    // Two-batch overlap (SGLang --enable-two-batch-overlap): the pass runs as
+    // two micro-batches of half the tokens each, one's dispatch and combine
+    // under the other's compute. Per half: compute C (every operator but the
+    // EP exchange and the pass's fixed cost) and exchange A; the pair takes
+    // 2 max(C', A) with C' = C + overlap_slowdown x min(C, A) (the exchange's
+    // kernels share the SMs and memory), plus the fixed cost once. Each half
+    // reads the weights and launches its kernels again.
+    StagePass(batch, 0.5 / (micro * plan_.ep), stage);
+    const double fixed = cluster_->device.step_overhead.si() / pp;
+    const double a = stage.by_class[static_cast<int>(OpClass::kAllToAll)];
+    const double compute = std::max(0.0, stage.seconds - a - fixed);
+    const double slowed = compute + cluster_->device.overlap_slowdown * std::min(compute, a);
+    Pass p(cluster_->device, stage);
+    p.Scale(2);
+    // Undo the doubled fixed cost, and hide what the overlap hides (charged
+    // to the exchange: it is the part that no longer adds to the step).
+    const double hidden = 2 * (compute + a) - 2 * std::max(slowed, a);
+    stage.seconds -= fixed + hidden;
+    stage.by_class[static_cast<int>(OpClass::kFixed)] -= fixed;
+    stage.overhead_seconds -= fixed;
+    stage.by_class[static_cast<int>(OpClass::kAllToAll)] -= hidden;
+    stage.communication_seconds -= hidden;
+    stage.flops *= 2;
+    stage.bytes *= 2;
+  } else {
+    StagePass(batch, 1.0 / (micro * plan_.ep), stage);
+  }
   Pass(cluster_->device, stage).Scale(fill == PipelineFill::kSteady ? pp : micro + pp - 1);
   // StagePass counted 1/pp of the layers for 1/micro of the work; per device
   // the whole pass moves micro such shares through its one stage.

@@ -43,7 +43,9 @@ std::string ToJson(const ServeResult& r) {
                          {"block_size_tokens", p.scheduler.block_size},
                          {"kv_cache_tokens_per_rank", p.kv_tokens_per_rank},
                          {"kv_cache_bytes_per_device", p.kv_cache_bytes_per_device},
-                         {"weights_bytes_per_device", p.weights_bytes_per_device}});
+                         {"weights_bytes_per_device", p.weights_bytes_per_device},
+                         {"preemption", p.scheduler.swap ? "swap" : "recompute"},
+                         {"two_batch_overlap", r.query.two_batch_overlap && p.plan.ep > 1}});
   }
   const double devices = std::max(1, r.devices);
   json j{{"hardware", r.hardware.id()},
@@ -88,6 +90,18 @@ std::string ToJson(const ServeResult& r) {
   if (r.max_rate) {
     j["max_rate_requests_per_s"] = *r.max_rate;
     j["max_rate_probes"] = r.max_rate_probes;
+  }
+  if (!r.pd_candidates.empty()) {
+    // --pd-search: the ratio chosen (the pools above) and every one tried.
+    json cands = json::array();
+    for (const ServeResult::PdCandidate& c : r.pd_candidates) {
+      cands.push_back(json{{"prefill_instances", c.prefill}, {"decode_instances", c.decode}, {"devices", c.devices},
+                           {"max_rate_requests_per_s", c.max_rate},
+                           {"max_rate_requests_per_s_per_device", c.per_device()}});
+    }
+    j["pd_search"] = {{"prefill_instances", r.pools.size() == 2 ? r.pools[0].instances : 0},
+                      {"decode_instances", r.pools.size() == 2 ? r.pools[1].instances : 0},
+                      {"candidates", cands}};
   }
   j["batch_mean"] = s.batch_mean;
   j["kv_utilization_mean"] = s.kv_utilization_mean;

@@ -42,7 +42,8 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
 auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
                   p.overlap_dp, p.overlap_tp, p.etp, p.first_stage_layers, p.last_stage_layers,
-                  p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules, p.offload_layers);
+                  p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules, p.offload_layers,
+                  p.schedule, p.cp_comm, p.fp8_activations, p.mtp_layers);
 }
 
 // Strict order by the objective, then the plan fields, so ties are deterministic.
@@ -126,6 +127,8 @@ struct Candidates {
   std::vector<Recompute> recompute;
   std::vector<bool> sp, overlap_dp, overlap_tp;
   std::vector<int> vp;  // empty: every interleaving the pp allows
+  std::vector<PipelineSchedule> schedule;
+  std::vector<CpComm> cp_comm;
 };
 
 template <typename T>
@@ -149,6 +152,10 @@ Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r
   c.overlap_tp = OrAll(s.overlap_tp, {false, true});
   c.vp = s.vp;
   c.dp = s.dp;
+  c.schedule = OrAll(s.schedule, {PipelineSchedule::k1F1B, PipelineSchedule::kZeroBubble, PipelineSchedule::kDualPipe});
+  std::sort(c.schedule.begin(), c.schedule.end());  // 1F1B before zero-bubble, which the search derives from it
+  c.schedule.erase(std::unique(c.schedule.begin(), c.schedule.end()), c.schedule.end());
+  c.cp_comm = OrAll(s.cp_comm, {CpComm::kRing, CpComm::kAllToAll});
   return c;
 }
 
@@ -167,6 +174,7 @@ std::vector<int> Interleavings(const ModelArch& m, int pp, const PlanRules& rule
 struct Outer {
   int tp, cp, mb;
   bool sp;
+  CpComm cp_comm;
 };
 
 }  // namespace
@@ -185,6 +193,8 @@ PlanSpace PlanSpace::Fixed(const TrainPlan& p) {
   s.sequence_parallel = {p.sequence_parallel};
   s.overlap_dp = {p.overlap_dp};
   s.overlap_tp = {p.overlap_tp};
+  s.schedule = {p.schedule};
+  s.cp_comm = {p.cp_comm};
   return s;
 }
 
@@ -209,12 +219,19 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
     if (!rules.Tp(tp)) continue;
     for (int cp : cand.cp) {
       if (!rules.Cp(cp) || n % (int64_t(tp) * cp) != 0) continue;
-      for (int mb : cand.mb) {
-        // Sequence parallelism and TP overlap only mean something with tp > 1.
-        for (bool sp : tp > 1 ? cand.sp : std::vector<bool>{false}) outers.push_back(Outer{tp, cp, mb, sp});
+      for (CpComm comm : cand.cp_comm) {
+        // The exchange only means something with cp > 1: ring stands for both at cp 1.
+        if (cp == 1 && comm != cand.cp_comm.front()) continue;
+        if (!rules.CpComm(tp, cp, comm)) continue;
+        for (int mb : cand.mb) {
+          // Sequence parallelism and TP overlap only mean something with tp > 1.
+          for (bool sp : tp > 1 ? cand.sp : std::vector<bool>{false}) outers.push_back(Outer{tp, cp, mb, sp, comm});
+        }
       }
     }
   }
+  const bool zb_searched =
+      std::find(cand.schedule.begin(), cand.schedule.end(), PipelineSchedule::kZeroBubble) != cand.schedule.end();
   std::atomic<int64_t> evaluated{0}, feasible{0};
   std::atomic<std::size_t> next{0};
   std::mutex merge, stream_lock;
@@ -240,6 +257,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
       p.cp = o.cp;
       p.micro_batch = o.mb;
       p.sequence_parallel = o.sp;
+      p.cp_comm = o.cp_comm;
       overlap_choices.clear();
       for (bool ov : cand.overlap_dp) {
         for (bool to : o.tp > 1 ? cand.overlap_tp : std::vector<bool>{false}) overlap_choices.emplace_back(ov, to);
@@ -260,6 +278,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
           // Layer costs see pp and dp only through the links they pick.
           const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
           const train::StageTerms st = train::MakeStageTerms(x, p);  // the same for every vp and below
+          const int64_t mbs = r.global_batch / dp / o.mb;
           for (int vp : vps) {
             if (!rules.Layout(pp, vp, p)) continue;
             p.vp = vp;
@@ -271,12 +290,35 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                 for (auto [overlap_dp, overlap_tp] : overlap_choices) {
                   p.overlap_dp = overlap_dp;
                   p.overlap_tp = overlap_tp;
-                  ++my_eval;
-                  TrainEstimate e;
-                  Assemble(x, p, lc, st, e, Timing::kIfFits);
-                  if (!e.fits || !std::isfinite(e.step_time_s)) continue;
-                  ++my_feasible;
-                  sinks.Add(p, e);
+                  // ZB-H1 differs from 1F1B (vp 1) only in its bubble: once
+                  // 1F1B is assembled, zero-bubble is a few operations more
+                  // on the same estimate (the candidates are in enum order).
+                  bool zb_done = false;
+                  for (PipelineSchedule sched : cand.schedule) {
+                    if (zb_done && sched == PipelineSchedule::kZeroBubble) continue;
+                    if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
+                    p.schedule = sched;
+                    ++my_eval;
+                    TrainEstimate e;
+                    train::PipelineTerms pipe;
+                    Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
+                    const bool ok = e.fits && std::isfinite(e.step_time_s);
+                    if (ok) {
+                      ++my_feasible;
+                      sinks.Add(p, e);
+                    }
+                    if (sched == PipelineSchedule::k1F1B && zb_searched && vp == 1 && pp > 1 &&
+                        PlanRules::Schedule(pp, vp, mbs, PipelineSchedule::kZeroBubble)) {
+                      zb_done = true;
+                      p.schedule = PipelineSchedule::kZeroBubble;
+                      ++my_eval;
+                      if (!ok) continue;
+                      train::ZeroBubbleFrom1F1B(x, p, pipe, e);
+                      if (!std::isfinite(e.step_time_s)) continue;
+                      ++my_feasible;
+                      sinks.Add(p, e);
+                    }
+                  }
                 }
               }
             }

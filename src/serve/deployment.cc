@@ -67,6 +67,7 @@ ServeStackConfig StackConfig(const Stack& st) {
   s.priority = st.Get("scheduler.prefill_first").value_or(0) > 0.5 ? Priority::kPrefillFirst : Priority::kDecodeFirst;
   c.iteration = IterationStack{.expert_imbalance = st.Get("moe.expert_imbalance").value_or(1),
                                .fused_residual_norm = st.fused_residual_norm};
+  c.expert_imbalance_eplb = st.Get("moe.expert_imbalance_eplb").value_or(0);
   return c;
 }
 
@@ -78,7 +79,12 @@ Result<BuiltDeployment> BuildDeployment(const Cluster& cluster, const ModelArch&
   for (const PoolRequest& ps : pools) {
     auto b = BuildPlan(ps.plan, precision, moe, ps.where);
     if (!b) return std::move(b).error();
-    auto m = IterationModel::Make(cluster, arch, b->plan, stack.iteration);
+    IterationStack iteration = stack.iteration;
+    if (b->plan.redundant_experts > 0 && stack.expert_imbalance_eplb > 0) {
+      // EPLB places the redundant experts by measured load: its imbalance.
+      iteration.expert_imbalance = stack.expert_imbalance_eplb;
+    }
+    auto m = IterationModel::Make(cluster, arch, b->plan, iteration);
     if (!m) {
       if (ps.where.empty()) return std::move(m).error();
       Error e = std::move(m).error();
@@ -117,7 +123,11 @@ Result<BuiltDeployment> BuildDeployment(const Cluster& cluster, const ModelArch&
     }
     out.pools.push_back(pr);
     out.deployment.pools.push_back(ServePool{.role = ps.role, .model = &it, .instances = ps.instances, .dp = b->dp,
-                                             .kv_tokens_per_rank = pr.kv_tokens_per_rank, .scheduler = sc});
+                                             .kv_tokens_per_rank = pr.kv_tokens_per_rank, .scheduler = sc,
+                                             .host_bytes_per_s = cluster.host_link.si()});
+    if (sc.swap && !(cluster.host_link.si() > 0)) {
+      return Error(At("preemption", "swap needs the host link's bandwidth, which the hardware record does not give"));
+    }
   }
   if (pools.size() == 2) {
     const Links links = LinksOf(cluster);

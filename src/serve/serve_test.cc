@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numeric>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -391,6 +392,7 @@ TEST_F(ServeTest, BadRequestsNameTheirField) {
       {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"chunked_prefill", "big"}}), "chunked_prefill"},
       {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"mtp_acceptance", "0.5"}}), "mtp_acceptance"},
       {Make({{"hardware", "h100"}, {"model", "m"}, {"trace", "t.csv"}, {"rate", "3"}}), "rate"},
+      {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"pd_search", "true"}}), "pd_search"},
   };
   for (const Case& c : cases) {
     auto q = DecodeServe(c.args);
@@ -437,6 +439,7 @@ namespace {
 // single domain of 16 would.
 TEST_F(ServeTest, ExpertExchangeAcrossDomainsSplitsItsBytesOverBothLinks) {
   Cluster two = ClusterFor("hgx-h800");
+  two.device.expert_dispatch = {};  // the link model (the measured curves: infer_test's DispatchCurveTest)
   Cluster out = two, one = two;
   out.topology.scale_up_domain = 1;
   one.topology.scale_up_domain = 16;
@@ -479,6 +482,119 @@ TEST_F(ServeTest, RedundantExpertsLetEpDivideAndCostTheirWeights) {
   plan.redundant_experts = 5;
   plan.ep = 48;
   EXPECT_FALSE(IterationModel::Make(c, Model("deepseek-v3"), plan, IterationStack{}).has_value());
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Swap preemption moves the victim's KV cache to host memory and back over
+// the host link instead of recomputing it: no prompt token is prefilled
+// twice, and a slower host link never makes the run faster.
+TEST_F(ServeTest, SwapPreemptionRecomputesNothingAndPaysTheHostLink) {
+  const Cluster c = ClusterFor("hgx-h100");
+  ASSERT_GT(c.host_link.si(), 0);
+  const IterationModel m = Llama70bTp8(c);
+  GeneratedWorkload w;
+  w.input = LengthDist{.a = 1000};
+  w.output = LengthDist{.a = 1000};
+  w.requests = 200;
+  const ServeOptions timeline{.timeline = true};
+  auto prefilled = [](const ServeStats& s) {
+    double n = 0;
+    for (const IterationRecord& r : s.timeline) n += double(r.prefill_tokens);
+    return n;
+  };
+  ServeDeployment d = Deploy(m);
+  d.pools[0].kv_tokens_per_rank = 20000;
+  const ServeStats recompute = Run(d, w, timeline);
+  d.pools[0].scheduler.swap = true;
+  d.pools[0].host_bytes_per_s = c.host_link.si();
+  const ServeStats swap = Run(d, w, timeline);
+  EXPECT_EQ(swap.requests, 200);
+  EXPECT_GT(swap.preemptions, 0);
+  EXPECT_GT(recompute.preemptions, 0);
+  EXPECT_DOUBLE_EQ(prefilled(swap), 200.0 * 1000);  // every prompt token once
+  EXPECT_GT(prefilled(recompute), 200.0 * 1000);    // the victims' prompts and outputs again
+  d.pools[0].host_bytes_per_s = c.host_link.si() / 100;
+  const ServeStats slow = Run(d, w, timeline);
+  EXPECT_GT(slow.duration_s, swap.duration_s);
+  EXPECT_DOUBLE_EQ(prefilled(slow), 200.0 * 1000);
+}
+
+// With redundant experts the stack's EPLB imbalance (measured, TensorRT-LLM's
+// Table 1) replaces the one without.
+TEST_F(ServeTest, RedundantExpertsTakeTheStacksEplbImbalance) {
+  auto st = catalog().StackOf(StackKind::kServing, "sglang");
+  ASSERT_TRUE(st.has_value());
+  const ServeStackConfig sc = StackConfig(**st);
+  EXPECT_DOUBLE_EQ(sc.expert_imbalance_eplb, 1.109);
+  EXPECT_GT(sc.iteration.expert_imbalance, sc.expert_imbalance_eplb);
+  const Cluster c = ClusterFor("gb200-nvl72");
+  const Precision fp8{.weights = Dtype::kFp8, .activations = Dtype::kFp8};
+  const DecodeBucket b{.sequences = 32 * 64, .context = 2000, .tokens = 1};
+  const BatchComposition batch{.decode = std::span(&b, 1), .prefill = {}};
+  for (int redundant : {0, 32}) {
+    const PoolRequest pool{.role = PoolRole::kMixed,
+                           .plan = ServePlanSpec{.devices = 32, .dp = 32, .redundant_experts = redundant},
+                           .instances = 1, .where = ""};
+    auto built = BuildDeployment(c, Model("deepseek-v3"), fp8, {pool}, sc, false);
+    ASSERT_TRUE(built.has_value()) << built.error().ToString();
+    IterationStack want = sc.iteration;
+    if (redundant > 0) want.expert_imbalance = 1.109;
+    auto ref = IterationModel::Make(c, Model("deepseek-v3"), built->pools[0].plan, want);
+    ASSERT_TRUE(ref.has_value());
+    EXPECT_DOUBLE_EQ(built->models[0]->Cost(batch, PipelineFill::kSteady).seconds,
+                     ref->Cost(batch, PipelineFill::kSteady).seconds)
+        << redundant;
+  }
+}
+
+// --pd-search without --decode-instances tries every P:D ratio of 1 to 4 in
+// lowest terms, reports them all, and keeps the best rate per device.
+TEST_F(ServeTest, PdSearchReportsEveryRatioAndKeepsTheBestPerDevice) {
+  auto q = DecodeServe(Make({{"hardware", "hgx-h100"}, {"model", "llama-3.1-8b"}, {"prefill", "devices=1"},
+                             {"decode", "devices=1"}, {"input_tokens", "2000"}, {"output_tokens", "100"},
+                             {"requests", "200"}, {"sla_ttft", "2"}, {"sla_tpot", "0.05"}, {"max_rate", "true"},
+                             {"pd_search", "true"}}));
+  ASSERT_TRUE(q.has_value()) << q.error().ToString();
+  auto r = RunServe(catalog(), *q);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_EQ(r->pd_candidates.size(), 11u);
+  double best = 0;
+  for (const auto& cand : r->pd_candidates) {
+    EXPECT_EQ(std::gcd(cand.prefill, cand.decode), 1);
+    EXPECT_EQ(cand.devices, cand.prefill + cand.decode);
+    best = std::max(best, cand.per_device());
+  }
+  ASSERT_EQ(r->pools.size(), 2u);
+  ASSERT_TRUE(r->max_rate.has_value());
+  EXPECT_DOUBLE_EQ(*r->max_rate / (r->pools[0].instances + r->pools[1].instances), best);
+  const std::string json = ToJson(*r);
+  EXPECT_NE(json.find("\"pd_search\""), std::string::npos);
+  EXPECT_NE(json.find("\"candidates\""), std::string::npos);
+  // With --decode-instances given only the prefill count varies, 1 to 8.
+  auto fixed = DecodeServe(Make({{"hardware", "hgx-h100"}, {"model", "llama-3.1-8b"}, {"prefill", "devices=1"},
+                                 {"decode", "devices=1"}, {"decode_instances", "2"}, {"input_tokens", "2000"},
+                                 {"output_tokens", "100"}, {"requests", "400"}, {"sla_ttft", "0.5"},
+                                 {"sla_tpot", "0.05"}, {"max_rate", "true"}, {"pd_search", "true"}}));
+  ASSERT_TRUE(fixed.has_value());
+  auto rf = RunServe(catalog(), *fixed);
+  ASSERT_TRUE(rf.has_value()) << rf.error().ToString();
+  ASSERT_EQ(rf->pd_candidates.size(), 8u);
+  for (const auto& cand : rf->pd_candidates) EXPECT_EQ(cand.decode, 2);
+}
+
+// Two-batch overlap needs an MoE model; with one it is reported per pool.
+TEST_F(ServeTest, TwoBatchOverlapIsAnMoeOption) {
+  auto dense = DecodeServe(Make({{"hardware", "hgx-h100"}, {"model", "llama-3.1-8b"}, {"input_tokens", "100"},
+                                 {"output_tokens", "10"}, {"two_batch_overlap", "true"}}));
+  ASSERT_TRUE(dense.has_value());
+  auto bad = RunServe(catalog(), *dense);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().diagnostics.front().key_path, "two_batch_overlap");
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ struct Req {
   int64_t prefix_id = -1; // a shared prefix named by the trace
   int64_t prefix_tokens = 0;
   bool decoding = false;  // scheduled to decode in the current iteration
+  bool swapped = false;   // preempted by swap: its KV cache waits in host memory
   int pool = 0;
   int instance = 0;
   int rank = 0;
@@ -230,7 +231,7 @@ class Sim {
         const double need_tokens = double(q.prefilled) + std::floor(q.generated) + 1 + spec;
         const int64_t need = Blocks(need_tokens, s.block_size) - q.blocks;
         while (need > 0 && k.used_blocks + need > capacity && k.running.size() > i + 1) {
-          Preempt(k, k.running.back());
+          Preempt(p, k, k.running.back());
         }
         if (need > 0 && k.used_blocks + need > capacity) {
           // The last one cannot grow: it waits for the others to finish (never the case with one sequence).
@@ -277,6 +278,7 @@ class Sim {
         k.used_blocks += need;
         q.decoding = true;
         budget -= 1 + spec;
+        SwapIn(p, q);
       } else {
         if (budget <= 0) break;
         if (q.prefilled == 0 && q.prompt == q.input) {
@@ -305,6 +307,7 @@ class Sim {
         q.chunk = chunk;
         budget -= chunk;
         any_prefill = true;
+        SwapIn(p, q);
       }
       if (q.admitted < 0) q.admitted = now_;
       k.running.push_back(k.waiting.front());
@@ -314,14 +317,33 @@ class Sim {
     return work;
   }
 
-  void Preempt(Rank& k, int slot) {
-    // Recompute: the victim frees its cache and re-queues first, its prompt
-    // now the input plus what it has generated (vLLM's default).
+  // The seconds one sequence's KV cache takes over one device's host link
+  // (every device of the rank moves its own shard at once).
+  double SwapSeconds(const ServePool& p, const Req& q) const {
+    return p.model->KvBytes(double(q.prefilled) + std::floor(q.generated)) / p.host_bytes_per_s;
+  }
+  void SwapIn(const ServePool& p, Req& q) {
+    if (!q.swapped) return;
+    q.swapped = false;
+    swap_rank_s_ += SwapSeconds(p, q);
+  }
+
+  void Preempt(const ServePool& p, Rank& k, int slot) {
     Req& q = reqs_[std::size_t(slot)];
     k.used_blocks -= q.blocks;
     q.blocks = 0;
-    q.prompt = q.input + int64_t(std::floor(q.generated));
-    q.prefilled = 0;
+    if (p.scheduler.swap && p.host_bytes_per_s > 0) {
+      // Swap: the victim's KV cache goes to host memory (the iteration waits
+      // for the copy) and comes back when it is readmitted; nothing is
+      // recomputed (vLLM V0's swap preemption).
+      swap_rank_s_ += SwapSeconds(p, q);
+      q.swapped = true;
+    } else {
+      // Recompute: the victim frees its cache and re-queues first, its prompt
+      // now the input plus what it has generated (vLLM's default).
+      q.prompt = q.input + int64_t(std::floor(q.generated));
+      q.prefilled = 0;
+    }
     q.chunk = 0;
     q.decoding = false;
     k.running.pop_back();
@@ -339,10 +361,14 @@ class Sim {
     double busiest_load = -1;
     int64_t decode_total = 0, prefill_total = 0, waiting = 0;
     double kv_max = 0;
+    double swap_s = 0;  // the ranks swap at once: the slowest holds the iteration
     for (std::size_t r = 0; r < in.ranks.size(); ++r) {
       Rank& k = in.ranks[r];
       bool any_prefill = false;
-      if (!ScheduleRank(p, capacity, k, any_prefill)) {
+      swap_rank_s_ = 0;
+      const bool scheduled = ScheduleRank(p, capacity, k, any_prefill);
+      swap_s = std::max(swap_s, swap_rank_s_);
+      if (!scheduled) {
         waiting += int64_t(k.waiting.size());
         continue;
       }
@@ -368,7 +394,7 @@ class Sim {
       in.busy = false;
       return;
     }
-    const double seconds = Price(p, in.ranks[std::size_t(busiest)]);
+    const double seconds = Price(p, in.ranks[std::size_t(busiest)]) + swap_s;
     in.busy = true;
     in.start = now_;
     in.end = now_ + seconds;
@@ -569,6 +595,7 @@ class Sim {
   std::vector<float> ttft_, tpot_, e2e_, queue_;
   double sum_ttft_ = 0, sum_tpot_ = 0, sum_e2e_ = 0, sum_queue_ = 0;
   double input_tokens_ = 0, output_tokens_ = 0;
+  double swap_rank_s_ = 0;  // swap traffic of the rank being scheduled (s)
   int64_t sla_met_ = 0, preemptions_ = 0, iterations_ = 0, unservable_ = 0;
   double batch_time_ = 0, kv_time_ = 0, busy_time_ = 0;
   double in_system_time_ = 0, mark_ = -1;

@@ -2,6 +2,7 @@
 // the pipeline, data-parallel, ZeRO and optimizer terms, totals and what
 // bounds the step.
 #include <cmath>
+#include <tuple>
 
 #include "core/warning_table.h"
 #include "train/train_internal.h"
@@ -10,7 +11,11 @@ namespace suanli {
 namespace train {
 
 Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
-  Context x{&c, &m, &r, LinksOf(c), Totals(m), {}, 0, 0};
+  return MakeContext(c, m, r, Totals(m));
+}
+
+Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r, const ModelTotals& totals) {
+  Context x{&c, &m, &r, LinksOf(c), totals, {}, 0, 0};
   const Device& d = c.device;
   Dtype want = r.plan.precision == TrainPrecision::kFp8 ? Dtype::kFp8
                : r.plan.precision == TrainPrecision::kFp16 ? Dtype::kFp16
@@ -81,24 +86,31 @@ StageTerms MakeStageTerms(const Context& x, const TrainPlan& p) {
   const double expert_per_layer = t.moe ? t.expert_params_per_layer / (double(ExpertTp(p)) * p.ep) : 0;
   auto dense_of = [&](double layers, double end) { return (layers * t.shared_params_per_layer + end) * inv_tp; };
   auto experts_of = [&](double layers) { return layers * expert_per_layer; };
-  if (pp > 1 && st.default_layout) {
+  const double mtp = p.mtp_layers;
+  const MtpParams mp = mtp > 0 ? MtpModuleParams(*x.m) : MtpParams{};
+  const double mtp_dense = mtp * mp.shared * inv_tp;
+  const double mtp_experts = t.moe ? mtp * mp.experts / (double(ExpertTp(p)) * p.ep) : 0;
+  if (pp > 1 && st.default_layout && mtp == 0) {
     // Equal stages: the end stage with the larger of the embedding and the head.
     st.dense_params = dense_of(layers_stage, t.head_params);
     st.expert_params = experts_of(layers_stage);
   } else if (pp > 1) {
-    const std::pair<double, double> candidates[] = {
-        {st.first_layers, t.embed_params}, {st.middle_layers, 0}, {st.last_layers, t.lm_head_params}};
+    // The last stage also holds the MTP modules.
+    const std::tuple<double, double, double, double> candidates[] = {{st.first_layers, t.embed_params, 0, 0},
+                                                                     {st.middle_layers, 0, 0, 0},
+                                                                     {st.last_layers, t.lm_head_params, mtp_dense, mtp_experts}};
     double most = -1;
-    for (auto [layers, end] : candidates) {
-      if (dense_of(layers, end) + experts_of(layers) > most) {
-        most = dense_of(layers, end) + experts_of(layers);
-        st.dense_params = dense_of(layers, end);
-        st.expert_params = experts_of(layers);
+    for (auto [layers, end, extra_dense, extra_experts] : candidates) {
+      const double dense = dense_of(layers, end) + extra_dense, experts = experts_of(layers) + extra_experts;
+      if (dense + experts > most) {
+        most = dense + experts;
+        st.dense_params = dense;
+        st.expert_params = experts;
       }
     }
   } else {
-    st.dense_params = dense_of(t.layers, t.embed_params + t.lm_head_params);
-    st.expert_params = experts_of(t.layers);
+    st.dense_params = dense_of(t.layers, t.embed_params + t.lm_head_params) + mtp_dense;
+    st.expert_params = experts_of(t.layers) + mtp_experts;
   }
   st.params = st.dense_params + st.expert_params;
   // Parameters per device after sharding over the replicas.
@@ -111,7 +123,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainE
 }
 
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
-              Timing timing) {
+              Timing timing, PipelineTerms* pipe) {
   const Cluster& c = *x.c;
   const Device& d = c.device;
   const TrainRequest& r = *x.r;
@@ -128,18 +140,32 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   TrainMemory& mem = e.memory;
   mem.capacity = d.memory_capacity.si();
   const double fp8_copy = x.rate.dtype == Dtype::kFp8 ? 1 : 0;
-  mem.weights = sharded(p.zero >= 3) * (kWeightBytes + fp8_copy);
+  const PipelineSchedule schedule = pp > 1 ? EffectiveSchedule(p) : PipelineSchedule::k1F1B;
+  const bool dualpipe = schedule == PipelineSchedule::kDualPipe;
+  // DualPipe: each rank holds stage i and stage pp - 1 - i, two copies of
+  // every stage in the pipeline (DeepSeek-V3, Table 2: parameters 2x); their
+  // gradients, optimizer state and reduction follow the parameters.
+  // gradients are summed over both copies and the data-parallel replicas, so
+  // what ZeRO shards spreads over 2 dp ranks and stays as large as 1F1B's;
+  // what it does not shard doubles.
+  const double copies = dualpipe ? 2 : 1;
+  auto held = [&](bool shard) { return sharded(shard) * (shard ? 1 : copies); };
+  mem.weights = held(p.zero >= 3) * (kWeightBytes + fp8_copy);
   // LoRA adapters (rank ~16) hold well under 1% of the parameters: their
   // gradients and optimizer state are left out.
-  mem.gradients = r.lora ? 0 : sharded(p.zero >= 2) * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
-  mem.optimizer = r.lora ? 0 : sharded(p.zero >= 1) * OptimizerBytes(p.optimizer_state);
+  mem.gradients = r.lora ? 0 : held(p.zero >= 2) * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
+  mem.optimizer = r.lora ? 0 : held(p.zero >= 1) * OptimizerBytes(p.optimizer_state);
   double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
                      : p.recompute == Recompute::kSelective ? lc.act_selective
                                                             : lc.act_none;
   if (p.recompute == Recompute::kSelective && p.recompute_modules != 0) per_layer = ModuleActivations(lc, p.recompute_modules);
-  // 1F1B: the first stage keeps pp micro-batches in flight (interleaving adds
-  // (pp - 1) / (pp vp) more); the last keeps one, plus the logits.
-  const double in_flight = std::min(m, pp) * (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0);
+  // 1F1B and zero-bubble (ZB-H1 keeps 1F1B's peak: Qi et al. 2023, section
+  // 3.1): the first stage keeps pp micro-batches in flight (interleaving adds
+  // (pp - 1) / (pp vp) more); the last keeps one, plus the logits. DualPipe:
+  // pp + 1 (DeepSeek-V3, Table 2), on every rank, each holding the first
+  // stage of one direction.
+  const double interleave = vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0;
+  const double in_flight = dualpipe ? std::min(m, pp + 1) : std::min(m, pp) * interleave;
   const double working = p.recompute == Recompute::kFull ? lc.act_none : 0;  // the layer being recomputed
   // Offloaded layers keep nothing on the device but the one in transit.
   double kept_first = first_layers, kept_middle = middle_layers, kept_last = last_layers, in_transit = 0;
@@ -150,13 +176,18 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
     in_transit = per_layer;
   }
   const double first = kept_first * per_layer * in_flight + in_transit + working;
-  const double last = kept_last * per_layer + in_transit + working + lc.logits_bytes;
+  // The MTP modules sit with the LM head: their activations and second logits.
+  const double mtp_act = p.mtp_layers * lc.mtp_act;
+  const double last = kept_last * per_layer + in_transit + working + lc.logits_bytes + mtp_act;
   // The second stage holds one micro-batch fewer than the first (with even
   // stages it never holds more than the first).
-  const double middle = pp > 2 && !default_layout ? kept_middle * per_layer * std::min(m, pp - 1) *
-                                         (vp > 1 ? 1 + (pp - 1) / (pp * vp) : 1.0) + in_transit + working
-                               : 0;
-  mem.activations = pp > 1 ? std::max(std::max(first, middle), last) : first + lc.logits_bytes;
+  const double middle = pp > 2 && !default_layout && !dualpipe
+                            ? kept_middle * per_layer * std::min(m, pp - 1) * interleave + in_transit + working
+                            : 0;
+  // DualPipe's first rank also runs the last stage (its other direction).
+  mem.activations = dualpipe  ? first + lc.logits_bytes + mtp_act
+                    : pp > 1 ? std::max(std::max(first, middle), last)
+                             : first + lc.logits_bytes + mtp_act;
   mem.other = d.reserved_bytes.si();
   mem.total = mem.weights + mem.gradients + mem.optimizer + mem.activations + mem.other;
   e.fits = mem.total <= mem.capacity;
@@ -172,10 +203,10 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   // bookkeeping, the launch gap on the device) that does not overlap the
   // kernels: it adds to every forward, backward and recomputed operator
   // (operators per layer and micro-batch: forward, backward, what recompute repeats).
-  const double ops = lc.ops_f + lc.ops_b +
-                     (p.recompute == Recompute::kFull        ? lc.ops_f
-                      : p.recompute == Recompute::kSelective ? lc.attn_ops_f
-                                                             : 0);
+  const double ops_rec = p.recompute == Recompute::kFull        ? lc.ops_f
+                        : p.recompute == Recompute::kSelective ? lc.attn_ops_f
+                                                               : 0;
+  const double ops = lc.ops_f + lc.ops_b + ops_rec;
   const double framework = ops * d.host_op_overhead.si();
   // With TP overlap (Megatron-Core userbuffers) the collectives run under the
   // layer's GEMMs, which slow while they share the chip.
@@ -185,22 +216,46 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
   // With EP overlap, one micro-batch's dispatch and combine run under
   // another's forward or backward compute, which slows while they share the chip.
-  const double ep_f = p.overlap_ep ? Overlapped(lc.ep_f, compute_f, d.overlap_slowdown) : lc.ep_f;
-  const double ep_b = p.overlap_ep ? Overlapped(lc.ep_b, compute_b, d.overlap_slowdown) : lc.ep_b;
-  const double recompute = p.recompute == Recompute::kFull ? compute_f + tp_f + ep_f + lc.cp_f
-                           : p.recompute != Recompute::kSelective ? 0
-                           : p.recompute_modules == 0             ? lc.attn_f
-                                                                  : ModuleRecompute(lc, p.recompute_modules, ep_f);
+  // DualPipe pairs one micro-batch's forward chunk with another's backward
+  // chunk: each one's dispatch and combine run under the pair's compute.
+  double ep_f = p.overlap_ep ? Overlapped(lc.ep_f, compute_f, d.overlap_slowdown) : lc.ep_f;
+  double ep_b = p.overlap_ep ? Overlapped(lc.ep_b, compute_b, d.overlap_slowdown) : lc.ep_b;
+  if (dualpipe && lc.ep_f + lc.ep_b > 0) {
+    const double pair = Overlapped(lc.ep_f + lc.ep_b, compute_f + compute_b, d.overlap_slowdown);
+    ep_f = pair * lc.ep_f / (lc.ep_f + lc.ep_b);
+    ep_b = pair - ep_f;
+  }
+  // FP8 caching keeps the MoE SwiGLU's input only: its output is computed
+  // again in backward (unless a recompute module already repeats it).
+  const bool act_repeated = p.recompute == Recompute::kFull ||
+                            (p.recompute == Recompute::kSelective &&
+                             (p.recompute_modules & (kRecomputeMoeAct | kRecomputeMoe)) != 0);
+  const double swiglu = act_repeated ? 0 : lc.swiglu_f;
+  const double recompute = swiglu + (p.recompute == Recompute::kFull ? compute_f + tp_f + ep_f + lc.cp_f
+                                     : p.recompute != Recompute::kSelective ? 0
+                                     : p.recompute_modules == 0             ? lc.attn_f
+                                                                            : ModuleRecompute(lc, p.recompute_modules, ep_f));
   const double layer_time = compute_f + compute_b + recompute + tp_f + tp_b + ep_f + ep_b + lc.cp_f + lc.cp_b +
                             framework;
-  // The slowest stage sets the pace: the last with the LM head and loss, or
-  // a fuller first or middle stage (the embedding lookup is left in the head).
-  const double head_time = lc.head_f + lc.head_b;
-  double pace_layers = last_layers, head = head_time;
-  if (std::max(first_layers, middle_layers) * layer_time > last_layers * layer_time + head_time) {
+  // The slowest stage sets the pace: the last with the LM head and loss (and
+  // the MTP modules), or a fuller first or middle stage (the embedding lookup
+  // is left in the head).
+  const double head_time = lc.head_f + lc.head_b + p.mtp_layers * (lc.mtp_f + lc.mtp_b);
+  double pace_layers = last_layers, head_share = 1;
+  if (dualpipe) {
+    // Each rank runs stage i and stage pp - 1 - i, half the micro-batches
+    // through each: the first rank pairs the embedding's stage with the head's.
+    pace_layers = (first_layers + last_layers) / 2;
+    head_share = 0.5;
+    if (pp > 2 && middle_layers * layer_time > pace_layers * layer_time + head_time / 2) {
+      pace_layers = middle_layers;
+      head_share = 0;
+    }
+  } else if (std::max(first_layers, middle_layers) * layer_time > last_layers * layer_time + head_time) {
     pace_layers = std::max(first_layers, middle_layers);
-    head = 0;
+    head_share = 0;
   }
+  const double head = head_share * head_time;
   // Offload: each offloaded layer's activations leave in forward and return
   // in backward over the host link, under the stage's compute.
   double offload = 0;
@@ -227,15 +282,38 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   bd.ep_comm = m * pace_layers * (ep_f + ep_b);
   bd.cp_comm = m * pace_layers * (lc.cp_f + lc.cp_b);
   bd.offload = m * offload;
-  bd.pp_bubble = pp > 1 ? (pp - 1) / vp * per_mb : 0;
-  bd.pp_comm = pp > 1 ? 2 * m * vp * lc.p2p : 0;
+  // The bubble from one micro-batch's forward F, full backward B and
+  // weight-gradient part W on the pacing stage (W: the weight-gradient GEMMs,
+  // as many FLOPs as the forward's; Qi et al. 2023 split the backward there).
+  // 1F1B (pp - 1)(F + B), interleaved / vp; ZB-H1 (pp - 1)(F + B - 2W)
+  // (Qi et al. 2023, section 3.1; DeepSeek-V3's ZB1P); DualPipe
+  // (pp/2 - 1)(F&B + B - 3W), F&B the overlapped pair (DeepSeek-V3, Table 2).
+  const double w_mb = pace_layers * (lc.gemm_b - lc.gemm_f) + head_share * (lc.head_w + p.mtp_layers * lc.mtp_w);
+  switch (schedule) {
+    case PipelineSchedule::k1F1B:
+    case PipelineSchedule::kInterleaved: bd.pp_bubble = pp > 1 ? (pp - 1) / vp * per_mb : 0; break;
+    case PipelineSchedule::kZeroBubble: bd.pp_bubble = (pp - 1) * std::max(0.0, per_mb - 2 * w_mb); break;
+    case PipelineSchedule::kDualPipe: {
+      // A backward chunk alone: its exchanges exposed as without pairing.
+      const double b_alone = pace_layers * (compute_b + recompute + tp_b + lc.ep_b + lc.cp_b +
+                                            (lc.ops_b + ops_rec) * d.host_op_overhead.si()) +
+                             head_share * (lc.head_b + p.mtp_layers * lc.mtp_b);
+      bd.pp_bubble = (pp / 2 - 1) * std::max(0.0, per_mb + b_alone - 3 * w_mb);
+      break;
+    }
+  }
+  // DualPipe sends and receives both directions' activations under the pair's compute.
+  bd.pp_comm = pp <= 1 ? 0
+               : dualpipe ? m * Overlapped(2 * lc.p2p, per_mb, d.overlap_slowdown)
+                          : 2 * m * vp * lc.p2p;
   // Data parallelism: gradients (and, with the distributed optimizer, the
   // updated parameters) cross the data-parallel group once per step.
   const double grad_bytes = p.zero == 0 ? kGradBytesDdp : kGradBytesSharded;
   double dp_time = 0;
   double gathers_exposed = 0;
-  const Group dp_group{.ranks = p.dp, .stride = p.tp * p.cp};
-  const Group edp_group{.ranks = int(edp), .stride = t.moe ? ExpertTp(p) * p.ep : 1};
+  // DualPipe: both copies of each stage take part in its reduction.
+  const Group dp_group{.ranks = p.dp * int(copies), .stride = p.tp * p.cp};
+  const Group edp_group{.ranks = int(edp * copies), .stride = t.moe ? ExpertTp(p) * p.ep : 1};
   if (!r.lora) {
     double gathers = 0;
     auto reduce = [&](const Group& group, double part) {
@@ -249,35 +327,49 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
         if (p.zero >= 3) gathers += 2 * m * AllGather(links, part * 2, group);
       }
     };
-    reduce(dp_group, dense_params);
-    if (expert_params > 0) reduce(edp_group, expert_params);
+    reduce(dp_group, copies * dense_params);
+    if (expert_params > 0) reduce(edp_group, copies * expert_params);
     if (gathers > 0) gathers_exposed = Overlapped(gathers, bd.compute, d.overlap_slowdown);
   }
   // Overlapped reduction runs under the last micro-batch's backward.
   const double window = p.overlap_dp ? pace_layers * (compute_b + tp_b) : 0;
   bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed;
-  const double opt_params = r.lora ? 0 : sharded(p.zero >= 1);
+  const double opt_params = r.lora ? 0 : held(p.zero >= 1);
   bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
 
+  if (pipe != nullptr) *pipe = PipelineTerms{.per_mb = per_mb, .w_mb = w_mb};
   const double tokens = double(r.global_batch) * double(r.seq_len);
-  e.tokens_per_s = tokens / e.step_time_s;
-  e.tokens_per_s_per_device = e.tokens_per_s / double(r.devices);
   e.model_flops_per_step =
       tokens * ((r.lora ? 4 : 6) * t.active_flops_params + t.attention_flops_per_token * double(r.seq_len));
   // Executed: per micro-batch per device forward x (3, + 1 with full recompute), over every stage and replica.
-  const double fwd = layers_stage * lc.flops_f + lc.head_flops_f;
+  const double fwd = layers_stage * lc.flops_f + lc.head_flops_f + p.mtp_layers * lc.mtp_flops_f / pp;
   const double rec = p.recompute == Recompute::kFull ? layers_stage * lc.flops_f
                      : p.recompute == Recompute::kSelective ? layers_stage * lc.attn_flops_f
                                                             : 0;
   e.hardware_flops_per_step = m * ((r.lora ? 2 : 3) * fwd + rec) * double(r.devices);
+  FinishRates(x, e);
+}
+
+void FinishRates(const Context& x, TrainEstimate& e) {
+  const TrainRequest& r = *x.r;
+  const double tokens = double(r.global_batch) * double(r.seq_len);
+  e.tokens_per_s = tokens / e.step_time_s;
+  e.tokens_per_s_per_device = e.tokens_per_s / double(r.devices);
   e.model_tflops_per_device = e.model_flops_per_step / e.step_time_s / double(r.devices) / 1e12;
   e.mfu = x.peak > 0 ? e.model_flops_per_step / e.step_time_s / double(r.devices) / x.peak : 0;
   if (r.tokens > 0) {
     e.time_to_train_s = r.tokens / e.tokens_per_s;
     e.device_hours = e.time_to_train_s * double(r.devices) / 3600;
-    e.energy_j = e.time_to_train_s * double(r.devices) * d.board_power.si();
+    e.energy_j = e.time_to_train_s * double(r.devices) * x.c->device.board_power.si();
   }
+}
+
+void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e) {
+  const double bubble = (double(p.pp) - 1) * std::max(0.0, pipe.per_mb - 2 * pipe.w_mb);
+  e.step_time_s += bubble - e.breakdown.pp_bubble;
+  e.breakdown.pp_bubble = bubble;
+  FinishRates(x, e);
 }
 
 }  // namespace train

@@ -6,9 +6,10 @@
 namespace suanli {
 
 Result<TrainEstimate> EstimateTraining(const Cluster& c, const ModelArch& m, const TrainRequest& r) {
-  if (auto ok = CheckTrainingPlan(m, r); !ok) return std::move(ok).error();
+  const train::PlanRules rules(m, r);  // the model's totals, counted once
+  if (auto ok = train::CheckPlan(m, r, rules); !ok) return std::move(ok).error();
   if (auto ok = train::CheckOffload(c, r.plan); !ok) return std::move(ok).error();
-  const train::Context x = train::MakeContext(c, m, r);
+  const train::Context x = train::MakeContext(c, m, r, rules.totals());
   const train::LayerCosts lc = train::ComputeLayerCosts(c, x.links, m, r, r.plan, x.rate);
   TrainEstimate e;
   train::Assemble(x, r.plan, lc, e, train::Timing::kAlways);

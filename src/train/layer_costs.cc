@@ -17,27 +17,42 @@ struct LayerActivations {
   double none = 0, selective = 0, full = 0;
   double module[kRecomputeModuleCount] = {};  // freed by recomputing each module (RecomputeModule order)
 };
-LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, double s, double cp, bool sp, bool flash) {
+// With FP8 caching (DeepSeek-V3 section 3.3.2) the inputs of the linear
+// layers are kept in FP8 (`lin` 1 B; the output projection's input, which
+// attention's backward also reads, in E5M6: `out_lin` 1.5 B) and the MoE's
+// SwiGLU keeps only its input, in FP8, recomputing its output in backward.
+struct CacheBytes {
+  double lin = 2, out_lin = 2;
+  bool fp8_swiglu = false;
+};
+LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, double s, double cp, bool sp, bool flash,
+                                     const CacheBytes& cb) {
   const AttentionShape& a = g.attention;
   const double heads = a.heads / tp;
   const double kv = std::ceil(double(a.kv_heads) / tp);
-  double mlp_act_per_token = 0;  // activation bytes of the MLP part per token, before tp
+  // Activation bytes of the MLP's internals per token, after tp: a gated
+  // MLP's SwiGLU input (gate and up outputs) and output (the down
+  // projection's input); FP8 caching keeps an MoE SwiGLU's input in FP8 and
+  // none of its output.
+  const double swiglu_in = cb.fp8_swiglu ? 1 : 2, swiglu_out = cb.fp8_swiglu ? 0 : cb.lin;
+  double mlp_internals = 0;
   if (g.is_moe()) {
     const MoeShape& e = g.moe;
-    mlp_act_per_token = 2 * h + e.top_k * (2 * 2 * e.expert_ffn + 2 * e.expert_ffn) / tp +
-                        e.shared_experts * 6.0 * e.shared_ffn / tp;
+    mlp_internals = e.top_k * (swiglu_in * 2 * e.expert_ffn + swiglu_out * e.expert_ffn) / tp +
+                    e.shared_experts * (swiglu_in * 2 + swiglu_out) * double(e.shared_ffn) / tp;
   } else {
-    mlp_act_per_token = 2 * h + ((g.mlp.gated ? 4.0 : 2.0) + 2.0) * g.mlp.ffn / tp;
+    mlp_internals = ((g.mlp.gated ? 4.0 : 2.0) + cb.lin) * g.mlp.ffn / tp;
   }
   const double shard = sp ? tp : 1;
   const double dropout = flash ? 0 : 2 * h;  // two 1-byte masks
   const double attn_block = 2 * h / shard                                        // norm input
-                            + 2 * h / shard                                      // QKV input
+                            + cb.lin * h / shard                                 // QKV input
                             + 2 * (heads * a.head_dim + kv * (a.head_dim + a.v_head_dim))  // Q, K, V
-                            + 2 * heads * a.v_head_dim                           // output-projection input
+                            + cb.out_lin * heads * a.v_head_dim                  // output-projection input
                             + (flash ? 4 * heads : 5 * heads * s / cp)           // softmax stats or scores
                             + dropout / 2 / shard;
-  const double mlp_block = 2 * h / shard + (mlp_act_per_token - 2 * h) + 2 * h / shard + dropout / 2 / shard;
+  // Norm input, the MLP's internals, its up-projection input.
+  const double mlp_block = 2 * h / shard + mlp_internals + cb.lin * h / shard + dropout / 2 / shard;
   const double scores = flash ? 0 : 5 * heads * s / cp;
   LayerActivations out{.none = attn_block + mlp_block, .selective = attn_block + mlp_block - scores,
                        .full = 2 * h / shard};
@@ -47,13 +62,13 @@ LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, d
   // block's internals (normal checkpointing keeps the input); shared_experts
   // theirs; mla_up_proj the up-projected Q, K and V.
   out.module[0] = scores;
-  out.module[1] = 2 * (2 * h / shard);
+  out.module[1] = 2 * (cb.lin * h / shard);
   if (g.is_moe()) {
-    out.module[2] = g.moe.top_k * 2.0 * g.moe.expert_ffn / tp;
-    out.module[4] = mlp_act_per_token - 2 * h;
-    out.module[5] = g.moe.shared_experts * 6.0 * g.moe.shared_ffn / tp;
+    out.module[2] = g.moe.top_k * swiglu_out * g.moe.expert_ffn / tp;
+    out.module[4] = mlp_internals;
+    out.module[5] = g.moe.shared_experts * (swiglu_in * 2 + swiglu_out) * double(g.moe.shared_ffn) / tp;
   } else {
-    out.module[3] = mlp_act_per_token - 2 * h;
+    out.module[3] = mlp_internals;
   }
   if (a.kind == AttentionKind::kLatent) out.module[6] = 2 * (heads * a.head_dim + kv * (a.head_dim + a.v_head_dim));
   return out;
@@ -87,6 +102,13 @@ ModelTotals Totals(const ModelArch& m) {
   t.active_flops_params = pc.active - pc.embedding + (pc.lm_head > 0 ? 0 : double(m.vocab) * m.hidden);
   t.attention_flops_per_token = 12 * attn;  // x seq_len: 12 L H Q s with (Q_k + Q_v) / 2 per head
   return t;
+}
+
+MtpParams MtpModuleParams(const ModelArch& m) {
+  if (m.groups.empty()) return {};
+  const double h = m.hidden;
+  const LayerParams lp = CountLayerParams(m.groups.back(), m.hidden, m.norm);
+  return MtpParams{.shared = 2 * h + 2 * h * h + lp.shared + h, .experts = lp.experts};
 }
 
 // Prices one mean layer and the end stages for (tp, cp, ep, micro-batch, sp)
@@ -130,8 +152,10 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const Group ep_group{.ranks = p.ep, .stride = ExpertTp(p)};
   const double bw = d.memory_bandwidth.si() * d.memory_efficiency;
 
-  for (const LayerGroup& g : m.groups) {
-    const double w = g.count / L;  // this group's share of the mean layer
+  const CacheBytes cache = p.fp8_activations && fp8 ? CacheBytes{.lin = 1, .out_lin = 1.5, .fp8_swiglu = true}
+                                                    : CacheBytes{};
+  // Adds layer group `g` to `out` with weight w (its share of the mean layer).
+  auto add_group = [&](const LayerGroup& g, double w, LayerCosts& into) {
     // Causal pairs within the layer's window with flash attention (it skips
     // masked blocks); the full square when the scores are materialised.
     const double pairs = (flash ? AttentionPairs(0, s, g.attention.window) : s * s) / cp;
@@ -147,8 +171,8 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
       const double launches_b = r.lora && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm)
                                     ? op.launches.forward  // frozen weights: the input gradient only
                                     : op.launches.backward;
-      out.ops_f += w * op.launches.forward;
-      out.ops_b += w * launches_b;
+      into.ops_f += w * op.launches.forward;
+      into.ops_b += w * launches_b;
       switch (op.kind) {
         case OpKind::kGemm:
         case OpKind::kGroupedGemm: {
@@ -159,101 +183,117 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           auto work = [&](GroupedPass pass) { return grouped ? ExpertGemmWork(d, rate.dtype, pass, m_e, op.k, op.n) : 1.0; };
           const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels,
                                        work(GroupedPass::kForward));
-          out.gemm_f += w * t;
+          into.gemm_f += w * t;
           if (modules) {
-            if (op.cls == OpClass::kMlp) out.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
-            if (moe && (op.cls == OpClass::kMlp || op.cls == OpClass::kExperts)) out.module_f[4] += w * t;
+            if (op.cls == OpClass::kMlp) into.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
+            if (moe && (op.cls == OpClass::kMlp || op.cls == OpClass::kExperts)) into.module_f[4] += w * t;
             if (latent && op.cls == OpClass::kProjection &&
                 ((g.attention.q_lora_rank > 0 && op.k == g.attention.q_lora_rank) || op.k == g.attention.kv_lora_rank)) {
-              out.module_f[6] += w * t;  // the MLA up-projections
+              into.module_f[6] += w * t;  // the MLA up-projections
             }
           }
           if (grouped) {
             // The input gradient, and the weight gradient (a reduction over each expert's tokens).
             const double ti = GemmSeconds(d, rate, op.flops, op.bytes, op.kernels, work(GroupedPass::kInputGrad));
             const double tw = GemmSeconds(d, rate, op.flops, op.bytes, op.kernels, work(GroupedPass::kWeightGrad));
-            out.gemm_b += w * (r.lora ? ti : ti + tw);
+            into.gemm_b += w * (r.lora ? ti : ti + tw);
           } else {
-            out.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
+            into.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
           }
-          out.flops_f += w * op.flops;
+          into.flops_f += w * op.flops;
           if (fp8 && op.kind == OpKind::kGemm && !op.sixteen_bit) {
             // FP8 GEMMs take 8-bit inputs: the activation is cast (read 2 B, write
             // 1 B) forward, the output gradient backward, with a transposed copy
             // for the weight gradient.
-            out.elem_f += w * StreamSeconds(d, op.rows * op.k * 3);
-            out.elem_f += w * StreamSeconds(d, op.rows * op.n * 4) / 2;  // half of the backward casts, doubled below
+            into.elem_f += w * StreamSeconds(d, op.rows * op.k * 3);
+            into.elem_f += w * StreamSeconds(d, op.rows * op.n * 4) / 2;  // half of the backward casts, doubled below
           }
           break;
         }
         case OpKind::kStream: {
           const double t = StreamSeconds(d, op.bytes, op.kernels);
-          out.elem_f += w * t;
+          into.elem_f += w * t;
+          if (streams == 1 && moe && cache.fp8_swiglu) into.swiglu_f += w * t;  // the experts' activation, again
           if (modules) {
-            if (streams == 0) out.module_f[1] += w * t;            // norms
-            if (streams == 1) out.module_f[moe ? 2 : 3] += w * t;  // the activation (with the permutes for experts)
-            if (streams == 1 && moe) out.module_f[4] += w * t;
-            ++streams;
+            if (streams == 0) into.module_f[1] += w * t;            // norms
+            if (streams == 1) into.module_f[moe ? 2 : 3] += w * t;  // the activation (with the permutes for experts)
+            if (streams == 1 && moe) into.module_f[4] += w * t;
           }
+          ++streams;
           break;
         }
         case OpKind::kAttention: {
           const double t = RooflineOp(d, op.flops, attn_rate, op.bytes, bw, op.kernels).seconds;
-          out.attn_f += w * t;
-          out.attn_b += w * 2.5 * t;  // FlashAttention-2 backward: five matmuls to the forward's two
-          out.attn_flops_f += w * op.flops;
-          out.flops_f += w * op.flops;
-          out.attn_ops_f += w * op.launches.forward;
+          into.attn_f += w * t;
+          into.attn_b += w * 2.5 * t;  // FlashAttention-2 backward: five matmuls to the forward's two
+          into.attn_flops_f += w * op.flops;
+          into.flops_f += w * op.flops;
+          into.attn_ops_f += w * op.launches.forward;
           break;
         }
         case OpKind::kScores: {
           const double t = GemmSeconds(d, rate16, op.flops, op.bytes, op.kernels);
-          out.attn_f += w * t;
-          out.attn_b += w * 2 * t;
-          out.attn_flops_f += w * op.flops;
-          out.flops_f += w * op.flops;
-          out.attn_ops_f += w * op.launches.forward;
+          into.attn_f += w * t;
+          into.attn_b += w * 2 * t;
+          into.attn_flops_f += w * op.flops;
+          into.flops_f += w * op.flops;
+          into.attn_ops_f += w * op.launches.forward;
           break;
         }
         case OpKind::kSoftmax: {
           const double t = StreamSeconds(d, op.bytes, op.kernels);
-          out.attn_f += w * t;
-          out.attn_b += w * 2 * t;
-          out.attn_ops_f += w * op.launches.forward;
+          into.attn_f += w * t;
+          into.attn_b += w * 2 * t;
+          into.attn_ops_f += w * op.launches.forward;
           break;
         }
         case OpKind::kTpAllReduce:
-          out.tp_f += w * tp_collective;
+          into.tp_f += w * tp_collective;
           // Megatron keeps the sequence-sharded input of each column-parallel
           // GEMM and all-gathers it again for the weight gradient (Korthikanti
           // et al. 2022, section 4.2.2): one more all-gather per collective.
-          out.tp_b += w * (tp_collective + (sp ? gather : 0));
-          out.ops_b += w * (sp ? 1 : 0);
+          into.tp_b += w * (tp_collective + (sp ? gather : 0));
+          into.ops_b += w * (sp ? 1 : 0);
           break;
         case OpKind::kExpertAllToAll: {
           // Dispatch and combine of the tokens this device's experts group
           // holds (rows x etp / tp), per the plan's dispatcher.
           const double t = 2 * ExpertDispatchSeconds(links, ep_group, p.dispatcher, T * ExpertTp(p) / tp, h * ab,
                                                      g.moe.experts, g.moe.top_k, imbalance);
-          out.ep_f += w * t;
-          out.ep_b += w * t;
+          into.ep_f += w * t;
+          into.ep_b += w * t;
           break;
         }
         case OpKind::kDecodeAttention:
           break;  // serving only
       }
     });
-    const LayerActivations act = ActivationsPerToken(g, h, tp, s, cp, sp, flash);
-    out.act_none += w * T * act.none;
-    out.act_selective += w * T * act.selective;
-    out.act_full += w * T * act.full;
+    const LayerActivations act = ActivationsPerToken(g, h, tp, s, cp, sp, flash, cache);
+    into.act_none += w * T * act.none;
+    into.act_selective += w * T * act.selective;
+    into.act_full += w * T * act.full;
     if (modules) {
-      for (int k = 0; k < kRecomputeModuleCount; ++k) out.module_act[k] += w * T * act.module[k];
+      for (int k = 0; k < kRecomputeModuleCount; ++k) into.module_act[k] += w * T * act.module[k];
     }
-  }
+  };
+  for (const LayerGroup& g : m.groups) add_group(g, g.count / L, out);
   // Context parallelism: ring exchange of K and V blocks, hidden behind the
   // attention of the current block when it is long enough.
-  if (p.cp > 1) {
+  if (p.cp > 1 && p.cp_comm == CpComm::kAllToAll) {
+    // DeepSpeed-Ulysses: Q, K and V all-to-all'd from sequence to head
+    // shards before attention and the output back after (four all-to-alls
+    // forward, their gradients backward), on the critical path: attention
+    // needs all of them first. Each rank sends (cp - 1) / cp of its shard.
+    double values = 0;
+    for (const LayerGroup& g : m.groups) {
+      const AttentionShape& a = g.attention;
+      values += g.count / L * (double(a.heads) / tp * (a.head_dim + a.v_head_dim) +
+                               std::ceil(double(a.kv_heads) / tp) * (a.head_dim + a.v_head_dim));
+    }
+    const double a2a = Exchange(links, T * values * ab * (cp - 1) / cp, Group{.ranks = p.cp, .stride = p.tp});
+    out.cp_f = a2a + 3 * links.latency;  // four calls
+    out.cp_b = out.cp_f;
+  } else if (p.cp > 1) {
     double kv_values = 0;
     for (const LayerGroup& g : m.groups) {
       const AttentionShape& a = g.attention;
@@ -279,8 +319,25 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     out.head_b = 2 * t + loss;
     out.head_flops_f = lm_head.flops;
     out.logits_bytes = T * vocab * 4;
+    out.head_w = r.lora ? 0 : t;
   }
   out.elem_b = 2 * out.elem_f;  // backward reads the saved inputs and writes input gradients
+  if (p.mtp_layers > 0 && !m.groups.empty()) {
+    // One MTP module (DeepSeek-V3 section 2.2): the two RMSNorms and the
+    // concatenation's projection eh_proj (2h -> h) on every token, a layer
+    // like the model's last, and the shared LM head and loss once more.
+    LayerCosts one;
+    add_group(m.groups.back(), 1, one);
+    const double proj = GemmSeconds(d, rate, T * 2 * h * h / tp * 2, (2 * h * h / tp) * bytes.weight + T * 3 * h * ab, 1);
+    const double norms = StreamSeconds(d, T * h * ab * 2 * 2, 2);
+    const double f = one.gemm_f + one.attn_f + one.elem_f + one.tp_f + one.ep_f + proj + norms + out.head_f;
+    const double w_grad = r.lora ? 0 : one.gemm_b - one.gemm_f + proj;
+    out.mtp_f = f;
+    out.mtp_b = one.gemm_b + one.attn_b + 2 * (one.elem_f + norms) + one.tp_b + one.ep_b + 2 * proj + out.head_b;
+    out.mtp_w = w_grad + out.head_w;
+    out.mtp_act = one.act_none + T * (2 * h * ab + h * ab) / (sp ? tp : 1) + out.logits_bytes;
+    out.mtp_flops_f = one.flops_f + T * 2 * h * h / tp * 2 + out.head_flops_f;
+  }
   // Megatron sends 1/tp of the activations and all-gathers them on arrival
   // (the scatter/gather optimisation of Narayanan et al. 2021).
   out.p2p = SendRecv(links, T * h * ab / tp, double(p.tp) * p.cp * p.dp * p.pp);

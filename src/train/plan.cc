@@ -15,6 +15,16 @@ std::string Str(int64_t v) { return std::to_string(v); }
 
 std::string_view RecomputeName(Recompute r) { return NameOf<Recompute>(kRecomputeNames, r); }
 std::optional<Recompute> ParseRecompute(std::string_view s) { return ParseName<Recompute>(kRecomputeNames, s); }
+std::string_view PipelineScheduleName(PipelineSchedule s) {
+  return NameOf<PipelineSchedule>(kPipelineScheduleNames, s);
+}
+std::optional<PipelineSchedule> ParsePipelineSchedule(std::string_view s) {
+  return ParseName<PipelineSchedule>(kPipelineScheduleNames, s);
+}
+PipelineSchedule EffectiveSchedule(const TrainPlan& p) {
+  return p.schedule == PipelineSchedule::k1F1B && p.vp > 1 ? PipelineSchedule::kInterleaved : p.schedule;
+}
+
 std::string_view OptimizerStateName(OptimizerState s) { return NameOf<OptimizerState>(kOptimizerStateNames, s); }
 std::optional<OptimizerState> ParseOptimizerState(std::string_view s) {
   return ParseName<OptimizerState>(kOptimizerStateNames, s);
@@ -97,6 +107,11 @@ Status CheckTrainingRequest(const TrainRequest& r) {
 }
 
 Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
+  return train::CheckPlan(m, r, train::PlanRules(m, r));
+}
+
+namespace train {
+Status CheckPlan(const ModelArch& m, const TrainRequest& r, const PlanRules& rules) {
   if (auto ok = CheckTrainingRequest(r); !ok) return ok;
   std::vector<Diagnostic> bad;
   auto fail = [&](std::string key, std::string msg) {
@@ -128,9 +143,15 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
     fail("offload_layers", "offload layers must be between 0 and the " + std::to_string(m.layers) + " layers, found " +
                                std::to_string(p.offload_layers));
   }
+  if (p.mtp_layers < 0 || p.mtp_layers > ArchLimits::kMtpLayers) {
+    fail("mtp_layers", "MTP layers must be between 0 and " + std::to_string(ArchLimits::kMtpLayers) + ", found " +
+                           std::to_string(p.mtp_layers));
+  }
+  if (p.fp8_activations && p.precision != TrainPrecision::kFp8) {
+    fail("fp8_activations", "FP8 activation caching needs FP8 training (--precision fp8)");
+  }
   if (!train::PlanRules::Zero(p.zero)) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
   if (!bad.empty()) return Error(std::move(bad));
-  const train::PlanRules rules(m, r);
   const ModelTotals& t = rules.totals();
   if (!rules.Devices(p.tp, p.pp, p.dp, p.cp)) {
     fail("devices", "tp x pp x dp x cp = " + std::to_string(int64_t(p.tp) * p.pp * p.dp * p.cp) + " but devices = " +
@@ -172,6 +193,21 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
   } else if (!rules.MicroBatch(p.dp, p.micro_batch)) {
     fail("micro_batch", "micro-batch " + std::to_string(p.micro_batch) + " does not divide the " +
                             Str(r.global_batch / p.dp) + " sequences per data-parallel replica");
+  } else if (p.schedule != PipelineSchedule::k1F1B &&
+             !train::PlanRules::Schedule(p.pp, p.vp, r.global_batch / p.dp / p.micro_batch, p.schedule)) {
+    const int64_t mbs = r.global_batch / p.dp / p.micro_batch;
+    std::string why;
+    switch (p.schedule) {
+      case PipelineSchedule::kInterleaved: why = "the interleaved schedule needs virtual stages (--vp > 1)"; break;
+      case PipelineSchedule::kZeroBubble:
+        why = "the zero-bubble schedule (ZB-H1) needs pp > 1 and no virtual stages (vp 1)";
+        break;
+      default:
+        why = "DualPipe needs an even pp (found " + std::to_string(p.pp) + "), vp 1 (found " + std::to_string(p.vp) +
+              ") and an even number of micro-batches of at least 2 x pp (found " + std::to_string(mbs) + ")";
+        break;
+    }
+    fail("pp_schedule", why);
   }
   if (!rules.EpWithModel(p.ep)) {
     if (!t.moe) {
@@ -185,6 +221,10 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
                    std::to_string(int64_t(p.tp) * p.cp * p.dp) +
                    " (the experts fold over the ranks of a pipeline stage: etp x ep x edp = tp x cp x dp)");
   }
+  if (p.cp_comm != CpComm::kRing && !rules.CpComm(p.tp, p.cp, p.cp_comm)) {
+    fail("cp_comm", "all-to-all (Ulysses) context parallelism needs cp " + std::to_string(p.cp) + " to divide the " +
+                        std::to_string(t.min_heads / std::max(1, p.tp)) + " attention heads of each tp rank");
+  }
   if (!rules.Cp(p.cp)) {
     if (r.seq_len % p.cp != 0) {
       fail("cp", "cp " + std::to_string(p.cp) + " does not divide the sequence length " + Str(r.seq_len));
@@ -195,6 +235,8 @@ Status CheckTrainingPlan(const ModelArch& m, const TrainRequest& r) {
   if (!bad.empty()) return Error(std::move(bad));
   return Ok{};
 }
+
+}  // namespace train
 
 StageLayers PipelineStageLayers(int layers, const TrainPlan& p) {
   if (p.pp <= 1) return StageLayers{layers, layers, layers};

@@ -46,6 +46,14 @@ struct ModelTotals {
 
 ModelTotals Totals(const ModelArch& m);
 
+// One MTP module (DeepSeek-V3), as CountParams counts it: enorm + hnorm,
+// eh_proj (2h x h), the shared parameters of a layer like the last and its
+// final norm; that layer's routed experts apart.
+struct MtpParams {
+  double shared = 0, experts = 0;
+};
+MtpParams MtpModuleParams(const ModelArch& m);
+
 // One layer (mean over the model's layers) on one micro-batch, per device.
 struct LayerCosts {
   double gemm_f = 0, gemm_b = 0;        // linear layers (and MoE experts)
@@ -67,6 +75,13 @@ struct LayerCosts {
   // End stages, per micro-batch.
   double head_f = 0, head_b = 0, head_flops_f = 0;
   double logits_bytes = 0;
+  double head_w = 0;  // the LM head's weight-gradient GEMM (a zero-bubble schedule's W)
+  // FP8 activation caching: the MoE SwiGLU output recomputed in backward, per layer.
+  double swiglu_f = 0;
+  // One MTP module per micro-batch (with TrainPlan::mtp_layers; the last
+  // stage): forward, backward (its weight-gradient part apart), its
+  // activations kept, executed forward FLOPs. Its LM head and loss pass is in it.
+  double mtp_f = 0, mtp_b = 0, mtp_w = 0, mtp_act = 0, mtp_flops_f = 0;
   double p2p = 0;  // one pipeline transfer of the micro-batch's activations
 };
 
@@ -96,6 +111,11 @@ struct Context {
 };
 
 Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r);
+Context MakeContext(const Cluster& c, const ModelArch& m, const TrainRequest& r, const ModelTotals& totals);
+
+class PlanRules;
+// CheckTrainingPlan with the model's totals already counted (plan.cc).
+Status CheckPlan(const ModelArch& m, const TrainRequest& r, const PlanRules& rules);
 
 // Whether Assemble goes on from memory to time: the search times only the
 // plans that fit; a single estimate is timed either way.
@@ -121,19 +141,48 @@ StageTerms MakeStageTerms(const Context& x, const TrainPlan& p);
 
 // The plan-dependent part: pipeline, data parallelism, memory, totals, warnings.
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, TrainEstimate& e, Timing timing);
+// One micro-batch on the pacing stage (F + B, or DualPipe's F&B) and its
+// weight-gradient part W, as Assemble timed them.
+struct PipelineTerms {
+  double per_mb = 0, w_mb = 0;
+};
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
-              Timing timing);
+              Timing timing, PipelineTerms* pipe = nullptr);
+// Throughputs, MFU and time-to-train from e.step_time_s.
+void FinishRates(const Context& x, TrainEstimate& e);
+// The zero-bubble (ZB-H1) estimate of `p` from its 1F1B one (vp 1, pp > 1):
+// the same memory and work, only the bubble differs. The search's shortcut;
+// EstimateTraining assembles it whole, and a test holds the two equal.
+void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e);
 
 // The rules a plan must keep, as cheap tests: CheckTrainingPlan states them
 // with messages, the search prunes its candidates by the same tests.
 class PlanRules {
  public:
   PlanRules(const ModelArch& m, const TrainRequest& r) : m_(&m), r_(&r), t_(Totals(m)) {}
+  PlanRules(const ModelArch& m, const TrainRequest& r, const ModelTotals& t) : m_(&m), r_(&r), t_(t) {}
   [[nodiscard]] const ModelTotals& totals() const { return t_; }
   [[nodiscard]] bool Tp(int tp) const { return tp >= 1 && t_.min_heads % tp == 0; }
   [[nodiscard]] bool Pp(int pp) const { return pp >= 1 && pp <= m_->layers; }
   [[nodiscard]] bool Cp(int cp) const {
     return cp >= 1 && r_->seq_len % cp == 0 && (cp == 1 || r_->flash_attention);
+  }
+  // Ulysses scatters each tp rank's heads over the cp ranks.
+  [[nodiscard]] bool CpComm(int tp, int cp, suanli::CpComm comm) const {
+    return comm != suanli::CpComm::kAllToAll || cp == 1 || (tp >= 1 && (t_.min_heads / tp) % cp == 0);
+  }
+  // The schedule can run on pp stages of vp virtual stages with `mbs`
+  // micro-batches: interleaving needs vp > 1; zero-bubble (ZB-H1) and
+  // DualPipe need pp > 1 and no virtual stages; DualPipe an even pp and an
+  // even number of micro-batches, at least 2 pp (its step() asserts both).
+  [[nodiscard]] static bool Schedule(int pp, int vp, int64_t mbs, PipelineSchedule s) {
+    switch (s) {
+      case PipelineSchedule::k1F1B: return true;
+      case PipelineSchedule::kInterleaved: return vp > 1;
+      case PipelineSchedule::kZeroBubble: return pp > 1 && vp == 1;
+      case PipelineSchedule::kDualPipe: return pp > 1 && vp == 1 && pp % 2 == 0 && mbs % 2 == 0 && mbs >= 2 * int64_t(pp);
+    }
+    return false;
   }
   [[nodiscard]] bool Vp(int pp, int vp) const {
     return vp == 1 || (vp > 1 && pp > 1 && m_->layers % (int64_t(pp) * vp) == 0);

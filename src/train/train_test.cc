@@ -462,6 +462,217 @@ TEST_F(TrainTest, MoeFoldingLaysTheExpertsOverTheStageRanks) {
   EXPECT_GT(z1_etp1.memory.weights, z1_etp2.memory.weights);
 }
 
+// Pipeline schedules from first principles: the bubble is never negative,
+// ZB-H1's never exceeds 1F1B's and keeps 1F1B's memory, DualPipe holds two
+// copies of the parameters and pp + 1 micro-batches of activations and hides
+// the expert all-to-all under the paired chunk's compute; memory parts sum.
+TEST_F(TrainTest, PipelineSchedulesBubbleAndMemory) {
+  const Cluster c = ClusterFor("hgx-h100");
+  for (const char* id : {"gpt3-175b", "deepseek-v3"}) {
+    const ModelArch& m = Model(id);
+    const bool moe = std::string(id) == "deepseek-v3";
+    TrainRequest r;
+    r.stack = testing::DefaultTrainingStack();
+    r.seq_len = 4096;
+    r.plan.tp = moe ? 1 : 8;
+    r.plan.pp = 8;
+    r.plan.dp = moe ? 64 : 8;
+    r.plan.ep = moe ? 64 : 1;
+    r.plan.zero = 1;
+    r.plan.recompute = Recompute::kFull;
+    r.plan.sequence_parallel = true;
+    r.devices = int64_t(r.plan.tp) * r.plan.pp * r.plan.dp;
+    for (int mbs : {16, 64}) {
+      r.global_batch = int64_t(r.plan.dp) * mbs;
+      auto with = [&](PipelineSchedule s) {
+        TrainRequest q = r;
+        q.plan.schedule = s;
+        return Run(c, m, q);
+      };
+      const TrainEstimate one = with(PipelineSchedule::k1F1B);
+      const TrainEstimate zb = with(PipelineSchedule::kZeroBubble);
+      const TrainEstimate dual = with(PipelineSchedule::kDualPipe);
+      for (const TrainEstimate* e : {&one, &zb, &dual}) {
+        EXPECT_GE(e->breakdown.pp_bubble, 0) << id;
+        const TrainMemory& mem = e->memory;
+        EXPECT_NEAR(mem.weights + mem.gradients + mem.optimizer + mem.activations + mem.other, mem.total,
+                    1e-9 * mem.total);
+      }
+      EXPECT_GT(one.breakdown.pp_bubble, 0);
+      EXPECT_LE(zb.breakdown.pp_bubble, one.breakdown.pp_bubble) << id;
+      EXPECT_LT(zb.step_time_s, one.step_time_s) << id;
+      // ZB-H1 moves no memory; the same work and the same FLOPs.
+      EXPECT_DOUBLE_EQ(zb.memory.total, one.memory.total);
+      EXPECT_DOUBLE_EQ(zb.hardware_flops_per_step, one.hardware_flops_per_step);
+      EXPECT_DOUBLE_EQ(zb.breakdown.compute, one.breakdown.compute);
+      // DualPipe: 2x what ZeRO does not shard (the weights at ZeRO-1), and
+      // pp + 1 micro-batches in flight where 1F1B keeps pp.
+      EXPECT_NEAR(dual.memory.weights, 2 * one.memory.weights, 1e-9 * one.memory.weights);
+      EXPECT_NEAR(dual.memory.optimizer, one.memory.optimizer, 1e-9 * one.memory.optimizer);
+      EXPECT_GT(dual.memory.activations, one.memory.activations);
+      if (moe) {
+        EXPECT_LT(dual.breakdown.ep_comm, 0.5 * one.breakdown.ep_comm);
+        EXPECT_LT(dual.step_time_s, one.step_time_s);
+      }
+    }
+  }
+  // The rules: zero-bubble and DualPipe need a pipeline and no virtual
+  // stages; DualPipe an even pp and at least 2 pp micro-batches, even.
+  TrainRequest r = Gpt3(8, 8, 8, Recompute::kFull);
+  r.global_batch = 8 * 10;  // 10 micro-batches per pipeline
+  r.plan.schedule = PipelineSchedule::kDualPipe;
+  auto few = EstimateTraining(c, Model("gpt3-175b"), r);
+  ASSERT_FALSE(few.has_value());
+  EXPECT_EQ(few.error().diagnostics.front().key_path, "pp_schedule");
+  r.global_batch = 8 * 16;
+  EXPECT_TRUE(EstimateTraining(c, Model("gpt3-175b"), r).has_value());
+  r.plan.vp = 2;
+  EXPECT_FALSE(EstimateTraining(c, Model("gpt3-175b"), r).has_value());
+  r.plan.schedule = PipelineSchedule::kInterleaved;
+  EXPECT_TRUE(EstimateTraining(c, Model("gpt3-175b"), r).has_value());
+  r.plan.vp = 1;
+  EXPECT_FALSE(EstimateTraining(c, Model("gpt3-175b"), r).has_value());
+  r.plan.schedule = PipelineSchedule::kZeroBubble;
+  EXPECT_TRUE(EstimateTraining(c, Model("gpt3-175b"), r).has_value());
+  r = Gpt3(8, 1, 64, Recompute::kFull);
+  r.plan.schedule = PipelineSchedule::kZeroBubble;
+  EXPECT_FALSE(EstimateTraining(c, Model("gpt3-175b"), r).has_value());
+}
+
+// The search prices zero-bubble from its 1F1B twin (only the bubble
+// differs); every plan it ranks is what EstimateTraining says of it.
+TEST_F(TrainTest, SearchedSchedulesAreWhatTheEstimateSays) {
+  const Cluster c = ClusterFor("hgx-h800");
+  const ModelArch& m = Model("deepseek-v3");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 256;
+  r.seq_len = 4096;
+  r.global_batch = 1024;
+  r.plan.precision = TrainPrecision::kFp8;
+  PlanSpace space;
+  space.tp = {1};
+  space.cp = {1};
+  space.micro_batch = {1};
+  SearchOptions o;
+  o.top_k = 200;
+  auto res = SearchTraining(c, m, r, space, o);
+  ASSERT_TRUE(res.has_value()) << res.error().ToString();
+  int seen[4] = {};
+  for (const RankedPlan& rp : res->top) {
+    ++seen[int(rp.plan.schedule)];
+    TrainRequest q = r;
+    q.plan = rp.plan;
+    const TrainEstimate e = Run(c, m, q);
+    EXPECT_NEAR(e.step_time_s, rp.estimate.step_time_s, 1e-9 * e.step_time_s) << int(rp.plan.schedule) << " pp " << rp.plan.pp;
+    EXPECT_NEAR(e.breakdown.pp_bubble, rp.estimate.breakdown.pp_bubble, 1e-9 * e.step_time_s);
+    EXPECT_DOUBLE_EQ(e.memory.total, rp.estimate.memory.total);
+    EXPECT_NEAR(e.mfu, rp.estimate.mfu, 1e-9);
+  }
+  EXPECT_GT(seen[int(PipelineSchedule::kZeroBubble)], 0);
+  EXPECT_GT(seen[int(PipelineSchedule::kDualPipe)], 0);
+}
+
+// FP8 activation caching keeps the linear layers' inputs in one byte and the
+// MoE SwiGLU's input only: less memory, the SwiGLU output computed again.
+TEST_F(TrainTest, Fp8ActivationCachingTradesBytesForARecompute) {
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("deepseek-v3");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.seq_len = 4096;
+  r.plan.pp = 16;
+  r.plan.dp = 64;
+  r.plan.ep = 64;
+  r.plan.precision = TrainPrecision::kFp8;
+  r.devices = 1024;
+  r.global_batch = 64 * 32;
+  const TrainEstimate bf16 = Run(c, m, r);
+  r.plan.fp8_activations = true;
+  const TrainEstimate fp8 = Run(c, m, r);
+  EXPECT_LT(fp8.memory.activations, 0.75 * bf16.memory.activations);
+  EXPECT_GT(fp8.breakdown.recompute, bf16.breakdown.recompute);
+  EXPECT_DOUBLE_EQ(fp8.breakdown.compute, bf16.breakdown.compute);
+  // moe_act already repeats the SwiGLU: caching adds no second repeat.
+  r.plan.recompute = Recompute::kSelective;
+  r.plan.recompute_modules = kRecomputeMoeAct;
+  const TrainEstimate act = Run(c, m, r);
+  r.plan.fp8_activations = false;
+  const TrainEstimate act16 = Run(c, m, r);
+  EXPECT_NEAR(act.breakdown.recompute, act16.breakdown.recompute, 0.02 * act16.breakdown.recompute);
+  EXPECT_LT(act.memory.activations, act16.memory.activations);
+  // Only with FP8 training.
+  r.plan.fp8_activations = true;
+  r.plan.precision = TrainPrecision::kBf16;
+  auto refused = EstimateTraining(c, m, r);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().diagnostics.front().key_path, "fp8_activations");
+}
+
+// An MTP module is one more layer like the last, its projection and a second
+// LM head pass, on the last stage: more time, memory and FLOPs there.
+TEST_F(TrainTest, MtpModulesAddALayerAndAHeadPassToTheLastStage) {
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("deepseek-v3");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.seq_len = 4096;
+  r.plan.pp = 1;
+  r.plan.dp = 64;
+  r.plan.zero = 0;  // every weight on every device (it does not fit; the estimate says so)
+  r.plan.recompute = Recompute::kFull;
+  r.devices = 64;
+  r.global_batch = 64;
+  const TrainEstimate base = Run(c, m, r);
+  r.plan.mtp_layers = 1;
+  const TrainEstimate mtp = Run(c, m, r);
+  const double layer_share = 1.0 / m.layers;
+  EXPECT_GT(mtp.step_time_s, base.step_time_s * (1 + 0.5 * layer_share));
+  EXPECT_LT(mtp.step_time_s, base.step_time_s * (1 + 5 * layer_share));  // the layer and a second head pass
+  EXPECT_GT(mtp.hardware_flops_per_step, base.hardware_flops_per_step);
+  EXPECT_GT(mtp.memory.activations, base.memory.activations);
+  // Its parameters are those CountParams gives the module (11.5 B for DeepSeek-V3), 2 B each.
+  EXPECT_NEAR((mtp.memory.weights - base.memory.weights) / 2 / CountParams(m).mtp, 1.0, 1e-6);
+  r.plan.mtp_layers = 65;
+  EXPECT_FALSE(EstimateTraining(c, m, r).has_value());
+}
+
+// Ulysses all-to-all CP: the heads of each tp rank must split over cp, and
+// its four all-to-alls sit on the critical path where ring attention hides
+// its exchange under the attention kernels.
+TEST_F(TrainTest, UlyssesContextParallelism) {
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("llama-3.1-70b");  // 64 heads
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.seq_len = 32768;
+  r.plan.tp = 8;
+  r.plan.cp = 8;
+  r.plan.pp = 1;
+  r.plan.dp = 1;
+  r.plan.zero = 3;
+  r.plan.recompute = Recompute::kFull;
+  r.plan.sequence_parallel = true;
+  r.devices = 64;
+  r.global_batch = 8;
+  const TrainEstimate ring = Run(c, m, r);
+  r.plan.cp_comm = CpComm::kAllToAll;
+  const TrainEstimate a2a = Run(c, m, r);
+  EXPECT_GT(a2a.breakdown.cp_comm, 0);
+  EXPECT_DOUBLE_EQ(a2a.breakdown.compute, ring.breakdown.compute);
+  EXPECT_DOUBLE_EQ(a2a.memory.total, ring.memory.total);
+  r.plan.tp = 4;
+  r.plan.cp = 16;  // 16 heads per tp rank over 16: fine
+  r.devices = 64;
+  EXPECT_TRUE(EstimateTraining(c, m, r).has_value());
+  r.plan.tp = 8;
+  r.plan.cp = 16;  // 8 heads per tp rank over 16
+  r.devices = 128;
+  auto bad = EstimateTraining(c, m, r);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().diagnostics.front().key_path, "cp_comm");
+}
+
 // Megatron-Core's pipeline layouts: Llama-3.1-405B's 126 layers at PP 8 x VP 8
 // with the embedding and loss counted as layers (128 = 64 chunks of 2), a
 // given first/last stage, and the layout string of DeepSeek-V3's GB200 run.
@@ -794,6 +1005,10 @@ TEST_F(TrainTest, RandomPlansAreFiniteOrRejected) {
     r.plan.zero = pick(4);
     r.plan.precision = static_cast<TrainPrecision>(pick(3));
     r.plan.sequence_parallel = pick(2) == 1;
+    r.plan.schedule = static_cast<PipelineSchedule>(pick(4));
+    r.plan.cp_comm = static_cast<CpComm>(pick(2));
+    r.plan.fp8_activations = r.plan.precision == TrainPrecision::kFp8 && pick(2) == 1;
+    r.plan.mtp_layers = pick(3) == 0 ? 1 : 0;
     r.devices = int64_t(r.plan.tp) * r.plan.pp * r.plan.cp * r.plan.dp;
     r.seq_len = 1024 << pick(4);
     r.global_batch = int64_t(r.plan.dp) * r.plan.micro_batch * (1 + pick(16));

@@ -543,6 +543,61 @@ class TrainingCommands(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--first-stage-layers", r.stderr)
 
+    def test_pipeline_schedules_and_deepseek_v3_plan(self):
+        # DeepSeek-V3's published plan on 2,048 H800 (tech report, section 3.2): PP 16 DualPipe, EP 64,
+        # ZeRO-1, FP8 with FP8 activation caching, norms and MLA up-projections recomputed, one MTP module.
+        base = ("train", "--hardware", "hgx-h800", "--model", "deepseek-v3", "--devices", "2048", "--tp", "1",
+                "--pp", "16", "--ep", "64", "--zero", "1", "--precision", "fp8", "--seq-len", "4096",
+                "--global-batch", "15360", "--no-sequence-parallel", "--recompute-modules", "layernorm,mla_up_proj")
+        steps = {}
+        for sched in ("1f1b", "zero-bubble", "dualpipe"):
+            r = run(*base, "--pp-schedule", sched, "--fp8-activations", "--mtp-layers", "1", "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            d = json.loads(r.stdout)
+            self.assertTrue(d["fits"], sched)
+            self.assertEqual(d["plan"]["pp_schedule"], sched)
+            self.assertEqual(d["plan"]["mtp_layers"], 1)
+            self.assertTrue(d["plan"]["fp8_activations"])
+            self.assertGreaterEqual(d["breakdown"]["pp_bubble_s"], 0)
+            steps[sched] = d
+        self.assertLessEqual(steps["zero-bubble"]["breakdown"]["pp_bubble_s"], steps["1f1b"]["breakdown"]["pp_bubble_s"])
+        self.assertLess(steps["dualpipe"]["breakdown"]["ep_comm_s"], steps["1f1b"]["breakdown"]["ep_comm_s"])
+        # Error paths: each names its flag, exit 2, nothing on stdout.
+        def with_flags(*pairs):
+            args = list(base)
+            for key, value in pairs:
+                if key in args:
+                    args[args.index(key) + 1] = value
+                else:
+                    args += [key] if value is None else [key, value]
+            return args
+        for pairs, flag in (((("--pp-schedule", "dualpipe"), ("--global-batch", "128")), "--pp-schedule"),
+                            ((("--pp-schedule", "zigzag"),), "--pp-schedule"),
+                            ((("--pp-schedule", "interleaved"),), "--pp-schedule"),
+                            ((("--fp8-activations", None), ("--precision", "bf16")), "--fp8-activations"),
+                            ((("--mtp-layers", "65"),), "--mtp-layers"),
+                            ((("--mtp-layers", "-1"),), "--mtp-layers")):
+            r = run(*with_flags(*pairs))
+            self.assertEqual(r.returncode, 2, (pairs, r.stdout))
+            self.assertIn(flag, r.stderr)
+            self.assertEqual(r.stdout, "")
+
+    def test_context_parallel_exchange(self):
+        base = ("train", "--hardware", "hgx-h100", "--model", "llama-3.1-70b", "--devices", "64", "--tp", "8",
+                "--cp", "8", "--zero", "3", "--recompute", "full", "--seq-len", "32768", "--global-batch", "8")
+        r = run(*base, "--cp-comm", "a2a", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["plan"]["cp_comm"], "a2a")
+        wide = list(base)
+        wide[wide.index("--devices") + 1] = "128"
+        wide[wide.index("--cp") + 1] = "16"  # 8 heads per tp rank do not split 16 ways
+        r = run(*wide, "--cp-comm", "a2a")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--cp-comm", r.stderr)
+        r = run(*base, "--cp-comm", "p2p")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--cp-comm", r.stderr)
+
     def test_activation_offload(self):
         base = ("train", "--hardware", "gb200-nvl72", "--model", "llama-3.1-70b", "--devices", "256", "--tp", "1",
                 "--zero", "3", "--seq-len", "16384", "--global-batch", "256", "--recompute", "selective")
@@ -737,6 +792,9 @@ class Serve(unittest.TestCase):
                  "the prefill pool does not fit"),
                 ((*self.BASE, "--input-tokens", "normal:100", "--output-tokens", "10"), "--input-tokens: normal takes 2"),
                 ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--pd-search"), "--pd-search: searches"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--two-batch-overlap"),
+                 "--two-batch-overlap: overlaps the expert-parallel dispatch and combine: needs a mixture-of-experts model"),
+                ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--preemption", "evict"), "--preemption"),
                 ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--json", "--timeline", "/nonexistent/dir/t.csv"),
                  "cannot write the timeline"),
             ]

@@ -30,6 +30,9 @@ struct ServeQuery {
   ServePlanSpec prefill, decode;
   int prefill_instances = 1, decode_instances = 1;
   bool pd_search = false;  // search the prefill instances for the best SLA rate per device
+  bool pd_search_decode = false;  // --decode-instances not given: the search varies both counts
+  bool two_batch_overlap = false;
+  std::optional<bool> swap;  // preemption by swap (true) or recompute (false); empty: the stack's
   int mtp = 0;
   std::optional<double> mtp_acceptance;  // empty: the model's published figure
   std::optional<int64_t> max_batch, max_batch_tokens, chunk, block_size;  // empty: the stack's (chunk 0 = off)
@@ -64,6 +67,13 @@ struct ServeResult {
   ServeStats stats;
   std::optional<double> max_rate;  // requests/s, with --max-rate
   int max_rate_probes = 0;
+  // --pd-search: every prefill:decode instance count tried, and its SLA rate.
+  struct PdCandidate {
+    int prefill = 0, decode = 0, devices = 0;
+    double max_rate = 0;  // requests/s meeting the SLA
+    [[nodiscard]] double per_device() const { return devices > 0 ? max_rate / devices : 0; }
+  };
+  std::vector<PdCandidate> pd_candidates;
   // --phase: one instance in steady state.
   int64_t batch = 0;         // sequences (decode) or prompts per pass (prefill), in the instance
   double step_time_s = 0;

@@ -13,6 +13,7 @@
 #include "suanli/core/dtype.h"
 #include "suanli/core/result.h"
 #include "suanli/core/units.h"
+#include "suanli/hardware/dispatch_curve.h"
 
 namespace suanli {
 
@@ -57,6 +58,7 @@ struct Device {
   Seconds kernel_overhead;                 // per kernel launch, beyond the roofline
   Seconds step_overhead;                   // per forward pass (scheduling, sampling)
   Seconds host_op_overhead;                // per operator of an eager training framework that the kernels do not hide
+  DispatchCurves expert_dispatch;          // measured EP dispatch/combine bandwidth (DeepEP); empty = none
 };
 
 // The dense peak in `t` (ops/s; 0 when the chip has no matrix units for it).

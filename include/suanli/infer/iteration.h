@@ -94,6 +94,8 @@ enum Warning : uint32_t {
   kWarnNoScaleOutBandwidth = 1u << 6,    // scale-out bandwidth unknown: assumed 50 GB/s
   kWarnSparsityFallback = 1u << 7,       // 2:4 sparse weights on a chip without sparse units: dense rate
   kWarnAssumedNode = 1u << 8,            // a bare chip: nodes of up to 8 chips assumed
+  kWarnDispatchLinkModel = 1u << 9,      // no measured EP dispatch curve for the chip: the link model prices it
+  kWarnDispatchCurveScaled = 1u << 10,   // the measured EP dispatch curve is scaled to this cluster's links
 };
 std::string WarningTexts(uint32_t warnings);  // "; "-separated
 std::vector<std::string> WarningList(uint32_t warnings);
@@ -110,6 +112,9 @@ Status CheckInferencePlan(const Cluster& cluster, const ModelArch& model, const 
 struct IterationStack {
   double expert_imbalance = 1;  // busiest expert-parallel rank's routed tokens over the mean
   bool fused_residual_norm = true;
+  // Two-batch overlap (SGLang): the batch runs as two micro-batches, one's
+  // EP dispatch/combine under the other's compute.
+  bool two_batch_overlap = false;
 };
 
 class IterationModel {
@@ -149,6 +154,17 @@ class IterationModel {
   CollectiveCost tp_all_reduce_;  // over the tp ranks of a replica
   CollectiveCost ep_exchange_;    // dispatch or combine over the ep replicas
   CollectiveCost pp_send_;        // one stage to the next
+  // EP dispatch/combine from the measured curves (DeepEP), when the chip's
+  // profile has them: B/s per rank of each, and the send latency floor.
+  struct MeasuredDispatch {
+    bool on = false;
+    double normal_up[2] = {0, 0};   // normal mode over the scale-up link: dispatch, combine
+    double normal_out[2] = {0, 0};  // normal mode, the RDMA bottleneck across domains (0: EP inside a domain)
+    double low_latency[2] = {0, 0}; // low-latency mode
+    double latency = 0;
+  } measured_dispatch_;
+  bool two_batch_overlap_ = false;
+  double DispatchCombineSeconds(const MoeShape& e, double rows, bool prefill) const;
   uint32_t warnings_ = 0;
   // KvBytes: bytes per context token of the layers without a sliding window,
   // and whether any layer has one (then those are summed per call).

@@ -5,7 +5,7 @@
 //                can exist for this model and request; one value: fixed)
 //   strategy     exhaustive enumeration, pruned by the same rules
 //                CheckTrainingPlan states (PlanRules); layer costs computed
-//                once per (tp, cp, micro-batch, sp, pp, ep), every other
+//                once per (tp, cp, CP exchange, micro-batch, sp, pp, ep), every other
 //                dimension by a few dozen operations (train_internal.h)
 //   Objective    what "best" means: least step time (most tokens/s for the
 //                request) or least memory per device
@@ -32,6 +32,10 @@ struct PlanSpace {
   std::vector<int> tp, pp, dp, cp, ep, vp, micro_batch, zero;
   std::vector<Recompute> recompute;
   std::vector<bool> sequence_parallel, overlap_dp, overlap_tp;
+  // Pipeline schedules (each where PlanRules::Schedule lets it run) and CP
+  // exchanges (all-to-all where cp divides each tp rank's heads).
+  std::vector<PipelineSchedule> schedule;
+  std::vector<CpComm> cp_comm;
   // The precision and optimizer state are numerics choices, not searched:
   // the request's plan gives them.
 

@@ -35,6 +35,9 @@ struct ServeStackConfig {
   std::string id;
   SchedulerConfig scheduler;
   IterationStack iteration;
+  // The busiest EP rank over the mean with redundant experts placed by EPLB
+  // (moe.expert_imbalance_eplb); 0: the stack gives none, iteration's applies.
+  double expert_imbalance_eplb = 0;
 };
 ServeStackConfig StackConfig(const Stack& stack);
 

@@ -42,6 +42,7 @@ struct SchedulerConfig {
   Priority priority = Priority::kDecodeFirst;
   int64_t block_size = 16;             // KV-cache tokens per block
   double prefix_hit = 0;               // fraction of each prompt found in the prefix cache
+  bool swap = false;                   // preemption swaps the KV cache to host memory (else recomputes it)
 };
 
 // Speculative decoding (MTP, EAGLE): `draft` tokens proposed per step, the
@@ -63,6 +64,7 @@ struct ServePool {
   int dp = 1;                             // attention ranks per instance (the plan's ep)
   int64_t kv_tokens_per_rank = 0;         // KV-cache capacity of one rank, in tokens
   SchedulerConfig scheduler;
+  double host_bytes_per_s = 0;            // swap: device-host link of one device, per direction (B/s)
 };
 
 struct ServeDeployment {

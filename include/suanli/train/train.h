@@ -76,6 +76,29 @@ inline constexpr EnumName<OptimizerState> kOptimizerStateNames[] = {{OptimizerSt
 std::string_view OptimizerStateName(OptimizerState s);
 std::optional<OptimizerState> ParseOptimizerState(std::string_view s);
 
+// Pipeline schedule. 1F1B (PipeDream-Flush; Megatron's default), with vp > 1
+// interleaved 1F1B (Narayanan et al. 2021); zero-bubble ZB-H1 (Qi et al.
+// 2023, arXiv:2401.10241: backward split into input- and weight-gradient
+// passes, the weight passes fill the bubble); DualPipe (DeepSeek-V3, arXiv:
+// 2412.19437: two directions, a forward and a backward chunk of two
+// micro-batches paired so one's all-to-all and pipeline sends hide under
+// the other's compute). Bubble and memory: docs/training-model.md.
+enum class PipelineSchedule { k1F1B, kInterleaved, kZeroBubble, kDualPipe };
+inline constexpr EnumName<PipelineSchedule> kPipelineScheduleNames[] = {{PipelineSchedule::k1F1B, "1f1b"},
+                                                                       {PipelineSchedule::kInterleaved, "interleaved"},
+                                                                       {PipelineSchedule::kZeroBubble, "zero-bubble"},
+                                                                       {PipelineSchedule::kDualPipe, "dualpipe"}};
+std::string_view PipelineScheduleName(PipelineSchedule s);
+std::optional<PipelineSchedule> ParsePipelineSchedule(std::string_view s);
+
+// How context parallelism exchanges the sequence: ring attention (K and V
+// blocks passed around the cp ranks under the attention kernels; Megatron-
+// Core's p2p) or all-to-all (DeepSpeed-Ulysses, Jacobs et al. 2023,
+// arXiv:2309.14509: heads scattered, sequence gathered before attention and
+// back after; cp must divide the heads of each tp rank).
+enum class CpComm { kRing, kAllToAll };
+inline constexpr EnumName<CpComm> kCpCommNames[] = {{CpComm::kRing, "ring"}, {CpComm::kAllToAll, "a2a"}};
+
 struct TrainPlan {
   int tp = 1;
   int pp = 1;
@@ -112,6 +135,19 @@ struct TrainPlan {
   // after their forward and come back before their backward, over the
   // chip's host link, double-buffered under the compute.
   int offload_layers = 0;
+  // With 1f1b and vp > 1 the schedule is interleaved 1F1B (EffectiveSchedule).
+  PipelineSchedule schedule = PipelineSchedule::k1F1B;
+  CpComm cp_comm = CpComm::kRing;
+  // FP8 activation caching (DeepSeek-V3 section 3.3.2, with precision fp8):
+  // the inputs of the linear layers kept for backward in FP8 (1 B; the
+  // output projection's input after attention in E5M6, 1.5 B) and the MoE
+  // SwiGLU's input in FP8 with its output recomputed in backward.
+  bool fp8_activations = false;
+  // Multi-token-prediction modules trained beside the model (DeepSeek-V3's
+  // 1; Megatron-Core mtp_num_layers): each one more layer of the model's
+  // last layer kind, an RMSNorm pair, a 2h x h projection and a second pass
+  // of the shared LM head and loss, on the last pipeline stage.
+  int mtp_layers = 0;
   int micro_batch = 1;
   Recompute recompute = Recompute::kNone;
   int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
@@ -231,6 +267,9 @@ struct TrainEstimate {
 // Data parallelism implied by the other degrees: devices / (tp x pp x cp),
 // or 0 when they do not divide the devices.
 int DerivedDp(const TrainRequest& request);
+
+// The plan's schedule as it runs: 1f1b with vp > 1 is interleaved.
+PipelineSchedule EffectiveSchedule(const TrainPlan& plan);
 
 // The experts' tensor parallelism (etp, or tp when the plan leaves it 0) and
 // data parallelism (tp x cp x dp / (etp x ep), 0 when that does not divide).
