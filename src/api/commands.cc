@@ -167,6 +167,8 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   r.tokens = Number(args, "tokens", 0);
   r.flash_attention = !Flag(args, "no_flash");
   r.lora = Flag(args, "lora");
+  r.moe_capacity_factor = Number(args, "moe_capacity_factor", 0);
+  r.moe_pad_to_capacity = Flag(args, "moe_pad_to_capacity");
   TrainPlan& p = r.plan;
   p.recompute = ParseRecompute(Text(args, "recompute")).value_or(Recompute::kNone);
   p.precision = ParseTrainPrecision(Text(args, "precision")).value_or(TrainPrecision::kBf16);

@@ -59,6 +59,7 @@ Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const Syst
       domain = c.chips_per_node;
     }
     if (auto v = positive(system->Get("scale_up.bandwidth"))) up_bandwidth = *v;
+    if (auto v = positive(system->Get("scale_up.mesh_links"))) t.scale_up_mesh_links = int(*v);
     if (auto v = positive(system->Get("scale_out.bandwidth"))) out_bandwidth = *v;
     if (auto v = latest_usd(system->id)) price = *v / c.chips_per_node;
     c.node_power = Watts(positive(system->Get("node_power")).value_or(0));

@@ -60,6 +60,10 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
       ++out->size;
     }
   }
+  d.grouped_tile_m = prof->Get("gemm.grouped_tile_m").value_or(1);
+  d.grouped_tile_m_min = std::min(d.grouped_tile_m, prof->Get("gemm.grouped_tile_m_min").value_or(1));
+  d.grouped_tile_n = prof->Get("gemm.grouped_tile_n").value_or(1);
+  d.k_overhead8 = prof->Get("gemm.k_overhead").value_or(0);
   d.attention_efficiency = field("attention.efficiency");
   d.memory_efficiency = field("memory.efficiency");
   d.decode_attention_efficiency = prof->Get("attention.decode_memory_efficiency").value_or(d.memory_efficiency);

@@ -53,8 +53,12 @@ TEST_F(InferTest, ProfilesResolveWithTheirTier) {
   // The H20 is H100 silicon: it borrows the measured profile and says so.
   EXPECT_EQ(ClusterFor("h20").device.profile_id, "nvidia-hopper");
   EXPECT_EQ(ClusterFor("h20").device.tier, ProfileTier::kCalibrated);
+  // The 910B has its own profile for its measured HCCL collectives, but its
+  // compute figures are the defaults: the datasheet tier.
   EXPECT_EQ(ClusterFor("ascend-910b").device.tier, ProfileTier::kDatasheet);
-  EXPECT_EQ(ClusterFor("ascend-910b").device.profile_id, "generic");
+  EXPECT_EQ(ClusterFor("ascend-910b").device.profile_id, "huawei-ascend-910b");
+  EXPECT_EQ(ClusterFor("ascend-910c").device.tier, ProfileTier::kDatasheet);
+  EXPECT_EQ(ClusterFor("ascend-910c").device.profile_id, "generic");
   EXPECT_GE(ClusterFor("h100-sxm").device.sweep8.size, 2);
 }
 

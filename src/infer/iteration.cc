@@ -42,8 +42,9 @@ class Pass {
   void Op(OpClass c, double flops, double rate_eff, double bytes, double count, double kernels) {
     OpAt(c, flops, rate_eff, bytes, bw_, count, kernels);
   }
-  void Gemm(OpClass c, double flops, const ComputeRate& r, double bytes, double count, double kernels) {
-    Add(c, GemmOp(d_, r, flops, bytes, kernels), flops, bytes, count);
+  void Gemm(OpClass c, double flops, const ComputeRate& r, double bytes, double count, double kernels,
+            double work = 1) {
+    Add(c, GemmOp(d_, r, flops, bytes, kernels, work), flops, bytes, count);
   }
   void Comm(OpClass c, double seconds, double count) {
     Add(c, count * seconds);
@@ -322,10 +323,17 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
     ForEachLayerOp(g, m.hidden, shard, bytes_, style_, tokens, [&](const Op& op) {
       switch (op.kind) {
         case OpKind::kGemm:
-        case OpKind::kGroupedGemm:
         case OpKind::kScores:
           pass.Gemm(op.cls, op.flops, op.sixteen_bit ? gemm16_ : gemm_, op.bytes, n, op.kernels);
           break;
+        case OpKind::kGroupedGemm: {
+          // Tokens per expert and the experts' dims set the grouped kernels' work (roofline.h).
+          const double work = op.groups > 0 ? ExpertGemmWork(d, gemm_.dtype, GroupedPass::kForward,
+                                                             op.rows / op.groups, op.k, op.n)
+                                             : 1.0;
+          pass.Gemm(op.cls, op.flops, gemm_, op.bytes, n, op.kernels, work);
+          break;
+        }
         case OpKind::kStream:
         case OpKind::kSoftmax:
           pass.Op(op.cls, 0, 0, op.bytes, n, op.kernels);

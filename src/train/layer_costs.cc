@@ -131,9 +131,14 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const bool fp8 = DtypeBits(rate.dtype) <= 8;
   const OpBytes bytes{.weight = DtypeBytes(rate.dtype), .activation = ab, .kv = 0, .head_weight = 2, .logits = ab,
                       .comm = ab};
+  // Expert capacity: dropping caps the busiest rank's share at the factor;
+  // padding makes every expert compute exactly that share.
+  const double cf = r.moe_capacity_factor;
+  const bool padded = cf > 0 && r.moe_pad_to_capacity;
+  const double imbalance = padded ? cf : cf > 0 ? std::min(r.stack.expert_imbalance, cf) : r.stack.expert_imbalance;
   const OpStyle style{.norms = r.stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
-                      .expert_imbalance = r.stack.expert_imbalance};
+                      .expert_imbalance = imbalance, .experts_padded = padded};
   const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp, .etp = ExpertTp(p)};
   // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
   // a reduce-scatter (the same bytes on the wire in two calls), hierarchical
@@ -171,7 +176,13 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
       switch (op.kind) {
         case OpKind::kGemm:
         case OpKind::kGroupedGemm: {
-          const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels);
+          // Grouped GEMMs: the work that tokens per expert and the experts'
+          // dims add, per pass (cost/roofline.h, ExpertGemmWork).
+          const bool grouped = op.kind == OpKind::kGroupedGemm && op.groups > 0;
+          const double m_e = grouped ? op.rows / op.groups : 0;
+          auto work = [&](GroupedPass pass) { return grouped ? ExpertGemmWork(d, rate.dtype, pass, m_e, op.k, op.n) : 1.0; };
+          const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels,
+                                       work(GroupedPass::kForward));
           into.gemm_f += w * t;
           if (modules) {
             if (op.cls == OpClass::kMlp) into.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
@@ -181,7 +192,14 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
               into.module_f[6] += w * t;  // the MLA up-projections
             }
           }
-          into.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
+          if (grouped) {
+            // The input gradient, and the weight gradient (a reduction over each expert's tokens).
+            const double ti = GemmSeconds(d, rate, op.flops, op.bytes, op.kernels, work(GroupedPass::kInputGrad));
+            const double tw = GemmSeconds(d, rate, op.flops, op.bytes, op.kernels, work(GroupedPass::kWeightGrad));
+            into.gemm_b += w * (r.lora ? ti : ti + tw);
+          } else {
+            into.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
+          }
           into.flops_f += w * op.flops;
           if (fp8 && op.kind == OpKind::kGemm && !op.sixteen_bit) {
             // FP8 GEMMs take 8-bit inputs: the activation is cast (read 2 B, write
@@ -243,7 +261,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           // Dispatch and combine of the tokens this device's experts group
           // holds (rows x etp / tp), per the plan's dispatcher.
           const double t = 2 * ExpertDispatchSeconds(links, ep_group, p.dispatcher, T * ExpertTp(p) / tp, h * ab,
-                                                     g.moe.experts, g.moe.top_k, r.stack.expert_imbalance);
+                                                     g.moe.experts, g.moe.top_k, imbalance);
           into.ep_f += w * t;
           into.ep_b += w * t;
           break;

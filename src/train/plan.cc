@@ -93,6 +93,12 @@ Status CheckTrainingRequest(const TrainRequest& r) {
     fail("devices", "devices, sequence length or batch beyond what the model supports");
   }
   if (!(r.tokens >= 0) || !std::isfinite(r.tokens)) fail("tokens", "must be a non-negative number");
+  if (!(r.moe_capacity_factor >= 0) || !(r.moe_capacity_factor <= 64)) {
+    fail("moe_capacity_factor", "must be a number from 0.01 to 64 (0: dropless)");
+  }
+  if (r.moe_pad_to_capacity && !(r.moe_capacity_factor > 0)) {
+    fail("moe_pad_to_capacity", "pads the experts to a capacity: it needs --moe-capacity-factor");
+  }
   if (!(r.stack.expert_imbalance >= 1)) {
     fail("stack", "no training stack: the request needs one (MakeTrainingStack) with expert_imbalance of at least 1");
   }

@@ -366,6 +366,48 @@ TEST_F(TrainTest, ImpossiblePlansNameTheirConstraint) {
   EXPECT_EQ(e.error().diagnostics.front().key_path, "ep");
 }
 
+// Expert capacity (Megatron-Core moe_expert_capacity_factor): dropping caps
+// the busiest rank's share at the factor, so a factor under the stack's
+// imbalance is faster than dropless and one above it changes nothing; padding
+// to capacity makes every expert compute the full factor, slower than
+// dropless when the factor exceeds the imbalance.
+TEST_F(TrainTest, ExpertCapacityDropsOrPadsTheBusiestRanksTokens) {
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("mixtral-8x7b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  ASSERT_GT(r.stack.expert_imbalance, 1.0);
+  r.devices = 16;
+  r.seq_len = 4096;
+  r.global_batch = 64;
+  r.plan.tp = 2;
+  r.plan.dp = 8;
+  r.plan.ep = 8;
+  r.plan.etp = 1;
+  r.plan.recompute = Recompute::kFull;
+  const TrainEstimate dropless = Run(c, m, r);
+  r.moe_capacity_factor = 1.0;
+  const TrainEstimate capped = Run(c, m, r);
+  EXPECT_LT(capped.step_time_s, dropless.step_time_s);
+  EXPECT_LT(capped.breakdown.ep_comm, dropless.breakdown.ep_comm);
+  r.moe_capacity_factor = 2 * r.stack.expert_imbalance;
+  EXPECT_DOUBLE_EQ(Run(c, m, r).step_time_s, dropless.step_time_s);
+  r.moe_pad_to_capacity = true;
+  EXPECT_GT(Run(c, m, r).step_time_s, dropless.step_time_s);
+  r.moe_capacity_factor = r.stack.expert_imbalance;
+  EXPECT_NEAR(Run(c, m, r).step_time_s, dropless.step_time_s, 1e-12 * dropless.step_time_s);
+  // Padding without a capacity, or a capacity out of bounds, is an input error.
+  r.moe_capacity_factor = 0;
+  auto e = EstimateTraining(c, m, r);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().diagnostics.front().key_path, "moe_pad_to_capacity");
+  r.moe_pad_to_capacity = false;
+  r.moe_capacity_factor = 100;
+  e = EstimateTraining(c, m, r);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().diagnostics.front().key_path, "moe_capacity_factor");
+}
+
 // MoE parallel folding (Liu et al. 2025, arXiv:2504.14960): the experts
 // tile the attention's tp x cp x dp ranks as etp x ep x edp, so EP 32 with
 // TP 2 x DP 16 exists; with etp 1 an EP 8 group is 8 consecutive chips (one

@@ -68,9 +68,11 @@ struct Op {
   double flops = 0;
   double bytes = 0;    // memory traffic (collectives: bytes on the wire per rank)
   double kernels = 1;
-  double rows = 0, k = 0, n = 0;  // GEMMs: the shape (training casts fp8 inputs by it)
+  double rows = 0, k = 0, n = 0;  // GEMMs: the shape (training casts fp8 inputs by it); grouped: all
+                                  // assignments, hidden, ffn columns per expert
   bool sixteen_bit = false;        // computes at 16 bits whatever the plan's precision (LM head, scores)
   Launches launches;
+  double groups = 0;  // grouped GEMMs: experts on this device that receive tokens (rows / groups per expert)
 };
 
 // A short list of operators: no allocation, and no writes beyond the
@@ -138,6 +140,7 @@ struct OpStyle {
   NormFusion norms = NormFusion::kFusedResidualNorm;
   AttentionImpl attention = AttentionImpl::kFlash;
   double expert_imbalance = 1;  // busiest expert rank's routed tokens over the mean
+  bool experts_padded = false;  // every expert computes expert_imbalance x its mean share, whatever ep (padded to capacity)
 };
 
 // One layer's attention core on one device.

@@ -144,7 +144,7 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     // and the weights per device are not.
     const double etp = shard.etp > 0 ? shard.etp : tp;
     const double moe_rows = rows * etp / tp;
-    const double imbalance = shard.ep > 1 ? style.expert_imbalance : 1.0;
+    const double imbalance = shard.ep > 1 || style.experts_padded ? style.expert_imbalance : 1.0;
     const double local_experts = (e.experts + shard.redundant_experts) / ep;
     const double group_tokens = moe_rows * ep;
     const double assignments = moe_rows * e.top_k * imbalance;
@@ -154,8 +154,9 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     if (assignments > 0) {
       ops.Add(Op{.kind = OpKind::kGroupedGemm, .cls = OpClass::kExperts, .flops = 2 * assignments * h * 3 * ffn,
                  .bytes = touched * 3 * h * ffn * b.weight + assignments * (2 * h + 3 * ffn) * ab, .kernels = 2,
-                 .rows = assignments, .k = h, .n = 3 * ffn, .sixteen_bit = false,
-                 .launches = Launches{.forward = 2, .backward = 8}});  // grouped gate_up and down
+                 .rows = assignments, .k = h, .n = ffn, .sixteen_bit = false,
+                 .launches = Launches{.forward = 2, .backward = 8},  // grouped gate_up and down
+                 .groups = touched});
       // The activation, and permuting tokens to their experts and back.
       ops.Stream(OpClass::kElementwise, assignments * 3 * ffn * ab + 2 * moe_rows * e.top_k * h * ab, 2,
                  Launches{.forward = 2, .backward = 4});

@@ -23,6 +23,10 @@ inline constexpr double kDefaultScaleOut = 50e9;
 struct Topology {
   int scale_up_domain = 1;             // chips on one scale-up fabric (1: none)
   BytesPerSecond scale_up_bandwidth;   // per chip per direction; 0 = no scale-up link
+  // Switchless full mesh (HCCS in an Atlas 800T A2): the chip's scale-up
+  // bandwidth is spread over this many point-to-point links, one per peer, so
+  // a group of g chips reaches (g - 1) / mesh_links of it. 0 = a switch.
+  int scale_up_mesh_links = 0;
   BytesPerSecond scale_out_bandwidth;  // per chip per direction (kDefaultScaleOut when not stated)
   bool scale_out_assumed = false;      // not stated: kDefaultScaleOut
   bool domain_assumed = false;         // a bare chip whose domain is not stated, or larger than the assumed node

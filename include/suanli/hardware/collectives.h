@@ -27,8 +27,19 @@ struct Links {
   double out = 0;       // scale-out per chip, achieved (B/s)
   double latency = 0;   // one collective call (s)
   int domain = 1;       // chips per scale-up domain
+  int mesh_links = 0;   // switchless full mesh: links per chip sharing the scale-up bandwidth (0 = a switch)
   const Topology* topology = nullptr;
 };
+
+// Share of the scale-up bandwidth a chip reaches talking to `peers` others of
+// its domain: all of it through a switch; in a switchless full mesh only the
+// links to those peers, (peers / mesh_links). Bus bandwidth measured by HCCL
+// on an Atlas 800T A2 (8 x 910B) grows with the group as 1 : 3 : 7 for 2, 4
+// and 8 ranks (docs/architecture.md, "Collectives").
+inline double UpShare(const Links& l, double peers) {
+  if (l.mesh_links <= 0) return 1;
+  return std::clamp(peers / l.mesh_links, 1.0 / l.mesh_links, 1.0);
+}
 
 inline Links LinksOf(const Cluster& c) {
   const Device& d = c.device;
@@ -41,6 +52,7 @@ inline Links LinksOf(const Cluster& c) {
   l.up_p2p = up > 0 ? up : l.out;
   l.latency = d.collective_latency.si();
   l.domain = t.scale_up_domain;
+  l.mesh_links = up > 0 ? t.scale_up_mesh_links : 0;
   l.topology = &t;
   return l;
 }
@@ -79,7 +91,7 @@ inline CollectiveCost HierarchicalCost(const Links& l, const Group& g, double pa
   const int domains = g.ranks / local;
   if (local > 1) {
     c.latency += l.latency;
-    c.per_byte += passes * double(local - 1) / local / l.up_busbw;
+    c.per_byte += passes * double(local - 1) / local / (l.up_busbw * UpShare(l, local - 1));
   }
   if (domains > 1) {
     c.latency += l.latency;
@@ -99,14 +111,14 @@ inline double AllReduce(const Links& l, double bytes, const Group& g) { return A
 
 // Every rank sends `bytes` to the others of its group at once (all-to-all).
 inline CollectiveCost ExchangeCost(const Links& l, const Group& g) {
-  const double bw = g.in_domain(l.domain) ? l.up_a2a : OutBandwidth(l, g);
+  const double bw = g.in_domain(l.domain) ? l.up_a2a * UpShare(l, g.ranks - 1) : OutBandwidth(l, g);
   return CollectiveCost{.latency = l.latency, .per_byte = 1 / bw};
 }
 inline double Exchange(const Links& l, double bytes, const Group& g) { return ExchangeCost(l, g)(bytes); }
 
 // One transfer between neighbours of a group spanning `span_chips`.
 inline CollectiveCost SendRecvCost(const Links& l, double span_chips) {
-  const double bw = span_chips <= l.domain ? l.up_p2p : l.out * l.topology->ScaleOutShare(span_chips);
+  const double bw = span_chips <= l.domain ? l.up_p2p * UpShare(l, 1) : l.out * l.topology->ScaleOutShare(span_chips);
   return CollectiveCost{.latency = l.latency, .per_byte = 1 / bw};
 }
 inline double SendRecv(const Links& l, double bytes, double span_chips) { return SendRecvCost(l, span_chips)(bytes); }

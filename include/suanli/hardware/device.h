@@ -39,6 +39,12 @@ struct Device {
   };
   Sweep sweep16;
   Sweep sweep8;
+  // Grouped (MoE expert) GEMMs: output tile rows and columns, and a tile's
+  // fixed cost in reduction elements of an 8-bit main loop (0 = none).
+  double grouped_tile_m = 1;
+  double grouped_tile_m_min = 1;  // the smallest row tile kernels pick for few tokens
+  double grouped_tile_n = 1;
+  double k_overhead8 = 0;
   double attention_efficiency = 0;         // flash attention, of the 16-bit peak
   double memory_efficiency = 0;            // streaming kernels, of memory bandwidth
   double decode_attention_efficiency = 0;  // reading the KV cache, of memory bandwidth

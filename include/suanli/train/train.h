@@ -176,6 +176,13 @@ struct TrainRequest {
   double tokens = 0;         // training tokens for time-to-train (0 = not asked)
   bool flash_attention = true;  // false: softmax materialised (Megatron before 2022)
   bool lora = false;  // fine-tune low-rank adapters only: base weights frozen (no weight gradients or optimizer state)
+  // MoE expert capacity (Megatron-Core moe_expert_capacity_factor): each
+  // expert takes at most this many times its mean share of the routed tokens
+  // and drops the rest, so the busiest rank carries at most this over the
+  // mean; with pad_to_capacity (moe_pad_expert_input_to_capacity) every
+  // expert computes and exchanges exactly that many. 0: dropless.
+  double moe_capacity_factor = 0;
+  bool moe_pad_to_capacity = false;
   TrainPlan plan;
   TrainingStack stack;
 };
