@@ -825,6 +825,9 @@ class Serve(unittest.TestCase):
                 ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--two-batch-overlap"),
                  "--two-batch-overlap: overlaps the expert-parallel dispatch and combine: needs a mixture-of-experts model"),
                 ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--preemption", "evict"), "--preemption"),
+                (("serve", "--hardware", "mi300x", "--model", "llama-3.1-8b", "--input-tokens", "100",
+                  "--output-tokens", "10", "--rate", "1", "--preemption", "swap"),
+                 "--preemption: swap needs the host link's bandwidth"),
                 ((*self.BASE, "--input-tokens", "100", "--output-tokens", "10", "--json", "--timeline", "/nonexistent/dir/t.csv"),
                  "cannot write the timeline"),
             ]
