@@ -41,10 +41,11 @@ Result<std::string> Validate(const Catalog& c, const Args& a, ResultForm f) {
   return f == ResultForm::kCsv ? ToCsv(*report) : ToJson(*report);
 }
 
-Result<std::string> Serve(const Catalog& c, const Args& a, ResultForm f) {
+Result<std::string> Serve(const Catalog& c, const Args& a, ResultForm f, const std::atomic<bool>* cancel) {
   auto query = DecodeServe(a);
   if (!query) return std::move(query).error();
   if (f == ResultForm::kCsv) return Error(Diagnostic{.message = "serve has no CSV form"});
+  query->cancel = cancel;
   auto result = RunServe(c, *query);
   if (!result) return std::move(result).error();
   return ToJson(*result);
@@ -69,7 +70,7 @@ Result<std::string> Fleet(const Catalog& c, const Args& a, ResultForm f) {
 constexpr CommandRunner kRunners[] = {
     {.name = "infer", .run = Infer},       {.name = "compare", .run = Compare},     {.name = "train", .run = Train},
     {.name = "classify", .run = Classify}, {.name = "validate", .run = Validate},
-    {.name = "serve", .run = Serve},
+    {.name = "serve", .run = [](const Catalog& c, const Args& a, ResultForm f) { return Serve(c, a, f, nullptr); }},
     {.name = "cost", .run = Cost},         {.name = "fleet", .run = Fleet},
 };
 
@@ -97,6 +98,7 @@ Result<std::string> RunCommand(const Catalog& catalog, std::string_view command,
 
 Result<std::string> RunCommand(const Catalog& catalog, std::string_view command, const Args& args, ResultForm form,
                                const std::atomic<bool>* cancel) {
+  if (cancel != nullptr && command == "serve") return Serve(catalog, args, form, cancel);
   if (command != "train" || cancel == nullptr) return RunCommand(catalog, command, args, form);
   auto query = DecodeTrain(args);
   if (!query) return std::move(query).error();

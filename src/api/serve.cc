@@ -305,7 +305,7 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
   }
   auto built = BuildDeployment(out.cluster, arch, q.precision, pools, sc, q.disaggregated);
   if (!built) return std::move(built).error();
-  ServeOptions opt{.spec = out.spec, .sla = q.sla, .timeline = !q.timeline.empty()};
+  ServeOptions opt{.spec = out.spec, .sla = q.sla, .timeline = !q.timeline.empty(), .cancel = q.cancel};
   if (q.pd_search) {
     // The prefill:decode instance counts with the highest SLA-meeting rate
     // per device: 1 to 8 prefill instances beside the decode instances given,

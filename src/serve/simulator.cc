@@ -106,7 +106,10 @@ class Sim {
       closed_limit_ = std::max<int64_t>(1, src_.concurrency());
     }
     if (auto ok = pull(); !ok) return std::move(ok).error();
-    for (;;) {
+    for (uint32_t step = 1;; ++step) {
+      if ((step & 4095) == 0 && o_.cancel != nullptr && o_.cancel->load(std::memory_order_relaxed)) {
+        return Error(Diagnostic{.key_path = "cancel", .message = "cancelled before the simulation ended"});
+      }
       const double ta = pending && (!closed_loop_ || in_flight_ < closed_limit_) ? (closed_loop_ ? now_ : pending->arrival) : kInf;
       const double te = events_.empty() ? kInf : events_.top().time;
       // Every arrival of this instant is queued before an idle instance starts.

@@ -266,6 +266,25 @@ TEST(WebApi, RunCommandCancelledIsAnErrorNamingCancel) {
   EXPECT_NE(ok->find("\"top\""), std::string::npos);
 }
 
+// A serving simulation of many requests stops when the request's time is up
+// (the web server's watchdog sets the flag), instead of holding its worker.
+TEST(WebApi, ServeSimulationStopsWhenCancelled) {
+  Args a;
+  for (auto [k, v] : {std::pair{"hardware", "h100-sxm"}, {"model", "llama-3.1-8b"}, {"input_tokens", "512"},
+                      {"output_tokens", "64"}, {"rate", "50"}, {"requests", "20000"}}) {
+    a.Set(k, v);
+  }
+  std::atomic<bool> cancel{true};
+  auto r = RunCommand(C(), "serve", a, ResultForm::kJson, &cancel);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().diagnostics.at(0).key_path, "cancel");
+  a.Set("requests", "200");
+  std::atomic<bool> go{false};
+  auto ok = RunCommand(C(), "serve", a, ResultForm::kJson, &go);
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  EXPECT_EQ(*ok, *RunCommand(C(), "serve", a));
+}
+
 // Property: random bodies built from the field tables' keys and wild values
 // never get a 500, always a JSON object, and an error names a field or says why.
 TEST(WebApi, RandomBodiesNeverFault) {

@@ -37,7 +37,7 @@ Result<std::string> RunCommand(const Catalog& catalog, std::string_view command,
                                ResultForm form = ResultForm::kJson);
 
 // The same, stoppable from another thread: a command that can run long (a
-// training search) polls `cancel` and, once it is set, returns the error
+// training search, a serving simulation) polls `cancel` and, once it is set, returns the error
 // "cancelled" (kInvalidInput, key "cancel"); the others run as above.
 Result<std::string> RunCommand(const Catalog& catalog, std::string_view command, const Args& args, ResultForm form,
                                const std::atomic<bool>* cancel);

@@ -7,6 +7,7 @@
 //   std::string json = ToJson(*result);         // report/serve_json.h
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,7 @@ struct ServeQuery {
   int64_t context_tokens = 0;
   int64_t batch_tokens = 0;  // --phase prefill: 0 = the stack's
   std::string timeline;      // a file for the per-iteration CSV (the front end writes it)
+  const std::atomic<bool>* cancel = nullptr;  // ServeOptions::cancel
 };
 Result<ServeQuery> DecodeServe(const Args& args);
 

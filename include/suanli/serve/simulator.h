@@ -21,6 +21,7 @@
 // beyond four floats of metrics.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -87,6 +88,9 @@ struct ServeOptions {
   Sla sla;
   bool timeline = false;   // keep one record per iteration
   int64_t timeline_limit = 1000000;  // at most this many records
+  // Polled every few thousand events; once set, Simulate and FindMaxRate return
+  // the error "cancelled" (key "cancel"). The web server sets it when a request's time is up.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Percentiles {
