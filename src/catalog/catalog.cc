@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "suanli/catalog/catalog.h"
+#include "suanli/core/text.h"
 
 namespace suanli {
 namespace {
@@ -125,14 +126,7 @@ std::optional<double> Profile::Get(std::string_view path) const { return FigureV
 
 bool ParseGemmSweep(std::string_view text, std::vector<GemmPoint>& out, std::string& error) {
   out.clear();
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find(',', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string item(text.substr(pos, end - pos));
-    pos = end + 1;
-    item.erase(std::remove_if(item.begin(), item.end(), [](unsigned char c) { return std::isspace(c); }), item.end());
-    if (item.empty()) continue;
+  for (const std::string& item : SplitCommaList(text)) {
     const auto eq = item.find('=');
     if (eq == std::string::npos) {
       error = "'" + item + "' is not SHAPE=FRACTION (e.g. 8192x8192x8192=0.652 or 8192^3=0.652)";

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/quantity_parse.h"
+#include "suanli/core/text.h"
 
 namespace suanli {
 namespace {
@@ -71,5 +72,12 @@ TEST(Units, EveryDimensionHasAnExampleThatParsesBack) {
   }
 }
 
+TEST(Text, CommaListsDropWhiteSpaceAndEmptyItems) {
+  EXPECT_EQ(SplitCommaList(" 8 = 153/158, 16=43,,"), (std::vector<std::string>{"8=153/158", "16=43"}));
+  EXPECT_TRUE(SplitCommaList(" , ").empty());
+  EXPECT_EQ(SplitCommaList("a"), std::vector<std::string>{"a"});
+}
+
 }  // namespace
 }  // namespace suanli
+

@@ -2,21 +2,16 @@
 #include "suanli/hardware/dispatch_curve.h"
 
 #include <algorithm>
-#include <cctype>
+#include <cmath>
 #include <cstdlib>
+
+#include "suanli/core/text.h"
 
 namespace suanli {
 
 bool ParseDispatchCurve(std::string_view text, DispatchCurve& out, std::string& error) {
   out = DispatchCurve{};
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find(',', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string item(text.substr(pos, end - pos));
-    pos = end + 1;
-    item.erase(std::remove_if(item.begin(), item.end(), [](unsigned char c) { return std::isspace(c); }), item.end());
-    if (item.empty()) continue;
+  for (const std::string& item : SplitCommaList(text)) {
     const auto eq = item.find('=');
     const std::string form = "'" + item + "' is not EP=DISPATCH/COMBINE in GB/s (e.g. 8=153/158, or 16=43 for both)";
     if (eq == std::string::npos) {

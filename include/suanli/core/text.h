@@ -1,4 +1,4 @@
-// Names people type: case-insensitive matches and "did you mean" suggestions.
+// Names people type: case-insensitive matches and "did you mean" suggestions; comma lists.
 #pragma once
 
 #include <cstddef>
@@ -17,5 +17,9 @@ std::vector<std::string> ClosestMatches(std::string_view word, const std::vector
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates, std::size_t max_results = 1);
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// The items of a comma-separated list with all white space removed; empty items are skipped
+// ("8=153/158, 16 = 43," gives "8=153/158" and "16=43").
+std::vector<std::string> SplitCommaList(std::string_view text);
 
 }  // namespace suanli
