@@ -64,6 +64,12 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
   d.grouped_tile_m_min = std::min(d.grouped_tile_m, prof->Get("gemm.grouped_tile_m_min").value_or(1));
   d.grouped_tile_n = prof->Get("gemm.grouped_tile_n").value_or(1);
   d.k_overhead8 = prof->Get("gemm.k_overhead").value_or(0);
+  // The overhead is an epilogue at memory speed counted in main-loop steps at
+  // the tensor rate: on a chip with less compute per byte (the H20) it is fewer steps.
+  if (const auto ref = prof->Get("gemm.k_overhead_flops_per_byte"); ref && *ref > 0) {
+    const double fp8 = Peak(d, Dtype::kFp8), bw = d.memory_bandwidth.si();
+    if (fp8 > 0 && bw > 0) d.k_overhead8 *= (fp8 / bw) / *ref;
+  }
   d.attention_efficiency = field("attention.efficiency");
   d.memory_efficiency = field("memory.efficiency");
   d.decode_attention_efficiency = prof->Get("attention.decode_memory_efficiency").value_or(d.memory_efficiency);

@@ -404,6 +404,20 @@ TEST_F(InferTest, AChipWithoutPublishedComputeCannotBeEstimated) {
   EXPECT_NE(all.find("mlu590.yaml"), std::string::npos) << all;
 }
 
+TEST_F(InferTest, GroupedGemmTileOverheadScalesWithComputePerByte) {
+  // The tile overhead measured on the H800 (micro-06) is an epilogue at memory
+  // speed: chips of the same profile pay it in proportion to FP8 FLOP/s per byte/s.
+  auto h100 = MakeDevice(catalog(), *catalog().FindChip("h100-sxm"));
+  auto h20 = MakeDevice(catalog(), *catalog().FindChip("h20"));
+  ASSERT_TRUE(h100 && h20);
+  EXPECT_EQ(h100->profile_id, h20->profile_id);
+  EXPECT_NEAR(h100->k_overhead8, 718, 1e-6);
+  const double ratio = (Peak(*h20, Dtype::kFp8) / h20->memory_bandwidth.si()) /
+                       (Peak(*h100, Dtype::kFp8) / h100->memory_bandwidth.si());
+  EXPECT_NEAR(h20->k_overhead8, 718 * ratio, 1e-6);
+  EXPECT_LT(h20->k_overhead8, 100);
+}
+
 TEST_F(InferTest, MissingFiguresAreReported) {
   testing::TempDir dir;
   testing::WriteMinimalCatalog(dir);
