@@ -22,7 +22,7 @@ namespace {
 using nlohmann::json;
 
 const suanli::web::Examples& ShippedExamples() {
-  static const suanli::web::Examples e = suanli::web::LoadExamples(SUANLI_FUZZ_EXAMPLES_DIR);
+  static const suanli::web::Examples e = suanli::web::LoadExamples(suanli::fuzz::ShippedCatalog(), SUANLI_FUZZ_EXAMPLES_DIR);
   return e;
 }
 

@@ -350,12 +350,7 @@ std::vector<std::string> KeysOf(const CommandSpec& spec) {
   return out;
 }
 
-std::string Trim(std::string_view s) {
-  const auto a = s.find_first_not_of(" \t");
-  if (a == std::string_view::npos) return {};
-  const auto b = s.find_last_not_of(" \t");
-  return std::string(s.substr(a, b - a + 1));
-}
+std::string Trim(std::string_view s) { return std::string(TrimBlanks(s)); }
 
 std::string Shown(std::string_view v) {
   std::string s(v.substr(0, 60));

@@ -72,6 +72,12 @@ TEST(Units, EveryDimensionHasAnExampleThatParsesBack) {
   }
 }
 
+TEST(Text, TrimBlanksDropsSpacesAndTabsAtTheEnds) {
+  EXPECT_EQ(TrimBlanks(" \tsglang \t"), "sglang");
+  EXPECT_EQ(TrimBlanks(" \t "), "");
+  EXPECT_EQ(TrimBlanks("a b"), "a b");
+}
+
 TEST(Text, CommaListsDropWhiteSpaceAndEmptyItems) {
   EXPECT_EQ(SplitCommaList(" 8 = 153/158, 16=43,,"), (std::vector<std::string>{"8=153/158", "16=43"}));
   EXPECT_TRUE(SplitCommaList(" , ").empty());

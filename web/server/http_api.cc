@@ -11,6 +11,7 @@
 #include "suanli/api/fields.h"
 #include "suanli/api/run.h"
 #include "suanli/catalog/schema.h"
+#include "suanli/econ/fleet.h"
 #include "suanli/core/text.h"
 #include "suanli/report/json.h"
 
@@ -164,25 +165,6 @@ HttpReply ExamplesReply(const Examples* examples) {
   return Reply(200, {{"examples", list}});
 }
 
-// The top-level `name:` of a YAML file, unquoted; "" when it has none.
-std::string TopLevelName(std::string_view text) {
-  std::size_t at = 0;
-  while (at < text.size()) {
-    const std::size_t end = std::min(text.find('\n', at), text.size());
-    std::string_view line = text.substr(at, end - at);
-    at = end + 1;
-    if (!line.starts_with("name:")) continue;
-    line.remove_prefix(5);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
-    if (line.size() >= 2 && (line.front() == '"' || line.front() == '\'') && line.back() == line.front()) {
-      line = line.substr(1, line.size() - 2);
-    }
-    return std::string(line);
-  }
-  return "";
-}
-
 }  // namespace
 
 const Example* Examples::FindFleet(std::string_view id) const {
@@ -192,7 +174,7 @@ const Example* Examples::FindFleet(std::string_view id) const {
   return nullptr;
 }
 
-Examples LoadExamples(const std::string& dir) {
+Examples LoadExamples(const Catalog& catalog, const std::string& dir) {
   namespace fs = std::filesystem;
   Examples out;
   if (dir.empty()) return out;
@@ -203,8 +185,8 @@ Examples LoadExamples(const std::string& dir) {
     std::stringstream text;
     text << in.rdbuf();
     Example e{.id = entry.path().stem().string(), .path = entry.path().string(), .text = text.str()};
-    e.name = TopLevelName(e.text);
-    if (e.name.empty()) e.name = e.id;
+    const auto scenario = LoadScenario(catalog, e.path);  // the library's reading of it
+    e.name = scenario && !scenario->name.empty() ? scenario->name : e.id;
     out.fleet.push_back(std::move(e));
   }
   std::sort(out.fleet.begin(), out.fleet.end(), [](const Example& a, const Example& b) { return a.id < b.id; });
@@ -284,9 +266,7 @@ HttpReply HandleApi(const Catalog& catalog, const ApiRequest& r) {
     Args fleet;
     for (const auto& [key, value] : args->items()) {
       if (key == "example") {  // CheckArgs found it among the choices, trimmed as there
-        std::string_view id = value;
-        while (!id.empty() && (id.front() == ' ' || id.front() == '\t')) id.remove_prefix(1);
-        while (!id.empty() && (id.back() == ' ' || id.back() == '\t')) id.remove_suffix(1);
+        const std::string_view id = TrimBlanks(value);
         const Example* e = r.examples != nullptr ? r.examples->FindFleet(id) : nullptr;
         if (e == nullptr) return BadRequest("example", "no shipped scenario '" + std::string(id.substr(0, 60)) + "'");
         fleet.Set("scenario_file", e->path);

@@ -45,8 +45,9 @@ struct Examples {
   std::vector<Example> fleet;  // by id
   [[nodiscard]] const Example* FindFleet(std::string_view id) const;
 };
-// The examples under `dir` (dir/fleet/*.yaml); none when dir is "" or holds none.
-Examples LoadExamples(const std::string& dir);
+// The examples under `dir` (dir/fleet/*.yaml), each named by its scenario's
+// `name` (its id when it has none or does not load); none when dir is "" or holds none.
+Examples LoadExamples(const Catalog& catalog, const std::string& dir);
 
 struct ApiRequest {
   std::string_view method;  // "GET", "POST"

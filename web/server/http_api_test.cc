@@ -131,7 +131,7 @@ TEST(WebApi, CommandsListTheFieldTables) {
 
 // The shipped fleet scenarios, read as the server reads them.
 const Examples& Shipped() {
-  static const Examples e = LoadExamples(SUANLI_TEST_EXAMPLES_DIR);
+  static const Examples e = LoadExamples(C(), SUANLI_TEST_EXAMPLES_DIR);
   return e;
 }
 HttpReply PostWith(std::string_view path, std::string_view body) {

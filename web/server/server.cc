@@ -157,7 +157,7 @@ std::string FindExamplesDir() {
 
 int Serve(const Catalog& catalog, const ServerOptions& o, std::ostream& log) {
   const auto assets = ReadAssets(o.assets_dir, log);
-  const Examples examples = LoadExamples(o.examples_dir);
+  const Examples examples = LoadExamples(catalog, o.examples_dir);
   Watchdog watchdog;
   httplib::Server server;
   const std::size_t workers = std::size_t(std::max(1, o.workers));

@@ -18,6 +18,9 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// `s` without leading and trailing spaces and tabs.
+std::string_view TrimBlanks(std::string_view s);
+
 // The items of a comma-separated list with all white space removed; empty items are skipped
 // ("8=153/158, 16 = 43," gives "8=153/158" and "16=43").
 std::vector<std::string> SplitCommaList(std::string_view text);
