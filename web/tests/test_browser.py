@@ -292,6 +292,8 @@ def test_fleet_page(browser, server):
     cost = {x["name"]: x["data"] for x in series(browser, "fleet-cost")}
     assert cost["cost"] == pytest.approx([p["cost_usd"] for p in r["periods"]])
     assert len(browser.find_elements(By.CSS_SELECTOR, "#fleet-binding tr")) == len(r["binding"]) + 1
+    if r["binding"]:  # every shadow price is shown with its unit
+        assert r["binding"][0]["unit"] in browser.find_element(By.CSS_SELECTOR, "#fleet-binding").text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#fleet-periods tr")) == len(r["periods"]) + 1
     shot(browser, "fleet")
     # Another shipped scenario, with the shocks.

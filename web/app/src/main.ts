@@ -233,8 +233,9 @@ async function fleetPage(main: HTMLElement) {
                                          ...systems.map((s) => `${p.units?.[s] ?? 0} (${p.bought?.[s] ?? 0})`)]),
                      "fleet-periods"),
                el("h3", {}, "Binding constraints"),
-               table(["constraint", "shadow price", "relaxed shadow price", "slack"],
-                     (r.binding ?? []).map((b: any) => [b.constraint, b.shadow_price, b.relaxed_shadow_price, b.slack]),
+               table(["constraint", "kind", "shadow price", "relaxed shadow price", "unit", "slack"],
+                     (r.binding ?? []).map((b: any) => [b.constraint, b.kind, b.shadow_price, b.relaxed_shadow_price,
+                                                        b.unit, b.slack]),
                      "fleet-binding"));
     const blocked = r.candidates.flatMap((c: any) => (c.not_purchasable ?? []).map((b: any) => [c.system, b.period, b.why]));
     if (blocked.length) out.append(el("h3", {}, "Not purchasable"), table(["system", "period", "why"], blocked, "fleet-blocked"));
