@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench_support.h"
 #include "server.h"
 #include "suanli/catalog/catalog.h"
 
@@ -23,11 +24,7 @@ constexpr const char* kBody =
     R"({"hardware": "h20", "model": "llama-3.1-70b", "input_tokens": 2048, "output_tokens": 512, "tp": 8, "batch": 16})";
 
 void BM_WebInfer32Clients(benchmark::State& state) {
-  auto catalog = suanli::Catalog::Load(SUANLI_BENCH_CATALOG_DIR);
-  if (!catalog) {
-    state.SkipWithError("catalog does not load");
-    return;
-  }
+  const suanli::Catalog* catalog = &suanli::bench::ShippedCatalog();  // its load error and exit 2 if it does not load
   std::promise<std::pair<int, std::function<void()>>> ready;
   suanli::web::ServerOptions options;
   options.port = 0;
