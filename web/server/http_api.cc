@@ -165,6 +165,37 @@ HttpReply ExamplesReply(const Examples* examples) {
   return Reply(200, {{"examples", list}});
 }
 
+// Every occurrence of `from` in `text` replaced by `to`.
+void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
+  if (from.empty()) return;
+  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+// `s` as it stands inside a JSON string (escaped, without the quotes).
+std::string JsonInner(std::string_view s) {
+  const std::string quoted = json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+// No reply names where the server's files are: a catalog record's file is
+// given relative to the catalog ("chips/nvidia/h20.yaml"), and a fleet
+// reply names its shipped example by id: the JSON's "file" becomes
+// "example": ID, and a message that quotes the scenario's path quotes the id.
+void WithoutServerPaths(const Catalog& catalog, const Example* example, std::string& body) {
+  if (example != nullptr) {
+    const std::string path = JsonInner(example->path);
+    ReplaceAll(body, "\"file\": \"" + path + "\"", "\"example\": \"" + JsonInner(example->id) + "\"");
+    ReplaceAll(body, path, JsonInner(example->id));
+  }
+  if (catalog.dir().size() > 1 && catalog.dir().starts_with('/')) {
+    std::string dir = JsonInner(catalog.dir());
+    if (!dir.ends_with('/')) dir += '/';
+    ReplaceAll(body, dir, "");
+  }
+}
+
 }  // namespace
 
 const Example* Examples::FindFleet(std::string_view id) const {
@@ -203,7 +234,9 @@ bool Served(std::string_view command) {
   return true;
 }
 
-HttpReply HandleApi(const Catalog& catalog, const ApiRequest& r) {
+namespace {
+
+HttpReply Handle(const Catalog& catalog, const ApiRequest& r, const Example*& example) {
   std::string_view path = r.path;
   if (!path.starts_with("/api/")) return BadRequest("", "not found", 404);
   path.remove_prefix(5);
@@ -270,6 +303,7 @@ HttpReply HandleApi(const Catalog& catalog, const ApiRequest& r) {
         const Example* e = r.examples != nullptr ? r.examples->FindFleet(id) : nullptr;
         if (e == nullptr) return BadRequest("example", "no shipped scenario '" + std::string(id.substr(0, 60)) + "'");
         fleet.Set("scenario_file", e->path);
+        example = e;
       } else {
         fleet.Set(key, value);
       }
@@ -284,6 +318,15 @@ HttpReply HandleApi(const Catalog& catalog, const ApiRequest& r) {
     return FromError(out.error(), spec);
   }
   return {.status = 200, .content_type = form == ResultForm::kCsv ? "text/csv" : "application/json", .body = std::move(*out)};
+}
+
+}  // namespace
+
+HttpReply HandleApi(const Catalog& catalog, const ApiRequest& r) {
+  const Example* example = nullptr;  // the fleet example the request ran, if any
+  HttpReply reply = Handle(catalog, r, example);
+  WithoutServerPaths(catalog, example, reply.body);
+  return reply;
 }
 
 }  // namespace suanli::web

@@ -14,6 +14,10 @@
 //   GET  /api/record/<id>          `catalog show <id> --json`, sources included
 //   GET  /api/examples/fleet       the shipped fleet scenarios: id, name, text
 //
+// No reply names a server path: a record's `file` is relative to the
+// catalog directory, and fleet's reply carries "example": ID where the CLI's
+// has "file" (a message quoting the scenario's path quotes its id).
+//
 // Statuses: 200, 400 (bad input), 404 (no such route, command or example
 // id), 405 (wrong method), 413 (body past max_body), 503 (past its time);
 // 500 only for an internal fault.

@@ -89,6 +89,9 @@ def test_limits(server):
 def test_catalog_routes(server):
     r, data = request(server, "GET", "/api/record/h20")
     assert r.status == 200 and json.loads(data)["id"] == "h20"
+    assert json.loads(data)["file"] == "chips/nvidia/h20.yaml"  # relative to the catalog: no server path
+    r, data = request(server, "GET", "/api/catalog/chips")
+    assert r.status == 200 and b'"file": "/' not in data
     r, data = request(server, "GET", "/api/record/%2Fetc%2Fpasswd")
     assert r.status == 400
     r, data = request(server, "GET", "/api/commands")
@@ -139,8 +142,11 @@ def test_fleet_runs_a_shipped_example_by_id(server):
     root = os.path.join(os.path.dirname(__file__), "..", "..")
     want = json.loads(subprocess.run([BIN, "fleet", os.path.join(root, "examples/fleet/toy.yaml"), "--json"],
                                      capture_output=True, text=True, check=True).stdout)
-    got.pop("file"), want.pop("file")
+    # Where the server read it is not said: the example's id in place of the CLI's "file".
+    assert "file" not in got and got.pop("example") == "toy"
+    assert want.pop("file").endswith("examples/fleet/toy.yaml")
     assert got == want
+    assert os.path.abspath(root).encode() not in data
     r, data = request(server, "GET", "/api/examples/fleet")
     assert r.status == 200 and "toy" in [e["id"] for e in json.loads(data)["examples"]]
     for body in ({"scenario_file": "examples/fleet/toy.yaml"}, {"example": "../examples/fleet/toy"}):
