@@ -24,9 +24,28 @@ case "$out" in
 esac
 # The Python module, when built: importable from the installed prefix, and
 # finding the installed catalog.
+# Found by Debian's python3 with no PYTHONPATH: the directory it went to,
+# under /usr/local (the default prefix) or /usr, is on that python3's path;
+# and a python3 of this prefix (its site directories, as Debian's site.py
+# makes them) imports it and finds the catalog.
 if [ -d "$build/python/suanli" ]; then
-  site="$prefix/lib/python3/dist-packages"
-  dir=$(cd / && env -u SUANLI_CATALOG PYTHONPATH="$site" /usr/bin/python3 -c 'import suanli; print(suanli.Catalog.load().dir)')
+  module=$(cd "$prefix" && find . -path '*dist-packages/suanli/__init__.py' | head -n 1)
+  [ -n "$module" ] || { echo "install_test: no suanli package installed under $prefix" >&2; exit 1; }
+  rel=${module#./}
+  rel=${rel%/suanli/__init__.py}
+  (cd / && env -u PYTHONPATH /usr/bin/python3 -c '
+import site, sys
+rel = sys.argv[1]
+on_path = [p for p in ("/usr/local/" + rel, "/usr/" + rel) if p in sys.path or p in site.getsitepackages()]
+if "/usr/local/" + rel not in on_path:
+    sys.exit(f"install_test: {rel} under /usr/local is not on Debian python3 path {sys.path}")
+print("install_test: python: /usr/local/" + rel, "is on Debian python3 path")' "$rel")
+  dir=$(cd / && env -u SUANLI_CATALOG -u PYTHONPATH /usr/bin/python3 -S -c '
+import site, sys
+for d in site.getsitepackages([sys.argv[1]]):
+    site.addsitedir(d)
+import suanli
+print(suanli.Catalog.load().dir)' "$prefix")
   case "$dir" in
     "$prefix"/share/suanli/catalog*) echo "install_test: python: $dir" ;;
     *) echo "install_test: the installed Python module found '$dir'" >&2; exit 1 ;;
