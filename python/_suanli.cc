@@ -18,6 +18,7 @@
 #include <ctime>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -44,6 +45,35 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 // result; 1 bad input, 2 not found, 3 internal fault: `text` is the message
 // (fields named by their keys) and `key` the first diagnostic's key path.
 using Outcome = std::tuple<int, std::string, std::string>;
+
+// A command's result text, owned here: RunCommand's string is moved in, not
+// copied, and becomes a Python str only when one is asked for (str(),
+// Result.to_json/to_dict), so a caller that keeps the result unread, or a
+// sweep that reads a few numbers, pays no copy of the whole --json text.
+struct ResultText {
+  std::string text;
+};
+
+// The package's InputError and NotFoundError (python/suanli/__init__.py
+// hands them over at import): errors are raised here, and a call that
+// succeeds returns its ResultText and nothing else.
+PyObject* g_input_error = nullptr;
+PyObject* g_not_found_error = nullptr;
+
+// The error of `o` (kind != 0) as a Python exception object, not raised.
+py::object ExceptionOf(const Outcome& o) {
+  const auto& [kind, text, key] = o;
+  if (kind == 3 || g_input_error == nullptr) {
+    return py::reinterpret_borrow<py::object>(PyExc_RuntimeError)("internal error: " + text);
+  }
+  return py::reinterpret_borrow<py::object>(kind == 2 ? g_not_found_error : g_input_error)(text, key);
+}
+
+[[noreturn]] void Raise(const Outcome& o) {
+  py::object e = ExceptionOf(o);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(e.ptr())), e.ptr());
+  throw py::error_already_set();
+}
 
 Outcome FromError(const Error& e, std::string_view command) {
   const CommandSpec* spec = FindCommand(command);
@@ -98,28 +128,25 @@ std::string Text(PyObject* v) {
   return Text(text.ptr());
 }
 
-KeyValues FromDict(const py::dict& fields) {
-  KeyValues kv;
-  kv.reserve(std::size_t(PyDict_Size(fields.ptr())));
+// A dict of keyword values as Args (None left out), read once: no second copy.
+Args FromDict(PyObject* fields) {
+  Args args;
   PyObject* key = nullptr;
   PyObject* value = nullptr;
   Py_ssize_t pos = 0;
-  while (PyDict_Next(fields.ptr(), &pos, &key, &value)) {
+  while (PyDict_Next(fields, &pos, &key, &value)) {
     if (value == Py_None) continue;
-    kv.emplace_back(Text(key), Text(value));
+    args.Set(Text(key), Text(value));
   }
-  return kv;
+  return args;
 }
 
-Outcome Run(const PyCatalog& pc, const std::string& command, const KeyValues& kv, bool csv) {
+Result<std::string> RunArgs(const PyCatalog& pc, std::string_view command, const Args& args, bool csv) {
   const ResultForm form = csv ? ResultForm::kCsv : ResultForm::kJson;
-  const Args args = ToArgs(kv);
-  const bool search = command == "train" && std::any_of(kv.begin(), kv.end(), [](const auto& p) {
-                        return p.first == "search" && p.second == "true";
-                      });
-  if (!search) {
+  const auto search_flag = command == "train" ? args.Get("search") : std::nullopt;
+  if (!search_flag || *search_flag != "true") {
     py::gil_scoped_release release;
-    return FromResult(RunCommand(*pc.catalog, command, args, form), command);
+    return RunCommand(*pc.catalog, command, args, form);
   }
   // A search runs on a second thread; this one wakes every 50 ms to let
   // Python see a pending KeyboardInterrupt, and then stops the search.
@@ -128,7 +155,7 @@ Outcome Run(const PyCatalog& pc, const std::string& command, const KeyValues& kv
   std::future<Result<std::string>> done;
   {
     py::gil_scoped_release release;
-    done = std::async(std::launch::async, [catalog, args, form, cancel] {
+    done = std::async(std::launch::async, [catalog, &args, form, cancel] {
       return RunCommand(*catalog, "train", args, form, cancel.get());
     });
   }
@@ -146,7 +173,21 @@ Outcome Run(const PyCatalog& pc, const std::string& command, const KeyValues& kv
       throw py::error_already_set();
     }
   }
-  return FromResult(done.get(), command);
+  return done.get();
+}
+
+Outcome Run(const PyCatalog& pc, const std::string& command, const KeyValues& kv, bool csv) {
+  return FromResult(RunArgs(pc, command, ToArgs(kv), csv), command);
+}
+
+// The hot path of suanli.infer(**kw) and the other commands: the fields
+// dict to Args, the command run with the GIL released, its text moved into
+// a ResultText (an InputError, NotFoundError or RuntimeError raised instead).
+py::object RunFields(const PyCatalog& pc, std::string_view command, const py::handle& fields, bool csv) {
+  if (!PyDict_Check(fields.ptr())) throw py::type_error("fields: expected a dict");
+  auto r = RunArgs(pc, command, FromDict(fields.ptr()), csv);
+  if (!r) Raise(FromError(r.error(), command));
+  return py::cast(ResultText{std::move(*r)});
 }
 
 // A what-if chip: (id, name, base, [(figure key, value text)]) (catalog/what_if.h).
@@ -155,49 +196,56 @@ using ChipSpec = std::tuple<std::string, std::string, std::string, KeyValues>;
 // Many requests of one command, on `threads` threads (0: every core), in order.
 // `chips`: what-if chips, built once, that the requests name by id as hardware;
 // a request naming one that could not be built gets that chip's error.
-std::vector<Outcome> RunMany(const PyCatalog& pc, const std::string& command, const std::vector<KeyValues>& many,
-                             bool csv, int threads, const std::vector<ChipSpec>& chip_specs = {}) {
-  std::vector<Args> args;
-  args.reserve(many.size());
-  for (const auto& kv : many) args.push_back(ToArgs(kv));
-  std::vector<Outcome> out(args.size());
+// Each result a ResultText (its text moved in) or the exception object of its
+// error (not raised): the caller decides.
+py::list RunMany(const PyCatalog& pc, const std::string& command, const std::vector<Args>& args, bool csv, int threads,
+                 const std::vector<ChipSpec>& chip_specs = {}) {
+  std::vector<std::optional<Result<std::string>>> out(args.size());
   const ResultForm form = csv ? ResultForm::kCsv : ResultForm::kJson;
-  py::gil_scoped_release release;
-  std::vector<Chip> chips;
-  std::vector<std::pair<std::string, Outcome>> failed;  // chip id -> its error
-  for (const auto& [id, name, base, figures] : chip_specs) {
-    std::vector<FigureOverride> overrides;
-    for (const auto& [k, v] : figures) overrides.push_back({k, v});
-    auto chip = ChipWithOverrides(*pc.catalog, base, id, name, overrides);
-    if (chip) {
-      chips.push_back(std::move(*chip));
-    } else {
-      failed.emplace_back(id, FromError(chip.error(), command));
-    }
-  }
-  if (!failed.empty()) {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const auto hw = args[i].Get("hardware");
-      for (const auto& [id, error] : failed) {
-        if (hw && *hw == id) out[i] = error;
+  {
+    py::gil_scoped_release release;
+    std::vector<Chip> chips;
+    std::vector<std::pair<std::string, Error>> failed;  // chip id -> its error
+    for (const auto& [id, name, base, figures] : chip_specs) {
+      std::vector<FigureOverride> overrides;
+      for (const auto& [k, v] : figures) overrides.push_back({k, v});
+      auto chip = ChipWithOverrides(*pc.catalog, base, id, name, overrides);
+      if (chip) {
+        chips.push_back(std::move(*chip));
+      } else {
+        failed.emplace_back(id, chip.error());
       }
     }
-  }
-  unsigned n = threads > 0 ? unsigned(threads) : std::max(1u, std::thread::hardware_concurrency());
-  n = std::min<unsigned>(n, unsigned(std::max<std::size_t>(1, args.size())));
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    const ScopedChips scope(chips);
-    for (std::size_t i = next++; i < args.size(); i = next++) {
-      if (std::get<0>(out[i]) != 0) continue;  // names a chip that could not be built
-      out[i] = FromResult(RunCommand(*pc.catalog, command, args[i], form), command);
+    if (!failed.empty()) {
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto hw = args[i].Get("hardware");
+        for (const auto& [id, error] : failed) {
+          if (hw && *hw == id) out[i].emplace(error);
+        }
+      }
     }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  return out;
+    unsigned n = threads > 0 ? unsigned(threads) : std::max(1u, std::thread::hardware_concurrency());
+    n = std::min<unsigned>(n, unsigned(std::max<std::size_t>(1, args.size())));
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      const ScopedChips scope(chips);
+      for (std::size_t i = next++; i < args.size(); i = next++) {
+        if (out[i]) continue;  // names a chip that could not be built
+        out[i].emplace(RunCommand(*pc.catalog, command, args[i], form));
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+  }
+  py::list results(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    Result<std::string>& r = *out[i];
+    py::object o = r ? py::cast(ResultText{std::move(*r)}) : ExceptionOf(FromError(r.error(), command));
+    PyList_SET_ITEM(results.ptr(), Py_ssize_t(i), o.release().ptr());
+  }
+  return results;
 }
 
 // CPU seconds per RunCommand over `n` calls in C++ alone: the baseline the
@@ -268,6 +316,16 @@ py::dict WarningCodes() {
 
 PYBIND11_MODULE(_suanli, m) {
   m.doc() = "suanli's library surface (use the `suanli` package, not this module)";
+  py::class_<ResultText>(m, "ResultText")
+      .def("__str__", [](const ResultText& r) { return py::str(r.text.data(), r.text.size()); })
+      .def("__len__", [](const ResultText& r) { return r.text.size(); });
+  // The exception classes errors are raised as (kept for the module's life).
+  m.def("set_errors", [](py::object input_error, py::object not_found_error) {
+    Py_XDECREF(g_input_error);
+    Py_XDECREF(g_not_found_error);
+    g_input_error = input_error.release().ptr();
+    g_not_found_error = not_found_error.release().ptr();
+  });
   py::class_<PyCatalog>(m, "Catalog")
       .def_property_readonly("dir", [](const PyCatalog& c) { return c.catalog->dir(); })
       .def("record_json",
@@ -299,20 +357,19 @@ PYBIND11_MODULE(_suanli, m) {
       },
       py::arg("dir") = "");
   m.def("run", &Run, py::arg("catalog"), py::arg("command"), py::arg("args"), py::arg("csv") = false);
-  // The same with the request as a dict of Python values (what keyword arguments are).
-  m.def(
-      "run_fields",
-      [](const PyCatalog& pc, const std::string& command, const py::dict& fields, bool csv) {
-        return Run(pc, command, FromDict(fields), csv);
-      },
-      py::arg("catalog"), py::arg("command"), py::arg("fields"), py::arg("csv") = false);
+  // The same with the request as a dict of Python values (what keyword
+  // arguments are): a ResultText, or the error raised.
+  m.def("run_fields", &RunFields, py::arg("catalog"), py::arg("command"), py::arg("fields"), py::arg("csv") = false);
   m.def(
       "run_many_fields",
       [](const PyCatalog& pc, const std::string& command, const py::list& requests, bool csv, int threads,
          const std::vector<ChipSpec>& chips) {
-        std::vector<KeyValues> many;
+        std::vector<Args> many;
         many.reserve(requests.size());
-        for (const py::handle r : requests) many.push_back(FromDict(py::reinterpret_borrow<py::dict>(r)));
+        for (const py::handle r : requests) {
+          if (!PyDict_Check(r.ptr())) throw py::type_error("requests: expected dicts");
+          many.push_back(FromDict(r.ptr()));
+        }
         return RunMany(pc, command, many, csv, threads, chips);
       },
       py::arg("catalog"), py::arg("command"), py::arg("requests"), py::arg("csv") = false, py::arg("threads") = 0,
@@ -320,7 +377,10 @@ PYBIND11_MODULE(_suanli, m) {
   m.def(
       "run_many",
       [](const PyCatalog& pc, const std::string& command, const std::vector<KeyValues>& many, bool csv, int threads) {
-        return RunMany(pc, command, many, csv, threads);
+        std::vector<Args> args;
+        args.reserve(many.size());
+        for (const auto& kv : many) args.push_back(ToArgs(kv));
+        return RunMany(pc, command, args, csv, threads);
       },
       py::arg("catalog"), py::arg("command"), py::arg("args"), py::arg("csv") = false, py::arg("threads") = 0);
   m.def("time_run", &TimeRun, py::arg("catalog"), py::arg("command"), py::arg("args"), py::arg("n"));

@@ -42,6 +42,10 @@ class NotFoundError(InputError, LookupError):
     """A name (chip, model, rule set, record, command) that is not there."""
 
 
+# The extension raises these for the library's errors (a RuntimeError for a fault).
+_suanli.set_errors(InputError, NotFoundError)
+
+
 def _raise(kind: int, text: str, key: str):
     if kind == 1:
         raise InputError(text, key)
@@ -99,20 +103,21 @@ def _warnings_in(node, out: list, seen: set):
 class Result:
     """One command's result: the --json object of the same request.
 
-    Parsed on first use, so a sweep that keeps only a few numbers pays for
-    parsing only when it reads them.
+    The text stays in the library's buffer until it is read (to_json,
+    to_dict, an attribute), and is parsed on first use, so a sweep that keeps
+    only a few numbers pays for parsing only when it reads them.
     """
 
     __slots__ = ("command", "_text", "_data")
 
-    def __init__(self, command: str, text: str):
+    def __init__(self, command: str, text):
         self.command = command
-        self._text = text
+        self._text = text  # a str, or the library's _suanli.ResultText
         self._data = None
 
     def _parsed(self) -> dict:
         if self._data is None:
-            self._data = json.loads(self._text)
+            self._data = json.loads(str(self._text))
         return self._data
 
     def __getattr__(self, name: str):
@@ -135,10 +140,11 @@ class Result:
 
     def to_dict(self) -> dict:
         """The same keys and numbers as `suanli COMMAND --json`."""
-        return json.loads(self._text)
+        return json.loads(str(self._text))
 
     def to_json(self) -> str:
-        return self._text
+        """The --json text."""
+        return str(self._text)
 
     @property
     def warnings(self) -> list:
@@ -230,13 +236,15 @@ class Catalog:
 
 
 _default: Catalog | None = None
+_default_handle = None  # _default's library handle, once loaded: what a call without catalog= uses
 
 
 def default_catalog() -> Catalog:
     """The catalog Catalog.load() finds, loaded once."""
-    global _default
+    global _default, _default_handle
     if _default is None:
         _default = Catalog.load()
+        _default_handle = _default._c
     return _default
 
 
@@ -251,23 +259,22 @@ def commands() -> dict:
 
 
 def _handle(catalog):
-    return (catalog if catalog is not None else default_catalog())._c
+    if catalog is None:
+        return _default_handle if _default_handle is not None else default_catalog()._c
+    return catalog._c
+
+
+_run_fields = _suanli.run_fields  # a ResultText, or the error raised (InputError, NotFoundError, RuntimeError)
 
 
 def run(command: str, catalog: Catalog | None = None, **fields) -> Result:
     """Runs `command` (infer, train, ...) with its request `fields`."""
-    kind, text, key = _suanli.run_fields(_handle(catalog), command, fields)
-    if kind:
-        _raise(kind, text, key)
-    return Result(command, text)
+    return Result(command, _run_fields(_handle(catalog), command, fields))
 
 
 def run_csv(command: str, catalog: Catalog | None = None, **fields) -> str:
     """The same, as the CLI's --csv text."""
-    kind, text, key = _suanli.run_fields(_handle(catalog), command, fields, True)
-    if kind:
-        _raise(kind, text, key)
-    return text
+    return str(_run_fields(_handle(catalog), command, fields, True))
 
 
 def run_many(command: str, requests: Iterable[Mapping[str, Any]], catalog: Catalog | None = None,
@@ -288,16 +295,13 @@ def run_many(command: str, requests: Iterable[Mapping[str, Any]], catalog: Catal
               [(str(k), str(v)) for k, v in c["figures"].items()]) for c in chips]
     outs = _suanli.run_many_fields(_handle(catalog), command, reqs, False, threads, specs)
     results = []
-    for kind, text, key in outs:
-        if not kind:
-            results.append(Result(command, text))
-            continue
-        try:
-            _raise(kind, text, key)
-        except (InputError, RuntimeError) as e:
+    for out in outs:  # a ResultText, or its error's exception object
+        if isinstance(out, BaseException):
             if errors == "raise":
-                raise
-            results.append(e)
+                raise out
+            results.append(out)
+        else:
+            results.append(Result(command, out))
     return results
 
 
@@ -308,10 +312,9 @@ def _make(name: str, table: dict):
     params.append(inspect.Parameter("catalog", inspect.Parameter.KEYWORD_ONLY, default=None))
 
     def command(*, catalog: Catalog | None = None, **kw) -> Result:
-        kind, text, key = _suanli.run_fields(_handle(catalog), name, kw)
-        if kind:
-            _raise(kind, text, key)
-        return Result(name, text)
+        # The default catalog's handle without a call: this is every estimate's path.
+        handle = _default_handle if catalog is None and _default_handle is not None else _handle(catalog)
+        return Result(name, _run_fields(handle, name, kw))
 
     def many(requests: Iterable[Mapping[str, Any]], *, catalog: Catalog | None = None, threads: int = 0,
              errors: str = "raise") -> list:
