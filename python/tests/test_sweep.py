@@ -52,7 +52,8 @@ def test_grid_rows_are_the_library_answers(tmp_path):
     f = write(tmp_path, "grid.yaml", GRID)
     out = str(tmp_path / "grid.csv")
     r = run_sweep(f, "--out", out)
-    assert "suanli sweep: 8 points" in r.stderr  # not a terminal: one summary line
+    # Not a terminal: one summary line, no progress bar.
+    assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith("suanli sweep: 8 points in "), r.stderr
     got = rows(out)
     assert [g["point"] for g in got] == [str(i) for i in range(8)]
     assert [(g["chip.memory.bandwidth"], g["batch"]) for g in got[:3]] == [("2", "1"), ("2", "8"), ("4", "1")]
@@ -63,6 +64,33 @@ def test_grid_rows_are_the_library_answers(tmp_path):
     assert float(got[5]["tpot_s"]) == want.tpot_s and got[5]["bound.decode"] == want.bound.decode
     slow, fast = float(got[1]["tpot_s"]), float(got[7]["tpot_s"])
     assert fast < slow  # more bandwidth, faster memory-bound decode
+
+
+def test_a_terminal_gets_a_progress_bar_with_rate_and_eta(tmp_path):
+    import pty
+    f = write(tmp_path, "grid.yaml", GRID)
+    cmd = [BIN, "sweep"] if BIN else [sys.executable, "-m", "suanli.sweep"]
+    master, slave = pty.openpty()
+    p = subprocess.Popen(cmd + [f, "--out", str(tmp_path / "grid.csv")], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the sweep closed the terminal
+            break
+        if not chunk:
+            break
+        data += chunk
+    os.close(master)
+    assert p.wait(timeout=120) == 0, data
+    text = data.decode()
+    bars = [b for b in text.replace("\r\n", "\n").split("\r") if b.startswith("[")]
+    assert bars, text
+    last = bars[-1].splitlines()[0]
+    assert last.startswith("[" + "#" * 30 + "] 8/8 points, ") and "/s, ETA 0 s" in last, last
+    assert text.rstrip().splitlines()[-1].startswith("suanli sweep: 8 points in "), text
 
 
 def test_random_is_seeded_and_jsonl(tmp_path):

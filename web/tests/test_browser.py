@@ -102,6 +102,46 @@ def shot(browser, name):
     browser.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
 
 
+def every_chart_exports(browser):
+    """Clicks every chart's PNG, SVG and CSV buttons (the downloads caught in the page):
+    each chart gives a PNG, an SVG and its plotted data as CSV."""
+    got = browser.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      const click = HTMLAnchorElement.prototype.click;
+      const objectUrl = URL.createObjectURL;
+      const seen = [];
+      const blobs = {};  // the page's CSP lets no fetch read a blob: or data: URL back: keep the Blobs
+      URL.createObjectURL = (b) => { const u = objectUrl(b); blobs[u] = b; return u; };
+      HTMLAnchorElement.prototype.click = function () { seen.push([this.download, this.href]); };
+      try {
+        for (const b of document.querySelectorAll('.chart-box .exports button')) b.click();
+      } finally {
+        HTMLAnchorElement.prototype.click = click;
+        URL.createObjectURL = objectUrl;
+      }
+      Promise.all(seen.map(async ([name, href]) => {
+        let bytes;
+        if (href.startsWith("data:")) {
+          bytes = Uint8Array.from(atob(href.slice(href.indexOf(",") + 1)), (c) => c.charCodeAt(0));
+        } else {
+          bytes = new Uint8Array(await blobs[href].arrayBuffer());
+        }
+        return [name, Array.from(bytes.slice(0, 8)), new TextDecoder().decode(bytes.slice(0, 4000))];
+      })).then((files) => done({files, charts: Object.keys(window.suanliCharts)}),
+               (e) => done({error: String(e)}));
+    """)
+    assert "error" not in got, got
+    files = {name: (head, text) for name, head, text in got["files"]}
+    assert got["charts"]
+    assert sorted(files) == sorted(f"{c}.{ext}" for c in got["charts"] for ext in ("png", "svg", "csv"))
+    for c in got["charts"]:
+        assert files[f"{c}.png"][0] == list(b"\x89PNG\r\n\x1a\n"), c
+        assert files[f"{c}.svg"][1].lstrip().startswith("<svg"), c
+        rows = files[f"{c}.csv"][1].splitlines()
+        assert rows[0] == "series,category,x,y" and len(rows) > 1, (c, rows[:3])
+    return got["charts"]
+
+
 def set_field(browser, form, key, value):
     e = browser.find_element(By.CSS_SELECTOR, f"#form-{form} [name={key}]")
     e.clear()
@@ -132,6 +172,8 @@ def test_compare_page(browser, server, downloads):
     bounds = {x["name"]: x["data"] for x in series(browser, "bounds-decode")}
     assert bounds["memory-bound"] == pytest.approx([r["breakdown"]["decode"]["memory_bound_s"] for r in want])
     shot(browser, "compare")
+    assert set(every_chart_exports(browser)) == {"throughput", "per-kw", "per-usd", "latency", "bounds-prefill",
+                                                 "bounds-decode"}
     # A new query: batch 64 on two chips.
     set_field(browser, "compare", "hardware", "h20,h100-sxm")
     set_field(browser, "compare", "batch", 64)
@@ -181,6 +223,7 @@ def test_train_page(browser, server):
     rows = browser.find_elements(By.CSS_SELECTOR, "#plans-table tr")
     assert len(rows) == 11
     shot(browser, "train")
+    assert every_chart_exports(browser) == ["plans"]
 
 
 def test_export_page(browser, server):
@@ -193,6 +236,29 @@ def test_export_page(browser, server):
     lines = next(x for x in s if x["name"] == "thresholds")["markLine"]["data"]
     assert {"TPP 4800", "TPP 2400", "TPP 1600", "PD 5.92", "PD 3.2", "PD 1.6"} <= {d["name"] for d in lines}
     shot(browser, "export")
+    # Hover on the H20: its category, the rule's reasons and the headroom to each threshold.
+    tip = browser.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      const c = window.suanliCharts["export"];
+      const series = c.getOption().series;
+      for (let i = 0; i < series.length; i++) {
+        const j = (series[i].data || []).findIndex((d) => d && d.name === "h20");
+        if (j < 0) continue;
+        c.dispatchAction({type: "showTip", seriesIndex: i, dataIndex: j});
+        setTimeout(() => {
+          const box = [...document.querySelectorAll("#chart-export div")].find((d) => d.innerHTML.includes("<b>h20</b>"));
+          done(box ? box.innerText : null);
+        }, 300);
+        return;
+      }
+      done(null);
+    """)
+    assert tip is not None and tip.startswith("h20: " + h20["category"]), tip
+    assert h20["reasons"] and h20["headroom"]
+    for text in h20["reasons"] + [h["note"] for h in h20["headroom"]]:
+        assert text in tip, (text, tip)
+    shot(browser, "export-hover")
+    assert every_chart_exports(browser) == ["export"]
     assert act(browser, lambda: Select(browser.find_element(By.ID, "rule-set")).select_by_value("us-2022-10")) == "ready"
     lines = next(x for x in series(browser, "export") if x["name"] == "thresholds")["markLine"]["data"]
     assert "TPP 4800" in {d["name"] for d in lines} and "PD 5.92" not in {d["name"] for d in lines}
@@ -204,6 +270,16 @@ def test_catalog_page(browser, server):
     assert act(browser, link.click) == "ready"
     text = browser.find_element(By.ID, "record-figures").text
     assert "compute.fp8" in text and "296 TFLOPS" in text and "VIPERA_H20" in text
+    # Every figure of the record with its basis and at least one source, as the API gives them.
+    record = json.loads(urllib.request.urlopen(f"{server.url}/api/record/h20", timeout=30).read())
+    shown = {}
+    for tr in browser.find_elements(By.CSS_SELECTOR, "#record-figures tr")[1:]:
+        cells = [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+        shown[cells[0]] = cells
+    assert set(shown) == set(record["figures"])
+    for key, f in record["figures"].items():
+        assert f["sources"] and shown[key][3].split() == f["sources"], key
+        assert shown[key][2] == f["basis"], key
     shot(browser, "catalog")
     source = browser.find_element(By.XPATH, "//table[@id='record-figures']//a[text()='VIPERA_H20']")
     assert act(browser, source.click) == "ready"
@@ -233,6 +309,7 @@ def test_latency_throughput_page(browser, server):
     assert flat(s["TTFT"]["data"]) == pytest.approx(flat([w["output_tokens_per_s"], w["ttft_s"]] for w in want))
     assert s["TPOT"]["markLine"]["data"][0]["yAxis"] == pytest.approx(0.05)
     shot(browser, "curve")
+    assert every_chart_exports(browser) == ["curve"]
 
 
 SERVE = {"hardware": "h20", "model": "llama-3.1-70b", "tp": 8, "input_tokens": 2048, "output_tokens": 512,
@@ -255,6 +332,7 @@ def test_serve_page(browser, server, downloads):
     rows = browser.find_elements(By.CSS_SELECTOR, "#serve-table tr")
     assert len(rows) == len(rates) + 1
     shot(browser, "serve")
+    assert sorted(every_chart_exports(browser)) == ["serve-tpot", "serve-ttft"]
     # A new sweep: two rates, a tighter TPOT SLA.
     r = browser.find_element(By.ID, "rates")
     r.clear()
@@ -296,6 +374,7 @@ def test_fleet_page(browser, server):
         assert r["binding"][0]["unit"] in browser.find_element(By.CSS_SELECTOR, "#fleet-binding").text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#fleet-periods tr")) == len(r["periods"]) + 1
     shot(browser, "fleet")
+    assert sorted(every_chart_exports(browser)) == ["fleet-cost", "fleet-mix"]
     # Another shipped scenario, with the shocks.
     Select(browser.find_element(By.CSS_SELECTOR, "#form-fleet [name=example]")).select_by_value("toy")
     browser.find_element(By.CSS_SELECTOR, "#form-fleet [name=shock]").click()
