@@ -59,6 +59,70 @@ for a, b in crossings:
     print(f"crosses from {a[3]} to {b[3]} between {a[0]:g}x (TPP {a[1]:.0f}) and {b[0]:g}x (TPP {b[1]:.0f})")
 assert rows[0][3] != rows[-1][3], "more FP8 should change the H20's class"
 
+# %% The plot: TPP against performance density of each what-if chip, coloured by
+# its category, with the rule set's thresholds (from its catalog record) drawn.
+# Plain SVG, no plotting package needed: written to the first argument, or
+# beside the what-if chips (README: docs/images/h20-what-if-3a090.svg).
+import sys
+
+
+def thresholds(node, out):
+    if not node:
+        return
+    if "metric" in node:
+        out.add((node["metric"], node["threshold"]))
+    for child in node.get("all", []) + node.get("any", []):
+        thresholds(child, out)
+
+
+lines = set()
+for cat in catalog.record("us-2023-10")["categories"]:
+    thresholds(cat.get("when"), lines)
+W, H, L, B = 640, 400, 60, 50  # size and the left and bottom margins
+x0, x1 = 1500, 7500
+y0, y1 = 1.0, 9.0
+
+
+def px(tpp):
+    return L + (tpp - x0) / (x1 - x0) * (W - L - 20)
+
+
+def py(pd):
+    return H - B - (pd - y0) / (y1 - y0) * (H - B - 20)
+
+
+colours = {"not-3A090": "#2f7d32", "3A090.b": "#e08a00", "3A090.a.1": "#c62828", "3A090.a.2": "#8e24aa"}
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
+       f'<rect width="{W}" height="{H}" fill="#fff"/>',
+       f'<text x="{W / 2}" y="14" text-anchor="middle" font-size="13">H20 with 1x-3x its dense FP8 rate under '
+       f'us-2023-10</text>',
+       f'<line x1="{L}" y1="{H - B}" x2="{W - 20}" y2="{H - B}" stroke="#000"/>',
+       f'<line x1="{L}" y1="20" x2="{L}" y2="{H - B}" stroke="#000"/>',
+       f'<text x="{W / 2}" y="{H - 12}" text-anchor="middle">TPP</text>',
+       f'<text x="14" y="{H / 2}" text-anchor="middle" transform="rotate(-90 14 {H / 2})">performance density</text>']
+for t in range(2000, 7501, 1000):
+    svg.append(f'<text x="{px(t)}" y="{H - B + 15}" text-anchor="middle">{t}</text>')
+for d in range(2, 10, 2):
+    svg.append(f'<text x="{L - 6}" y="{py(d) + 4}" text-anchor="end">{d}</text>')
+for metric, v in sorted(lines):
+    if metric == "tpp" and x0 <= v <= x1:
+        svg.append(f'<line x1="{px(v)}" y1="20" x2="{px(v)}" y2="{H - B}" stroke="#555" stroke-dasharray="5,4"/>'
+                   f'<text x="{px(v) + 3}" y="30">TPP {v:g}</text>')
+    elif metric == "performance_density" and y0 <= v <= y1:
+        svg.append(f'<line x1="{L}" y1="{py(v)}" x2="{W - 20}" y2="{py(v)}" stroke="#555" stroke-dasharray="2,3"/>'
+                   f'<text x="{W - 22}" y="{py(v) - 3}" text-anchor="end">PD {v:g}</text>')
+for f, tpp, pd, cat in rows:
+    svg.append(f'<circle cx="{px(tpp):.1f}" cy="{py(pd):.1f}" r="5" fill="{colours.get(cat, "#1565c0")}">'
+               f'<title>{f:g}x FP8: TPP {tpp:.0f}, PD {pd:.2f}, {cat}</title></circle>')
+for i, cat in enumerate(dict.fromkeys(r[3] for r in rows)):
+    svg.append(f'<circle cx="{W - 130}" cy="{H - B - 120 + 16 * i}" r="5" fill="{colours.get(cat, "#1565c0")}"/>'
+               f'<text x="{W - 120}" y="{H - B - 116 + 16 * i}">{cat}</text>')
+svg.append("</svg>")
+plot = sys.argv[1] if len(sys.argv) > 1 else os.path.join(workdir, "h20-what-if-3a090.svg")
+with open(plot, "w") as f:
+    f.write("\n".join(svg) + "\n")
+print("plot:", plot)
+
 # %% As a table (pandas, when installed) and a plot (matplotlib, when installed).
 try:
     import pandas
