@@ -21,9 +21,12 @@ INFER = dict(hardware="h20", model="llama-3.1-70b", input_tokens=2048, output_to
 
 def cli_json(command, **fields):
     args = [BIN, command]
+    positional = {f["key"] for f in suanli.commands()[command]["fields"] if f["positional"]}
     for k, v in fields.items():
         flag = "--" + k.replace("_", "-")
-        if v is True:
+        if k in positional:
+            args.append(str(v))
+        elif v is True:
             args.append(flag)
         else:
             args += [flag, ",".join(v) if isinstance(v, (list, tuple)) else str(v)]
@@ -58,6 +61,10 @@ def test_catalog_found_without_arguments():
                    search=True, top=3, pareto=True)),
     ("classify", dict(hardware="h20")),
     ("classify", dict(hardware="all", rules=["us-2023-10"])),
+    ("serve", dict(hardware="h20", model="llama-3.1-8b", input_tokens=512, output_tokens=64, rate=4, requests=200,
+                   sla_ttft=1, sla_tpot=0.05)),
+    ("cost", dict(hardware="h20", model="llama-3.1-8b", input_tokens=1000, output_tokens=200, batch=16)),
+    ("fleet", dict(scenario_file=os.path.join(os.path.dirname(__file__), "..", "..", "examples", "fleet", "toy.yaml"))),
 ])
 def test_to_dict_is_the_cli_json(command, fields):
     got = getattr(suanli, command)(**fields).to_dict()

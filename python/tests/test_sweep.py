@@ -93,6 +93,37 @@ def test_a_terminal_gets_a_progress_bar_with_rate_and_eta(tmp_path):
     assert text.rstrip().splitlines()[-1].startswith("suanli sweep: 8 points in "), text
 
 
+QUANTITIES = [  # the quantity a sweep computes: the best plan of a training search, serving at an SLA, cost
+    ("command: train\nchip: {base: h100-sxm}\nfields: {model: llama-3.1-8b, devices: 64, seq_len: 4096, "
+     "global_batch: 256, search: true, top: 1}\naxes:\n  chip.memory.bandwidth: [\"3350 GB/s\", \"6700 GB/s\"]\n"
+     "outputs: [top.0.mfu, top.0.step_time_s]\n",
+     lambda: suanli.train(hardware="h100-sxm", model="llama-3.1-8b", devices=64, seq_len=4096, global_batch=256,
+                          search=True, top=1).top[0].step_time_s, "top.0.step_time_s"),
+    ("command: serve\nchip: {base: h20}\nfields: {model: llama-3.1-8b, input_tokens: 512, output_tokens: 64, "
+     "requests: 200, sla_ttft: 1, sla_tpot: 0.05, max_rate: true}\naxes:\n"
+     "  chip.memory.bandwidth: {from: 4, to: 8, steps: 2, unit: TB/s}\noutputs: [max_rate_requests_per_s]\n",
+     lambda: suanli.serve(hardware="h20", model="llama-3.1-8b", input_tokens=512, output_tokens=64, requests=200,
+                          sla_ttft=1, sla_tpot=0.05, max_rate=True).max_rate_requests_per_s, "max_rate_requests_per_s"),
+    ("command: cost\nchip: {base: h20}\nfields: {model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, "
+     "batch: 16, price_usd: 15000}\naxes:\n  chip.memory.bandwidth: {from: 4, to: 8, steps: 2, unit: TB/s}\n"
+     "outputs: [usd_per_million_output_tokens]\n",
+     lambda: suanli.cost(hardware="h20", model="llama-3.1-8b", input_tokens=1000, output_tokens=200, batch=16,
+                         price_usd=15000).usd_per_million_output_tokens, "usd_per_million_output_tokens"),
+]
+
+
+@pytest.mark.parametrize("text,direct,column", QUANTITIES, ids=["train-search-best", "serve-at-sla", "cost"])
+def test_each_quantity_a_sweep_computes(tmp_path, text, direct, column):
+    """Point 0 sets the base chip's own figure: its row is the library's answer for the catalog chip."""
+    f = write(tmp_path, "q.yaml", text)
+    out = str(tmp_path / "q.csv")
+    run_sweep(f, "--out", out)
+    got = rows(out)
+    assert len(got) == 2 and all(g["error"] == "" for g in got), got
+    assert float(got[0][column]) == pytest.approx(direct(), rel=1e-12)
+    assert float(got[1][column]) != float(got[0][column])  # the what-if figure moves it
+
+
 def test_random_is_seeded_and_jsonl(tmp_path):
     f = write(tmp_path, "r.yaml", "command: classify\nmode: random\nsamples: 12\nseed: 7\nchip: {base: h20}\n"
               "fields: {rules: us-2023-10}\naxes:\n  chip.compute.fp8: {from: 296, to: 900, steps: 2, unit: TFLOPS}\n"
