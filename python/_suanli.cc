@@ -143,20 +143,23 @@ Args FromDict(PyObject* fields) {
 
 Result<std::string> RunArgs(const PyCatalog& pc, std::string_view command, const Args& args, bool csv) {
   const ResultForm form = csv ? ResultForm::kCsv : ResultForm::kJson;
+  // The commands that can run long and poll a cancel flag (api/run.h): a
+  // training search and a serving simulation.
   const auto search_flag = command == "train" ? args.Get("search") : std::nullopt;
-  if (!search_flag || *search_flag != "true") {
+  const bool long_running = command == "serve" || (search_flag && *search_flag == "true");
+  if (!long_running) {
     py::gil_scoped_release release;
     return RunCommand(*pc.catalog, command, args, form);
   }
-  // A search runs on a second thread; this one wakes every 50 ms to let
-  // Python see a pending KeyboardInterrupt, and then stops the search.
+  // It runs on a second thread; this one wakes every 50 ms to let Python see
+  // a pending KeyboardInterrupt, and then tells it to stop.
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   auto catalog = pc.catalog;
   std::future<Result<std::string>> done;
   {
     py::gil_scoped_release release;
-    done = std::async(std::launch::async, [catalog, &args, form, cancel] {
-      return RunCommand(*catalog, "train", args, form, cancel.get());
+    done = std::async(std::launch::async, [catalog, command, &args, form, cancel] {
+      return RunCommand(*catalog, command, args, form, cancel.get());
     });
   }
   while (true) {
@@ -383,6 +386,10 @@ PYBIND11_MODULE(_suanli, m) {
         return RunMany(pc, command, args, csv, threads);
       },
       py::arg("catalog"), py::arg("command"), py::arg("args"), py::arg("csv") = false, py::arg("threads") = 0);
+  // The error a call raises for (kind, message, key): the mapping the tests check.
+  m.def("raise_error", [](int kind, const std::string& text, const std::string& key) {
+    Raise({kind, text, key});
+  });
   m.def("time_run", &TimeRun, py::arg("catalog"), py::arg("command"), py::arg("args"), py::arg("n"));
   m.def("commands", &CommandTables);
   m.def("warning_codes", &WarningCodes);

@@ -152,9 +152,18 @@ def test_warnings_have_codes():
 
 
 def test_internal_faults_are_runtime_errors():
-    with pytest.raises(RuntimeError, match="internal error: broken"):
-        suanli._raise(3, "broken", "")
-    assert not issubclass(RuntimeError, ValueError)
+    """The errors a call raises, as the extension maps the library's kinds (and as _raise does)."""
+    for raise_ in (suanli._suanli.raise_error, suanli._raise):
+        with pytest.raises(RuntimeError, match="internal error: broken") as e:
+            raise_(3, "broken", "")
+        assert not isinstance(e.value, ValueError)
+        with pytest.raises(suanli.InputError) as e:
+            raise_(1, "tp: must be at least 1, found '0'", "tp")
+        assert e.value.key == "tp" and str(e.value) == "tp: must be at least 1, found '0'"
+        assert not isinstance(e.value, suanli.NotFoundError)
+        with pytest.raises(suanli.NotFoundError) as e:
+            raise_(2, "hardware: no chip 'h2o'", "hardware")
+        assert e.value.key == "hardware" and isinstance(e.value, LookupError)
 
 
 def test_catalog_records_and_lists():
@@ -232,6 +241,25 @@ def test_ctrl_c_stops_a_search():
         "    print('interrupted')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "interrupted", out
+
+
+def test_ctrl_c_stops_a_serving_simulation():
+    """SIGINT during a long serve raises KeyboardInterrupt: the simulation is told to stop, not waited for."""
+    code = (
+        "import os, signal, threading, time, suanli\n"
+        "suanli.default_catalog()\n"
+        "threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "t = time.monotonic()\n"
+        "try:\n"
+        "    suanli.serve(hardware='h20', model='llama-3.1-8b', input_tokens=512, output_tokens=64, rate=1000,\n"
+        "                 requests=1000000000)\n"
+        "    print('finished')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', time.monotonic() - t)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    word, *took = out.stdout.split()
+    assert word == "interrupted", out
+    assert float(took[0]) < 30, out  # a billion requests would take hours
 
 
 def test_python_values_become_the_text_a_flag_would_carry():
