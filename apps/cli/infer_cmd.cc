@@ -128,6 +128,7 @@ int RunInferCommand(const GlobalOptions& global, const Args& args, Output output
     std::cout << ToCsv(*result);
   } else {
     PrintInfer(*result);
+    for (const auto& n : released->notes) std::cout << "warning: release: " << n << '\n';
   }
   return 0;
 }

@@ -88,8 +88,8 @@ std::vector<DocumentRef> DocumentsIn(std::string_view input) {
     add(DocumentRef{.venue = venue, .document = venue + "/" + CleanPath(m[3].str()), .text = m[0].str()});
     return true;
   });
-  // "owner/repo:path.md", "owner/repo, path.md", "owner/repo path.md", "owner/repo README".
-  static const std::regex repo_path(std::string(R"(([A-Za-z0-9][\w.-]*)/([\w.-]+)(?::|,\s*|\s+)([\w.-]+(?:/[\w.-]+)*\.)") +
+  // "owner/repo:path.md", "owner/repo, path.md", "owner/repo path.md", "owner/repo @ SHA: path.md", "owner/repo README".
+  static const std::regex repo_path(std::string(R"(([A-Za-z0-9][\w.-]*)/([\w.-]+)(?:\s*@\s*[0-9a-fA-F]{7,40})?(?::\s*|,\s*|\s+)([\w.-]+(?:/[\w.-]+)*\.)") +
                                         kExt + R"()(?![\w/]))",
                                     icase);
   each(repo_path, [&](const std::smatch& m) {

@@ -64,6 +64,10 @@ TEST(DocumentsIn, ReadsTheFormsCasesAndSourcesWrite) {
   auto full = DocumentsIn("sgl-project/sglang:docs/platforms/ascend_npu_best_practice.md");
   ASSERT_EQ(full.size(), 1U);
   EXPECT_TRUE(SameSource(bare.back(), full[0], HoldoutMatch::kDocument, why));
+  // "owner/repo @ SHA: path", as MLPerf results are cited.
+  auto mlperf = DocumentsIn("mlcommons/inference_results_v4.1 @ a2f5d66d17e8f75c02fd74dfe810ecca6a046696: closed/NVIDIA/results/x/mlperf_log_summary.txt");
+  ASSERT_EQ(mlperf.size(), 1U);
+  EXPECT_EQ(mlperf[0].document, "github:mlcommons/inference_results_v4.1/closed/nvidia/results/x/mlperf_log_summary.txt");
   // Text that names no publication.
   EXPECT_TRUE(DocumentsIn("same docs page ('DeepSeek R1 High Performance 50ms 2')").empty());
   EXPECT_TRUE(DocumentsIn("TP8/DP8 attention, 1.92/2.58 acceptance").empty());
