@@ -198,6 +198,7 @@ json FigureJson(const Figure& f) {
   j["basis"] = std::string(BasisName(f.basis));
   j["sources"] = f.sources;
   if (!f.note.empty()) j["note"] = f.note;
+  if (!f.checked_against.empty()) j["checked_against"] = f.checked_against;
   j["file"] = f.file;
   j["line"] = f.line;
   return j;
@@ -550,9 +551,15 @@ std::string RecordJson(const CatalogRecord& record) {
                              {"notes", r->notes}, {"categories", cats}, {"file", r->file}});
           },
           [](const Profile* p) {
+            json releases = json::array();  // release-specific figures (docs/validation.md)
+            for (const auto& r : p->releases) {
+              releases.push_back(json{{"framework", r.framework}, {"version", r.version}, {"notes", r.notes},
+                                      {"figures", FiguresJson(r.figures)}});
+            }
             return Dump(json{{"kind", "profile"}, {"id", p->id}, {"name", p->name}, {"tier", ProfileTierName(p->tier)},
                              {"arch_class", p->arch_class}, {"chips", p->chips}, {"extends", p->extends},
-                             {"notes", p->notes}, {"file", p->file}, {"figures", FiguresJson(p->figures)}});
+                             {"notes", p->notes}, {"file", p->file}, {"figures", FiguresJson(p->figures)},
+                             {"releases", releases}});
           },
           [](const Stack* s) { return Dump(StackJson(*s)); },
           [](const Source* s) {
