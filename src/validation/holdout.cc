@@ -44,6 +44,9 @@ constexpr const char* kExt = R"((?:md|txt|csv|py|png|html|htm|yaml|yml|json|pdf|
 }  // namespace
 
 std::vector<DocumentRef> DocumentsIn(std::string_view input) {
+  // Source lines are a few hundred characters; the matcher's depth grows with a
+  // match's length, so a text past this is read only this far (docs/input-limits.md).
+  input = input.substr(0, kMaxSourceText);
   std::vector<DocumentRef> out;
   auto add = [&](DocumentRef r) {
     for (const auto& o : out) {

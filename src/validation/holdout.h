@@ -5,6 +5,7 @@
 // of the group's case ids, or when the figure says `checked_against: [group]`.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ struct DocumentRef {
   std::string document;  // empty when only the venue is named
   std::string text;      // as written, for the audit trail
 };
+
+// The first characters of a source text that are read for publications.
+inline constexpr std::size_t kMaxSourceText = 2048;
 
 // Every publication `text` names (GitHub URLs and owner/repo:path forms,
 // arXiv ids, other URLs, bare repository paths), in order, without duplicates.

@@ -68,6 +68,10 @@ TEST(DocumentsIn, ReadsTheFormsCasesAndSourcesWrite) {
   auto mlperf = DocumentsIn("mlcommons/inference_results_v4.1 @ a2f5d66d17e8f75c02fd74dfe810ecca6a046696: closed/NVIDIA/results/x/mlperf_log_summary.txt");
   ASSERT_EQ(mlperf.size(), 1U);
   EXPECT_EQ(mlperf[0].document, "github:mlcommons/inference_results_v4.1/closed/nvidia/results/x/mlperf_log_summary.txt");
+  // A source line of a megabyte is read only so far, without trouble.
+  const std::string huge = "org/repo:" + std::string(1 << 20, 'a') + ".md";
+  EXPECT_TRUE(DocumentsIn(huge).size() <= 1U);
+  EXPECT_FALSE(DocumentsIn(std::string(1 << 20, '/')).size() > 0U);
   // Text that names no publication.
   EXPECT_TRUE(DocumentsIn("same docs page ('DeepSeek R1 High Performance 50ms 2')").empty());
   EXPECT_TRUE(DocumentsIn("TP8/DP8 attention, 1.92/2.58 acceptance").empty());
