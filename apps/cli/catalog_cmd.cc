@@ -347,6 +347,11 @@ int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json
                    if (!p->extends.empty()) std::cout << "; extends " << p->extends;
                    std::cout << "\nfile " << p->file << "\n\n";
                    PrintFigures(p->figures, catalog);
+                   for (const auto& r : p->releases) {  // --release FRAMEWORK=VERSION takes these (docs/validation.md)
+                     std::cout << "\nrelease " << r.framework << " " << r.version << (r.notes.empty() ? "" : ": " + r.notes)
+                               << "\n";
+                     PrintFigures(r.figures, catalog);
+                   }
                  },
                  [&](const Stack* s) {
                    std::cout << s->name << " (" << s->id << "), " << StackKindName(s->kind) << " stack"

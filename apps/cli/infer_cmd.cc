@@ -117,14 +117,18 @@ int RunInferCommand(const GlobalOptions& global, const Args& args, Output output
   if (!query) return Fail(query.error(), &spec);
   auto catalog = LoadCatalog(global, {query->hardware}, query->model);
   if (!catalog) return Fail(catalog.error(), &spec);
-  auto result = RunInfer(**catalog, *query);
+  auto released = ApplyRelease(**catalog, args, query->hardware);  // --release
+  if (!released) return Fail(released.error(), &spec);
+  auto result = RunInfer(released->catalog ? *released->catalog : **catalog, *query);
   if (!result) return Fail(result.error(), &spec);
+  for (auto& n : released->notes) result->warnings.push_back("release: " + n);
   if (output == Output::kJson) {
     PrintJson(ToJson(*result));
   } else if (output == Output::kCsv) {
     std::cout << ToCsv(*result);
   } else {
     PrintInfer(*result);
+    for (const auto& n : released->notes) std::cout << "warning: release: " << n << '\n';
   }
   return 0;
 }

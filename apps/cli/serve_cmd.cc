@@ -93,8 +93,11 @@ int RunServeCommand(const GlobalOptions& global, const Args& args, Output output
   if (output == Output::kCsv) return Fail(Error(Diagnostic{.message = "serve has no CSV form: use --json, or --timeline FILE for the iterations"}), &spec);
   auto catalog = LoadCatalog(global, {query->hardware}, query->model);
   if (!catalog) return Fail(catalog.error(), &spec);
-  auto result = RunServe(**catalog, *query);
+  auto released = ApplyRelease(**catalog, args, query->hardware);  // --release
+  if (!released) return Fail(released.error(), &spec);
+  auto result = RunServe(released->catalog ? *released->catalog : **catalog, *query);
   if (!result) return Fail(result.error(), &spec);
+  for (auto& n : released->notes) result->warnings.push_back("release: " + n);
   if (!query->timeline.empty()) {
     // Written whole to a temporary beside it, then renamed: never half a file.
     const std::string tmp = query->timeline + ".tmp";

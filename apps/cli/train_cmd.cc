@@ -70,6 +70,9 @@ int RunTrainCommand(const GlobalOptions& global, const Args& args, Output output
   if (!query) return Fail(query.error(), &spec);
   auto catalog = LoadCatalog(global, {query->hardware}, query->model);
   if (!catalog) return Fail(catalog.error(), &spec);
+  auto released = ApplyRelease(**catalog, args, query->hardware);  // --release
+  if (!released) return Fail(released.error(), &spec);
+  for (const auto& n : released->notes) std::cerr << "note: release: " << n << '\n';
   // A progress bar on a terminal, for searches that take more than a second.
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto start = std::chrono::steady_clock::now();
@@ -85,7 +88,7 @@ int RunTrainCommand(const GlobalOptions& global, const Args& args, Output output
       drew = true;
     };
   }
-  auto result = RunTrain(**catalog, *query);
+  auto result = RunTrain(released->catalog ? *released->catalog : **catalog, *query);
   if (drew) std::cerr << "\r" << std::string(50, ' ') << "\r" << std::flush;
   if (!result) return Fail(result.error(), &spec);
   const TrainResult& r = *result;

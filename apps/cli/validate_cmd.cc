@@ -23,7 +23,9 @@ int RunValidateCommand(const GlobalOptions& global, const Args& args, Output out
   if (auto ok = CheckArgs(spec, args); !ok) return Fail(ok.error(), &spec);
   auto catalog = LoadWholeCatalog(global);
   if (!catalog) return Fail(catalog.error(), &spec);
-  auto report = ValidateCases(**catalog, std::string(*args.Get("file")));
+  auto options = DecodeValidate(args);
+  if (!options) return Fail(options.error(), &spec);
+  auto report = ValidateCases(**catalog, std::string(*args.Get("file")), *options);
   if (!report) return Fail(report.error(), &spec);
   const ValidationReport& r = *report;
   if (output == Output::kJson) {
@@ -65,6 +67,34 @@ int RunValidateCommand(const GlobalOptions& global, const Args& args, Output out
   for (const auto& [g, st] : r.groups) row(g, st);
   row("overall", r.overall);
   s.Print(std::cout);
+  if (r.holdout_run) {
+    // --holdout-by group: each group beside itself without the figures its cases informed.
+    std::cout << "\nheld out by group (a figure is informed by a group when its source is the same "
+              << HoldoutMatchName(r.holdout_match) << " as a case's, or it says checked_against):\n";
+    Table h;
+    h.Column("group");
+    h.Column("cases", Table::Align::kRight);
+    h.Column("in-sample median", Table::Align::kRight);
+    h.Column("held-out median", Table::Align::kRight);
+    h.Column("in-sample p90", Table::Align::kRight);
+    h.Column("held-out p90", Table::Align::kRight);
+    h.Column("figures removed", Table::Align::kRight);
+    bool any = false;
+    for (const auto& g : r.holdout) {
+      h.Row({g.group, std::to_string(g.held_out.count), Abs(g.in_sample.median_ape), Abs(g.held_out.median_ape),
+             Abs(g.in_sample.p90_ape), Abs(g.held_out.p90_ape), std::to_string(g.removed.size())});
+      any = any || !g.removed.empty();
+    }
+    h.Print(std::cout);
+    if (!any) std::cout << "no profile or stack figure is informed by any group of this file: held out = in sample\n";
+    for (const auto& g : r.holdout) {
+      for (const auto& f : g.removed) {
+        std::cout << fmt::format("  {}: {} {} = {} -> {} ({}; {})\n", g.group, f.record, f.key, f.was,
+                                 f.now.empty() ? "removed" : f.now, f.fallback, f.why);
+      }
+      for (const auto& c : g.changed) std::cout << fmt::format("  {}: {}: {}\n", g.group, c.id, c.reason);
+    }
+  }
   for (const auto& [g, rho] : r.spearman) {
     std::cout << fmt::format("rank correlation (Spearman) of predicted and measured, {}: {:.3f}\n", g, rho);
   }

@@ -235,6 +235,51 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   return q;
 }
 
+Result<ReleasedCatalog> ApplyRelease(const Catalog& catalog, const Args& args, std::string_view hardware) {
+  ReleasedCatalog out;
+  const auto text = args.Get("release");
+  if (!text) return out;
+  const auto eq = text->find('=');
+  ReleaseRef want;
+  if (eq != std::string_view::npos) {
+    want.framework = std::string(TrimBlanks(text->substr(0, eq)));
+    want.version = std::string(TrimBlanks(text->substr(eq + 1)));
+  }
+  if (want.framework.empty() || want.version.empty() || want.framework.size() > 80 || want.version.size() > 40) {
+    return Error(Diagnostic{.key_path = FlagName("release"),
+                            .message = "expected FRAMEWORK=VERSION (at most 80 and 40 characters), e.g. flash-attention=3.0.0; found '" +
+                                       std::string(text->substr(0, 130)) + "'"});
+  }
+  std::vector<std::string> notes;
+  out.catalog = catalog.ForRelease(want, &notes);
+  // What the hardware's own profile took (other profiles' choices do not apply to the run).
+  std::string profile;
+  if (auto hw = ResolveHardware(catalog, hardware)) {
+    if (const Profile* p = catalog.ProfileFor(hw->chip)) profile = p->id;
+  }
+  for (auto& n : notes) {
+    if (profile.empty() || n.starts_with("profile " + profile + ":")) out.notes.push_back(std::move(n));
+  }
+  const Profile* used = profile.empty() ? nullptr : catalog.FindProfile(profile);
+  if (used != nullptr && !used->HasReleasesOf(want.framework)) {
+    out.notes.push_back("profile " + profile + " has no figures of " + want.framework + " releases: its own figures");
+  }
+  return out;
+}
+
+Result<ValidateOptions> DecodeValidate(const Args& args) {
+  if (auto ok = CheckArgs(CommandFor("validate"), args); !ok) return std::move(ok).error();
+  ValidateOptions o;
+  o.holdout_by_group = args.Get("holdout_by") == std::optional<std::string_view>("group");
+  if (args.Has("holdout_match")) {
+    if (!o.holdout_by_group) {
+      return Error(Diagnostic{.key_path = FlagName("holdout_match"), .message = "is read only with --holdout-by group"});
+    }
+    o.match = *args.Get("holdout_match") == "repository" ? HoldoutMatch::kRepository : HoldoutMatch::kDocument;
+  }
+  return o;
+}
+
 Result<ClassifyQuery> DecodeClassify(const Args& args) {
   if (auto ok = CheckArgs(CommandFor("classify"), args); !ok) return std::move(ok).error();
   ClassifyQuery q;

@@ -61,6 +61,10 @@ constexpr double kDegreeMax = 4096;
 constexpr RequestField kInferFields[] = {
     {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file", .required = true},
     SUANLI_WORKLOAD_FIELDS,
+    {.key = "release", .type = kText,
+     .help = "FRAMEWORK=VERSION: the profile figures measured with that framework or kernel library release "
+             "(e.g. flash-attention=3.0.0); no exact release: the nearest older one, else the profile's own, with a note",
+     .default_text = "the profile's own figures"},
 };
 
 constexpr std::array<std::string_view, 2> kCompareCurrencies = {"usd", "cny"};
@@ -162,6 +166,10 @@ constexpr RequestField kTrainFields[] = {
      .default_text = "none", .min = 0, .max = 1e20, .unit = "tokens"},
     {.key = "stack", .type = kText, .help = "Training stack id (catalog/stacks/)",
      .default_text = "the catalog's default training stack"},
+    {.key = "release", .type = kText,
+     .help = "FRAMEWORK=VERSION: the profile figures measured with that framework or kernel library release "
+             "(e.g. flash-attention=3.0.0); no exact release: the nearest older one, else the profile's own, with a note",
+     .default_text = "the profile's own figures"},
     {.key = "search", .type = kFlag, .help = "Search every plan dimension not given; rank the plans that fit"},
     {.key = "top", .type = kInteger, .help = "Plans to keep with --search", .default_text = "5", .min = 1, .max = 10000},
     {.key = "objective", .type = kChoice, .help = "What --search ranks by: step time (tokens/s) or memory per device",
@@ -176,9 +184,21 @@ constexpr RequestField kClassifyFields[] = {
      .default_text = "the latest in-force rule set"},
 };
 
+constexpr std::array<std::string_view, 1> kHoldoutBy = {"group"};
+constexpr std::array<std::string_view, 2> kHoldoutMatch = {"document", "repository"};
+
 constexpr RequestField kValidateFields[] = {
     {.key = "file", .type = kText, .help = "Cases file: dev-cases.yaml format, or a vTrain ground-truth CSV",
      .required = true, .positional = true},
+    {.key = "holdout_by", .type = kChoice,
+     .help = "Also predict each group without the profile and stack figures its own cases informed (same source "
+             "document, or checked_against), beside the in-sample error; the JSON lists the figures removed and why "
+             "(docs/validation.md)",
+     .default_text = "no held-out run", .choices = kHoldoutBy},
+    {.key = "holdout_match", .type = kChoice,
+     .help = "With --holdout-by: a figure is informed by a group when its source is the same document as a case's, "
+             "or (repository) also the same repository, site or paper",
+     .default_text = "document", .choices = kHoldoutMatch},
 };
 
 constexpr std::array<std::string_view, 2> kPhases = {"prefill", "decode"};
@@ -214,6 +234,10 @@ constexpr RequestField kServeFields[] = {
      .default_text = "the model's published figure (DeepSeek-V3: 0.875)", .min = 0, .max = 1},
     {.key = "stack", .type = kText, .help = "Serving stack id (catalog/stacks/: trtllm, vllm, sglang)",
      .default_text = "the catalog's default serving stack"},
+    {.key = "release", .type = kText,
+     .help = "FRAMEWORK=VERSION: the profile figures measured with that framework or kernel library release "
+             "(e.g. flash-attention=3.0.0); no exact release: the nearest older one, else the profile's own, with a note",
+     .default_text = "the profile's own figures"},
     {.key = "max_batch", .type = kInteger, .help = "Sequences running at once per attention rank",
      .default_text = "the stack's", .min = 1, .max = kTokensMax, .unit = "sequences"},
     {.key = "max_batch_tokens", .type = kInteger, .help = "Tokens per forward pass per attention rank",

@@ -22,21 +22,41 @@ Result<std::string> Print(const Catalog& catalog, const Args& args, ResultForm f
   return form == ResultForm::kCsv ? ToCsv(*result) : ToJson(*result);
 }
 
+// The catalog a request runs on: its --release's (ApplyRelease), else `c`.
+template <typename Run>
+Result<std::string> OnRelease(const Catalog& c, const Args& a, Run run) {
+  const auto hardware = a.Get("hardware");
+  auto released = ApplyRelease(c, a, hardware ? *hardware : std::string_view());
+  if (!released) return std::move(released).error();
+  return run(released->catalog ? *released->catalog : c, released->notes);
+}
+
 Result<std::string> Infer(const Catalog& c, const Args& a, ResultForm f) {
-  return Print<InferQuery>(c, a, f, DecodeInfer, RunInfer);
+  return OnRelease(c, a, [&](const Catalog& rc, const std::vector<std::string>& notes) -> Result<std::string> {
+    auto query = DecodeInfer(a);
+    if (!query) return std::move(query).error();
+    auto result = RunInfer(rc, *query);
+    if (!result) return std::move(result).error();
+    for (const auto& n : notes) result->warnings.push_back("release: " + n);
+    return f == ResultForm::kCsv ? ToCsv(*result) : ToJson(*result);
+  });
 }
 Result<std::string> Compare(const Catalog& c, const Args& a, ResultForm f) {
   return Print<CompareQuery>(c, a, f, DecodeCompare, RunCompare);
 }
 Result<std::string> Train(const Catalog& c, const Args& a, ResultForm f) {
-  return Print<TrainQuery>(c, a, f, DecodeTrain, RunTrain);
+  return OnRelease(c, a, [&](const Catalog& rc, const std::vector<std::string>&) {
+    return Print<TrainQuery>(rc, a, f, DecodeTrain, RunTrain);
+  });
 }
 Result<std::string> Classify(const Catalog& c, const Args& a, ResultForm f) {
   return Print<ClassifyQuery>(c, a, f, DecodeClassify, RunClassify);
 }
 Result<std::string> Validate(const Catalog& c, const Args& a, ResultForm f) {
   if (auto ok = CheckArgs(CommandFor("validate"), a); !ok) return std::move(ok).error();
-  auto report = ValidateCases(c, std::string(*a.Get("file")));
+  auto options = DecodeValidate(a);
+  if (!options) return std::move(options).error();
+  auto report = ValidateCases(c, std::string(*a.Get("file")), *options);
   if (!report) return std::move(report).error();
   return f == ResultForm::kCsv ? ToCsv(*report) : ToJson(*report);
 }
@@ -46,9 +66,12 @@ Result<std::string> Serve(const Catalog& c, const Args& a, ResultForm f, const s
   if (!query) return std::move(query).error();
   if (f == ResultForm::kCsv) return Error(Diagnostic{.message = "serve has no CSV form"});
   query->cancel = cancel;
-  auto result = RunServe(c, *query);
-  if (!result) return std::move(result).error();
-  return ToJson(*result);
+  return OnRelease(c, a, [&](const Catalog& rc, const std::vector<std::string>& notes) -> Result<std::string> {
+    auto result = RunServe(rc, *query);
+    if (!result) return std::move(result).error();
+    for (const auto& n : notes) result->warnings.push_back("release: " + n);
+    return ToJson(*result);
+  });
 }
 Result<std::string> Cost(const Catalog& c, const Args& a, ResultForm f) {
   if (f == ResultForm::kCsv) return Error(Diagnostic{.key_path = "csv", .message = "cost has no CSV form; use --json"});

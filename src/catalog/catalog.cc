@@ -255,6 +255,168 @@ std::optional<double> Stack::Get(std::string_view path) const { return FigureVal
 
 std::string_view StackKindName(StackKind k) { return k == StackKind::kTraining ? "training" : "serving"; }
 
+namespace {
+
+// Lower-case letters and digits: "Flash-Attention" and "flash_attention" are one name.
+std::string ReleaseName(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c))) out += char(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::vector<long long> VersionNumbers(std::string_view v) {
+  std::vector<long long> out;
+  for (std::size_t i = 0; i < v.size();) {
+    if (std::isdigit(static_cast<unsigned char>(v[i]))) {
+      long long n = 0;
+      std::size_t digits = 0;
+      for (; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])); ++i, ++digits) {
+        if (digits < 15) n = n * 10 + (v[i] - '0');
+      }
+      out.push_back(n);
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int CompareVersions(std::string_view a, std::string_view b) {
+  const auto x = VersionNumbers(a), y = VersionNumbers(b);
+  for (std::size_t i = 0; i < std::max(x.size(), y.size()); ++i) {
+    const long long p = i < x.size() ? x[i] : 0, q = i < y.size() ? y[i] : 0;
+    if (p != q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+bool Profile::HasReleasesOf(std::string_view framework) const {
+  const std::string want = ReleaseName(framework);
+  return std::any_of(releases.begin(), releases.end(), [&](const ProfileRelease& r) { return ReleaseName(r.framework) == want; });
+}
+
+const ProfileRelease* Profile::PickRelease(const ReleaseRef& want, std::string* note) const {
+  const std::string wanted = ReleaseName(want.framework);
+  const ProfileRelease* exact = nullptr;
+  const ProfileRelease* older = nullptr;
+  std::string known;
+  for (const ProfileRelease& r : releases) {
+    if (ReleaseName(r.framework) != wanted) continue;
+    known += (known.empty() ? "" : ", ") + r.version;
+    const int c = CompareVersions(r.version, want.version);
+    if (c == 0 && exact == nullptr) exact = &r;
+    if (c < 0 && (older == nullptr || CompareVersions(r.version, older->version) > 0)) older = &r;
+  }
+  auto say = [&](std::string text) {
+    if (note != nullptr) *note = std::move(text);
+  };
+  if (known.empty()) {
+    say("");
+    return nullptr;
+  }
+  const std::string asked = want.framework + " " + (want.version.empty() ? "(no version)" : want.version);
+  if (VersionNumbers(want.version).empty()) {
+    say("profile " + id + ": " + asked + " names no version number; its own figures (releases: " + known + ")");
+    return nullptr;
+  }
+  if (exact != nullptr) {
+    say("profile " + id + ": the figures of " + exact->framework + " " + exact->version);
+    return exact;
+  }
+  if (older != nullptr) {
+    say("profile " + id + ": no figures of " + asked + "; the nearest older release's, " + older->framework + " " +
+        older->version);
+    return older;
+  }
+  say("profile " + id + ": no figures of " + asked + " or an older release (releases: " + known + "); its own figures");
+  return nullptr;
+}
+
+Catalog Catalog::ForRelease(const ReleaseRef& want, std::vector<std::string>* notes) const {
+  Catalog out = *this;
+  for (Profile& p : out.profiles_) {
+    std::string note;
+    const ProfileRelease* r = p.PickRelease(want, &note);
+    if (notes != nullptr && !note.empty()) notes->push_back(note);
+    if (r == nullptr) continue;
+    for (const auto& [key, fig] : r->figures) p.figures[key] = fig;
+  }
+  return out;
+}
+
+Catalog Catalog::WithoutFigures(const std::function<bool(const Figure&)>& drop,
+                                std::vector<FigureReplacement>* replaced) const {
+  Catalog out = *this;
+  auto note = [&](std::string record, const std::string& key, const Figure& was, const Figure* now, std::string from) {
+    if (replaced == nullptr) return;
+    replaced->push_back(FigureReplacement{.record = std::move(record), .key = key, .was = was,
+                                          .now = now != nullptr ? std::optional<Figure>(*now) : std::nullopt,
+                                          .from = std::move(from)});
+  };
+  for (std::size_t i = 0; i < profiles_.size(); ++i) {
+    const Profile& p = profiles_[i];
+    Profile& q = out.profiles_[i];
+    // The profiles p's figures fall back to, nearest first (`extends` is
+    // merged on load, so each holds what it inherits too).
+    std::vector<const Profile*> chain;
+    for (const Profile* b = p.extends.empty() ? nullptr : FindProfile(p.extends); b != nullptr && chain.size() < 16;
+         b = b->extends.empty() ? nullptr : FindProfile(b->extends)) {
+      chain.push_back(b);
+    }
+    if (const Profile* g = FindProfile("generic"); g != nullptr && g != &p &&
+                                                   std::find(chain.begin(), chain.end(), g) == chain.end()) {
+      chain.push_back(g);
+    }
+    for (const auto& [key, fig] : p.figures) {
+      if (!drop(fig)) continue;
+      const Figure* now = nullptr;
+      const Profile* from = nullptr;
+      for (const Profile* b : chain) {
+        if (const Figure* f = b->Find(key); f != nullptr && !drop(*f)) {
+          now = f;
+          from = b;
+          break;
+        }
+      }
+      note("profile " + p.id, key, fig, now, from != nullptr ? "profile " + from->id : "none");
+      if (now != nullptr) {
+        q.figures[key] = *now;
+      } else {
+        q.figures.erase(key);
+      }
+    }
+    // The sweeps are read from their figures.
+    for (auto [key, points] : {std::pair{"gemm.sweep", &q.gemm_sweep}, std::pair{"gemm.sweep_fp8", &q.gemm_sweep_fp8}}) {
+      points->clear();
+      std::string error;
+      if (const Figure* f = q.Find(key); f != nullptr && !ParseGemmSweep(f->text, *points, error)) points->clear();
+    }
+  }
+  for (std::size_t i = 0; i < stacks_.size(); ++i) {
+    const Stack& s = stacks_[i];
+    const Stack* base = DefaultStack(s.kind);
+    for (const auto& [key, fig] : s.figures) {
+      if (!drop(fig)) continue;
+      const Figure* now = nullptr;
+      if (base != nullptr && base != &s) {
+        if (auto it = base->figures.find(key); it != base->figures.end() && !drop(it->second)) now = &it->second;
+      }
+      note("stack " + s.id, key, fig, now,
+           now != nullptr ? "stack " + base->id + " (default " + std::string(StackKindName(s.kind)) + ")" : "none");
+      if (now != nullptr) {
+        out.stacks_[i].figures[key] = *now;
+      } else {
+        out.stacks_[i].figures.erase(key);
+      }
+    }
+  }
+  return out;
+}
+
 const Profile* Catalog::ProfileFor(const Chip& chip) const {
   // The chip itself, then the chips it extends (a variant shares its base's silicon).
   const Chip* c = &chip;

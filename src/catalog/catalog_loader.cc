@@ -611,6 +611,10 @@ class CatalogLoader {
              : tier == "calibrated" ? ProfileTier::kCalibrated
                                     : ProfileTier::kDatasheet;
     p.notes = rec.String("notes");
+    for (auto& row : rec.tables["releases"]) {
+      p.releases.push_back(ProfileRelease{.framework = row.String("framework"), .version = row.String("version"),
+                                          .notes = row.String("notes"), .figures = std::move(row.figures)});
+    }
     p.file = node.file ? *node.file : "";
     for (const auto& c : p.chips) chip_refs_.emplace_back(c, rec.nodes["chips"]->At("chips", ""));
     catalog_.profiles_.push_back(std::move(p));
@@ -808,7 +812,12 @@ class CatalogLoader {
       }
     };
     for (const auto& c : catalog_.chips_) check_figures(c.figures, "");
-    for (const auto& p : catalog_.profiles_) check_figures(p.figures, "");
+    for (const auto& p : catalog_.profiles_) {
+      check_figures(p.figures, "");
+      for (std::size_t i = 0; i < p.releases.size(); ++i) {
+        check_figures(p.releases[i].figures, "releases[" + std::to_string(i) + "].");
+      }
+    }
     for (const auto& s : catalog_.stacks_) check_figures(s.figures, "");
     for (const auto& s : catalog_.systems_) {
       check_figures(s.figures, "");

@@ -120,6 +120,24 @@ constexpr FieldSpec kRuleSetFields[] = {
 
 constexpr std::array<std::string_view, 3> kProfileTier = {"measured", "calibrated", "datasheet"};
 
+// A release-specific override of a profile (docs/validation.md, "Software
+// generations"): the framework or kernel library release its figures were
+// measured with, and the figures that differ from the profile's default.
+constexpr FieldSpec kProfileReleaseFields[] = {
+    {.key = "framework", .kind = kString, .required = true, .description = "Framework or kernel library (flash-attention, sglang, vllm, ...), as --release and cases' software.framework name it"},
+    {.key = "version", .kind = kString, .required = true, .description = "The release the figures were measured with (dotted numbers: 2.5.8, 0.4.6)"},
+    {.key = "notes", .kind = kString, .description = "Free text"},
+    {.key = "gemm.efficiency", .kind = kFigure, .dim = kNone, .description = "As the profile's, in this release", .at_most = 1},
+    {.key = "gemm.efficiency_fp8", .kind = kFigure, .dim = kNone, .description = "As the profile's, in this release", .at_most = 1},
+    {.key = "attention.efficiency", .kind = kFigure, .dim = kNone, .description = "As the profile's, in this release", .at_most = 1},
+    {.key = "attention.decode_memory_efficiency", .kind = kFigure, .dim = kNone, .description = "As the profile's, in this release", .at_most = 1},
+    {.key = "attention.decode_compute_efficiency", .kind = kFigure, .dim = kNone, .description = "As the profile's, in this release", .at_most = 1},
+    {.key = "memory.efficiency", .kind = kFigure, .dim = kNone, .description = "As the profile's, in this release", .at_most = 1},
+    {.key = "collective.allreduce_efficiency", .kind = kFigure, .dim = kNone, .description = "As the profile's, in this release", .at_most = 2},
+    {.key = "collective.latency", .kind = kFigure, .dim = kSecond, .description = "As the profile's, in this release", .at_most = 1},
+    {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .description = "As the profile's, in this release", .at_most = 1},
+};
+
 constexpr FieldSpec kProfileFields[] = {
     {.key = "id", .kind = kString, .required = true, .description = "Profile id"},
     {.key = "name", .kind = kString, .required = true, .description = "What the profile describes"},
@@ -155,6 +173,7 @@ constexpr FieldSpec kProfileFields[] = {
     {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)", .at_most = 1},
     {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)", .at_most = 10},
     {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Per-operator cost of eager training frameworks that does not overlap the kernels (dispatch, autograd bookkeeping, launch gap)", .at_most = 1},
+    {.key = "releases", .kind = kTable, .description = "Release-specific figures: each row names a framework or kernel library release and the figures it measured; --release FRAMEWORK=VERSION (or a validation case's software) picks the exact release, else the nearest older one, else the profile's own figures with a warning", .table = kProfileReleaseFields},
 };
 
 constexpr std::array<std::string_view, 2> kStackKind = {"serving", "training"};
@@ -230,7 +249,7 @@ constexpr FieldSpec kFxFields[] = {
     {.key = "notes", .kind = kString, .description = "Free text"},
 };
 
-constexpr std::array<std::string_view, 5> kFigureKeys = {"value", "basis", "source", "range", "note"};
+constexpr std::array<std::string_view, 6> kFigureKeys = {"value", "basis", "source", "range", "note", "checked_against"};
 
 std::optional<Basis> ParseBasis(std::string_view s) {
   if (s == "datasheet") return Basis::kDatasheet;
@@ -381,6 +400,26 @@ bool ParseFigure(const RawNode& node, const FieldSpec& spec, const std::string& 
   }
   if (const RawNode* note = node.Find("note"); note != nullptr && !note->IsNull()) {
     CheckString(*note, path + ".note", out.note, diags);
+  }
+  // Validation groups the figure was checked against (docs/validation.md): a
+  // list of at most 32 group names of at most 80 characters.
+  if (const RawNode* checked = node.Find("checked_against"); checked != nullptr && !checked->IsNull()) {
+    if (!checked->IsSequence() || checked->items.empty() || checked->items.size() > 32) {
+      diags.push_back(checked->At(path + ".checked_against", "expected a list of 1 to 32 validation group names"));
+    } else {
+      for (std::size_t i = 0; i < checked->items.size(); ++i) {
+        std::string g;
+        const std::string at = path + ".checked_against[" + std::to_string(i) + "]";
+        const std::size_t had = diags.size();
+        CheckString(checked->items[i], at, g, diags);
+        if (diags.size() != had) continue;
+        if (g.empty() || g.size() > 80) {
+          diags.push_back(checked->items[i].At(at, "a group name of 1 to 80 characters"));
+        } else {
+          out.checked_against.push_back(g);
+        }
+      }
+    }
   }
   return diags.size() == before;
 }

@@ -198,6 +198,7 @@ json FigureJson(const Figure& f) {
   j["basis"] = std::string(BasisName(f.basis));
   j["sources"] = f.sources;
   if (!f.note.empty()) j["note"] = f.note;
+  if (!f.checked_against.empty()) j["checked_against"] = f.checked_against;
   j["file"] = f.file;
   j["line"] = f.line;
   return j;
@@ -437,8 +438,28 @@ std::string ToJson(const ValidationReport& r) {
                        {"measured_best_s", c.measured_best}, {"measured_chosen_s", c.measured_chosen},
                        {"within_5_percent", c.right()}});
   }
-  return Dump(json{{"file", r.file}, {"cases", cases}, {"unmapped", unmapped}, {"groups", groups},
-                   {"spearman", r.spearman}, {"plan_choices", choices}, {"overall", StatsJson(r.overall)}});
+  json out{{"file", r.file}, {"cases", cases}, {"unmapped", unmapped}, {"groups", groups},
+           {"spearman", r.spearman}, {"plan_choices", choices}, {"overall", StatsJson(r.overall)}};
+  if (r.holdout_run) {
+    // --holdout-by group: per group, both figures and the audit trail (docs/validation.md).
+    json held = json::object();
+    bool any = false;
+    for (const auto& h : r.holdout) {
+      json removed = json::array();
+      for (const auto& f : h.removed) {
+        removed.push_back({{"record", f.record}, {"key", f.key}, {"sources", f.sources}, {"why", f.why},
+                           {"was", f.was}, {"now", f.now.empty() ? json(nullptr) : json(f.now)}, {"fallback", f.fallback}});
+      }
+      json changed = json::array();
+      for (const auto& c : h.changed) changed.push_back({{"id", c.id}, {"reason", c.reason}});
+      any = any || !h.removed.empty();
+      held[h.group] = {{"in_sample", StatsJson(h.in_sample)}, {"held_out", StatsJson(h.held_out)},
+                       {"documents", h.documents}, {"removed", removed}, {"changed", changed}};
+    }
+    out["holdout"] = {{"by", "group"}, {"match", HoldoutMatchName(r.holdout_match)}, {"groups", held},
+                      {"any_figure_informed", any}};
+  }
+  return Dump(out);
 }
 
 std::string CatalogListJson(const Catalog& catalog, RecordKind kind) {
@@ -530,9 +551,15 @@ std::string RecordJson(const CatalogRecord& record) {
                              {"notes", r->notes}, {"categories", cats}, {"file", r->file}});
           },
           [](const Profile* p) {
+            json releases = json::array();  // release-specific figures (docs/validation.md)
+            for (const auto& r : p->releases) {
+              releases.push_back(json{{"framework", r.framework}, {"version", r.version}, {"notes", r.notes},
+                                      {"figures", FiguresJson(r.figures)}});
+            }
             return Dump(json{{"kind", "profile"}, {"id", p->id}, {"name", p->name}, {"tier", ProfileTierName(p->tier)},
                              {"arch_class", p->arch_class}, {"chips", p->chips}, {"extends", p->extends},
-                             {"notes", p->notes}, {"file", p->file}, {"figures", FiguresJson(p->figures)}});
+                             {"notes", p->notes}, {"file", p->file}, {"figures", FiguresJson(p->figures)},
+                             {"releases", releases}});
           },
           [](const Stack* s) { return Dump(StackJson(*s)); },
           [](const Source* s) {

@@ -10,6 +10,7 @@
 
 #include "catalog/raw_node.h"
 #include "validation/case_fields.h"
+#include "validation/holdout.h"
 #include "validation/serving_cases.h"
 #include "suanli/search/search.h"
 #include "suanli/train/train.h"
@@ -903,43 +904,77 @@ Error NothingPredicted(const ValidationReport& report) {
   return Error(std::move(out));
 }
 
-Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string& path) {
-  if (path.ends_with(".csv")) {
-    auto csv = ValidateVtrainCsv(catalog, path);
-    if (csv && csv->cases.empty()) return NothingPredicted(*csv);
-    return csv;
-  }
-  auto parsed = ParseFile(path);
-  if (!parsed) return std::move(parsed).error();
-  const RawNode& root = *parsed;
-  const RawNode* cases = root.IsMap() ? root.Find("cases") : nullptr;
-  if (cases == nullptr || !cases->IsSequence()) {
-    return Error(root.At("cases", "a cases file is a map with a 'cases' list"));
-  }
-  std::vector<Diagnostic> bad;
-  for (std::size_t i = 0; i < cases->items.size(); ++i) {
-    const RawNode& c = cases->items[i];
-    const std::string where = "cases[" + std::to_string(i) + "]";
-    if (!c.IsMap()) {
-      bad.push_back(c.At(where, "a case is a map, found " + std::string(c.KindName())));
-      continue;
-    }
-    for (std::string_view key : {"id", "kind"}) {
-      const RawNode* v = c.Find(key);
-      if (v == nullptr || !v->IsScalar() || v->scalar.empty()) {
-        bad.push_back(c.At(where + "." + std::string(key), "missing required field '" + std::string(key) + "'"));
+namespace {
+
+// Predicts every case of `cases` (of `only_group` when not null) into `report`.
+// The release a case's software names ({framework, version}) of a framework
+// some profile carries releases of: the framework's name found in
+// software.framework, the version the first dotted number after it there,
+// else in software.version (docs/validation.md, "Software generations").
+std::optional<ReleaseRef> CaseRelease(const Catalog& catalog, const RawNode& c) {
+  const std::string framework = TextAt(c, {"software", "framework"});
+  const std::string version = TextAt(c, {"software", "version"});
+  if (framework.empty()) return std::nullopt;
+  auto squeeze = [](const std::string& s, std::vector<std::size_t>* at) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (std::isalnum(static_cast<unsigned char>(s[i]))) {
+        out += char(std::tolower(static_cast<unsigned char>(s[i])));
+        if (at != nullptr) at->push_back(i);
       }
     }
+    return out;
+  };
+  auto first_version = [](const std::string& s) -> std::string {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) continue;
+      std::size_t j = i;
+      while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+      while (j > i && s[j - 1] == '.') --j;
+      return s.substr(i, j - i);
+    }
+    return {};
+  };
+  std::vector<std::size_t> where;
+  const std::string text = squeeze(framework, &where);
+  for (const Profile& p : catalog.profiles()) {
+    for (const ProfileRelease& r : p.releases) {
+      const std::string name = squeeze(r.framework, nullptr);
+      const auto at = name.empty() ? std::string::npos : text.find(name);
+      if (at == std::string::npos) continue;
+      const std::size_t after = where[at + name.size() - 1] + 1;
+      std::string v = first_version(framework.substr(after));
+      if (v.empty()) v = first_version(version);
+      return ReleaseRef{.framework = r.framework, .version = v};
+    }
   }
-  if (!bad.empty()) return Error(std::move(bad));
+  return std::nullopt;
+}
 
-  ValidationReport report;
-  report.file = path;
+void PredictCases(const Catalog& base, const RawNode& cases, const std::string* only_group, ValidationReport& report) {
   double serving_budget = 3e8;  // output tokens the serving simulations may step through
-  for (const RawNode& c : cases->items) {
+  std::map<std::string, Catalog> released;  // one catalog per software release the cases name
+  for (const RawNode& c : cases.items) {
     const std::string id = TextAt(c, {"id"});
     const std::string group = TextAt(c, {"group"});
     const std::string kind = TextAt(c, {"kind"});
+    if (only_group != nullptr && group != *only_group) continue;
+    // The release the case names, where a profile carries figures of that framework's releases.
+    const Catalog* catalog_for_case = &base;
+    std::string release_note;
+    if (auto ref = CaseRelease(base, c)) {
+      const std::string key = ref->framework + "=" + ref->version;
+      auto it = released.find(key);
+      if (it == released.end()) it = released.emplace(key, base.ForRelease(*ref, nullptr)).first;
+      catalog_for_case = &it->second;
+      const Chip* chip = MatchChipName(base, TextAt(c, {"hardware", "chip"}));
+      const Profile* prof = chip != nullptr ? base.ProfileFor(*chip) : nullptr;
+      if (prof != nullptr && prof->HasReleasesOf(ref->framework)) {
+        (void)prof->PickRelease(*ref, &release_note);
+        release_note = "software " + ref->framework + " " + (ref->version.empty() ? "(no version)" : ref->version) + ": " + release_note;
+      }
+    }
+    const Catalog& catalog = *catalog_for_case;
     CaseOutcome outcome;
     if (kind == "microbenchmark") {
       outcome = std::string("microbenchmarks calibrate the efficiency profiles (catalog/profiles/); they are inputs, not predictions");
@@ -973,13 +1008,175 @@ Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string
       continue;
     }
     CaseResult r = std::get<CaseResult>(std::move(outcome));
+    if (!release_note.empty()) r.assumption += (r.assumption.empty() ? "" : "; ") + release_note;
     r.id = id;
     r.group = group;
     r.kind = kind;
     report.cases.push_back(std::move(r));
   }
+}
+
+// Every scalar under `n`, joined (a case's `source:` is a line or a list).
+std::string AllText(const RawNode& n) {
+  if (n.IsScalar()) return n.scalar;
+  std::string out;
+  for (const auto& item : n.items) out += AllText(item) + " ; ";
+  return out;
+}
+
+// The documents each group's cases cite; a case whose source names another
+// case ("same file as <id>") cites that case's documents too.
+std::map<std::string, GroupSources> SourcesOfGroups(const RawNode& cases) {
+  struct One {
+    std::string id, group, text;
+    std::vector<DocumentRef> docs;
+  };
+  std::vector<One> all;
+  for (const RawNode& c : cases.items) {
+    const RawNode* src = c.IsMap() ? c.Find("source") : nullptr;
+    One o{.id = TextAt(c, {"id"}), .group = TextAt(c, {"group"}), .text = src != nullptr ? AllText(*src) : "", .docs = {}};
+    o.docs = DocumentsIn(o.text);
+    all.push_back(std::move(o));
+  }
+  std::map<std::string, GroupSources> out;
+  for (const One& o : all) {
+    GroupSources& g = out[o.group];
+    g.group = o.group;
+    g.case_ids.push_back(o.id);
+    auto add = [&](const std::vector<DocumentRef>& docs) {
+      for (const DocumentRef& d : docs) {
+        const bool seen = std::any_of(g.documents.begin(), g.documents.end(), [&](const DocumentRef& e) {
+          return e.venue == d.venue && e.document == d.document;
+        });
+        if (!seen) g.documents.push_back(d);
+      }
+    };
+    add(o.docs);
+    const std::string low = Lower(o.text);
+    for (const One& other : all) {
+      if (&other != &o && other.id.size() >= 6 && low.find(Lower(other.id)) != std::string::npos) add(other.docs);
+    }
+  }
+  return out;
+}
+
+// Each group predicted again without the figures its cases informed.
+template <typename Rerun>
+void HoldOut(const Catalog& catalog, const std::map<std::string, GroupSources>& sources, HoldoutMatch match,
+             ValidationReport& report, Rerun&& rerun) {
+  report.holdout_run = true;
+  report.holdout_match = match;
+  SourceDocs cache;
+  for (const auto& [group, in_stats] : report.groups) {
+    GroupHoldout h;
+    h.group = group;
+    static const GroupSources kNone;
+    auto found = sources.find(group);
+    const GroupSources& gs = found != sources.end() ? found->second : kNone;
+    for (const DocumentRef& d : gs.documents) h.documents.push_back(d.document.empty() ? d.venue : d.document);
+    auto drop = [&](const Figure& f) { return !InformedBy(catalog, f, gs, match, cache).empty(); };
+    std::vector<Catalog::FigureReplacement> replaced;
+    const Catalog held = catalog.WithoutFigures(drop, &replaced);
+    for (const auto& r : replaced) {
+      h.removed.push_back(RemovedFigure{.record = r.record, .key = r.key, .sources = r.was.sources,
+                                        .why = InformedBy(catalog, r.was, gs, match, cache),
+                                        .was = FormatFigureValue(r.was),
+                                        .now = r.now ? FormatFigureValue(*r.now) : std::string(),
+                                        .fallback = r.from});
+    }
+    std::map<std::string, double> in, out;
+    for (const CaseResult& c : report.cases) {
+      if (c.group == group) in[c.id] = c.signed_error;
+    }
+    ValidationReport again;
+    if (replaced.empty()) {
+      out = in;
+    } else {
+      rerun(held, group, again);
+      for (const CaseResult& c : again.cases) {
+        if (c.group == group) out[c.id] = c.signed_error;
+      }
+    }
+    std::vector<double> ein, eout;
+    for (const auto& [id, e] : in) {
+      if (auto it = out.find(id); it != out.end()) {
+        ein.push_back(e);
+        eout.push_back(it->second);
+      } else {
+        std::string why = "not predicted held out";
+        for (const UnmappedCase& u : again.unmapped) {
+          if (u.id == id) why = "not predicted held out: " + u.reason;
+        }
+        h.changed.push_back(UnmappedCase{.id = id, .group = group, .kind = "", .reason = why});
+      }
+    }
+    for (const auto& [id, e] : out) {
+      if (!in.contains(id)) h.changed.push_back(UnmappedCase{.id = id, .group = group, .kind = "", .reason = "predicted held out only"});
+    }
+    h.in_sample = Summarize(ein);
+    h.held_out = Summarize(eout);
+    report.holdout.push_back(std::move(h));
+  }
+}
+
+}  // namespace
+
+Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string& path) {
+  return ValidateCases(catalog, path, ValidateOptions{});
+}
+
+Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string& path, const ValidateOptions& options) {
+  if (path.ends_with(".csv")) {
+    auto csv = ValidateVtrainCsv(catalog, path);
+    if (csv && csv->cases.empty()) return NothingPredicted(*csv);
+    if (csv && options.holdout_by_group) {
+      // The vTrain rows cite their repository's data folder (README of ../shared/validation).
+      std::map<std::string, GroupSources> sources;
+      const std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+      for (const auto& [g, st] : csv->groups) {
+        sources[g] = GroupSources{.group = g, .case_ids = {}, .documents = DocumentsIn("VIA-Research/vTrain:data/" + base)};
+      }
+      HoldOut(catalog, sources, options.match, *csv, [&](const Catalog& held, const std::string&, ValidationReport& out) {
+        if (auto again = ValidateVtrainCsv(held, path)) out = std::move(*again);
+      });
+    }
+    return csv;
+  }
+  auto parsed = ParseFile(path);
+  if (!parsed) return std::move(parsed).error();
+  const RawNode& root = *parsed;
+  const RawNode* cases = root.IsMap() ? root.Find("cases") : nullptr;
+  if (cases == nullptr || !cases->IsSequence()) {
+    return Error(root.At("cases", "a cases file is a map with a 'cases' list"));
+  }
+  std::vector<Diagnostic> bad;
+  for (std::size_t i = 0; i < cases->items.size(); ++i) {
+    const RawNode& c = cases->items[i];
+    const std::string where = "cases[" + std::to_string(i) + "]";
+    if (!c.IsMap()) {
+      bad.push_back(c.At(where, "a case is a map, found " + std::string(c.KindName())));
+      continue;
+    }
+    for (std::string_view key : {"id", "kind"}) {
+      const RawNode* v = c.Find(key);
+      if (v == nullptr || !v->IsScalar() || v->scalar.empty()) {
+        bad.push_back(c.At(where + "." + std::string(key), "missing required field '" + std::string(key) + "'"));
+      }
+    }
+  }
+  if (!bad.empty()) return Error(std::move(bad));
+
+  ValidationReport report;
+  report.file = path;
+  PredictCases(catalog, *cases, nullptr, report);
   Finish(report);
   if (report.cases.empty()) return NothingPredicted(report);
+  if (options.holdout_by_group) {
+    HoldOut(catalog, SourcesOfGroups(*cases), options.match, report,
+            [&](const Catalog& held, const std::string& group, ValidationReport& out) {
+              PredictCases(held, *cases, &group, out);
+            });
+  }
   return report;
 }
 

@@ -15,6 +15,7 @@
 // request fields by their keys (api/fields.h).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "suanli/policy/classify.h"
 #include "suanli/search/search.h"
 #include "suanli/train/train.h"
+#include "suanli/validation/validate.h"
 
 namespace suanli {
 
@@ -106,6 +108,18 @@ Result<InferQuery> DecodeInfer(const Args& args);
 Result<CompareQuery> DecodeCompare(const Args& args);
 Result<TrainQuery> DecodeTrain(const Args& args);
 Result<ClassifyQuery> DecodeClassify(const Args& args);
+// --release FRAMEWORK=VERSION (infer, serve, train; docs/validation.md,
+// "Software generations"): when given, `catalog` is the catalog with the
+// release's profile figures (Catalog::ForRelease) and `notes` says what the
+// hardware's profile took; absent, `catalog` is empty.
+struct ReleasedCatalog {
+  std::optional<Catalog> catalog;
+  std::vector<std::string> notes;
+};
+Result<ReleasedCatalog> ApplyRelease(const Catalog& catalog, const Args& args, std::string_view hardware);
+
+// validate's options (--holdout-by, --holdout-match); the file is args' "file".
+Result<ValidateOptions> DecodeValidate(const Args& args);
 
 // --- Running them ---
 

@@ -7,6 +7,7 @@
 // immutable and safe to share between threads.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -101,6 +102,26 @@ struct GemmPoint {
 // On failure returns false and says why.
 bool ParseGemmSweep(std::string_view text, std::vector<GemmPoint>& out, std::string& error);
 
+// Figures of a profile measured with one release of a framework or kernel
+// library (the profile's `releases:` rows; docs/validation.md).
+struct ProfileRelease {
+  std::string framework;  // "flash-attention", "sglang"
+  std::string version;    // "2.5.8"
+  std::string notes;
+  FigureMap figures;      // the figures that differ from the profile's own
+};
+
+// A release a request or a case names: --release FRAMEWORK=VERSION.
+struct ReleaseRef {
+  std::string framework;
+  std::string version;
+  [[nodiscard]] bool empty() const { return framework.empty(); }
+};
+
+// Orders dotted versions by their numbers ("0.4.10" after "0.4.6"; a leading
+// "v" and text between numbers are ignored): <0, 0 or >0.
+int CompareVersions(std::string_view a, std::string_view b);
+
 struct Profile {
   std::string id;
   std::string name;
@@ -112,7 +133,15 @@ struct Profile {
   FigureMap figures;
   std::vector<GemmPoint> gemm_sweep;      // 16-bit, from gemm.sweep
   std::vector<GemmPoint> gemm_sweep_fp8;  // from gemm.sweep_fp8
+  std::vector<ProfileRelease> releases;   // release-specific figures
   std::string file;
+
+  // Whether any release row is of `framework` (names compared as lower-case letters and digits).
+  [[nodiscard]] bool HasReleasesOf(std::string_view framework) const;
+  // The row for `want`: its exact version, else the nearest older release of
+  // its framework; nullptr: the profile's own figures (no row of that
+  // framework, or every row newer). `note` says what was picked and why.
+  [[nodiscard]] const ProfileRelease* PickRelease(const ReleaseRef& want, std::string* note) const;
 
   [[nodiscard]] const Figure* Find(std::string_view path) const;
   [[nodiscard]] std::optional<double> Get(std::string_view path) const;
@@ -228,6 +257,28 @@ class Catalog {
   [[nodiscard]] Result<CatalogRecord> FindRecord(std::string_view id) const;
   // Ids (of any kind) closest to `id`, for "did you mean".
   [[nodiscard]] std::vector<std::string> Suggest(std::string_view id) const;
+
+  // A copy in which every profile and stack figure `drop` selects is replaced
+  // by what its record has without it (held-out validation,
+  // docs/validation.md): a profile's by the same figure of the profiles it
+  // extends, nearest first, then of `generic`; a stack's by the default stack
+  // of its kind; the first of them `drop` leaves. With none the figure is
+  // removed and the cost models' built-in default applies. Each replacement
+  // is appended to `replaced` (when not null).
+  struct FigureReplacement {
+    std::string record;  // "profile nvidia-h200", "stack sglang"
+    std::string key;
+    Figure was;
+    std::optional<Figure> now;
+    std::string from;    // "profile nvidia-hopper", "stack trtllm (default serving)", "none"
+  };
+  [[nodiscard]] Catalog WithoutFigures(const std::function<bool(const Figure&)>& drop,
+                                       std::vector<FigureReplacement>* replaced) const;
+
+  // A copy in which every profile with releases of `want.framework` has the
+  // figures of the release PickRelease picks in place of its own. What was
+  // picked, and every inexact match, is appended to `notes` (when not null).
+  [[nodiscard]] Catalog ForRelease(const ReleaseRef& want, std::vector<std::string>* notes) const;
 
   // Reads a chip file from outside the catalog (it may extend a catalog chip).
   // Sources it cites that the catalog does not know become `warnings`.

@@ -29,6 +29,9 @@ struct Figure {
   Basis basis = Basis::kDatasheet;
   std::vector<std::string> sources;
   std::string note;
+  // Groups of validation cases the figure was checked against (its record
+  // says so): held out with them (docs/validation.md). Optional.
+  std::vector<std::string> checked_against;
   std::string file;  // where it was written (a variant may inherit it)
   int line = 0;
 };

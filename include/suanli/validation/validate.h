@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "suanli/catalog/catalog.h"
@@ -62,6 +63,41 @@ struct PlanChoice {
   [[nodiscard]] bool right() const { return measured_chosen <= (1 + kPlanChoiceTolerance) * measured_best; }
 };
 
+// Held out by group (docs/validation.md): each group predicted again with
+// the profile and stack figures its own cases informed replaced by what
+// their records have without them.
+enum class HoldoutMatch {
+  kDocument,    // a figure's source is the same document as a case's (file, page or paper)
+  kRepository,  // ... or the same repository, site or paper
+};
+std::string_view HoldoutMatchName(HoldoutMatch m);
+
+struct ValidateOptions {
+  bool holdout_by_group = false;
+  HoldoutMatch match = HoldoutMatch::kDocument;
+};
+
+// A figure a group informed and what replaced it in the held-out run.
+struct RemovedFigure {
+  std::string record;                // "profile nvidia-hopper", "stack trtllm"
+  std::string key;                   // "memory.reserved_fraction"
+  std::vector<std::string> sources;  // the figure's source ids
+  std::string why;                   // which source matched which case source
+  std::string was;                   // the value, formatted
+  std::string now;                   // the fallback's value, or "" when removed
+  std::string fallback;              // where the fallback comes from
+};
+
+struct GroupHoldout {
+  std::string group;
+  std::vector<std::string> documents;  // what the group's cases cite, as read
+  std::vector<RemovedFigure> removed;
+  ErrorStats in_sample;                // over the same cases as held_out
+  ErrorStats held_out;
+  // Cases predicted in sample but not held out (or the reverse), with why.
+  std::vector<UnmappedCase> changed;
+};
+
 struct ValidationReport {
   std::string file;
   std::vector<CaseResult> cases;
@@ -70,6 +106,9 @@ struct ValidationReport {
   std::map<std::string, double> spearman;  // groups of 3+ cases: rank correlation, predicted vs measured
   std::vector<PlanChoice> plan_choices;    // vTrain settings with several measured plans
   ErrorStats overall;
+  bool holdout_run = false;              // --holdout-by group
+  HoldoutMatch holdout_match = HoldoutMatch::kDocument;
+  std::vector<GroupHoldout> holdout;     // one per group with predicted cases
   [[nodiscard]] int plan_choices_right() const;
 };
 
@@ -78,6 +117,7 @@ struct ValidationReport {
 // be read or is not such a file (every structural problem is reported); cases
 // it cannot predict are `unmapped`.
 Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string& path);
+Result<ValidationReport> ValidateCases(const Catalog& catalog, const std::string& path, const ValidateOptions& options);
 
 // Finds a catalog chip from a name as measurement reports write it
 // ("NVIDIA H100 SXM 80GB (DGX H100)"); nullptr if none matches.
