@@ -72,7 +72,6 @@ int RunTrainCommand(const GlobalOptions& global, const Args& args, Output output
   if (!catalog) return Fail(catalog.error(), &spec);
   auto released = ApplyRelease(**catalog, args, query->hardware);  // --release
   if (!released) return Fail(released.error(), &spec);
-  for (const auto& n : released->notes) std::cerr << "note: release: " << n << '\n';
   // A progress bar on a terminal, for searches that take more than a second.
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto start = std::chrono::steady_clock::now();
@@ -91,6 +90,8 @@ int RunTrainCommand(const GlobalOptions& global, const Args& args, Output output
   auto result = RunTrain(released->catalog ? *released->catalog : **catalog, *query);
   if (drew) std::cerr << "\r" << std::string(50, ' ') << "\r" << std::flush;
   if (!result) return Fail(result.error(), &spec);
+  result->release_notes = released->notes;
+  for (const auto& n : released->notes) std::cerr << "note: release: " << n << '\n';
   const TrainResult& r = *result;
   const TrainRequest& req = r.request;
   if (output == Output::kJson) {

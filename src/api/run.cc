@@ -45,8 +45,13 @@ Result<std::string> Compare(const Catalog& c, const Args& a, ResultForm f) {
   return Print<CompareQuery>(c, a, f, DecodeCompare, RunCompare);
 }
 Result<std::string> Train(const Catalog& c, const Args& a, ResultForm f) {
-  return OnRelease(c, a, [&](const Catalog& rc, const std::vector<std::string>&) {
-    return Print<TrainQuery>(rc, a, f, DecodeTrain, RunTrain);
+  return OnRelease(c, a, [&](const Catalog& rc, const std::vector<std::string>& notes) -> Result<std::string> {
+    auto query = DecodeTrain(a);
+    if (!query) return std::move(query).error();
+    auto result = RunTrain(rc, *query);
+    if (!result) return std::move(result).error();
+    result->release_notes = notes;
+    return f == ResultForm::kCsv ? ToCsv(*result) : ToJson(*result);
   });
 }
 Result<std::string> Classify(const Catalog& c, const Args& a, ResultForm f) {

@@ -389,6 +389,7 @@ std::string ToJson(const TrainResult& r) {
                       {"flash_attention", q.flash_attention}, {"lora", q.lora}, {"stack", q.stack.id},
                       {"search", r.searched}};
   if (!r.searched) j["request"]["plan"] = TrainPlanJson(q.plan);
+  if (!r.release_notes.empty()) j["release_notes"] = r.release_notes;
   if (r.searched) {
     const SearchResult& s = r.search;
     j["candidates_evaluated"] = s.candidates_evaluated;

@@ -415,6 +415,18 @@ class TrainingCommands(unittest.TestCase):
     BASE = ("train", "--hardware", "dgx-a100", "--model", "gpt3-175b", "--devices", "1024", "--seq-len", "2048",
             "--global-batch", "1536")
 
+    def test_train_json_names_the_release_it_ran_on(self):
+        # --release on train: the JSON says which release's figures the run took, as infer's warnings do.
+        args = ["train", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--devices", "8", "--tp", "8",
+                "--seq-len", "8192", "--global-batch", "64", "--json"]
+        plain = json.loads(run(*args).stdout)
+        self.assertNotIn("release_notes", plain)
+        r = run(*args, "--release", "flash-attention=3.0.0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertTrue(any("flash-attention" in n for n in j["release_notes"]), j.get("release_notes"))
+        self.assertLess(j["step_time_s"], plain["step_time_s"])  # FA3's attention is faster than the default
+
     def test_train_json_contract(self):
         r = run(*self.BASE, "--tp", "8", "--pp", "8", "--vp", "3", "--recompute", "selective", "--precision", "fp16",
                 "--tokens", "300e9", "--json")

@@ -165,6 +165,7 @@ struct TrainResult {
   bool searched = false;
   TrainEstimate estimate;  // without search
   SearchResult search;     // with search
+  std::vector<std::string> release_notes;  // what --release took (ApplyRelease), in the JSON when any
 };
 // `progress` (optional) is called from the calling thread during a search.
 Result<TrainResult> RunTrain(const Catalog& catalog, const TrainQuery& query);
