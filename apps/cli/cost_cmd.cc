@@ -71,6 +71,19 @@ int RunCostCommand(const GlobalOptions& global, const Args& args, Output output)
     std::cout << fmt::format("\nServing {} (infer: {} devices, {} in flight, TTFT {}, TPOT {}, {} output tokens/s)\n",
                              r.serving->model.id, e.devices, e.batch, FormatSeconds(e.ttft_s), FormatSeconds(e.tpot_s),
                              Thousands(e.output_tokens_per_s));
+  }
+  if (r.simulation) {
+    const ServeResult& sim = *r.simulation;
+    const ServeStats& st = sim.stats;
+    std::cout << fmt::format("\nServing {} (serve, simulated: {} devices, {} requests{} in {:.4g} s, {} output tokens/s, "
+                             "mean TTFT {}, mean TPOT {}{})\n",
+                             sim.model.id, sim.devices, st.requests,
+                             sim.max_rate ? fmt::format(" at the SLA's max rate {:.4g}/s", *sim.max_rate) : std::string(),
+                             st.duration_s, Thousands(r.serving_point.output_tokens_per_s), FormatSeconds(st.ttft.mean),
+                             FormatSeconds(st.tpot.mean),
+                             sim.query.sla_given ? fmt::format(", {:.0f} % within the SLA", st.attainment() * 100) : std::string());
+  }
+  if (r.serving || r.simulation) {
     std::cout << fmt::format("  {} per million output tokens ({} .. {})\n", Money(r.tokens.usd_per_million_output_tokens, k, unit),
                              Money(r.tokens_low.usd_per_million_output_tokens, k, unit),
                              Money(r.tokens_high.usd_per_million_output_tokens, k, unit));
@@ -96,7 +109,7 @@ int RunCostCommand(const GlobalOptions& global, const Args& args, Output output)
     std::cout << "\nSensitivity (each input alone at the ends of its range)\n";
     Table s;
     s.Column("input");
-    s.Column(r.serving ? unit + "/M output tokens" : unit + "/device-hour", Table::Align::kRight);
+    s.Column(r.serving || r.simulation ? unit + "/M output tokens" : unit + "/device-hour", Table::Align::kRight);
     for (const auto& x : r.sensitivity) {
       const double f = (per_mtok > 0 ? per_mtok : 1) * k;
       s.Row({std::string(kTcoInputNames[static_cast<int>(x.input)]),
@@ -123,8 +136,8 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   }
   for (const auto& w : r.warnings) std::cerr << "warning: " << w << '\n';
   std::cout << fmt::format("{} ({}): {}\n", r.scenario, r.file, r.feasible ? "feasible" : "INFEASIBLE");
-  std::cout << fmt::format("solver {}: {} in {:.2f} s, {} branch-and-bound nodes\n\n", r.solver, r.solver_status, r.solve_seconds,
-                           r.solver_nodes);
+  std::cout << fmt::format("solver {}: {} in {:.2f} s, {} branch-and-bound nodes, {} simplex iterations\n\n", r.solver,
+                           r.solver_status, r.solve_seconds, r.solver_nodes, r.solver_iterations);
   std::cout << "Candidates\n";
   Table c;
   c.Column("system");
@@ -159,6 +172,7 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   p.Column("nodes owned (bought)");
   p.Column("cost USD", Table::Align::kRight);
   p.Column("MW", Table::Align::kRight);
+  p.Column("used", Table::Align::kRight);
   p.Column("served");
   for (const auto& x : r.periods) {
     std::string units, served;
@@ -167,9 +181,11 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
       units += (units.empty() ? "" : ", ") + fmt::format("{} {}", id, n) + (b != x.bought.end() ? fmt::format(" (+{})", b->second) : "");
     }
     for (const auto& [id, f] : x.served) served += (served.empty() ? "" : ", ") + fmt::format("{} {:.0f} %", id, f * 100);
-    p.Row({x.period, units.empty() ? "-" : units, Thousands(x.cost_usd), fmt::format("{:.3f}", x.power_w / 1e6), served});
+    p.Row({x.period, units.empty() ? "-" : units, Thousands(x.cost_usd), fmt::format("{:.3f}", x.power_w / 1e6),
+           fmt::format("{:.0f} %", x.utilization * 100), served});
   }
   p.Print(std::cout);
+  std::cout << "used: demand served / capacity owned (the least share of every system's nodes that could serve it)\n";
   if (!r.binding.empty()) {
     std::cout << "\nBinding constraints: shadow price by fix-and-resolve (the LP with the integer purchases fixed at their\n"
                  "optimal values) / in the LP relaxation, per unit increase of the bound\n";

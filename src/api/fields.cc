@@ -290,8 +290,10 @@ constexpr RequestField kServeFields[] = {
 constexpr std::array<std::string_view, 2> kCurrencies = {"usd", "cny"};
 
 // `cost`: a device-hour's price terms, then (optionally) a serving workload as
-// for infer or, with --devices, a training run as for train --search.
-constexpr RequestField kCostFields[] = {
+// for infer, with --serve a simulated serving run as for serve (its fields
+// are serve's own, appended below), or with --devices a training run as for
+// train --search.
+constexpr RequestField kCostOwnFields[] = {
     {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file", .required = true},
     {.key = "price_usd", .type = kNumber, .help = "Capex per device, all-in (its server share and network), USD",
      .default_text = "the latest purchase price in catalog/prices/ with the facility's multipliers", .min = 0, .max = 1e10,
@@ -320,13 +322,16 @@ constexpr RequestField kCostFields[] = {
     {.key = "currency", .type = kChoice, .help = "Currency of the text output (JSON adds cny_* keys)",
      .default_text = "usd", .choices = kCurrencies},
     {.key = "model", .type = kText, .help = "With a workload: model id or alias, catalog model file or config.json"},
-    {.key = "input_tokens", .type = kInteger, .help = "Serving: prompt tokens per request", .min = 1, .max = kTokensMax,
-     .unit = "tokens"},
-    {.key = "output_tokens", .type = kInteger, .help = "Serving: generated tokens per request", .min = 1,
-     .max = kTokensMax, .unit = "tokens"},
-    {.key = "batch", .type = kCountOrMax, .help = "Serving: static batch, or 'max'", .min = 1, .max = kTokensMax,
+    {.key = "serve", .type = kFlag,
+     .help = "The serving workload is a simulated run (serve's fields: --rate, --concurrency, --offline or --max-rate with an SLA, ...), priced over its wall time"},
+    {.key = "input_tokens", .type = kText,
+     .help = "Serving: prompt tokens per request (with --serve: N or a distribution, as serve takes it)", .unit = "tokens"},
+    {.key = "output_tokens", .type = kText,
+     .help = "Serving: generated tokens per request (with --serve: N or a distribution)", .unit = "tokens"},
+    {.key = "batch", .type = kCountOrMax, .help = "Serving (infer): static batch, or 'max'", .min = 1, .max = kTokensMax,
      .unit = "requests", .excludes = "concurrency"},
-    {.key = "concurrency", .type = kCountOrMax, .help = "Serving: requests in flight, or 'max'",
+    {.key = "concurrency", .type = kCountOrMax,
+     .help = "Serving: requests in flight, or 'max' (with --serve: a closed loop of N requests)",
      .default_text = "max (when neither is given)", .min = 1, .max = kTokensMax, .unit = "requests",
      .excludes = "batch"},
     {.key = "tp", .type = kInteger, .help = "Serving: tensor parallelism", .default_text = "1", .min = 1, .max = kDegreeMax},
@@ -335,7 +340,8 @@ constexpr RequestField kCostFields[] = {
     {.key = "weights", .type = kChoice, .help = "Serving: weight precision", .default_text = "bf16", .choices = kPrecisions},
     {.key = "kv_cache", .type = kChoice, .help = "Serving: KV-cache precision", .default_text = "bf16", .choices = kPrecisions},
     {.key = "stack", .type = kText, .help = "Serving or training stack id", .default_text = "the catalog's default"},
-    {.key = "devices", .type = kInteger, .help = "Training: devices (the best plan is searched)", .min = 1,
+    {.key = "devices", .type = kInteger,
+     .help = "Training: devices (the best plan is searched); with --serve: devices of one serving instance", .min = 1,
      .max = kDevicesMax, .unit = "devices"},
     {.key = "seq_len", .type = kInteger, .help = "Training: sequence length", .min = 1, .max = kDevicesMax, .unit = "tokens"},
     {.key = "global_batch", .type = kInteger, .help = "Training: sequences per step", .min = 1, .max = kTokensMax,
@@ -343,6 +349,33 @@ constexpr RequestField kCostFields[] = {
     {.key = "tokens", .type = kNumber, .help = "Training: tokens to train on (the run's cost)", .min = 1, .max = 1e20,
      .unit = "tokens"},
 };
+
+// serve's fields that cost takes with --serve, beside its own: all but those
+// that describe something other than a simulated run.
+constexpr bool CostTakesServeField(std::string_view key) {
+  for (const RequestField& f : kCostOwnFields) {
+    if (f.key == key) return false;  // cost's own (the same meaning, or its infer/training one without --serve)
+  }
+  return key != "phase" && key != "batch_tokens" && key != "context_tokens" && key != "timeline";
+}
+
+constexpr std::size_t CountCostFields() {
+  std::size_t n = std::size(kCostOwnFields);
+  for (const RequestField& f : kServeFields) n += CostTakesServeField(f.key) ? 1 : 0;
+  return n;
+}
+
+constexpr std::array<RequestField, CountCostFields()> MakeCostFields() {
+  std::array<RequestField, CountCostFields()> out{};
+  std::size_t i = 0;
+  for (const RequestField& f : kCostOwnFields) out[i++] = f;
+  for (const RequestField& f : kServeFields) {
+    if (CostTakesServeField(f.key)) out[i++] = f;
+  }
+  return out;
+}
+
+constexpr std::array<RequestField, CountCostFields()> kCostFields = MakeCostFields();
 
 // `fleet`: a scenario file (docs/fleet-model.md).
 constexpr RequestField kFleetFields[] = {

@@ -78,10 +78,11 @@ Result<std::string> Serve(const Catalog& c, const Args& a, ResultForm f, const s
     return ToJson(*result);
   });
 }
-Result<std::string> Cost(const Catalog& c, const Args& a, ResultForm f) {
+Result<std::string> Cost(const Catalog& c, const Args& a, ResultForm f, const std::atomic<bool>* cancel) {
   if (f == ResultForm::kCsv) return Error(Diagnostic{.key_path = "csv", .message = "cost has no CSV form; use --json"});
   auto q = DecodeCost(a);
   if (!q) return std::move(q).error();
+  if (q->simulation) q->simulation->cancel = cancel;  // --serve: a simulated run stops as serve does
   auto r = RunCostQuery(c, *q);
   if (!r) return std::move(r).error();
   return ToJson(*r);
@@ -99,7 +100,8 @@ constexpr CommandRunner kRunners[] = {
     {.name = "infer", .run = Infer},       {.name = "compare", .run = Compare},     {.name = "train", .run = Train},
     {.name = "classify", .run = Classify}, {.name = "validate", .run = Validate},
     {.name = "serve", .run = [](const Catalog& c, const Args& a, ResultForm f) { return Serve(c, a, f, nullptr); }},
-    {.name = "cost", .run = Cost},         {.name = "fleet", .run = Fleet},
+    {.name = "cost", .run = [](const Catalog& c, const Args& a, ResultForm f) { return Cost(c, a, f, nullptr); }},
+    {.name = "fleet", .run = Fleet},
 };
 
 }  // namespace
@@ -127,6 +129,7 @@ Result<std::string> RunCommand(const Catalog& catalog, std::string_view command,
 Result<std::string> RunCommand(const Catalog& catalog, std::string_view command, const Args& args, ResultForm form,
                                const std::atomic<bool>* cancel) {
   if (cancel != nullptr && command == "serve") return Serve(catalog, args, form, cancel);
+  if (cancel != nullptr && command == "cost") return Cost(catalog, args, form, cancel);
   if (command != "train" || cancel == nullptr) return RunCommand(catalog, command, args, form);
   auto query = DecodeTrain(args);
   if (!query) return std::move(query).error();

@@ -305,7 +305,8 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
   }
   auto built = BuildDeployment(out.cluster, arch, q.precision, pools, sc, q.disaggregated);
   if (!built) return std::move(built).error();
-  ServeOptions opt{.spec = out.spec, .sla = q.sla, .timeline = !q.timeline.empty(), .cancel = q.cancel};
+  ServeOptions opt{.spec = out.spec, .sla = q.sla, .timeline = !q.timeline.empty(), .cancel = q.cancel,
+                   .phase_device_time = q.phase_device_time};
   if (q.pd_search) {
     // The prefill:decode instance counts with the highest SLA-meeting rate
     // per device: 1 to 8 prefill instances beside the decode instances given,

@@ -1,6 +1,7 @@
 // `suanli cost`: decode, choose the records, evaluate (cost.h, tco.h).
 #include "suanli/econ/cost.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -50,6 +51,46 @@ Result<TcoInput> PriceInput(const Catalog& catalog, const MarketRecord& p, doubl
   return in;
 }
 
+// The keys cost reads without --serve: its own price terms and the infer and
+// training workload fields.
+bool IsCostInferOrTrainingKey(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {"hardware", "model", "input_tokens", "output_tokens", "batch", "concurrency", "tp", "pp",
+                                               "ep", "weights", "kv_cache", "stack", "devices", "seq_len", "global_batch", "tokens"};
+  return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
+}
+
+// The keys of the cost itself, not of its workload.
+bool IsPriceKey(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {"hardware", "price_usd", "price_cny", "life_years", "cost_of_capital", "pue",
+                                               "electricity_usd_per_kwh", "utilization", "hosting_usd_per_kw_month",
+                                               "maintenance_fraction", "power_w", "region", "date", "currency", "serve"};
+  return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
+}
+
+// --serve: the workload is serve's request, decoded by serve itself.
+Result<CostQuery> DecodeSimulatedCost(const Args& args, CostQuery q) {
+  std::vector<Diagnostic> bad;
+  if (!args.Has("model")) bad.push_back(Diagnostic{.key_path = "serve", .message = "a simulated serving run needs --model"});
+  for (const char* k : {"seq_len", "global_batch", "tokens"}) {
+    if (args.Has(k)) bad.push_back(Diagnostic{.key_path = k, .message = "is a training field: not with --serve"});
+  }
+  if (args.Has("batch")) {
+    bad.push_back(Diagnostic{.key_path = "batch",
+                             .message = "is infer's static batch: with --serve the load is --rate, --concurrency, --offline or --max-rate"});
+  }
+  if (!bad.empty()) return Error(std::move(bad));
+  Args sub;
+  sub.Set("hardware", q.hardware);
+  for (const auto& [key, value] : args.items()) {
+    if (!IsPriceKey(key)) sub.Set(key, value);
+  }
+  auto s = DecodeServe(sub);
+  if (!s) return std::move(s).error();
+  s->phase_device_time = true;  // the input tokens' share of the cost
+  q.simulation = std::move(*s);
+  return q;
+}
+
 }  // namespace
 
 Result<CostQuery> DecodeCost(const Args& args) {
@@ -81,8 +122,16 @@ Result<CostQuery> DecodeCost(const Args& args) {
   static constexpr std::string_view kServing[] = {"input_tokens", "output_tokens", "batch", "concurrency", "tp",
                                                   "pp", "ep", "weights", "kv_cache"};
   static constexpr std::string_view kTraining[] = {"devices", "seq_len", "global_batch", "tokens"};
+  if (args.Get("serve") == "true") return DecodeSimulatedCost(args, std::move(q));
   const bool training = args.Has("devices");
   std::vector<Diagnostic> bad;
+  // serve's own fields (cost takes them with --serve).
+  const CommandSpec& own = CommandFor("serve");
+  for (const auto& [key, value] : args.items()) {
+    if (own.Find(key) != nullptr && !IsCostInferOrTrainingKey(key)) {
+      bad.push_back(Diagnostic{.key_path = key, .message = "is a field of a simulated serving run: give --serve too"});
+    }
+  }
   for (auto key : training ? std::span<const std::string_view>(kServing) : std::span<const std::string_view>(kTraining)) {
     if (args.Has(key)) {
       bad.push_back(Diagnostic{.key_path = std::string(key),
@@ -229,8 +278,8 @@ Result<TcoInputs> MakeTcoInputs(const Catalog& catalog, const Chip& chip, const 
 
 ServingPoint ServingPointOf(const InferenceEstimate& e, const InferenceWorkload& w) {
   ServingPoint p{.output_tokens_per_s = e.output_tokens_per_s, .input_tokens_per_s = e.input_tokens_per_s, .ttft_s = e.ttft_s,
-                 .request_latency_s = e.request_latency_s, .devices = e.devices, .input_tokens = w.input_tokens,
-                 .output_tokens = w.output_tokens};
+                 .request_latency_s = e.request_latency_s, .devices = e.devices, .input_tokens = double(w.input_tokens),
+                 .output_tokens = double(w.output_tokens)};
   const bool continuous = w.mode == BatchMode::kConcurrency || w.mode == BatchMode::kConcurrencyMax;
   if (continuous) {
     const double both = e.prefill.seconds + e.decode.seconds;
@@ -245,18 +294,37 @@ ServingPoint ServingPointOf(const InferenceEstimate& e, const InferenceWorkload&
   return p;
 }
 
+ServingPoint ServingPointOf(const ServeResult& run) {
+  const ServeStats& st = run.stats;
+  ServingPoint p;
+  if (!(st.duration_s > 0) || st.requests <= 0) return p;
+  p.output_tokens_per_s = st.output_tokens / st.duration_s;
+  p.input_tokens_per_s = st.input_tokens / st.duration_s;
+  p.ttft_s = st.ttft.mean;
+  p.request_latency_s = st.e2e.mean;
+  p.devices = run.devices;
+  p.input_tokens = st.input_tokens / double(st.requests);
+  p.output_tokens = st.output_tokens / double(st.requests);
+  const double busy = st.prefill_device_s + st.decode_device_s;
+  if (busy > 0) {
+    p.prefill_device_share = st.prefill_device_s / busy;
+    p.prefill_share_from = "serve: the run's prefill device time over its busy device time (mixed iterations split by each part's time alone; idle time shared alike)";
+  }
+  return p;
+}
+
 TokenCost CostPerToken(const ServingPoint& p, double usd_per_device_hour, double wall_w_per_device) {
   TokenCost t;
-  if (!(p.output_tokens_per_s > 0) || p.output_tokens <= 0) return t;
-  const double requests_per_s = p.output_tokens_per_s / double(p.output_tokens);
+  if (!(p.output_tokens_per_s > 0) || !(p.output_tokens > 0)) return t;
+  const double requests_per_s = p.output_tokens_per_s / p.output_tokens;
   const double device_s_per_request = p.devices / requests_per_s;
   const double usd_per_request = usd_per_device_hour * device_s_per_request / 3600;
   // The request's device time is split between its tokens by the share spent in prefill.
   const double in_share = p.prefill_device_share >= 0 ? std::clamp(p.prefill_device_share, 0.0, 1.0)
                           : p.request_latency_s > 0   ? std::clamp(p.ttft_s / p.request_latency_s, 0.0, 1.0)
                                                       : 0;
-  t.usd_per_million_output_tokens = usd_per_request * (1 - in_share) / double(p.output_tokens) * 1e6;
-  t.usd_per_million_input_tokens = p.input_tokens > 0 ? usd_per_request * in_share / double(p.input_tokens) * 1e6 : 0;
+  t.usd_per_million_output_tokens = usd_per_request * (1 - in_share) / p.output_tokens * 1e6;
+  t.usd_per_million_input_tokens = p.input_tokens > 0 ? usd_per_request * in_share / p.input_tokens * 1e6 : 0;
   const double wall_w = wall_w_per_device * p.devices;
   t.joules_per_output_token = wall_w / p.output_tokens_per_s;
   t.output_tokens_per_s_per_kw = wall_w > 0 ? p.output_tokens_per_s / (wall_w / 1e3) : 0;
@@ -295,6 +363,25 @@ Result<CostResult> RunCostQuery(const Catalog& catalog, const CostQuery& q) {
     r.tokens_high = CostPerToken(r.serving_point, r.range.high.total(), r.range.high.power_w_at_wall);
     r.warnings = s->warnings;
     r.serving = std::move(*s);
+  }
+  if (q.simulation) {
+    auto s = RunServe(catalog, *q.simulation);
+    if (!s) return std::move(s).error();
+    if (!s->fits) {
+      return Error(Diagnostic{.key_path = "model", .message = "the deployment does not fit on " + s->hardware.id() + ": " + s->reason});
+    }
+    if (s->max_rate && !(*s->max_rate > 0)) {
+      return Error(Diagnostic{.key_path = "max_rate", .message = "no request rate meets the SLA on this deployment: nothing to price"});
+    }
+    if (s->stats.requests <= 0 || !(s->stats.output_tokens > 0) || !(s->stats.duration_s > 0)) {
+      return Error(Diagnostic{.key_path = "serve", .message = "the simulated run served no output tokens: nothing to price"});
+    }
+    r.serving_point = ServingPointOf(*s);
+    r.tokens = CostPerToken(r.serving_point, r.base.total(), r.base.power_w_at_wall);
+    r.tokens_low = CostPerToken(r.serving_point, r.range.low.total(), r.range.low.power_w_at_wall);
+    r.tokens_high = CostPerToken(r.serving_point, r.range.high.total(), r.range.high.power_w_at_wall);
+    r.warnings = s->warnings;
+    r.simulation = std::move(*s);
   }
   if (q.training) {
     auto t = RunTrain(catalog, *q.training);

@@ -122,6 +122,74 @@ TEST(Tco, ContinuousBatchingSplitsTheIterationByPhase) {
   EXPECT_NEAR(t.usd_per_million_output_tokens, 1.5, 1e-12);   // 4e-4 x 0.75 / 200 x 1e6
 }
 
+// A simulated run priced by hand: 8 devices held for 50 s at 3.6 USD per
+// device-hour is 0.4 USD; 100 device-s of prefill and 300 of decode give the
+// input tokens a quarter: 0.1 USD over 200,000 input tokens (0.5 USD/M) and
+// 0.3 USD over 20,000 output tokens (15 USD/M); 1 kW per device at the wall
+// for 50 s is 400 kJ over 20,000 output tokens, 20 J each.
+TEST(Tco, SimulatedRunIsPricedOverItsWallTimeAndSplitByPhaseDeviceTime) {
+  ServeResult run;
+  run.devices = 8;
+  run.stats.requests = 100;
+  run.stats.duration_s = 50;
+  run.stats.input_tokens = 200000;
+  run.stats.output_tokens = 20000;
+  run.stats.prefill_device_s = 100;
+  run.stats.decode_device_s = 300;
+  const ServingPoint p = ServingPointOf(run);
+  EXPECT_NEAR(p.prefill_device_share, 0.25, 1e-15);
+  EXPECT_NEAR(p.output_tokens_per_s, 400, 1e-12);
+  EXPECT_NEAR(p.output_tokens, 200, 1e-12);  // per request, the mean
+  const TokenCost t = CostPerToken(p, 3.6, 1000);
+  EXPECT_NEAR(t.usd_per_million_input_tokens, 0.5, 1e-12);
+  EXPECT_NEAR(t.usd_per_million_output_tokens, 15, 1e-12);
+  EXPECT_NEAR(t.joules_per_output_token, 20, 1e-12);
+  EXPECT_NEAR(t.output_tokens_per_s_per_kw, 400.0 / 8, 1e-12);
+  // Without a phase split (phase_device_time off) the share is unknown: TTFT / latency stands in.
+  run.stats.prefill_device_s = run.stats.decode_device_s = 0;
+  EXPECT_LT(ServingPointOf(run).prefill_device_share, 0);
+}
+
+Args ServeArgs(std::initializer_list<std::pair<std::string, std::string>> kv) {
+  Args a;
+  a.Set("hardware", "hgx-h100");
+  a.Set("model", "llama-3.1-8b");
+  for (const auto& [k, v] : kv) a.Set(k, v);
+  return a;
+}
+
+// The simulator's per-phase device time: it changes nothing else in the run,
+// it adds up to the busy device time (each iteration's time x its instance's
+// devices, from the timeline), and a run whose requests generate one token
+// (the prompt's last token samples it: no decode step) is all prefill.
+TEST(Tco, SimulatorPhaseDeviceTimeAddsUpToTheBusyTime) {
+  const Catalog& c = testing::ShippedCatalog();
+  for (const char* out : {"200", "1"}) {
+    auto q = DecodeServe(ServeArgs({{"tp", "2"}, {"input_tokens", "1000"}, {"output_tokens", out}, {"rate", "20"}, {"requests", "200"}}));
+    ASSERT_TRUE(q) << q.error().ToString();
+    auto plain = RunServe(c, *q);
+    q->phase_device_time = true;
+    q->timeline = (std::filesystem::temp_directory_path() / "suanli-econ-timeline.csv").string();
+    auto split = RunServe(c, *q);
+    ASSERT_TRUE(plain && split) << (plain ? split.error().ToString() : plain.error().ToString());
+    EXPECT_EQ(plain->stats.prefill_device_s + plain->stats.decode_device_s, 0);
+    EXPECT_EQ(plain->stats.duration_s, split->stats.duration_s);
+    EXPECT_EQ(plain->stats.ttft.mean, split->stats.ttft.mean);
+    EXPECT_EQ(plain->stats.iterations, split->stats.iterations);
+    double busy = 0;
+    for (const auto& it : split->stats.timeline) busy += it.seconds * 2;  // tp 2: two devices an instance
+    ASSERT_GT(busy, 0);
+    EXPECT_NEAR(split->stats.prefill_device_s + split->stats.decode_device_s, busy, 1e-9 * busy) << out;
+    EXPECT_LE(busy, split->devices * split->stats.duration_s * (1 + 1e-12));
+    if (std::string(out) == "1") {
+      EXPECT_EQ(split->stats.decode_device_s, 0);
+    } else {
+      EXPECT_GT(split->stats.decode_device_s, split->stats.prefill_device_s);  // 200 decode steps a request on an H100
+      EXPECT_GT(split->stats.prefill_device_s, 0);
+    }
+  }
+}
+
 // A toy fleet MILP checked against enumeration: choose integer units of three
 // systems to cover a demand at least cost under a power cap.
 TEST(Milp, ToyMatchesBruteForce) {
@@ -480,6 +548,87 @@ TEST(Fleet, ASolverThatStopsIsAnInternalErrorWithItsStatus) {
   ASSERT_FALSE(plan);
   EXPECT_TRUE(plan.error().internal());
   EXPECT_NE(plan.error().ToString().find("did not finish"), std::string::npos) << plan.error().ToString();
+}
+
+// Utilisation is demand served over capacity owned, not nodes allocated over
+// owned (the LP may allocate spare nodes at no cost). One system of 9,000
+// output tokens/s per node: 20,000 needs 3 nodes, 20/27 used; two workloads
+// of 4,500 and 3,000 tokens/s on one system of 9,000 and 3,000 per node need
+// 0.5 + 1 node-equivalents, so 2 nodes, 75 % used.
+TEST(Fleet, UtilizationIsDemandServedOverCapacityOwned) {
+  const Catalog& c = Shipped();
+  auto solver = MakeCbcSolver();
+  auto one = LoadScenario(c, WriteScenario("spare", R"(name: spare
+facility: us-2025
+periods: [2025Q1]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 20000}
+)"));
+  ASSERT_TRUE(one) << one.error().ToString();
+  auto a = PlanFleet(c, *one, Exact(), *solver);
+  ASSERT_TRUE(a && a->feasible);
+  EXPECT_EQ(a->periods[0].units.at("hgx-h100"), 3);
+  EXPECT_NEAR(a->periods[0].utilization, 20000.0 / 27000.0, 1e-9);
+  EXPECT_NEAR(a->periods[0].utilization_by_system.at("hgx-h100"), 20000.0 / 27000.0, 1e-9);
+  EXPECT_NEAR(a->periods[0].allocation.at("hgx-h100").at("chat"), 20000.0 / 9000.0, 1e-9);
+  auto two = LoadScenario(c, WriteScenario("spare2", R"(name: spare two workloads
+facility: us-2025
+periods: [2025Q1]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000, code: 3000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 4500}
+  - {id: code, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 3000}
+)"));
+  ASSERT_TRUE(two) << two.error().ToString();
+  auto b = PlanFleet(c, *two, Exact(), *solver);
+  ASSERT_TRUE(b && b->feasible);
+  EXPECT_EQ(b->periods[0].units.at("hgx-h100"), 2);
+  EXPECT_NEAR(b->periods[0].utilization, 0.75, 1e-9);
+  EXPECT_NEAR(b->periods[0].allocation.at("hgx-h100").at("chat"), 0.5, 1e-9);
+  EXPECT_NEAR(b->periods[0].allocation.at("hgx-h100").at("code"), 1.0, 1e-9);
+}
+
+// A serving demand in requests/s is that rate x output tokens per request;
+// an opex budget (power, hosting and maintenance to the horizon's end) too
+// small for the nodes the demand needs is a conflict that names it.
+TEST(Fleet, DemandInRequestsPerSecondAndAnOpexBudget) {
+  const Catalog& c = Shipped();
+  const std::string head = R"(name: requests
+facility: us-2025
+periods: [2025Q1]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, requests_per_s: 100}
+)";
+  auto s = LoadScenario(c, WriteScenario("requests", head));
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_DOUBLE_EQ(s->demands[0].need[0], 100 * 200);
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, Exact(), *solver);
+  ASSERT_TRUE(plan && plan->feasible);
+  EXPECT_EQ(plan->periods[0].units.at("hgx-h100"), 3);  // 20,000 tokens/s on 9,000 a node
+  // 1,000 USD of opex cannot run three H100 nodes for a quarter: infeasible, the budget named.
+  auto tight = LoadScenario(c, WriteScenario("opex", head + "budget: {opex_usd: 1000}\n"));
+  ASSERT_TRUE(tight) << tight.error().ToString();
+  auto none = PlanFleet(c, *tight, Exact(), *solver);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->feasible);
+  bool named = false;
+  for (const auto& x : none->conflicts) named = named || x.starts_with("budget opex");
+  EXPECT_TRUE(named);
+  auto both = LoadScenario(c, WriteScenario("both", R"(name: both
+facility: us-2025
+periods: [2025Q1]
+candidates: [{system: hgx-h100, capacity: {chat: 9000}}]
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1, requests_per_s: 1, output_tokens_per_s: 1}
+)"));
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().diagnostics.front().key_path, "demands[0].requests_per_s") << both.error().ToString();
 }
 
 TEST(Fleet, InfeasibleIsAResultNamingTheConflict) {

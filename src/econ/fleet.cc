@@ -200,6 +200,7 @@ struct Inputs {
   std::vector<std::vector<double>> price;   // [candidate][period] cash per node
   std::vector<std::vector<double>> supply;  // [candidate][period] nodes, < 0 none
   std::vector<std::vector<double>> buy_cost;  // [candidate][period] objective coefficient of a node bought
+  std::vector<std::vector<double>> opex_cost;  // [candidate][period] its power, hosting and maintenance to the horizon's end
   std::vector<double> annuity_per_hour;     // per candidate: amortised capex per USD of price per hour
 };
 
@@ -257,6 +258,17 @@ Model Build(const Inputs& in, const std::vector<std::string>& shocked_vendors, b
       }
     }
     add_row(std::move(row), std::max(1.0, *s.capex_budget_usd));
+  }
+  if (s.opex_budget_usd) {
+    // The power, hosting and maintenance of every node from its purchase to the horizon's end.
+    MilpRow row{.name = "budget opex", .hi = *s.opex_budget_usd};
+    for (std::size_t c = 0; c < nc; ++c) {
+      for (std::size_t p = 0; p < np; ++p) {
+        row.columns.push_back(m.buy[c][p]);
+        row.coefficients.push_back(in.opex_cost[c][p]);
+      }
+    }
+    add_row(std::move(row), std::max(1.0, *s.opex_budget_usd));
   }
   // Vendor shares of the devices owned: sum_V chips - share x sum_all chips <= 0.
   for (const auto& [vendor, share] : s.vendor_caps) {
@@ -346,12 +358,17 @@ Model Build(const Inputs& in, const std::vector<std::string>& shocked_vendors, b
   }
   if (elastic) {
     // Every row may give: a slack column per row, priced by its scale, so the
-    // cheapest relaxation names the constraints that cannot all hold.
+    // cheapest relaxation names the constraints that cannot all hold. A
+    // demand's shortfall costs 10^6 times a limit's (budget, power, supply,
+    // vendor cap) giving by its own size: the relaxation names the limits
+    // that would have to give for every demand to be met, and a demand only
+    // when no limit can meet it (nothing purchasable serves it).
     const std::size_t nrows = m.p.rows.size();
     for (std::size_t r = 0; r < nrows; ++r) {
       if (m.p.rows[r].name.starts_with("allocation")) continue;
       const bool ge = std::isfinite(m.p.rows[r].lo);
-      const int col = m.p.AddColumn("slack " + m.p.rows[r].name, 1.0, 0, kMilpInfinity, false);
+      const bool demand = m.p.rows[r].name.starts_with("demand ");
+      const int col = m.p.AddColumn("slack " + m.p.rows[r].name, demand ? 1e6 : 1.0, 0, kMilpInfinity, false);
       m.p.rows[r].columns.push_back(col);
       m.p.rows[r].coefficients.push_back(ge ? 1.0 : -m.row_scale[r]);
     }
@@ -377,6 +394,61 @@ double AverageServed(const Model& m, const MilpSolution& sol, const FleetScenari
   return den > 0 ? num / den : 1;
 }
 
+// A period's utilisation, demand served over capacity owned: the least
+// fraction u of every system's owned nodes that could serve the demand
+// served (docs/fleet-model.md, "Utilisation"), by the LP
+//   min u  s.t.  sum_d z_cd <= u n_c (each c),  sum_c cap_cd z_cd >= served_d (each d),  z >= 0,
+// and that LP's allocation z_cd (node-equivalents of c doing d's served work).
+struct PeriodUse {
+  double fleet = 0;
+  std::vector<std::vector<double>> nodes;  // [candidate][demand]
+};
+
+Result<PeriodUse> Utilization(const Inputs& in, const std::vector<double>& owned, const std::vector<double>& served,
+                              MilpSolver& solver, const MilpOptions& options) {
+  const std::size_t nc = in.c.size(), nd = served.size();
+  PeriodUse out;
+  out.nodes.assign(nc, std::vector<double>(nd, 0));
+  bool any = false;
+  for (double v : served) any = any || v > 0;
+  if (!any) return out;
+  MilpProblem lp;
+  const int u = lp.AddColumn("utilization", 1, 0, kMilpInfinity, false);
+  std::vector<std::vector<int>> z(nc, std::vector<int>(nd, -1));
+  std::vector<MilpRow> demand(nd);
+  for (std::size_t d = 0; d < nd; ++d) demand[d] = MilpRow{.name = "served " + in.s.demands[d].id, .lo = served[d]};
+  for (std::size_t c = 0; c < nc; ++c) {
+    if (owned[c] <= 0.5) continue;
+    MilpRow row{.name = "nodes " + in.c[c].system, .hi = 0};
+    for (std::size_t d = 0; d < nd; ++d) {
+      if (served[d] <= 0 || in.c[c].capacity[d] <= 0) continue;
+      z[c][d] = lp.AddColumn("z", 0, 0, kMilpInfinity, false);
+      row.columns.push_back(z[c][d]);
+      row.coefficients.push_back(1);
+      demand[d].columns.push_back(z[c][d]);
+      demand[d].coefficients.push_back(in.c[c].capacity[d]);
+    }
+    row.columns.push_back(u);
+    row.coefficients.push_back(-owned[c]);
+    lp.AddRow(std::move(row));
+  }
+  for (std::size_t d = 0; d < nd; ++d) {
+    if (served[d] > 0 && !demand[d].columns.empty()) lp.AddRow(std::move(demand[d]));
+  }
+  auto r = solver.Solve(lp, options);
+  if (!r) return std::move(r).error();
+  if (r->status != MilpStatus::kOptimal) {
+    return Error::Internal(in.s.file + ": the utilisation LP did not solve: " + r->solver_status);
+  }
+  out.fleet = r->x[std::size_t(u)];
+  for (std::size_t c = 0; c < nc; ++c) {
+    for (std::size_t d = 0; d < nd; ++d) {
+      if (z[c][d] >= 0) out.nodes[c][d] = r->x[std::size_t(z[c][d])];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, const FleetOptions& options,
@@ -389,7 +461,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   auto facility = ResolveFacility(catalog, s.facility);
   if (!facility) return std::move(facility).error();
   const std::size_t np = s.periods.size(), nd = s.demands.size();
-  Inputs in{.s = s, .c = out.candidates, .price = {}, .supply = {}, .buy_cost = {}, .annuity_per_hour = {}};
+  Inputs in{.s = s, .c = out.candidates, .price = {}, .supply = {}, .buy_cost = {}, .opex_cost = {}, .annuity_per_hour = {}};
   std::map<std::string, PlanCapacity> capacity_cache;
   for (const FleetCandidate& fc : s.candidates) {
     auto hw = ResolveHardware(catalog, fc.system);
@@ -481,15 +553,17 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
       info.purchasable.push_back(why.empty());
       info.why_not.push_back(why);
     }
-    std::vector<double> buy_cost(np, 0);
+    std::vector<double> buy_cost(np, 0), opex_cost(np, 0);
     double hours_left = 0;
     for (std::size_t p = np; p-- > 0;) {
       hours_left += s.periods[p].hours;
       buy_cost[p] = price[p] * annuity * hours_left + opex_per_node_hour * hours_left;
+      opex_cost[p] = opex_per_node_hour * hours_left;
     }
     in.price.push_back(price);
     in.supply.push_back(supply);
     in.buy_cost.push_back(buy_cost);
+    in.opex_cost.push_back(opex_cost);
     in.annuity_per_hour.push_back(annuity);
     out.candidates.push_back(std::move(info));
   }
@@ -554,12 +628,6 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
       if (own > 0.5) {
         pr.units[key] += static_cast<long long>(std::llround(own));
         if (bought[c][p] > 0.5) pr.bought[key] += static_cast<long long>(std::llround(bought[c][p]));
-        double used = 0;
-        for (std::size_t d = 0; d < nd; ++d) {
-          const int col = m.alloc[0][c][d][p];
-          if (col >= 0) used += sol->x[std::size_t(col)];
-        }
-        pr.utilization[key] = std::min(1.0, used / own);
       }
       pr.cost_usd += cost;
       pr.power_w += own * info.facility_power_w_per_node;
@@ -567,6 +635,28 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     for (std::size_t d = 0; d < nd; ++d) {
       if (s.demands[d].need[p] > 0) pr.served[s.demands[d].id] = Served(m, *sol, 0, d, p);
     }
+    // Utilisation: demand served over capacity owned.
+    std::vector<double> owned(out.candidates.size(), 0), served_rate(nd, 0);
+    for (std::size_t c = 0; c < out.candidates.size(); ++c) {
+      for (std::size_t q = 0; q <= p; ++q) owned[c] += bought[c][q];
+    }
+    for (std::size_t d = 0; d < nd; ++d) served_rate[d] = s.demands[d].need[p] > 0 ? s.demands[d].need[p] * Served(m, *sol, 0, d, p) : 0;
+    auto use = Utilization(in, owned, served_rate, solver, options.milp);
+    if (!use) return std::move(use).error();
+    pr.utilization = use->fleet;
+    std::map<std::string, std::pair<double, double>> busy_owned;
+    for (std::size_t c = 0; c < out.candidates.size(); ++c) {
+      if (owned[c] <= 0.5) continue;
+      const auto& info = out.candidates[c];
+      const std::string key = s.sites.size() > 1 ? info.system + "@" + info.site : info.system;
+      busy_owned[key].second += owned[c];
+      for (std::size_t d = 0; d < nd; ++d) {
+        if (use->nodes[c][d] <= 0) continue;
+        busy_owned[key].first += use->nodes[c][d];
+        pr.allocation[key][s.demands[d].id] += use->nodes[c][d];
+      }
+    }
+    for (const auto& [key, bo] : busy_owned) pr.utilization_by_system[key] = bo.first / bo.second;
     out.total_cost_usd += pr.cost_usd;
     out.capex_usd += pr.capex_usd;
     out.periods.push_back(std::move(pr));
@@ -576,6 +666,8 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   out.objective = sol->objective;
   out.relaxed_objective = sol->relaxed_objective;
   out.solver_nodes = sol->nodes;
+  out.solver_iterations = sol->iterations;
+  out.solver_bound = sol->bound;
   out.objective_unit = most_served ? "served share" : "USD";
   for (std::size_t r = 0; r < m.p.rows.size(); ++r) {
     const MilpRow& row = m.p.rows[r];
@@ -590,7 +682,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     std::string per;
     if (row.name.starts_with("budget")) {
       b.kind = "budget";
-      per = "USD of capex budget";
+      per = row.name == "budget opex" ? "USD of opex budget" : "USD of capex budget";
     } else if (row.name.starts_with("power ")) {
       b.kind = "power";
       per = "W of facility power";

@@ -104,6 +104,8 @@ class CbcSolver final : public MilpSolver {
     const char* argv[] = {"suanli", "-log", "0", "-sec", seconds.c_str(), "-ratioGap", gap.c_str(), "-solve", "-quit"};
     CbcMain1(int(std::size(argv)), argv, model, [](CbcModel*, int) { return 0; }, data);
     out.nodes = model.getNodeCount();
+    out.iterations = model.getIterationCount();
+    out.bound = model.getBestPossibleObjValue();
     if (model.isProvenOptimal() && model.bestSolution() != nullptr) {
       out.status = MilpStatus::kOptimal;
       out.solver_status = options.relative_gap > 0 ? "optimal within a relative gap of " + std::to_string(options.relative_gap).substr(0, 6) : "proven optimal";

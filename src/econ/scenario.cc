@@ -244,8 +244,9 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
   } else if (!s.periods.empty()) {
     s.date = s.periods.front().start;
   }
-  if (const RawNode* b = root.Find("budget"); b != nullptr && rd.Keys(*b, "budget", {"capex_usd"})) {
+  if (const RawNode* b = root.Find("budget"); b != nullptr && rd.Keys(*b, "budget", {"capex_usd", "opex_usd"})) {
     s.capex_budget_usd = rd.Number(*b, "budget", "capex_usd", false, 0, 1e15);
+    s.opex_budget_usd = rd.Number(*b, "budget", "opex_usd", false, 0, 1e15);
   }
   if (const RawNode* sites = rd.List(root, "", "sites", false)) {
     for (std::size_t i = 0; i < sites->items.size(); ++i) {
@@ -311,7 +312,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       const RawNode& n = ds->items[i];
       const std::string p = fmt::format("demands[{}]", i);
       if (!rd.Keys(n, p, {"id", "kind", "model", "input_tokens", "output_tokens", "tpot_ms", "weights", "kv_cache",
-                          "output_tokens_per_s", "tokens", "start", "deadline", "devices", "seq_len", "global_batch",
+                          "output_tokens_per_s", "requests_per_s", "tokens", "start", "deadline", "devices", "seq_len", "global_batch",
                           "memory_headroom", "notes"})) {
         continue;
       }
@@ -339,7 +340,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
         double hours = 0;
         for (int k = d.start; k <= d.deadline && k < int(s.periods.size()); ++k) hours += s.periods[std::size_t(k)].hours;
         for (int k = d.start; k <= d.deadline && k < int(s.periods.size()); ++k) d.need[std::size_t(k)] = d.tokens / (hours * 3600);
-        for (std::string_view key : {"input_tokens", "output_tokens", "tpot_ms", "output_tokens_per_s"}) {
+        for (std::string_view key : {"input_tokens", "output_tokens", "tpot_ms", "output_tokens_per_s", "requests_per_s"}) {
           if (n.Find(key) != nullptr) rd.Error(*n.Find(key), p + "." + std::string(key), "is a serving key; this demand is kind training");
         }
       } else if (kind == "serving") {
@@ -355,7 +356,16 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
             rd.Error(*n.Find(key), p + "." + std::string(key), "expected bf16, fp16, fp8, int8, int4 or fp4, found '" + v + "'" + DidYouMean(v, kTypes));
           }
         }
-        d.need = rd.PerPeriod(n, p, "output_tokens_per_s", s.periods, 0, 0, 1e15, true);
+        // The demand in output tokens/s, or in requests/s (x output tokens per request).
+        if (n.Find("requests_per_s") != nullptr) {
+          if (n.Find("output_tokens_per_s") != nullptr) {
+            rd.Error(*n.Find("requests_per_s"), p + ".requests_per_s", "give output_tokens_per_s or requests_per_s, not both");
+          }
+          d.need = rd.PerPeriod(n, p, "requests_per_s", s.periods, 0, 0, 1e12, true);
+          for (double& x : d.need) x *= double(d.output_tokens);
+        } else {
+          d.need = rd.PerPeriod(n, p, "output_tokens_per_s", s.periods, 0, 0, 1e15, true);
+        }
         for (std::string_view key : {"tokens", "start", "deadline", "devices", "seq_len", "global_batch", "memory_headroom"}) {
           if (n.Find(key) != nullptr) rd.Error(*n.Find(key), p + "." + std::string(key), "is a training key; this demand is kind serving");
         }

@@ -42,7 +42,7 @@ std::string ToJson(const CostResult& r) {
     inputs[std::string(kTcoInputNames[i])] = json{{"value", in.base}, {"low", in.low}, {"high", in.high}, {"from", in.from}};
   }
   j["inputs"] = inputs;
-  const bool serving = r.serving.has_value();
+  const bool serving = r.serving.has_value() || r.simulation.has_value();
   // $/Mtoken is the device-hour cost times a constant, so the sensitivity is shown in both.
   const double per_mtok = r.usd_per_million_output_tokens_per_usd_per_device_hour();
   json sens = json::array();
@@ -61,6 +61,32 @@ std::string ToJson(const CostResult& r) {
     AddTokens(j, r.tokens);
     AddTokens(low, r.tokens_low);
     AddTokens(high, r.tokens_high);
+  }
+  if (r.simulation) {
+    const ServeResult& s = *r.simulation;
+    const ServeStats& st = s.stats;
+    json sim{{"model", s.model.id},
+             {"devices", s.devices},
+             {"requests", st.requests},
+             {"duration_s", st.duration_s},
+             {"input_tokens", st.input_tokens},
+             {"output_tokens", st.output_tokens},
+             {"output_tokens_per_s", r.serving_point.output_tokens_per_s},
+             {"input_tokens_per_s", r.serving_point.input_tokens_per_s},
+             {"requests_per_s", st.requests_per_s()},
+             {"ttft_mean_s", st.ttft.mean},
+             {"tpot_mean_s", st.tpot.mean},
+             {"sla_attainment", st.attainment()},
+             {"prefill_device_s", st.prefill_device_s},
+             {"decode_device_s", st.decode_device_s},
+             {"device_s", double(s.devices) * st.duration_s},
+             {"prefill_device_share", r.serving_point.prefill_device_share},
+             {"prefill_share_from", r.serving_point.prefill_share_from},
+             {"from", "serve (the simulated run, priced over its wall time)"}};
+    if (s.max_rate) sim["max_rate_requests_per_s"] = *s.max_rate;
+    j["simulation"] = sim;
+  }
+  if (r.serving) {
     const InferenceEstimate& e = r.serving->estimate;
     j["serving"] = json{{"model", r.serving->model.id},
                         {"output_tokens_per_s", e.output_tokens_per_s},
@@ -110,7 +136,9 @@ std::string ToJson(const FleetResult& r) {
   for (const auto& p : r.periods) {
     periods.push_back(json{{"period", p.period}, {"units", p.units}, {"bought", p.bought}, {"cost_usd", p.cost_usd},
                            {"capex_usd", p.capex_usd}, {"power_w", p.power_w}, {"served", p.served},
-                           {"utilization", p.utilization}});
+                           {"utilization", p.utilization},
+                           {"utilization_by_system", p.utilization_by_system},
+                           {"allocation", p.allocation}});
   }
   json binding = json::array();
   for (const auto& b : r.binding) {
@@ -150,6 +178,11 @@ std::string ToJson(const FleetResult& r) {
          {"objective", r.feasible ? json(r.objective) : json(nullptr)},
          {"relaxed_objective", r.feasible ? json(r.relaxed_objective) : json(nullptr)},
          {"solver_nodes", r.solver_nodes},
+         {"solver_iterations", r.solver_iterations},
+         {"solver_bound", r.feasible ? json(r.solver_bound) : json(nullptr)},
+         {"utilization_means",
+          "per period: demand served / capacity owned, the least fraction of every system's owned nodes that could serve the "
+          "demand served (utilization_by_system and allocation: node-equivalents of served work in that allocation)"},
          {"conflicts", r.conflicts},
          {"warnings", r.warnings}};
   if (!r.shocks.empty()) {

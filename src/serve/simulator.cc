@@ -398,6 +398,12 @@ class Sim {
       return;
     }
     const double seconds = Price(p, in.ranks[std::size_t(busiest)]) + swap_s;
+    if (o_.phase_device_time) {
+      const double devices = double(p.model->plan().devices());
+      const double share = PrefillShare(p, in.ranks[std::size_t(busiest)]);
+      prefill_device_s_ += seconds * devices * share;
+      decode_device_s_ += seconds * devices * (1 - share);
+    }
     in.busy = true;
     in.start = now_;
     in.end = now_ + seconds;
@@ -422,8 +428,27 @@ class Sim {
     return n;
   }
 
-  // The iteration's time: one rank's batch, replicated over the instance's ranks.
-  double Price(const ServePool& p, const Rank& k) {
+  // The share of an iteration of rank k's batch that is prefill: all of it
+  // without decode steps, none without prompt chunks, else the prefill
+  // chunks' time alone over the two parts' times alone.
+  double PrefillShare(const ServePool& p, const Rank& k) {
+    bool chunks = false, decodes = false;
+    for (int slot : k.running) {
+      const Req& q = reqs_[std::size_t(slot)];
+      chunks = chunks || q.chunk > 0;
+      decodes = decodes || q.decoding;
+    }
+    if (!decodes) return chunks ? 1.0 : 0.0;
+    if (!chunks) return 0.0;
+    const double pre = Price(p, k, Part::kPrefill), dec = Price(p, k, Part::kDecode);
+    return pre + dec > 0 ? pre / (pre + dec) : 0.0;
+  }
+
+  enum class Part { kBoth, kPrefill, kDecode };
+
+  // The iteration's time: one rank's batch, replicated over the instance's ranks
+  // (or one part of it alone).
+  double Price(const ServePool& p, const Rank& k, Part part = Part::kBoth) {
     const IterationModel& m = *p.model;
     const double dp = p.dp;
     const int spec = p.role == PoolRole::kPrefill ? 0 : o_.spec.draft;
@@ -435,13 +460,13 @@ class Sim {
     chunks_.clear();
     for (int slot : k.running) {
       const Req& q = reqs_[std::size_t(slot)];
-      if (q.decoding) {
+      if (q.decoding && part != Part::kPrefill) {
         const double ctx = double(q.prefilled) + std::floor(q.generated);
         DecodeBucket& b = buckets[window_ > 0 && ctx > window_ ? 1 : 0];
         b.context += ctx;
         b.sequences += 1;
       }
-      if (q.chunk > 0) {
+      if (q.chunk > 0 && part != Part::kDecode) {
         chunks_.push_back(PrefillChunk{.sequences = dp, .offset = double(q.prefilled), .tokens = double(q.chunk),
                                        .completes = q.prefilled + q.chunk >= q.prompt});
       }
@@ -568,6 +593,8 @@ class Sim {
     s.preemptions = preemptions_;
     s.iterations = iterations_;
     s.unservable = unservable_;
+    s.prefill_device_s = prefill_device_s_;
+    s.decode_device_s = decode_device_s_;
     s.timeline = std::move(timeline_);
     return s;
   }
@@ -601,6 +628,7 @@ class Sim {
   double swap_rank_s_ = 0;  // swap traffic of the rank being scheduled (s)
   int64_t sla_met_ = 0, preemptions_ = 0, iterations_ = 0, unservable_ = 0;
   double batch_time_ = 0, kv_time_ = 0, busy_time_ = 0;
+  double prefill_device_s_ = 0, decode_device_s_ = 0;  // ServeOptions::phase_device_time
   double in_system_time_ = 0, mark_ = -1;
   std::vector<IterationRecord> timeline_;
 };

@@ -897,6 +897,61 @@ class Economics(unittest.TestCase):
         self.assertGreater(j["joules_per_output_token"], 0)
         self.assertLessEqual(j["low"]["usd_per_million_output_tokens"], j["usd_per_million_output_tokens"])
 
+    def test_serving_cost_of_a_simulated_run(self):
+        base = ["cost", "--hardware", "hgx-h100", "--model", "llama-3.1-8b", "--serve", "--input-tokens", "1000",
+                "--output-tokens", "200", "--requests", "200"]
+        r = run(*base, "--rate", "5", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        s = j["simulation"]
+        self.assertEqual(s["requests"], 200)
+        # The deployment held for the run's wall time, split by the simulator's per-phase device time.
+        run_cost = j["usd_per_device_hour"] * s["devices"] * s["duration_s"] / 3600
+        share = s["prefill_device_s"] / (s["prefill_device_s"] + s["decode_device_s"])
+        self.assertAlmostEqual(s["prefill_device_share"], share, delta=1e-12)
+        self.assertGreater(share, 0)
+        self.assertLess(share, 1)
+        self.assertLessEqual(s["prefill_device_s"] + s["decode_device_s"], s["device_s"] * (1 + 1e-12))
+        self.assertAlmostEqual(j["usd_per_million_output_tokens"], run_cost * (1 - share) / s["output_tokens"] * 1e6,
+                               delta=1e-9 * j["usd_per_million_output_tokens"])
+        self.assertAlmostEqual(j["usd_per_million_input_tokens"], run_cost * share / s["input_tokens"] * 1e6,
+                               delta=1e-9 * j["usd_per_million_input_tokens"])
+        self.assertAlmostEqual(j["joules_per_output_token"],
+                               j["wall_power_w_per_device"] * s["devices"] * s["duration_s"] / s["output_tokens"],
+                               delta=1e-9 * j["joules_per_output_token"])
+        self.assertLessEqual(j["low"]["usd_per_million_output_tokens"], j["usd_per_million_output_tokens"])
+        self.assertGreaterEqual(j["high"]["usd_per_million_output_tokens"], j["usd_per_million_output_tokens"])
+        # A slower rate holds the same devices longer for the same tokens: dearer per token.
+        slow = json.loads(run(*base, "--rate", "1", "--json").stdout)
+        self.assertGreater(slow["usd_per_million_output_tokens"], j["usd_per_million_output_tokens"])
+        # At an SLA: the run at the highest rate that meets it.
+        m = run(*base, "--sla-tpot", "0.03", "--max-rate", "--json")
+        self.assertEqual(m.returncode, 0, m.stderr)
+        mj = json.loads(m.stdout)
+        self.assertGreater(mj["simulation"]["max_rate_requests_per_s"], 0)
+        self.assertGreaterEqual(mj["simulation"]["sla_attainment"], 0.9)
+        text = run(*base, "--rate", "5").stdout
+        self.assertIn("serve, simulated", text)
+        self.assertIn("per million output tokens", text)
+
+    def test_simulated_cost_errors_exit_two_naming_the_flag(self):
+        serve = ["cost", "--hardware", "hgx-h100", "--model", "llama-3.1-8b", "--input-tokens", "1000",
+                 "--output-tokens", "200"]
+        cases = [
+            (["cost", "--hardware", "hgx-h100", "--serve", "--rate", "5"], "--model"),
+            (serve + ["--rate", "5"], "--serve"),
+            (serve + ["--serve", "--batch", "8"], "--batch"),
+            (serve + ["--serve", "--tokens", "1e9"], "--tokens"),
+            (serve + ["--serve", "--phase", "decode"], "--phase"),
+            (serve + ["--serve", "--max-rate"], "--max-rate"),
+            (serve + ["--serve", "--concurrency", "max"], "--concurrency"),
+            (serve + ["--serve", "--requests", "50", "--sla-tpot", "0.000001", "--max-rate"], "--max-rate"),
+        ]
+        for args, text in cases:
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+            self.assertIn(text, r.stderr, args)
+
     def test_catalog_lists_prices_facilities_and_rates(self):
         for what in ("prices", "facilities", "fx"):
             r = run("catalog", "list", what, "--json")
@@ -932,6 +987,11 @@ class Economics(unittest.TestCase):
         self.assertAlmostEqual(sum(p["cost_usd"] for p in j["periods"]), j["total_cost_usd"], delta=1e-6 * j["total_cost_usd"])
         for p in j["periods"]:
             self.assertAlmostEqual(p["served"]["chat"], 1.0)
+            # Utilisation is demand served / capacity owned, from the plan's own figures.
+            capacity = {c["system"]: c["capacity"][0]["per_node"] for c in j["candidates"]}
+            owned = sum(n * capacity[s] for s, n in p["units"].items())
+            need = {"2025Q1": 20000, "2025Q2": 35000}[p["period"]]
+            self.assertAlmostEqual(p["utilization"], need / owned, delta=1e-9)
         self.assertEqual(j["shocks"][0]["shock"], "vendor NVIDIA unavailable")
         self.assertEqual(j["shocks"][0]["served_fraction"], 0)
         self.assertIn("binding", j)

@@ -50,6 +50,7 @@ struct ServeQuery {
   int64_t batch_tokens = 0;  // --phase prefill: 0 = the stack's
   std::string timeline;      // a file for the per-iteration CSV (the front end writes it)
   const std::atomic<bool>* cancel = nullptr;  // ServeOptions::cancel
+  bool phase_device_time = false;             // ServeOptions::phase_device_time (cost sets it)
 };
 Result<ServeQuery> DecodeServe(const Args& args);
 

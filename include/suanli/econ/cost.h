@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "suanli/api/commands.h"
+#include "suanli/api/serve.h"
 #include "suanli/econ/tco.h"
 
 namespace suanli {
@@ -36,6 +37,7 @@ struct CostQuery {
   Currency currency = Currency::kUsd;
   TcoOverrides overrides;
   std::optional<InferQuery> serving;  // with --model and no --devices
+  std::optional<ServeQuery> simulation;  // with --serve: a simulated serving run
   std::optional<TrainQuery> training;  // with --model and --devices (the best plan is searched)
 };
 Result<CostQuery> DecodeCost(const Args& args);
@@ -55,7 +57,7 @@ struct ServingPoint {
   double ttft_s = 0;
   double request_latency_s = 0;
   int devices = 0;
-  long long input_tokens = 0, output_tokens = 0;  // per request
+  double input_tokens = 0, output_tokens = 0;  // per request (a simulated run: the means)
   // The share of the deployment's device time spent on prefill (the input
   // tokens' share of the cost); < 0: unknown, then ttft / request latency.
   double prefill_device_share = -1;
@@ -69,6 +71,14 @@ struct ServingPoint {
 // by the prefill and decode passes' own times (the estimate's `prefill`, the
 // prompts one iteration admits, and `decode`, one step of the requests in flight).
 ServingPoint ServingPointOf(const InferenceEstimate& e, const InferenceWorkload& w);
+
+// The costing view of a simulated serving run (`serve`): the deployment held
+// for the run's wall time (first arrival to last completion, idle time
+// included), its tokens the requests served, and the device time split by the
+// simulator's per-phase device time (ServeStats::prefill_device_s and
+// decode_device_s; the idle time shared in the same proportion).
+// Needs stats with ServeOptions::phase_device_time on.
+ServingPoint ServingPointOf(const ServeResult& run);
 
 // Per token, from a device-hour cost (USD per worked hour) and the wall power per device.
 struct TokenCost {
@@ -95,7 +105,8 @@ struct CostResult {
   TcoRange range;
   std::vector<Sensitivity> sensitivity;
   std::optional<InferResult> serving;
-  ServingPoint serving_point;
+  std::optional<ServeResult> simulation;  // --serve: the simulated run priced
+  ServingPoint serving_point;             // of `serving` or `simulation`
   TokenCost tokens, tokens_low, tokens_high;
   std::optional<TrainResult> training;
   TrainingCost run, run_low, run_high;
@@ -105,7 +116,7 @@ struct CostResult {
   // a token's price is the device-hour cost times this constant, so the
   // sensitivity table converts with it.
   [[nodiscard]] double usd_per_million_output_tokens_per_usd_per_device_hour() const {
-    return serving && base.total() > 0 ? tokens.usd_per_million_output_tokens / base.total() : 0;
+    return (serving || simulation) && base.total() > 0 ? tokens.usd_per_million_output_tokens / base.total() : 0;
   }
 };
 Result<CostResult> RunCostQuery(const Catalog& catalog, const CostQuery& query);

@@ -41,7 +41,8 @@ struct FleetDemand {
   std::string id;
   DemandKind kind = DemandKind::kServing;
   std::string model;
-  // Serving: output tokens/s to serve in each period, at a TPOT SLA.
+  // Serving: output tokens/s to serve in each period (given, or requests/s x
+  // output tokens), at a TPOT SLA.
   long long input_tokens = 0, output_tokens = 0;
   double tpot_s = 0;  // 0: no SLA
   std::string weights = "bf16", kv_cache = "bf16";
@@ -89,6 +90,7 @@ struct FleetScenario {
   FleetObjective objective = FleetObjective::kLeastCost;
   std::vector<FleetPeriod> periods;
   std::optional<double> capex_budget_usd;
+  std::optional<double> opex_budget_usd;  // power, hosting and maintenance of the nodes owned, over the horizon
   std::vector<FleetSite> sites;
   std::map<std::string, double> vendor_caps;  // vendor -> max share of devices
   std::vector<std::string> rules;             // rule set ids
@@ -151,7 +153,14 @@ struct FleetPeriodResult {
   double capex_usd = 0;  // cash spent this period
   double power_w = 0;
   std::map<std::string, double> served;       // demand -> fraction
-  std::map<std::string, double> utilization;  // system -> fraction of its nodes allocated
+  // Utilisation, demand served over capacity owned (docs/fleet-model.md):
+  // the least fraction of every system's owned nodes that could serve the
+  // demand served in the period (1: no spare capacity anywhere).
+  double utilization = 0;
+  // Per system: node-equivalents of served work over nodes owned, and by
+  // workload, in the allocation that attains `utilization`.
+  std::map<std::string, double> utilization_by_system;
+  std::map<std::string, std::map<std::string, double>> allocation;  // system -> workload -> node-equivalents
 };
 
 struct FleetShock {
@@ -167,7 +176,9 @@ struct FleetResult {
   double total_cost_usd = 0;
   double capex_usd = 0;
   double solve_seconds = 0;
-  long long solver_nodes = 0;  // branch-and-bound nodes
+  long long solver_nodes = 0;       // branch-and-bound nodes
+  long long solver_iterations = 0;  // simplex iterations of the search
+  double solver_bound = 0;          // the best bound the search proved (objective_unit)
   std::string objective_unit;  // "USD" (least cost) or "served share" (most served)
   double objective = 0;          // the MILP's objective (= the fix-and-resolve LP's), in objective_unit
   double relaxed_objective = 0;  // the LP relaxation's

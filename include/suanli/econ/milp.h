@@ -55,8 +55,10 @@ struct MilpSolution {
   std::vector<double> relaxed_duals;  // per row, from the LP relaxation (integers continuous; empty if it failed)
   double relaxed_objective = 0;       // the LP relaxation's optimum (0 if it failed)
   std::vector<double> relaxed_x;      // the LP relaxation's columns (empty if it failed)
+  double bound = 0;          // the best bound the solver proved on the optimum
   double seconds = 0;
-  long long nodes = 0;
+  long long nodes = 0;       // branch-and-bound nodes
+  long long iterations = 0;  // simplex iterations of the search
 };
 
 struct MilpOptions {

@@ -91,6 +91,11 @@ struct ServeOptions {
   // Polled every few thousand events; once set, Simulate and FindMaxRate return
   // the error "cancelled" (key "cancel"). The web server sets it when a request's time is up.
   const std::atomic<bool>* cancel = nullptr;
+  // Also account each iteration's device time by phase (ServeStats::
+  // prefill_device_s, decode_device_s): an iteration that mixes prompt chunks
+  // and decode steps is split by the time of each part priced alone, which
+  // prices its batch twice more; off unless a caller needs the split (cost).
+  bool phase_device_time = false;
 };
 
 struct Percentiles {
@@ -120,6 +125,9 @@ struct ServeStats {
   int64_t preemptions = 0;
   int64_t iterations = 0;
   int64_t unservable = 0;          // requests whose prompt alone exceeds a rank's KV cache (dropped)
+  // With ServeOptions::phase_device_time: device-seconds busy on prefill and on
+  // decode, over every instance (an iteration's time x its instance's devices).
+  double prefill_device_s = 0, decode_device_s = 0;
   std::vector<IterationRecord> timeline;
   [[nodiscard]] double requests_per_s() const { return duration_s > 0 ? requests / duration_s : 0; }
   [[nodiscard]] double attainment() const { return requests > 0 ? double(sla_met) / requests : 0; }
