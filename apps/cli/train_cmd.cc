@@ -38,6 +38,9 @@ void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainReques
                            GigaBytes(m.weights), GigaBytes(m.gradients), GigaBytes(m.optimizer),
                            GigaBytes(m.activations), GigaBytes(m.other), GigaBytes(m.total), GigaBytes(m.capacity),
                            e.fits ? "fits" : "DOES NOT FIT: " + std::string(TrainInfeasibleText(e.reason)));
+  if (m.fsdp_buffers > 0) {
+    std::cout << fmt::format("  (total includes FSDP's gathered parameters and unsharded gradients: {})\n", GigaBytes(m.fsdp_buffers));
+  }
   const TrainBreakdown& b = e.breakdown;
   Table bt;
   bt.Column("step time by part");

@@ -126,6 +126,9 @@ std::string TrainPlanText(const TrainPlan& p) {
   if (p.recompute_modules != 0) s += ", recompute modules " + RecomputeModulesText(p.recompute_modules);
   s += ", micro-batch " + std::to_string(p.micro_batch) + ", recompute " + std::string(RecomputeName(p.recompute)) +
        ", ZeRO " + std::to_string(p.zero);
+  if (p.offload_layers > 0) s += ", " + std::to_string(p.offload_layers) + " layers offloaded";
+  if (p.offload_optimizer) s += ", optimizer offloaded";
+  if (p.fsdp) s += p.fsdp_reshard ? ", FSDP" : ", FSDP without reshard";
   if (p.sequence_parallel && p.tp > 1) s += ", SP";
   if (!p.overlap_dp) s += ", no DP overlap";
   if (p.overlap_tp && p.tp > 1) s += ", TP overlap";
@@ -187,6 +190,7 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   p.dispatcher = ParseName<ExpertDispatcher>(kExpertDispatcherNames, Text(args, "dispatcher")).value_or(ExpertDispatcher::kAllToAll);
   p.overlap_ep = Flag(args, "ep_overlap");
   p.offload_layers = IntegerOr(args, "offload_layers", 0);
+  p.offload_optimizer = Flag(args, "offload_optimizer");
   p.schedule = ParsePipelineSchedule(Text(args, "pp_schedule")).value_or(PipelineSchedule::k1F1B);
   p.cp_comm = ParseName<CpComm>(kCpCommNames, Text(args, "cp_comm")).value_or(CpComm::kRing);
   p.fp8_activations = Flag(args, "fp8_activations");
@@ -204,7 +208,9 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
     if (!args.Has("recompute") && *modules != 0) p.recompute = Recompute::kSelective;
   }
   p.micro_batch = IntegerOr(args, "micro_batch", 1);
-  p.zero = IntegerOr(args, "zero", 1);
+  p.fsdp = Flag(args, "fsdp");
+  p.fsdp_reshard = !Flag(args, "fsdp_no_reshard");
+  p.zero = IntegerOr(args, "zero", p.fsdp ? 3 : 1);
   p.sequence_parallel = !Flag(args, "no_sequence_parallel");
   p.overlap_dp = !Flag(args, "no_overlap");
   p.overlap_tp = Flag(args, "tp_overlap");
@@ -228,6 +234,14 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
     if (!Flag(args, "tp_overlap")) s.overlap_tp.clear();
     if (!args.Has("pp_schedule")) s.schedule.clear();
     if (!args.Has("cp_comm")) s.cp_comm.clear();
+    if (!Flag(args, "fsdp")) s.fsdp.clear();
+    if (!args.Has("etp")) s.etp.clear();
+    if (!args.Has("first_stage_layers") && !args.Has("last_stage_layers") && !args.Has("pp_layout") &&
+        !Flag(args, "embedding_in_split") && !Flag(args, "loss_in_split")) {
+      s.ends_in_split.clear();
+    }
+    if (!Flag(args, "offload_optimizer")) s.offload_optimizer.clear();
+    if (!Flag(args, "fsdp_no_reshard")) s.fsdp_reshard.clear();
     q.options.top_k = IntegerOr(args, "top", 5);
     q.options.objective = Text(args, "objective") == "memory" ? Objective::kMemory : Objective::kStepTime;
     q.options.pareto = Flag(args, "pareto");

@@ -91,6 +91,7 @@ constexpr FieldSpec kSystemFields[] = {
     {.key = "network", .kind = kTable, .description = "Network tiers above the node, innermost first", .table = kNetworkTierFields},
     {.key = "host.op_dispatch", .kind = kFigure, .dim = kSecond, .default_value = "profile's overhead.host_op", .description = "Host time per framework operator of the training stack run on this system; an eager step is never faster than its operators' dispatch", .at_most = 1},
     {.key = "host.link", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's host_link", .description = "Device-to-host-memory bandwidth per chip, per direction, that activation offload moves over (PCIe, NVLink-C2C)", .at_most = 1e13},
+    {.key = "host.memory_bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Host (CPU) memory bandwidth per chip, its share of the node's CPU DRAM bandwidth, that an optimizer step offloaded to the CPU streams its state at", .at_most = 1e13},
     {.key = "node_power", .kind = kFigure, .dim = kPower, .description = "Node power", .at_most = 1e7},
 };
 

@@ -81,6 +81,7 @@ Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const Syst
   if (system != nullptr) {
     if (auto v = system->Get("host.op_dispatch")) c.host_dispatch = Seconds(*v);
     if (auto v = system->Get("host.link")) c.host_link = BytesPerSecond(*v);
+    if (auto v = system->Get("host.memory_bandwidth")) c.host_memory = BytesPerSecond(*v);
   }
   return c;
 }

@@ -43,7 +43,7 @@ auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
                   p.overlap_dp, p.overlap_tp, p.etp, p.first_stage_layers, p.last_stage_layers,
                   p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules, p.offload_layers,
-                  p.schedule, p.cp_comm, p.fp8_activations, p.mtp_layers);
+                  p.schedule, p.cp_comm, p.fp8_activations, p.mtp_layers, p.fsdp, p.fsdp_reshard, p.offload_optimizer);
 }
 
 // Strict order by the objective, then the plan fields, so ties are deterministic.
@@ -69,14 +69,16 @@ bool FrontOrder(const RankedPlan& a, const RankedPlan& b) {
 // What one thread keeps.
 class Sinks {
  public:
-  Sinks(const SearchOptions& o, std::mutex& stream_lock) : o_(o), better_{o.objective}, stream_lock_(stream_lock) {}
+  Sinks(const SearchOptions& o, std::mutex& stream_lock, const Context& x)
+      : o_(o), better_{o.objective}, stream_lock_(stream_lock), x_(x) {}
 
   void Add(const TrainPlan& p, const TrainEstimate& e) {
     // Top k: a max-heap by the objective (its front is the worst kept).
     const bool room = int(top_.size()) < o_.top_k;
     const bool beats = !room && better_.Less(p, e, top_.front().plan, top_.front().estimate);
     if (!room && !beats && !o_.pareto && !o_.on_feasible) return;  // nothing keeps it: no copy
-    const RankedPlan cand{p, e};
+    RankedPlan cand{p, e};
+    train::FinishRates(x_, cand.estimate);  // the search leaves the rates to the plans it keeps
     if (room) {
       top_.push_back(cand);
       std::push_heap(top_.begin(), top_.end(), better_);
@@ -122,6 +124,7 @@ class Sinks {
   const SearchOptions& o_;
   Better better_;
   std::mutex& stream_lock_;
+  const Context& x_;
   std::vector<RankedPlan> top_, front_, batch_;
 };
 
@@ -133,6 +136,10 @@ struct Candidates {
   std::vector<int> vp;  // empty: every interleaving the pp allows
   std::vector<PipelineSchedule> schedule;
   std::vector<CpComm> cp_comm;
+  std::vector<bool> fsdp, fsdp_reshard;
+  std::vector<int> etp;
+  std::vector<int> layouts;  // -1: the request's own layout; 0 / 1: embedding and loss out of / in the split
+  std::vector<bool> offload_optimizer;
 };
 
 template <typename T>
@@ -140,7 +147,8 @@ std::vector<T> OrAll(const std::vector<T>& given, std::vector<T> all) {
   return given.empty() ? all : given;
 }
 
-Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r, const PlanRules& rules) {
+Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r, const PlanRules& rules,
+                   bool host_known) {
   const auto& t = rules.totals();
   const int64_t n = r.devices;
   Candidates c;
@@ -168,6 +176,17 @@ Candidates Resolve(const PlanSpace& s, const ModelArch& m, const TrainRequest& r
   std::sort(c.schedule.begin(), c.schedule.end());  // 1F1B before zero-bubble, which the search derives from it
   c.schedule.erase(std::unique(c.schedule.begin(), c.schedule.end()), c.schedule.end());
   c.cp_comm = OrAll(s.cp_comm, {CpComm::kRing, CpComm::kAllToAll});
+  c.fsdp = distinct(OrAll(s.fsdp, {false, true}));
+  c.fsdp_reshard = distinct(OrAll(s.fsdp_reshard, {true, false}));
+  c.etp = OrAll(s.etp, t.moe ? std::vector<int>{0, 1} : std::vector<int>{0});
+  const TrainPlan& q = r.plan;
+  const bool given_layout = q.first_stage_layers != 0 || q.last_stage_layers != 0 || q.embedding_in_split || q.loss_in_split;
+  if (given_layout) {
+    c.layouts = {-1};
+  } else {
+    for (bool b : distinct(OrAll(s.ends_in_split, {false, true}))) c.layouts.push_back(b ? 1 : 0);
+  }
+  c.offload_optimizer = distinct(OrAll(s.offload_optimizer, host_known ? std::vector<bool>{false, true} : std::vector<bool>{false}));
   return c;
 }
 
@@ -207,6 +226,11 @@ PlanSpace PlanSpace::Fixed(const TrainPlan& p) {
   s.overlap_tp = {p.overlap_tp};
   s.schedule = {p.schedule};
   s.cp_comm = {p.cp_comm};
+  s.fsdp = {p.fsdp};
+  s.fsdp_reshard = {p.fsdp_reshard};
+  s.etp = {p.etp};
+  s.ends_in_split = {p.embedding_in_split && p.loss_in_split};
+  s.offload_optimizer = {p.offload_optimizer};
   return s;
 }
 
@@ -224,7 +248,13 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
   }
   if (auto ok = train::CheckOffload(c, r.plan); !ok) return std::move(ok).error();
   const PlanRules rules(m, r);
-  const Candidates cand = Resolve(space, m, r, rules);
+  const bool host_known = c.host_link.si() > 0 && c.host_memory.si() > 0;
+  const Candidates cand = Resolve(space, m, r, rules, host_known);
+  for (bool b : cand.offload_optimizer) {
+    TrainPlan q = r.plan;
+    q.offload_optimizer = b;
+    if (auto ok = train::CheckOffload(c, q); !ok) return std::move(ok).error();
+  }
   const int64_t n = r.devices;
   std::vector<Outer> outers;
   for (int tp : cand.tp) {
@@ -253,18 +283,37 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                                                : std::max(1u, std::thread::hardware_concurrency());
 
   auto work = [&](bool reporter) {
-    Sinks sinks(options, stream_lock);
+    const Context x = MakeContext(c, m, r);
+    Sinks sinks(options, stream_lock, x);
     int64_t my_eval = 0, my_feasible = 0;
     bool stopped = false;
-    const Context x = MakeContext(c, m, r);
     // Reused by every candidate: Assemble sets each of its fields (the
     // time-to-train ones with the request's tokens, the same for all).
     TrainEstimate e;
+    TrainEstimate twin;  // an FSDP twin of `e`
     bool tp_overlaps[2] = {};
     std::size_t tp_overlap_count = 0;
     bool dp_overlaps[2] = {};
     const std::size_t dp_overlap_count = std::min<std::size_t>(2, cand.overlap_dp.size());
     for (std::size_t k = 0; k < dp_overlap_count; ++k) dp_overlaps[k] = cand.overlap_dp[k];
+    // The small boolean dimensions in plain arrays (no vector<bool> in the hot loops).
+    const bool fsdp_searched = std::find(cand.fsdp.begin(), cand.fsdp.end(), true) != cand.fsdp.end();
+    const bool plain_searched = std::find(cand.fsdp.begin(), cand.fsdp.end(), false) != cand.fsdp.end();
+    bool reshards[2] = {}, offloads[2] = {};
+    const std::size_t reshard_count = std::min<std::size_t>(2, cand.fsdp_reshard.size());
+    const std::size_t offload_count = std::min<std::size_t>(2, cand.offload_optimizer.size());
+    for (std::size_t k = 0; k < reshard_count; ++k) reshards[k] = cand.fsdp_reshard[k];
+    for (std::size_t k = 0; k < offload_count; ++k) offloads[k] = cand.offload_optimizer[k];
+    // FSDP always prefetches (PyTorch's FSDP notes: implicit forward
+    // prefetching is always enabled; Megatron-FSDP overlaps on its own
+    // streams): its twins take the DP overlap alone where it is a candidate.
+    bool fsdp_overlaps[2] = {};
+    std::size_t fsdp_overlap_count = 0;
+    if (std::find(cand.overlap_dp.begin(), cand.overlap_dp.end(), true) != cand.overlap_dp.end()) {
+      fsdp_overlaps[fsdp_overlap_count++] = true;
+    } else {
+      for (std::size_t k = 0; k < dp_overlap_count; ++k) fsdp_overlaps[fsdp_overlap_count++] = dp_overlaps[k];
+    }
     for (std::size_t i = next++; i < outers.size(); i = next++) {
       if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
         stopped = true;
@@ -290,68 +339,128 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
         const int dp = int(rest / pp);
         if (!cand.dp.empty() && std::find(cand.dp.begin(), cand.dp.end(), dp) == cand.dp.end()) continue;
         if (!rules.MicroBatch(dp, o.mb)) continue;
-        const std::vector<int> vps = cand.vp.empty() ? Interleavings(m, pp, rules, p) : cand.vp;
+        // The interleavings each layout allows (the counted layout needs a pipeline).
+        std::vector<int> layout_vps[3];
+        for (int layout : cand.layouts) {
+          if (layout == 1 && pp < 2) continue;
+          if (layout >= 0) p.embedding_in_split = p.loss_in_split = layout == 1;
+          layout_vps[layout + 1] = cand.vp.empty() ? Interleavings(m, pp, rules, p) : cand.vp;
+        }
         for (int ep : cand.ep) {
-          if (!rules.EpWithModel(ep) || !PlanRules::EpFolds(o.tp, o.cp, dp, ep, p.etp)) continue;
-          p.pp = pp;
-          p.dp = dp;
-          p.ep = ep;
-          // Layer costs see pp and dp only through the links they pick.
-          const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
-          train::StageTerms st = train::MakeStageTerms(x, p);  // the same for every vp and below
-          train::CacheDataParallel(x, p, st);
-          const int64_t mbs = r.global_batch / dp / o.mb;
-          for (int vp : vps) {
-            if (!rules.Layout(pp, vp, p)) continue;
-            p.vp = vp;
-            for (Recompute rc : cand.recompute) {
-              p.recompute = rc;
-              for (int z : cand.zero) {
-                if (!PlanRules::Zero(z)) continue;
-                p.zero = z;
-                for (std::size_t t_ov = 0; t_ov < tp_overlap_count; ++t_ov) {
-                  p.overlap_tp = tp_overlaps[t_ov];
-                  // What the DP overlap changes (the reduction's exposure)
-                  // and ZB-H1 (the bubble: the same memory and work as 1F1B
-                  // at vp 1) are a few operations on an assembled estimate;
-                  // schedules come in enum order, 1F1B first.
-                  bool zb_done = false;
-                  for (PipelineSchedule sched : cand.schedule) {
-                    if (zb_done && sched == PipelineSchedule::kZeroBubble) continue;
-                    if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
-                    p.schedule = sched;
-                    p.overlap_dp = dp_overlaps[0];
-                    train::PipelineTerms pipe;
-                    ++my_eval;
-                    Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
-                    const bool fits = e.fits && std::isfinite(e.step_time_s);
-                    auto add = [&] {
-                      if (!std::isfinite(e.step_time_s)) return;
-                      ++my_feasible;
-                      sinks.Add(p, e);
-                    };
-                    if (fits) add();
-                    auto other_dp_overlaps = [&](bool reverse) {
-                      for (std::size_t k = 1; k < dp_overlap_count; ++k) {
-                        p.overlap_dp = dp_overlaps[reverse ? dp_overlap_count - 1 - k : k];
-                        ++my_eval;
-                        if (fits) {
-                          train::SetDpOverlap(x, p, pipe, e);
-                          add();
+          if (!rules.EpWithModel(ep)) continue;
+          for (int etp : cand.etp) {
+            // etp 1 at tp 1 is etp = tp: once.
+            if (etp == 1 && o.tp == 1 && std::find(cand.etp.begin(), cand.etp.end(), 0) != cand.etp.end()) continue;
+            if (ep == 1 && etp != cand.etp.front()) continue;  // no experts split: etp means nothing
+            if (!PlanRules::EpFolds(o.tp, o.cp, dp, ep, etp)) continue;
+            p.pp = pp;
+            p.dp = dp;
+            p.ep = ep;
+            p.etp = etp;
+            // Layer costs see pp and dp only through the links they pick.
+            const LayerCosts lc = ComputeLayerCosts(c, x.links, m, r, p, x.rate);
+            for (int layout : cand.layouts) {
+              if (layout_vps[layout + 1].empty()) continue;
+              if (layout >= 0) p.embedding_in_split = p.loss_in_split = layout == 1;
+              train::StageTerms st = train::MakeStageTerms(x, p, true);  // the same for every vp and below
+              train::CacheDataParallel(x, p, st);
+              const int64_t mbs = r.global_batch / dp / o.mb;
+              for (int vp : layout_vps[layout + 1]) {
+                if (!rules.Layout(pp, vp, p)) continue;
+                p.vp = vp;
+                for (Recompute rc : cand.recompute) {
+                  p.recompute = rc;
+                  for (int z : cand.zero) {
+                    if (!PlanRules::Zero(z)) continue;
+                    p.zero = z;
+                    // FSDP variants only at ZeRO 3 with something to shard (dp
+                    // or edp > 1: with neither it is plain ZeRO 3), each
+                    // derived from the plain plan's estimate (FsdpFrom).
+                    const bool fsdp_here = fsdp_searched && z == 3 && (dp > 1 || st.edp > 1);
+                    if (!plain_searched && !fsdp_here) continue;
+                    for (std::size_t oo = 0; oo < offload_count; ++oo) {
+                      p.offload_optimizer = offloads[oo];
+                      p.fsdp = false;
+                      p.fsdp_reshard = true;
+                      for (std::size_t t_ov = 0; t_ov < tp_overlap_count; ++t_ov) {
+                        p.overlap_tp = tp_overlaps[t_ov];
+                        // What the DP overlap changes (the reduction's exposure)
+                        // and ZB-H1 (the bubble: the same memory and work as 1F1B
+                        // at vp 1) are a few operations on an assembled estimate;
+                        // schedules come in enum order, 1F1B first.
+                        bool zb_done = false;
+                        for (PipelineSchedule sched : cand.schedule) {
+                          if (zb_done && sched == PipelineSchedule::kZeroBubble) continue;
+                          if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
+                          const bool plain = plain_searched;
+                          if (!plain && sched == PipelineSchedule::kDualPipe) continue;  // FSDP under DualPipe: not modelled
+                          p.schedule = sched;
+                          p.overlap_dp = dp_overlaps[0];
+                          train::PipelineTerms pipe;
+                          if (plain) ++my_eval;
+                          Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
+                          const bool fits = e.fits && std::isfinite(e.step_time_s);
+                          const bool memory_fits = e.fits;
+                          auto add = [&] {
+                            if (!std::isfinite(e.step_time_s)) return;
+                            ++my_feasible;
+                            sinks.Add(p, e);
+                          };
+                          if (plain && fits) add();
+                          // The FSDP twins of the plain plan at schedule `s`, every reshard and DP overlap.
+                          auto fsdp_variants = [&](PipelineSchedule s) {
+                            if (!fsdp_here || s == PipelineSchedule::kDualPipe) return;
+                            const bool overlap = p.overlap_dp;
+                            const PipelineSchedule was = p.schedule;
+                            p.fsdp = true;
+                            p.schedule = s;
+                            if (memory_fits && fits) twin = e;  // FsdpFrom rewrites every field it changes
+                            for (std::size_t rk = 0; rk < reshard_count; ++rk) {
+                              p.fsdp_reshard = reshards[rk];
+                              for (std::size_t k = 0; k < fsdp_overlap_count; ++k) {
+                                p.overlap_dp = fsdp_overlaps[k];
+                                ++my_eval;
+                                if (!memory_fits || !fits) continue;  // FSDP holds what the plain plan holds, and more
+                                train::FsdpFrom(x, p, st, pipe, twin);
+                                if (twin.fits && std::isfinite(twin.step_time_s)) {
+                                  ++my_feasible;
+                                  sinks.Add(p, twin);
+                                }
+                              }
+                            }
+                            p.fsdp = false;
+                            p.fsdp_reshard = true;
+                            p.overlap_dp = overlap;
+                            p.schedule = was;
+                          };
+                          fsdp_variants(sched);
+                          auto other_dp_overlaps = [&](bool reverse) {
+                            if (!plain) return;
+                            for (std::size_t k = 1; k < dp_overlap_count; ++k) {
+                              p.overlap_dp = dp_overlaps[reverse ? dp_overlap_count - 1 - k : k];
+                              ++my_eval;
+                              if (!fits) continue;
+                              train::SetDpOverlap(x, p, pipe, e);
+                              add();
+                            }
+                          };
+                          other_dp_overlaps(false);
+                          if (sched == PipelineSchedule::k1F1B && zb_searched && vp == 1 && pp > 1 &&
+                              PlanRules::Schedule(pp, vp, mbs, PipelineSchedule::kZeroBubble)) {
+                            zb_done = true;
+                            p.schedule = PipelineSchedule::kZeroBubble;  // at the last DP overlap, then back
+                            if (plain) {
+                              ++my_eval;
+                              if (fits) {
+                                train::ZeroBubbleFrom1F1B(x, p, pipe, e);
+                                add();
+                              }
+                            }
+                            fsdp_variants(PipelineSchedule::kZeroBubble);
+                            other_dp_overlaps(true);
+                          }
                         }
                       }
-                    };
-                    other_dp_overlaps(false);
-                    if (sched == PipelineSchedule::k1F1B && zb_searched && vp == 1 && pp > 1 &&
-                        PlanRules::Schedule(pp, vp, mbs, PipelineSchedule::kZeroBubble)) {
-                      zb_done = true;
-                      p.schedule = PipelineSchedule::kZeroBubble;  // at the last DP overlap, then back
-                      ++my_eval;
-                      if (fits) {
-                        train::ZeroBubbleFrom1F1B(x, p, pipe, e);
-                        add();
-                      }
-                      other_dp_overlaps(true);
                     }
                   }
                 }

@@ -57,7 +57,7 @@ double ModuleRecompute(const LayerCosts& lc, uint32_t modules, double ep_f) {
 }
 
 // The plan-dependent part: pipeline, data parallelism, memory, totals.
-StageTerms MakeStageTerms(const Context& x, const TrainPlan& p) {
+StageTerms MakeStageTerms(const Context& x, const TrainPlan& p, bool all_schedules) {
   const Cluster& c = *x.c;
   const ModelTotals& t = x.totals;
   const double dp = p.dp, pp = p.pp;
@@ -90,6 +90,18 @@ StageTerms MakeStageTerms(const Context& x, const TrainPlan& p) {
   const MtpParams mp = mtp > 0 ? MtpModuleParams(*x.m) : MtpParams{};
   const double mtp_dense = mtp * mp.shared * inv_tp;
   const double mtp_experts = t.moe ? mtp * mp.experts / (double(ExpertTp(p)) * p.ep) : 0;
+  if (pp > 1 && (all_schedules || p.schedule == PipelineSchedule::kDualPipe)) {
+    // DualPipe's ranks: the first stage with the last (the embedding, the LM
+    // head and the MTP modules), or two middle stages.
+    const double ends_dense = dense_of(st.first_layers + st.last_layers, t.embed_params + t.lm_head_params) + mtp_dense;
+    const double ends_experts = experts_of(st.first_layers + st.last_layers) + mtp_experts;
+    st.pair_dense = ends_dense;
+    st.pair_expert = ends_experts;
+    if (pp > 2 && 2 * (dense_of(st.middle_layers, 0) + experts_of(st.middle_layers)) > ends_dense + ends_experts) {
+      st.pair_dense = 2 * dense_of(st.middle_layers, 0);
+      st.pair_expert = 2 * experts_of(st.middle_layers);
+    }
+  }
   if (pp > 1 && st.default_layout && mtp == 0) {
     // Equal stages: the end stage with the larger of the embedding and the head.
     st.dense_params = dense_of(layers_stage, t.head_params);
@@ -115,8 +127,81 @@ StageTerms MakeStageTerms(const Context& x, const TrainPlan& p) {
   st.params = st.dense_params + st.expert_params;
   // Parameters per device after sharding over the replicas.
   st.params_sharded = st.dense_params / dp + (st.expert_params > 0 ? st.expert_params / st.edp : 0);
+  if (p.fsdp) FsdpUnitTerms(x, p, st);
   return st;
 }
+
+// FSDP's unit is a transformer layer (Megatron-FSDP and FSDP2 recipes wrap
+// each layer; the end stage's embedding or head rides with its layers'
+// share). Only what is sharded is gathered and needs an unsharded copy.
+void FsdpUnitTerms(const Context& x, const TrainPlan& p, StageTerms& st) {
+  const double units = std::max({1.0, st.first_layers, st.middle_layers, st.last_layers});
+  const bool dense_sharded = p.dp > 1, experts_sharded = st.expert_params > 0 && st.edp > 1;
+  const double dense = dense_sharded ? st.dense_params / units : 0;
+  const double experts = experts_sharded ? st.expert_params / units : 0;
+  const Group dp_group{.ranks = p.dp, .stride = p.tp * p.cp};
+  const Group edp_group{.ranks = int(st.edp), .stride = x.totals.moe ? ExpertTp(p) * p.ep : 1};
+  st.fsdp_gather = AllGather(x.links, dense * kWeightBytes, dp_group) + AllGather(x.links, experts * kWeightBytes, edp_group);
+  st.fsdp_reduce = ReduceScatter(x.links, dense * kGradBytesSharded, dp_group) +
+                   ReduceScatter(x.links, experts * kGradBytesSharded, edp_group);
+  st.fsdp_unit_bytes = (dense + experts) * kWeightBytes;
+  st.fsdp_stage_bytes = ((dense_sharded ? st.dense_params : 0) + (experts_sharded ? st.expert_params : 0)) * kWeightBytes;
+  st.fsdp_ready = true;
+}
+
+namespace {
+// FSDP's unsharded working copies (TrainMemory::fsdp_buffers).
+[[gnu::always_inline]] inline double FsdpBuffers(const TrainPlan& p, const StageTerms& st) {
+  if (!p.fsdp || !st.fsdp_ready || !(st.fsdp_unit_bytes > 0)) return 0;
+  const double gathered = p.fsdp_reshard ? 2 * st.fsdp_unit_bytes : std::max(st.fsdp_stage_bytes, 2 * st.fsdp_unit_bytes);
+  return gathered + 2 * st.fsdp_unit_bytes * kGradBytesSharded / kWeightBytes;
+}
+
+// FSDP, per micro-batch on the pacing stage: each unit's gather under the
+// previous unit's forward, its reduce-scatter (and, resharded, its second
+// gather) under the next units' backward, priced as every overlap; what
+// the step's first gather and last reduce-scatter find nothing to hide
+// under is exposed once per step (tail). Without DP overlap the
+// collectives run between the units.
+struct FsdpExposed {
+  double per_mb = 0, tail = 0;
+};
+[[gnu::always_inline]] inline FsdpExposed FsdpComm(const TrainPlan& p, const StageTerms& st, double compute_f,
+                                                   double compute_b, double pace_layers, double slowdown) {
+  FsdpExposed out;
+  if (!p.fsdp || !st.fsdp_ready) return out;
+  const double g = st.fsdp_gather, rs = st.fsdp_reduce, back = rs + (p.fsdp_reshard ? g : 0);
+  if (p.overlap_dp) {
+    const double g_f = Overlapped(g, compute_f, slowdown);
+    out.per_mb = pace_layers * (g_f + Overlapped(back, compute_b, slowdown));
+    out.tail = (g - g_f) + (rs - Overlapped(rs, compute_b, slowdown));
+  } else {
+    out.per_mb = pace_layers * (g + back);
+  }
+  return out;
+}
+
+[[gnu::always_inline]] inline void SetFits(TrainEstimate& e) {
+  TrainMemory& mem = e.memory;
+  mem.total = mem.weights + mem.gradients + mem.optimizer + mem.activations + mem.fsdp_buffers + mem.other;
+  e.fits = mem.total <= mem.capacity;
+  e.reason = e.fits ? TrainInfeasible::kNone
+             : mem.weights + mem.gradients + mem.optimizer + mem.fsdp_buffers + mem.other > mem.capacity
+                 ? TrainInfeasible::kWeightsDoNotFit
+                 : TrainInfeasible::kActivationsDoNotFit;
+}
+
+// The bubble of every schedule but DualPipe's (Assemble prices that one).
+[[gnu::always_inline]] inline double Bubble(PipelineSchedule schedule, double pp, double vp, double per_mb, double w_mb) {
+  switch (schedule) {
+    case PipelineSchedule::k1F1B:
+    case PipelineSchedule::kInterleaved: return pp > 1 ? (pp - 1) / vp * per_mb : 0;
+    case PipelineSchedule::kZeroBubble: return (pp - 1) * std::max(0.0, per_mb - 2 * w_mb);
+    case PipelineSchedule::kDualPipe: break;
+  }
+  return 0;
+}
+}  // namespace
 
 DpTerms DataParallelTerms(const Context& x, const TrainPlan& p, const StageTerms& st, double copies) {
   const TrainRequest& r = *x.r;
@@ -132,14 +217,18 @@ DpTerms DataParallelTerms(const Context& x, const TrainPlan& p, const StageTerms
     if (p.zero == 0) {
       out.reduce += AllReduce(x.links, part * grad_bytes, group);
     } else {
-      // Gradients reduce-scattered, the updated parameters all-gathered.
-      out.reduce += ReduceScatter(x.links, part * grad_bytes, group) + AllGather(x.links, part * 2, group);
+      // Gradients reduce-scattered, the updated parameters all-gathered
+      // (one pass each over the same group: one cost, priced twice).
+      const CollectiveCost pass = HierarchicalCost(x.links, group, 1);
+      out.reduce += pass(part * grad_bytes) + pass(part * 2);
       // ZeRO-3: parameters gathered before each micro-batch's forward and backward, prefetched under compute.
-      if (p.zero >= 3) out.gathers += 2 * m * AllGather(x.links, part * 2, group);
+      if (p.zero >= 3) out.gathers += 2 * m * pass(part * 2);
     }
   };
-  reduce(dp_group, copies * st.dense_params);
-  if (st.expert_params > 0) reduce(edp_group, copies * st.expert_params);
+  // A DualPipe rank reduces the gradients of the two stages it holds.
+  const bool pair = copies > 1;
+  reduce(dp_group, pair ? st.pair_dense : st.dense_params);
+  if (st.expert_params > 0) reduce(edp_group, pair ? st.pair_expert : st.expert_params);
   return out;
 }
 
@@ -148,6 +237,7 @@ void CacheDataParallel(const Context& x, TrainPlan p, StageTerms& st) {
     p.zero = z;
     for (int copies = 1; copies <= 2; ++copies) st.dp[z][copies - 1] = DataParallelTerms(x, p, st, copies);
   }
+  FsdpUnitTerms(x, p, st);
   st.dp_cached = true;
 }
 
@@ -176,18 +266,27 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   const PipelineSchedule schedule = pp > 1 ? EffectiveSchedule(p) : PipelineSchedule::k1F1B;
   const bool dualpipe = schedule == PipelineSchedule::kDualPipe;
   // DualPipe: each rank holds stage i and stage pp - 1 - i, two copies of
-  // every stage in the pipeline (DeepSeek-V3, Table 2: parameters 2x); their
-  // gradients, optimizer state and reduction follow the parameters.
-  // gradients are summed over both copies and the data-parallel replicas, so
-  // what ZeRO shards spreads over 2 dp ranks and stays as large as 1F1B's;
-  // what it does not shard doubles.
+  // every stage in the pipeline (DeepSeek-V3, Table 2: parameters 2x); the
+  // rank's memory is that pair's (the fullest pair, StageTerms), not twice
+  // the fullest stage. Each stage's gradients are summed over its two holders
+  // and the data-parallel replicas, so what ZeRO shards spreads over 2 dp
+  // ranks; what it does not shard is the whole pair.
   const double copies = dualpipe ? 2 : 1;
-  auto held = [&](bool shard) { return sharded(shard) * (shard ? 1 : copies); };
+  const double pair_sharded = dualpipe ? (st.pair_dense / dp + (st.pair_expert > 0 ? st.pair_expert / st.edp : 0)) / 2 : 0;
+  auto held = [&](bool shard) {
+    if (dualpipe) return shard ? pair_sharded : st.pair_dense + st.pair_expert;
+    return sharded(shard);
+  };
   mem.weights = held(p.zero >= 3) * (kWeightBytes + fp8_copy);
+  // FSDP (Megatron-FSDP; FSDP2): the unit in use and the one prefetched
+  // gathered (or, without reshard-after-forward, the whole stage from its
+  // forward to its backward), and at most two units' unsharded gradients
+  // waiting for their reduce-scatter (Megatron-FSDP's two gradient buffers).
+  mem.fsdp_buffers = FsdpBuffers(p, st);
   // LoRA adapters (rank ~16) hold well under 1% of the parameters: their
   // gradients and optimizer state are left out.
   mem.gradients = r.lora ? 0 : held(p.zero >= 2) * (p.zero == 0 ? kGradBytesDdp : kGradBytesSharded);
-  mem.optimizer = r.lora ? 0 : held(p.zero >= 1) * OptimizerBytes(p.optimizer_state);
+  mem.optimizer = r.lora || p.offload_optimizer ? 0 : held(p.zero >= 1) * OptimizerBytes(p.optimizer_state);
   double per_layer = p.recompute == Recompute::kFull        ? lc.act_full
                      : p.recompute == Recompute::kSelective ? lc.act_selective
                                                             : lc.act_none;
@@ -222,11 +321,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
                     : pp > 1 ? std::max(std::max(first, middle), last)
                              : first + lc.logits_bytes + mtp_act;
   mem.other = d.reserved_bytes.si();
-  mem.total = mem.weights + mem.gradients + mem.optimizer + mem.activations + mem.other;
-  e.fits = mem.total <= mem.capacity;
-  e.reason = e.fits ? TrainInfeasible::kNone
-             : mem.weights + mem.gradients + mem.optimizer + mem.other > mem.capacity ? TrainInfeasible::kWeightsDoNotFit
-                                                                                      : TrainInfeasible::kActivationsDoNotFit;
+  SetFits(e);
   e.micro_batches = int(m);
   if (timing == Timing::kIfFits && !e.fits) return;
 
@@ -297,7 +392,12 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
     offload = Overlapped(each_way, pace_layers * compute_f, d.overlap_slowdown) +
               Overlapped(each_way, pace_layers * compute_b, d.overlap_slowdown);
   }
-  const double device_mb = pace_layers * layer_time + head + offload;
+  // FSDP's gathers and reduce-scatters (FsdpComm); a unit's backward window
+  // holds what the backward pass computes for it, its recompute included.
+  const FsdpExposed fsdp = FsdpComm(p, st, compute_f, compute_b + recompute, pace_layers, d.overlap_slowdown);
+  const double fsdp_mb = fsdp.per_mb, fsdp_tail = fsdp.tail;
+  const double device_plain = pace_layers * layer_time + head + offload;
+  const double device_mb = device_plain + fsdp_mb;
   // The host issues the same operators asynchronously, ahead of the device;
   // when its dispatch is the slower of the two (small layers, slow host
   // stack), the micro-batch takes the host's time and the kernels hide under it.
@@ -323,8 +423,8 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   const double w_mb = pace_layers * (lc.gemm_b - lc.gemm_f) + head_share * (lc.head_w + p.mtp_layers * lc.mtp_w);
   switch (schedule) {
     case PipelineSchedule::k1F1B:
-    case PipelineSchedule::kInterleaved: bd.pp_bubble = pp > 1 ? (pp - 1) / vp * per_mb : 0; break;
-    case PipelineSchedule::kZeroBubble: bd.pp_bubble = (pp - 1) * std::max(0.0, per_mb - 2 * w_mb); break;
+    case PipelineSchedule::kInterleaved:
+    case PipelineSchedule::kZeroBubble: bd.pp_bubble = Bubble(schedule, pp, vp, per_mb, w_mb); break;
     case PipelineSchedule::kDualPipe: {
       // A backward chunk alone: its exchanges exposed as without pairing.
       const double b_alone = pace_layers * (compute_b + recompute + tp_b + lc.ep_b + lc.cp_b +
@@ -340,20 +440,37 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
                           : 2 * m * vp * lc.p2p;
   // Data parallelism: gradients (and, with the distributed optimizer, the
   // updated parameters) cross the data-parallel group once per step.
-  const DpTerms dpt = st.dp_cached && p.zero >= 0 && p.zero <= 3 ? st.dp[p.zero][dualpipe ? 1 : 0]
+  // FSDP reduce-scatters every unit's gradients as its backward ends and
+  // leaves the parameters sharded after the update: no step-end reduction.
+  const DpTerms dpt = p.fsdp ? DpTerms{}
+                      : st.dp_cached && p.zero >= 0 && p.zero <= 3 ? st.dp[p.zero][dualpipe ? 1 : 0]
                                                                    : DataParallelTerms(x, p, st, copies);
   const double dp_time = dpt.reduce;
   const double gathers_exposed = dpt.gathers > 0 ? Overlapped(dpt.gathers, bd.compute, d.overlap_slowdown) : 0;
   // Overlapped reduction runs under the last micro-batch's backward.
   const double window = pace_layers * (compute_b + tp_b);
-  bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed;
+  bd.dp_comm_exposed = (p.overlap_dp ? Overlapped(dp_time, window, d.overlap_slowdown) : dp_time) + gathers_exposed +
+                       fsdp_tail;
   const double opt_params = r.lora ? 0 : held(p.zero >= 1);
-  bd.optimizer = r.lora ? 0 : StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
+  if (r.lora) {
+    bd.optimizer = 0;
+  } else if (p.offload_optimizer && c.host_link.si() > 0 && c.host_memory.si() > 0) {
+    // Offloaded: gradients down and 16-bit parameters up the host link, the
+    // update at the host's memory bandwidth, pipelined bucket by bucket.
+    const double link = opt_params * (kGradBytesSharded + kWeightBytes) / c.host_link.si();
+    const double cpu = opt_params * OptimizerTraffic(p.optimizer_state) / c.host_memory.si();
+    bd.optimizer = std::max(link, cpu);
+  } else {
+    bd.optimizer = StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
+  }
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
+  bd.dp_comm_exposed += m * fsdp_mb;  // in per_mb: counted once in the step
 
   if (pipe != nullptr) {
     *pipe = PipelineTerms{.per_mb = per_mb, .w_mb = w_mb, .dp_reduce = dp_time, .dp_window = window,
-                          .gathers_exposed = gathers_exposed};
+                          .gathers_exposed = gathers_exposed, .device_plain = device_plain, .host_mb = host_mb,
+                          .compute_f = compute_f, .compute_b = compute_b + recompute, .pace_layers = pace_layers,
+                          .framework_layers = pace_layers * framework};
   }
   const double tokens = double(r.global_batch) * double(r.seq_len);
   e.model_flops_per_step =
@@ -364,7 +481,26 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
                      : p.recompute == Recompute::kSelective ? layers_stage * lc.attn_flops_f
                                                             : 0;
   e.hardware_flops_per_step = m * ((r.lora ? 2 : 3) * fwd + rec) * double(r.devices);
-  FinishRates(x, e);
+  // The search ranks by step time and memory and finishes the rates of the plans it keeps.
+  if (timing == Timing::kAlways) FinishRates(x, e);
+}
+
+void FsdpFrom(const Context& x, const TrainPlan& p, const StageTerms& st, const PipelineTerms& plain, TrainEstimate& e) {
+  e.memory.fsdp_buffers = FsdpBuffers(p, st);
+  SetFits(e);
+  if (!e.fits) return;
+  const double m = double(x.r->global_batch) / (double(p.dp) * p.micro_batch);
+  const FsdpExposed fsdp =
+      FsdpComm(p, st, plain.compute_f, plain.compute_b, plain.pace_layers, x.c->device.overlap_slowdown);
+  const double device_mb = plain.device_plain + fsdp.per_mb;
+  const double per_mb = std::max(device_mb, plain.host_mb);
+  TrainBreakdown& bd = e.breakdown;
+  bd.framework = m * (plain.framework_layers + std::max(0.0, plain.host_mb - device_mb));
+  e.warnings = (e.warnings & ~uint32_t(kTrainWarnHostBound)) | (plain.host_mb > device_mb ? uint32_t(kTrainWarnHostBound) : 0u);
+  const PipelineSchedule schedule = p.pp > 1 ? EffectiveSchedule(p) : PipelineSchedule::k1F1B;
+  bd.pp_bubble = Bubble(schedule, p.pp, p.vp, per_mb, plain.w_mb);
+  e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + fsdp.tail + bd.optimizer;
+  bd.dp_comm_exposed = fsdp.tail + m * fsdp.per_mb;
 }
 
 void FinishRates(const Context& x, TrainEstimate& e) {
@@ -387,14 +523,12 @@ void SetDpOverlap(const Context& x, const TrainPlan& p, const PipelineTerms& pip
       pipe.gathers_exposed;
   e.step_time_s += exposed - e.breakdown.dp_comm_exposed;
   e.breakdown.dp_comm_exposed = exposed;
-  FinishRates(x, e);
 }
 
-void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e) {
+void ZeroBubbleFrom1F1B(const Context& /*x*/, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e) {
   const double bubble = (double(p.pp) - 1) * std::max(0.0, pipe.per_mb - 2 * pipe.w_mb);
   e.step_time_s += bubble - e.breakdown.pp_bubble;
   e.breakdown.pp_bubble = bubble;
-  FinishRates(x, e);
 }
 
 }  // namespace train

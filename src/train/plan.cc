@@ -21,9 +21,6 @@ std::string_view PipelineScheduleName(PipelineSchedule s) {
 std::optional<PipelineSchedule> ParsePipelineSchedule(std::string_view s) {
   return ParseName<PipelineSchedule>(kPipelineScheduleNames, s);
 }
-PipelineSchedule EffectiveSchedule(const TrainPlan& p) {
-  return p.schedule == PipelineSchedule::k1F1B && p.vp > 1 ? PipelineSchedule::kInterleaved : p.schedule;
-}
 
 std::string_view OptimizerStateName(OptimizerState s) { return NameOf<OptimizerState>(kOptimizerStateNames, s); }
 std::optional<OptimizerState> ParseOptimizerState(std::string_view s) {
@@ -151,6 +148,14 @@ Status CheckPlan(const ModelArch& m, const TrainRequest& r, const PlanRules& rul
     fail("fp8_activations", "FP8 activation caching needs FP8 training (--precision fp8)");
   }
   if (!train::PlanRules::Zero(p.zero)) fail("zero", "ZeRO stage must be 0, 1, 2 or 3, found " + std::to_string(p.zero));
+  if (p.fsdp && p.zero != 3) {
+    fail("fsdp", "FSDP shards parameters, gradients and optimizer state: it is ZeRO stage 3 (--zero 3 or leave --zero out), found " +
+                     std::to_string(p.zero));
+  }
+  if (!p.fsdp && !p.fsdp_reshard) fail("fsdp_no_reshard", "keeping parameters gathered after forward is an FSDP option: it needs --fsdp");
+  if (p.fsdp && p.schedule == PipelineSchedule::kDualPipe) {
+    fail("fsdp", "FSDP with DualPipe is not modelled (DeepSeek-V3 runs ZeRO-1 under DualPipe)");
+  }
   if (!bad.empty()) return Error(std::move(bad));
   const ModelTotals& t = rules.totals();
   if (!rules.Devices(p.tp, p.pp, p.dp, p.cp)) {

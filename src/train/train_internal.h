@@ -139,15 +139,26 @@ struct StageTerms {
   double first_layers = 0, middle_layers = 0, last_layers = 0;
   double dense_params = 0, expert_params = 0, params = 0;  // per device, the fullest stage
   double params_sharded = 0;  // dense over dp, experts over edp
+  // DualPipe: rank i holds stage i and stage pp - 1 - i; the fullest such
+  // pair (the first with the last stage, or two middle stages), per device.
+  double pair_dense = 0, pair_expert = 0;
   double edp = 1;
   bool default_layout = true;
   uint32_t warnings = 0;
+  // FSDP, one unit (a layer's share of the fullest stage's parameters): its
+  // all-gather and its gradients' reduce-scatter, over dp (experts over
+  // edp), and its unsharded bytes; the stage's unsharded parameter bytes.
+  bool fsdp_ready = false;
+  double fsdp_gather = 0, fsdp_reduce = 0, fsdp_unit_bytes = 0, fsdp_stage_bytes = 0;
   // With CacheDataParallel: DpTerms by ZeRO stage and parameter copies (1, or DualPipe's 2).
   bool dp_cached = false;
   DpTerms dp[4][2] = {};
 };
-StageTerms MakeStageTerms(const Context& x, const TrainPlan& p);
+// all_schedules: also the DualPipe pair whatever p.schedule says (the search's).
+StageTerms MakeStageTerms(const Context& x, const TrainPlan& p, bool all_schedules = false);
 DpTerms DataParallelTerms(const Context& x, const TrainPlan& p, const StageTerms& st, double copies);
+// Fills st's FSDP unit terms (MakeStageTerms does with p.fsdp; CacheDataParallel always).
+void FsdpUnitTerms(const Context& x, const TrainPlan& p, StageTerms& st);
 // Fills st.dp for every ZeRO stage: the search's, once per (pp, ep) for the candidates after.
 void CacheDataParallel(const Context& x, TrainPlan p, StageTerms& st);
 
@@ -159,6 +170,11 @@ struct PipelineTerms {
   double per_mb = 0, w_mb = 0;
   // The DP reduction, the backward it may hide under, ZeRO-3's gathers left exposed.
   double dp_reduce = 0, dp_window = 0, gathers_exposed = 0;
+  // What FsdpFrom needs: the micro-batch on the device without FSDP's
+  // collectives, the host's dispatch of it, one layer's forward and backward
+  // compute (the backward's with its recompute), the pacing stage's layers
+  // and their per-operator framework cost.
+  double device_plain = 0, host_mb = 0, compute_f = 0, compute_b = 0, pace_layers = 0, framework_layers = 0;
 };
 void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, TrainEstimate& e,
               Timing timing, PipelineTerms* pipe = nullptr);
@@ -168,6 +184,13 @@ void FinishRates(const Context& x, TrainEstimate& e);
 // the same memory and work, only the bubble differs. The search's shortcut;
 // EstimateTraining assembles it whole, and a test holds the two equal.
 void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e);
+// The FSDP estimate of `p` (p.fsdp, not DualPipe) from the assembled estimate
+// of the same plan without FSDP (`plain`, its pipeline terms; any DP overlap
+// and schedule): its memory plus the gathered buffers, its micro-batch plus
+// FSDP's exposed collectives in place of the ZeRO-3 reduction and gathers.
+// The search's shortcut; a test holds it equal to EstimateTraining. Rates
+// are left to FinishRates, as for the two shortcuts below.
+void FsdpFrom(const Context& x, const TrainPlan& p, const StageTerms& st, const PipelineTerms& plain, TrainEstimate& e);
 // The estimate of `p` from one that differs only in p.overlap_dp (the search's shortcut, as above).
 void SetDpOverlap(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e);
 
@@ -249,11 +272,18 @@ class PlanRules {
 
 // Activation offload needs the host link's bandwidth (the chip's host_link or
 // the system's host.link).
+// Optimizer offload needs the link and the host's memory bandwidth (system host.memory_bandwidth).
 inline Status CheckOffload(const Cluster& c, const TrainPlan& p) {
   if (p.offload_layers > 0 && !(c.host_link.si() > 0)) {
     return Error(Diagnostic{.key_path = "offload_layers",
                             .message = "activation offload needs the host link's bandwidth, which the catalog does not "
                                        "give for this chip or system (chip host_link, system host.link)"});
+  }
+  if (p.offload_optimizer && !(c.host_link.si() > 0 && c.host_memory.si() > 0)) {
+    return Error(Diagnostic{.key_path = "offload_optimizer",
+                            .message = "optimizer offload needs the host link's bandwidth and the host's memory bandwidth, "
+                                       "which the catalog does not give for this chip or system (chip host_link or system "
+                                       "host.link, and system host.memory_bandwidth)"});
   }
   return Ok{};
 }

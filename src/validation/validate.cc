@@ -409,10 +409,13 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
     }
   }
   // Megatron-FSDP shards parameters, gradients and optimizer state over
-  // the data-parallel ranks (ZeRO-3).
+  // the data-parallel ranks (ZeRO-3), layer by layer with prefetch.
   if (Lower(TextAt(c, {"workload", "fsdp"})) == "true") {
     p.zero = 3;
-    out.assumptions.push_back("FSDP: parameters, gradients and optimizer state sharded over data parallelism (ZeRO-3)");
+    p.fsdp = true;
+    out.assumptions.push_back(
+        "FSDP: parameters, gradients and optimizer state sharded over data parallelism, each layer gathered ahead of "
+        "use and reduce-scattered under backward, resharded after forward (FSDP2's default)");
   }
   const auto edp = IntAt(c, {"workload", "edp"});
   if (edp && *edp > 0 && !IntAt(c, {"workload", "etp"}) && !out.free.dp && !out.free.tp) {
@@ -537,7 +540,7 @@ std::string TrainSetup(const TrainRequest& r) {
   if (p.cp > 1) s += " cp " + std::to_string(p.cp);
   if (p.ep > 1) s += " ep " + std::to_string(p.ep) + " etp " + std::to_string(ExpertTp(p)) + " edp " + std::to_string(ExpertDp(p));
   if (p.vp > 1) s += " vp " + std::to_string(p.vp);
-  if (p.zero == 3) s += " ZeRO-3";
+  if (p.zero == 3) s += p.fsdp ? " FSDP" : " ZeRO-3";
   s += ", mb " + std::to_string(p.micro_batch) + ", " + std::string(RecomputeName(p.recompute)) + " recompute, " +
        std::string(TrainPrecisionName(p.precision));
   return s;

@@ -60,6 +60,10 @@ struct Cluster {
   // The chip's host link (PCIe, NVLink-C2C), per direction: what activation
   // offload to host memory moves over. 0 = unknown.
   BytesPerSecond host_link;
+  // The host's memory bandwidth per chip (its share of the CPU's DRAM; the
+  // system's host.memory_bandwidth): what an optimizer step offloaded to the
+  // CPU streams its state at. 0 = unknown.
+  BytesPerSecond host_memory;
 };
 
 // Builds the cluster of `chip` in `system` (nullptr: a bare chip).

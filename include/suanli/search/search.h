@@ -36,6 +36,18 @@ struct PlanSpace {
   // exchanges (all-to-all where cp divides each tp rank's heads).
   std::vector<PipelineSchedule> schedule;
   std::vector<CpComm> cp_comm;
+  // FSDP (TrainPlan::fsdp, with ZeRO 3) and, with it, reshard-after-forward.
+  std::vector<bool> fsdp, fsdp_reshard;
+  // Expert tensor parallelism (MoE folding; 0: etp = tp). Empty: 0 and 1 for
+  // MoE models, 0 for dense ones.
+  std::vector<int> etp;
+  // The pipeline layout: the embedding and the loss counted as layers in the
+  // split (true) or the default even split (false). Searched only when the
+  // request gives no layout of its own (a given one stays as given).
+  std::vector<bool> ends_in_split;
+  // Optimizer offload to host memory, where the cluster knows the host link
+  // and the host's memory bandwidth (empty: both where it does).
+  std::vector<bool> offload_optimizer;
   // The precision and optimizer state are numerics choices, not searched:
   // the request's plan gives them.
 

@@ -135,6 +135,13 @@ struct TrainPlan {
   // after their forward and come back before their backward, over the
   // chip's host link, double-buffered under the compute.
   int offload_layers = 0;
+  // Optimizer CPU offload (Megatron-Core optimizer_cpu_offload with
+  // optimizer_offload_fraction 1 and overlap_cpu_optimizer_d2h_h2d; the
+  // ZeRO-Offload design, Ren et al. 2021): the master weights and Adam
+  // moments live in host memory, the gradients go down the host link, the
+  // host's CPU runs the update at its memory bandwidth and the 16-bit
+  // parameters come back, bucket by bucket so link and CPU overlap.
+  bool offload_optimizer = false;
   // With 1f1b and vp > 1 the schedule is interleaved 1F1B (EffectiveSchedule).
   PipelineSchedule schedule = PipelineSchedule::k1F1B;
   CpComm cp_comm = CpComm::kRing;
@@ -150,7 +157,19 @@ struct TrainPlan {
   int mtp_layers = 0;
   int micro_batch = 1;
   Recompute recompute = Recompute::kNone;
-  int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters (FSDP)
+  int zero = 1;                    // 0: DDP; 1: distributed optimizer; 2: + gradients; 3: + parameters
+  // FSDP as its own strategy (Megatron-FSDP; PyTorch FSDP2's fully_shard),
+  // with zero 3: parameters, gradients and optimizer state sharded over the
+  // data-parallel ranks (the experts' over edp), each layer a unit whose
+  // parameters are all-gathered before its forward, the next unit's gather
+  // prefetched under the current one's compute, and its gradients
+  // reduce-scattered under the following units' backward, every
+  // micro-batch. With fsdp_reshard (reshard_after_forward, FSDP2's default)
+  // a unit frees its gathered parameters after forward and gathers them
+  // again for backward; without, the stage's parameters stay gathered from
+  // forward to backward (no second gather, the whole stage unsharded in memory).
+  bool fsdp = false;
+  bool fsdp_reshard = true;
   bool sequence_parallel = false;  // with tp > 1
   bool overlap_dp = true;          // data-parallel reduction overlapped with backward
   bool overlap_tp = false;         // tensor-parallel collectives overlapped with the GEMMs (userbuffers)
@@ -192,6 +211,10 @@ struct TrainMemory {  // per device, bytes
   double gradients = 0;
   double optimizer = 0;
   double activations = 0;
+  // FSDP's unsharded working copies: the gathered parameters of the unit in
+  // use and the one prefetched (without reshard-after-forward, the whole
+  // stage's), and two units' unsharded gradients before their reduce-scatter.
+  double fsdp_buffers = 0;
   double other = 0;
   double total = 0;
   double capacity = 0;
@@ -269,7 +292,9 @@ struct TrainEstimate {
 int DerivedDp(const TrainRequest& request);
 
 // The plan's schedule as it runs: 1f1b with vp > 1 is interleaved.
-PipelineSchedule EffectiveSchedule(const TrainPlan& plan);
+inline PipelineSchedule EffectiveSchedule(const TrainPlan& plan) {
+  return plan.schedule == PipelineSchedule::k1F1B && plan.vp > 1 ? PipelineSchedule::kInterleaved : plan.schedule;
+}
 
 // The experts' tensor parallelism (etp, or tp when the plan leaves it 0) and
 // data parallelism (tp x cp x dp / (etp x ep), 0 when that does not divide).
