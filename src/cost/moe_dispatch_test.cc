@@ -60,5 +60,29 @@ TEST(MoeDispatch, TimeFollowsTheSlowerLinkAndNeverBeatsIt) {
   EXPECT_EQ(ExpertDispatchSeconds(l, Group{}, ExpertDispatcher::kAllToAll, tokens, bytes, 128, 8, 1), 0);
 }
 
+TEST(MoeDispatch, AFullMeshGroupUsesOnlyTheLinksToItsPeers) {
+  // Atlas 800T A2 / MI300X platform: 7 links per chip, one to each peer. EP 8
+  // reaches all of them at once, as through a switch; EP 4 only 3 of 7.
+  Topology topo;
+  Links sw;
+  sw.up_a2a = 196e9 * 0.388;
+  sw.out = 25e9;
+  sw.latency = 45e-6;
+  sw.domain = 8;
+  sw.topology = &topo;
+  Links mesh = sw;
+  mesh.mesh_links = 7;
+  for (ExpertDispatcher d : {ExpertDispatcher::kAllToAll, ExpertDispatcher::kDeepEp}) {
+    const Group eight{.ranks = 8, .stride = 1}, four{.ranks = 4, .stride = 1}, pairs{.ranks = 4, .stride = 2};
+    EXPECT_DOUBLE_EQ(ExpertDispatchSeconds(mesh, eight, d, 4096, 7168, 256, 8, 1),
+                     ExpertDispatchSeconds(sw, eight, d, 4096, 7168, 256, 8, 1));
+    for (const Group& g : {four, pairs}) {
+      const double t_mesh = ExpertDispatchSeconds(mesh, g, d, 4096, 7168, 256, 8, 1) - mesh.latency;
+      const double t_sw = ExpertDispatchSeconds(sw, g, d, 4096, 7168, 256, 8, 1) - sw.latency;
+      EXPECT_NEAR(t_mesh, t_sw * 7 / 3, 1e-9 * t_mesh);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace suanli

@@ -78,6 +78,10 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
   d.reserved_bytes = Bytes(field("memory.reserved"));
   d.reserved_fraction = field("memory.reserved_fraction");
   d.allreduce_efficiency = field("collective.allreduce_efficiency");
+  // Without a measured all-to-all, the all-reduce's fraction (no in-switch
+  // reduction helps an exchange, so at most the link rate).
+  d.alltoall_efficiency =
+      prof->Get("collective.alltoall_efficiency").value_or(std::min(1.0, d.allreduce_efficiency));
   d.collective_latency = Seconds(field("collective.latency"));
   d.scale_out_efficiency = field("collective.scale_out_efficiency");
   d.overlap_slowdown = field("collective.overlap_slowdown");

@@ -50,16 +50,33 @@ class InferTest : public ::testing::Test {
 TEST_F(InferTest, ProfilesResolveWithTheirTier) {
   EXPECT_EQ(ClusterFor("h100-sxm").device.tier, ProfileTier::kMeasured);
   EXPECT_EQ(ClusterFor("h200-sxm").device.profile_id, "nvidia-h200");
-  // The H20 is H100 silicon: it borrows the measured profile and says so.
-  EXPECT_EQ(ClusterFor("h20").device.profile_id, "nvidia-hopper");
-  EXPECT_EQ(ClusterFor("h20").device.tier, ProfileTier::kCalibrated);
-  // The 910B has its own profile for its measured HCCL collectives, but its
-  // compute figures are the defaults: the datasheet tier.
-  EXPECT_EQ(ClusterFor("ascend-910b").device.tier, ProfileTier::kDatasheet);
+  // The H20 has its own measured GEMM sweep and attention on top of the
+  // Hopper profile (same silicon), which it extends for the rest.
+  EXPECT_EQ(ClusterFor("h20").device.profile_id, "nvidia-h20");
+  EXPECT_EQ(ClusterFor("h20").device.tier, ProfileTier::kMeasured);
+  EXPECT_GE(ClusterFor("h20").device.sweep16.size, 2);
+  EXPECT_NEAR(ClusterFor("h20").device.collective_latency.si(), ClusterFor("h100-sxm").device.collective_latency.si(), 1e-12);
+  // The 910B: GEMM, HBM and HCCL measured. The 910C takes the 910B's die
+  // figures over its own peaks and its measured EP dispatch: calibrated.
+  EXPECT_EQ(ClusterFor("ascend-910b").device.tier, ProfileTier::kMeasured);
   EXPECT_EQ(ClusterFor("ascend-910b").device.profile_id, "huawei-ascend-910b");
-  EXPECT_EQ(ClusterFor("ascend-910c").device.tier, ProfileTier::kDatasheet);
-  EXPECT_EQ(ClusterFor("ascend-910c").device.profile_id, "generic");
+  EXPECT_EQ(ClusterFor("ascend-910c").device.tier, ProfileTier::kCalibrated);
+  EXPECT_EQ(ClusterFor("ascend-910c").device.profile_id, "huawei-ascend-910c");
+  EXPECT_FALSE(ClusterFor("ascend-910c").device.expert_dispatch.empty());
   EXPECT_GE(ClusterFor("h100-sxm").device.sweep8.size, 2);
+}
+
+TEST_F(InferTest, Ascend910cDieRatesMatchThe910bMeasurement) {
+  // The 910B profile's fractions are of the 376-TFLOPS bin its measured part
+  // is taken to be; a 910C die is that bin (752 per package), so the 910C
+  // reproduces the measured 306 TFLOP/s of an 8192^3 fp16 GEMM per die, and
+  // the catalog's 320-TFLOPS 910B the same kernels at 320/376 of it.
+  const Device b = ClusterFor("ascend-910b").device, c = ClusterFor("ascend-910c").device;
+  ASSERT_GE(c.sweep16.size, 2);
+  const double flops = 2.0 * 8192 * 8192 * 8192;
+  const double die_c = SweepEfficiency(c.sweep16, flops) * Peak(c, Dtype::kFp16) / 2;
+  EXPECT_NEAR(die_c / 1e12, 2 * 8192.0 * 8192 * 8192 / 3.589e-3 / 1e12, 3);
+  EXPECT_NEAR(SweepEfficiency(b.sweep16, flops) * Peak(b, Dtype::kFp16), die_c * 320 / 376, 1e-6 * die_c);
 }
 
 TEST_F(InferTest, NeverBeatsTheRoofline) {
@@ -410,7 +427,7 @@ TEST_F(InferTest, GroupedGemmTileOverheadScalesWithComputePerByte) {
   auto h100 = MakeDevice(catalog(), *catalog().FindChip("h100-sxm"));
   auto h20 = MakeDevice(catalog(), *catalog().FindChip("h20"));
   ASSERT_TRUE(h100 && h20);
-  EXPECT_EQ(h100->profile_id, h20->profile_id);
+  EXPECT_EQ(h20->profile_id, "nvidia-h20");  // extends nvidia-hopper, whose tile cost it inherits
   EXPECT_NEAR(h100->k_overhead8, 718, 1e-6);
   const double ratio = (Peak(*h20, Dtype::kFp8) / h20->memory_bandwidth.si()) /
                        (Peak(*h100, Dtype::kFp8) / h100->memory_bandwidth.si());
@@ -492,6 +509,73 @@ TEST_F(DispatchCurveTest, NormalModeReproducesTheMeasuredBandwidthAtItsPoint) {
   EXPECT_NEAR(A2a(e) / MoeLayers(), expect, 1e-9 * expect);
 }
 
+TEST_F(DispatchCurveTest, AscendA3CurvesArePerPackage) {
+  // DeepEP-Ascend on the A3 SuperPOD: EP 16 dies = 8 packages, 4096 tokens
+  // per die, INT8 dispatch 107 GB/s and BF16 combine 103 GB/s per die; per
+  // package twice the tokens at twice the bandwidth (the profile's '8=214/206').
+  const Cluster c = ClusterFor("cloudmatrix-384");
+  const IterationModel it = Make(c, 8);
+  const PrefillChunk chunk{.sequences = 8, .offset = 0, .tokens = 2 * 4096, .completes = true};
+  const PhaseEstimate e = it.Cost({.decode = {}, .prefill = {&chunk, 1}}, PipelineFill::kFillAndDrain);
+  const DispatchCopies copies = ExpertDispatchCopies(ExpertDispatcher::kDeepEp, Group{.ranks = 8, .stride = 1}, 384, 256, 8);
+  const double received = 2 * 4096 * copies.off_rank;
+  const double expect = received * (7168 + 7168 / 128 * 4) / 214e9 + received * 7168 * 2 / 206e9;
+  EXPECT_NEAR(A2a(e) / MoeLayers(), expect, 1e-9 * expect);
+}
+
+TEST_F(InferTest, ExpertParallelInsideTensorParallelSplitsTheExpertsNotTheirColumns) {
+  // SGLang's EP without DP attention (communicator.py, SCATTERED MoE layers):
+  // attention tp 4, experts split 4 ways whole. The same expert FLOPs as
+  // experts split tensor-parallel, a dispatch and combine where there was
+  // none, and one all-reduce's bytes (reduce-scatter + all-gather) per MoE
+  // layer instead of two.
+  const Cluster c = ClusterFor("gb200-nvl72");
+  const ModelArch& m = Model("deepseek-v3");
+  InferencePlan tp{.tp = 4, .pp = 1, .ep = 1};
+  tp.precision = Precision{.weights = Dtype::kFp8, .activations = Dtype::kFp8, .kv_cache = Dtype::kBf16};
+  InferencePlan ep = tp;
+  ep.tp_ep = 4;
+  const IterationStack a2a{.deepep = true};
+  auto a = IterationModel::Make(c, m, tp, a2a);
+  auto b = IterationModel::Make(c, m, ep, a2a);
+  ASSERT_TRUE(a && b) << (a ? b.error().ToString() : a.error().ToString());
+  const PrefillChunk chunk{.sequences = 4, .offset = 0, .tokens = 2000, .completes = true};
+  const BatchComposition batch{.decode = {}, .prefill = {&chunk, 1}};
+  const PhaseEstimate pa = a->Cost(batch, PipelineFill::kFillAndDrain), pb = b->Cost(batch, PipelineFill::kFillAndDrain);
+  EXPECT_NEAR(pb.flops, pa.flops, 1e-6 * pa.flops);
+  auto cls = [](const PhaseEstimate& p, OpClass k) { return p.by_class[static_cast<int>(k)]; };
+  EXPECT_EQ(cls(pa, OpClass::kAllToAll), 0);
+  EXPECT_GT(cls(pb, OpClass::kAllToAll), 0);
+  EXPECT_LT(cls(pb, OpClass::kAllReduce), cls(pa, OpClass::kAllReduce));
+  double moe = 0, dense = 0;
+  for (const LayerGroup& g : m.groups) (g.is_moe() ? moe : dense) += g.count;
+  // Per MoE layer the two all-reduces become two half-size ones: the bytes
+  // term halves, the latencies stay.
+  const double lat = c.device.collective_latency.si();
+  const double ar_a = cls(pa, OpClass::kAllReduce), ar_b = cls(pb, OpClass::kAllReduce);
+  const double per_layer_a = ar_a / (moe + dense);
+  EXPECT_NEAR(ar_b, dense * per_layer_a + moe * (2 * lat + (per_layer_a - 2 * lat) / 2), 1e-9 + 1e-6 * ar_a);
+  // Without an all-to-all backend (TensorRT-LLM, vLLM) every rank keeps all
+  // the tokens: no dispatch, the all-reduces as before, the same FLOPs.
+  auto u = IterationModel::Make(c, m, ep, IterationStack{});
+  ASSERT_TRUE(u.has_value());
+  const PhaseEstimate pu = u->Cost(batch, PipelineFill::kFillAndDrain);
+  EXPECT_EQ(cls(pu, OpClass::kAllToAll), 0);
+  EXPECT_NEAR(cls(pu, OpClass::kAllReduce), ar_a, 1e-9 * ar_a);
+  EXPECT_NEAR(pu.flops, pa.flops, 1e-6 * pa.flops);
+  // Bad plans name the field.
+  InferencePlan bad = ep;
+  bad.tp_ep = 3;
+  auto e = IterationModel::Make(c, m, bad, a2a);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_NE(e.error().ToString().find("tp_ep"), std::string::npos);
+  bad = ep;
+  bad.ep = 2;
+  EXPECT_FALSE(IterationModel::Make(c, m, bad, IterationStack{}).has_value());
+  bad = ep;
+  EXPECT_FALSE(IterationModel::Make(c, Model("llama-3.1-70b"), bad, IterationStack{}).has_value());
+}
+
 TEST_F(DispatchCurveTest, LowLatencyModeReproducesTheMeasuredLatencies) {
   // micro-23: 128 tokens per rank, top-8: dispatch 77 us / combine 114 us at
   // EP8, 155 / 273 at EP32 (one rank per GPU of four H800 nodes).
@@ -508,8 +592,10 @@ TEST_F(DispatchCurveTest, OtherLinksScaleTheCurveOrFallBackToTheLinkModel) {
   // H20: Hopper on 450 GB/s NVLink: the H800 curve scaled, and said so.
   EXPECT_NE(Make(ClusterFor("hgx-h20"), 8).warnings() & kWarnDispatchCurveScaled, 0u);
   EXPECT_EQ(Make(ClusterFor("hgx-h20"), 8).warnings() & kWarnDispatchLinkModel, 0u);
-  // No measured curve for Blackwell or Ascend: the link model, and said so.
-  for (const char* hw : {"dgx-b200", "cloudmatrix-384"}) {
+  // Measured on the A3 SuperPOD itself: neither warning.
+  EXPECT_EQ(Make(ClusterFor("cloudmatrix-384"), 8).warnings() & (kWarnDispatchLinkModel | kWarnDispatchCurveScaled), 0u);
+  // No measured curve for Blackwell: the link model, and said so.
+  for (const char* hw : {"dgx-b200"}) {
     const IterationModel it = Make(ClusterFor(hw), 8);
     EXPECT_NE(it.warnings() & kWarnDispatchLinkModel, 0u) << hw;
     EXPECT_NE(WarningTexts(it.warnings()).find("link model"), std::string::npos);

@@ -17,6 +17,12 @@
 namespace suanli {
 namespace {
 
+// The ranks the routed experts are split over and their spacing in chips.
+Group ExpertGroup(const InferencePlan& p) {
+  if (p.tp_ep > 1) return Group{.ranks = p.tp_ep, .stride = p.tp / p.tp_ep};
+  return Group{.ranks = p.ep, .stride = p.tp};
+}
+
 ComputeRate GemmRate(const Device& d, const Precision& p, uint32_t& warnings) {
   // Weight-only quantisation (int4, or fp8 weights with 16-bit activations)
   // dequantises in the kernel and computes at the activation precision.
@@ -136,7 +142,7 @@ Status CheckInferencePlan(const Cluster& cluster, const ModelArch& m, const Infe
   auto fail = [&](std::string key, std::string msg) {
     bad.push_back(Diagnostic{.key_path = std::move(key), .message = std::move(msg)});
   };
-  for (auto [key, v] : {std::pair{"tp", r.tp}, std::pair{"pp", r.pp}, std::pair{"ep", r.ep}}) {
+  for (auto [key, v] : {std::pair{"tp", r.tp}, std::pair{"pp", r.pp}, std::pair{"ep", r.ep}, std::pair{"tp_ep", r.tp_ep}}) {
     if (v < 1) fail(key, std::string(key) + " must be at least 1, found " + std::to_string(v));
     if (v > kMaxInferenceDegree) {
       fail(key, std::string(key) + " must be at most " + std::to_string(kMaxInferenceDegree) + ", found " + std::to_string(v));
@@ -153,14 +159,21 @@ Status CheckInferencePlan(const Cluster& cluster, const ModelArch& m, const Infe
   }
   const bool moe = IsMoe(m);
   if (r.ep > 1 && !moe) fail("ep", "ep " + std::to_string(r.ep) + " needs a mixture-of-experts model");
+  if (r.tp_ep > 1) {
+    if (!moe) fail("tp_ep", "expert parallelism over the tp ranks needs a mixture-of-experts model");
+    if (r.ep > 1) fail("tp_ep", "expert parallelism over the tp ranks is for plans without DP attention (ep 1), found ep " + std::to_string(r.ep));
+    if (r.tp % r.tp_ep != 0) {
+      fail("tp_ep", "the experts' " + std::to_string(r.tp_ep) + " ranks must divide tp " + std::to_string(r.tp));
+    }
+  }
   if (r.redundant_experts < 0 || r.redundant_experts > kMaxInferenceDegree) {
     fail("redundant_experts", "must be between 0 and " + std::to_string(kMaxInferenceDegree));
   } else if (r.redundant_experts > 0 && !moe) {
     fail("redundant_experts", "redundant experts need a mixture-of-experts model");
   }
   for (const LayerGroup& g : m.groups) {
-    if (g.is_moe() && (g.moe.experts + r.redundant_experts) % r.ep != 0) {
-      fail("ep", "ep " + std::to_string(r.ep) + " does not divide the " + std::to_string(g.moe.experts) + " experts" +
+    if (g.is_moe() && (g.moe.experts + r.redundant_experts) % r.expert_ranks() != 0) {
+      fail("ep", "ep " + std::to_string(r.expert_ranks()) + " does not divide the " + std::to_string(g.moe.experts) + " experts" +
                      (r.redundant_experts > 0 ? " and " + std::to_string(r.redundant_experts) + " redundant ones" : ""));
       break;
     }
@@ -221,24 +234,32 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
   it.style_.expert_imbalance = stack.expert_imbalance;
   const Links links = LinksOf(c);
   it.tp_all_reduce_ = AllReduceCost(links, Group{.ranks = plan.tp, .stride = 1});
-  it.ep_exchange_ = ExchangeCost(links, Group{.ranks = plan.ep, .stride = plan.tp});
+  // The routed experts' group: the DP-attention replicas (ep, tp apart), or
+  // with EP inside the TP group its tp_ep ranks (tp / tp_ep apart).
+  const Group experts_group = ExpertGroup(plan);
+  const int ep_ranks = experts_group.ranks;
+  it.ep_exchange_ = ExchangeCost(links, experts_group);
   const int domain_chips = c.topology.scale_up_domain;
-  if (const Group eg{.ranks = plan.ep, .stride = plan.tp}; plan.ep > 1 && !eg.in_domain(domain_chips)) {
+  if (const Group& eg = experts_group; ep_ranks > 1 && !eg.in_domain(domain_chips)) {
     // Across domains each rank sends to the ranks of its own domain over the
     // scale-up link and to the rest over the scale-out network, both at once
     // (DeepEP's NVLink and RDMA paths, DEEPEP_V1): the slower share sets the time.
-    const double local = eg.per_domain(domain_chips), remote = plan.ep - 1;
-    it.ep_exchange_.per_byte =
-        std::max((local - 1) / remote / links.up_a2a, (plan.ep - local) / remote / OutBandwidth(links, eg));
+    // On a switchless full mesh the in-domain part uses the links to its peers only.
+    const double local = eg.per_domain(domain_chips), remote = ep_ranks - 1;
+    it.ep_exchange_.per_byte = std::max((local - 1) / remote / (links.up_a2a * UpShare(links, local - 1)),
+                                        (ep_ranks - local) / remote / OutBandwidth(links, eg));
   }
   it.pp_send_ = SendRecvCost(links, double(plan.devices()));
   it.two_batch_overlap_ = stack.two_batch_overlap;
-  if (plan.ep > 1 && IsMoe(m) && stack.deepep) {
+  it.tp_ep_scattered_ = plan.tp_ep > 1 && stack.deepep;
+  it.deepep_ = stack.deepep;
+  it.links_ = links;
+  if (ep_ranks > 1 && IsMoe(m) && stack.deepep) {  // (with tp_ep, deepep is what scatters)
     // EP dispatch and combine from the measured curves where the profile has
     // them (DeepEP: normal kernels for prefill, low-latency for decode),
     // scaled by this cluster's links over the ones measured on.
     const DispatchCurves& dc = d.expert_dispatch;
-    const Group eg{.ranks = plan.ep, .stride = plan.tp};
+    const Group& eg = experts_group;
     const bool inside = eg.in_domain(domain_chips);
     const bool have = !dc.empty() && !dc.normal_intranode.empty() && !dc.low_latency.empty() &&
                       (inside || !dc.normal_internode.empty());
@@ -251,9 +272,9 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
       md.on = true;
       for (int i = 0; i < 2; ++i) {
         const bool combine = i == 1;
-        md.normal_up[i] = dc.normal_intranode.At(inside ? plan.ep : eg.per_domain(domain_chips), combine) * ku;
-        md.normal_out[i] = inside ? 0 : dc.normal_internode.At(plan.ep, combine) * ko;
-        md.low_latency[i] = dc.low_latency.At(plan.ep, combine) * (inside ? ku : ko);
+        md.normal_up[i] = dc.normal_intranode.At(inside ? ep_ranks : eg.per_domain(domain_chips), combine) * ku;
+        md.normal_out[i] = inside ? 0 : dc.normal_internode.At(ep_ranks, combine) * ko;
+        md.low_latency[i] = dc.low_latency.At(ep_ranks, combine) * (inside ? ku : ko);
       }
       md.latency = d.collective_latency.si();
       if (std::abs(ku - 1) > 1e-9 || (!inside && std::abs(ko - 1) > 1e-9)) warnings |= kWarnDispatchCurveScaled;
@@ -261,7 +282,7 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
   }
   const int domain = domain_chips;
   if (plan.tp > domain && plan.tp > 1) warnings |= kWarnTpCrossesNodes;
-  if (plan.tp * plan.ep > domain && plan.ep > 1) warnings |= kWarnEpCrossesNodes;
+  if (plan.tp * plan.ep > domain && ep_ranks > 1) warnings |= kWarnEpCrossesNodes;
   if (c.topology.scale_out_assumed && plan.devices() > domain) warnings |= kWarnNoScaleOutBandwidth;
   if (c.topology.domain_assumed && c.topology.scale_up_bandwidth.si() > 0 && plan.devices() > 1) {
     warnings |= kWarnAssumedNode;
@@ -300,7 +321,8 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
   prefill_rows *= share;
   completing *= share;
   const double rows = decode_rows + prefill_rows;  // GEMM rows
-  const LayerShard shard{.tp = r.tp, .ep = r.ep, .sequence_parallel = false, .redundant_experts = r.redundant_experts};
+  const LayerShard shard{.tp = r.tp, .ep = r.ep, .sequence_parallel = false, .redundant_experts = r.redundant_experts,
+                         .etp = 0, .tp_ep = r.tp_ep, .tp_ep_scattered = tp_ep_scattered_};
   const double decode_bw = d.memory_bandwidth.si() * d.decode_attention_efficiency;
 
   for (const LayerGroup& g : m.groups) {
@@ -349,7 +371,8 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
           break;
         case OpKind::kExpertAllToAll:
           pass.Comm(op.cls,
-                    measured_dispatch_.on ? DispatchCombineSeconds(g.moe, rows, prefill_rows > 0)
+                    measured_dispatch_.on ? DispatchCombineSeconds(g.moe, rows / r.tp_ep, prefill_rows > 0)
+                    : deepep_             ? LinkDispatchSeconds(g.moe, rows / r.tp_ep, prefill_rows > 0)
                                           : 2 * ep_exchange_(op.bytes),
                     n);
           break;
@@ -389,7 +412,7 @@ double IterationModel::DispatchCombineSeconds(const MoeShape& e, double rows, bo
   const double tokens = rows * style_.expert_imbalance;
   double total = 0;
   if (prefill) {
-    const Group g{.ranks = plan_.ep, .stride = plan_.tp};
+    const Group g = ExpertGroup(plan_);
     const DispatchCopies c =
         ExpertDispatchCopies(ExpertDispatcher::kDeepEp, g, cluster_->topology.scale_up_domain, e.experts, e.top_k);
     for (int i = 0; i < 2; ++i) {
@@ -399,6 +422,24 @@ double IterationModel::DispatchCombineSeconds(const MoeShape& e, double rows, bo
     }
   } else {
     for (int i = 0; i < 2; ++i) total += std::max(md.latency, tokens * e.top_k * token_bytes[i] / md.low_latency[i]);
+  }
+  return total;
+}
+
+// DeepEP's dispatch and combine without a measured curve: what its kernels
+// send (cost/moe_dispatch.h: normal kernels, any prefill in the batch, once
+// per rank and domain hosting one of a token's experts; low-latency kernels
+// every token-expert pair), FP8 dispatch as DispatchCombineSeconds, over the
+// link model's all-to-all bandwidth (the full mesh's share where there is one).
+double IterationModel::LinkDispatchSeconds(const MoeShape& e, double rows, bool prefill) const {
+  if (rows <= 0) return 0;
+  const double h = model_->hidden;
+  const double token_bytes[2] = {bytes_.activation <= 1 ? h + h / 128 * 4 : 2 * h, 2 * h};
+  const ExpertDispatcher d = prefill ? ExpertDispatcher::kDeepEp : ExpertDispatcher::kAllToAll;
+  const Group g = ExpertGroup(plan_);
+  double total = 0;
+  for (double b : token_bytes) {
+    total += ExpertDispatchSeconds(links_, g, d, rows, b, e.experts, e.top_k, style_.expert_imbalance);
   }
   return total;
 }
@@ -417,7 +458,7 @@ PhaseEstimate IterationModel::Cost(const BatchComposition& batch, PipelineFill f
   }
   PhaseEstimate stage;
   double rows = 0;
-  if (two_batch_overlap_ && plan_.ep > 1) {
+  if (two_batch_overlap_ && (plan_.ep > 1 || tp_ep_scattered_)) {
     for (const DecodeBucket& b : batch.decode) rows += b.sequences * b.tokens;
     for (const PrefillChunk& c : batch.prefill) rows += c.sequences * c.tokens;
   }

@@ -43,10 +43,13 @@ Result<Built> BuildPlan(const ServePlanSpec& s, const Precision& precision, bool
       return Error(At(k("ep"), pre + "without DP attention ep must divide tp (" + std::to_string(tp) + "), found " + std::to_string(s.ep)));
     }
     b.notes.push_back(pre + "ep " + std::to_string(s.ep) +
-                      " without DP attention: the experts are priced tensor-parallel over the tp ranks (the same FLOPs and "
-                      "weight bytes per device; the all-reduce stands in for dispatch and combine)");
+                      " without DP attention: attention tensor-parallel over the tp ranks, the routed experts split over " +
+                      std::to_string(s.ep) + " of them as expert parallelism (with DeepEP the tokens are "
+                      "reduce-scattered, dispatched, combined and all-gathered, as SGLang runs it; else every rank keeps "
+                      "all the tokens and the all-reduces stay)");
   }
-  b.plan = InferencePlan{.tp = tp, .pp = pp, .ep = dp, .precision = precision, .redundant_experts = s.redundant_experts};
+  b.plan = InferencePlan{.tp = tp, .pp = pp, .ep = dp, .precision = precision, .redundant_experts = s.redundant_experts,
+                         .tp_ep = dp == 1 && s.ep > 1 ? s.ep : 1};
   if (s.redundant_experts > 0 && dp == 1) {
     return Error(At(k("redundant_experts"), pre + "redundant experts spread over DP-attention ranks: give --dp-attention"));
   }

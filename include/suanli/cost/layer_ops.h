@@ -117,6 +117,18 @@ struct LayerShard {
   // arXiv:2504.14960): routed experts' FFN columns split etp ways, where the
   // attention splits tp ways over the same ranks. 0: etp = tp (no folding).
   int etp = 0;
+  // Expert parallelism inside the tensor-parallel group, without DP attention
+  // (SGLang with an all-to-all backend, python/sglang/srt/layers/communicator.py:
+  // the MoE layers' tokens are SCATTERED): attention runs tp ways, its output is
+  // reduce-scattered so each rank holds 1/tp of the tokens, which are dispatched
+  // to whole experts split tp_ep ways (etp = tp / tp_ep), combined, and
+  // all-gathered before the next attention. 1: off. Without the scatter
+  // (tp_ep_scattered false: TensorRT-LLM's and vLLM's EP with TP attention,
+  // SGLang without an all-to-all backend) every rank keeps all the tokens,
+  // runs its own experts on those routed to them, and the all-reduces stay:
+  // the experts' GEMM shapes change, not the communication.
+  int tp_ep = 1;
+  bool tp_ep_scattered = true;
 };
 
 // Bytes per value of what operators read and write.

@@ -121,7 +121,13 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
   const Op all_reduce{.kind = OpKind::kTpAllReduce, .cls = OpClass::kAllReduce, .flops = 0, .bytes = rows * h * b.comm,
                       .kernels = 1, .rows = 0, .k = 0, .n = 0, .sixteen_bit = false,
                       .launches = Launches{.forward = 1, .backward = 1}};
-  if (shard.tp > 1 && rows > 0) ops.Add(all_reduce);
+  // EP inside the TP group (tp_ep > 1): a reduce-scatter here and an
+  // all-gather after the experts move one all-reduce's bytes between them
+  // (each half of the ring's passes), priced as all-reduces of half the bytes.
+  const bool scattered = g.is_moe() && shard.tp_ep > 1 && shard.tp_ep_scattered;
+  Op half = all_reduce;
+  half.bytes /= 2;
+  if (shard.tp > 1 && rows > 0) ops.Add(scattered ? half : all_reduce);
 
   // MLP or MoE.
   if (g.is_moe()) {
@@ -142,11 +148,16 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     // its members' shares, so a device's experts see rows x etp / tp tokens
     // with ffn / etp columns each: the FLOPs are the same, the GEMMs' shape
     // and the weights per device are not.
-    const double etp = shard.etp > 0 ? shard.etp : tp;
+    // EP inside the TP group (tp_ep > 1): whole experts split tp_ep ways over
+    // the tp ranks, each rank's 1/tp of the tokens dispatched to them (or,
+    // unscattered, every rank's copy of all tokens filtered to its experts:
+    // the same rows per expert).
+    const double etp = shard.tp_ep > 1 ? tp / shard.tp_ep : shard.etp > 0 ? shard.etp : tp;
     const double moe_rows = rows * etp / tp;
-    const double imbalance = shard.ep > 1 || style.experts_padded ? style.expert_imbalance : 1.0;
-    const double local_experts = (e.experts + shard.redundant_experts) / ep;
-    const double group_tokens = moe_rows * ep;
+    const double experts_ep = ep * std::max(1, shard.tp_ep);  // ranks the routed experts are split over
+    const double imbalance = experts_ep > 1 || style.experts_padded ? style.expert_imbalance : 1.0;
+    const double local_experts = (e.experts + shard.redundant_experts) / experts_ep;
+    const double group_tokens = moe_rows * experts_ep;
     const double assignments = moe_rows * e.top_k * imbalance;
     const double p_miss = std::pow(1.0 - double(e.top_k) / e.experts, group_tokens);
     const double touched = local_experts * (1.0 - p_miss);  // experts that receive a token
@@ -161,11 +172,11 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
       ops.Stream(OpClass::kElementwise, assignments * 3 * ffn * ab + 2 * moe_rows * e.top_k * h * ab, 2,
                  Launches{.forward = 2, .backward = 4});
     }
-    if (shard.ep > 1 && rows > 0) {
+    if (experts_ep > 1 && rows > 0 && (shard.tp_ep <= 1 || shard.tp_ep_scattered)) {
       // Dispatch and combine: each token's hidden state goes to top_k experts,
       // (ep - 1) / ep of them on other devices.
       ops.Add(Op{.kind = OpKind::kExpertAllToAll, .cls = OpClass::kAllToAll, .flops = 0,
-                 .bytes = moe_rows * e.top_k * h * b.comm * (ep - 1) / ep * imbalance, .kernels = 2, .rows = 0,
+                 .bytes = moe_rows * e.top_k * h * b.comm * (experts_ep - 1) / experts_ep * imbalance, .kernels = 2, .rows = 0,
                  .k = 0, .n = 0, .sixteen_bit = false, .launches = Launches{.forward = 2, .backward = 2}});
     }
   } else {
@@ -176,7 +187,7 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     ops.Stream(OpClass::kElementwise, rows * values * ffn * ab, 1, Launches{.forward = 1, .backward = 3});
     ops.Gemm(OpClass::kMlp, rows, ffn, h);
   }
-  if (shard.tp > 1 && rows > 0) ops.Add(all_reduce);
+  if (shard.tp > 1 && rows > 0) ops.Add(scattered ? half : all_reduce);
 }
 
 // Calls visit(const Op&) for the embedding lookup, then the LM head.

@@ -72,7 +72,10 @@ inline double ExpertDispatchSeconds(const Links& l, const Group& g, ExpertDispat
   const double bytes = tokens * token_bytes * imbalance;
   const double in_domain = bytes * (c.off_rank - (d == ExpertDispatcher::kAllToAll ? c.off_domain : 0));
   const double across = bytes * c.off_domain;
-  const double up = in_domain / l.up_a2a;
+  // A switchless full mesh (Atlas 800T A2, MI300X platform) sends to the
+  // group's peers in the domain over one link each, all at once: the share of
+  // the scale-up bandwidth those links carry (UpShare; all of it through a switch).
+  const double up = in_domain / (l.up_a2a * UpShare(l, g.per_domain(l.domain) - 1));
   const double out = across > 0 ? across / OutBandwidth(l, g) : 0;
   return l.latency + std::max(up, out);
 }

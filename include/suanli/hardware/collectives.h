@@ -48,7 +48,7 @@ inline Links LinksOf(const Cluster& c) {
   Links l;
   l.out = t.scale_out_bandwidth.si() * d.scale_out_efficiency;
   l.up_busbw = up > 0 ? up * d.allreduce_efficiency : l.out;
-  l.up_a2a = up > 0 ? up * std::min(1.0, d.allreduce_efficiency) : l.out;
+  l.up_a2a = up > 0 ? up * d.alltoall_efficiency : l.out;
   l.up_p2p = up > 0 ? up : l.out;
   l.latency = d.collective_latency.si();
   l.domain = t.scale_up_domain;

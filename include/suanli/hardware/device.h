@@ -52,6 +52,7 @@ struct Device {
   Bytes reserved_bytes;                    // runtime's fixed reserve
   double reserved_fraction = 0;            // and the share of what is left that it keeps free
   double allreduce_efficiency = 0;         // all-reduce bus bandwidth over the scale-up link rate
+  double alltoall_efficiency = 0;          // all-to-all bus bandwidth over the link rate the group uses (at most 1)
   Seconds collective_latency;              // fixed cost of one collective or transfer
   double scale_out_efficiency = 0;         // achieved over the scale-out link rate
   double overlap_slowdown = 0;             // compute runs (1 + this) times longer while a collective overlaps it

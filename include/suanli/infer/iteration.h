@@ -42,7 +42,16 @@ struct InferencePlan {
   int ep = 1;
   Precision precision;
   int redundant_experts = 0;  // MoE: extra expert replicas (EPLB); ep divides experts + redundant
+  // MoE without DP attention: the routed experts split tp_ep ways over the tp
+  // ranks as expert parallelism (LayerShard::tp_ep; SGLang's --ep-size with an
+  // all-to-all backend). 1: the experts are split tensor-parallel with the
+  // attention. Needs ep 1 and tp_ep dividing tp. With a stack that
+  // dispatches over an all-to-all backend (IterationStack::deepep) the tokens
+  // are scattered and dispatched; else every rank keeps them all and the
+  // all-reduces stay (TensorRT-LLM's and vLLM's EP with TP attention).
+  int tp_ep = 1;
   [[nodiscard]] int devices() const { return tp * pp * ep; }
+  [[nodiscard]] int expert_ranks() const { return ep * tp_ep; }  // ranks the routed experts are split over
 };
 
 enum class Bound { kCompute, kMemory, kCommunication, kOverhead };
@@ -167,7 +176,11 @@ class IterationModel {
     double latency = 0;
   } measured_dispatch_;
   bool two_batch_overlap_ = false;
+  bool tp_ep_scattered_ = false;  // EP inside TP dispatches scattered tokens (an all-to-all backend: DeepEP)
+  bool deepep_ = false;           // the stack dispatches with DeepEP's kernels
+  Links links_;                   // the cluster's links (for dispatch without measured curves)
   double DispatchCombineSeconds(const MoeShape& e, double rows, bool prefill) const;
+  double LinkDispatchSeconds(const MoeShape& e, double rows, bool prefill) const;
   uint32_t warnings_ = 0;
   // KvBytes: bytes per context token of the layers without a sliding window,
   // and whether any layer has one (then those are summed per call).
