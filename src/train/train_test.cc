@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <tuple>
 #include <random>
 
 #include "support/test_support.h"
 #include "suanli/search/search.h"
 #include "suanli/train/train.h"
+#include "train/train_internal.h"
 
 namespace suanli {
 namespace {
@@ -1106,6 +1109,76 @@ TEST_F(TrainTest, SearchSinksAreCompleteAndAgree) {
     for (const RankedPlan& p : all) min_memory = std::min(min_memory, p.estimate.memory.total);
     EXPECT_DOUBLE_EQ(least->top.front().estimate.memory.total, min_memory);
     EXPECT_DOUBLE_EQ(res->pareto.back().estimate.memory.total, min_memory);
+  }
+}
+
+// The search times only the plans its step-time bound cannot rule out of the
+// top k (train::StepLowerBound). The bound holds for every feasible plan, as
+// estimated; and the search with it (top k alone) finds the same top k and
+// counts the same candidates as without it (a Pareto front keeps every plan,
+// so that search prices them all), on dense and MoE models, with FSDP,
+// optimizer offload and DualPipe in the space.
+TEST_F(TrainTest, SearchBoundRulesOutOnlyPlansThatCannotRank) {
+  struct Case {
+    const char* system;
+    const char* model;
+    int64_t devices, seq, batch;
+  };
+  const Case cases[] = {{"dgx-a100", "llama-3.1-8b", 32, 2048, 64},
+                        {"hgx-h100", "mixtral-8x7b", 64, 4096, 128},
+                        {"gb200-nvl72", "qwen3-30b-a3b", 32, 4096, 64}};
+  for (const Case& k : cases) {
+    const Cluster c = ClusterFor(k.system);
+    const ModelArch& m = Model(k.model);
+    TrainRequest r;
+    r.stack = testing::DefaultTrainingStack();
+    r.devices = k.devices;
+    r.seq_len = k.seq;
+    r.global_batch = k.batch;
+    const train::Context x = train::MakeContext(c, m, r);
+    SearchOptions all;
+    all.threads = 2;
+    all.top_k = 5;
+    all.pareto = true;
+    int64_t checked = 0;
+    std::map<std::tuple<int, int, int, bool, int, int, int, int, CpComm>, train::LayerCosts> costs;
+    all.on_feasible = [&](std::span<const RankedPlan> batch) {
+      for (const RankedPlan& rp : batch) {
+        const TrainPlan& q = rp.plan;
+        // Layer costs depend on these alone (the search's outer loops).
+        const auto key = std::tuple{q.tp, q.cp, q.micro_batch, q.sequence_parallel, q.pp, q.dp, q.ep, q.etp, q.cp_comm};
+        auto it = costs.find(key);
+        if (it == costs.end()) it = costs.emplace(key, train::ComputeLayerCosts(c, x.links, m, r, q, x.rate)).first;
+        const train::LayerCosts& lc = it->second;
+        const train::StageTerms st = train::MakeStageTerms(x, rp.plan, true);
+        const bool dualpipe = rp.plan.pp > 1 && rp.plan.schedule == PipelineSchedule::kDualPipe;
+        const double bound = train::StepLowerBound(x, rp.plan, lc, st, dualpipe);
+        EXPECT_LE(bound, rp.estimate.step_time_s * (1 + 1e-12)) << k.model;
+        EXPECT_GT(bound, 0) << k.model;  // a bound that can rule something out
+        ++checked;
+      }
+    };
+    auto full = SearchTraining(c, m, r, PlanSpace{}, all);
+    ASSERT_TRUE(full.has_value()) << full.error().ToString();
+    EXPECT_EQ(checked, full->candidates_feasible) << k.model;
+    SearchOptions top = all;
+    top.pareto = false;
+    top.on_feasible = nullptr;
+    auto pruned = SearchTraining(c, m, r, PlanSpace{}, top);
+    ASSERT_TRUE(pruned.has_value());
+    EXPECT_EQ(pruned->candidates_evaluated, full->candidates_evaluated) << k.model;
+    EXPECT_EQ(pruned->candidates_feasible, full->candidates_feasible) << k.model;
+    ASSERT_EQ(pruned->top.size(), full->top.size()) << k.model;
+    ASSERT_FALSE(pruned->top.empty()) << k.model;
+    for (std::size_t i = 0; i < pruned->top.size(); ++i) {
+      EXPECT_EQ(pruned->top[i].estimate.step_time_s, full->top[i].estimate.step_time_s) << k.model << " " << i;
+      EXPECT_EQ(pruned->top[i].plan.tp, full->top[i].plan.tp);
+      EXPECT_EQ(pruned->top[i].plan.pp, full->top[i].plan.pp);
+      EXPECT_EQ(pruned->top[i].plan.zero, full->top[i].plan.zero);
+      EXPECT_EQ(pruned->top[i].plan.fsdp, full->top[i].plan.fsdp);
+      EXPECT_EQ(pruned->top[i].plan.schedule, full->top[i].plan.schedule);
+      EXPECT_EQ(pruned->top[i].plan.offload_optimizer, full->top[i].plan.offload_optimizer);
+    }
   }
 }
 
