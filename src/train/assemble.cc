@@ -278,6 +278,11 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
     return sharded(shard);
   };
   mem.weights = held(p.zero >= 3) * (kWeightBytes + fp8_copy);
+  // Weight offload: what the device would hold lives on the host; the device
+  // keeps two layers' share of it (the layer in use and the one prefetched).
+  const double weight_units = std::max({1.0, first_layers, middle_layers, last_layers});
+  const double streamed_layer = p.offload_weights ? held(p.zero >= 3) * kWeightBytes / weight_units : 0;
+  if (p.offload_weights) mem.weights = std::min(mem.weights, 2 * mem.weights / weight_units);
   // FSDP (Megatron-FSDP; FSDP2): the unit in use and the one prefetched
   // gathered (or, without reshard-after-forward, the whole stage from its
   // forward to its backward), and at most two units' unsharded gradients
@@ -392,6 +397,15 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
     offload = Overlapped(each_way, pace_layers * compute_f, d.overlap_slowdown) +
               Overlapped(each_way, pace_layers * compute_b, d.overlap_slowdown);
   }
+  // Weight offload: every layer's parameters come up the host link for the
+  // forward and again for the backward of each micro-batch, each prefetched
+  // under the previous layer's compute (sharing the link with activation
+  // offload's traffic, priced apart).
+  if (p.offload_weights && c.host_link.si() > 0) {
+    const double up = pace_layers * streamed_layer / c.host_link.si();
+    offload += Overlapped(up, pace_layers * compute_f, d.overlap_slowdown) +
+               Overlapped(up, pace_layers * compute_b, d.overlap_slowdown);
+  }
   // FSDP's gathers and reduce-scatters (FsdpComm); a unit's backward window
   // holds what the backward pass computes for it, its recompute included.
   const FsdpExposed fsdp = FsdpComm(p, st, compute_f, compute_b + recompute, pace_layers, d.overlap_slowdown);
@@ -457,11 +471,15 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   } else if (p.offload_optimizer && c.host_link.si() > 0 && c.host_memory.si() > 0) {
     // Offloaded: gradients down and 16-bit parameters up the host link, the
     // update at the host's memory bandwidth, pipelined bucket by bucket.
-    const double link = opt_params * (kGradBytesSharded + kWeightBytes) / c.host_link.si();
+    // With the weights offloaded too, the parameters stay on the host.
+    const double up = p.offload_weights ? 0 : kWeightBytes;
+    const double link = opt_params * (kGradBytesSharded + up) / c.host_link.si();
     const double cpu = opt_params * OptimizerTraffic(p.optimizer_state) / c.host_memory.si();
     bd.optimizer = std::max(link, cpu);
   } else {
     bd.optimizer = StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
+    // Weight offload: the updated 16-bit parameters go back down to the host.
+    if (p.offload_weights && c.host_link.si() > 0) bd.optimizer += opt_params * kWeightBytes / c.host_link.si();
   }
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
   bd.dp_comm_exposed += m * fsdp_mb;  // in per_mb: counted once in the step

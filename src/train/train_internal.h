@@ -283,14 +283,19 @@ class PlanRules {
   ModelTotals t_;
 };
 
-// Activation offload needs the host link's bandwidth (the chip's host_link or
-// the system's host.link).
+// Activation and weight offload need the host link's bandwidth (the chip's
+// host_link or the system's host.link).
 // Optimizer offload needs the link and the host's memory bandwidth (system host.memory_bandwidth).
 inline Status CheckOffload(const Cluster& c, const TrainPlan& p) {
   if (p.offload_layers > 0 && !(c.host_link.si() > 0)) {
     return Error(Diagnostic{.key_path = "offload_layers",
                             .message = "activation offload needs the host link's bandwidth, which the catalog does not "
                                        "give for this chip or system (chip host_link, system host.link)"});
+  }
+  if (p.offload_weights && !(c.host_link.si() > 0)) {
+    return Error(Diagnostic{.key_path = "offload_weights",
+                            .message = "weight offload needs the host link's bandwidth, which the catalog does not give "
+                                       "for this chip or system (chip host_link, system host.link)"});
   }
   if (p.offload_optimizer && !(c.host_link.si() > 0 && c.host_memory.si() > 0)) {
     return Error(Diagnostic{.key_path = "offload_optimizer",

@@ -1019,6 +1019,121 @@ TEST_F(TrainTest, ActivationOffloadMovesActivationsOverTheHostLink) {
   EXPECT_EQ(searched.error().diagnostics.front().key_path, "offload_layers");
 }
 
+// Weight CPU offload: the device keeps two layers' share of the weights it
+// would hold and nothing else changes in memory; the parameters stream up
+// the host link twice per micro-batch and the updated ones go back, so the
+// step is never faster than without (the optimizer on the device), a faster
+// link is never slower, and a link that is not known is refused.
+TEST_F(TrainTest, WeightOffloadStreamsTheParametersOverTheHostLink) {
+  const ModelArch& m = Model("llama-3.1-70b");
+  int compared = 0;
+  for (const char* system : {"gb200-nvl72", "hgx-h100", "dgx-a100"}) {
+    Cluster c = ClusterFor(system);
+    if (!(c.host_link.si() > 0)) continue;
+    for (auto [tp, pp, zero, fsdp] : {std::tuple{8, 1, 1, false}, std::tuple{4, 2, 2, false}, std::tuple{2, 4, 3, false},
+                                      std::tuple{1, 1, 3, true}}) {
+      TrainRequest r;
+      r.stack = testing::DefaultTrainingStack();
+      r.devices = 64;
+      r.seq_len = 4096;
+      r.global_batch = 128;
+      r.plan.tp = tp;
+      r.plan.pp = pp;
+      r.plan.dp = 64 / (tp * pp);
+      r.plan.zero = zero;
+      r.plan.fsdp = fsdp;
+      r.plan.recompute = Recompute::kFull;
+      r.plan.sequence_parallel = tp > 1;
+      const TrainEstimate on = Run(c, m, r);
+      r.plan.offload_weights = true;
+      const TrainEstimate off = Run(c, m, r);
+      const StageLayers stages = PipelineStageLayers(m.layers, r.plan);
+      const double units = std::max({stages.first, stages.middle, stages.last});
+      EXPECT_NEAR(off.memory.weights, 2 * on.memory.weights / units, 1e-9 * on.memory.weights) << system << tp << pp;
+      EXPECT_NEAR(on.memory.total - off.memory.total, on.memory.weights - off.memory.weights, 1e-6 * on.memory.total);
+      EXPECT_EQ(off.memory.gradients, on.memory.gradients);
+      EXPECT_EQ(off.memory.optimizer, on.memory.optimizer);
+      EXPECT_EQ(off.memory.activations, on.memory.activations);
+      EXPECT_GE(off.step_time_s, on.step_time_s) << system << tp << pp;
+      EXPECT_GT(off.breakdown.offload, 0);
+      // The link's traffic: each layer up twice per micro-batch; at most all
+      // of it exposed, at least the share contention leaves exposed.
+      double last = off.step_time_s;
+      for (double scale : {2.0, 4.0, 16.0}) {
+        Cluster faster = c;
+        faster.host_link = BytesPerSecond(c.host_link.si() * scale);
+        const TrainEstimate f = Run(faster, m, r);
+        EXPECT_LE(f.step_time_s, last) << system << scale;
+        EXPECT_GE(f.step_time_s, on.step_time_s);
+        last = f.step_time_s;
+      }
+      Cluster slower = c;
+      slower.host_link = BytesPerSecond(c.host_link.si() / 8);
+      EXPECT_GE(Run(slower, m, r).step_time_s, off.step_time_s);
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 8);
+  // With the optimizer offloaded too, the parameters are updated on the host: the
+  // link carries the gradients alone.
+  Cluster c = ClusterFor("gb200-nvl72");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 8;
+  r.seq_len = 8192;
+  r.global_batch = 16;
+  r.plan.tp = 8;
+  r.plan.dp = 1;
+  r.plan.recompute = Recompute::kFull;
+  r.plan.sequence_parallel = true;
+  r.plan.offload_optimizer = true;
+  const ModelArch& big = Model("llama-3.1-405b");
+  const TrainEstimate opt_only = Run(c, big, r);
+  EXPECT_FALSE(opt_only.fits);
+  r.plan.offload_weights = true;
+  const TrainEstimate both = Run(c, big, r);
+  EXPECT_TRUE(both.fits);
+  const double local = opt_only.memory.gradients / 2;  // 2 B of gradient per local parameter
+  EXPECT_NEAR(both.breakdown.optimizer,
+              std::max(local * 2 / c.host_link.si(), local * 30 / c.host_memory.si()), 1e-9 * both.breakdown.optimizer);
+  // Refused without a known host link, by the estimate and by the search.
+  c.host_link = BytesPerSecond(0);
+  r.plan.offload_optimizer = false;
+  auto unknown = EstimateTraining(c, big, r);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().diagnostics.front().key_path, "offload_weights");
+  auto searched = SearchTraining(c, big, r, PlanSpace{}, SearchOptions{});
+  ASSERT_FALSE(searched.has_value());
+  EXPECT_EQ(searched.error().diagnostics.front().key_path, "offload_weights");
+}
+
+// The search keeps the request's weight offload (not a dimension) and ranks
+// what EstimateTraining says of each plan.
+TEST_F(TrainTest, SearchKeepsWeightOffloadAsGiven) {
+  const Cluster c = ClusterFor("gb200-nvl72");
+  const ModelArch& m = Model("llama-3.1-70b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 16;
+  r.seq_len = 4096;
+  r.global_batch = 32;
+  r.plan.offload_weights = true;
+  SearchOptions o;
+  o.top_k = 10;
+  o.threads = 2;
+  auto res = SearchTraining(c, m, r, PlanSpace{}, o);
+  ASSERT_TRUE(res.has_value()) << res.error().ToString();
+  ASSERT_FALSE(res->top.empty());
+  for (const RankedPlan& rp : res->top) {
+    EXPECT_TRUE(rp.plan.offload_weights);
+    TrainRequest q = r;
+    q.plan = rp.plan;
+    const TrainEstimate e = Run(c, m, q);
+    EXPECT_NEAR(e.step_time_s, rp.estimate.step_time_s, 1e-9 * e.step_time_s);
+    EXPECT_DOUBLE_EQ(e.memory.total, rp.estimate.memory.total);
+  }
+}
+
 TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   const Cluster c = ClusterFor("dgx-a100");
   TrainRequest r;
