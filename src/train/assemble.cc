@@ -280,9 +280,12 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   mem.weights = held(p.zero >= 3) * (kWeightBytes + fp8_copy);
   // Weight offload: what the device would hold lives on the host; the device
   // keeps two layers' share of it (the layer in use and the one prefetched).
-  const double weight_units = std::max({1.0, first_layers, middle_layers, last_layers});
-  const double streamed_layer = p.offload_weights ? held(p.zero >= 3) * kWeightBytes / weight_units : 0;
-  if (p.offload_weights) mem.weights = std::min(mem.weights, 2 * mem.weights / weight_units);
+  double streamed_layer = 0;
+  if (p.offload_weights) [[unlikely]] {
+    const double weight_units = std::max({1.0, first_layers, middle_layers, last_layers});
+    streamed_layer = held(p.zero >= 3) * kWeightBytes / weight_units;
+    mem.weights = std::min(mem.weights, 2 * mem.weights / weight_units);
+  }
   // FSDP (Megatron-FSDP; FSDP2): the unit in use and the one prefetched
   // gathered (or, without reshard-after-forward, the whole stage from its
   // forward to its backward), and at most two units' unsharded gradients
@@ -328,7 +331,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   mem.other = d.reserved_bytes.si();
   SetFits(e);
   e.micro_batches = int(m);
-  if (timing == Timing::kMemoryOnly || (timing == Timing::kIfFits && !e.fits)) return;
+  if (timing != Timing::kAlways && (timing == Timing::kMemoryOnly || !e.fits)) return;
 
   // One micro-batch through the stage: its layers forward, backward and recompute.
   // Eager frameworks pay a fixed cost per operator (host dispatch, autograd
@@ -401,7 +404,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   // forward and again for the backward of each micro-batch, each prefetched
   // under the previous layer's compute (sharing the link with activation
   // offload's traffic, priced apart).
-  if (p.offload_weights && c.host_link.si() > 0) {
+  if (p.offload_weights && c.host_link.si() > 0) [[unlikely]] {
     const double up = pace_layers * streamed_layer / c.host_link.si();
     offload += Overlapped(up, pace_layers * compute_f, d.overlap_slowdown) +
                Overlapped(up, pace_layers * compute_b, d.overlap_slowdown);
