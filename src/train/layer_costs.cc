@@ -352,7 +352,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     const double f = one.gemm_f + one.attn_f + one.elem_f + one.tp_f + one.ep_f + proj + norms + out.head_f;
     const double w_grad = r.lora ? 0 : one.gemm_b - one.gemm_f + proj;
     out.mtp_f = f;
-    out.mtp_b = one.gemm_b + one.attn_b + 2 * (one.elem_f + norms) + one.tp_b + one.ep_b + 2 * proj + out.head_b;
+    out.mtp_b = one.gemm_b + one.attn_b + 2 * (one.elem_f - one.cast_f + norms) + one.cast_b + one.tp_b + one.ep_b + 2 * proj + out.head_b;
     out.mtp_w = w_grad + out.head_w;
     out.mtp_act = one.act_none + T * (2 * h * ab + h * ab) / (sp ? tp : 1) + out.logits_bytes;
     out.mtp_flops_f = one.flops_f + T * 2 * h * h / tp * 2 + out.head_flops_f;
