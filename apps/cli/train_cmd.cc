@@ -51,7 +51,7 @@ void PrintEstimate(const TrainPlan& p, const TrainEstimate& e, const TrainReques
                          std::pair{"pipeline bubble", b.pp_bubble}, std::pair{"pipeline transfers", b.pp_comm},
                          std::pair{"expert all-to-all", b.ep_comm}, std::pair{"context-parallel comm", b.cp_comm},
                          std::pair{"optimizer step", b.optimizer}, std::pair{"framework per operator", b.framework},
-                         std::pair{"activation offload (exposed)", b.offload}}) {
+                         std::pair{"host offload (exposed)", b.offload}}) {
     if (v <= 0) continue;
     bt.Row({name, FormatSeconds(v), fmt::format("{:.1f}%", 100 * v / e.step_time_s)});
   }

@@ -128,6 +128,7 @@ std::string TrainPlanText(const TrainPlan& p) {
        ", ZeRO " + std::to_string(p.zero);
   if (p.offload_layers > 0) s += ", " + std::to_string(p.offload_layers) + " layers offloaded";
   if (p.offload_optimizer) s += ", optimizer offloaded";
+  if (p.offload_weights) s += ", weights offloaded";
   if (p.fsdp) s += p.fsdp_reshard ? ", FSDP" : ", FSDP without reshard";
   if (p.sequence_parallel && p.tp > 1) s += ", SP";
   if (!p.overlap_dp) s += ", no DP overlap";
@@ -191,6 +192,7 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   p.overlap_ep = Flag(args, "ep_overlap");
   p.offload_layers = IntegerOr(args, "offload_layers", 0);
   p.offload_optimizer = Flag(args, "offload_optimizer");
+  p.offload_weights = Flag(args, "offload_weights");
   p.schedule = ParsePipelineSchedule(Text(args, "pp_schedule")).value_or(PipelineSchedule::k1F1B);
   p.cp_comm = ParseName<CpComm>(kCpCommNames, Text(args, "cp_comm")).value_or(CpComm::kRing);
   p.fp8_activations = Flag(args, "fp8_activations");

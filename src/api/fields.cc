@@ -121,6 +121,9 @@ constexpr RequestField kTrainFields[] = {
      .default_text = "0", .min = 0, .max = kDegreeMax},
     {.key = "offload_optimizer", .type = kFlag,
      .help = "Keep the optimizer state in host memory and run the update on the CPU (Megatron-Core optimizer_cpu_offload)"},
+    {.key = "offload_weights", .type = kFlag,
+     .help = "Keep the parameters in host memory and stream each layer over the host link for its forward and backward, "
+             "prefetched under compute (ZeRO-Infinity offload_param)"},
     {.key = "dispatcher", .type = kChoice,
      .help = "MoE token dispatcher: NCCL all-to-all of every (token, expert) copy, or DeepEP/HybridEP (one copy per rank and per node)",
      .default_text = "alltoall", .choices = kDispatchers},

@@ -68,7 +68,7 @@ json InferenceEstimateJson(const InferenceEstimate& e) {
 // --- Training ---
 
 json TrainPlanJson(const TrainPlan& p) {
-  return {{"tp", p.tp},
+  json j{{"tp", p.tp},
           {"pp", p.pp},
           {"dp", p.dp},
           {"cp", p.cp},
@@ -99,6 +99,9 @@ json TrainPlanJson(const TrainPlan& p) {
           {"sequence_parallel", p.sequence_parallel},
           {"overlap_dp", p.overlap_dp},
           {"overlap_tp", p.overlap_tp}};
+  // Only when set, so that outputs of plans without it stay as they were.
+  if (p.offload_weights) j["offload_weights"] = true;
+  return j;
 }
 
 json TrainEstimateJson(const TrainPlan& p, const TrainEstimate& e, bool tokens) {

@@ -43,7 +43,8 @@ auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
                   p.overlap_dp, p.overlap_tp, p.etp, p.first_stage_layers, p.last_stage_layers,
                   p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules, p.offload_layers,
-                  p.schedule, p.cp_comm, p.fp8_activations, p.mtp_layers, p.fsdp, p.fsdp_reshard, p.offload_optimizer);
+                  p.schedule, p.cp_comm, p.fp8_activations, p.mtp_layers, p.fsdp, p.fsdp_reshard, p.offload_optimizer,
+                  p.offload_weights);
 }
 
 // Strict order by the objective, then the plan fields, so ties are deterministic.
@@ -101,6 +102,13 @@ class Sinks {
     batch_.clear();
   }
 
+  // Whether a plan whose step time is at least `bound` can enter nothing
+  // kept: only the top k by step time is kept, it is full, and its worst is
+  // faster than the bound (a tie may still enter by the plan's fields).
+  [[nodiscard]] bool RulesOut(double bound) const {
+    return prunable_ && int(top_.size()) >= o_.top_k && bound > top_.front().estimate.step_time_s;
+  }
+
   std::vector<RankedPlan>& top() { return top_; }
   std::vector<RankedPlan>& front() { return front_; }
 
@@ -123,6 +131,7 @@ class Sinks {
 
   const SearchOptions& o_;
   Better better_;
+  const bool prunable_ = o_.objective == Objective::kStepTime && !o_.pareto && !o_.on_feasible;
   std::mutex& stream_lock_;
   const Context& x_;
   std::vector<RankedPlan> top_, front_, batch_;
@@ -272,6 +281,8 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
       }
     }
   }
+  const bool dualpipe_searched =
+      std::find(cand.schedule.begin(), cand.schedule.end(), PipelineSchedule::kDualPipe) != cand.schedule.end();
   const bool zb_searched =
       std::find(cand.schedule.begin(), cand.schedule.end(), PipelineSchedule::kZeroBubble) != cand.schedule.end();
   std::atomic<int64_t> evaluated{0}, feasible{0};
@@ -291,6 +302,12 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
     // time-to-train ones with the request's tokens, the same for all).
     TrainEstimate e;
     TrainEstimate twin;  // an FSDP twin of `e`
+    // What one schedule's candidates counted at the first TP overlap, when the bound ruled them out.
+    struct Replay {
+      bool bounded = false, zb_done = false;
+      int64_t evaluated = 0, feasible = 0;
+    };
+    Replay replays[4];
     bool tp_overlaps[2] = {};
     std::size_t tp_overlap_count = 0;
     bool dp_overlaps[2] = {};
@@ -370,6 +387,9 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                 p.vp = vp;
                 for (Recompute rc : cand.recompute) {
                   p.recompute = rc;
+                  // Every plan below takes at least this long (StepLowerBound):
+                  // one ruled out by it is checked for memory and counted, not timed.
+                  const double bound = train::StepLowerBound(x, p, lc, st, dualpipe_searched);
                   for (int z : cand.zero) {
                     if (!PlanRules::Zero(z)) continue;
                     p.zero = z;
@@ -389,8 +409,21 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                         // at vp 1) are a few operations on an assembled estimate;
                         // schedules come in enum order, 1F1B first.
                         bool zb_done = false;
+                        // TP overlap changes no memory: a schedule the bound ruled
+                        // out at the first overlap counts the same at the others.
+                        if (t_ov == 0) {
+                          for (Replay& rp : replays) rp = Replay{};
+                        }
                         for (PipelineSchedule sched : cand.schedule) {
                           if (zb_done && sched == PipelineSchedule::kZeroBubble) continue;
+                          Replay& replay = replays[std::size_t(sched)];
+                          if (t_ov > 0 && replay.bounded) {
+                            my_eval += replay.evaluated;
+                            my_feasible += replay.feasible;
+                            zb_done = zb_done || replay.zb_done;
+                            continue;
+                          }
+                          const int64_t eval_before = my_eval, feasible_before = my_feasible;
                           if (!PlanRules::Schedule(pp, vp, mbs, sched)) continue;
                           const bool plain = plain_searched;
                           if (!plain && sched == PipelineSchedule::kDualPipe) continue;  // FSDP under DualPipe: not modelled
@@ -398,10 +431,15 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                           p.overlap_dp = dp_overlaps[0];
                           train::PipelineTerms pipe;
                           if (plain) ++my_eval;
-                          Assemble(x, p, lc, st, e, Timing::kIfFits, &pipe);
-                          const bool fits = e.fits && std::isfinite(e.step_time_s);
+                          const bool bounded = sinks.RulesOut(bound);
+                          Assemble(x, p, lc, st, e, bounded ? Timing::kMemoryOnly : Timing::kIfFits, &pipe);
+                          const bool fits = e.fits && (bounded || std::isfinite(e.step_time_s));
                           const bool memory_fits = e.fits;
                           auto add = [&] {
+                            if (bounded) {
+                              ++my_feasible;  // fits; too slow for anything kept
+                              return;
+                            }
                             if (!std::isfinite(e.step_time_s)) return;
                             ++my_feasible;
                             sinks.Add(p, e);
@@ -421,6 +459,11 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                                 p.overlap_dp = fsdp_overlaps[k];
                                 ++my_eval;
                                 if (!memory_fits || !fits) continue;  // FSDP holds what the plain plan holds, and more
+                                if (bounded) {
+                                  train::FsdpMemory(p, st, twin);
+                                  if (twin.fits) ++my_feasible;
+                                  continue;
+                                }
                                 train::FsdpFrom(x, p, st, pipe, twin);
                                 if (twin.fits && std::isfinite(twin.step_time_s)) {
                                   ++my_feasible;
@@ -440,7 +483,7 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                               p.overlap_dp = dp_overlaps[reverse ? dp_overlap_count - 1 - k : k];
                               ++my_eval;
                               if (!fits) continue;
-                              train::SetDpOverlap(x, p, pipe, e);
+                              if (!bounded) train::SetDpOverlap(x, p, pipe, e);
                               add();
                             }
                           };
@@ -452,12 +495,16 @@ Result<SearchResult> SearchTraining(const Cluster& c, const ModelArch& m, const 
                             if (plain) {
                               ++my_eval;
                               if (fits) {
-                                train::ZeroBubbleFrom1F1B(x, p, pipe, e);
+                                if (!bounded) train::ZeroBubbleFrom1F1B(x, p, pipe, e);
                                 add();
                               }
                             }
                             fsdp_variants(PipelineSchedule::kZeroBubble);
                             other_dp_overlaps(true);
+                          }
+                          if (t_ov == 0) {
+                            replay = Replay{.bounded = bounded, .zb_done = zb_done, .evaluated = my_eval - eval_before,
+                                            .feasible = my_feasible - feasible_before};
                           }
                         }
                       }

@@ -278,6 +278,14 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
     return sharded(shard);
   };
   mem.weights = held(p.zero >= 3) * (kWeightBytes + fp8_copy);
+  // Weight offload: what the device would hold lives on the host; the device
+  // keeps two layers' share of it (the layer in use and the one prefetched).
+  double streamed_layer = 0;
+  if (p.offload_weights) [[unlikely]] {
+    const double weight_units = std::max({1.0, first_layers, middle_layers, last_layers});
+    streamed_layer = held(p.zero >= 3) * kWeightBytes / weight_units;
+    mem.weights = std::min(mem.weights, 2 * mem.weights / weight_units);
+  }
   // FSDP (Megatron-FSDP; FSDP2): the unit in use and the one prefetched
   // gathered (or, without reshard-after-forward, the whole stage from its
   // forward to its backward), and at most two units' unsharded gradients
@@ -323,7 +331,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   mem.other = d.reserved_bytes.si();
   SetFits(e);
   e.micro_batches = int(m);
-  if (timing == Timing::kIfFits && !e.fits) return;
+  if (timing != Timing::kAlways && (timing == Timing::kMemoryOnly || !e.fits)) return;
 
   // One micro-batch through the stage: its layers forward, backward and recompute.
   // Eager frameworks pay a fixed cost per operator (host dispatch, autograd
@@ -392,6 +400,15 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
     offload = Overlapped(each_way, pace_layers * compute_f, d.overlap_slowdown) +
               Overlapped(each_way, pace_layers * compute_b, d.overlap_slowdown);
   }
+  // Weight offload: every layer's parameters come up the host link for the
+  // forward and again for the backward of each micro-batch, each prefetched
+  // under the previous layer's compute (sharing the link with activation
+  // offload's traffic, priced apart).
+  if (p.offload_weights && c.host_link.si() > 0) [[unlikely]] {
+    const double up = pace_layers * streamed_layer / c.host_link.si();
+    offload += Overlapped(up, pace_layers * compute_f, d.overlap_slowdown) +
+               Overlapped(up, pace_layers * compute_b, d.overlap_slowdown);
+  }
   // FSDP's gathers and reduce-scatters (FsdpComm); a unit's backward window
   // holds what the backward pass computes for it, its recompute included.
   const FsdpExposed fsdp = FsdpComm(p, st, compute_f, compute_b + recompute, pace_layers, d.overlap_slowdown);
@@ -457,11 +474,15 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   } else if (p.offload_optimizer && c.host_link.si() > 0 && c.host_memory.si() > 0) {
     // Offloaded: gradients down and 16-bit parameters up the host link, the
     // update at the host's memory bandwidth, pipelined bucket by bucket.
-    const double link = opt_params * (kGradBytesSharded + kWeightBytes) / c.host_link.si();
+    // With the weights offloaded too, the parameters stay on the host.
+    const double up = p.offload_weights ? 0 : kWeightBytes;
+    const double link = opt_params * (kGradBytesSharded + up) / c.host_link.si();
     const double cpu = opt_params * OptimizerTraffic(p.optimizer_state) / c.host_memory.si();
     bd.optimizer = std::max(link, cpu);
   } else {
     bd.optimizer = StreamSeconds(d, opt_params * OptimizerTraffic(p.optimizer_state));
+    // Weight offload: the updated 16-bit parameters go back down to the host.
+    if (p.offload_weights && c.host_link.si() > 0) bd.optimizer += opt_params * kWeightBytes / c.host_link.si();
   }
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + bd.dp_comm_exposed + bd.optimizer;
   bd.dp_comm_exposed += m * fsdp_mb;  // in per_mb: counted once in the step
@@ -485,9 +506,13 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   if (timing == Timing::kAlways) FinishRates(x, e);
 }
 
-void FsdpFrom(const Context& x, const TrainPlan& p, const StageTerms& st, const PipelineTerms& plain, TrainEstimate& e) {
+void FsdpMemory(const TrainPlan& p, const StageTerms& st, TrainEstimate& e) {
   e.memory.fsdp_buffers = FsdpBuffers(p, st);
   SetFits(e);
+}
+
+void FsdpFrom(const Context& x, const TrainPlan& p, const StageTerms& st, const PipelineTerms& plain, TrainEstimate& e) {
+  FsdpMemory(p, st, e);
   if (!e.fits) return;
   const double m = double(x.r->global_batch) / (double(p.dp) * p.micro_batch);
   const FsdpExposed fsdp =
@@ -501,6 +526,45 @@ void FsdpFrom(const Context& x, const TrainPlan& p, const StageTerms& st, const 
   bd.pp_bubble = Bubble(schedule, p.pp, p.vp, per_mb, plain.w_mb);
   e.step_time_s = m * per_mb + bd.pp_bubble + bd.pp_comm + fsdp.tail + bd.optimizer;
   bd.dp_comm_exposed = fsdp.tail + m * fsdp.per_mb;
+}
+
+double StepLowerBound(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, bool dualpipe) {
+  // Assemble's terms at their least over what the bound leaves open. Every
+  // overlap hides at most what Overlapped leaves; offload, FSDP's
+  // collectives, the bubble, pipeline sends, the DP reduction and the
+  // optimizer step only add.
+  const Device& d = x.c->device;
+  const double s = d.overlap_slowdown;
+  const double m = double(x.r->global_batch) / (double(p.dp) * p.micro_batch);
+  const double ops_rec = p.recompute == Recompute::kFull        ? lc.ops_f
+                         : p.recompute == Recompute::kSelective ? lc.attn_ops_f
+                                                                : 0;
+  const double ops = lc.ops_f + lc.ops_b + ops_rec;
+  const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
+  const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
+  const double tp = Overlapped(lc.tp_f, lc.gemm_f, s) + Overlapped(lc.tp_b, lc.gemm_b, s);
+  double ep = p.overlap_ep ? Overlapped(lc.ep_f, compute_f, s) + Overlapped(lc.ep_b, compute_b, s) : lc.ep_f + lc.ep_b;
+  if (dualpipe && lc.ep_f + lc.ep_b > 0) ep = std::min(ep, Overlapped(lc.ep_f + lc.ep_b, compute_f + compute_b, s));
+  const bool act_repeated = p.recompute == Recompute::kFull ||
+                            (p.recompute == Recompute::kSelective &&
+                             (p.recompute_modules & (kRecomputeMoeAct | kRecomputeMoe)) != 0);
+  const double recompute = (act_repeated ? 0 : lc.swiglu_f) +
+                           (p.recompute == Recompute::kFull        ? compute_f + lc.cp_f
+                            : p.recompute != Recompute::kSelective ? 0
+                            : p.recompute_modules == 0             ? lc.attn_f
+                                                                   : ModuleRecompute(lc, p.recompute_modules, 0));
+  const double layer = compute_f + compute_b + recompute + tp + ep + lc.cp_f + lc.cp_b + ops * d.host_op_overhead.si();
+  const double head_time = lc.head_f + lc.head_b + p.mtp_layers * (lc.mtp_f + lc.mtp_b);
+  // The pacing stage: the last with the head, or a fuller one; DualPipe's
+  // ranks half of the first and the last stage with half the head, or a fuller pair.
+  double device = st.last_layers * layer + head_time;
+  double pace = st.last_layers;
+  if (dualpipe && p.pp > 1) {
+    const double pair = (st.first_layers + st.last_layers) / 2;
+    device = std::min(device, pair * layer + head_time / 2);
+    pace = std::min(pace, pair);
+  }
+  return m * std::max(device, pace * ops * x.c->host_dispatch.si());
 }
 
 void FinishRates(const Context& x, TrainEstimate& e) {

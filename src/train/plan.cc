@@ -123,6 +123,7 @@ Status CheckPlan(const ModelArch& m, const TrainRequest& r, const PlanRules& rul
   }
   for (auto [key, v] : {std::pair{"tp", p.tp}, std::pair{"pp", p.pp}, std::pair{"dp", p.dp}, std::pair{"cp", p.cp},
                         std::pair{"ep", p.ep}, std::pair{"vp", p.vp}, std::pair{"micro_batch", p.micro_batch}}) {
+    if (unsigned(v) - 1u < unsigned(train::kMaxDegree)) [[likely]] continue;  // 1 <= v <= kMaxDegree: the usual case
     if (v < 1) fail(key, std::string(key) + " must be at least 1, found " + std::to_string(v));
     if (v > train::kMaxDegree) {
       fail(key, std::string(key) + " must be at most " + std::to_string(train::kMaxDegree) + ", found " + std::to_string(v));

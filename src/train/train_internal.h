@@ -119,8 +119,10 @@ class PlanRules;
 Status CheckPlan(const ModelArch& m, const TrainRequest& r, const PlanRules& rules);
 
 // Whether Assemble goes on from memory to time: the search times only the
-// plans that fit; a single estimate is timed either way.
-enum class Timing { kIfFits, kAlways };
+// plans that fit; a single estimate is timed either way. kMemoryOnly stops
+// after the memory (e.fits), leaving the times as they were: the search's,
+// for a plan its step-time bound already rules out of the top k.
+enum class Timing { kIfFits, kAlways, kMemoryOnly };
 
 // Selective recompute by module: the activations a layer keeps, and the
 // forward time repeated (ep_f: the MoE block's exposed dispatch and combine).
@@ -192,6 +194,17 @@ void ZeroBubbleFrom1F1B(const Context& x, const TrainPlan& p, const PipelineTerm
 // The search's shortcut; a test holds it equal to EstimateTraining. Rates
 // are left to FinishRates, as for the two shortcuts below.
 void FsdpFrom(const Context& x, const TrainPlan& p, const StageTerms& st, const PipelineTerms& plain, TrainEstimate& e);
+// FsdpFrom's memory part alone: e's memory with p's FSDP buffers, and whether it fits.
+void FsdpMemory(const TrainPlan& p, const StageTerms& st, TrainEstimate& e);
+// A lower bound on the step time of every plan that differs from `p` only in
+// its ZeRO stage, optimizer offload, TP and DP overlaps, pipeline schedule
+// (DualPipe among them when `dualpipe` is true) and FSDP: the micro-batches
+// times the least the pacing stage can take per micro-batch (its layers'
+// compute, recompute, framework cost and the collectives no overlap can
+// hide; or the host's dispatch). The search skips timing the plans whose
+// bound exceeds the k-th best time it holds; a test holds every estimate at
+// or above its bound.
+double StepLowerBound(const Context& x, const TrainPlan& p, const LayerCosts& lc, const StageTerms& st, bool dualpipe);
 // The estimate of `p` from one that differs only in p.overlap_dp (the search's shortcut, as above).
 void SetDpOverlap(const Context& x, const TrainPlan& p, const PipelineTerms& pipe, TrainEstimate& e);
 
@@ -271,14 +284,19 @@ class PlanRules {
   ModelTotals t_;
 };
 
-// Activation offload needs the host link's bandwidth (the chip's host_link or
-// the system's host.link).
+// Activation and weight offload need the host link's bandwidth (the chip's
+// host_link or the system's host.link).
 // Optimizer offload needs the link and the host's memory bandwidth (system host.memory_bandwidth).
 inline Status CheckOffload(const Cluster& c, const TrainPlan& p) {
   if (p.offload_layers > 0 && !(c.host_link.si() > 0)) {
     return Error(Diagnostic{.key_path = "offload_layers",
                             .message = "activation offload needs the host link's bandwidth, which the catalog does not "
                                        "give for this chip or system (chip host_link, system host.link)"});
+  }
+  if (p.offload_weights && !(c.host_link.si() > 0)) {
+    return Error(Diagnostic{.key_path = "offload_weights",
+                            .message = "weight offload needs the host link's bandwidth, which the catalog does not give "
+                                       "for this chip or system (chip host_link, system host.link)"});
   }
   if (p.offload_optimizer && !(c.host_link.si() > 0 && c.host_memory.si() > 0)) {
     return Error(Diagnostic{.key_path = "offload_optimizer",

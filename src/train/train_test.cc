@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <tuple>
 #include <random>
 
 #include "support/test_support.h"
@@ -1061,6 +1063,121 @@ TEST_F(TrainTest, ActivationOffloadMovesActivationsOverTheHostLink) {
   EXPECT_EQ(searched.error().diagnostics.front().key_path, "offload_layers");
 }
 
+// Weight CPU offload: the device keeps two layers' share of the weights it
+// would hold and nothing else changes in memory; the parameters stream up
+// the host link twice per micro-batch and the updated ones go back, so the
+// step is never faster than without (the optimizer on the device), a faster
+// link is never slower, and a link that is not known is refused.
+TEST_F(TrainTest, WeightOffloadStreamsTheParametersOverTheHostLink) {
+  const ModelArch& m = Model("llama-3.1-70b");
+  int compared = 0;
+  for (const char* system : {"gb200-nvl72", "hgx-h100", "dgx-a100"}) {
+    Cluster c = ClusterFor(system);
+    if (!(c.host_link.si() > 0)) continue;
+    for (auto [tp, pp, zero, fsdp] : {std::tuple{8, 1, 1, false}, std::tuple{4, 2, 2, false}, std::tuple{2, 4, 3, false},
+                                      std::tuple{1, 1, 3, true}}) {
+      TrainRequest r;
+      r.stack = testing::DefaultTrainingStack();
+      r.devices = 64;
+      r.seq_len = 4096;
+      r.global_batch = 128;
+      r.plan.tp = tp;
+      r.plan.pp = pp;
+      r.plan.dp = 64 / (tp * pp);
+      r.plan.zero = zero;
+      r.plan.fsdp = fsdp;
+      r.plan.recompute = Recompute::kFull;
+      r.plan.sequence_parallel = tp > 1;
+      const TrainEstimate on = Run(c, m, r);
+      r.plan.offload_weights = true;
+      const TrainEstimate off = Run(c, m, r);
+      const StageLayers stages = PipelineStageLayers(m.layers, r.plan);
+      const double units = std::max({stages.first, stages.middle, stages.last});
+      EXPECT_NEAR(off.memory.weights, 2 * on.memory.weights / units, 1e-9 * on.memory.weights) << system << tp << pp;
+      EXPECT_NEAR(on.memory.total - off.memory.total, on.memory.weights - off.memory.weights, 1e-6 * on.memory.total);
+      EXPECT_EQ(off.memory.gradients, on.memory.gradients);
+      EXPECT_EQ(off.memory.optimizer, on.memory.optimizer);
+      EXPECT_EQ(off.memory.activations, on.memory.activations);
+      EXPECT_GE(off.step_time_s, on.step_time_s) << system << tp << pp;
+      EXPECT_GT(off.breakdown.offload, 0);
+      // The link's traffic: each layer up twice per micro-batch; at most all
+      // of it exposed, at least the share contention leaves exposed.
+      double last = off.step_time_s;
+      for (double scale : {2.0, 4.0, 16.0}) {
+        Cluster faster = c;
+        faster.host_link = BytesPerSecond(c.host_link.si() * scale);
+        const TrainEstimate f = Run(faster, m, r);
+        EXPECT_LE(f.step_time_s, last) << system << scale;
+        EXPECT_GE(f.step_time_s, on.step_time_s);
+        last = f.step_time_s;
+      }
+      Cluster slower = c;
+      slower.host_link = BytesPerSecond(c.host_link.si() / 8);
+      EXPECT_GE(Run(slower, m, r).step_time_s, off.step_time_s);
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 8);
+  // With the optimizer offloaded too, the parameters are updated on the host: the
+  // link carries the gradients alone.
+  Cluster c = ClusterFor("gb200-nvl72");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 8;
+  r.seq_len = 8192;
+  r.global_batch = 16;
+  r.plan.tp = 8;
+  r.plan.dp = 1;
+  r.plan.recompute = Recompute::kFull;
+  r.plan.sequence_parallel = true;
+  r.plan.offload_optimizer = true;
+  const ModelArch& big = Model("llama-3.1-405b");
+  const TrainEstimate opt_only = Run(c, big, r);
+  EXPECT_FALSE(opt_only.fits);
+  r.plan.offload_weights = true;
+  const TrainEstimate both = Run(c, big, r);
+  EXPECT_TRUE(both.fits);
+  const double local = opt_only.memory.gradients / 2;  // 2 B of gradient per local parameter
+  EXPECT_NEAR(both.breakdown.optimizer,
+              std::max(local * 2 / c.host_link.si(), local * 30 / c.host_memory.si()), 1e-9 * both.breakdown.optimizer);
+  // Refused without a known host link, by the estimate and by the search.
+  c.host_link = BytesPerSecond(0);
+  r.plan.offload_optimizer = false;
+  auto unknown = EstimateTraining(c, big, r);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().diagnostics.front().key_path, "offload_weights");
+  auto searched = SearchTraining(c, big, r, PlanSpace{}, SearchOptions{});
+  ASSERT_FALSE(searched.has_value());
+  EXPECT_EQ(searched.error().diagnostics.front().key_path, "offload_weights");
+}
+
+// The search keeps the request's weight offload (not a dimension) and ranks
+// what EstimateTraining says of each plan.
+TEST_F(TrainTest, SearchKeepsWeightOffloadAsGiven) {
+  const Cluster c = ClusterFor("gb200-nvl72");
+  const ModelArch& m = Model("llama-3.1-70b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 16;
+  r.seq_len = 4096;
+  r.global_batch = 32;
+  r.plan.offload_weights = true;
+  SearchOptions o;
+  o.top_k = 10;
+  o.threads = 2;
+  auto res = SearchTraining(c, m, r, PlanSpace{}, o);
+  ASSERT_TRUE(res.has_value()) << res.error().ToString();
+  ASSERT_FALSE(res->top.empty());
+  for (const RankedPlan& rp : res->top) {
+    EXPECT_TRUE(rp.plan.offload_weights);
+    TrainRequest q = r;
+    q.plan = rp.plan;
+    const TrainEstimate e = Run(c, m, q);
+    EXPECT_NEAR(e.step_time_s, rp.estimate.step_time_s, 1e-9 * e.step_time_s);
+    EXPECT_DOUBLE_EQ(e.memory.total, rp.estimate.memory.total);
+  }
+}
+
 TEST_F(TrainTest, SearchRanksOnlyFeasiblePlansDeterministically) {
   const Cluster c = ClusterFor("dgx-a100");
   TrainRequest r;
@@ -1151,6 +1268,76 @@ TEST_F(TrainTest, SearchSinksAreCompleteAndAgree) {
     for (const RankedPlan& p : all) min_memory = std::min(min_memory, p.estimate.memory.total);
     EXPECT_DOUBLE_EQ(least->top.front().estimate.memory.total, min_memory);
     EXPECT_DOUBLE_EQ(res->pareto.back().estimate.memory.total, min_memory);
+  }
+}
+
+// The search times only the plans its step-time bound cannot rule out of the
+// top k (train::StepLowerBound). The bound holds for every feasible plan, as
+// estimated; and the search with it (top k alone) finds the same top k and
+// counts the same candidates as without it (a Pareto front keeps every plan,
+// so that search prices them all), on dense and MoE models, with FSDP,
+// optimizer offload and DualPipe in the space.
+TEST_F(TrainTest, SearchBoundRulesOutOnlyPlansThatCannotRank) {
+  struct Case {
+    const char* system;
+    const char* model;
+    int64_t devices, seq, batch;
+  };
+  const Case cases[] = {{"dgx-a100", "llama-3.1-8b", 32, 2048, 64},
+                        {"hgx-h100", "mixtral-8x7b", 64, 4096, 128},
+                        {"gb200-nvl72", "qwen3-30b-a3b", 32, 4096, 64}};
+  for (const Case& k : cases) {
+    const Cluster c = ClusterFor(k.system);
+    const ModelArch& m = Model(k.model);
+    TrainRequest r;
+    r.stack = testing::DefaultTrainingStack();
+    r.devices = k.devices;
+    r.seq_len = k.seq;
+    r.global_batch = k.batch;
+    const train::Context x = train::MakeContext(c, m, r);
+    SearchOptions all;
+    all.threads = 2;
+    all.top_k = 5;
+    all.pareto = true;
+    int64_t checked = 0;
+    std::map<std::tuple<int, int, int, bool, int, int, int, int, CpComm>, train::LayerCosts> costs;
+    all.on_feasible = [&](std::span<const RankedPlan> batch) {
+      for (const RankedPlan& rp : batch) {
+        const TrainPlan& q = rp.plan;
+        // Layer costs depend on these alone (the search's outer loops).
+        const auto key = std::tuple{q.tp, q.cp, q.micro_batch, q.sequence_parallel, q.pp, q.dp, q.ep, q.etp, q.cp_comm};
+        auto it = costs.find(key);
+        if (it == costs.end()) it = costs.emplace(key, train::ComputeLayerCosts(c, x.links, m, r, q, x.rate)).first;
+        const train::LayerCosts& lc = it->second;
+        const train::StageTerms st = train::MakeStageTerms(x, rp.plan, true);
+        const bool dualpipe = rp.plan.pp > 1 && rp.plan.schedule == PipelineSchedule::kDualPipe;
+        const double bound = train::StepLowerBound(x, rp.plan, lc, st, dualpipe);
+        EXPECT_LE(bound, rp.estimate.step_time_s * (1 + 1e-12)) << k.model;
+        EXPECT_GT(bound, 0) << k.model;  // a bound that can rule something out
+        ++checked;
+      }
+    };
+    auto full = SearchTraining(c, m, r, PlanSpace{}, all);
+    ASSERT_TRUE(full.has_value()) << full.error().ToString();
+    EXPECT_EQ(checked, full->candidates_feasible) << k.model;
+    SearchOptions top = all;
+    top.pareto = false;
+    top.on_feasible = nullptr;
+    auto pruned = SearchTraining(c, m, r, PlanSpace{}, top);
+    ASSERT_TRUE(pruned.has_value());
+    EXPECT_EQ(pruned->candidates_evaluated, full->candidates_evaluated) << k.model;
+    EXPECT_EQ(pruned->candidates_feasible, full->candidates_feasible) << k.model;
+    ASSERT_EQ(pruned->top.size(), full->top.size()) << k.model;
+    ASSERT_FALSE(pruned->top.empty()) << k.model;
+    for (std::size_t i = 0; i < pruned->top.size(); ++i) {
+      EXPECT_EQ(pruned->top[i].estimate.step_time_s, full->top[i].estimate.step_time_s) << k.model << " " << i;
+      EXPECT_EQ(pruned->top[i].plan.tp, full->top[i].plan.tp);
+      EXPECT_EQ(pruned->top[i].plan.pp, full->top[i].plan.pp);
+      EXPECT_EQ(pruned->top[i].plan.zero, full->top[i].plan.zero);
+      EXPECT_EQ(pruned->top[i].plan.fsdp, full->top[i].plan.fsdp);
+      EXPECT_EQ(pruned->top[i].plan.schedule, full->top[i].plan.schedule);
+      EXPECT_EQ(pruned->top[i].plan.offload_optimizer, full->top[i].plan.offload_optimizer);
+    }
   }
 }
 

@@ -629,6 +629,29 @@ class TrainingCommands(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("host link", r.stderr)
 
+    def test_weight_offload(self):
+        base = ("train", "--hardware", "gb200-nvl72", "--model", "llama-3.1-405b", "--devices", "8", "--tp", "8",
+                "--recompute", "full", "--seq-len", "8192", "--global-batch", "16", "--offload-optimizer")
+        r = run(*base, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        kept = json.loads(r.stdout)
+        self.assertFalse(kept["fits"])
+        self.assertNotIn("offload_weights", kept["plan"])  # the key appears only when set
+        r = run(*base, "--offload-weights", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertTrue(d["fits"])
+        self.assertTrue(d["plan"]["offload_weights"])
+        self.assertLess(d["memory"]["weights_bytes"], kept["memory"]["weights_bytes"] / 10)
+        self.assertGreater(d["breakdown"]["offload_s"], 0)
+        r = run(*base, "--offload-weights")
+        self.assertIn("weights offloaded", r.stdout)
+        r = run("train", "--hardware", "mi300x-8", "--model", "llama-3.1-8b", "--devices", "8", "--seq-len", "2048",
+                "--global-batch", "8", "--offload-weights")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--offload-weights", r.stderr)
+        self.assertIn("host link", r.stderr)
+
     def test_validate_reads_vtrain_csv(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "runs.csv")

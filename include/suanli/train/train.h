@@ -142,6 +142,16 @@ struct TrainPlan {
   // host's CPU runs the update at its memory bandwidth and the 16-bit
   // parameters come back, bucket by bucket so link and CPU overlap.
   bool offload_optimizer = false;
+  // Weight CPU offload (DeepSpeed ZeRO-Infinity's offload_param to CPU,
+  // Rajbhandari et al. 2021, arXiv:2104.07857; Megatron Bridge / NeMo CPU
+  // offloading of inactive weights): the stage's 16-bit parameters (the
+  // share the device would hold) live in host memory and stream over the
+  // host link layer by layer, before each micro-batch's forward and again
+  // before its backward, the next layer's prefetched under the current
+  // one's compute; the device keeps two layers' buffers. The updated
+  // parameters go back to the host after the optimizer step (with optimizer
+  // offload they are updated there). Gradients stay on the device.
+  bool offload_weights = false;
   // With 1f1b and vp > 1 the schedule is interleaved 1F1B (EffectiveSchedule).
   PipelineSchedule schedule = PipelineSchedule::k1F1B;
   CpComm cp_comm = CpComm::kRing;
@@ -231,7 +241,7 @@ struct TrainBreakdown {  // seconds per step on the critical path
   double cp_comm = 0;
   double optimizer = 0;
   double framework = 0;  // per-operator framework cost (dispatch, launch gaps)
-  double offload = 0;    // activation offload over the host link left exposed
+  double offload = 0;    // activation and weight offload over the host link left exposed
 };
 
 // What bounds a step: the largest of its parts grouped by what would have to
