@@ -574,28 +574,27 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
   MilpOptions period = options;
   period.pricing_lps = false;
   if (period_gap >= 0) period.relative_gap = period_gap;
-  for (std::size_t q = 0; q < np; ++q) {
-    PeriodModel m = BuildPeriod(in, q, nullptr, s.capex_budget_usd.value_or(0), s.opex_budget_usd.value_or(0));
-    auto r = solver.Solve(m.p, period);
-    if (!r) return std::move(r).error();
-    out.nodes += r->nodes;
-    out.iterations += r->iterations;
-    if (r->status == MilpStatus::kInfeasible || r->status == MilpStatus::kUnbounded) return std::optional<Decomposition>();
-    out.lower_bound.push_back(r->status == MilpStatus::kOptimal && period.relative_gap == 0 ? r->objective : (r->has_solution ? std::min(r->bound, r->objective) : r->bound));
-  }
+  // The forward pass first: its nodes owned in q are feasible for the bound
+  // problem P_q and are its MIP start, which prunes P_q's search.
   std::vector<double> owned(nc, 0);
+  std::vector<std::vector<double>> owned_in(np);
   double capex_left = s.capex_budget_usd.value_or(0), opex_left = s.opex_budget_usd.value_or(0);
   std::vector<std::vector<double>> buy(nc, std::vector<double>(np, 0));
+  bool forward_ok = true;
   // The forward problems without cut generators: their bound is not used,
   // and CBC finds their solutions 2-3 times faster so (docs/fleet-model.md).
-  period.cut_generators = false;
-  for (std::size_t q = 0; q < np; ++q) {
+  MilpOptions forward = period;
+  forward.cut_generators = false;
+  for (std::size_t q = 0; q < np && forward_ok; ++q) {
     PeriodModel m = BuildPeriod(in, q, &owned, capex_left, opex_left);
-    auto r = solver.Solve(m.p, period);
+    auto r = solver.Solve(m.p, forward);
     if (!r) return std::move(r).error();
     out.nodes += r->nodes;
     out.iterations += r->iterations;
-    if (!r->has_solution) return std::optional<Decomposition>(std::move(out));  // bounds only
+    if (!r->has_solution) {
+      forward_ok = false;  // bounds only
+      break;
+    }
     for (std::size_t c = 0; c < nc; ++c) {
       const double n = r->x[std::size_t(m.own[c])];
       buy[c][q] = n - owned[c];
@@ -604,7 +603,24 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
       opex_left -= buy[c][q] * in.opex_cost[c][q];
       out.start_cost += buy[c][q] * in.buy_cost[c][q];
     }
+    owned_in[q] = owned;
   }
+  for (std::size_t q = 0; q < np; ++q) {
+    PeriodModel m = BuildPeriod(in, q, nullptr, s.capex_budget_usd.value_or(0), s.opex_budget_usd.value_or(0));
+    if (!owned_in[q].empty()) {
+      m.p.start.assign(m.p.objective.size(), 0);
+      for (std::size_t c = 0; c < nc; ++c) m.p.start[std::size_t(m.own[c])] = owned_in[q][c];
+    }
+    auto r = solver.Solve(m.p, period);
+    if (!r) return std::move(r).error();
+    out.nodes += r->nodes;
+    out.iterations += r->iterations;
+    if (r->status == MilpStatus::kInfeasible || r->status == MilpStatus::kUnbounded) return std::optional<Decomposition>();
+    out.lower_bound.push_back(r->status == MilpStatus::kOptimal && period.relative_gap == 0
+                                  ? r->objective
+                                  : (r->has_solution ? std::min(r->bound, r->objective) : r->bound));
+  }
+  if (!forward_ok) return std::optional<Decomposition>(std::move(out));
   out.start_buy = std::move(buy);
   return std::optional<Decomposition>(std::move(out));
 }
