@@ -119,15 +119,15 @@ int RunInferCommand(const GlobalOptions& global, const Args& args, Output output
   if (!catalog) return Fail(catalog.error(), &spec);
   auto released = ApplyRelease(**catalog, args, query->hardware);  // --release
   if (!released) return Fail(released.error(), &spec);
-  auto result = RunInfer(released->catalog ? *released->catalog : **catalog, *query);
+  auto result = RunInfer(released->Or(**catalog), *query);
   if (!result) return Fail(result.error(), &spec);
-  for (auto& n : released->notes) result->warnings.push_back("release: " + n);
+  released->AppendWarnings(result->warnings);
   if (output == Output::kJson) {
     PrintJson(ToJson(*result));
   } else if (output == Output::kCsv) {
     std::cout << ToCsv(*result);
   } else {
-    PrintInfer(*result);
+    PrintInfer(*result);  // prints the hardware's and the estimate's warnings, not the release's
     for (const auto& n : released->notes) std::cout << "warning: release: " << n << '\n';
   }
   return 0;

@@ -95,9 +95,9 @@ int RunServeCommand(const GlobalOptions& global, const Args& args, Output output
   if (!catalog) return Fail(catalog.error(), &spec);
   auto released = ApplyRelease(**catalog, args, query->hardware);  // --release
   if (!released) return Fail(released.error(), &spec);
-  auto result = RunServe(released->catalog ? *released->catalog : **catalog, *query);
+  auto result = RunServe(released->Or(**catalog), *query);
   if (!result) return Fail(result.error(), &spec);
-  for (auto& n : released->notes) result->warnings.push_back("release: " + n);
+  released->AppendWarnings(result->warnings);
   if (!query->timeline.empty()) {
     // Written whole to a temporary beside it, then renamed: never half a file.
     const std::string tmp = query->timeline + ".tmp";

@@ -90,7 +90,7 @@ int RunTrainCommand(const GlobalOptions& global, const Args& args, Output output
       drew = true;
     };
   }
-  auto result = RunTrain(released->catalog ? *released->catalog : **catalog, *query);
+  auto result = RunTrain(released->Or(**catalog), *query);
   if (drew) std::cerr << "\r" << std::string(50, ' ') << "\r" << std::flush;
   if (!result) return Fail(result.error(), &spec);
   result->release_notes = released->notes;

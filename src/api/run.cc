@@ -28,16 +28,16 @@ Result<std::string> OnRelease(const Catalog& c, const Args& a, Run run) {
   const auto hardware = a.Get("hardware");
   auto released = ApplyRelease(c, a, hardware ? *hardware : std::string_view());
   if (!released) return std::move(released).error();
-  return run(released->catalog ? *released->catalog : c, released->notes);
+  return run(released->Or(c), *released);
 }
 
 Result<std::string> Infer(const Catalog& c, const Args& a, ResultForm f) {
-  return OnRelease(c, a, [&](const Catalog& rc, const std::vector<std::string>& notes) -> Result<std::string> {
+  return OnRelease(c, a, [&](const Catalog& rc, const ReleasedCatalog& released) -> Result<std::string> {
     auto query = DecodeInfer(a);
     if (!query) return std::move(query).error();
     auto result = RunInfer(rc, *query);
     if (!result) return std::move(result).error();
-    for (const auto& n : notes) result->warnings.push_back("release: " + n);
+    released.AppendWarnings(result->warnings);
     return f == ResultForm::kCsv ? ToCsv(*result) : ToJson(*result);
   });
 }
@@ -45,12 +45,12 @@ Result<std::string> Compare(const Catalog& c, const Args& a, ResultForm f) {
   return Print<CompareQuery>(c, a, f, DecodeCompare, RunCompare);
 }
 Result<std::string> Train(const Catalog& c, const Args& a, ResultForm f) {
-  return OnRelease(c, a, [&](const Catalog& rc, const std::vector<std::string>& notes) -> Result<std::string> {
+  return OnRelease(c, a, [&](const Catalog& rc, const ReleasedCatalog& released) -> Result<std::string> {
     auto query = DecodeTrain(a);
     if (!query) return std::move(query).error();
     auto result = RunTrain(rc, *query);
     if (!result) return std::move(result).error();
-    result->release_notes = notes;
+    result->release_notes = released.notes;
     return f == ResultForm::kCsv ? ToCsv(*result) : ToJson(*result);
   });
 }
@@ -71,10 +71,10 @@ Result<std::string> Serve(const Catalog& c, const Args& a, ResultForm f, const s
   if (!query) return std::move(query).error();
   if (f == ResultForm::kCsv) return Error(Diagnostic{.message = "serve has no CSV form"});
   query->cancel = cancel;
-  return OnRelease(c, a, [&](const Catalog& rc, const std::vector<std::string>& notes) -> Result<std::string> {
+  return OnRelease(c, a, [&](const Catalog& rc, const ReleasedCatalog& released) -> Result<std::string> {
     auto result = RunServe(rc, *query);
     if (!result) return std::move(result).error();
-    for (const auto& n : notes) result->warnings.push_back("release: " + n);
+    released.AppendWarnings(result->warnings);
     return ToJson(*result);
   });
 }

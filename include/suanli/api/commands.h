@@ -115,6 +115,13 @@ Result<ClassifyQuery> DecodeClassify(const Args& args);
 struct ReleasedCatalog {
   std::optional<Catalog> catalog;
   std::vector<std::string> notes;
+
+  // The catalog to run on: the release's, else `base`.
+  const Catalog& Or(const Catalog& base) const { return catalog ? *catalog : base; }
+  // The notes as a result's warnings ("release: ...").
+  void AppendWarnings(std::vector<std::string>& warnings) const {
+    for (const auto& n : notes) warnings.push_back("release: " + n);
+  }
 };
 Result<ReleasedCatalog> ApplyRelease(const Catalog& catalog, const Args& args, std::string_view hardware);
 
