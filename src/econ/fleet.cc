@@ -473,8 +473,6 @@ PeriodModel BuildPeriod(const Inputs& in, std::size_t q, const std::vector<doubl
   PeriodModel m;
   const FleetScenario& s = in.s;
   const std::size_t nc = in.c.size(), nd = s.demands.size(), np = s.periods.size();
-  double hours_left = 0;
-  for (std::size_t p = q; p < np; ++p) hours_left += s.periods[p].hours;
   const bool forward = floor_nodes != nullptr;
   std::vector<double> price(nc, 0), opex(nc, 0);
   for (std::size_t c = 0; c < nc; ++c) {
