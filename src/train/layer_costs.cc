@@ -201,6 +201,21 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
             into.gemm_b += w * (r.lora ? 1 : 2) * t;  // input and weight gradients; frozen weights need no weight gradient
           }
           into.flops_f += w * op.flops;
+          if (fp8 && grouped && !op.sixteen_bit) {
+            // FP8 grouped GEMMs quantise their operands too (Transformer
+            // Engine quantises the fprop, dgrad and wgrad inputs of every
+            // linear layer, the experts' included): forward the dispatched
+            // tokens (gate/up input, rows x k) and the SwiGLU output (down
+            // input, rows x n), backward the output gradients of down
+            // (rows x k) and gate/up (rows x 2n). Each read in 16 bits and
+            // written twice in 8: row-wise for its own GEMM and column-wise
+            // for the weight gradient, which reduces over the tokens.
+            const double fwd = StreamSeconds(d, op.rows * (op.k + op.n) * 4, 2);
+            const double bwd = StreamSeconds(d, op.rows * (op.k + 2 * op.n) * 4, 2);
+            into.elem_f += w * fwd;
+            into.cast_f += w * fwd;
+            into.cast_b += w * bwd;
+          }
           if (fp8 && op.kind == OpKind::kGemm && !op.sixteen_bit) {
             // FP8 GEMMs take 8-bit inputs: the activation is cast (read 2 B, write
             // 1 B) forward, the output gradient backward, with a transposed copy
@@ -323,7 +338,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     out.logits_bytes = T * vocab * 4;
     out.head_w = r.lora ? 0 : t;
   }
-  out.elem_b = 2 * out.elem_f;  // backward reads the saved inputs and writes input gradients
+  // Backward reads the saved inputs and writes input gradients of the
+  // element-wise kernels; the grouped GEMMs' quantisation pays its own.
+  out.elem_b = 2 * (out.elem_f - out.cast_f) + out.cast_b;
   if (p.mtp_layers > 0 && !m.groups.empty()) {
     // One MTP module (DeepSeek-V3 section 2.2): the two RMSNorms and the
     // concatenation's projection eh_proj (2h -> h) on every token, a layer
@@ -335,7 +352,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     const double f = one.gemm_f + one.attn_f + one.elem_f + one.tp_f + one.ep_f + proj + norms + out.head_f;
     const double w_grad = r.lora ? 0 : one.gemm_b - one.gemm_f + proj;
     out.mtp_f = f;
-    out.mtp_b = one.gemm_b + one.attn_b + 2 * (one.elem_f + norms) + one.tp_b + one.ep_b + 2 * proj + out.head_b;
+    out.mtp_b = one.gemm_b + one.attn_b + 2 * (one.elem_f - one.cast_f + norms) + one.cast_b + one.tp_b + one.ep_b + 2 * proj + out.head_b;
     out.mtp_w = w_grad + out.head_w;
     out.mtp_act = one.act_none + T * (2 * h * ab + h * ab) / (sp ? tp : 1) + out.logits_bytes;
     out.mtp_flops_f = one.flops_f + T * 2 * h * h / tp * 2 + out.head_flops_f;

@@ -59,6 +59,7 @@ struct LayerCosts {
   double gemm_f = 0, gemm_b = 0;        // linear layers (and MoE experts)
   double attn_f = 0, attn_b = 0;        // attention core, with its softmax kernels when materialised
   double elem_f = 0, elem_b = 0;        // norms, residuals, activation functions
+  double cast_f = 0, cast_b = 0;        // FP8 quantisation of the grouped GEMMs' operands (in elem_f / elem_b)
   double tp_f = 0, tp_b = 0;            // tensor-parallel collectives
   double ep_f = 0, ep_b = 0;            // expert-parallel all-to-all
   double cp_f = 0, cp_b = 0;            // context-parallel exchanges left exposed

@@ -8,6 +8,7 @@
 #include "support/test_support.h"
 #include "suanli/search/search.h"
 #include "suanli/train/train.h"
+#include "train/train_internal.h"
 
 namespace suanli {
 namespace {
@@ -635,6 +636,50 @@ TEST_F(TrainTest, Fp8ActivationCachingTradesBytesForARecompute) {
   auto refused = EstimateTraining(c, m, r);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().diagnostics.front().key_path, "fp8_activations");
+}
+
+// FP8 grouped GEMMs quantise their operands: the dispatched tokens and the
+// SwiGLU output forward, the two output gradients backward, each read in 16
+// bits and written row- and column-wise in 8 (4 B a value), at the chip's
+// stream rate. Only FP8 MoE layers pay it; the compute grows by exactly it.
+TEST_F(TrainTest, Fp8GroupedGemmsPayTheirQuantisation) {
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("qwen3-30b-a3b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.seq_len = 4096;
+  r.plan.dp = 8;
+  r.plan.ep = 8;
+  r.plan.precision = TrainPrecision::kFp8;
+  r.devices = 8;
+  r.global_batch = 8;
+  auto costs = [&](const TrainRequest& q) {
+    const train::Context x = train::MakeContext(c, m, q);
+    return train::ComputeLayerCosts(c, x.links, m, q, q.plan, x.rate);
+  };
+  const train::LayerCosts fp8 = costs(r);
+  ASSERT_EQ(m.groups.size(), 1u);
+  const MoeShape& e = m.groups[0].moe;
+  const double rows = 4096.0 * e.top_k * r.stack.expert_imbalance, h = m.hidden, n = e.expert_ffn;
+  const Device& d = c.device;
+  EXPECT_NEAR(fp8.cast_f, StreamSeconds(d, rows * (h + n) * 4, 2), 1e-12);
+  EXPECT_NEAR(fp8.cast_b, StreamSeconds(d, rows * (h + 2 * n) * 4, 2), 1e-12);
+  EXPECT_GT(fp8.cast_b, fp8.cast_f);
+  // Forward it is element-wise work; backward pays it once, not the doubling
+  // the other element-wise kernels get.
+  EXPECT_NEAR(fp8.elem_b, 2 * (fp8.elem_f - fp8.cast_f) + fp8.cast_b, 1e-12);
+  r.plan.precision = TrainPrecision::kBf16;
+  const train::LayerCosts bf16 = costs(r);
+  EXPECT_EQ(bf16.cast_f, 0);
+  EXPECT_EQ(bf16.cast_b, 0);
+  EXPECT_LT(bf16.elem_f, fp8.elem_f - fp8.cast_f + 1e-12);
+  // Dense FP8 layers keep their own cast pricing and none of this.
+  TrainRequest dense = Gpt3(8, 1, 1, Recompute::kNone);
+  dense.plan.precision = TrainPrecision::kFp8;
+  const train::Context x = train::MakeContext(c, Model("llama-3-8b"), dense);
+  const train::LayerCosts lc = train::ComputeLayerCosts(c, x.links, Model("llama-3-8b"), dense, dense.plan, x.rate);
+  EXPECT_EQ(lc.cast_f, 0);
+  EXPECT_EQ(lc.cast_b, 0);
 }
 
 // An MTP module is one more layer like the last, its projection and a second
