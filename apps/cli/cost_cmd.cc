@@ -136,8 +136,10 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   }
   for (const auto& w : r.warnings) std::cerr << "warning: " << w << '\n';
   std::cout << fmt::format("{} ({}): {}\n", r.scenario, r.file, r.feasible ? "feasible" : "INFEASIBLE");
-  std::cout << fmt::format("solver {}: {} in {:.2f} s, {} branch-and-bound nodes, {} simplex iterations\n\n", r.solver,
+  std::cout << fmt::format("solver {}: {} in {:.2f} s, {} branch-and-bound nodes, {} simplex iterations", r.solver,
                            r.solver_status, r.solve_seconds, r.solver_nodes, r.solver_iterations);
+  if (r.feasible) std::cout << fmt::format(", gap to the bound {:.2g}", r.relative_gap);
+  std::cout << "\n\n";
   std::cout << "Candidates\n";
   Table c;
   c.Column("system");

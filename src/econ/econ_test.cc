@@ -192,6 +192,32 @@ TEST(Tco, SimulatorPhaseDeviceTimeAddsUpToTheBusyTime) {
 
 // A toy fleet MILP checked against enumeration: choose integer units of three
 // systems to cover a demand at least cost under a power cap.
+// A MIP start and a row marked as a cut: min x + y, 2x + 2y >= 3, x, y
+// integer (optimum 2, LP relaxation 1.5), with the cut x + y >= 2 and the
+// start (2, 0). The MILP uses both; the pricing LPs leave the cut out, so the
+// relaxation reads 1.5 and the cut's duals 0.
+TEST(Milp, AStartAndACutLeaveThePricingLpsAsWritten) {
+  MilpProblem p;
+  const int x = p.AddColumn("x", 1, 0, 10, true);
+  const int y = p.AddColumn("y", 1, 0, 10, true);
+  p.AddRow(MilpRow{.name = "cover", .columns = {x, y}, .coefficients = {2, 2}, .lo = 3});
+  p.AddRow(MilpRow{.name = "cut", .columns = {x, y}, .coefficients = {1, 1}, .lo = 2, .cut = true});
+  p.start = {2, 0};
+  auto solver = MakeCbcSolver();
+  auto r = solver->Solve(p, MilpOptions{.relative_gap = 0});
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->status, MilpStatus::kOptimal);
+  EXPECT_TRUE(r->has_solution);
+  EXPECT_NEAR(r->objective, 2, 1e-9);
+  EXPECT_NEAR(r->relaxed_objective, 1.5, 1e-9);
+  ASSERT_EQ(r->relaxed_duals.size(), 2u);
+  EXPECT_NEAR(r->relaxed_duals[0], 0.5, 1e-9);
+  EXPECT_EQ(r->relaxed_duals[1], 0);
+  ASSERT_EQ(r->duals.size(), 2u);
+  EXPECT_EQ(r->duals[1], 0);
+  EXPECT_NEAR(r->bound, 2, 1e-6);
+}
+
 TEST(Milp, ToyMatchesBruteForce) {
   const double cost[3] = {7, 5, 11}, cap[3] = {3, 2, 5}, power[3] = {2, 1.5, 3};
   for (double demand : {4.0, 7.0, 11.0, 13.0}) {
@@ -324,6 +350,15 @@ TEST(Fleet, ToyMatchesBruteForce) {
   }
   ASSERT_LT(best, kMilpInfinity);
   EXPECT_NEAR(plan->total_cost_usd, best, 1e-6 * best);
+  // The period decomposition's bound is below the optimum, the gap closed;
+  // CBC alone on the full MILP finds the same optimum.
+  EXPECT_GT(plan->period_lower_bound, 0);
+  EXPECT_LE(plan->period_lower_bound, best * (1 + 1e-9));
+  EXPECT_LE(plan->relative_gap, 1e-9);
+  auto alone = PlanFleet(c, *s, FleetOptions{.period_decomposition = false, .milp = {.time_limit_s = 60, .relative_gap = 0}}, *solver);
+  ASSERT_TRUE(alone) << alone.error().ToString();
+  EXPECT_NEAR(alone->total_cost_usd, best, 1e-6 * best);
+  EXPECT_EQ(alone->period_lower_bound, 0);
   // The power envelope binds at the optimum or it does not; either way every binding row has a name.
   for (const auto& b : plan->binding) EXPECT_FALSE(b.constraint.empty());
 }
@@ -548,6 +583,29 @@ TEST(Fleet, ASolverThatStopsIsAnInternalErrorWithItsStatus) {
   ASSERT_FALSE(plan);
   EXPECT_TRUE(plan.error().internal());
   EXPECT_NE(plan.error().ToString().find("did not finish"), std::string::npos) << plan.error().ToString();
+}
+
+// The period decomposition on bench/fleet-large.yaml (docs/fleet-model.md,
+// "Speed"): the sum of the period bounds is a bound at least as strong as
+// the LP relaxation and below the plan; the plan is no dearer than the
+// forward pass's start; the reported gap is the plan's over the best bound.
+TEST(Fleet, PeriodDecompositionBoundsAndStartsTheLargePlan) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, std::string(SUANLI_TEST_REPO_DIR) + "/bench/fleet-large.yaml");
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, FleetOptions{}, *solver);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  ASSERT_TRUE(plan->feasible);
+  EXPECT_GE(plan->period_lower_bound, plan->relaxed_objective * (1 - 1e-9));
+  EXPECT_LE(plan->period_lower_bound, plan->objective);
+  EXPECT_GT(plan->start_cost, 0);
+  EXPECT_LE(plan->objective, plan->start_cost * (1 + 1e-9));
+  EXPECT_GE(plan->solver_bound, plan->period_lower_bound);
+  EXPECT_NEAR(plan->relative_gap, (plan->objective - plan->solver_bound) / plan->objective, 1e-12);
+  EXPECT_LE(plan->relative_gap, 1e-3);
+  EXPECT_NEAR(plan->total_cost_usd, plan->objective, 1e-6 * plan->objective);
+  for (const auto& b : plan->binding) EXPECT_FALSE(b.constraint.starts_with("period bound")) << b.constraint;
 }
 
 // Utilisation is demand served over capacity owned, not nodes allocated over

@@ -3,6 +3,7 @@
 #include "suanli/econ/fleet.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
@@ -449,6 +450,179 @@ Result<PeriodUse> Utilization(const Inputs& in, const std::vector<double>& owned
   return out;
 }
 
+// The period decomposition of the least-cost plan (docs/fleet-model.md,
+// "Speed"). A node bought in p costs rho_cp per hour it is owned, so the
+// objective is the sum over periods q of the cost falling in q,
+// C_q = H_q sum_c sum_{p<=q} rho_cp b_cp. Two kinds of period problems, each
+// a MILP in the nodes n_c owned in q alone (q's allocation, demand, power and
+// vendor-cap rows, the budgets):
+//   bound:   n_c <= the supply up to q, cost H_q min_{p<=q} rho_cp per node:
+//            any plan's n_cq = sum_{p<=q} b_cp is feasible for it, so its
+//            optimum (or the solver's proven bound) LB_q <= C_q;
+//   forward: n_c >= the nodes owned in q-1, n_c - n_c,q-1 <= q's supply, cost
+//            of each node bought in q for the rest of the horizon: solved in
+//            order q = 1, 2, ..., it builds a feasible plan (a rolling-horizon
+//            heuristic), the MIP start of the full MILP.
+struct PeriodModel {
+  MilpProblem p;
+  std::vector<int> own;  // per candidate
+};
+
+PeriodModel BuildPeriod(const Inputs& in, std::size_t q, const std::vector<double>* floor_nodes, double capex_left,
+                        double opex_left) {
+  PeriodModel m;
+  const FleetScenario& s = in.s;
+  const std::size_t nc = in.c.size(), nd = s.demands.size(), np = s.periods.size();
+  const bool forward = floor_nodes != nullptr;
+  std::vector<double> price(nc, 0), opex(nc, 0);
+  for (std::size_t c = 0; c < nc; ++c) {
+    double lo = 0, hi = 0, cost = 0;
+    if (forward) {
+      lo = (*floor_nodes)[c];
+      const double add = !in.c[c].purchasable[q] ? 0 : (in.supply[c][q] < 0 ? kBigSupply : std::floor(in.supply[c][q] + 1e-9));
+      hi = lo + add;
+      cost = in.buy_cost[c][q];
+      price[c] = in.price[c][q];
+      opex[c] = in.opex_cost[c][q];
+    } else {
+      double rho = kMilpInfinity;
+      price[c] = opex[c] = kMilpInfinity;
+      for (std::size_t p = 0; p <= q; ++p) {
+        if (!in.c[c].purchasable[p]) continue;
+        hi += in.supply[c][p] < 0 ? kBigSupply : std::floor(in.supply[c][p] + 1e-9);
+        double h = 0;
+        for (std::size_t r = p; r < np; ++r) h += s.periods[r].hours;
+        rho = std::min(rho, in.buy_cost[c][p] / h);
+        price[c] = std::min(price[c], in.price[c][p]);
+        opex[c] = std::min(opex[c], in.opex_cost[c][p]);
+      }
+      cost = std::isfinite(rho) ? rho * s.periods[q].hours : 0;
+      if (!std::isfinite(price[c])) price[c] = opex[c] = 0;
+    }
+    m.own.push_back(m.p.AddColumn("own " + in.c[c].system, cost, lo, hi, true));
+  }
+  for (const FleetSite& site : s.sites) {
+    if (site.power_w[q] < 0) continue;
+    MilpRow row{.name = "power " + site.id, .hi = site.power_w[q]};
+    for (std::size_t c = 0; c < nc; ++c) {
+      if (in.c[c].site != site.id) continue;
+      row.columns.push_back(m.own[c]);
+      row.coefficients.push_back(in.c[c].facility_power_w_per_node);
+    }
+    m.p.AddRow(std::move(row));
+  }
+  auto budget = [&](const std::string& name, const std::vector<double>& coef, double left) {
+    MilpRow row{.name = name, .hi = left};
+    for (std::size_t c = 0; c < nc; ++c) {
+      row.columns.push_back(m.own[c]);
+      row.coefficients.push_back(coef[c]);
+      if (forward) row.hi += coef[c] * (*floor_nodes)[c];  // the budget left is for the nodes bought in q
+    }
+    m.p.AddRow(std::move(row));
+  };
+  if (s.capex_budget_usd) budget("budget capex", price, capex_left);
+  if (s.opex_budget_usd) budget("budget opex", opex, opex_left);
+  for (const auto& [vendor, share] : s.vendor_caps) {
+    MilpRow row{.name = "vendor cap " + vendor, .hi = 0};
+    for (std::size_t c = 0; c < nc; ++c) {
+      const double chips = in.c[c].chips_per_node;
+      const double coef = (EqualsIgnoreCase(in.c[c].vendor, vendor) ? chips : 0) - share * chips;
+      if (coef == 0) continue;
+      row.columns.push_back(m.own[c]);
+      row.coefficients.push_back(coef);
+    }
+    if (!row.columns.empty()) m.p.AddRow(std::move(row));
+  }
+  std::vector<MilpRow> demand(nd);
+  for (std::size_t d = 0; d < nd; ++d) demand[d] = MilpRow{.name = "demand " + s.demands[d].id, .lo = 1};
+  for (std::size_t c = 0; c < nc; ++c) {
+    MilpRow row{.name = "allocation " + in.c[c].system, .hi = 0};
+    for (std::size_t d = 0; d < nd; ++d) {
+      const double need = s.demands[d].need[q];
+      if (in.c[c].capacity[d] <= 0 || need <= 0) continue;
+      const int x = m.p.AddColumn("x", 0, 0, kMilpInfinity, false);
+      row.columns.push_back(x);
+      row.coefficients.push_back(1);
+      demand[d].columns.push_back(x);
+      demand[d].coefficients.push_back(in.c[c].capacity[d] / need);
+    }
+    if (row.columns.empty()) continue;
+    row.columns.push_back(m.own[c]);
+    row.coefficients.push_back(-1);
+    m.p.AddRow(std::move(row));
+  }
+  for (std::size_t d = 0; d < nd; ++d) {
+    if (s.demands[d].need[q] > 0) m.p.AddRow(std::move(demand[d]));
+  }
+  return m;
+}
+
+struct Decomposition {
+  std::vector<double> lower_bound;              // per period: LB_q
+  std::vector<std::vector<double>> start_buy;   // [candidate][period], empty when the forward pass failed
+  double start_cost = 0;
+  long long nodes = 0, iterations = 0;
+};
+
+Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& solver, const MilpOptions& options,
+                                               double period_gap) {
+  const FleetScenario& s = in.s;
+  const std::size_t nc = in.c.size(), np = s.periods.size();
+  Decomposition out;
+  MilpOptions period = options;
+  period.pricing_lps = false;
+  if (period_gap >= 0) period.relative_gap = period_gap;
+  // The forward pass first: its nodes owned in q are feasible for the bound
+  // problem P_q and are its MIP start, which prunes P_q's search.
+  std::vector<double> owned(nc, 0);
+  std::vector<std::vector<double>> owned_in(np);
+  double capex_left = s.capex_budget_usd.value_or(0), opex_left = s.opex_budget_usd.value_or(0);
+  std::vector<std::vector<double>> buy(nc, std::vector<double>(np, 0));
+  bool forward_ok = true;
+  // The forward problems without cut generators: their bound is not used,
+  // and CBC finds their solutions 2-3 times faster so (docs/fleet-model.md).
+  MilpOptions forward = period;
+  forward.cut_generators = false;
+  for (std::size_t q = 0; q < np && forward_ok; ++q) {
+    PeriodModel m = BuildPeriod(in, q, &owned, capex_left, opex_left);
+    auto r = solver.Solve(m.p, forward);
+    if (!r) return std::move(r).error();
+    out.nodes += r->nodes;
+    out.iterations += r->iterations;
+    if (!r->has_solution) {
+      forward_ok = false;  // bounds only
+      break;
+    }
+    for (std::size_t c = 0; c < nc; ++c) {
+      const double n = r->x[std::size_t(m.own[c])];
+      buy[c][q] = n - owned[c];
+      owned[c] = n;
+      capex_left -= buy[c][q] * in.price[c][q];
+      opex_left -= buy[c][q] * in.opex_cost[c][q];
+      out.start_cost += buy[c][q] * in.buy_cost[c][q];
+    }
+    owned_in[q] = owned;
+  }
+  for (std::size_t q = 0; q < np; ++q) {
+    PeriodModel m = BuildPeriod(in, q, nullptr, s.capex_budget_usd.value_or(0), s.opex_budget_usd.value_or(0));
+    if (!owned_in[q].empty()) {
+      m.p.start.assign(m.p.objective.size(), 0);
+      for (std::size_t c = 0; c < nc; ++c) m.p.start[std::size_t(m.own[c])] = owned_in[q][c];
+    }
+    auto r = solver.Solve(m.p, period);
+    if (!r) return std::move(r).error();
+    out.nodes += r->nodes;
+    out.iterations += r->iterations;
+    if (r->status == MilpStatus::kInfeasible || r->status == MilpStatus::kUnbounded) return std::optional<Decomposition>();
+    out.lower_bound.push_back(r->status == MilpStatus::kOptimal && period.relative_gap == 0
+                                  ? r->objective
+                                  : (r->has_solution ? std::min(r->bound, r->objective) : r->bound));
+  }
+  if (!forward_ok) return std::optional<Decomposition>(std::move(out));
+  out.start_buy = std::move(buy);
+  return std::optional<Decomposition>(std::move(out));
+}
+
 }  // namespace
 
 Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, const FleetOptions& options,
@@ -575,10 +749,52 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     }
   }
   Model m = Build(in, options.robust ? vendors : std::vector<std::string>{}, most_served, false, nullptr);
+  // Least cost without shock scenarios: the period decomposition's bounds
+  // as cuts (LB_q <= C_q <= LB_q + the gap left: a plan cheaper than the
+  // forward pass's has every period's cost within that of its bound) and
+  // the forward pass's plan as the MIP start (docs/fleet-model.md, "Speed").
+  std::optional<Decomposition> dec;
+  const auto decomposition_start = std::chrono::steady_clock::now();
+  if (!most_served && !options.robust && np > 1 && options.period_decomposition) {
+    auto r = Decompose(in, solver, options.milp, options.period_relative_gap);
+    if (!r) return std::move(r).error();
+    dec = std::move(*r);
+  }
+  double period_bound = -kMilpInfinity;
+  if (dec) {
+    period_bound = 0;
+    for (double v : dec->lower_bound) period_bound += v;
+    // The forward plan's excess over the bound, plus a rounding allowance of
+    // 1e-7 of its cost so that the start itself satisfies every row.
+    const double slack = dec->start_buy.empty() ? kMilpInfinity
+                                                : std::max(0.0, dec->start_cost - period_bound) + 1e-7 * std::fabs(dec->start_cost);
+    for (std::size_t q = 0; q < np; ++q) {
+      MilpRow row{.name = "period bound " + s.periods[q].label, .lo = dec->lower_bound[q], .hi = dec->lower_bound[q] + slack, .cut = true};
+      double hours_left = 0;
+      for (std::size_t p = np; p-- > 0;) {
+        hours_left += s.periods[p].hours;
+        if (p > q) continue;
+        for (std::size_t c = 0; c < out.candidates.size(); ++c) {
+          if (m.p.upper[std::size_t(m.buy[c][p])] <= 0) continue;
+          row.columns.push_back(m.buy[c][p]);
+          row.coefficients.push_back(in.buy_cost[c][p] / hours_left * s.periods[q].hours);
+        }
+      }
+      m.p.AddRow(std::move(row));
+      m.row_scale.push_back(1);
+    }
+    if (!dec->start_buy.empty()) {
+      m.p.start.assign(m.p.objective.size(), 0);
+      for (std::size_t c = 0; c < out.candidates.size(); ++c) {
+        for (std::size_t p = 0; p < np; ++p) m.p.start[std::size_t(m.buy[c][p])] = dec->start_buy[c][p];
+      }
+    }
+  }
+  const double decomposition_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - decomposition_start).count();
   auto sol = solver.Solve(m.p, options.milp);
   if (!sol) return std::move(sol).error();
   out.solver_status = sol->solver_status;
-  out.solve_seconds = sol->seconds;
+  out.solve_seconds = sol->seconds + decomposition_s;
   if (sol->status == MilpStatus::kStopped || sol->status == MilpStatus::kUnbounded) {
     return Error::Internal(s.file + ": the solver (" + out.solver + ") did not finish: " + sol->solver_status);
   }
@@ -667,11 +883,21 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   out.relaxed_objective = sol->relaxed_objective;
   out.solver_nodes = sol->nodes;
   out.solver_iterations = sol->iterations;
-  out.solver_bound = sol->bound;
+  out.solver_bound = std::max(sol->bound, period_bound);
+  if (dec) {
+    out.solver_nodes += dec->nodes;
+    out.solver_iterations += dec->iterations;
+    out.period_lower_bound = period_bound;
+    out.start_cost = dec->start_buy.empty() ? 0 : dec->start_cost;
+  }
+  out.relative_gap = std::fabs(out.objective) > 0
+                         ? std::max(0.0, most_served ? out.solver_bound - out.objective : out.objective - out.solver_bound) /
+                               std::fabs(out.objective)
+                         : 0;
   out.objective_unit = most_served ? "served share" : "USD";
   for (std::size_t r = 0; r < m.p.rows.size(); ++r) {
     const MilpRow& row = m.p.rows[r];
-    if (row.name.starts_with("allocation") || row.name.starts_with("worst case")) continue;
+    if (row.cut || row.name.starts_with("allocation") || row.name.starts_with("worst case")) continue;
     const double a = sol->activity[r];
     const double bound = std::isfinite(row.hi) ? row.hi : row.lo;
     const double slack = std::isfinite(row.hi) ? row.hi - a : a - row.lo;

@@ -54,17 +54,23 @@ namespace {
 
 double Finite(double v, double inf) { return std::isinf(v) ? (v > 0 ? inf : -inf) : v; }
 
-void Load(OsiClpSolverInterface& si, const MilpProblem& p) {
+// Loads the problem; without `cuts`, the rows marked as cuts are left out.
+// Returns the problem's index of each loaded row.
+std::vector<int> Load(OsiClpSolverInterface& si, const MilpProblem& p, bool cuts) {
   const int n = int(p.objective.size());
   CoinPackedMatrix m(false, 0, 0);
   m.setDimensions(0, n);
   std::vector<double> rlo, rhi;
+  std::vector<int> loaded;
   const double inf = si.getInfinity();
-  for (const MilpRow& r : p.rows) {
+  for (std::size_t i = 0; i < p.rows.size(); ++i) {
+    const MilpRow& r = p.rows[i];
+    if (r.cut && !cuts) continue;
     CoinPackedVector v(int(r.columns.size()), r.columns.data(), r.coefficients.data());
     m.appendRow(v);
     rlo.push_back(Finite(r.lo, inf));
     rhi.push_back(Finite(r.hi, inf));
+    loaded.push_back(int(i));
   }
   std::vector<double> lo(n), hi(n);
   for (int j = 0; j < n; ++j) {
@@ -78,6 +84,15 @@ void Load(OsiClpSolverInterface& si, const MilpProblem& p) {
   }
   si.messageHandler()->setLogLevel(0);
   si.getModelPtr()->setLogLevel(0);
+  return loaded;
+}
+
+// Per problem row: the loaded LP's dual, 0 for a row left out.
+std::vector<double> Duals(const OsiClpSolverInterface& lp, const std::vector<int>& loaded, std::size_t rows) {
+  std::vector<double> out(rows, 0);
+  const double* y = lp.getRowPrice();
+  for (std::size_t i = 0; i < loaded.size(); ++i) out[std::size_t(loaded[i])] = y[i];
+  return out;
 }
 
 class CbcSolver final : public MilpSolver {
@@ -88,8 +103,35 @@ class CbcSolver final : public MilpSolver {
     const auto start = std::chrono::steady_clock::now();
     MilpSolution out;
     OsiClpSolverInterface si;
-    Load(si, p);
+    Load(si, p, true);
+    const int ncols = int(p.objective.size());
+    if (!p.start.empty()) {
+      // A MIP start by column name (CbcModel::setMIPStart): the integer
+      // columns' values; CBC fixes them and solves the LP for the rest.
+      // Row names too: Clp's presolve expects both or neither.
+      for (int j = 0; j < ncols; ++j) si.setColName(j, "c" + std::to_string(j));
+      for (int r = 0; r < si.getNumRows(); ++r) si.setRowName(r, "r" + std::to_string(r));
+    }
     CbcModel model(si);
+    if (!p.start.empty()) {
+      // The continuous columns from the LP with the integers fixed at the
+      // start's values, so that CBC gets a complete point.
+      OsiClpSolverInterface fixed;
+      Load(fixed, p, true);
+      for (int j = 0; j < ncols; ++j) {
+        if (!p.integer[std::size_t(j)]) continue;
+        const double v = std::round(p.start[std::size_t(j)]);
+        fixed.setContinuous(j);
+        fixed.setColBounds(j, v, v);
+      }
+      fixed.initialSolve();
+      if (fixed.isProvenOptimal()) {
+        std::vector<std::pair<std::string, double>> mip_start;
+        const double* xs = fixed.getColSolution();
+        for (int j = 0; j < ncols; ++j) mip_start.emplace_back("c" + std::to_string(j), xs[j]);
+        model.setMIPStart(mip_start);
+      }
+    }
     model.setLogLevel(0);
     model.messageHandler()->setLogLevel(0);
     model.solver()->messageHandler()->setLogLevel(0);
@@ -101,8 +143,17 @@ class CbcSolver final : public MilpSolver {
     CbcMain0(model, data);
     const std::string seconds = std::to_string(options.time_limit_s);
     const std::string gap = std::to_string(options.relative_gap);
-    const char* argv[] = {"suanli", "-log", "0", "-sec", seconds.c_str(), "-ratioGap", gap.c_str(), "-solve", "-quit"};
-    CbcMain1(int(std::size(argv)), argv, model, [](CbcModel*, int) { return 0; }, data);
+    const std::string nodes = std::to_string(options.max_nodes >= 0 ? options.max_nodes : 2147483647LL);
+    std::vector<std::string> args = {"suanli", "-log", "0", "-sec", seconds, "-ratioGap", gap, "-maxNodes", nodes};
+    if (!options.cut_generators) {
+      args.push_back("-cuts");
+      args.push_back("off");
+    }
+    args.push_back("-solve");
+    args.push_back("-quit");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    CbcMain1(int(argv.size()), argv.data(), model, [](CbcModel*, int) { return 0; }, data);
     out.nodes = model.getNodeCount();
     out.iterations = model.getIterationCount();
     out.bound = model.getBestPossibleObjValue();
@@ -125,15 +176,19 @@ class CbcSolver final : public MilpSolver {
                                : ", no solution") +
                           ", " + std::to_string(model.getNodeCount()) + " nodes";
     }
-    if (out.status == MilpStatus::kOptimal) {
-      const int n = int(p.objective.size());
+    if (model.bestSolution() != nullptr && (out.status == MilpStatus::kOptimal || out.status == MilpStatus::kStopped)) {
+      const int n = ncols;
+      out.has_solution = true;
       out.x.assign(model.bestSolution(), model.bestSolution() + n);
       for (int j = 0; j < n; ++j) {
         if (p.integer[j]) out.x[j] = std::round(out.x[j]);
       }
+    }
+    if (out.status == MilpStatus::kOptimal && options.pricing_lps) {
+      const int n = ncols;
       // Shadow prices: the LP with every integer column fixed at its value.
       OsiClpSolverInterface lp;
-      Load(lp, p);
+      const std::vector<int> lp_rows = Load(lp, p, false);
       for (int j = 0; j < n; ++j) {
         if (p.integer[j]) {
           lp.setContinuous(j);
@@ -142,26 +197,26 @@ class CbcSolver final : public MilpSolver {
       }
       lp.initialSolve();
       OsiClpSolverInterface relaxed;
-      Load(relaxed, p);
+      const std::vector<int> relaxed_rows = Load(relaxed, p, false);
       for (int j = 0; j < n; ++j) relaxed.setContinuous(j);
       relaxed.initialSolve();
       if (relaxed.isProvenOptimal()) {
-        const double* y = relaxed.getRowPrice();
-        out.relaxed_duals.assign(y, y + p.rows.size());
+        out.relaxed_duals = Duals(relaxed, relaxed_rows, p.rows.size());
         out.relaxed_objective = relaxed.getObjValue();
         out.relaxed_x.assign(relaxed.getColSolution(), relaxed.getColSolution() + n);
       }
       if (lp.isProvenOptimal()) {
-        const double* y = lp.getRowPrice();
-        out.duals.assign(y, y + p.rows.size());
+        out.duals = Duals(lp, lp_rows, p.rows.size());
         // Continuous columns from the LP, so that activity and duals agree.
         const double* xs = lp.getColSolution();
         for (int j = 0; j < n; ++j) {
           if (!p.integer[j]) out.x[j] = xs[j];
         }
       }
+    }
+    if (out.has_solution) {
       out.objective = 0;
-      for (int j = 0; j < n; ++j) out.objective += p.objective[j] * out.x[j];
+      for (int j = 0; j < ncols; ++j) out.objective += p.objective[j] * out.x[j];
       out.activity.assign(p.rows.size(), 0);
       for (std::size_t r = 0; r < p.rows.size(); ++r) {
         for (std::size_t k = 0; k < p.rows[r].columns.size(); ++k) {

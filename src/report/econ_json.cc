@@ -180,6 +180,9 @@ std::string ToJson(const FleetResult& r) {
          {"solver_nodes", r.solver_nodes},
          {"solver_iterations", r.solver_iterations},
          {"solver_bound", r.feasible ? json(r.solver_bound) : json(nullptr)},
+         {"solver_relative_gap", r.feasible ? json(r.relative_gap) : json(nullptr)},
+         {"period_lower_bound", r.feasible && r.period_lower_bound != 0 ? json(r.period_lower_bound) : json(nullptr)},
+         {"start_cost_usd", r.feasible && r.start_cost != 0 ? json(r.start_cost) : json(nullptr)},
          {"utilization_means",
           "per period: demand served / capacity owned, the least fraction of every system's owned nodes that could serve the "
           "demand served (utilization_by_system and allocation: node-equivalents of served work in that allocation)"},

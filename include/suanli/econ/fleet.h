@@ -108,6 +108,10 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
 struct FleetOptions {
   bool shock = false;   // report each single-vendor shock's served fraction
   bool robust = false;  // every single-vendor shock's demand met (least cost) or its worst case maximised
+  // Least cost, not robust: bound and start the MILP from the period
+  // decomposition (docs/fleet-model.md, "Speed"). Off: CBC alone.
+  bool period_decomposition = true;
+  double period_relative_gap = -1;  // the period MILPs' relative gap (-1: milp.relative_gap's)
   MilpOptions milp;
 };
 
@@ -179,6 +183,9 @@ struct FleetResult {
   long long solver_nodes = 0;       // branch-and-bound nodes
   long long solver_iterations = 0;  // simplex iterations of the search
   double solver_bound = 0;          // the best bound the search proved (objective_unit)
+  double relative_gap = 0;          // (objective - solver_bound) / |objective|: 0 is proven optimal
+  double period_lower_bound = 0;    // least cost: the period decomposition's bound, sum of LB_q (0: not used)
+  double start_cost = 0;            // least cost: the forward pass's plan handed to the solver (0: none)
   std::string objective_unit;  // "USD" (least cost) or "served share" (most served)
   double objective = 0;          // the MILP's objective (= the fix-and-resolve LP's), in objective_unit
   double relaxed_objective = 0;  // the LP relaxation's

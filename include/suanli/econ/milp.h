@@ -29,6 +29,13 @@ struct MilpRow {
   std::vector<double> coefficients;
   double lo = -kMilpInfinity;
   double hi = kMilpInfinity;
+  // A row added to help the search, not part of the model as written (a
+  // valid inequality, or an optimality cut that every solution at least as
+  // good as the start satisfies): the MILP uses it, the two pricing LPs
+  // (fix-and-resolve and the relaxation) leave it out, so that the duals,
+  // `relaxed_objective` and `relaxed_x` are those of the model as written.
+  // Its duals read 0.
+  bool cut = false;
 };
 
 struct MilpProblem {
@@ -37,6 +44,10 @@ struct MilpProblem {
   std::vector<double> objective, lower, upper;
   std::vector<bool> integer;
   std::vector<MilpRow> rows;
+  // A feasible point handed to the solver as its first incumbent (CBC's MIP
+  // start; only the integer columns' values are used, the solver completes
+  // the rest); empty: none.
+  std::vector<double> start;
 
   int AddColumn(std::string name, double objective_coefficient, double lo, double hi, bool is_integer);
   int AddRow(MilpRow row);
@@ -55,7 +66,8 @@ struct MilpSolution {
   std::vector<double> relaxed_duals;  // per row, from the LP relaxation (integers continuous; empty if it failed)
   double relaxed_objective = 0;       // the LP relaxation's optimum (0 if it failed)
   std::vector<double> relaxed_x;      // the LP relaxation's columns (empty if it failed)
-  double bound = 0;          // the best bound the solver proved on the optimum
+  double bound = 0;          // the best bound the solver proved on the optimum (also when stopped)
+  bool has_solution = false;  // an incumbent exists (x holds it when stopped too)
   double seconds = 0;
   long long nodes = 0;       // branch-and-bound nodes
   long long iterations = 0;  // simplex iterations of the search
@@ -64,6 +76,9 @@ struct MilpSolution {
 struct MilpOptions {
   double time_limit_s = 60;
   double relative_gap = 1e-3;  // stop when the incumbent is proven within this fraction of the best bound (0: exact)
+  bool cut_generators = true;  // the solver's cut generators at the nodes (CBC: off is `-cuts off`)
+  bool pricing_lps = true;      // solve the two pricing LPs (duals, relaxed_*) after an optimal MILP
+  long long max_nodes = -1;    // stop after this many branch-and-bound nodes (-1: no limit); a stop is status kStopped
 };
 
 class MilpSolver {
