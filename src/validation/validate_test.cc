@@ -215,5 +215,28 @@ TEST_F(ValidateTest, VtrainCsvErrorsNameLineAndColumn) {
   EXPECT_EQ(ok->plan_choices.size(), 1u);
 }
 
+// A training case whose pp x vp divides neither its layers nor its layers
+// with embedding and loss (DeepSeek-V3's 61 over 32 virtual stages), and that
+// states no layout, runs on the most even Megatron-Core layout instead of
+// being refused; the assumption says so.
+TEST_F(ValidateTest, AnUnstatedUnevenPipelineTakesTheMostEvenLayout) {
+  testing::TempDir dir;
+  const char* kCase = R"(cases:
+- id: dsv3-pp8-vp4
+  group: g
+  kind: training
+  hardware: {chip: NVIDIA GB200, count: 256, nodes: 64, system: GB200 NVL72}
+  model: {name: DeepSeek-V3}
+  workload: {seq_len: 4096, global_batch: 2048, micro_batch: 1, tp: 1, pp: 8, vp: 4, ep: 32, etp: 1, cp: 1, precision: MXFP8}
+  result: {tflops_per_gpu: 900}
+)";
+  auto report = ValidateCases(catalog(), dir.Write("cases.yaml", kCase));
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  ASSERT_EQ(report->cases.size(), 1u) << (report->unmapped.empty() ? "" : report->unmapped[0].reason);
+  EXPECT_NE(report->cases[0].assumption.find("the most even Megatron-Core layout, 31 of 32 virtual stages"), std::string::npos)
+      << report->cases[0].assumption;
+  EXPECT_GT(report->cases[0].predicted, 0);
+}
+
 }  // namespace
 }  // namespace suanli
