@@ -578,6 +578,8 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
     // most even one is what its recipes write (DeepSeek-V3's 61 layers over
     // 32 virtual stages: "Et|(tt|)*30L"). Embedding and loss count as one
     // layer each; the first (layers + 2) % chunks chunks take one more.
+    // Where those longer chunks land unevenly on the middle stages the
+    // model has no such plan and ApplyPipelineLayout refuses it, by name.
     const int chunks = plan.pp * plan.vp, items = layers + 2;
     std::string even;
     for (int k = 0; k < chunks; ++k) {

@@ -236,6 +236,25 @@ TEST_F(ValidateTest, AnUnstatedUnevenPipelineTakesTheMostEvenLayout) {
   EXPECT_NE(report->cases[0].assumption.find("the most even Megatron-Core layout, 31 of 32 virtual stages"), std::string::npos)
       << report->cases[0].assumption;
   EXPECT_GT(report->cases[0].predicted, 0);
+  // Where that layout's longer virtual stages fall unevenly on the middle
+  // pipeline stages (28 layers + 2 over pp 4 x vp 2: six of eight chunks
+  // longer, two on stage 1 and one on stage 2), the model has no such plan
+  // and the case is refused with the layout's reason (a file that predicts
+  // nothing is an error listing each case's reason).
+  const char* kUneven = R"(cases:
+- id: qwen-pp4-vp2
+  group: g
+  kind: training
+  hardware: {chip: NVIDIA H100 SXM 80GB, count: 8, nodes: 1}
+  model: {name: Qwen2.5-7B}
+  workload: {seq_len: 4096, global_batch: 16, micro_batch: 1, tp: 1, pp: 4, vp: 2, dp: 2, cp: 1, precision: BF16}
+  result: {tflops_per_gpu: 300}
+)";
+  auto uneven = ValidateCases(catalog(), dir.Write("uneven.yaml", kUneven));
+  ASSERT_FALSE(uneven.has_value());
+  const std::string why = uneven.error().ToString();
+  EXPECT_NE(why.find("qwen-pp4-vp2: the plan cannot run: pp_layout"), std::string::npos) << why;
+  EXPECT_NE(why.find("middle stages hold different layer counts"), std::string::npos) << why;
 }
 
 }  // namespace
