@@ -172,6 +172,10 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     int streams = 0;  // the layer's memory-bound kernels in order: norms first, then the MLP's activation
     const bool moe = g.is_moe();
     const bool latent = g.attention.kind == AttentionKind::kLatent;
+    struct {
+      double flops = -1, bytes = 0, kernels = 0, t = 0;
+      bool sixteen_bit = false;
+    } last;  // the last plain GEMM priced
     ForEachLayerOp(g, m.hidden, shard, bytes, style, tokens, [&](const Op& op) __attribute__((always_inline)) {
       const double launches_b = r.lora && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm)
                                     ? op.launches.forward  // frozen weights: the input gradient only
@@ -186,8 +190,15 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           const bool grouped = op.kind == OpKind::kGroupedGemm && op.groups > 0;
           const double m_e = grouped ? op.rows / op.groups : 0;
           auto work = [&](GroupedPass pass) { return grouped ? ExpertGemmWork(d, rate.dtype, pass, m_e, op.k, op.n) : 1.0; };
-          const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels,
-                                       work(GroupedPass::kForward));
+          // A plain GEMM like the one before it (a non-gated MLP's up and
+          // down projections: the same FLOPs, bytes and launches) takes the
+          // same time: priced once.
+          double t = last.t;
+          if (grouped || op.flops != last.flops || op.bytes != last.bytes || op.kernels != last.kernels ||
+              op.sixteen_bit != last.sixteen_bit) {
+            t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels, work(GroupedPass::kForward));
+            if (!grouped) last = {.flops = op.flops, .bytes = op.bytes, .kernels = op.kernels, .t = t, .sixteen_bit = op.sixteen_bit};
+          }
           into.gemm_f += w * t;
           if (modules) {
             if (op.cls == OpClass::kMlp) into.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
