@@ -21,6 +21,8 @@ namespace suanli {
 namespace {
 
 constexpr double kBigSupply = 1e7;  // nodes: "no cap" as a finite bound the solver can use
+// The forward pass's relative gap (docs/fleet-model.md, "Speed").
+constexpr double kForwardGap = 0;
 
 // The best serving plan of `d` on `hardware`: the most output tokens/s per
 // device among tensor x expert layouts inside the scale-up domain, at the
@@ -571,7 +573,12 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
   Decomposition out;
   MilpOptions period = options;
   period.pricing_lps = false;
-  if (period_gap >= 0) period.relative_gap = period_gap;
+  // The bound problems to proven optimality (by default) with CBC's cut
+  // generators and heuristics off: the forward pass's plan is their start,
+  // and CBC proves them 2-3 times faster so (docs/fleet-model.md, "Speed").
+  period.relative_gap = period_gap;
+  period.cut_generators = false;
+  period.heuristics = false;
   // The forward pass first: its nodes owned in q are feasible for the bound
   // problem P_q and are its MIP start, which prunes P_q's search.
   std::vector<double> owned(nc, 0);
@@ -581,8 +588,11 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
   bool forward_ok = true;
   // The forward problems without cut generators: their bound is not used,
   // and CBC finds their solutions 2-3 times faster so (docs/fleet-model.md).
-  MilpOptions forward = period;
+  MilpOptions forward = options;
+  forward.pricing_lps = false;
   forward.cut_generators = false;
+  forward.relative_gap = kForwardGap;
+  forward.heuristics = false;
   for (std::size_t q = 0; q < np && forward_ok; ++q) {
     PeriodModel m = BuildPeriod(in, q, &owned, capex_left, opex_left);
     auto r = solver.Solve(m.p, forward);
