@@ -62,21 +62,6 @@ std::string_view DtypeName(Dtype t) {
   return "?";
 }
 
-int DtypeBits(Dtype t) {
-  switch (t) {
-    case Dtype::kFp64: return 64;
-    case Dtype::kFp32: return 32;
-    case Dtype::kTf32: return 32;
-    case Dtype::kBf16:
-    case Dtype::kFp16: return 16;
-    case Dtype::kFp8:
-    case Dtype::kInt8: return 8;
-    case Dtype::kInt4:
-    case Dtype::kFp4: return 4;
-  }
-  return 0;
-}
-
 std::optional<Dtype> ParseDtype(std::string_view name) {
   for (int i = 0; i < kDtypeCount; ++i) {
     const auto t = static_cast<Dtype>(i);

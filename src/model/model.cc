@@ -71,8 +71,7 @@ ParamCount CountEmbeddingParams(const ModelArch& m) {
 ParamCount CountParams(const ModelArch& m) {
   ParamCount c = CountEmbeddingParams(m);
   const double h = m.hidden;
-  const double final_norm = (m.norm == NormKind::kLayerNorm ? 2.0 : 1.0) * h;
-  c.total = c.active = c.embedding + c.lm_head + final_norm;
+  c.total = c.active = c.embedding + c.lm_head + FinalNormParams(m);
   for (const auto& g : m.groups) {
     const LayerParams p = CountLayerParams(g, m.hidden, m.norm);
     c.total += g.count * (p.shared + p.experts);
@@ -91,7 +90,7 @@ double KvValuesPerTokenPerLayer(const AttentionShape& a, int tp) {
   // MLA caches one compressed latent and the shared rope key; MHA/GQA the K
   // and V of each kv head (replicated when tp exceeds the kv heads).
   return a.kind == AttentionKind::kLatent ? double(a.kv_lora_rank + a.rope_dim)
-                                          : std::ceil(double(a.kv_heads) / tp) * (a.head_dim + a.v_head_dim);
+                                          : double(KvHeadsPerRank(a, tp)) * (a.head_dim + a.v_head_dim);
 }
 
 double KvValuesPerToken(const ModelArch& m, int64_t context_tokens) {

@@ -62,7 +62,7 @@ StageTerms MakeStageTerms(const Context& x, const TrainPlan& p, bool all_schedul
   const ModelTotals& t = x.totals;
   const double dp = p.dp, pp = p.pp;
   StageTerms st;
-  const double layers_stage = std::ceil(t.layers / pp);
+  const double layers_stage = (x.m->layers + p.pp - 1) / p.pp;  // ceil(layers / pp), in integers
   st.layers_stage = layers_stage;
   if (p.tp > c.topology.scale_up_domain) st.warnings |= kTrainWarnTpCrossesNode;
   st.default_layout = p.first_stage_layers == 0 && p.last_stage_layers == 0 && !p.embedding_in_split &&

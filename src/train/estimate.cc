@@ -11,12 +11,13 @@ Result<TrainEstimate> EstimateTraining(const Cluster& c, const ModelArch& m, con
   if (auto ok = train::CheckOffload(c, r.plan); !ok) return std::move(ok).error();
   const train::Context x = train::MakeContext(c, m, r, rules.totals());
   const train::LayerCosts lc = train::ComputeLayerCosts(c, x.links, m, r, r.plan, x.rate);
-  TrainEstimate e;
+  Result<TrainEstimate> out{TrainEstimate{}};  // assembled in place: no copy of the estimate on return
+  TrainEstimate& e = *out;
   train::Assemble(x, r.plan, lc, e, train::Timing::kAlways);
   if (!std::isfinite(e.step_time_s) || e.step_time_s <= 0) {
     return Error::Internal("the training estimate is not finite for this plan");
   }
-  return e;
+  return out;
 }
 
 }  // namespace suanli

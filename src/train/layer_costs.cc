@@ -29,7 +29,7 @@ LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, d
                                      const CacheBytes& cb) {
   const AttentionShape& a = g.attention;
   const double heads = a.heads / tp;
-  const double kv = std::ceil(double(a.kv_heads) / tp);
+  const double kv = KvHeadsPerRank(a, int(tp));  // tp: the plan's integer degree
   // Activation bytes of the MLP's internals per token, after tp: a gated
   // MLP's SwiGLU input (gate and up outputs) and output (the down
   // projection's input); FP8 caching keeps an MoE SwiGLU's input in FP8 and
@@ -79,12 +79,17 @@ LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, d
 ModelTotals Totals(const ModelArch& m) {
   ModelTotals t;
   t.layers = m.layers;
-  const ParamCount pc = CountParams(m);
+  // CountParams' embedding, head and active count, summed here in its order
+  // (so equal to it: a test holds them so) on the one walk over the groups
+  // this needs anyway.
+  ParamCount pc = CountEmbeddingParams(m);
+  pc.active = pc.embedding + pc.lm_head + FinalNormParams(m);
   double shared = 0, experts = 0, attn = 0;
   t.min_heads = 1 << 30;
   t.min_experts = 1 << 30;
   for (const LayerGroup& g : m.groups) {
     const LayerParams lp = CountLayerParams(g, m.hidden, m.norm);
+    pc.active += g.count * (lp.shared + lp.active_experts);
     shared += g.count * lp.shared;
     experts += g.count * lp.experts;
     attn += g.count * double(g.attention.heads) * (g.attention.head_dim + g.attention.v_head_dim) / 2;
@@ -167,7 +172,11 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     int streams = 0;  // the layer's memory-bound kernels in order: norms first, then the MLP's activation
     const bool moe = g.is_moe();
     const bool latent = g.attention.kind == AttentionKind::kLatent;
-    ForEachLayerOp(g, m.hidden, shard, bytes, style, tokens, [&](const Op& op) {
+    struct {
+      double flops = -1, bytes = 0, kernels = 0, t = 0;
+      bool sixteen_bit = false;
+    } last;  // the last plain GEMM priced
+    ForEachLayerOp(g, m.hidden, shard, bytes, style, tokens, [&](const Op& op) __attribute__((always_inline)) {
       const double launches_b = r.lora && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm)
                                     ? op.launches.forward  // frozen weights: the input gradient only
                                     : op.launches.backward;
@@ -181,8 +190,15 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           const bool grouped = op.kind == OpKind::kGroupedGemm && op.groups > 0;
           const double m_e = grouped ? op.rows / op.groups : 0;
           auto work = [&](GroupedPass pass) { return grouped ? ExpertGemmWork(d, rate.dtype, pass, m_e, op.k, op.n) : 1.0; };
-          const double t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels,
-                                       work(GroupedPass::kForward));
+          // A plain GEMM like the one before it (a non-gated MLP's up and
+          // down projections: the same FLOPs, bytes and launches) takes the
+          // same time: priced once.
+          double t = last.t;
+          if (grouped || op.flops != last.flops || op.bytes != last.bytes || op.kernels != last.kernels ||
+              op.sixteen_bit != last.sixteen_bit) {
+            t = GemmSeconds(d, op.sixteen_bit ? rate16 : rate, op.flops, op.bytes, op.kernels, work(GroupedPass::kForward));
+            if (!grouped) last = {.flops = op.flops, .bytes = op.bytes, .kernels = op.kernels, .t = t, .sixteen_bit = op.sixteen_bit};
+          }
           into.gemm_f += w * t;
           if (modules) {
             if (op.cls == OpClass::kMlp) into.module_f[moe ? 5 : 3] += w * t;  // shared experts or the dense MLP
@@ -305,7 +321,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     for (const LayerGroup& g : m.groups) {
       const AttentionShape& a = g.attention;
       values += g.count / L * (double(a.heads) / tp * (a.head_dim + a.v_head_dim) +
-                               std::ceil(double(a.kv_heads) / tp) * (a.head_dim + a.v_head_dim));
+                               double(KvHeadsPerRank(a, p.tp)) * (a.head_dim + a.v_head_dim));
     }
     const double a2a = Exchange(links, T * values * ab * (cp - 1) / cp, Group{.ranks = p.cp, .stride = p.tp});
     out.cp_f = a2a + 3 * links.latency;  // four calls
@@ -315,7 +331,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
     for (const LayerGroup& g : m.groups) {
       const AttentionShape& a = g.attention;
       kv_values += g.count / L * (a.kind == AttentionKind::kLatent ? a.kv_lora_rank + a.rope_dim
-                                                                   : std::ceil(double(a.kv_heads) / tp) * (a.head_dim + a.v_head_dim));
+                                                                   : double(KvHeadsPerRank(a, p.tp)) * (a.head_dim + a.v_head_dim));
     }
     const double step = Exchange(links, T * kv_values * ab, Group{.ranks = p.cp, .stride = p.tp});
     // Ring attention passes K and V around the ring under the attention
@@ -326,9 +342,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   out.module_f[0] = out.attn_f;
   // LM head and loss (last stage), embedding (first stage).
   {
-    const OpList head = HeadOps(m, shard, bytes, T, T);
-    const Op& embedding = head[0];
-    const Op& lm_head = head[1];
+    Op embedding, lm_head;
+    int n = 0;
+    ForEachHeadOp(m, shard, bytes, T, T, [&](const Op& op) { (n++ == 0 ? embedding : lm_head) = op; });
     const double t = GemmSeconds(d, rate16, lm_head.flops, lm_head.bytes, lm_head.kernels);
     const double vocab = double(m.vocab) / tp;
     const double loss = StreamSeconds(d, T * vocab * 4 * 2);  // fp32 logits and their gradient

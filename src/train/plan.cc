@@ -64,7 +64,6 @@ std::string RecomputeModulesText(uint32_t modules) {
   return s;
 }
 
-int ExpertTp(const TrainPlan& p) { return p.etp > 0 ? p.etp : p.tp; }
 int ExpertDp(const TrainPlan& p) {
   const int64_t e = int64_t(ExpertTp(p)) * p.ep;
   const int64_t attn = int64_t(p.tp) * p.cp * p.dp;
@@ -121,12 +120,16 @@ Status CheckPlan(const ModelArch& m, const TrainRequest& r, const PlanRules& rul
                         std::to_string(int64_t(p.tp) * p.pp * p.cp));
     return Error(std::move(bad));
   }
-  for (auto [key, v] : {std::pair{"tp", p.tp}, std::pair{"pp", p.pp}, std::pair{"dp", p.dp}, std::pair{"cp", p.cp},
-                        std::pair{"ep", p.ep}, std::pair{"vp", p.vp}, std::pair{"micro_batch", p.micro_batch}}) {
-    if (unsigned(v) - 1u < unsigned(train::kMaxDegree)) [[likely]] continue;  // 1 <= v <= kMaxDegree: the usual case
-    if (v < 1) fail(key, std::string(key) + " must be at least 1, found " + std::to_string(v));
-    if (v > train::kMaxDegree) {
-      fail(key, std::string(key) + " must be at most " + std::to_string(train::kMaxDegree) + ", found " + std::to_string(v));
+  // 1 <= v <= kMaxDegree on one unsigned comparison each: every degree in range (the usual case) skips the loop.
+  auto out = [](int v) { return unsigned(v) - 1u >= unsigned(train::kMaxDegree); };
+  if (out(p.tp) || out(p.pp) || out(p.dp) || out(p.cp) || out(p.ep) || out(p.vp) || out(p.micro_batch)) [[unlikely]] {
+    for (auto [key, v] : {std::pair{"tp", p.tp}, std::pair{"pp", p.pp}, std::pair{"dp", p.dp}, std::pair{"cp", p.cp},
+                          std::pair{"ep", p.ep}, std::pair{"vp", p.vp}, std::pair{"micro_batch", p.micro_batch}}) {
+      if (v < 1) fail(key, std::string(key) + " must be at least 1, found " + std::to_string(v));
+      if (v > train::kMaxDegree) {
+        fail(key, std::string(key) + " must be at most " + std::to_string(train::kMaxDegree) + ", found " +
+                      std::to_string(v));
+      }
     }
   }
   if (p.etp < 0 || p.etp > train::kMaxDegree) {
@@ -169,7 +172,8 @@ Status CheckPlan(const ModelArch& m, const TrainRequest& r, const PlanRules& rul
   if (!rules.Pp(p.pp)) fail("pp", "pp " + std::to_string(p.pp) + " exceeds the " + std::to_string(m.layers) + " layers");
   const bool given = p.first_stage_layers != 0 || p.last_stage_layers != 0;
   const bool counted = p.embedding_in_split || p.loss_in_split;
-  if (!rules.Layout(p.pp, p.vp, p)) {
+  // Neither given nor counted (the usual case), the layout rule is the even split's (Vp).
+  if (!(given || counted ? rules.Layout(p.pp, p.vp, p) : rules.Vp(p.pp, p.vp))) {
     if (p.vp > 1 && p.pp == 1) {
       fail("vp", "virtual stages need pp > 1");
     } else if (given && counted) {

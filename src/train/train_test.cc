@@ -72,6 +72,19 @@ TEST_F(TrainTest, FlopsAreSixTimesParametersTimesTokensPlusAttention) {
   EXPECT_NEAR(full.hardware_flops_per_step / e.hardware_flops_per_step, 4.0 / 3.0, 0.02);
 }
 
+// Totals sums the active parameters on its own walk over the groups; it
+// must equal CountParams' exactly (MFU and model FLOPs are read from it).
+TEST_F(TrainTest, TotalsCountTheParametersAsCountParams) {
+  for (const auto& entry : catalog().models()) {
+    const ModelArch& m = entry.arch;
+    const ParamCount pc = CountParams(m);
+    const train::ModelTotals t = train::Totals(m);
+    EXPECT_EQ(t.embed_params, pc.embedding) << entry.id;
+    EXPECT_EQ(t.active_flops_params, pc.active - pc.embedding + (pc.lm_head > 0 ? 0 : double(m.vocab) * m.hidden))
+        << entry.id;
+  }
+}
+
 TEST_F(TrainTest, StepTimeRespectsItsLowerBounds) {
   const Cluster c = ClusterFor("dgx-a100");
   for (Recompute rc : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {

@@ -76,7 +76,7 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     // the query and output for decode; the same weights and FLOPs per row.
     ops.Gemm(OpClass::kProjection, rows, a.kv_lora_rank, heads * (a.head_dim - a.rope_dim + a.v_head_dim));
   } else {
-    const double kv = std::ceil(double(a.kv_heads) / tp);
+    const double kv = KvHeadsPerRank(a, shard.tp);
     ops.Gemm(OpClass::kProjection, rows, h, heads * a.head_dim + kv * (a.head_dim + a.v_head_dim));
   }
 

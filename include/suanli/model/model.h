@@ -122,6 +122,12 @@ LayerParams CountLayerParams(const LayerGroup& g, int hidden, NormKind norm);
 ParamCount CountParams(const ModelArch& m);
 // Only CountParams' embedding and lm_head (no walk over the layers).
 ParamCount CountEmbeddingParams(const ModelArch& m);
+// The final norm's weights (in CountParams' total and active).
+inline double FinalNormParams(const ModelArch& m) { return (m.norm == NormKind::kLayerNorm ? 2.0 : 1.0) * m.hidden; }
+// KV heads on each of `tp` tensor-parallel ranks: ceil(kv_heads / tp), in
+// integers (equal to the floating-point ceil, a few instructions cheaper);
+// replicated when tp exceeds them.
+inline int KvHeadsPerRank(const AttentionShape& a, int tp) { return (a.kv_heads + tp - 1) / tp; }
 // Values (not bytes) of KV cache one token adds to one layer with attention
 // `a` on one of `tp` tensor-parallel devices.
 double KvValuesPerTokenPerLayer(const AttentionShape& a, int tp);

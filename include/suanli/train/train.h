@@ -308,7 +308,7 @@ inline PipelineSchedule EffectiveSchedule(const TrainPlan& plan) {
 
 // The experts' tensor parallelism (etp, or tp when the plan leaves it 0) and
 // data parallelism (tp x cp x dp / (etp x ep), 0 when that does not divide).
-int ExpertTp(const TrainPlan& plan);
+inline int ExpertTp(const TrainPlan& plan) { return plan.etp > 0 ? plan.etp : plan.tp; }
 int ExpertDp(const TrainPlan& plan);
 
 // Transformer layers on the first, each middle and the last pipeline stage
