@@ -149,6 +149,10 @@ class CbcSolver final : public MilpSolver {
       args.push_back("-cuts");
       args.push_back("off");
     }
+    if (!options.heuristics) {
+      args.push_back("-heuristicsOnOff");
+      args.push_back("off");
+    }
     args.push_back("-solve");
     args.push_back("-quit");
     std::vector<const char*> argv;
@@ -159,7 +163,7 @@ class CbcSolver final : public MilpSolver {
     out.bound = model.getBestPossibleObjValue();
     if (model.isProvenOptimal() && model.bestSolution() != nullptr) {
       out.status = MilpStatus::kOptimal;
-      out.solver_status = options.relative_gap > 0 ? "optimal within a relative gap of " + std::to_string(options.relative_gap).substr(0, 6) : "proven optimal";
+      out.solver_status = options.relative_gap > 0 ? "stopped within a relative gap of " + std::to_string(options.relative_gap).substr(0, 6) : "proven optimal";
     } else if (model.isProvenInfeasible() || model.isInitialSolveProvenPrimalInfeasible()) {
       out.status = MilpStatus::kInfeasible;
       out.solver_status = "proven infeasible";

@@ -111,8 +111,12 @@ struct FleetOptions {
   // Least cost, not robust: bound and start the MILP from the period
   // decomposition (docs/fleet-model.md, "Speed"). Off: CBC alone.
   bool period_decomposition = true;
-  double period_relative_gap = -1;  // the period MILPs' relative gap (-1: milp.relative_gap's)
-  MilpOptions milp;
+  // The period bound MILPs' relative gap (0: proven optimal, so that their
+  // sum is the tightest bound the decomposition gives).
+  double period_relative_gap = 0;
+  // The full MILP stops when its plan is proven within 1e-4 of the bound
+  // (the default optimality tolerance of Gurobi and CPLEX).
+  MilpOptions milp{.relative_gap = 1e-4};
 };
 
 // One candidate as the planner sees it, with where each figure came from.

@@ -77,6 +77,7 @@ struct MilpOptions {
   double time_limit_s = 60;
   double relative_gap = 1e-3;  // stop when the incumbent is proven within this fraction of the best bound (0: exact)
   bool cut_generators = true;  // the solver's cut generators at the nodes (CBC: off is `-cuts off`)
+  bool heuristics = true;      // the solver's primal heuristics (CBC: off is `-heuristicsOnOff off`)
   bool pricing_lps = true;      // solve the two pricing LPs (duals, relaxed_*) after an optimal MILP
   long long max_nodes = -1;    // stop after this many branch-and-bound nodes (-1: no limit); a stop is status kStopped
 };
