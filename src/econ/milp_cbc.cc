@@ -1,5 +1,6 @@
 // The MILP solver interface on COIN-OR CBC (milp.h). The only file that
 // includes COIN-OR headers.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iterator>
@@ -163,7 +164,13 @@ class CbcSolver final : public MilpSolver {
     out.bound = model.getBestPossibleObjValue();
     if (model.isProvenOptimal() && model.bestSolution() != nullptr) {
       out.status = MilpStatus::kOptimal;
-      out.solver_status = options.relative_gap > 0 ? "stopped within a relative gap of " + std::to_string(options.relative_gap).substr(0, 6) : "proven optimal";
+      // A search stopped at its gap whose bound met the plan anyway (to
+      // 1e-9 of it) proved the plan optimal: say so, not the tolerance.
+      const double objective = model.getObjValue();
+      const bool closed = objective - out.bound <= 1e-9 * std::max(1.0, std::fabs(objective));
+      out.solver_status = options.relative_gap > 0 && !closed
+                              ? "stopped within a relative gap of " + std::to_string(options.relative_gap).substr(0, 6)
+                              : "proven optimal";
     } else if (model.isProvenInfeasible() || model.isInitialSolveProvenPrimalInfeasible()) {
       out.status = MilpStatus::kInfeasible;
       out.solver_status = "proven infeasible";
