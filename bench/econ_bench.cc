@@ -1,7 +1,7 @@
 // Benchmarks of the economics: one device-hour's cost from the catalog's
 // records, and the fleet planner on bench/fleet-large.yaml (30 candidates x 20
 // workloads x 12 quarters, stated capacities: the MILP alone) to the
-// solver's default tolerance (MilpOptions: within 0.1 % of the best bound).
+// planner's default tolerance (FleetOptions: within 1e-4 of the best bound).
 // Target (issue 13): <= 5 s on 2 cores; `solve_s` is the solver's wall time.
 #include <benchmark/benchmark.h>
 
