@@ -589,11 +589,8 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
   // The forward problems to proven optimality without cut generators or
   // heuristics: 0.6 s for bench/fleet-large.yaml's twelve against 2.5 s with
   // the heuristics on, and a plan within 6.4e-5 of the bound (docs/fleet-model.md).
-  MilpOptions forward = options;
-  forward.pricing_lps = false;
-  forward.cut_generators = false;
+  MilpOptions forward = period;
   forward.relative_gap = kForwardGap;
-  forward.heuristics = false;
   for (std::size_t q = 0; q < np && forward_ok; ++q) {
     PeriodModel m = BuildPeriod(in, q, &owned, capex_left, opex_left);
     auto r = solver.Solve(m.p, forward);
