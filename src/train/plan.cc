@@ -1,4 +1,5 @@
 // Training plans: names of their choices, and the rules a plan must keep.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 
@@ -266,6 +267,20 @@ StageLayers PipelineStageLayers(int layers, const TrainPlan& p) {
   // Even split; when the layers do not divide, the fullest stage (ceil) sets the pace.
   const int fullest = int((int64_t(layers) + p.pp - 1) / p.pp);
   return StageLayers{fullest, fullest, fullest};
+}
+
+std::string MostEvenPipelineLayout(int layers, int pp, int vp) {
+  const int64_t chunks = int64_t(pp) * vp, items = int64_t(layers) + 2;
+  std::string layout;
+  for (int64_t k = 0; k < chunks; ++k) {
+    int64_t n = items / chunks + (k < items % chunks ? 1 : 0);
+    if (k > 0) layout += '|';
+    if (k == 0) layout += 'E', --n;
+    const bool last = k == chunks - 1;
+    layout.append(std::size_t(std::max<int64_t>(0, n - (last ? 1 : 0))), 't');
+    if (last) layout += 'L';
+  }
+  return layout;
 }
 
 Status ApplyPipelineLayout(std::string_view layout, int layers, TrainPlan& plan) {

@@ -2,6 +2,7 @@
 // Korthikanti et al. memory formula, every plan constraint, determinism.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -813,6 +814,22 @@ TEST_F(TrainTest, PipelineLayoutsAsMegatronCoreStatesThem) {
   EXPECT_EQ(d.first_stage_layers, 7);
   EXPECT_EQ(d.last_stage_layers, 6);
   EXPECT_EQ(PipelineStageLayers(61, d).middle, 8);
+  // The most even layout of 61 layers over 8 x 4 is that string written out;
+  // 126 layers over 8 x 8 (64 chunks, 128 items) is two items on every chunk.
+  std::string written = "Et|";
+  for (int k = 0; k < 30; ++k) written += "tt|";
+  EXPECT_EQ(MostEvenPipelineLayout(61, 8, 4), written + "L");
+  const std::string l405 = MostEvenPipelineLayout(126, 8, 8);
+  EXPECT_EQ(l405.substr(0, 6), "Et|tt|");
+  EXPECT_EQ(l405.substr(l405.size() - 5), "tt|tL");
+  EXPECT_EQ(std::count(l405.begin(), l405.end(), 't'), 126);
+  EXPECT_EQ(std::count(l405.begin(), l405.end(), '|'), 63);
+  TrainPlan e;
+  e.pp = 8;
+  e.vp = 8;
+  ASSERT_TRUE(ApplyPipelineLayout(l405, 126, e).has_value());
+  EXPECT_EQ(e.first_stage_layers, 15);
+  EXPECT_EQ(e.last_stage_layers, 15);
   for (auto [layout, why] : {std::pair{"Et|(tt|)*30L", "61 layers"}, std::pair{"Et|(tt|)*29L", "virtual stages"},
                              std::pair{"Et|(tt|*30L", "unbalanced"}, std::pair{"Et|(tm|)*30L", "MTP"},
                              std::pair{"Et|(tt|)*0L", "repeat count"}, std::pair{"Ex|(tt|)*30L", "unknown item"},

@@ -575,21 +575,11 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
   } else if (!map.free.pp && plan.pp > 1 && plan.vp > 1 && layers % (int64_t(plan.pp) * plan.vp) != 0 &&
              layers + 2 >= int64_t(plan.pp) * plan.vp && int64_t(plan.pp) * plan.vp <= 4096) {
     // Neither divides: Megatron-Core then needs an explicit layout, and the
-    // most even one is what its recipes write (DeepSeek-V3's 61 layers over
-    // 32 virtual stages: "Et|(tt|)*30L"). Embedding and loss count as one
-    // layer each; the first (layers + 2) % chunks chunks take one more.
-    // Where those longer chunks land unevenly on the middle stages the
-    // model has no such plan and ApplyPipelineLayout refuses it, by name.
+    // most even one is what its recipes write (MostEvenPipelineLayout).
+    // Where its longer chunks land unevenly on the middle stages the model
+    // has no such plan and ApplyPipelineLayout refuses it, by name.
     const int chunks = plan.pp * plan.vp, items = layers + 2;
-    std::string even;
-    for (int k = 0; k < chunks; ++k) {
-      int n = items / chunks + (k < items % chunks ? 1 : 0);
-      if (k > 0) even += '|';
-      if (k == 0) even += 'E', --n;
-      const bool last = k == chunks - 1;
-      even.append(std::max(0, n - (last ? 1 : 0)), 't');
-      if (last) even += 'L';
-    }
+    const std::string even = MostEvenPipelineLayout(layers, plan.pp, plan.vp);
     if (auto ok = ApplyPipelineLayout(even, layers, plan); !ok) return "the plan cannot run: " + ok.error().ToString();
     map.assumptions.push_back("pp x vp divides neither the layers nor the layers with embedding and loss, and the case states "
                               "no layout: the most even Megatron-Core layout, " + std::to_string(items % chunks) + " of " +

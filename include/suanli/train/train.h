@@ -325,6 +325,13 @@ StageLayers PipelineStageLayers(int layers, const TrainPlan& plan);
 // differ, with the embedding or loss off the end stages, or with MTP layers
 // (m) are refused as not modelled; text after a space is a remark.
 Status ApplyPipelineLayout(std::string_view layout, int layers, TrainPlan& plan);
+// The most even such layout of `layers` over pp x vp virtual stages with the
+// embedding and the loss counted as one layer each (what Megatron-Core's
+// recipes write when neither the layers nor the layers + 2 divide: the first
+// (layers + 2) mod chunks chunks take one more; DeepSeek-V3's 61 over 32
+// gives "Et|(tt|)*30L", written out). Every chunk holds at least one item
+// when layers + 2 >= pp x vp; ApplyPipelineLayout may still refuse it.
+std::string MostEvenPipelineLayout(int layers, int pp, int vp);
 
 // Checks that the plan can exist: tp x pp x dp x cp = devices, tp divides the
 // heads, pp <= layers, micro-batch divides the per-replica batch, ep divides
