@@ -56,6 +56,30 @@ double ModuleRecompute(const LayerCosts& lc, uint32_t modules, double ep_f) {
   return t;
 }
 
+namespace {
+// Operators per layer and micro-batch that recompute repeats.
+[[gnu::always_inline]] inline double OpsRecomputed(const TrainPlan& p, const LayerCosts& lc) {
+  return p.recompute == Recompute::kFull ? lc.ops_f : p.recompute == Recompute::kSelective ? lc.attn_ops_f : 0;
+}
+
+// The forward time a layer's backward repeats: FP8 caching's MoE SwiGLU
+// output (unless a recompute module already repeats it), then full
+// recompute's whole forward with its exposed TP and EP collectives (tp_f,
+// ep_f), selective's attention core, or the modules'. StepLowerBound passes
+// tp_f = ep_f = 0, the least they can be.
+[[gnu::always_inline]] inline double RecomputeSeconds(const TrainPlan& p, const LayerCosts& lc, double compute_f, double tp_f,
+                                                      double ep_f) {
+  const bool act_repeated = p.recompute == Recompute::kFull ||
+                            (p.recompute == Recompute::kSelective &&
+                             (p.recompute_modules & (kRecomputeMoeAct | kRecomputeMoe)) != 0);
+  const double swiglu = act_repeated ? 0 : lc.swiglu_f;
+  return swiglu + (p.recompute == Recompute::kFull        ? compute_f + tp_f + ep_f + lc.cp_f
+                   : p.recompute != Recompute::kSelective ? 0
+                   : p.recompute_modules == 0             ? lc.attn_f
+                                                          : ModuleRecompute(lc, p.recompute_modules, ep_f));
+}
+}  // namespace
+
 // The plan-dependent part: pipeline, data parallelism, memory, totals.
 StageTerms MakeStageTerms(const Context& x, const TrainPlan& p, bool all_schedules) {
   const Cluster& c = *x.c;
@@ -338,9 +362,7 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   // bookkeeping, the launch gap on the device) that does not overlap the
   // kernels: it adds to every forward, backward and recomputed operator
   // (operators per layer and micro-batch: forward, backward, what recompute repeats).
-  const double ops_rec = p.recompute == Recompute::kFull        ? lc.ops_f
-                        : p.recompute == Recompute::kSelective ? lc.attn_ops_f
-                                                               : 0;
+  const double ops_rec = OpsRecomputed(p, lc);
   const double ops = lc.ops_f + lc.ops_b + ops_rec;
   const double framework = ops * d.host_op_overhead.si();
   // With TP overlap (Megatron-Core userbuffers) the collectives run under the
@@ -361,15 +383,8 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
     ep_b = pair - ep_f;
   }
   // FP8 caching keeps the MoE SwiGLU's input only: its output is computed
-  // again in backward (unless a recompute module already repeats it).
-  const bool act_repeated = p.recompute == Recompute::kFull ||
-                            (p.recompute == Recompute::kSelective &&
-                             (p.recompute_modules & (kRecomputeMoeAct | kRecomputeMoe)) != 0);
-  const double swiglu = act_repeated ? 0 : lc.swiglu_f;
-  const double recompute = swiglu + (p.recompute == Recompute::kFull ? compute_f + tp_f + ep_f + lc.cp_f
-                                     : p.recompute != Recompute::kSelective ? 0
-                                     : p.recompute_modules == 0             ? lc.attn_f
-                                                                            : ModuleRecompute(lc, p.recompute_modules, ep_f));
+  // again in backward, beside what recompute repeats.
+  const double recompute = RecomputeSeconds(p, lc, compute_f, tp_f, ep_f);
   const double layer_time = compute_f + compute_b + recompute + tp_f + tp_b + ep_f + ep_b + lc.cp_f + lc.cp_b +
                             framework;
   // The slowest stage sets the pace: the last with the LM head and loss (and
@@ -536,23 +551,13 @@ double StepLowerBound(const Context& x, const TrainPlan& p, const LayerCosts& lc
   const Device& d = x.c->device;
   const double s = d.overlap_slowdown;
   const double m = double(x.r->global_batch) / (double(p.dp) * p.micro_batch);
-  const double ops_rec = p.recompute == Recompute::kFull        ? lc.ops_f
-                         : p.recompute == Recompute::kSelective ? lc.attn_ops_f
-                                                                : 0;
-  const double ops = lc.ops_f + lc.ops_b + ops_rec;
+  const double ops = lc.ops_f + lc.ops_b + OpsRecomputed(p, lc);
   const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
   const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
   const double tp = Overlapped(lc.tp_f, lc.gemm_f, s) + Overlapped(lc.tp_b, lc.gemm_b, s);
   double ep = p.overlap_ep ? Overlapped(lc.ep_f, compute_f, s) + Overlapped(lc.ep_b, compute_b, s) : lc.ep_f + lc.ep_b;
   if (dualpipe && lc.ep_f + lc.ep_b > 0) ep = std::min(ep, Overlapped(lc.ep_f + lc.ep_b, compute_f + compute_b, s));
-  const bool act_repeated = p.recompute == Recompute::kFull ||
-                            (p.recompute == Recompute::kSelective &&
-                             (p.recompute_modules & (kRecomputeMoeAct | kRecomputeMoe)) != 0);
-  const double recompute = (act_repeated ? 0 : lc.swiglu_f) +
-                           (p.recompute == Recompute::kFull        ? compute_f + lc.cp_f
-                            : p.recompute != Recompute::kSelective ? 0
-                            : p.recompute_modules == 0             ? lc.attn_f
-                                                                   : ModuleRecompute(lc, p.recompute_modules, 0));
+  const double recompute = RecomputeSeconds(p, lc, compute_f, 0, 0);
   const double layer = compute_f + compute_b + recompute + tp + ep + lc.cp_f + lc.cp_b + ops * d.host_op_overhead.si();
   const double head_time = lc.head_f + lc.head_b + p.mtp_layers * (lc.mtp_f + lc.mtp_b);
   // The pacing stage: the last with the head, or a fuller one; DualPipe's
