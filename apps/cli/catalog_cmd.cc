@@ -33,7 +33,9 @@ void PrintFigures(const FigureMap& figures, const Catalog& catalog) {
       Figure lo = f, hi = f;
       lo.value = f.range->first;
       hi.value = f.range->second;
-      value += " [" + FormatFigureValue(lo) + " .. " + FormatFigureValue(hi) + "]";
+      lo.values.clear();  // a list figure's range is that of its first item
+      hi.values.clear();
+      value += std::string(f.values.empty() ? " [" : " [first ") + FormatFigureValue(lo) + " .. " + FormatFigureValue(hi) + "]";
     }
     std::string sources;
     for (const auto& s : f.sources) sources += (sources.empty() ? "" : ", ") + s;

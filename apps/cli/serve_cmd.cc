@@ -29,8 +29,15 @@ void PrintServe(const ServeResult& r) {
     std::cout << "  " << role << ": " << PoolWords(p) << "\n";
   }
   if (r.spec.draft > 0) {
-    std::cout << fmt::format("  MTP: {} draft tokens, acceptance {:.3f}: {:.2f} tokens per step\n", r.spec.draft,
-                             r.spec.acceptance, r.spec.TokensPerStep());
+    std::string by;
+    bool same = true;
+    for (int i = 1; i <= r.spec.draft; ++i) {
+      by += fmt::format("{}{:.3f}", i == 1 ? "" : ", ", r.spec.AcceptanceAt(i));
+      same = same && r.spec.AcceptanceAt(i) == r.spec.AcceptanceAt(1);
+    }
+    std::cout << fmt::format("  MTP: {} draft tokens, acceptance {}: {:.2f} tokens per step\n", r.spec.draft,
+                             same ? fmt::format("{:.3f}", r.spec.AcceptanceAt(1)) : by + " by position",
+                             r.spec.TokensPerStep());
   }
   std::cout << "\n";
   if (!r.fits) {

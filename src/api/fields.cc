@@ -240,8 +240,10 @@ constexpr RequestField kServeFields[] = {
     {.key = "kv_cache", .type = kChoice, .help = "KV-cache precision", .default_text = "bf16", .choices = kPrecisions},
     {.key = "mtp", .type = kInteger, .help = "Draft tokens per decode step (multi-token prediction / speculative decoding)",
      .default_text = "0", .min = 0, .max = 16, .unit = "tokens"},
-    {.key = "mtp_acceptance", .type = kNumber, .help = "Acceptance of each draft token given the ones before it",
-     .default_text = "the model's published figure (DeepSeek-V3: 0.875)", .min = 0, .max = 1},
+    {.key = "mtp_acceptance", .type = kList,
+     .help = "Acceptance of each draft token given the ones before it: one value for every position, or one per "
+             "position, comma-separated (0.88,0.70,0.58); positions past the list take its last value",
+     .default_text = "the model's published figure (DeepSeek-V3/R1: 0.875, 0.726, 0.603, ... by position)"},
     {.key = "stack", .type = kText, .help = "Serving stack id (catalog/stacks/: trtllm, vllm, sglang)",
      .default_text = "the catalog's default serving stack"},
     {.key = "release", .type = kText,

@@ -94,7 +94,35 @@ Result<ServeQuery> DecodeServe(const Args& args) {
   q.mtp = int(Integer(args, "mtp", 0));
   if (args.Has("mtp_acceptance")) {
     if (q.mtp == 0) bad.push_back(At("mtp_acceptance", "needs --mtp (the draft tokens per step)"));
-    q.mtp_acceptance = Number(args, "mtp_acceptance", 0);
+    // "0.875" or "0.88,0.70,0.58": each in (0, 1], no more than the draft tokens.
+    const std::string text = Text(args, "mtp_acceptance");
+    std::vector<double> list;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const std::size_t comma = std::min(text.find(',', start), text.size());
+      std::string item = text.substr(start, comma - start);
+      start = comma + 1;
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      char* end = nullptr;
+      const double v = item.empty() ? 0 : std::strtod(item.c_str(), &end);
+      if (item.empty() || end == nullptr || *end != '\0' || !std::isfinite(v)) {
+        bad.push_back(At("mtp_acceptance", "expected numbers in (0, 1], comma-separated, found '" + item + "'"));
+        list.clear();
+        break;
+      }
+      if (!(v > 0 && v <= 1)) {
+        bad.push_back(At("mtp_acceptance", "each acceptance must be in (0, 1], found '" + item + "'"));
+        list.clear();
+        break;
+      }
+      list.push_back(v);
+    }
+    if (q.mtp > 0 && int(list.size()) > q.mtp) {
+      bad.push_back(At("mtp_acceptance", std::to_string(list.size()) + " acceptances for " + std::to_string(q.mtp) +
+                                             " draft tokens (--mtp): at most one per draft position"));
+    }
+    q.mtp_acceptance = std::move(list);
   }
   if (args.Has("max_batch")) q.max_batch = Integer(args, "max_batch", 1);
   if (args.Has("max_batch_tokens")) q.max_batch_tokens = Integer(args, "max_batch_tokens", 1);
@@ -277,7 +305,9 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
     } else if (const Figure* f = FindFigure(out.model.published, "mtp_acceptance") != nullptr
                                      ? FindFigure(out.model.published, "mtp_acceptance")
                                      : FindFigure(out.model.published, "published.mtp_acceptance")) {
-      out.spec.acceptance = f->value;
+      // The model's figures by position, as many as the draft tokens (positions past the list take its last).
+      out.spec.acceptance = FigureValues(*f);
+      if (int(out.spec.acceptance.size()) > q.mtp) out.spec.acceptance.resize(std::size_t(q.mtp));
     } else {
       return Error(At("mtp_acceptance", "the model " + out.model.id + " publishes no MTP acceptance: give --mtp-acceptance"));
     }

@@ -73,10 +73,18 @@ std::optional<Dtype> ParseDtype(std::string_view name) {
 std::string FormatFigureValue(const Figure& f) {
   if (f.is_text) return f.text;
   const DisplayUnit u = DisplayUnitFor(f.dim);
-  const double v = f.value / u.divisor;
-  std::string num = (std::fabs(v) >= 1e6 || (std::fabs(v) < 1e-3 && v != 0)) ? fmt::format("{:.4g}", v)
-                                                                               : fmt::format("{:.6g}", v);
+  std::string num;
+  for (const double item : FigureValues(f)) {
+    const double v = item / u.divisor;
+    num += (num.empty() ? "" : ", ") + ((std::fabs(v) >= 1e6 || (std::fabs(v) < 1e-3 && v != 0)) ? fmt::format("{:.4g}", v)
+                                                                                                   : fmt::format("{:.6g}", v));
+  }
   return u.name.empty() ? num : num + " " + std::string(u.name);
+}
+
+std::vector<double> FigureValues(const Figure& f) {
+  if (!f.values.empty()) return f.values;
+  return {f.value};
 }
 
 const Figure* FindFigure(const FigureMap& figures, std::string_view path) {

@@ -157,6 +157,32 @@ TEST(CatalogLoad, APublishedModelFigureIsNamedByItsKeyPath) {
   EXPECT_NE(errors.find("m.yaml:5: published.total_params: unknown source 'NOPE'"), std::string::npos) << errors;
 }
 
+TEST(CatalogLoad, MtpAcceptanceIsOneValueOrAListByPosition) {
+  auto load = [](const std::string& value, const std::string& other = "") {
+    TempDir dir;
+    WriteMinimalCatalog(dir);
+    dir.Write("models/m.yaml",
+              "id: m\nname: M\nsource: [SRC]\npublished:\n"
+              "  mtp_acceptance: {value: " + value + ", basis: measured, source: [SRC]}\n" + other +
+              "config:\n  model_type: llama\n  hidden_size: 1024\n  num_hidden_layers: 4\n"
+              "  num_attention_heads: 8\n  intermediate_size: 4096\n  vocab_size: 32000\n");
+    return LoadErrors(dir);
+  };
+  EXPECT_EQ(load("0.875"), "");
+  EXPECT_EQ(load("[0.875, 0.7, 0.6]"), "");
+  EXPECT_NE(load("[0.875, 1.2]").find("m.yaml:5:35: published.mtp_acceptance.value[1]: must be at most 1, found '1.2'"), std::string::npos)
+      << load("[0.875, 1.2]");
+  EXPECT_NE(load("[0.875, 0]").find("published.mtp_acceptance.value[1]: must be positive"), std::string::npos);
+  EXPECT_NE(load("[0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]")
+                .find("published.mtp_acceptance.value: expected 1 to 16 numbers, found 17"),
+            std::string::npos);
+  EXPECT_NE(load("[]").find("expected 1 to 16 numbers, found 0"), std::string::npos);
+  // Any other figure takes one number.
+  EXPECT_NE(load("0.9", "  total_params: {value: [1e9, 2e9], basis: datasheet, source: [SRC]}\n")
+                .find("published.total_params.value: expected one number, found a list"),
+            std::string::npos);
+}
+
 TEST(CatalogLoad, DuplicateIdsAreErrors) {
   TempDir dir;
   WriteMinimalCatalog(dir);

@@ -102,7 +102,7 @@ constexpr FieldSpec kModelFields[] = {
     {.key = "source", .kind = kStringList, .required = true, .description = "Source ids of the config"},
     {.key = "published.total_params", .kind = kFigure, .dim = kNone, .description = "Published total parameter count", .at_most = 1e15},
     {.key = "published.active_params", .kind = kFigure, .dim = kNone, .description = "Published active parameters per token (MoE)", .at_most = 1e15},
-    {.key = "published.mtp_acceptance", .kind = kFigure, .dim = kNone, .description = "Serving: the published acceptance rate of a multi-token-prediction (or draft) token, the default of serve --mtp-acceptance", .at_most = 1},
+    {.key = "published.mtp_acceptance", .kind = kFigure, .dim = kNone, .description = "Serving: the acceptance of each multi-token-prediction (or draft) token given the ones before it, the default of serve --mtp-acceptance: one value for every draft position, or a list by position (a_1, a_2, ...; positions past it take its last value; a range is that of a_1)", .at_most = 1, .max_items = 16},
     {.key = "notes", .kind = kString, .description = "Free text"},
     {.key = "config", .kind = kTree, .required = true, .description = "The Hugging Face config.json, as published"},
 };
@@ -349,14 +349,31 @@ bool ParseFigure(const RawNode& node, const FieldSpec& spec, const std::string& 
     diags.push_back(node.At(path, "missing required field 'value'"));
   } else if (out.is_text) {
     CheckString(*value, path + ".value", out.text, diags);
-  } else if (ParseNumberWithUnit(*value, spec.dim, path + ".value", out.value, diags)) {
-    if (spec.positive && !(out.value > 0)) {
-      diags.push_back(value->At(path + ".value", "must be positive, found '" + value->scalar + "'"));
-    } else if (!spec.positive && !(out.value >= 0)) {
-      diags.push_back(value->At(path + ".value", "must not be negative, found '" + value->scalar + "'"));
-    } else if (spec.at_most > 0 && out.value > spec.at_most) {
-      diags.push_back(value->At(path + ".value", "must be at most " + FormatBound(spec) + ", found '" +
-                                                     value->scalar + "'"));
+  } else {
+    // One number, or (a list figure) a list of them, each checked alike.
+    const bool list = value->IsSequence();
+    if (list && spec.max_items == 0) {
+      diags.push_back(value->At(path + ".value", "expected one number, found a list"));
+    } else if (list && (value->items.empty() || int(value->items.size()) > spec.max_items)) {
+      diags.push_back(value->At(path + ".value", "expected 1 to " + std::to_string(spec.max_items) + " numbers, found " +
+                                                     std::to_string(value->items.size())));
+    } else {
+      const std::size_t n = list ? value->items.size() : 1;
+      for (std::size_t i = 0; i < n; ++i) {
+        const RawNode& item = list ? value->items[i] : *value;
+        const std::string at = path + ".value" + (list ? "[" + std::to_string(i) + "]" : std::string());
+        double v = 0;
+        if (!ParseNumberWithUnit(item, spec.dim, at, v, diags)) continue;
+        if (spec.positive && !(v > 0)) {
+          diags.push_back(item.At(at, "must be positive, found '" + item.scalar + "'"));
+        } else if (!spec.positive && !(v >= 0)) {
+          diags.push_back(item.At(at, "must not be negative, found '" + item.scalar + "'"));
+        } else if (spec.at_most > 0 && v > spec.at_most) {
+          diags.push_back(item.At(at, "must be at most " + FormatBound(spec) + ", found '" + item.scalar + "'"));
+        }
+        if (i == 0) out.value = v;
+        if (list) out.values.push_back(v);
+      }
     }
   }
   const RawNode* basis = node.Find("basis");

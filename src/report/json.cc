@@ -198,6 +198,7 @@ json FigureJson(const Figure& f) {
     j["value"] = f.text;
   } else {
     j["value"] = f.value;
+    if (!f.values.empty()) j["values"] = f.values;
     j["unit"] = DimName(f.dim);
     j["display"] = FormatFigureValue(f);
     if (f.range) j["range"] = {f.range->first, f.range->second};

@@ -48,13 +48,15 @@ std::string ToJson(const ServeResult& r) {
                          {"two_batch_overlap", r.query.two_batch_overlap && p.plan.ep > 1}});
   }
   const double devices = std::max(1, r.devices);
+  json by_position = json::array();
+  for (int i = 1; i <= r.spec.draft; ++i) by_position.push_back(r.spec.AcceptanceAt(i));
   json j{{"hardware", r.hardware.id()},
          {"model", r.model.id},
          {"stack", r.stack},
          {"devices", r.devices},
          {"pools", pools},
-         {"mtp", {{"draft_tokens", r.spec.draft}, {"acceptance", r.spec.acceptance},
-                  {"tokens_per_step", r.spec.TokensPerStep()}}},
+         {"mtp", {{"draft_tokens", r.spec.draft}, {"acceptance", r.spec.AcceptanceAt(1)},
+                  {"acceptance_by_position", by_position}, {"tokens_per_step", r.spec.TokensPerStep()}}},
          {"fits", r.fits},
          {"reason", r.fits ? json(nullptr) : json(r.reason)},
          {"warnings", r.warnings}};

@@ -191,9 +191,12 @@ TEST_F(ServeTest, ChunkedPrefillBoundsTheDecodeStall) {
 }
 
 TEST_F(ServeTest, SpeculativeDecodingEmitsMoreTokensPerStep) {
-  EXPECT_DOUBLE_EQ((SpecDecode{.draft = 1, .acceptance = 0.875}).TokensPerStep(), 1.875);
-  EXPECT_DOUBLE_EQ((SpecDecode{.draft = 2, .acceptance = 0.5}).TokensPerStep(), 1.75);
-  EXPECT_DOUBLE_EQ((SpecDecode{.draft = 3, .acceptance = 0}).TokensPerStep(), 1);
+  EXPECT_DOUBLE_EQ((SpecDecode{.draft = 1, .acceptance = {0.875}}).TokensPerStep(), 1.875);
+  EXPECT_DOUBLE_EQ((SpecDecode{.draft = 2, .acceptance = {0.5}}).TokensPerStep(), 1.75);
+  EXPECT_DOUBLE_EQ((SpecDecode{.draft = 3, .acceptance = {0}}).TokensPerStep(), 1);
+  // By position: 1 + 0.8 + 0.8 * 0.5 + 0.8 * 0.5 * 0.5 (the third position takes the list's last value).
+  EXPECT_DOUBLE_EQ((SpecDecode{.draft = 3, .acceptance = {0.8, 0.5}}).TokensPerStep(), 1 + 0.8 + 0.4 + 0.2);
+  EXPECT_DOUBLE_EQ((SpecDecode{.draft = 3, .acceptance = {0.8, 0.5}}).AcceptanceAt(3), 0.5);
   // At batch 1 decode is memory-bound: a verify step costs little more, so TPOT falls.
   const Cluster c = ClusterFor("hgx-h200");
   auto m = IterationModel::Make(c, Model("deepseek-v3"), InferencePlan{.tp = 8, .precision = {.weights = Dtype::kFp8, .activations = Dtype::kFp8}}, IterationStack{});
@@ -205,7 +208,7 @@ TEST_F(ServeTest, SpeculativeDecodingEmitsMoreTokensPerStep) {
   w.requests = 3;
   const ServeStats plain = Run(Deploy(*m), w);
   ServeOptions o;
-  o.spec = SpecDecode{.draft = 1, .acceptance = 0.875};
+  o.spec = SpecDecode{.draft = 1, .acceptance = {0.875}};
   const ServeStats mtp = Run(Deploy(*m), w, o);
   EXPECT_LT(mtp.tpot.mean, plain.tpot.mean / 1.4);
   EXPECT_GT(mtp.tpot.mean, plain.tpot.mean / 1.875);  // the verify and draft passes are not free
@@ -391,6 +394,10 @@ TEST_F(ServeTest, BadRequestsNameTheirField) {
       {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"prefill", "devices=8,tpp=2"}, {"decode", "devices=8"}}), "prefill"},
       {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"chunked_prefill", "big"}}), "chunked_prefill"},
       {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"mtp_acceptance", "0.5"}}), "mtp_acceptance"},
+      {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"mtp", "2"}, {"mtp_acceptance", "0.9,0.7,0.5"}}), "mtp_acceptance"},
+      {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"mtp", "2"}, {"mtp_acceptance", "0.9,1.2"}}), "mtp_acceptance"},
+      {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"mtp", "2"}, {"mtp_acceptance", "0"}}), "mtp_acceptance"},
+      {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"mtp", "2"}, {"mtp_acceptance", "0.9,x"}}), "mtp_acceptance"},
       {Make({{"hardware", "h100"}, {"model", "m"}, {"trace", "t.csv"}, {"rate", "3"}}), "rate"},
       {Make({{"hardware", "h100"}, {"model", "m"}, {"input_tokens", "1"}, {"output_tokens", "1"}, {"pd_search", "true"}}), "pd_search"},
   };
@@ -401,6 +408,31 @@ TEST_F(ServeTest, BadRequestsNameTheirField) {
     for (const Diagnostic& d : q.error().diagnostics) named |= d.key_path == c.key;
     EXPECT_TRUE(named) << c.key << ": " << q.error().ToString();
   }
+}
+
+TEST_F(ServeTest, MtpAcceptanceByPosition) {
+  auto run = [&](const char* accept) {
+    Args a = Make({{"hardware", "hgx-h200"}, {"model", "deepseek-v3"}, {"weights", "fp8"}, {"tp", "8"},
+                   {"input_tokens", "1000"}, {"output_tokens", "200"}, {"concurrency", "1"}, {"requests", "2"},
+                   {"mtp", "3"}});
+    if (accept != nullptr) a.Set("mtp_acceptance", accept);
+    auto q = DecodeServe(a);
+    EXPECT_TRUE(q.has_value()) << q.error().ToString();
+    auto r = RunServe(catalog(), *q);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r->spec;
+  };
+  // One value: every position.
+  const SpecDecode one = run("0.8");
+  EXPECT_DOUBLE_EQ(one.TokensPerStep(), 1 + 0.8 + 0.64 + 0.512);
+  const SpecDecode list = run("0.9, 0.7,0.5");
+  EXPECT_DOUBLE_EQ(list.AcceptanceAt(2), 0.7);
+  EXPECT_DOUBLE_EQ(list.TokensPerStep(), 1 + 0.9 + 0.63 + 0.315);
+  // The catalog's figures by position, as many as the drafts: later positions accept less.
+  const SpecDecode model = run(nullptr);
+  ASSERT_EQ(model.acceptance.size(), 3u);
+  EXPECT_GT(model.AcceptanceAt(1), model.AcceptanceAt(2));
+  EXPECT_GT(model.AcceptanceAt(2), model.AcceptanceAt(3));
 }
 
 TEST_F(ServeTest, RunsAndReportsTheContractKeys) {

@@ -653,7 +653,10 @@ Status Check(const ServeDeployment& d, const ServeOptions& o) {
     if (p.kv_tokens_per_rank < s.block_size) fail("kv_cache", "the KV cache holds less than one block per rank");
   }
   if (o.spec.draft < 0 || o.spec.draft > 16) fail("mtp", "must be between 0 and 16");
-  if (!(o.spec.acceptance >= 0 && o.spec.acceptance <= 1)) fail("mtp_acceptance", "must be in [0, 1]");
+  if (o.spec.acceptance.size() > 16) fail("mtp_acceptance", "at most 16 draft positions");
+  for (double a : o.spec.acceptance) {
+    if (!(a >= 0 && a <= 1)) fail("mtp_acceptance", "must be in [0, 1]");
+  }
   if (!bad.empty()) return Error(std::move(bad));
   return Ok{};
 }
@@ -684,10 +687,15 @@ double IterationSeconds(const IterationModel& m, const BatchComposition& batch, 
   return seconds;
 }
 
+double SpecDecode::AcceptanceAt(int position) const {
+  if (acceptance.empty() || position < 1) return 0;
+  return acceptance[std::min<std::size_t>(std::size_t(position), acceptance.size()) - 1];
+}
+
 double SpecDecode::TokensPerStep() const {
   double t = 1, p = 1;
-  for (int i = 0; i < draft; ++i) {
-    p *= acceptance;
+  for (int i = 1; i <= draft; ++i) {
+    p *= AcceptanceAt(i);
     t += p;
   }
   return t;

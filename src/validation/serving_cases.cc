@@ -95,7 +95,7 @@ double AcceptanceFor(int draft, double length) {
   double lo = 0, hi = 1;
   for (int i = 0; i < 60; ++i) {
     const double mid = (lo + hi) / 2;
-    ((SpecDecode{.draft = draft, .acceptance = mid}).TokensPerStep() < length ? lo : hi) = mid;
+    ((SpecDecode{.draft = draft, .acceptance = {mid}}).TokensPerStep() < length ? lo : hi) = mid;
   }
   return (lo + hi) / 2;
 }
@@ -337,10 +337,14 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
       if (draft < 1) return "MTP without a stated number of draft tokens";
       spec.draft = int(draft);
       if (auto len = Num(c, {"workload", "mtp", "acceptance_len"}); len && *len >= 1) {
-        spec.acceptance = AcceptanceFor(spec.draft, *len);
+        spec.acceptance = {AcceptanceFor(spec.draft, *len)};
       } else if (const Figure* f = FindFigure(model->published, "published.mtp_acceptance")) {
-        spec.acceptance = f->value;
-        assumed.push_back("MTP acceptance " + std::to_string(f->value).substr(0, 5) + " per position (the model's published figure; the case gives none)");
+        spec.acceptance = FigureValues(*f);
+        if (int(spec.acceptance.size()) > spec.draft) spec.acceptance.resize(std::size_t(spec.draft));
+        std::string by;
+        for (double x : spec.acceptance) by += (by.empty() ? "" : ", ") + std::to_string(x).substr(0, 5);
+        assumed.push_back("MTP acceptance " + by + (spec.acceptance.size() > 1 ? " by draft position" : " per position") +
+                          " (the model's published figure; the case gives none)");
       } else {
         return "MTP with no acceptance stated and none published for " + model->id;
       }

@@ -35,7 +35,9 @@ struct ServeQuery {
   bool two_batch_overlap = false;
   std::optional<bool> swap;  // preemption by swap (true) or recompute (false); empty: the stack's
   int mtp = 0;
-  std::optional<double> mtp_acceptance;  // empty: the model's published figure
+  // Acceptance of draft position 1, 2, ... given the ones before it (one
+  // value: every position); empty: the model's published figure.
+  std::optional<std::vector<double>> mtp_acceptance;
   std::optional<int64_t> max_batch, max_batch_tokens, chunk, block_size;  // empty: the stack's (chunk 0 = off)
   std::optional<Priority> priority;
   double prefix_hit = 0;

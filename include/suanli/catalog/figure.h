@@ -21,7 +21,10 @@ enum class Basis { kDatasheet, kMeasured, kEstimated, kRumoured };
 std::string_view BasisName(Basis b);
 
 struct Figure {
-  double value = 0.0;  // SI base units (numeric figures)
+  double value = 0.0;  // SI base units (numeric figures); a list figure: its first item
+  // A list figure (one value per position, e.g. MTP acceptance by draft
+  // position): every item, SI. Empty for a single value.
+  std::vector<double> values;
   std::string text;    // text figures (process, memory type, launch date)
   bool is_text = false;
   Dim dim;
@@ -42,6 +45,8 @@ using FigureMap = std::map<std::string, Figure, std::less<>>;
 // The figure at `path`, or nullptr; its numeric value (SI), if numeric and present.
 const Figure* FindFigure(const FigureMap& figures, std::string_view path);
 std::optional<double> FigureValue(const FigureMap& figures, std::string_view path);
+// A numeric figure's items: its list, or its one value.
+std::vector<double> FigureValues(const Figure& f);
 
 // Formats a figure's value for people ("4.0 TB/s", "96 GiB" stays "103.1 GB").
 std::string FormatFigureValue(const Figure& f);

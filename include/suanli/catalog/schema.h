@@ -35,6 +35,7 @@ struct FieldSpec {
   std::span<const FieldSpec> table{};           // kTable
   bool positive = true;                         // kFigure: value must be > 0 (false: must be >= 0)
   double at_most = 0;                           // kFigure: upper bound in SI units (0 = none)
+  int max_items = 0;  // kFigure: its value may be a list of up to this many numbers, each in bounds (0 = one number)
 };
 
 enum class RecordKind { kChip, kSystem, kModel, kRuleSet, kSource, kProfile, kStack, kPrice, kFacility, kFx };

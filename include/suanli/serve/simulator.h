@@ -46,12 +46,16 @@ struct SchedulerConfig {
   bool swap = false;                   // preemption swaps the KV cache to host memory (else recomputes it)
 };
 
-// Speculative decoding (MTP, EAGLE): `draft` tokens proposed per step, the
-// i-th accepted with probability acceptance^i (each position given the ones
-// before it). A step emits 1 + sum_i acceptance^i tokens on average.
+// Speculative decoding (MTP, EAGLE): `draft` tokens proposed per step.
+// acceptance[i] is the probability that draft position i + 1 is accepted
+// given that the ones before it were (a_1, a_2, ...); positions past the
+// list take its last value, so one value means every position. Draft i is
+// kept with probability a_1 * ... * a_i, and a step emits
+// 1 + sum_i (a_1 * ... * a_i) tokens on average.
 struct SpecDecode {
   int draft = 0;
-  double acceptance = 0;
+  std::vector<double> acceptance;
+  [[nodiscard]] double AcceptanceAt(int position) const;  // a_position, 1-based; 0 if none
   [[nodiscard]] double TokensPerStep() const;
 };
 
