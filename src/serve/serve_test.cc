@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "suanli/api/fields.h"
 #include "suanli/api/serve.h"
 #include "suanli/infer/infer.h"
 #include "suanli/infer/memory.h"
@@ -428,6 +429,18 @@ TEST_F(ServeTest, MtpAcceptanceByPosition) {
   const SpecDecode list = run("0.9, 0.7,0.5");
   EXPECT_DOUBLE_EQ(list.AcceptanceAt(2), 0.7);
   EXPECT_DOUBLE_EQ(list.TokensPerStep(), 1 + 0.9 + 0.63 + 0.315);
+  // A JSON request gives a number (every position) or a list by position.
+  for (const char* json : {R"({"mtp": 2, "mtp_acceptance": 0.8})", R"({"mtp": 2, "mtp_acceptance": [0.9, 0.7]})"}) {
+    auto a = ArgsFromJson(CommandFor("serve"), json);
+    ASSERT_TRUE(a.has_value()) << json;
+    a->Set("hardware", "h100");
+    a->Set("model", "m");
+    a->Set("input_tokens", "1");
+    a->Set("output_tokens", "1");
+    auto q = DecodeServe(*a);
+    ASSERT_TRUE(q.has_value()) << json << ": " << q.error().ToString();
+    EXPECT_EQ(q->mtp_acceptance->size(), std::string(json).find('[') == std::string::npos ? 1u : 2u) << json;
+  }
   // The catalog's figures by position, as many as the drafts: later positions accept less.
   const SpecDecode model = run(nullptr);
   ASSERT_EQ(model.acceptance.size(), 3u);

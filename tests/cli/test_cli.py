@@ -808,6 +808,31 @@ class Serve(unittest.TestCase):
         self.assertEqual(j["devices"], 8)
         self.assertLessEqual(j["goodput_requests_per_s"], j["requests_per_s"] * (1 + 1e-12))
 
+    def test_mtp_acceptance_by_position(self):
+        base = ("serve", "--hardware", "hgx-h200", "--model", "deepseek-v3", "--weights", "fp8", "--tp", "8",
+                "--input-tokens", "1000", "--output-tokens", "100", "--concurrency", "1", "--requests", "2",
+                "--mtp", "3")
+        r = run(*base, "--mtp-acceptance", "0.9,0.7,0.5", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = json.loads(r.stdout)["mtp"]
+        self.assertEqual(m["acceptance_by_position"], [0.9, 0.7, 0.5])
+        self.assertAlmostEqual(m["tokens_per_step"], 1 + 0.9 + 0.63 + 0.315)
+        # The model's figure by position: later drafts accept less.
+        m = json.loads(run(*base, "--json").stdout)["mtp"]
+        a = m["acceptance_by_position"]
+        self.assertEqual(len(a), 3)
+        self.assertGreater(a[0], a[1])
+        self.assertGreater(a[1], a[2])
+        for bad, why in ((("--mtp-acceptance", "0.9,0.8,0.7,0.6"), "at most one per draft position"),
+                         (("--mtp-acceptance", "0.9,1.1"), "(0, 1]"),
+                         (("--mtp-acceptance", "0"), "(0, 1]"),
+                         (("--mtp-acceptance", "0.9,,0.8"), "--mtp-acceptance")):
+            r = run(*base, *bad)
+            self.assertEqual(r.returncode, 2, (bad, r.stdout, r.stderr))
+            self.assertIn("--mtp-acceptance", r.stderr, bad)
+            self.assertIn(why, r.stderr, bad)
+            self.assertEqual(r.stdout, "", bad)
+
     def test_phase_decode_and_prefill(self):
         j = json.loads(run(*self.BASE, "--phase", "decode", "--batch", "max", "--context-tokens", "2048",
                            "--sla-tpot", "0.03", "--json").stdout)
