@@ -124,6 +124,28 @@ TEST(Collectives, MoreBusBandwidthAtAnySizeIsNeverSlower) {
   }
 }
 
+TEST(Collectives, AllGatherFigurePricesReduceScatterAndAllGatherOnly) {
+  // H100: every collective but the all-reduce at the ring's 370 GB/s (0.822 of 450).
+  const Topology topo;
+  const RankCurve h100 = Curve("2=0.817, 4=0.817, 8=1.064");
+  const Links before = SwitchLinks(topo, &h100);
+  Links l = before;
+  l.up_gather = 450e9 * 0.822;
+  const double bytes = 8e9;
+  for (const Group& g : kGroups) {
+    EXPECT_EQ(AllReduce(l, bytes, g), AllReduce(before, bytes, g)) << g.ranks << "x" << g.stride;
+    if (!g.in_domain(l.domain)) continue;
+    const double n = g.ranks;
+    EXPECT_NEAR(AllGather(l, bytes, g) - l.latency, (n - 1) / n * bytes / (450e9 * 0.822), 1e-12) << g.ranks;
+    EXPECT_DOUBLE_EQ(ReduceScatter(l, bytes, g), AllGather(l, bytes, g));
+  }
+  // More all-gather bandwidth is never slower; 8-rank all-gathers are slower than at the NVLS figure.
+  Links faster = l;
+  faster.up_gather *= 1.2;
+  for (const Group& g : kGroups) EXPECT_LE(AllGather(faster, bytes, g), AllGather(l, bytes, g));
+  EXPECT_GT(AllGather(l, bytes, Group{.ranks = 8, .stride = 1}), AllGather(before, bytes, Group{.ranks = 8, .stride = 1}));
+}
+
 TEST(Collectives, MeasuredBusBandwidthByGroupSize) {
   // H100 through NVSwitch (NVIDIA/nccl issue 1455, micro-19): NVLS reaches
   // bus bandwidth 367.5 GB/s on 2 and 4 ranks, as the ring does, and 478.9 on 8.

@@ -83,6 +83,7 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
     std::string error;
     if (!ParseRankCurve(f->text, kAllReduceEfficiencyMax, d.allreduce_by_ranks, error)) d.allreduce_by_ranks = {};
   }
+  d.allgather_efficiency = prof->Get("collective.allgather_efficiency").value_or(0);
   // Without a measured all-to-all, the all-reduce's fraction (no in-switch
   // reduction helps an exchange, so at most the link rate).
   d.alltoall_efficiency =

@@ -26,6 +26,7 @@ namespace suanli {
 struct Links {
   double up_busbw = 0;  // all-reduce bus bandwidth inside a domain (B/s), where the profile has no curve by group size
   double up = 0;        // scale-up bandwidth per chip per direction (B/s)
+  double up_gather = 0; // all-gather and reduce-scatter bus bandwidth inside a domain (B/s); 0 = the all-reduce's
   const RankCurve* busbw_by_ranks = nullptr;  // the profile's bus bandwidth by group size, of `up` (the cluster's device's); null = up_busbw for every group
   double up_a2a = 0;    // all-to-all and exchanges inside a domain, per rank (B/s)
   double up_p2p = 0;    // a point-to-point transfer inside a domain (B/s)
@@ -64,6 +65,7 @@ inline Links LinksOf(const Cluster& c) {
   l.up_a2a = up > 0 ? up * d.alltoall_efficiency : l.out;
   l.up_p2p = up > 0 ? up : l.out;
   l.up = up;
+  l.up_gather = up > 0 ? up * d.allgather_efficiency : 0;
   l.busbw_by_ranks = up > 0 && !d.allreduce_by_ranks.empty() ? &d.allreduce_by_ranks : nullptr;
   l.latency = d.collective_latency.si();
   l.domain = t.scale_up_domain;
@@ -99,6 +101,8 @@ struct CollectiveCost {
 
 // A ring within each scale-up domain, then across domains on the scale-out
 // share: `passes` is 1 for reduce-scatter or all-gather, 2 for all-reduce.
+// A reduce-scatter or all-gather inside the domain runs at the profile's
+// all-gather figure where it has one (NVLS speeds only the all-reduce).
 // Kept inline at every caller (the curve's lookup is a call of its own).
 [[gnu::always_inline]] inline CollectiveCost HierarchicalCost(const Links& l, const Group& g, double passes) {
   CollectiveCost c;
@@ -107,7 +111,8 @@ struct CollectiveCost {
   const int domains = g.ranks / local;
   if (local > 1) {
     c.latency += l.latency;
-    c.per_byte += passes * double(local - 1) / local / (UpBusBandwidth(l, local) * UpShare(l, local - 1));
+    const double busbw = passes < 2 && l.up_gather > 0 ? l.up_gather : UpBusBandwidth(l, local);
+    c.per_byte += passes * double(local - 1) / local / (busbw * UpShare(l, local - 1));
   }
   if (domains > 1) {
     c.latency += l.latency;
