@@ -337,6 +337,9 @@ Catalog Catalog::ForRelease(const ReleaseRef& want, std::vector<std::string>* no
     if (notes != nullptr && !note.empty()) notes->push_back(note);
     if (r == nullptr) continue;
     for (const auto& [key, fig] : r->figures) p.figures[key] = fig;
+    // A release's own all-reduce figure is for every group: the profile's
+    // curve by group size was measured with another release.
+    if (r->figures.count("collective.allreduce_efficiency") != 0) p.figures.erase("collective.allreduce_by_ranks");
   }
   return out;
 }

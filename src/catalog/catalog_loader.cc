@@ -16,6 +16,7 @@
 #include "suanli/catalog/catalog.h"
 #include "suanli/catalog/what_if.h"
 #include "suanli/hardware/dispatch_curve.h"
+#include "suanli/hardware/rank_curve.h"
 
 namespace suanli {
 
@@ -178,6 +179,9 @@ class CatalogLoader {
           break;
         }
       }
+      // A profile that measures its own all-reduce figure and no curve by
+      // group size is not priced on its base's curve.
+      if (derived) DropInheritedCurve(r.node, r.merged);
       BuildProfile(r.merged);
     }
     // Free the raw trees before the models are read: less memory touched, faster start.
@@ -574,6 +578,22 @@ class CatalogLoader {
     catalog_.systems_.push_back(std::move(s));
   }
 
+  static void DropInheritedCurve(const RawNode& own, RawNode& merged) {
+    const RawNode* own_collective = own.Find("collective");
+    if (own_collective == nullptr || !own_collective->IsMap() || own_collective->Find("allreduce_efficiency") == nullptr ||
+        own_collective->Find("allreduce_by_ranks") != nullptr) {
+      return;
+    }
+    RawNode* collective = merged.Find("collective");
+    if (collective == nullptr || !collective->IsMap()) return;
+    for (std::size_t i = 0; i < collective->keys.size(); ++i) {
+      if (collective->keys[i] != "allreduce_by_ranks") continue;
+      collective->keys.erase(collective->keys.begin() + std::ptrdiff_t(i));
+      collective->items.erase(collective->items.begin() + std::ptrdiff_t(i));
+      return;
+    }
+  }
+
   void BuildProfile(const RawNode& node) {
     Record rec;
     const std::size_t before = diags_.size();
@@ -585,6 +605,13 @@ class CatalogLoader {
       std::string error;
       if (f != nullptr && !ParseGemmSweep(f->text, *out, error)) {
         Add(Diagnostic{.file = f->file, .line = f->line, .key_path = std::string(key) + ".value", .message = error});
+      }
+    }
+    if (const Figure* f = p.Find("collective.allreduce_by_ranks"); f != nullptr) {
+      RankCurve curve;
+      std::string error;
+      if (!ParseRankCurve(f->text, kAllReduceEfficiencyMax, curve, error)) {
+        Add(Diagnostic{.file = f->file, .line = f->line, .key_path = "collective.allreduce_by_ranks.value", .message = error});
       }
     }
     for (const char* key : {"expert_dispatch.normal_intranode", "expert_dispatch.normal_internode", "expert_dispatch.low_latency"}) {

@@ -499,3 +499,71 @@ TEST(CatalogLoad, DispatchCurveErrorsNameTheirFileAndKey) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// A profile's all-reduce bus bandwidth by group size (issue 15) is checked on
+// load at its file, line and key; a derived profile that measures its own
+// all-reduce figure and no curve does not take its base's curve, nor does a
+// release that sets its own figure.
+std::string WithCurve(const std::string& curve) {
+  std::string body = ProfileBody();
+  const std::string at = "  latency: {value: 40 us";
+  body.insert(body.find(at), "  allreduce_by_ranks: {value: \"" + curve + "\", basis: measured, source: SRC}\n");
+  return body;
+}
+
+TEST(CatalogLoad, AllReduceCurveErrorsNameTheirFileLineAndKey) {
+  auto load = [](const std::string& curve) {
+    testing::TempDir dir;
+    testing::WriteMinimalCatalog(dir);
+    dir.Write("profiles/a.yaml", "id: a\nname: A\nchips: [base]\n" + WithCurve(curve));
+    auto c = Catalog::Load(dir.path());
+    return c.has_value() ? std::string() : c.error().ToString();
+  };
+  EXPECT_EQ(load("2=0.817, 4=0.817, 8=1.064"), "");
+  const std::string bad = load("8=1.064, 4=0.8");
+  EXPECT_NE(bad.find("a.yaml:15"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("collective.allreduce_by_ranks.value"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("group sizes must increase"), std::string::npos) << bad;
+  EXPECT_NE(load("1=0.8").find("at least 2"), std::string::npos);
+  EXPECT_NE(load("8=2.5").find("at most 2"), std::string::npos);
+}
+
+TEST(CatalogLoad, OwnAllReduceFigureDropsTheBaseCurve) {
+  testing::TempDir dir;
+  testing::WriteMinimalCatalog(dir);
+  dir.Write("chips/other.yaml", "id: other\nname: Other\nextends: base\n");
+  dir.Write("chips/third.yaml", "id: third\nname: Third\nextends: base\n");
+  dir.Write("profiles/a.yaml", "id: a\nname: A\nchips: [base]\n" + WithCurve("2=0.8, 8=1.06"));
+  dir.Write("profiles/b.yaml", "id: b\nname: B\nextends: a\nchips: [other]\ntier: measured\n"
+                               "collective:\n  allreduce_efficiency: {value: 1.07, basis: measured, source: SRC}\n");
+  dir.Write("profiles/c.yaml", "id: c\nname: C\nextends: a\nchips: [third]\ntier: measured\n"
+                               "memory:\n  efficiency: {value: 0.8, basis: measured, source: SRC}\n");
+  auto c = Catalog::Load(dir.path());
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  ASSERT_NE(c->FindProfile("a"), nullptr);
+  EXPECT_NE(c->FindProfile("a")->Find("collective.allreduce_by_ranks"), nullptr);
+  EXPECT_EQ(c->FindProfile("b")->Find("collective.allreduce_by_ranks"), nullptr);
+  EXPECT_NE(c->FindProfile("c")->Find("collective.allreduce_by_ranks"), nullptr);
+}
+
+TEST(CatalogLoad, ReleaseAllReduceFigureDropsTheCurve) {
+  testing::TempDir dir;
+  testing::WriteMinimalCatalog(dir);
+  dir.Write("profiles/a.yaml", "id: a\nname: A\nchips: [base]\n" + WithCurve("2=0.8, 8=1.06") +
+                                   "releases:\n  - framework: nccl\n    version: \"2.27\"\n"
+                                   "    collective:\n      allreduce_efficiency: {value: 1.1, basis: measured, source: SRC}\n");
+  auto c = Catalog::Load(dir.path());
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_NE(c->FindProfile("a")->Find("collective.allreduce_by_ranks"), nullptr);
+  const Catalog old = c->ForRelease(ReleaseRef{.framework = "nccl", .version = "2.26"}, nullptr);
+  EXPECT_NE(old.FindProfile("a")->Find("collective.allreduce_by_ranks"), nullptr);  // no release of it: the profile's own
+  const Catalog now = c->ForRelease(ReleaseRef{.framework = "nccl", .version = "2.27"}, nullptr);
+  EXPECT_EQ(now.FindProfile("a")->Find("collective.allreduce_by_ranks"), nullptr);
+  EXPECT_DOUBLE_EQ(*now.FindProfile("a")->Get("collective.allreduce_efficiency"), 1.1);
+}
+
+}  // namespace
+}  // namespace suanli

@@ -78,6 +78,12 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
   d.reserved_bytes = Bytes(field("memory.reserved"));
   d.reserved_fraction = field("memory.reserved_fraction");
   d.allreduce_efficiency = field("collective.allreduce_efficiency");
+  // Validated on load; a bad curve is left empty (the one figure).
+  if (const Figure* f = prof->Find("collective.allreduce_by_ranks"); f != nullptr) {
+    std::string error;
+    if (!ParseRankCurve(f->text, kAllReduceEfficiencyMax, d.allreduce_by_ranks, error)) d.allreduce_by_ranks = {};
+  }
+  d.allgather_efficiency = prof->Get("collective.allgather_efficiency").value_or(0);
   // Without a measured all-to-all, the all-reduce's fraction (no in-switch
   // reduction helps an exchange, so at most the link rate).
   d.alltoall_efficiency =

@@ -135,6 +135,22 @@ class ErrorPaths(unittest.TestCase):
         for t in texts:
             self.assertIn(t, r.stderr)
 
+    def test_bad_allreduce_curve_names_file_line_and_key(self):
+        # Issue 15: a profile's bus bandwidth by group size is checked on load.
+        import shutil
+        with tempfile.TemporaryDirectory() as d:
+            cat = os.path.join(d, "catalog")
+            shutil.copytree(os.path.join(REPO, "catalog"), cat)
+            path = os.path.join(cat, "profiles", "nvidia-hopper.yaml")
+            with open(path) as f:
+                lines = f.read().split("\n")
+            line = next(i for i, t in enumerate(lines) if "allreduce_by_ranks:" in t) + 1
+            lines[line - 1] = '  allreduce_by_ranks: {value: "8=1.064, 4=0.817", basis: measured, source: [micro-19]}'
+            with open(path, "w") as f:
+                f.write("\n".join(lines))
+            self.assertBadInput(run("catalog", "list", catalog=cat), f"nvidia-hopper.yaml:{line}",
+                                "collective.allreduce_by_ranks.value", "group sizes must increase")
+
     def test_inputs_are_bounded(self):
         # Issue 11: each of these took gigabytes or hung; now exit 2 at once, naming the file.
         with tempfile.TemporaryDirectory() as d:

@@ -8,9 +8,12 @@
 // it per rank, each rank on its own share of the NICs, through the network's
 // tiers (oversubscribed tiers share their bandwidth). A collective pays the
 // profile's measured collective latency once per phase it has: inside the
-// domain, across domains, or both. Formulas: docs/architecture.md.
+// domain, across domains, or both. Inside a domain the bus bandwidth is the
+// profile's, for the group's size where the profile measured it by size
+// (`collective.allreduce_by_ranks`). Formulas: docs/architecture.md.
 //
-// `Links` is precomputed once per cluster; the functions are pure arithmetic
+// `Links` is precomputed once per cluster and points into it (its topology,
+// its device's curve), so it lives no longer; the functions are pure arithmetic
 // (a few dozen ns), safe from any thread. Times in seconds, sizes in bytes.
 #pragma once
 
@@ -21,7 +24,10 @@
 namespace suanli {
 
 struct Links {
-  double up_busbw = 0;  // all-reduce bus bandwidth inside a domain (B/s)
+  double up_busbw = 0;  // all-reduce bus bandwidth inside a domain (B/s), where the profile has no curve by group size
+  double up = 0;        // scale-up bandwidth per chip per direction (B/s)
+  double up_gather = 0; // all-gather and reduce-scatter bus bandwidth inside a domain (B/s); 0 = the all-reduce's
+  const RankCurve* busbw_by_ranks = nullptr;  // the profile's bus bandwidth by group size, of `up` (the cluster's device's); null = up_busbw for every group
   double up_a2a = 0;    // all-to-all and exchanges inside a domain, per rank (B/s)
   double up_p2p = 0;    // a point-to-point transfer inside a domain (B/s)
   double out = 0;       // scale-out per chip, achieved (B/s)
@@ -41,6 +47,14 @@ inline double UpShare(const Links& l, double peers) {
   return std::clamp(peers / l.mesh_links, 1.0 / l.mesh_links, 1.0);
 }
 
+// All-reduce bus bandwidth (B/s) of `local` ranks of one domain: the
+// profile's measured figure for that group size where it has a curve (NVLS's
+// bus bandwidth grows with the group, a ring's does not), else its one
+// figure. On a full mesh the fraction is of the links the group uses (UpShare).
+inline double UpBusBandwidth(const Links& l, int local) {
+  return l.busbw_by_ranks != nullptr ? l.up * l.busbw_by_ranks->At(local) : l.up_busbw;
+}
+
 inline Links LinksOf(const Cluster& c) {
   const Device& d = c.device;
   const Topology& t = c.topology;
@@ -50,6 +64,9 @@ inline Links LinksOf(const Cluster& c) {
   l.up_busbw = up > 0 ? up * d.allreduce_efficiency : l.out;
   l.up_a2a = up > 0 ? up * d.alltoall_efficiency : l.out;
   l.up_p2p = up > 0 ? up : l.out;
+  l.up = up;
+  l.up_gather = up > 0 ? up * d.allgather_efficiency : 0;
+  l.busbw_by_ranks = up > 0 && !d.allreduce_by_ranks.empty() ? &d.allreduce_by_ranks : nullptr;
   l.latency = d.collective_latency.si();
   l.domain = t.scale_up_domain;
   l.mesh_links = up > 0 ? t.scale_up_mesh_links : 0;
@@ -84,14 +101,18 @@ struct CollectiveCost {
 
 // A ring within each scale-up domain, then across domains on the scale-out
 // share: `passes` is 1 for reduce-scatter or all-gather, 2 for all-reduce.
-inline CollectiveCost HierarchicalCost(const Links& l, const Group& g, double passes) {
+// A reduce-scatter or all-gather inside the domain runs at the profile's
+// all-gather figure where it has one (NVLS speeds only the all-reduce).
+// Kept inline at every caller (the curve's lookup is a call of its own).
+[[gnu::always_inline]] inline CollectiveCost HierarchicalCost(const Links& l, const Group& g, double passes) {
   CollectiveCost c;
   if (g.ranks <= 1) return c;
   const int local = g.per_domain(l.domain);
   const int domains = g.ranks / local;
   if (local > 1) {
     c.latency += l.latency;
-    c.per_byte += passes * double(local - 1) / local / (l.up_busbw * UpShare(l, local - 1));
+    const double busbw = passes < 2 && l.up_gather > 0 ? l.up_gather : UpBusBandwidth(l, local);
+    c.per_byte += passes * double(local - 1) / local / (busbw * UpShare(l, local - 1));
   }
   if (domains > 1) {
     c.latency += l.latency;

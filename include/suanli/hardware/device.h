@@ -14,6 +14,7 @@
 #include "suanli/core/result.h"
 #include "suanli/core/units.h"
 #include "suanli/hardware/dispatch_curve.h"
+#include "suanli/hardware/rank_curve.h"
 
 namespace suanli {
 
@@ -52,6 +53,8 @@ struct Device {
   Bytes reserved_bytes;                    // runtime's fixed reserve
   double reserved_fraction = 0;            // and the share of what is left that it keeps free
   double allreduce_efficiency = 0;         // all-reduce bus bandwidth over the scale-up link rate
+  RankCurve allreduce_by_ranks;            // the same by group size (measured); empty = the one figure for every group
+  double allgather_efficiency = 0;         // all-gather and reduce-scatter bus bandwidth over the link rate; 0 = the all-reduce's
   double alltoall_efficiency = 0;          // all-to-all bus bandwidth over the link rate the group uses (at most 1)
   Seconds collective_latency;              // fixed cost of one collective or transfer
   double scale_out_efficiency = 0;         // achieved over the scale-out link rate
