@@ -671,8 +671,15 @@ double IterationSeconds(const IterationModel& m, const BatchComposition& batch, 
     }
     const PhaseEstimate d =
         m.Cost(BatchComposition{.decode = std::span<const DecodeBucket>(one, n), .prefill = {}}, PipelineFill::kSteady);
+    // Each draft pass runs the MTP layer (a decode layer of the model's
+    // shape) and then the LM head over the same rows, to pick its token:
+    // SGLang's EAGLE/NEXTN worker and TensorRT-LLM's MTP compute the logits
+    // of every draft step with the shared head (DeepSeek-V3 shares the
+    // embedding and head with its MTP module). The fixed step cost is not
+    // paid again (the draft steps run inside the step's graph).
     const double fixed = d.by_class[static_cast<int>(OpClass::kFixed)];
-    seconds += draft * std::max(0.0, d.seconds - fixed) / std::max(1, m.model().layers);
+    const double head = d.by_class[static_cast<int>(OpClass::kLmHead)];
+    seconds += draft * (std::max(0.0, d.seconds - fixed - head) / std::max(1, m.model().layers) + head);
   }
   return seconds;
 }

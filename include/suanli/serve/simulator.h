@@ -136,7 +136,8 @@ struct ServeStats {
 // One iteration's time on one instance: IterationModel::Cost of the batch,
 // plus, with `draft` > 0, the draft module's `draft` sequential passes over
 // the decoding sequences (MTP: one more layer of the model's shape, so each
-// costs the decode pass over the model's layers, without its fixed step cost).
+// costs the decode pass's layers over the model's layers, plus the LM head
+// that picks the draft token, without the fixed step cost).
 double IterationSeconds(const IterationModel& model, const BatchComposition& batch, int draft);
 
 // Checks the deployment (pools, capacities, schedulers) and runs every
