@@ -44,12 +44,16 @@ void FleetLarge(benchmark::State& state, const suanli::FleetOptions& options) {
     state.counters["simplex_iterations"] = double(plan->solver_iterations);
     state.counters["relative_gap"] = plan->relative_gap;
     state.counters["cost_usd"] = plan->total_cost_usd;
+    state.counters["bound_usd"] = plan->solver_bound;
     benchmark::DoNotOptimize(plan->total_cost_usd);
   }
 }
 // The default: the period decomposition (exact period bounds), then CBC, to within 1e-4 of the bound.
 void BM_FleetLarge(benchmark::State& state) { FleetLarge(state, {}); }
 BENCHMARK(BM_FleetLarge)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+// Two-period bound blocks (FleetOptions::period_block): a tighter bound, slower.
+void BM_FleetLargeBlocks2(benchmark::State& state) { FleetLarge(state, suanli::FleetOptions{.period_block = 2}); }
+BENCHMARK(BM_FleetLargeBlocks2)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 // The planner before: every MILP (periods and full) to within 0.1 %.
 void BM_FleetLargeCoarse(benchmark::State& state) {
   FleetLarge(state, suanli::FleetOptions{.period_relative_gap = 1e-3, .milp = {.relative_gap = 1e-3}});

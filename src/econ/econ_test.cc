@@ -355,6 +355,13 @@ TEST(Fleet, ToyMatchesBruteForce) {
   EXPECT_GT(plan->period_lower_bound, 0);
   EXPECT_LE(plan->period_lower_bound, best * (1 + 1e-9));
   EXPECT_LE(plan->relative_gap, 1e-9);
+  // One bound block over both quarters is the whole MILP (BuildBlock with
+  // the ownership coupling inside): its bound is the optimum itself.
+  auto block = PlanFleet(c, *s, FleetOptions{.period_block = 2, .milp = {.time_limit_s = 60, .relative_gap = 0}}, *solver);
+  ASSERT_TRUE(block) << block.error().ToString();
+  EXPECT_NEAR(block->total_cost_usd, best, 1e-6 * best);
+  EXPECT_NEAR(block->period_lower_bound, best, 1e-9 * best);
+  EXPECT_GE(block->period_lower_bound, plan->period_lower_bound * (1 - 1e-12));
   auto alone = PlanFleet(c, *s, FleetOptions{.period_decomposition = false, .milp = {.time_limit_s = 60, .relative_gap = 0}}, *solver);
   ASSERT_TRUE(alone) << alone.error().ToString();
   EXPECT_NEAR(alone->total_cost_usd, best, 1e-6 * best);

@@ -455,119 +455,152 @@ Result<PeriodUse> Utilization(const Inputs& in, const std::vector<double>& owned
 // The period decomposition of the least-cost plan (docs/fleet-model.md,
 // "Speed"). A node bought in p costs rho_cp per hour it is owned, so the
 // objective is the sum over periods q of the cost falling in q,
-// C_q = H_q sum_c sum_{p<=q} rho_cp b_cp. Two kinds of period problems, each
-// a MILP in the nodes n_c owned in q alone (q's allocation, demand, power and
-// vendor-cap rows, the budgets):
-//   bound:   n_c <= the supply up to q, cost H_q min_{p<=q} rho_cp per node:
-//            any plan's n_cq = sum_{p<=q} b_cp is feasible for it, so its
-//            optimum (or the solver's proven bound) LB_q <= C_q;
-//   forward: n_c >= the nodes owned in q-1, n_c - n_c,q-1 <= q's supply, cost
-//            of each node bought in q for the rest of the horizon: solved in
-//            order q = 1, 2, ..., it builds a feasible plan (a rolling-horizon
-//            heuristic), the MIP start of the full MILP.
-struct PeriodModel {
+// C_q = H_q sum_c sum_{p<=q} rho_cp b_cp. Two kinds of problems, each a MILP
+// in the nodes owned in a block of consecutive periods a..b alone (their
+// allocation, demand, power and vendor-cap rows, the budgets): e_c nodes
+// owned in a and b_cp bought in each later p of the block (at most p's
+// supply, at rho_cp for the rest of the block), so n_cq = e_c + sum b_cp:
+//   bound:   e_c <= the supply up to a, at H_q min_{p<=a} rho_cp per node
+//            and period q of the block: any plan's (n_ca, b_c,a+1..b) is
+//            feasible for it, so its optimum (or the solver's proven bound)
+//            LB_ab <= sum_{q=a..b} C_q; a == b is the period bound P_q;
+//   forward: one period (a == b == q), e_c >= the nodes owned in q-1,
+//            e_c - n_c,q-1 <= q's supply, the cost of each node bought in q
+//            for the rest of the horizon: solved in order q = 1, 2, ..., it
+//            builds a feasible plan (a rolling-horizon heuristic), the MIP
+//            start of the full MILP.
+struct BlockModel {
   MilpProblem p;
-  std::vector<int> own;  // per candidate
+  std::vector<int> first;             // per candidate: e_c, the nodes owned in a
+  std::vector<std::vector<int>> buy;  // [candidate][p - a - 1]: b_cp for a < p <= b
 };
 
-PeriodModel BuildPeriod(const Inputs& in, std::size_t q, const std::vector<double>* floor_nodes, double capex_left,
-                        double opex_left) {
-  PeriodModel m;
+BlockModel BuildBlock(const Inputs& in, std::size_t a, std::size_t b, const std::vector<double>* floor_nodes,
+                      double capex_left, double opex_left) {
+  BlockModel m;
   const FleetScenario& s = in.s;
   const std::size_t nc = in.c.size(), nd = s.demands.size(), np = s.periods.size();
-  const bool forward = floor_nodes != nullptr;
-  std::vector<double> price(nc, 0), opex(nc, 0);
+  const bool forward = floor_nodes != nullptr;  // then a == b
+  auto hours_from = [&](std::size_t p) {
+    double h = 0;
+    for (std::size_t r = p; r < np; ++r) h += s.periods[r].hours;
+    return h;
+  };
+  auto cap = [&](std::size_t c, std::size_t p) {
+    return !in.c[c].purchasable[p] ? 0.0 : (in.supply[c][p] < 0 ? kBigSupply : std::floor(in.supply[c][p] + 1e-9));
+  };
+  double block_hours = 0;
+  for (std::size_t q = a; q <= b; ++q) block_hours += s.periods[q].hours;
+  std::vector<double> price(nc, 0), opex(nc, 0);  // per node of e_c, for the budgets
+  m.buy.assign(nc, {});
   for (std::size_t c = 0; c < nc; ++c) {
     double lo = 0, hi = 0, cost = 0;
     if (forward) {
       lo = (*floor_nodes)[c];
-      const double add = !in.c[c].purchasable[q] ? 0 : (in.supply[c][q] < 0 ? kBigSupply : std::floor(in.supply[c][q] + 1e-9));
-      hi = lo + add;
-      cost = in.buy_cost[c][q];
-      price[c] = in.price[c][q];
-      opex[c] = in.opex_cost[c][q];
+      hi = lo + cap(c, a);
+      cost = in.buy_cost[c][a];
+      price[c] = in.price[c][a];
+      opex[c] = in.opex_cost[c][a];
     } else {
       double rho = kMilpInfinity;
       price[c] = opex[c] = kMilpInfinity;
-      for (std::size_t p = 0; p <= q; ++p) {
+      for (std::size_t p = 0; p <= a; ++p) {
         if (!in.c[c].purchasable[p]) continue;
-        hi += in.supply[c][p] < 0 ? kBigSupply : std::floor(in.supply[c][p] + 1e-9);
-        double h = 0;
-        for (std::size_t r = p; r < np; ++r) h += s.periods[r].hours;
-        rho = std::min(rho, in.buy_cost[c][p] / h);
+        hi += cap(c, p);
+        rho = std::min(rho, in.buy_cost[c][p] / hours_from(p));
         price[c] = std::min(price[c], in.price[c][p]);
         opex[c] = std::min(opex[c], in.opex_cost[c][p]);
       }
-      cost = std::isfinite(rho) ? rho * s.periods[q].hours : 0;
+      cost = std::isfinite(rho) ? rho * block_hours : 0;
       if (!std::isfinite(price[c])) price[c] = opex[c] = 0;
     }
-    m.own.push_back(m.p.AddColumn("own " + in.c[c].system, cost, lo, hi, true));
-  }
-  for (const FleetSite& site : s.sites) {
-    if (site.power_w[q] < 0) continue;
-    MilpRow row{.name = "power " + site.id, .hi = site.power_w[q]};
-    for (std::size_t c = 0; c < nc; ++c) {
-      if (in.c[c].site != site.id) continue;
-      row.columns.push_back(m.own[c]);
-      row.coefficients.push_back(in.c[c].facility_power_w_per_node);
+    m.first.push_back(m.p.AddColumn("own " + in.c[c].system, cost, lo, hi, true));
+    for (std::size_t p = a + 1; p <= b; ++p) {
+      double h = 0;
+      for (std::size_t q = p; q <= b; ++q) h += s.periods[q].hours;
+      m.buy[c].push_back(m.p.AddColumn("buy " + in.c[c].system + " " + s.periods[p].label,
+                                       in.buy_cost[c][p] / hours_from(p) * h, 0, cap(c, p), true));
     }
-    m.p.AddRow(std::move(row));
   }
-  auto budget = [&](const std::string& name, const std::vector<double>& coef, double left) {
+  // The nodes of c owned in q, times coef, as terms of `row`.
+  auto owned = [&](std::size_t c, std::size_t q, double coef, MilpRow& row) {
+    row.columns.push_back(m.first[c]);
+    row.coefficients.push_back(coef);
+    for (std::size_t p = a + 1; p <= q; ++p) {
+      row.columns.push_back(m.buy[c][p - a - 1]);
+      row.coefficients.push_back(coef);
+    }
+  };
+  for (std::size_t q = a; q <= b; ++q) {
+    for (const FleetSite& site : s.sites) {
+      if (site.power_w[q] < 0) continue;
+      MilpRow row{.name = "power " + site.id + " " + s.periods[q].label, .hi = site.power_w[q]};
+      for (std::size_t c = 0; c < nc; ++c) {
+        if (in.c[c].site == site.id) owned(c, q, in.c[c].facility_power_w_per_node, row);
+      }
+      m.p.AddRow(std::move(row));
+    }
+  }
+  auto budget = [&](const std::string& name, const std::vector<double>& first_coef,
+                    const std::vector<std::vector<double>>& coef, double left) {
     MilpRow row{.name = name, .hi = left};
     for (std::size_t c = 0; c < nc; ++c) {
-      row.columns.push_back(m.own[c]);
-      row.coefficients.push_back(coef[c]);
-      if (forward) row.hi += coef[c] * (*floor_nodes)[c];  // the budget left is for the nodes bought in q
+      row.columns.push_back(m.first[c]);
+      row.coefficients.push_back(first_coef[c]);
+      if (forward) row.hi += first_coef[c] * (*floor_nodes)[c];  // the budget left is for the nodes bought in q
+      for (std::size_t p = a + 1; p <= b; ++p) {
+        row.columns.push_back(m.buy[c][p - a - 1]);
+        row.coefficients.push_back(coef[c][p]);
+      }
     }
     m.p.AddRow(std::move(row));
   };
-  if (s.capex_budget_usd) budget("budget capex", price, capex_left);
-  if (s.opex_budget_usd) budget("budget opex", opex, opex_left);
-  for (const auto& [vendor, share] : s.vendor_caps) {
-    MilpRow row{.name = "vendor cap " + vendor, .hi = 0};
+  if (s.capex_budget_usd) budget("budget capex", price, in.price, capex_left);
+  if (s.opex_budget_usd) budget("budget opex", opex, in.opex_cost, opex_left);
+  for (std::size_t q = a; q <= b; ++q) {
+    for (const auto& [vendor, share] : s.vendor_caps) {
+      MilpRow row{.name = "vendor cap " + vendor + " " + s.periods[q].label, .hi = 0};
+      for (std::size_t c = 0; c < nc; ++c) {
+        const double chips = in.c[c].chips_per_node;
+        const double coef = (EqualsIgnoreCase(in.c[c].vendor, vendor) ? chips : 0) - share * chips;
+        if (coef != 0) owned(c, q, coef, row);
+      }
+      if (!row.columns.empty()) m.p.AddRow(std::move(row));
+    }
+    std::vector<MilpRow> demand(nd);
+    for (std::size_t d = 0; d < nd; ++d) demand[d] = MilpRow{.name = "demand " + s.demands[d].id + " " + s.periods[q].label, .lo = 1};
     for (std::size_t c = 0; c < nc; ++c) {
-      const double chips = in.c[c].chips_per_node;
-      const double coef = (EqualsIgnoreCase(in.c[c].vendor, vendor) ? chips : 0) - share * chips;
-      if (coef == 0) continue;
-      row.columns.push_back(m.own[c]);
-      row.coefficients.push_back(coef);
+      MilpRow row{.name = "allocation " + in.c[c].system + " " + s.periods[q].label, .hi = 0};
+      for (std::size_t d = 0; d < nd; ++d) {
+        const double need = s.demands[d].need[q];
+        if (in.c[c].capacity[d] <= 0 || need <= 0) continue;
+        const int x = m.p.AddColumn("x", 0, 0, kMilpInfinity, false);
+        row.columns.push_back(x);
+        row.coefficients.push_back(1);
+        demand[d].columns.push_back(x);
+        demand[d].coefficients.push_back(in.c[c].capacity[d] / need);
+      }
+      if (row.columns.empty()) continue;
+      owned(c, q, -1, row);
+      m.p.AddRow(std::move(row));
     }
-    if (!row.columns.empty()) m.p.AddRow(std::move(row));
-  }
-  std::vector<MilpRow> demand(nd);
-  for (std::size_t d = 0; d < nd; ++d) demand[d] = MilpRow{.name = "demand " + s.demands[d].id, .lo = 1};
-  for (std::size_t c = 0; c < nc; ++c) {
-    MilpRow row{.name = "allocation " + in.c[c].system, .hi = 0};
     for (std::size_t d = 0; d < nd; ++d) {
-      const double need = s.demands[d].need[q];
-      if (in.c[c].capacity[d] <= 0 || need <= 0) continue;
-      const int x = m.p.AddColumn("x", 0, 0, kMilpInfinity, false);
-      row.columns.push_back(x);
-      row.coefficients.push_back(1);
-      demand[d].columns.push_back(x);
-      demand[d].coefficients.push_back(in.c[c].capacity[d] / need);
+      if (s.demands[d].need[q] > 0) m.p.AddRow(std::move(demand[d]));
     }
-    if (row.columns.empty()) continue;
-    row.columns.push_back(m.own[c]);
-    row.coefficients.push_back(-1);
-    m.p.AddRow(std::move(row));
-  }
-  for (std::size_t d = 0; d < nd; ++d) {
-    if (s.demands[d].need[q] > 0) m.p.AddRow(std::move(demand[d]));
   }
   return m;
 }
 
 struct Decomposition {
-  std::vector<double> lower_bound;              // per period: LB_q
+  std::vector<double> lower_bound;              // per block: LB_ab
+  std::vector<std::pair<std::size_t, std::size_t>> blocks;  // the blocks' first and last periods
   std::vector<std::vector<double>> start_buy;   // [candidate][period], empty when the forward pass failed
   double start_cost = 0;
   long long nodes = 0, iterations = 0;
 };
 
 Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& solver, const MilpOptions& options,
-                                               double period_gap) {
+                                               double period_gap, std::size_t block_periods) {
   const FleetScenario& s = in.s;
   const std::size_t nc = in.c.size(), np = s.periods.size();
   Decomposition out;
@@ -592,7 +625,7 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
   MilpOptions forward = period;
   forward.relative_gap = kForwardGap;
   for (std::size_t q = 0; q < np && forward_ok; ++q) {
-    PeriodModel m = BuildPeriod(in, q, &owned, capex_left, opex_left);
+    BlockModel m = BuildBlock(in, q, q, &owned, capex_left, opex_left);
     auto r = solver.Solve(m.p, forward);
     if (!r) return std::move(r).error();
     out.nodes += r->nodes;
@@ -602,7 +635,7 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
       break;
     }
     for (std::size_t c = 0; c < nc; ++c) {
-      const double n = r->x[std::size_t(m.own[c])];
+      const double n = r->x[std::size_t(m.first[c])];
       buy[c][q] = n - owned[c];
       owned[c] = n;
       capex_left -= buy[c][q] * in.price[c][q];
@@ -611,17 +644,23 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
     }
     owned_in[q] = owned;
   }
-  for (std::size_t q = 0; q < np; ++q) {
-    PeriodModel m = BuildPeriod(in, q, nullptr, s.capex_budget_usd.value_or(0), s.opex_budget_usd.value_or(0));
-    if (!owned_in[q].empty()) {
+  const std::size_t k = std::max<std::size_t>(1, block_periods);
+  for (std::size_t a = 0; a < np; a += k) {
+    const std::size_t b = std::min(np, a + k) - 1;
+    BlockModel m = BuildBlock(in, a, b, nullptr, s.capex_budget_usd.value_or(0), s.opex_budget_usd.value_or(0));
+    if (!owned_in[b].empty()) {
       m.p.start.assign(m.p.objective.size(), 0);
-      for (std::size_t c = 0; c < nc; ++c) m.p.start[std::size_t(m.own[c])] = owned_in[q][c];
+      for (std::size_t c = 0; c < nc; ++c) {
+        m.p.start[std::size_t(m.first[c])] = owned_in[a][c];
+        for (std::size_t p = a + 1; p <= b; ++p) m.p.start[std::size_t(m.buy[c][p - a - 1])] = buy[c][p];
+      }
     }
     auto r = solver.Solve(m.p, period);
     if (!r) return std::move(r).error();
     out.nodes += r->nodes;
     out.iterations += r->iterations;
     if (r->status == MilpStatus::kInfeasible || r->status == MilpStatus::kUnbounded) return std::optional<Decomposition>();
+    out.blocks.emplace_back(a, b);
     out.lower_bound.push_back(r->status == MilpStatus::kOptimal && period.relative_gap == 0
                                   ? r->objective
                                   : (r->has_solution ? std::min(r->bound, r->objective) : r->bound));
@@ -764,7 +803,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   std::optional<Decomposition> dec;
   const auto decomposition_start = std::chrono::steady_clock::now();
   if (!most_served && !options.robust && np > 1 && options.period_decomposition) {
-    auto r = Decompose(in, solver, options.milp, options.period_relative_gap);
+    auto r = Decompose(in, solver, options.milp, options.period_relative_gap, std::size_t(std::max(1, options.period_block)));
     if (!r) return std::move(r).error();
     dec = std::move(*r);
   }
@@ -776,16 +815,19 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     // 1e-7 of its cost so that the start itself satisfies every row.
     const double slack = dec->start_buy.empty() ? kMilpInfinity
                                                 : std::max(0.0, dec->start_cost - period_bound) + 1e-7 * std::fabs(dec->start_cost);
-    for (std::size_t q = 0; q < np; ++q) {
-      MilpRow row{.name = "period bound " + s.periods[q].label, .lo = dec->lower_bound[q], .hi = dec->lower_bound[q] + slack, .cut = true};
-      double hours_left = 0;
-      for (std::size_t p = np; p-- > 0;) {
-        hours_left += s.periods[p].hours;
-        if (p > q) continue;
-        for (std::size_t c = 0; c < out.candidates.size(); ++c) {
-          if (m.p.upper[std::size_t(m.buy[c][p])] <= 0) continue;
+    for (std::size_t i = 0; i < dec->blocks.size(); ++i) {
+      const auto [a, b] = dec->blocks[i];
+      MilpRow row{.name = "period bound " + s.periods[a].label + (a == b ? "" : "-" + s.periods[b].label),
+                  .lo = dec->lower_bound[i], .hi = dec->lower_bound[i] + slack, .cut = true};
+      for (std::size_t c = 0; c < out.candidates.size(); ++c) {
+        double hours_left = 0;
+        for (std::size_t p = np; p-- > 0;) {
+          hours_left += s.periods[p].hours;
+          if (p > b || m.p.upper[std::size_t(m.buy[c][p])] <= 0) continue;
+          double h = 0;  // the hours of the block in which a node bought in p is owned
+          for (std::size_t q = std::max(a, p); q <= b; ++q) h += s.periods[q].hours;
           row.columns.push_back(m.buy[c][p]);
-          row.coefficients.push_back(in.buy_cost[c][p] / hours_left * s.periods[q].hours);
+          row.coefficients.push_back(in.buy_cost[c][p] / hours_left * h);
         }
       }
       m.p.AddRow(std::move(row));

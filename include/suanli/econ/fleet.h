@@ -114,6 +114,10 @@ struct FleetOptions {
   // The period bound MILPs' relative gap (0: proven optimal, so that their
   // sum is the tightest bound the decomposition gives).
   double period_relative_gap = 0;
+  // Periods per bound block: 1, the period bounds; k > 1, blocks of k
+  // consecutive periods solved jointly with the ownership coupling inside
+  // them, a bound at least as tight and slower (docs/fleet-model.md, "Measured").
+  int period_block = 1;
   // The full MILP stops when its plan is proven within 1e-4 of the bound
   // (the default optimality tolerance of Gurobi and CPLEX).
   MilpOptions milp{.relative_gap = 1e-4};
