@@ -1,6 +1,7 @@
 // Decoding requests from their fields, and running them.
 #include "suanli/api/commands.h"
 
+#include "suanli/core/text.h"
 #include "suanli/econ/cost.h"
 
 #include <algorithm>
@@ -23,24 +24,12 @@ double Number(const Args& args, std::string_view key, double fallback) {
 }
 std::string Text(const Args& args, std::string_view key) {
   const auto v = args.Get(key);
-  if (!v) return {};
-  const auto a = v->find_first_not_of(" \t");
-  const auto b = v->find_last_not_of(" \t");
-  return a == std::string_view::npos ? std::string() : std::string(v->substr(a, b - a + 1));
+  return v ? std::string(TrimBlanks(*v)) : std::string();
 }
 bool Flag(const Args& args, std::string_view key) { return args.Get(key) == "true"; }
 std::vector<std::string> List(const Args& args, std::string_view key) {
-  std::vector<std::string> out;
   const std::string all = Text(args, key);
-  for (std::size_t start = 0; start <= all.size() && !all.empty();) {
-    const std::size_t comma = std::min(all.find(',', start), all.size());
-    std::string item = all.substr(start, comma - start);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    out.push_back(item);
-    start = comma + 1;
-  }
-  return out;
+  return all.empty() ? std::vector<std::string>{} : SplitCommaItems(all);
 }
 Dtype DtypeOr(const Args& args, std::string_view key, Dtype fallback) {
   const auto v = args.Get(key);

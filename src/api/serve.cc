@@ -6,16 +6,14 @@
 #include <cstdlib>
 #include <numeric>
 
+#include "suanli/core/text.h"
 
 namespace suanli {
 namespace {
 
 std::string Text(const Args& args, std::string_view key) {
   const auto v = args.Get(key);
-  if (!v) return {};
-  const auto a = v->find_first_not_of(" \t");
-  const auto b = v->find_last_not_of(" \t");
-  return a == std::string_view::npos ? std::string() : std::string(v->substr(a, b - a + 1));
+  return v ? std::string(TrimBlanks(*v)) : std::string();
 }
 double Number(const Args& args, std::string_view key, double fallback) {
   const auto v = args.Get(key);
@@ -28,14 +26,8 @@ Diagnostic At(std::string key, std::string message) { return Diagnostic{.key_pat
 
 // "devices=8,tp=8,dp-attention=8,ep=8" (keys with - or _).
 std::optional<std::string> ParsePoolPlan(const std::string& text, ServePlanSpec& out) {
-  std::size_t start = 0;
   if (text.empty()) return "expected key=value pairs, e.g. devices=8,tp=8";
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    std::string item = text.substr(start, comma - start);
-    start = comma + 1;
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
+  for (const std::string& item : SplitCommaItems(text)) {
     const auto eq = item.find('=');
     if (eq == std::string::npos) return "'" + item + "' is not key=value";
     std::string key = item.substr(0, eq);
@@ -97,13 +89,7 @@ Result<ServeQuery> DecodeServe(const Args& args) {
     // "0.875" or "0.88,0.70,0.58": each in (0, 1], no more than the draft tokens.
     const std::string text = Text(args, "mtp_acceptance");
     std::vector<double> list;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-      const std::size_t comma = std::min(text.find(',', start), text.size());
-      std::string item = text.substr(start, comma - start);
-      start = comma + 1;
-      item.erase(0, item.find_first_not_of(" \t"));
-      item.erase(item.find_last_not_of(" \t") + 1);
+    for (const std::string& item : SplitCommaItems(text)) {
       char* end = nullptr;
       const double v = item.empty() ? 0 : std::strtod(item.c_str(), &end);
       if (item.empty() || end == nullptr || *end != '\0' || !std::isfinite(v)) {

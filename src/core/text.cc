@@ -81,4 +81,14 @@ std::vector<std::string> SplitCommaList(std::string_view text) {
   return items;
 }
 
+std::vector<std::string> SplitCommaItems(std::string_view text) {
+  std::vector<std::string> items;
+  for (std::size_t start = 0; start <= text.size();) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    items.emplace_back(TrimBlanks(text.substr(start, comma - start)));
+    start = comma + 1;
+  }
+  return items;
+}
+
 }  // namespace suanli

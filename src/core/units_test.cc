@@ -84,6 +84,12 @@ TEST(Text, CommaListsDropWhiteSpaceAndEmptyItems) {
   EXPECT_EQ(SplitCommaList("a"), std::vector<std::string>{"a"});
 }
 
+TEST(Text, CommaItemsKeepEmptyItemsForTheParserToRefuse) {
+  EXPECT_EQ(SplitCommaItems(" 0.9 ,\t,0.7 "), (std::vector<std::string>{"0.9", "", "0.7"}));
+  EXPECT_EQ(SplitCommaItems("a b,"), (std::vector<std::string>{"a b", ""}));
+  EXPECT_EQ(SplitCommaItems(""), std::vector<std::string>{""});
+}
+
 }  // namespace
 }  // namespace suanli
 

@@ -25,4 +25,9 @@ std::string_view TrimBlanks(std::string_view s);
 // ("8=153/158, 16 = 43," gives "8=153/158" and "16=43").
 std::vector<std::string> SplitCommaList(std::string_view text);
 
+// The items of a comma-separated list, each without leading and trailing
+// spaces and tabs, empty items kept so that a parser can refuse them
+// ("0.9, ,0.7" gives "0.9", "" and "0.7"; "" gives one empty item).
+std::vector<std::string> SplitCommaItems(std::string_view text);
+
 }  // namespace suanli
