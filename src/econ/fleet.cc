@@ -620,8 +620,9 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
   std::vector<std::vector<double>> buy(nc, std::vector<double>(np, 0));
   bool forward_ok = true;
   // The forward problems to proven optimality without cut generators or
-  // heuristics: 0.6 s for bench/fleet-large.yaml's twelve against 2.5 s with
-  // the heuristics on, and a plan within 6.4e-5 of the bound (docs/fleet-model.md).
+  // heuristics: 1.55 s of CPU for bench/fleet-large.yaml's twelve against
+  // 1.76 s with the heuristics on, and a plan within 6.4e-5 of the bound
+  // (docs/fleet-model.md).
   MilpOptions forward = period;
   forward.relative_gap = kForwardGap;
   for (std::size_t q = 0; q < np && forward_ok; ++q) {
