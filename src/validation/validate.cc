@@ -328,6 +328,8 @@ const System* MatchSystem(const Catalog& catalog, const std::string& name, const
 
 enum class TrainMetric { kStepTime, kTokensPerDevice, kTokens, kMegatronTflops, kModelTflops };
 
+constexpr std::string_view kOneNodeAssumed = "device count not stated: one 8-chip node";
+
 struct TrainMapping {
   TrainRequest request;
   struct Free {
@@ -351,7 +353,7 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
   r.seq_len = *seq;
   const auto count = IntAt(c, {"hardware", "count"});
   r.devices = count.value_or(8);
-  if (!count) out.assumptions.push_back("device count not stated: one 8-chip node");
+  if (!count) out.assumptions.emplace_back(kOneNodeAssumed);
   if (gb) {
     r.global_batch = *gb;
   } else {
@@ -546,6 +548,9 @@ std::string TrainSetup(const TrainRequest& r) {
   return s;
 }
 
+// Nodes a case that states no device count may be assumed to run on.
+constexpr int kMaxAssumedNodes = 16;
+
 CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
   auto subjects = ResolveCaseSubjects(catalog, c);
   if (auto* why = std::get_if<std::string>(&subjects)) return *why;
@@ -601,9 +606,30 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
     if (map.free.recompute) space.recompute.clear();
     auto found = SearchTraining(*cluster, model->arch(), req, space, options);
     if (!found) return "the plan cannot run: " + found.error().ToString();
+    // A case that states no device count runs on the fewest nodes, doubling
+    // from one, on which some plan fits (at most kMaxAssumedNodes); its
+    // batch, where it states none either, stays one sequence per device.
+    const bool count_free = !IntAt(c, {"hardware", "count"});
+    const bool batch_free = !IntAt(c, {"workload", "global_batch"});
+    while (count_free && found->top.empty() && req.devices < 8 * kMaxAssumedNodes && map.free.dp) {
+      req.devices *= 2;
+      if (batch_free) req.global_batch = req.devices;
+      found = SearchTraining(*cluster, model->arch(), req, space, options);
+      if (!found) return "the plan cannot run: " + found.error().ToString();
+    }
     if (found->top.empty()) {
       return "no plan fits in memory on " + std::to_string(req.devices) + " devices" +
-             (IntAt(c, {"hardware", "count"}) ? "" : " (the count is not stated; one 8-chip node was assumed)");
+             (count_free ? " (the count is not stated; up to " + std::to_string(kMaxAssumedNodes) +
+                               " 8-chip nodes were tried)"
+                         : "");
+    }
+    if (req.devices > map.request.devices) {
+      for (std::string& a : map.assumptions) {
+        if (a == kOneNodeAssumed) {
+          a = "device count not stated: " + std::to_string(req.devices / 8) +
+              " nodes of 8 chips, the fewest (doubling from one) on which a plan fits";
+        }
+      }
     }
     req.plan = found->top[0].plan;
     est = found->top[0].estimate;

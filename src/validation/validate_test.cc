@@ -257,5 +257,55 @@ TEST_F(ValidateTest, AnUnstatedUnevenPipelineTakesTheMostEvenLayout) {
   EXPECT_NE(why.find("middle stages hold different layer counts"), std::string::npos) << why;
 }
 
+// A case without a device count runs on one 8-chip node, or on the fewest
+// nodes (doubling) on which a plan fits, and says which; a stated count is
+// never changed (a model too large for it is unmapped, with the reason).
+TEST_F(ValidateTest, AnUnstatedDeviceCountGrowsByNodesUntilAPlanFits) {
+  testing::TempDir dir;
+  const char* kUnstated = R"(cases:
+- id: small
+  group: g
+  kind: training
+  hardware: {chip: NVIDIA H100 SXM 80GB}
+  model: {name: Llama-2-7B}
+  workload: {seq_len: 4096, precision: BF16}
+  result: {tokens_per_s_per_gpu: 3000}
+- id: large
+  group: g
+  kind: training
+  hardware: {chip: NVIDIA H100 SXM 80GB}
+  model: {name: Llama-3.1-405B}
+  workload: {seq_len: 4096, precision: BF16}
+  result: {tokens_per_s_per_gpu: 300}
+- id: large-stated
+  group: g
+  kind: training
+  hardware: {chip: NVIDIA H100 SXM 80GB, count: 8}
+  model: {name: Llama-3.1-405B}
+  workload: {seq_len: 4096, precision: BF16}
+  result: {tokens_per_s_per_gpu: 300}
+)";
+  auto report = ValidateCases(catalog(), dir.Write("cases.yaml", kUnstated));
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  ASSERT_EQ(report->cases.size(), 2u);
+  auto find = [&](std::string_view id) {
+    for (const CaseResult& k : report->cases) {
+      if (k.id == id) return &k;
+    }
+    return static_cast<const CaseResult*>(nullptr);
+  };
+  ASSERT_NE(find("small"), nullptr);
+  EXPECT_NE(find("small")->assumption.find("device count not stated: one 8-chip node"), std::string::npos);
+  ASSERT_NE(find("large"), nullptr);
+  const std::string& a = find("large")->assumption;
+  EXPECT_EQ(a.find("one 8-chip node"), std::string::npos) << a;
+  EXPECT_NE(a.find("nodes of 8 chips, the fewest (doubling from one) on which a plan fits"), std::string::npos) << a;
+  EXPECT_GT(find("large")->predicted, 0);
+  ASSERT_EQ(report->unmapped.size(), 1u);
+  EXPECT_EQ(report->unmapped[0].id, "large-stated");
+  EXPECT_NE(report->unmapped[0].reason.find("no plan fits in memory on 8 devices"), std::string::npos)
+      << report->unmapped[0].reason;
+}
+
 }  // namespace
 }  // namespace suanli
