@@ -546,7 +546,8 @@ std::string RecordJson(const CatalogRecord& record) {
             json tiers = json::array();
             for (const auto& t : s->network) tiers.push_back(json{{"name", t.name}, {"figures", FiguresJson(t.figures)}});
             return Dump(json{{"kind", "system"}, {"id", s->id}, {"name", s->name}, {"vendor", s->vendor},
-                             {"chip", s->chip}, {"extends", s->extends}, {"notes", s->notes}, {"file", s->file},
+                             {"chip", s->chip}, {"rank", DeviceRankName(s->rank)}, {"extends", s->extends},
+                             {"notes", s->notes}, {"file", s->file},
                              {"figures", FiguresJson(s->figures)}, {"network", tiers}});
           },
           [](const ModelEntry* m) { return Dump(ModelJson(*m)); },

@@ -33,7 +33,7 @@ std::string_view ChipStatusName(ChipStatus s);
 
 // What one device (one rank of a parallel layout) is: the chip package, or
 // one compute die of a multi-die package that the frameworks address as an
-// NPU of its own (CANN, MindIE and SGLang count the Ascend 910C's two dies as
+// NPU of its own (CANN, vllm-ascend and SGLang count the Ascend 910C's two dies as
 // two ranks; docs/inference-model.md, "Ranks").
 enum class DeviceRank { kPackage, kDie };
 std::string_view DeviceRankName(DeviceRank r);
