@@ -325,7 +325,8 @@ int RunCatalogShow(const GlobalOptions& global, const std::string& id, bool json
                    PrintFigures(c->figures, catalog);
                  },
                  [&](const System* s) {
-                   std::cout << s->name << " (" << s->id << "): " << s->chip << "\nfile " << s->file << "\n";
+                   std::cout << s->name << " (" << s->id << "): " << s->chip << "; one device is one "
+                             << DeviceRankName(s->rank) << "\nfile " << s->file << "\n";
                    if (!s->notes.empty()) std::cout << s->notes << "\n";
                    std::cout << '\n';
                    PrintFigures(s->figures, catalog);

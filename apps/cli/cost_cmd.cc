@@ -35,7 +35,8 @@ int RunCostCommand(const GlobalOptions& global, const Args& args, Output output)
   const bool cny = r.currency == Currency::kCny;
   const double k = cny ? r.fx.cny_per_usd : 1;
   const std::string unit = cny ? "CNY" : "USD";
-  std::cout << fmt::format("{} in facility {}: {} per device-hour of work (range {} .. {})\n", r.hardware.id(), r.facility->id,
+  const std::string device = r.hardware.rank == DeviceRank::kDie ? " (a device: one " + r.hardware.chip.id + " die)" : "";
+  std::cout << fmt::format("{}{} in facility {}: {} per device-hour of work (range {} .. {})\n", r.hardware.id(), device, r.facility->id,
                            Money(r.base.total(), k, unit), Money(r.range.low.total(), k, unit),
                            Money(r.range.high.total(), k, unit));
   if (cny) std::cout << fmt::format("at {:.4g} CNY/USD (fx {}, {})\n", r.fx.cny_per_usd, r.fx.record, r.fx.date);

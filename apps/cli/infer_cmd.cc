@@ -88,7 +88,7 @@ void PrintCompare(const CompareResult& result) {
     const bool priced = i < result.costs.size() && result.costs[i].known;
     // A deployment that does not fit has no throughput to compare: its rate is shown as "-".
     auto rate = [&](double v, std::string text) { return e.fits && v > 0 ? text : std::string("-"); };
-    t.Row({row.hardware.id(), std::to_string(e.devices), std::to_string(e.batch), FormatSeconds(e.ttft_s),
+    t.Row({row.hardware.id() + (row.hardware.rank == DeviceRank::kDie ? " (dies)" : ""), std::to_string(e.devices), std::to_string(e.batch), FormatSeconds(e.ttft_s),
            FormatSeconds(e.tpot_s), rate(e.output_tokens_per_s, Thousands(e.output_tokens_per_s)),
            rate(e.output_tokens_per_s_per_device, Thousands(e.output_tokens_per_s_per_device)),
            rate(e.output_tokens_per_s_per_kw, Thousands(e.output_tokens_per_s_per_kw)),

@@ -129,6 +129,7 @@ Result<InferQuery> DecodeInfer(const Args& args) {
   if (auto ok = CheckArgs(CommandFor("infer"), args); !ok) return std::move(ok).error();
   InferQuery q;
   q.hardware = Text(args, "hardware");
+  q.rank = RankOf(args);
   q.model = Text(args, "model");
   q.stack = Text(args, "stack");
   DecodeWorkload(args, q.workload, q.plan);
@@ -151,6 +152,7 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   if (auto ok = CheckArgs(CommandFor("train"), args); !ok) return std::move(ok).error();
   TrainQuery q;
   q.hardware = Text(args, "hardware");
+  q.rank = RankOf(args);
   q.model = Text(args, "model");
   q.stack = Text(args, "stack");
   TrainRequest& r = q.request;
@@ -298,10 +300,11 @@ Result<ClassifyQuery> DecodeClassify(const Args& args) {
 namespace {
 
 // One deployment of a resolved model on `hardware`.
-Result<InferResult> InferOn(const Catalog& catalog, std::string_view hardware, const ModelEntry& model,
-                            const InferenceRequest& request) {
-  auto hw = ResolveHardware(catalog, hardware);
-  if (!hw) return std::move(hw).error();
+Result<InferResult> InferOn(const Catalog& catalog, std::string_view hardware, std::optional<DeviceRank> rank,
+                            const ModelEntry& model, const InferenceRequest& request) {
+  auto resolved = ResolveHardware(catalog, hardware);
+  if (!resolved) return std::move(resolved).error();
+  auto hw = std::optional<ResolvedHardware>(AtRank(std::move(*resolved), rank));
   auto cluster = MakeCluster(catalog, hw->chip, hw->system);
   if (!cluster) return std::move(cluster).error();
   InferResult out{.hardware = std::move(*hw), .model = model, .cluster = std::move(*cluster), .request = request,
@@ -321,7 +324,7 @@ Result<InferResult> RunInfer(const Catalog& catalog, const InferQuery& q) {
   if (!model) return std::move(model).error();
   auto stack = MakeServingStack(catalog, q.stack);
   if (!stack) return std::move(stack).error();
-  return InferOn(catalog, q.hardware, *model, InferenceRequest{.workload = q.workload, .plan = q.plan, .stack = *stack});
+  return InferOn(catalog, q.hardware, q.rank, *model, InferenceRequest{.workload = q.workload, .plan = q.plan, .stack = *stack});
 }
 
 Result<CompareResult> RunCompare(const Catalog& catalog, const CompareQuery& q) {
@@ -336,7 +339,7 @@ Result<CompareResult> RunCompare(const Catalog& catalog, const CompareQuery& q) 
   if (!stack) return std::move(stack).error();
   out.request = InferenceRequest{.workload = q.workload, .plan = q.plan, .stack = *stack};
   for (const auto& name : q.hardware) {
-    auto row = InferOn(catalog, name, out.model, out.request);
+    auto row = InferOn(catalog, name, std::nullopt, out.model, out.request);
     if (!row) return std::move(row).error();
     for (const auto& w : row->hardware.warnings) out.warnings.push_back(w);
     if (row->estimate.warnings != 0) out.warnings.push_back(row->hardware.id() + ": " + WarningTexts(row->estimate.warnings));
@@ -372,7 +375,7 @@ Result<CompareResult> RunCompare(const Catalog& catalog, const CompareQuery& q) 
 }
 
 Result<TrainResult> RunTrain(const Catalog& catalog, const TrainQuery& q) {
-  auto d = ResolveDeployment(catalog, q.hardware, q.model);
+  auto d = ResolveDeployment(catalog, q.hardware, q.model, q.rank);
   if (!d) return std::move(d).error();
   auto stack = MakeTrainingStack(catalog, q.stack);
   if (!stack) return std::move(stack).error();

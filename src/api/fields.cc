@@ -24,6 +24,7 @@ constexpr std::array<std::string_view, 2> kOptimizerState = {"fp32", "bf16"};
 constexpr std::array<std::string_view, 4> kPpSchedules = {"1f1b", "interleaved", "zero-bubble", "dualpipe"};
 constexpr std::array<std::string_view, 2> kCpComms = {"ring", "a2a"};
 constexpr std::array<std::string_view, 2> kObjective = {"step_time", "memory"};
+constexpr std::array<std::string_view, 2> kRanks = {"die", "package"};
 
 constexpr double kTokensMax = 4294967296.0;  // 2^32
 constexpr double kDevicesMax = 16777216.0;   // 2^24
@@ -60,6 +61,9 @@ constexpr double kDegreeMax = 4096;
 
 constexpr RequestField kInferFields[] = {
     {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file", .required = true},
+    {.key = "rank", .type = kChoice,
+     .help = "What one device is: a package, or one die of a multi-die chip (the Ascend 910C's two NPUs), with its share of the package's compute, memory, links, power and price",
+     .default_text = "the system's rank (a bare chip: package)", .choices = kRanks},
     SUANLI_WORKLOAD_FIELDS,
     {.key = "release", .type = kText,
      .help = "FRAMEWORK=VERSION: the profile figures measured with that framework or kernel library release "
@@ -82,6 +86,9 @@ constexpr RequestField kCompareFields[] = {
 constexpr RequestField kTrainFields[] = {
     {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file (a bare chip gets 8-chip nodes)",
      .required = true},
+    {.key = "rank", .type = kChoice,
+     .help = "What one device is: a package, or one die of a multi-die chip (the Ascend 910C's two NPUs), with its share of the package's compute, memory, links, power and price",
+     .default_text = "the system's rank (a bare chip: package)", .choices = kRanks},
     {.key = "model", .type = kText, .help = "Model id or alias, catalog model file or Hugging Face config.json",
      .required = true},
     {.key = "devices", .type = kInteger, .help = "Number of devices", .required = true, .min = 1, .max = kDevicesMax,
@@ -217,6 +224,9 @@ constexpr std::array<std::string_view, 2> kPreemptions = {"recompute", "swap"};
 
 constexpr RequestField kServeFields[] = {
     {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file", .required = true},
+    {.key = "rank", .type = kChoice,
+     .help = "What one device is: a package, or one die of a multi-die chip (the Ascend 910C's two NPUs), with its share of the package's compute, memory, links, power and price",
+     .default_text = "the system's rank (a bare chip: package)", .choices = kRanks},
     {.key = "model", .type = kText, .help = "Model id or alias, catalog model file or Hugging Face config.json",
      .required = true},
     {.key = "devices", .type = kInteger, .help = "Devices of one instance", .default_text = "tp x pp x dp-attention",
@@ -307,6 +317,9 @@ constexpr std::array<std::string_view, 2> kCurrencies = {"usd", "cny"};
 // train --search.
 constexpr RequestField kCostOwnFields[] = {
     {.key = "hardware", .type = kText, .help = "Chip or system id or alias, or a chip file", .required = true},
+    {.key = "rank", .type = kChoice,
+     .help = "What one device is: a package, or one die of a multi-die chip (the Ascend 910C's two NPUs), priced and run with its share of the package's compute, memory, links, power and price",
+     .default_text = "the system's rank (a bare chip: package)", .choices = kRanks},
     {.key = "price_usd", .type = kNumber, .help = "Capex per device, all-in (its server share and network), USD",
      .default_text = "the latest purchase price in catalog/prices/ with the facility's multipliers", .min = 0, .max = 1e10,
      .unit = "USD", .excludes = "price_cny"},

@@ -1,5 +1,6 @@
 // Hardware and model names to catalog records or files.
 #include <filesystem>
+#include <memory>
 
 #include "suanli/api/chip_scope.h"
 #include "suanli/api/commands.h"
@@ -67,9 +68,29 @@ Result<ModelEntry> ResolveModel(const Catalog& catalog, std::string_view name) {
                  "; `suanli catalog list models` lists them, or pass a Hugging Face config.json"});
 }
 
-Result<ResolvedDeployment> ResolveDeployment(const Catalog& catalog, std::string_view hardware, std::string_view model) {
-  auto hw = ResolveHardware(catalog, hardware);
-  if (!hw) return std::move(hw).error();
+ResolvedHardware AtRank(ResolvedHardware hw, std::optional<DeviceRank> rank) {
+  RankedRecords r = RankedDevice(hw.chip, hw.system, rank);
+  if (r.rank == hw.rank) return hw;
+  hw.chip = std::move(r.chip);
+  if (r.system) {
+    hw.ranked_system = std::make_shared<const System>(std::move(*r.system));
+    hw.system = hw.ranked_system.get();
+  }
+  hw.rank = r.rank;
+  return hw;
+}
+
+std::optional<DeviceRank> RankOf(const Args& args) {
+  const auto v = args.Get("rank");
+  if (!v) return std::nullopt;
+  return *v == "die" ? DeviceRank::kDie : DeviceRank::kPackage;
+}
+
+Result<ResolvedDeployment> ResolveDeployment(const Catalog& catalog, std::string_view hardware, std::string_view model,
+                                             std::optional<DeviceRank> rank) {
+  auto resolved = ResolveHardware(catalog, hardware);
+  if (!resolved) return std::move(resolved).error();
+  auto hw = std::optional<ResolvedHardware>(AtRank(std::move(*resolved), rank));
   auto entry = ResolveModel(catalog, model);
   if (!entry) return std::move(entry).error();
   auto cluster = MakeCluster(catalog, hw->chip, hw->system);

@@ -68,6 +68,7 @@ Result<ServeQuery> DecodeServe(const Args& args) {
   ServeQuery q;
   std::vector<Diagnostic> bad;
   q.hardware = Text(args, "hardware");
+  q.rank = RankOf(args);
   q.model = Text(args, "model");
   q.stack = Text(args, "stack");
   Precision& p = q.precision;
@@ -272,7 +273,7 @@ Result<ServeQuery> DecodeServe(const Args& args) {
 }
 
 Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
-  auto d = ResolveDeployment(catalog, q.hardware, q.model);
+  auto d = ResolveDeployment(catalog, q.hardware, q.model, q.rank);
   if (!d) return std::move(d).error();
   auto stack_rec = catalog.StackOf(StackKind::kServing, q.stack);
   if (!stack_rec) return std::move(stack_rec).error();

@@ -2,6 +2,7 @@
 // against the field tables, build typed records, check every reference.
 // All problems are collected; the load fails if there is any.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <exception>
 #include <functional>
@@ -9,6 +10,9 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+
+#include <fmt/format.h>
+
 
 #include "model/model_import.h"
 #include "catalog/record.h"
@@ -238,6 +242,11 @@ class CatalogLoader {
     c.notes = rec.String("notes");
     c.figures = std::move(rec.figures);
     c.file = !file.empty() ? file : (node.file ? *node.file : "");
+    if (const Figure* f = c.Find("dies"); f != nullptr && (f->value < 1 || f->value != std::floor(f->value))) {
+      diags.push_back(Diagnostic{.file = f->file.empty() ? c.file : f->file, .line = f->line, .column = 0, .key_path = "dies.value",
+                                 .message = fmt::format("must be a whole number of dies (1 to 16), found {:g}", f->value)});
+      return std::nullopt;
+    }
     return c;
   }
 
@@ -574,6 +583,7 @@ class CatalogLoader {
       s.network.push_back(NetworkTier{.name = row.String("name"), .figures = std::move(row.figures)});
     }
     s.file = node.file ? *node.file : "";
+    s.rank = rec.String("rank", "package") == "die" ? DeviceRank::kDie : DeviceRank::kPackage;
     if (const RawNode* chip = rec.nodes["chip"]; chip != nullptr) chip_refs_.emplace_back(s.chip, chip->At("chip", ""));
     catalog_.systems_.push_back(std::move(s));
   }
@@ -638,6 +648,7 @@ class CatalogLoader {
              : tier == "calibrated" ? ProfileTier::kCalibrated
                                     : ProfileTier::kDatasheet;
     p.notes = rec.String("notes");
+    p.dispatch_rank = rec.String("expert_dispatch.rank", "package") == "die" ? DeviceRank::kDie : DeviceRank::kPackage;
     for (auto& row : rec.tables["releases"]) {
       p.releases.push_back(ProfileRelease{.framework = row.String("framework"), .version = row.String("version"),
                                           .notes = row.String("notes"), .figures = std::move(row.figures)});

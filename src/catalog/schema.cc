@@ -16,6 +16,7 @@ using namespace dims;
 using enum FieldKind;
 
 constexpr std::array<std::string_view, 3> kChipStatus = {"released", "announced", "rumoured"};
+constexpr std::array<std::string_view, 2> kDeviceRank = {"package", "die"};
 constexpr std::array<std::string_view, 10> kArchClass = {
     "nvidia-ampere", "nvidia-hopper", "nvidia-ada", "nvidia-blackwell", "ascend-davinci",
     "cambricon-mlu", "amd-cdna2",     "amd-cdna3",  "intel-gaudi",      "hygon-dcu"};
@@ -40,6 +41,7 @@ constexpr FieldSpec kChipFields[] = {
     {.key = "notes", .kind = kString, .description = "Free text"},
     {.key = "process", .kind = kTextFigure, .description = "Process node"},
     {.key = "launch", .kind = kTextFigure, .description = "Launch or availability date"},
+    {.key = "dies", .kind = kFigure, .dim = kNone, .default_value = "1", .description = "Compute dies in the package that frameworks address as NPU ranks of their own (Ascend 910C: 2); a system with rank: die, or --rank die, makes each die one device with 1/dies of the package's compute, memory, links and power (docs/inference-model.md, 'Ranks')", .at_most = 16},
     {.key = "die_area", .kind = kFigure, .dim = kArea, .description = "Applicable logic die area (all logic dies; HBM excluded)", .at_most = 0.1},
     {.key = "transistors", .kind = kFigure, .dim = kNone, .description = "Transistor count", .at_most = 1e14},
     {.key = "host_link", .kind = kFigure, .dim = kBandwidth, .description = "Host (PCIe) link, per direction", .at_most = 1e13},
@@ -93,6 +95,7 @@ constexpr FieldSpec kSystemFields[] = {
     {.key = "host.link", .kind = kFigure, .dim = kBandwidth, .default_value = "chip's host_link", .description = "Device-to-host-memory bandwidth per chip, per direction, that activation offload moves over (PCIe, NVLink-C2C)", .at_most = 1e13},
     {.key = "host.memory_bandwidth", .kind = kFigure, .dim = kBandwidth, .description = "Host (CPU) memory bandwidth per chip, its share of the node's CPU DRAM bandwidth, that an optimizer step offloaded to the CPU streams its state at", .at_most = 1e13},
     {.key = "node_power", .kind = kFigure, .dim = kPower, .description = "Node power", .at_most = 1e7},
+    {.key = "rank", .kind = kEnum, .default_value = "package", .description = "What one device (one rank of a layout) is on this system: the chip package, or one of its dies (chip's dies; chips_per_node, scale_up.domain and the per-chip figures are then per die)", .choices = kDeviceRank},
 };
 
 constexpr FieldSpec kModelFields[] = {
@@ -174,6 +177,7 @@ constexpr FieldSpec kProfileFields[] = {
     {.key = "expert_dispatch.low_latency", .kind = kTextFigure, .description = "Measured low-latency (decode) kernels: 'EP=DISPATCH/COMBINE' GB/s per GPU, every token-expert pair counted"},
     {.key = "expert_dispatch.scale_up", .kind = kFigure, .dim = kBandwidth, .description = "Scale-up bandwidth per GPU per direction of the system the expert_dispatch curves were measured on (other links scale them)", .at_most = 1e13},
     {.key = "expert_dispatch.scale_out", .kind = kFigure, .dim = kBandwidth, .description = "Scale-out line rate per GPU of the system the expert_dispatch curves were measured on", .at_most = 1e13},
+    {.key = "expert_dispatch.rank", .kind = kEnum, .default_value = "package", .description = "What the expert_dispatch curves count as one rank: the package, or one die of a multi-die chip (EP in dies, GB/s and links per die); the curves are converted when the device is the other one", .choices = kDeviceRank},
     {.key = "overhead.kernel", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per kernel beyond its roofline time (launch, ramp, tail)", .at_most = 1},
     {.key = "overhead.step", .kind = kFigure, .dim = kSecond, .required = true, .description = "Fixed cost per forward pass (scheduling, sampling, host)", .at_most = 10},
     {.key = "overhead.host_op", .kind = kFigure, .dim = kSecond, .required = true, .description = "Per-operator cost of eager training frameworks that does not overlap the kernels (dispatch, autograd bookkeeping, launch gap)", .at_most = 1},

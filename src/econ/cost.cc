@@ -33,7 +33,7 @@ TcoInput FromFacility(const MarketRecord& f, std::string_view key, double fallba
 TcoInput Fixed(double v, std::string from) { return TcoInput{.base = v, .low = v, .high = v, .from = std::move(from)}; }
 
 // A price record's value in USD (low, base, high), converted at the rate of its date.
-Result<TcoInput> PriceInput(const Catalog& catalog, const MarketRecord& p, double divisor) {
+Result<TcoInput> PriceInput(const Catalog& catalog, const MarketRecord& p, double divisor, std::string_view per) {
   const Figure* usd = p.Find("usd");
   const Figure* fig = usd != nullptr ? usd : p.Find("cny");
   double rate = 1;
@@ -44,7 +44,7 @@ Result<TcoInput> PriceInput(const Catalog& catalog, const MarketRecord& p, doubl
     rate = 1 / fx->cny_per_usd;
     how += fmt::format(" at {:.4g} CNY/USD (fx {})", fx->cny_per_usd, fx->record);
   }
-  if (divisor != 1) how += fmt::format(" / {:g} chips per node", divisor);
+  if (divisor != 1) how += fmt::format(" / {:g} {}", divisor, per);
   TcoInput in{.base = fig->value * rate / divisor, .low = 0, .high = 0, .from = how};
   in.low = (fig->range ? fig->range->first : fig->value) * rate / divisor;
   in.high = (fig->range ? fig->range->second : fig->value) * rate / divisor;
@@ -54,7 +54,7 @@ Result<TcoInput> PriceInput(const Catalog& catalog, const MarketRecord& p, doubl
 // The keys cost reads without --serve: its own price terms and the infer and
 // training workload fields.
 bool IsCostInferOrTrainingKey(std::string_view key) {
-  static constexpr std::string_view kKeys[] = {"hardware", "model", "input_tokens", "output_tokens", "batch", "concurrency", "tp", "pp",
+  static constexpr std::string_view kKeys[] = {"hardware", "rank", "model", "input_tokens", "output_tokens", "batch", "concurrency", "tp", "pp",
                                                "ep", "weights", "kv_cache", "stack", "devices", "seq_len", "global_batch", "tokens"};
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }
@@ -98,6 +98,7 @@ Result<CostQuery> DecodeCost(const Args& args) {
   if (auto ok = CheckArgs(spec, args); !ok) return std::move(ok).error();
   CostQuery q;
   q.hardware = std::string(*args.Get("hardware"));
+  q.rank = RankOf(args);
   if (auto v = args.Get("region")) q.region = std::string(*v);
   if (auto v = args.Get("date")) {
     q.date = std::string(*v);
@@ -152,7 +153,7 @@ Result<CostQuery> DecodeCost(const Args& args) {
   Args sub;
   sub.Set("hardware", q.hardware);
   for (const auto& [key, value] : args.items()) {
-    if (key == "model" || key == "stack") sub.Set(key, value);
+    if (key == "model" || key == "stack" || key == "rank") sub.Set(key, value);
     for (auto k : training ? std::span<const std::string_view>(kTraining) : std::span<const std::string_view>(kServing)) {
       if (k == key) sub.Set(key, value);
     }
@@ -210,7 +211,10 @@ Result<TcoInputs> MakeTcoInputs(const Catalog& catalog, const Chip& chip, const 
                                          " in catalog/prices/" + (date.empty() ? "" : " dated on or before " + std::string(date)) +
                                          ": give --price-usd or --price-cny"});
     }
-    auto price = PriceInput(catalog, *p, whole_system ? per_node : 1);
+    // A system's price is over its devices (dies, on a die-ranked system); a chip's is per package.
+    const bool die = chip.rank == DeviceRank::kDie;
+    auto price = whole_system ? PriceInput(catalog, *p, per_node, die ? "dies per node" : "chips per node")
+                              : PriceInput(catalog, *p, die ? chip.Dies() : 1, "dies per package");
     if (!price) return std::move(price).error();
     TcoInput capex = *price;
     if (!whole_system) {
@@ -262,8 +266,9 @@ Result<TcoInputs> MakeTcoInputs(const Catalog& catalog, const Chip& chip, const 
     in[kPowerW] = TcoInput{.base = node->value / per_node,
                            .low = (node->range ? node->range->first : node->value) / per_node,
                            .high = (node->range ? node->range->second : node->value) / per_node,
-                           .from = fmt::format("system {}: node_power {} / {:g} chips per node", system->id,
-                                               FormatFigureValue(*node), per_node)};
+                           .from = fmt::format("system {}: node_power {} / {:g} {} per node", system->id,
+                                               FormatFigureValue(*node), per_node,
+                                               system->rank == DeviceRank::kDie ? "dies" : "chips")};
   } else if (const Figure* tdp = chip.Find("power.tdp"); tdp != nullptr) {
     const TcoInput mult = FromFacility(facility, "server_power_multiplier", 1);
     in[kPowerW] = TcoInput{.base = tdp->value * mult.base, .low = tdp->value * mult.low, .high = tdp->value * mult.high,
@@ -335,7 +340,7 @@ Result<CostResult> RunCostQuery(const Catalog& catalog, const CostQuery& q) {
   CostResult r;
   auto hw = ResolveHardware(catalog, q.hardware);
   if (!hw) return std::move(hw).error();
-  r.hardware = std::move(*hw);
+  r.hardware = AtRank(std::move(*hw), q.rank);  // a device-hour of one rank, as the workload's devices are
   auto facility = ResolveFacility(catalog, q.region);
   if (!facility) return std::move(facility).error();
   r.facility = *facility;

@@ -686,8 +686,11 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   Inputs in{.s = s, .c = out.candidates, .price = {}, .supply = {}, .buy_cost = {}, .opex_cost = {}, .annuity_per_hour = {}};
   std::map<std::string, PlanCapacity> capacity_cache;
   for (const FleetCandidate& fc : s.candidates) {
-    auto hw = ResolveHardware(catalog, fc.system);
-    if (!hw) return std::move(hw).error();
+    auto package = ResolveHardware(catalog, fc.system);
+    if (!package) return std::move(package).error();
+    // Devices are the system's ranks (dies on CloudMatrix 384), as its
+    // capacities below count them; export rules classify the package.
+    const auto hw = std::optional<ResolvedHardware>(AtRank(*package, std::nullopt));
     FleetCandidateInfo info;
     info.system = hw->id();
     info.chip = hw->chip.id;
@@ -752,7 +755,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
         for (const auto& id : s.rules) {
           const RuleSet* rules = catalog.FindRuleSet(id);
           if (rules == nullptr || rules->effective > s.periods[p].end) continue;
-          const Classification cl = Classify(hw->chip, *rules);
+          const Classification cl = Classify(package->chip, *rules);
           if (!cl.controlled || *cl.controlled) {
             why = rules->id + (cl.controlled ? ": " + cl.category : ": undetermined (treated as controlled)");
           }

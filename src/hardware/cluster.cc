@@ -41,7 +41,8 @@ Result<Cluster> MakeCluster(const Catalog& catalog, const Chip& chip, const Syst
     const MarketRecord* p = LatestPurchasePrice(catalog, subject, "", "");
     return p != nullptr ? positive(PriceInUsd(catalog, *p)) : std::nullopt;
   };
-  double price = latest_usd(chip.id).value_or(0);
+  // Chip prices are per package: a die device costs its share.
+  double price = latest_usd(chip.id).value_or(0) / (chip.rank == DeviceRank::kDie ? chip.Dies() : 1);
   const auto chip_domain = positive(chip.Get("scale_up.domain"));
   int domain = int(chip_domain.value_or(kAssumedNode));
   if (system == nullptr) {

@@ -104,6 +104,11 @@ Result<Device> MakeDevice(const Catalog& catalog, const Chip& chip) {
   d.expert_dispatch.scale_up = prof->Get("expert_dispatch.scale_up").value_or(0);
   d.expert_dispatch.scale_out = prof->Get("expert_dispatch.scale_out").value_or(0);
   if (d.expert_dispatch.scale_up <= 0 || d.expert_dispatch.scale_out <= 0) d.expert_dispatch = {};
+  // Curves counted in the other rank than this device's (measured per die,
+  // the device a package, or the reverse): recounted in this device's ranks.
+  if (const int dies = chip.Dies(); dies > 1 && prof->dispatch_rank != chip.rank && !d.expert_dispatch.empty()) {
+    RecountRanks(d.expert_dispatch, prof->dispatch_rank == DeviceRank::kDie ? double(dies) : 1.0 / dies);
+  }
   return d;
 }
 

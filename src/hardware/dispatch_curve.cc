@@ -9,6 +9,18 @@
 
 namespace suanli {
 
+void RecountRanks(DispatchCurves& curves, double k) {
+  for (DispatchCurve* c : {&curves.normal_intranode, &curves.normal_internode, &curves.low_latency}) {
+    for (int i = 0; i < c->size; ++i) {
+      c->ep[i] /= k;
+      c->dispatch[i] *= k;
+      c->combine[i] *= k;
+    }
+  }
+  curves.scale_up *= k;
+  curves.scale_out *= k;
+}
+
 bool ParseDispatchCurve(std::string_view text, DispatchCurve& out, std::string& error) {
   out = DispatchCurve{};
   for (const std::string& item : SplitCommaList(text)) {

@@ -34,6 +34,7 @@ std::string ToJson(const CostResult& r) {
   json low = DeviceHour(r.range.low), high = DeviceHour(r.range.high);
   j["hardware"] = r.hardware.id();
   j["chip"] = r.hardware.chip.id;
+  j["rank"] = DeviceRankName(r.hardware.rank);
   j["facility"] = r.facility != nullptr ? r.facility->id : "";
   j["currency"] = r.currency == Currency::kCny ? "cny" : "usd";
   json inputs = json::object();

@@ -328,6 +328,7 @@ std::string ToJson(const InferResult& r) {
   j["request"]["model"] = r.model.id;
   j["hardware"] = r.hardware.id();
   j["chip"] = r.hardware.chip.id;
+  j["rank"] = DeviceRankName(r.hardware.rank);
   j["model"] = r.model.id;
   j["profile"] = r.cluster.device.profile_id;
   j["plan"] = {{"tp", r.request.plan.tp}, {"pp", r.request.plan.pp}, {"ep", r.request.plan.ep},
@@ -342,6 +343,7 @@ std::string ToJson(const CompareResult& r) {
     json j = InferenceEstimateJson(row.estimate);
     j["hardware"] = row.hardware.id();
     j["chip"] = row.cluster.device.chip_id;
+    j["rank"] = DeviceRankName(row.hardware.rank);
     j["price_per_chip_usd"] = Optional(row.cluster.price_per_chip.si());
     const std::size_t i = rows.size();
     if (i < r.costs.size()) {
@@ -389,6 +391,7 @@ std::string ToJson(const TrainResult& r) {
     }
   }
   j["hardware"] = r.hardware.id();
+  j["rank"] = DeviceRankName(r.hardware.rank);
   j["model"] = r.model.id;
   j["devices"] = r.request.devices;
   const TrainRequest& q = r.request;
@@ -543,7 +546,8 @@ std::string RecordJson(const CatalogRecord& record) {
             json tiers = json::array();
             for (const auto& t : s->network) tiers.push_back(json{{"name", t.name}, {"figures", FiguresJson(t.figures)}});
             return Dump(json{{"kind", "system"}, {"id", s->id}, {"name", s->name}, {"vendor", s->vendor},
-                             {"chip", s->chip}, {"extends", s->extends}, {"notes", s->notes}, {"file", s->file},
+                             {"chip", s->chip}, {"rank", DeviceRankName(s->rank)}, {"extends", s->extends},
+                             {"notes", s->notes}, {"file", s->file},
                              {"figures", FiguresJson(s->figures)}, {"network", tiers}});
           },
           [](const ModelEntry* m) { return Dump(ModelJson(*m)); },

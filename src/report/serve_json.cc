@@ -51,6 +51,7 @@ std::string ToJson(const ServeResult& r) {
   json by_position = json::array();
   for (int i = 1; i <= r.spec.draft; ++i) by_position.push_back(r.spec.AcceptanceAt(i));
   json j{{"hardware", r.hardware.id()},
+         {"rank", DeviceRankName(r.hardware.rank)},
          {"model", r.model.id},
          {"stack", r.stack},
          {"devices", r.devices},

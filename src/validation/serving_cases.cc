@@ -136,7 +136,6 @@ std::optional<PoolRequest> ParsePdPool(const std::string& part, PoolRole role, d
     dp = int(devices);
     assumed.push_back("decode DP attention over every decode device");
   }
-  while (dp > devices && dp % 2 == 0) dp /= 2;  // Ascend ranks are dies: two per package
   if (int(devices) % dp != 0) return std::nullopt;
   pr.plan = ServePlanSpec{.devices = int(devices), .tp = int(devices) / dp, .pp = 1, .ep = 0, .dp = dp};
   return pr;
@@ -194,7 +193,11 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
   const ModelEntry* model = FindCaseModel(catalog, c);
   if (model == nullptr) return "no catalog model matches '" + Field(c, {"model", "name"}) + "'";
   const System* system = SystemFor(catalog, *chip, Field(c, {"hardware", "system"}));
-  auto cluster = MakeCluster(catalog, *chip, system);
+  // Devices are the system's ranks: on the Ascend A3 (CloudMatrix 384,
+  // rank: die) each 910C die is an NPU rank of its own, as SGLang counts them.
+  const RankedRecords device = RankedDevice(*chip, system, std::nullopt);
+  const int dies = device.rank == DeviceRank::kDie ? chip->Dies() : 1;
+  auto cluster = MakeCluster(catalog, device.chip, device.system_ptr());
   if (!cluster) return cluster.error().ToString();
   const std::string software = Lowered(c, {"software", "framework"});
   const Stack* stack = catalog.FindStack(software.find("sglang") != std::string::npos   ? "sglang"
@@ -218,7 +221,16 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
   if (Lowered(c, {"hardware", "count"}).find("up to") != std::string::npos) return "the device count is not stated";
   const std::string offload = Lowered(c, {"workload", "ep"}) + Lowered(c, {"notes"});
   if (offload.find("offload") != std::string::npos) return "weights offloaded to host memory: not modelled";
-  const double count = Num(c, {"hardware", "count"}).value_or(0);
+  double count = Num(c, {"hardware", "count"}).value_or(0);
+  // A case counts cards (packages): in dies where a device is a die ("32
+  // cards (= 32 x 910C packages, 64 NPU dies)", "8 cards (16 dies)", "16 cards").
+  if (const std::string count_text = Lowered(c, {"hardware", "count"}); dies > 1 && count > 0) {
+    const double stated = NumberBefore(count_text, "dies").value_or(0);
+    const double in_dies = stated > 0 ? stated : count * dies;
+    assumed.push_back(std::to_string(int(count)) + " cards = " + std::to_string(int(in_dies)) +
+                      " dies, one device (NPU rank) each; the layout's ranks are dies");
+    count = in_dies;
+  }
   int tp = int(Num(c, {"workload", "tp"}).value_or(0));
   const int pp = int(Num(c, {"workload", "pp"}).value_or(1));
   const int ep = int(Num(c, {"workload", "ep"}).value_or(0));
@@ -235,21 +247,6 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
   if (tp == 0 && dp == 1 && count <= 0 && ep > 1) {
     tp = ep;
     assumed.push_back("an instance of the " + std::to_string(ep) + " expert-parallel ranks, attention tensor-parallel over them");
-  }
-  // Ascend ranks are NPU dies; the catalog's 910C is the two-die package.
-  const std::string count_text = Lowered(c, {"hardware", "count"});
-  if (count > 0 && count_text.find("dies") != std::string::npos) {
-    const double dies = NumberBefore(count_text, "dies").value_or(count);
-    const int per = int(std::lround(dies / count));
-    if (per > 1 && (tp * std::max(1, dp) > count)) {
-      if (tp % per == 0 && tp >= per && tp * std::max(1, dp) / per >= 1) {
-        tp /= per;
-      } else if (dp % per == 0) {
-        dp /= per;
-      }
-      if (tp * dp > count && dp % per == 0) dp /= per;
-      assumed.push_back("ranks counted in dies (" + std::to_string(per) + " per package): the layout halved onto packages");
-    }
   }
   if (tp == 0 && dp == 1 && !disaggregated) {
     if (count <= 0) return "neither the parallel layout nor the device count is stated";
@@ -406,7 +403,7 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
   const ServePool& pool = built->deployment.pools.front();
   const double devices = double(built->deployment.devices());
   const InferencePlan& first = built->pools[0].plan;
-  std::string setup = std::to_string(int(devices)) + " x " + chip->id + ", tp " + std::to_string(first.tp) +
+  std::string setup = std::to_string(int(devices)) + " x " + chip->id + (dies > 1 ? " die" : "") + ", tp " + std::to_string(first.tp) +
                       (first.pp > 1 ? ", pp " + std::to_string(first.pp) : "") +
                       (dp > 1 ? ", DP attention " + std::to_string(dp) : "") + ", " + std::string(DtypeName(prec.weights)) +
                       (spec.draft > 0 ? ", MTP " + std::to_string(spec.draft) : "") + ", " + sc.id +
@@ -481,7 +478,7 @@ std::variant<CaseResult, std::string> PredictServingCase(const Catalog& catalog,
     const double d = s->duration_s;
     switch (metric->kind) {
       case K::kThroughputPerDevice: predicted = s->output_tokens / d / devices; break;
-      case K::kOutputPerCard: predicted = s->output_tokens / d / devices; break;
+      case K::kOutputPerCard: predicted = s->output_tokens / d / (devices / dies); break;  // per package
       case K::kThroughput: predicted = s->output_tokens / d; break;
       case K::kPerUser: predicted = 1 / s->tpot.mean; break;
       case K::kE2eMs: predicted = s->e2e.mean * 1e3; break;

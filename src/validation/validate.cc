@@ -559,7 +559,8 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
   TrainMapping map;
   if (auto why = MapTraining(c, map)) return *why;
   const System* system = MatchSystem(catalog, TextAt(c, {"hardware", "system"}), *chip);
-  auto cluster = MakeCluster(catalog, *chip, system);
+  const RankedRecords device = RankedDevice(*chip, system, std::nullopt);  // the system's ranks (dies on the A3)
+  auto cluster = MakeCluster(catalog, device.chip, device.system_ptr());
   if (!cluster) return cluster.error().ToString();
   TrainRequest req = map.request;
   // The pipeline layout: the case's own (Megatron-Core's layout string), or,

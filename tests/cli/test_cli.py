@@ -1128,3 +1128,79 @@ class Economics(unittest.TestCase):
         r = run(*args, "--region", "atlantis")
         self.assertEqual(r.returncode, 2)
         self.assertIn("--region", r.stderr)
+
+
+class Ranks(unittest.TestCase):
+    """--rank die|package (issue 15): on CloudMatrix 384 a device is one 910C die unless asked otherwise."""
+
+    def infer(self, *extra):
+        r = run("infer", "--hardware", "cloudmatrix-384", "--model", "qwen3-8b", "--input-tokens", "1024",
+                "--output-tokens", "128", "--batch", "8", "--json", *extra)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_infer_defaults_to_the_systems_rank(self):
+        die, package = self.infer(), self.infer("--rank", "package")
+        self.assertEqual(die["rank"], "die")
+        self.assertEqual(package["rank"], "package")
+        self.assertEqual(self.infer("--rank", "die"), die)
+        self.assertAlmostEqual(die["memory"]["capacity_bytes"], package["memory"]["capacity_bytes"] / 2, delta=1)
+        self.assertGreater(die["tpot_s"], package["tpot_s"])  # half the bandwidth for the same weights
+        bare = run("infer", "--hardware", "ascend-910c", "--model", "qwen3-8b", "--input-tokens", "1024",
+                   "--output-tokens", "128", "--batch", "8", "--json")
+        self.assertEqual(json.loads(bare.stdout)["rank"], "package")  # a bare chip: its package
+
+    def test_serve_and_train_take_the_rank(self):
+        serve = ["serve", "--hardware", "cloudmatrix-384", "--model", "qwen3-8b", "--input-tokens", "512",
+                 "--output-tokens", "64", "--concurrency", "8", "--requests", "32", "--json"]
+        die = json.loads(run(*serve).stdout)
+        package = json.loads(run(*serve, "--rank", "package").stdout)
+        self.assertEqual((die["rank"], package["rank"]), ("die", "package"))
+        self.assertGreater(die["tpot_s"]["mean"], package["tpot_s"]["mean"])
+        train = ["train", "--hardware", "cloudmatrix-384", "--model", "llama-3.1-8b", "--devices", "16", "--tp", "2",
+                 "--seq-len", "4096", "--global-batch", "64", "--json"]
+        die = json.loads(run(*train).stdout)
+        package = json.loads(run(*train, "--rank", "package").stdout)
+        self.assertEqual((die["rank"], package["rank"]), ("die", "package"))
+        self.assertGreater(die["step_time_s"], package["step_time_s"])
+
+    def test_a_die_hour_is_half_a_package_hour(self):
+        die = json.loads(run("cost", "--hardware", "cloudmatrix-384", "--json").stdout)
+        package = json.loads(run("cost", "--hardware", "cloudmatrix-384", "--rank", "package", "--json").stdout)
+        self.assertEqual((die["rank"], package["rank"]), ("die", "package"))
+        self.assertAlmostEqual(die["usd_per_device_hour"], package["usd_per_device_hour"] / 2,
+                               delta=1e-9 * package["usd_per_device_hour"])
+
+    def test_classify_sees_the_package(self):
+        system = json.loads(run("classify", "--hardware", "cloudmatrix-384", "--json").stdout)
+        chip = json.loads(run("classify", "--hardware", "ascend-910c", "--json").stdout)
+        self.assertEqual(system, chip)
+
+    def test_bad_rank_exits_2_naming_the_flag(self):
+        for command in (["infer", "--input-tokens", "8", "--output-tokens", "8"],
+                        ["serve", "--input-tokens", "8", "--output-tokens", "8", "--concurrency", "1"],
+                        ["train", "--model", "llama-3.1-8b", "--devices", "16", "--seq-len", "8", "--global-batch", "16"]):
+            args = command[:1] + ["--hardware", "cloudmatrix-384", "--rank", "chip"] + command[1:]
+            if "--model" not in args:
+                args += ["--model", "qwen3-8b"]
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+            self.assertIn("--rank", r.stderr)
+            self.assertEqual(r.stdout, "")
+
+    def test_bad_dies_names_file_line_and_key(self):
+        import shutil
+        with tempfile.TemporaryDirectory() as d:
+            cat = os.path.join(d, "catalog")
+            shutil.copytree(os.path.join(REPO, "catalog"), cat)
+            path = os.path.join(cat, "chips", "huawei", "ascend-910c.yaml")
+            with open(path) as f:
+                lines = f.read().split("\n")
+            line = next(i for i, t in enumerate(lines) if t.startswith("dies:")) + 1
+            lines[line - 1] = "dies: {value: 2.5, basis: datasheet, source: [HW_MODELZOO]}"
+            with open(path, "w") as f:
+                f.write("\n".join(lines))
+            r = run("catalog", "list", "chips", catalog=cat)
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            for t in (f"ascend-910c.yaml:{line}", "dies.value", "whole number"):
+                self.assertIn(t, r.stderr)

@@ -15,6 +15,7 @@
 // request fields by their keys (api/fields.h).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,13 +50,26 @@ Result<Catalog> LoadCatalogFor(const std::string& dir, const std::vector<std::st
 // --- Names ---
 
 // A chip named by id or alias, a system (and its chip), or a chip file.
+// ResolveHardware gives the records as the catalog holds them (packages:
+// what classification reads); AtRank makes one device one rank.
 struct ResolvedHardware {
   Chip chip;
-  const System* system = nullptr;  // points into the catalog
+  const System* system = nullptr;  // points into the catalog, or into ranked_system
   std::vector<std::string> warnings;
+  // What one device is. kDie: `chip` is one die (DieOf) and `system` counts
+  // its chips in dies (DieRankedSystem), held by ranked_system.
+  DeviceRank rank = DeviceRank::kPackage;
+  std::shared_ptr<const System> ranked_system;
   [[nodiscard]] const std::string& id() const { return system != nullptr ? system->id : chip.id; }
 };
 Result<ResolvedHardware> ResolveHardware(const Catalog& catalog, std::string_view name);
+
+// `hw` with one device being `rank`: a die where the chip has more than one
+// (else the package, as it is); no rank: the system's `rank`, a bare chip's
+// package.
+ResolvedHardware AtRank(ResolvedHardware hw, std::optional<DeviceRank> rank);
+// A request's --rank (absent: no rank, the system's).
+std::optional<DeviceRank> RankOf(const Args& args);
 
 // A model named by catalog id or alias (first), or a catalog model file or a
 // Hugging Face config.json.
@@ -68,12 +82,14 @@ struct ResolvedDeployment {
   ModelEntry model;
   Cluster cluster;
 };
-Result<ResolvedDeployment> ResolveDeployment(const Catalog& catalog, std::string_view hardware, std::string_view model);
+Result<ResolvedDeployment> ResolveDeployment(const Catalog& catalog, std::string_view hardware, std::string_view model,
+                                             std::optional<DeviceRank> rank);
 
 // --- Requests, decoded from their fields (CheckArgs first) ---
 
 struct InferQuery {
   std::string hardware;
+  std::optional<DeviceRank> rank;  // --rank; none: the system's
   std::string model;
   std::string stack;  // empty: the catalog's default serving stack
   InferenceWorkload workload;
@@ -90,6 +106,7 @@ struct CompareQuery {
 };
 struct TrainQuery {
   std::string hardware;
+  std::optional<DeviceRank> rank;  // --rank; none: the system's
   std::string model;
   std::string stack;  // empty: the catalog's default training stack
   TrainRequest request;  // the plan with every default applied

@@ -22,6 +22,7 @@ enum class ServePhase { kNone, kPrefill, kDecode };
 
 struct ServeQuery {
   std::string hardware;
+  std::optional<DeviceRank> rank;  // --rank; none: the system's
   std::string model;
   std::string stack;
   Precision precision;

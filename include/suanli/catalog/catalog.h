@@ -31,6 +31,13 @@ struct RawStore;  // the located source trees, kept so that user files may exten
 enum class ChipStatus { kReleased, kAnnounced, kRumoured };
 std::string_view ChipStatusName(ChipStatus s);
 
+// What one device (one rank of a parallel layout) is: the chip package, or
+// one compute die of a multi-die package that the frameworks address as an
+// NPU of its own (CANN, vllm-ascend and SGLang count the Ascend 910C's two dies as
+// two ranks; docs/inference-model.md, "Ranks").
+enum class DeviceRank { kPackage, kDie };
+std::string_view DeviceRankName(DeviceRank r);
+
 struct Chip {
   std::string id;
   std::string name;
@@ -44,13 +51,28 @@ struct Chip {
   std::string notes;
   FigureMap figures;  // after inheritance
   std::string file;
+  // kDie: this record is one die of the catalog's package (DieOf): its
+  // figures are the package's over Dies(). Catalog records are packages.
+  DeviceRank rank = DeviceRank::kPackage;
 
   [[nodiscard]] const Figure* Find(std::string_view path) const;
   // Numeric value in SI units, if known.
   [[nodiscard]] std::optional<double> Get(std::string_view path) const;
   // Dense peak rate for a data type; tensor-core fp64 counts as fp64.
   [[nodiscard]] std::optional<OpsPerSecond> DenseRate(Dtype t) const;
+  // Compute dies in the package (the `dies` figure; 1 when absent).
+  [[nodiscard]] int Dies() const;
 };
+
+// One die of `package` as a device of its own: every per-chip figure
+// (compute, memory capacity and bandwidth, SRAM, scale-up, scale-out and host
+// links, I/O, power, die area, transistors) over package.Dies(), the
+// scale-up domain times it; id, sources and bases kept, each note saying so.
+// This assumes equal dies that split the package's memory and links evenly
+// (the 910C: two 910B-class dies, one 64 GB HBM set each); the die-to-die
+// link inside the package is not a link of its own. A package of one die
+// comes back as it is.
+Chip DieOf(const Chip& package);
 
 struct NetworkTier {
   std::string name;
@@ -68,10 +90,29 @@ struct System {
   FigureMap figures;
   std::vector<NetworkTier> network;
   std::string file;
+  DeviceRank rank = DeviceRank::kPackage;  // `rank`: what one device of a layout is here
 
   [[nodiscard]] const Figure* Find(std::string_view path) const;
   [[nodiscard]] std::optional<double> Get(std::string_view path) const;
 };
+
+// `system` with its chips counted in dies (`dies` per package):
+// chips_per_node and scale_up.domain times dies, the per-chip scale-up,
+// scale-out, host link and host memory bandwidths over it; node power,
+// prices and the network tiers' spans (in nodes) stay as they are.
+System DieRankedSystem(const System& system, int dies);
+
+// A device of `chip` on `system` (nullptr: a bare chip) at `rank` (none: the
+// system's `rank`; a bare chip's package): the records as they are, or the
+// die and the system counted in dies where the rank is a die and the chip
+// has more than one.
+struct RankedRecords {
+  Chip chip;
+  std::optional<System> system;  // set when `system` was given
+  DeviceRank rank = DeviceRank::kPackage;
+  [[nodiscard]] const System* system_ptr() const { return system ? &*system : nullptr; }
+};
+RankedRecords RankedDevice(const Chip& chip, const System* system, std::optional<DeviceRank> rank);
 
 struct ModelEntry {
   std::string id;
@@ -134,6 +175,8 @@ struct Profile {
   std::vector<GemmPoint> gemm_sweep;      // 16-bit, from gemm.sweep
   std::vector<GemmPoint> gemm_sweep_fp8;  // from gemm.sweep_fp8
   std::vector<ProfileRelease> releases;   // release-specific figures
+  // What the expert_dispatch curves count as one rank (expert_dispatch.rank).
+  DeviceRank dispatch_rank = DeviceRank::kPackage;
   std::string file;
 
   // Whether any release row is of `framework` (names compared as lower-case letters and digits).

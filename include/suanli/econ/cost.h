@@ -32,6 +32,7 @@ struct TcoOverrides {
 
 struct CostQuery {
   std::string hardware;
+  std::optional<DeviceRank> rank;  // --rank; none: the system's (the workload's query takes the same)
   std::string region;  // a facility id; empty: the default (us-2025, else the first)
   std::string date;    // ISO; empty: the latest records
   Currency currency = Currency::kUsd;

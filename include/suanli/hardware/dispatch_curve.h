@@ -54,6 +54,12 @@ struct DispatchCurves {
   }
 };
 
+// The same measurement counted in ranks `k` times as large: a curve measured
+// per die read on a package of k dies has EP over k and every bandwidth and
+// link rate times k (each package carries its dies' traffic at once); k < 1
+// goes the other way.
+void RecountRanks(DispatchCurves& curves, double k);
+
 // Parses "8=153/158, 16=43, 32=58/57" (EP=DISPATCH/COMBINE in GB/s; one
 // figure is both). On failure returns false and says why.
 bool ParseDispatchCurve(std::string_view text, DispatchCurve& out, std::string& error);
