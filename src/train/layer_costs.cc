@@ -74,6 +74,43 @@ LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, d
   return out;
 }
 
+// One dispatch (or combine) of a MoE layer's tokens from this device, per
+// the plan's dispatcher (megatron/core/transformer/moe/token_dispatcher.py),
+// for `tokens` tokens per device of `token_bytes` each. Sequence-parallel
+// (the tokens sharded over tp, Megatron-Core's layout):
+// - alltoall (MoEAlltoAllTokenDispatcher): the device's own tokens / tp, one
+//   copy per (token, expert), all-to-all'd over the EP group, then the copies
+//   its experts received all-gathered over the etp ranks (combine: the
+//   reduce-scatter over etp, then the all-to-all back);
+// - DeepEP (MoEFlexTokenDispatcher): one fused dispatch over the etp x ep
+//   ranks with the routing map repeated over each expert-TP group, so every
+//   token reaches each of the etp ranks of a rank that hosts one of its
+//   experts: etp copies of the EP dispatch (an all-gather over etp at ep 1).
+// Replicated over tp (no SP; Megatron-Core asserts SP for MoE with tp > 1 in
+// arguments.py): the tokens of the device's expert-TP group, tokens x etp / tp.
+double ExpertExchangeSeconds(const Links& links, const TrainPlan& p, bool sp, double tokens, double token_bytes,
+                             const MoeShape& e, double imbalance) {
+  const double etp = ExpertTp(p), tp = p.tp;
+  // Megatron-Core lays the experts' ranks out etp innermost, then ep, then
+  // edp (parallel_state's expert RankGenerator, order tp-ep-dp-pp over the
+  // expert degrees), so an EP group spans etp x ep consecutive chips.
+  const Group ep_group{.ranks = p.ep, .stride = ExpertTp(p)};
+  if (!sp) {
+    return ExpertDispatchSeconds(links, ep_group, p.dispatcher, tokens * etp / tp, token_bytes, e.experts, e.top_k,
+                                 imbalance);
+  }
+  const Group etp_group{.ranks = ExpertTp(p), .stride = 1};
+  const double own = tokens / tp;  // what enters the block on this device
+  if (p.dispatcher == ExpertDispatcher::kDeepEp) {
+    if (p.ep == 1) return etp > 1 ? AllGather(links, etp * own * token_bytes, etp_group) : 0.0;
+    return ExpertDispatchSeconds(links, ep_group, p.dispatcher, own * etp, token_bytes, e.experts, e.top_k, imbalance);
+  }
+  const double a2a = ExpertDispatchSeconds(links, ep_group, p.dispatcher, own, token_bytes, e.experts, e.top_k, imbalance);
+  // The all-gather's output: the etp members' received copies, top_k per token.
+  const double gathered = etp > 1 ? AllGather(links, etp * own * e.top_k * imbalance * token_bytes, etp_group) : 0.0;
+  return a2a + gathered;
+}
+
 }  // namespace
 
 ModelTotals Totals(const ModelArch& m) {
@@ -144,6 +181,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const OpStyle style{.norms = r.stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
                       .expert_imbalance = imbalance, .experts_padded = padded};
+  // With sequence parallelism (which Megatron-Core requires of MoE with tp >
+  // 1: arguments.py) a MoE block's tokens stay sharded over tp and its
+  // dispatcher gathers them over the etp ranks only (LayerShard).
   const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp, .etp = ExpertTp(p)};
   // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
   // a reduce-scatter (the same bytes on the wire in two calls), hierarchical
@@ -151,10 +191,6 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const Group tp_group{.ranks = p.tp, .stride = 1};
   const double gather = AllGather(links, T * h * ab, tp_group);
   const double tp_collective = sp ? 2 * gather : AllReduce(links, T * h * ab, tp_group);
-  // Megatron-Core lays the experts' ranks out etp innermost, then ep, then
-  // edp (parallel_state's expert RankGenerator, order tp-ep-dp-pp over the
-  // expert degrees), so an EP group spans etp x ep consecutive chips.
-  const Group ep_group{.ranks = p.ep, .stride = ExpertTp(p)};
   const double bw = d.memory_bandwidth.si() * d.memory_efficiency;
 
   const CacheBytes cache = p.fp8_activations && fp8 ? CacheBytes{.lin = 1, .out_lin = 1.5, .fp8_swiglu = true}
@@ -289,10 +325,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           into.ops_b += w * (sp ? 1 : 0);
           break;
         case OpKind::kExpertAllToAll: {
-          // Dispatch and combine of the tokens this device's experts group
-          // holds (rows x etp / tp), per the plan's dispatcher.
-          const double t = 2 * ExpertDispatchSeconds(links, ep_group, p.dispatcher, T * ExpertTp(p) / tp, h * ab,
-                                                     g.moe.experts, g.moe.top_k, imbalance);
+          const double t = 2 * ExpertExchangeSeconds(links, p, sp, T, h * ab, g.moe, imbalance);  // dispatch and combine
           into.ep_f += w * t;
           into.ep_b += w * t;
           break;

@@ -480,6 +480,65 @@ TEST_F(TrainTest, MoeFoldingLaysTheExpertsOverTheStageRanks) {
   EXPECT_GT(z1_etp1.memory.weights, z1_etp2.memory.weights);
 }
 
+// Megatron-Core's MoE block with sequence parallelism (token_dispatcher.py:
+// the dispatcher's tp group is the expert-TP group): no collective over the
+// attention's tp ranks around the routed experts, the dispatched copies
+// all-gathered over etp ranks only; shared experts keep their AG/RS over tp.
+TEST_F(TrainTest, MoeBlockGathersOverTheExpertTpRanksOnly) {
+  const Cluster c = ClusterFor("hgx-h100");
+  auto costs = [&](const ModelArch& m, const TrainRequest& q) {
+    const train::Context x = train::MakeContext(c, m, q);
+    return std::pair{train::ComputeLayerCosts(c, x.links, m, q, q.plan, x.rate), x.links};
+  };
+  const ModelArch& qwen = Model("qwen3-30b-a3b");  // every layer MoE, no shared experts
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.seq_len = 4096;
+  r.devices = 8;
+  r.global_batch = 8;
+  r.plan.tp = 2;
+  r.plan.dp = 4;
+  r.plan.ep = 4;
+  r.plan.etp = 1;
+  r.plan.sequence_parallel = true;
+  const auto [lc, links] = costs(qwen, r);
+  const double h = qwen.hidden, T = 4096;
+  const Group tp_group{.ranks = 2, .stride = 1};
+  const double one = 2 * AllGather(links, T * h * 2, tp_group);  // the attention block's AG + RS
+  EXPECT_NEAR(lc.tp_f, one, 1e-12 * one);
+  // Each device dispatches its own T / tp tokens (not its tp group's).
+  const MoeShape& e = qwen.groups[0].moe;
+  const double imb = r.stack.expert_imbalance;
+  const double a2a = ExpertDispatchSeconds(links, Group{.ranks = 4, .stride = 1}, ExpertDispatcher::kAllToAll, T / 2,
+                                           h * 2, e.experts, e.top_k, imb);
+  EXPECT_NEAR(lc.ep_f, 2 * a2a, 1e-12 * a2a);
+  // etp 2 with no EP: no all-to-all, the copies all-gathered over the two
+  // etp ranks (and reduce-scattered back), top_k per token.
+  r.plan.ep = 1;
+  r.plan.etp = 2;
+  const auto [folded, l2] = costs(qwen, r);
+  const double gathered = AllGather(l2, 2 * (T / 2) * e.top_k * imb * h * 2, tp_group);
+  EXPECT_NEAR(folded.ep_f, 2 * gathered, 1e-12 * gathered);
+  EXPECT_NEAR(folded.tp_f, one, 1e-12 * one);
+  // Without sequence parallelism (not a Megatron-Core MoE layout) the block
+  // keeps its all-reduce: two per layer.
+  r.plan.sequence_parallel = false;
+  const auto [replicated, l3] = costs(qwen, r);
+  const double ar = AllReduce(l3, T * h * 2, tp_group);
+  EXPECT_NEAR(replicated.tp_f, 2 * ar, 1e-12 * ar);
+  // Shared experts (every DeepSeek-V3 layer has them or is dense) keep the
+  // block's collective over tp.
+  const ModelArch& dsv3 = Model("deepseek-v3");
+  TrainRequest d = r;
+  d.seq_len = 4096;
+  d.plan.sequence_parallel = true;
+  d.plan.etp = 1;
+  d.plan.ep = 4;
+  const auto [shared, l4] = costs(dsv3, d);
+  const double one_v3 = 2 * AllGather(l4, T * dsv3.hidden * 2, tp_group);
+  EXPECT_NEAR(shared.tp_f, 2 * one_v3, 1e-12 * one_v3);
+}
+
 // Pipeline schedules from first principles: the bubble is never negative,
 // ZB-H1's never exceeds 1F1B's and keeps 1F1B's memory, DualPipe holds two
 // copies of the parameters and pp + 1 micro-batches of activations and hides
