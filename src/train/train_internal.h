@@ -95,6 +95,26 @@ inline double Overlapped(double comm, double compute, double slowdown) {
   return std::max(comm - compute, comm * slowdown / (1 + slowdown));
 }
 
+// Megatron-Core's combined 1F1B (--overlap-moe-expert-parallel-comm) runs one
+// micro-batch's forward chunk beside another's backward chunk, so that each
+// one's EP dispatch and combine hide under the other's compute
+// (megatron/core/pipeline_parallel/combined_1f1b.py,
+// megatron/core/models/common/model_chunk_schedule_plan.py). Only the
+// warm-up forwards and the cool-down backwards run alone: on the first
+// pipeline rank, which warms up longest, W = 2 (pp - 1) + (vp - 1) pp + 1
+// forward chunks (get_pp_rank_microbatches in schedules.py: the interleaved
+// warm-up (pp - rank - 1) 2 + (vp - 1) N, N = microbatch_group_size_per_vp_stage,
+// pp by default, plus one extra forward so that every paired forward and
+// backward are independent; with pp 1, combined_1f1b_schedule_for_no_pipelining:
+// the first forward and the last backward alone, W = 1), and as many
+// backwards. Megatron-Core needs vp with pp > 1 (transformer_config.py); vp 1
+// runs the interleaved schedule with one chunk, the same W. Returns W over the
+// m vp chunks each way, at most 1.
+inline double UnpairedChunkShare(double pp, double vp, double m) {
+  const double unpaired = 2 * (pp - 1) + (vp - 1) * pp + 1;
+  return std::min(1.0, unpaired / (m * vp));
+}
+
 // Prices one mean layer and the end stages for the plan's (tp, cp, ep,
 // micro-batch, sp) on the links its pp and dp pick.
 LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelArch& m, const TrainRequest& r,

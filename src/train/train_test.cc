@@ -539,6 +539,46 @@ TEST_F(TrainTest, MoeBlockGathersOverTheExpertTpRanksOnly) {
   EXPECT_NEAR(shared.tp_f, 2 * one_v3, 1e-12 * one_v3);
 }
 
+// Megatron-Core's combined 1F1B (--overlap-moe-expert-parallel-comm): the
+// unpaired warm-up and cool-down chunks follow get_pp_rank_microbatches, the
+// paired ones hide the exchange under the partner's compute; pairing is never
+// slower than no overlap, and with every chunk unpaired it is no overlap.
+TEST_F(TrainTest, EpOverlapPairsForwardAndBackwardChunks) {
+  EXPECT_DOUBLE_EQ(train::UnpairedChunkShare(1, 1, 8), 1.0 / 8);                 // the first F, the last B
+  EXPECT_DOUBLE_EQ(train::UnpairedChunkShare(4, 2, 16), (6.0 + 4 + 1) / 32);    // 2 (pp - 1) + (vp - 1) pp + 1
+  EXPECT_DOUBLE_EQ(train::UnpairedChunkShare(8, 1, 8), 1.0);                      // 15 > 8: all warm-up
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("qwen3-30b-a3b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.seq_len = 4096;
+  r.devices = 16;
+  r.plan.dp = 16;
+  r.plan.ep = 16;  // across two nodes
+  r.plan.zero = 1;
+  auto ep_comm = [&](int global_batch, bool overlap) {
+    r.global_batch = global_batch;
+    r.plan.overlap_ep = overlap;
+    return Run(c, m, r).breakdown.ep_comm;
+  };
+  // One micro-batch: its forward and backward each run alone.
+  EXPECT_DOUBLE_EQ(ep_comm(16, true), ep_comm(16, false));
+  double last_share = 1e300;
+  for (int mb : {2, 4, 16}) {
+    const double plain = ep_comm(16 * mb, false), paired = ep_comm(16 * mb, true);
+    EXPECT_LT(paired, plain) << mb;
+    // Per micro-batch the exposed share falls as fewer chunks go unpaired.
+    EXPECT_LT(paired / mb, last_share) << mb;
+    last_share = paired / mb;
+    const train::Context x = train::MakeContext(c, m, r);
+    const train::LayerCosts lc = train::ComputeLayerCosts(c, x.links, m, r, r.plan, x.rate);
+    const double cf = lc.gemm_f + lc.attn_f + lc.elem_f, cb = lc.gemm_b + lc.attn_b + lc.elem_b;
+    const double pair = train::Overlapped(lc.ep_f + lc.ep_b, cf + cb, c.device.overlap_slowdown);
+    const double u = 1.0 / mb;
+    EXPECT_NEAR(paired, mb * m.layers * ((1 - u) * pair + u * (lc.ep_f + lc.ep_b)), 1e-9 * paired) << mb;
+  }
+}
+
 // Pipeline schedules from first principles: the bubble is never negative,
 // ZB-H1's never exceeds 1F1B's and keeps 1F1B's memory, DualPipe holds two
 // copies of the parameters and pp + 1 micro-batches of activations and hides
