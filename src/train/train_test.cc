@@ -539,6 +539,43 @@ TEST_F(TrainTest, MoeBlockGathersOverTheExpertTpRanksOnly) {
   EXPECT_NEAR(shared.tp_f, 2 * one_v3, 1e-12 * one_v3);
 }
 
+// --dispatcher deepep in training: DeepEP's normal kernels on the profile's
+// measured curves (nvidia-hopper expert_dispatch), the copies DeepEP's
+// benchmarks count, BF16 both ways (Megatron-Core's fused_a2a.py): more bytes
+// never take less time, and no dispatch beats its bytes over the link.
+TEST_F(TrainTest, DeepEpTrainsOnTheMeasuredNormalKernels) {
+  const Cluster c = ClusterFor("hgx-h100");
+  ASSERT_FALSE(c.device.expert_dispatch.normal_intranode.empty());
+  const ModelArch& m = Model("qwen3-30b-a3b");
+  const MoeShape& e = m.groups[0].moe;
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 8;
+  r.global_batch = 8;
+  r.plan.dp = 8;
+  r.plan.ep = 8;
+  r.plan.dispatcher = ExpertDispatcher::kDeepEp;
+  double last = 0;
+  for (int seq : {1024, 4096, 16384}) {
+    r.seq_len = seq;
+    const train::Context x = train::MakeContext(c, m, r);
+    const train::LayerCosts lc = train::ComputeLayerCosts(c, x.links, m, r, r.plan, x.rate);
+    const double bytes = seq * r.stack.expert_imbalance * m.hidden * 2;  // BF16, every token of the device
+    const CountedCopies n = DeepEpCountedCopies(Group{.ranks = 8, .stride = 1}, 8, e.experts, e.top_k);
+    const DispatchCurve& curve = c.device.expert_dispatch.normal_intranode;
+    const double ku = c.topology.scale_up_bandwidth.si() / c.device.expert_dispatch.scale_up;
+    double want = 0;
+    for (bool combine : {false, true}) {
+      want += std::max(c.device.collective_latency.si(), bytes * n.ranks / (curve.At(8, combine) * ku));
+    }
+    EXPECT_NEAR(lc.ep_f, want, 1e-12 * want) << seq;
+    EXPECT_EQ(lc.ep_b, lc.ep_f);  // the backward's combine and dispatch
+    EXPECT_GE(lc.ep_f, 2 * bytes * n.ranks / c.topology.scale_up_bandwidth.si()) << seq;
+    EXPECT_GT(lc.ep_f, last) << seq;
+    last = lc.ep_f;
+  }
+}
+
 // Megatron-Core's combined 1F1B (--overlap-moe-expert-parallel-comm): the
 // unpaired warm-up and cool-down chunks follow get_pp_rank_microbatches, the
 // paired ones hide the exchange under the partner's compute; pairing is never
