@@ -2,11 +2,9 @@
 // operator list: each operator forward, its backward and recompute, the
 // launches the host dispatches, and the activations kept for backward.
 #include <cmath>
-#include <optional>
 
 #include "suanli/cost/layer_ops.h"
 #include "suanli/cost/layer_ops_visit.h"
-#include "suanli/cost/moe_dispatch.h"
 #include "train/train_internal.h"
 
 namespace suanli::train {
@@ -73,81 +71,6 @@ LayerActivations ActivationsPerToken(const LayerGroup& g, double h, double tp, d
   }
   if (a.kind == AttentionKind::kLatent) out.module[6] = 2 * (heads * a.head_dim + kv * (a.head_dim + a.v_head_dim));
   return out;
-}
-
-// DeepEP's normal-kernel bandwidths (B/s) from the chip profile's measured
-// expert_dispatch curves, as serving prices them (IterationModel): dispatch
-// and combine over NVLink at the EP group's ranks per domain (or its size
-// inside one) and over RDMA at its size when it spans domains, scaled by this
-// cluster's links over the ones measured on; a call never beats the
-// collective latency.
-struct NormalKernelRates {
-  double up[2] = {0, 0};   // dispatch, combine
-  double out[2] = {0, 0};  // 0: the group stays in one domain
-  double latency = 0;
-};
-[[gnu::noinline]] std::optional<NormalKernelRates> MeasuredNormalRates(const Cluster& c, const Group& g) {
-  const DispatchCurves& dc = c.device.expert_dispatch;
-  const int domain = c.topology.scale_up_domain;
-  const bool inside = g.in_domain(domain);
-  if (dc.normal_intranode.empty() || (!inside && dc.normal_internode.empty())) return std::nullopt;
-  const double up = c.topology.scale_up_bandwidth.si(), out = c.topology.scale_out_bandwidth.si();
-  const double ku = up > 0 && dc.scale_up > 0 ? up / dc.scale_up : 1, ko = out > 0 && dc.scale_out > 0 ? out / dc.scale_out : 1;
-  NormalKernelRates r{.latency = c.device.collective_latency.si()};
-  for (int i = 0; i < 2; ++i) {
-    r.up[i] = dc.normal_intranode.At(inside ? g.ranks : g.per_domain(domain), i == 1) * ku;
-    r.out[i] = inside ? 0 : dc.normal_internode.At(g.ranks, i == 1) * ko;
-  }
-  return r;
-}
-
-// A MoE layer's dispatch and combine from this device, per the plan's
-// dispatcher (megatron/core/transformer/moe/token_dispatcher.py), for
-// `tokens` tokens per device of `token_bytes` each. Sequence-parallel (the
-// tokens sharded over tp, Megatron-Core's layout):
-// - alltoall (MoEAlltoAllTokenDispatcher): the device's own tokens / tp, one
-//   copy per (token, expert), all-to-all'd over the EP group, then the copies
-//   its experts received all-gathered over the etp ranks (combine: the
-//   reduce-scatter over etp, then the all-to-all back);
-// - DeepEP (MoEFlexTokenDispatcher): one fused dispatch over the etp x ep
-//   ranks with the routing map repeated over each expert-TP group, so every
-//   token reaches each of the etp ranks of a rank that hosts one of its
-//   experts: etp copies of the EP dispatch (an all-gather over etp at ep 1).
-//   With `rates` (the measured normal kernels), the copies DeepEP's
-//   benchmarks count (DeepEpCountedCopies) over their figures; Megatron-Core
-//   hands DeepEP the BF16 hidden states both ways (fused_a2a.py; HybridEP
-//   refuses FP8 dispatch), so `token_bytes` is the same for both.
-// Replicated over tp (no SP; Megatron-Core asserts SP for MoE with tp > 1 in
-// arguments.py): the tokens of the device's expert-TP group, tokens x etp / tp.
-[[gnu::noinline]] double ExpertExchangeSeconds(const Links& links, const TrainPlan& p, bool sp, double tokens, double token_bytes,
-                             const MoeShape& e, double imbalance, const NormalKernelRates* rates) {
-  const double etp = ExpertTp(p), tp = p.tp;
-  // Megatron-Core lays the experts' ranks out etp innermost, then ep, then
-  // edp (parallel_state's expert RankGenerator, order tp-ep-dp-pp over the
-  // expert degrees), so an EP group spans etp x ep consecutive chips.
-  const Group ep_group{.ranks = p.ep, .stride = ExpertTp(p)};
-  const double sent = sp ? tokens / tp * (p.dispatcher == ExpertDispatcher::kDeepEp ? etp : 1) : tokens * etp / tp;
-  if (rates != nullptr) {
-    const CountedCopies n = DeepEpCountedCopies(ep_group, links.domain, e.experts, e.top_k);
-    const double bytes = sent * imbalance * token_bytes;
-    double t = 0;
-    for (int i = 0; i < 2; ++i) {
-      const double out = rates->out[i] > 0 ? bytes * n.domains / rates->out[i] : 0;
-      t += std::max(rates->latency, std::max(bytes * n.ranks / rates->up[i], out));
-    }
-    return t;
-  }
-  if (!sp) return 2 * ExpertDispatchSeconds(links, ep_group, p.dispatcher, sent, token_bytes, e.experts, e.top_k, imbalance);
-  const Group etp_group{.ranks = ExpertTp(p), .stride = 1};
-  const double own = tokens / tp;  // what enters the block on this device
-  if (p.dispatcher == ExpertDispatcher::kDeepEp) {
-    if (p.ep == 1) return etp > 1 ? 2 * AllGather(links, etp * own * token_bytes, etp_group) : 0.0;
-    return 2 * ExpertDispatchSeconds(links, ep_group, p.dispatcher, sent, token_bytes, e.experts, e.top_k, imbalance);
-  }
-  const double a2a = ExpertDispatchSeconds(links, ep_group, p.dispatcher, own, token_bytes, e.experts, e.top_k, imbalance);
-  // The all-gather's output: the etp members' received copies, top_k per token.
-  const double gathered = etp > 1 ? AllGather(links, etp * own * e.top_k * imbalance * token_bytes, etp_group) : 0.0;
-  return 2 * (a2a + gathered);
 }
 
 }  // namespace

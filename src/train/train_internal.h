@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include "suanli/cost/roofline.h"
 #include "suanli/hardware/collectives.h"
@@ -119,6 +120,40 @@ inline double UnpairedChunkShare(double pp, double vp, double m) {
 // micro-batch, sp) on the links its pp and dp pick.
 LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelArch& m, const TrainRequest& r,
                              const TrainPlan& p, const ComputeRate& rate);
+
+// DeepEP's normal-kernel bandwidths (B/s) from the chip profile's measured
+// expert_dispatch curves, as serving prices them (IterationModel): dispatch
+// and combine over NVLink at the EP group's ranks per domain (or its size
+// inside one) and over RDMA at its size when it spans domains, scaled by this
+// cluster's links over the ones measured on; a call never beats the
+// collective latency.
+struct NormalKernelRates {
+  double up[2] = {0, 0};   // dispatch, combine
+  double out[2] = {0, 0};  // 0: the group stays in one domain
+  double latency = 0;
+};
+std::optional<NormalKernelRates> MeasuredNormalRates(const Cluster& c, const Group& g);
+
+// A MoE layer's dispatch and combine from this device, per the plan's
+// dispatcher (megatron/core/transformer/moe/token_dispatcher.py), for
+// `tokens` tokens per device of `token_bytes` each. Sequence-parallel (the
+// tokens sharded over tp, Megatron-Core's layout):
+// - alltoall (MoEAlltoAllTokenDispatcher): the device's own tokens / tp, one
+//   copy per (token, expert), all-to-all'd over the EP group, then the copies
+//   its experts received all-gathered over the etp ranks (combine: the
+//   reduce-scatter over etp, then the all-to-all back);
+// - DeepEP (MoEFlexTokenDispatcher): one fused dispatch over the etp x ep
+//   ranks with the routing map repeated over each expert-TP group, so every
+//   token reaches each of the etp ranks of a rank that hosts one of its
+//   experts: etp copies of the EP dispatch (an all-gather over etp at ep 1).
+//   With `rates` (the measured normal kernels), the copies DeepEP's
+//   benchmarks count (DeepEpCountedCopies) over their figures; Megatron-Core
+//   hands DeepEP the BF16 hidden states both ways (fused_a2a.py; HybridEP
+//   refuses FP8 dispatch), so `token_bytes` is the same for both.
+// Replicated over tp (no SP; Megatron-Core asserts SP for MoE with tp > 1 in
+// arguments.py): the tokens of the device's expert-TP group, tokens x etp / tp.
+double ExpertExchangeSeconds(const Links& links, const TrainPlan& p, bool sp, double tokens, double token_bytes,
+                             const MoeShape& e, double imbalance, const NormalKernelRates* rates);
 
 struct Context {
   const Cluster* c;
