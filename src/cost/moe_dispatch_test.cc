@@ -36,6 +36,25 @@ TEST(MoeDispatch, DeepEpSendsATokenOncePerRankAndDomain) {
   EXPECT_EQ(ExpertDispatchCopies(ExpertDispatcher::kDeepEp, Group{}, 8, 128, 8).off_rank, 0);
 }
 
+// DeepEP's benchmarks count a token on its own rank and its own node too
+// (tests/test_intranode.py: recv_x.numel(); tests/test_internode.py:
+// num_rdma_token_sent over all nodes): the off-rank and off-node copies plus
+// the chance that its own rank (node) hosts one of its experts.
+TEST(MoeDispatch, DeepEpCountsTheCopiesItsBenchmarksCount) {
+  const Group g{.ranks = 32, .stride = 1};
+  const DispatchCopies off = ExpertDispatchCopies(ExpertDispatcher::kDeepEp, g, 8, 128, 8);
+  const CountedCopies counted = DeepEpCountedCopies(g, 8, 128, 8);
+  EXPECT_NEAR(counted.ranks, off.off_rank + ExpertSetHit(128, 4, 8), 1e-12);
+  EXPECT_NEAR(counted.domains, off.off_domain + ExpertSetHit(128, 32, 8), 1e-12);
+  EXPECT_LE(counted.ranks, 8);    // at most one copy per expert
+  EXPECT_LE(counted.domains, 4);  // at most once per node
+  // Inside one node every token is counted once over RDMA's figure (its own node).
+  const CountedCopies node = DeepEpCountedCopies(Group{.ranks = 8, .stride = 1}, 8, 256, 8);
+  EXPECT_DOUBLE_EQ(node.domains, 1);
+  EXPECT_NEAR(node.ranks, 8 * ExpertSetHit(256, 32, 8), 1e-12);
+  EXPECT_EQ(DeepEpCountedCopies(Group{}, 8, 128, 8).ranks, 0);
+}
+
 TEST(MoeDispatch, TimeFollowsTheSlowerLinkAndNeverBeatsIt) {
   Topology topo;
   Links l;

@@ -503,8 +503,10 @@ TEST_F(DispatchCurveTest, NormalModeReproducesTheMeasuredBandwidthAtItsPoint) {
   EXPECT_EQ(it.warnings() & (kWarnDispatchLinkModel | kWarnDispatchCurveScaled), 0u);
   const PrefillChunk chunk{.sequences = 8, .offset = 0, .tokens = 4096, .completes = true};
   const PhaseEstimate e = it.Cost({.decode = {}, .prefill = {&chunk, 1}}, PipelineFill::kFillAndDrain);
-  const DispatchCopies copies = ExpertDispatchCopies(ExpertDispatcher::kDeepEp, Group{.ranks = 8, .stride = 1}, 8, 256, 8);
-  const double received = 4096 * copies.off_rank;  // token copies over NVLink
+  // Token copies over NVLink as DeepEP's test_intranode.py counts them for the
+  // figure: every rank's received tokens, its own included (recv_x.numel()).
+  const CountedCopies copies = DeepEpCountedCopies(Group{.ranks = 8, .stride = 1}, 8, 256, 8);
+  const double received = 4096 * copies.ranks;
   const double expect = received * (7168 + 7168 / 128 * 4) / 153e9 + received * 7168 * 2 / 158e9;
   EXPECT_NEAR(A2a(e) / MoeLayers(), expect, 1e-9 * expect);
 }
@@ -517,8 +519,8 @@ TEST_F(DispatchCurveTest, AscendA3CurvesArePerPackage) {
   const IterationModel it = Make(c, 8);
   const PrefillChunk chunk{.sequences = 8, .offset = 0, .tokens = 2 * 4096, .completes = true};
   const PhaseEstimate e = it.Cost({.decode = {}, .prefill = {&chunk, 1}}, PipelineFill::kFillAndDrain);
-  const DispatchCopies copies = ExpertDispatchCopies(ExpertDispatcher::kDeepEp, Group{.ranks = 8, .stride = 1}, 384, 256, 8);
-  const double received = 2 * 4096 * copies.off_rank;
+  const CountedCopies copies = DeepEpCountedCopies(Group{.ranks = 8, .stride = 1}, 384, 256, 8);
+  const double received = 2 * 4096 * copies.ranks;
   const double expect = received * (7168 + 7168 / 128 * 4) / 214e9 + received * 7168 * 2 / 206e9;
   EXPECT_NEAR(A2a(e) / MoeLayers(), expect, 1e-9 * expect);
 }

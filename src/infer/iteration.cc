@@ -399,8 +399,9 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
 // measured curves. Dispatch sends FP8 (hidden bytes plus a 4-byte scale per
 // 128 values, as DeepEP's FP8 dispatch) when the plan's activations are 8-bit,
 // else BF16; combine is BF16. Normal kernels (any prefill in the batch) send a
-// token once per rank and once per domain that hosts one of its experts
-// (ExpertDispatchCopies), the NVLink and RDMA parts at once; low-latency
+// token once per rank and once per domain that hosts one of its experts, the
+// NVLink and RDMA parts at once, counted as DeepEP's benchmarks count them for
+// the figures (DeepEpCountedCopies: its own rank and node included); low-latency
 // kernels (decode) send every token-expert pair. The busiest rank carries
 // `expert_imbalance` times the mean. No call beats the collective latency:
 // the curves hold one token count each (4096 normal, 128 low-latency).
@@ -413,11 +414,10 @@ double IterationModel::DispatchCombineSeconds(const MoeShape& e, double rows, bo
   double total = 0;
   if (prefill) {
     const Group g = ExpertGroup(plan_);
-    const DispatchCopies c =
-        ExpertDispatchCopies(ExpertDispatcher::kDeepEp, g, cluster_->topology.scale_up_domain, e.experts, e.top_k);
+    const CountedCopies c = DeepEpCountedCopies(g, cluster_->topology.scale_up_domain, e.experts, e.top_k);
     for (int i = 0; i < 2; ++i) {
-      const double up = tokens * token_bytes[i] * c.off_rank / md.normal_up[i];
-      const double out = md.normal_out[i] > 0 ? tokens * token_bytes[i] * c.off_domain / md.normal_out[i] : 0;
+      const double up = tokens * token_bytes[i] * c.ranks / md.normal_up[i];
+      const double out = md.normal_out[i] > 0 ? tokens * token_bytes[i] * c.domains / md.normal_out[i] : 0;
       total += std::max(md.latency, std::max(up, out));
     }
   } else {

@@ -371,16 +371,17 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
   const double tp_b = p.overlap_tp ? Overlapped(lc.tp_b, lc.gemm_b, d.overlap_slowdown) : lc.tp_b;
   const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
   const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
-  // With EP overlap, one micro-batch's dispatch and combine run under
-  // another's forward or backward compute, which slows while they share the chip.
-  // DualPipe pairs one micro-batch's forward chunk with another's backward
-  // chunk: each one's dispatch and combine run under the pair's compute.
-  double ep_f = p.overlap_ep ? Overlapped(lc.ep_f, compute_f, d.overlap_slowdown) : lc.ep_f;
-  double ep_b = p.overlap_ep ? Overlapped(lc.ep_b, compute_b, d.overlap_slowdown) : lc.ep_b;
-  if (dualpipe && lc.ep_f + lc.ep_b > 0) {
+  // EP overlap pairs one micro-batch's forward chunk with another's backward
+  // chunk, each one's dispatch and combine under the pair's compute (which
+  // slows while they share the chip): DualPipe, and Megatron-Core's combined
+  // 1F1B (--overlap-moe-expert-parallel-comm; UnpairedChunkShare).
+  double ep_f = lc.ep_f, ep_b = lc.ep_b;
+  if ((dualpipe || p.overlap_ep) && lc.ep_f + lc.ep_b > 0) [[unlikely]] {
     const double pair = Overlapped(lc.ep_f + lc.ep_b, compute_f + compute_b, d.overlap_slowdown);
-    ep_f = pair * lc.ep_f / (lc.ep_f + lc.ep_b);
-    ep_b = pair - ep_f;
+    const double u = dualpipe ? 0 : UnpairedChunkShare(pp, vp, m);
+    const double exposed = (1 - u) * pair + u * (lc.ep_f + lc.ep_b);
+    ep_f = exposed * lc.ep_f / (lc.ep_f + lc.ep_b);
+    ep_b = exposed - ep_f;
   }
   // FP8 caching keeps the MoE SwiGLU's input only: its output is computed
   // again in backward, beside what recompute repeats.
@@ -555,8 +556,9 @@ double StepLowerBound(const Context& x, const TrainPlan& p, const LayerCosts& lc
   const double compute_f = lc.gemm_f + lc.attn_f + lc.elem_f;
   const double compute_b = lc.gemm_b + lc.attn_b + lc.elem_b;
   const double tp = Overlapped(lc.tp_f, lc.gemm_f, s) + Overlapped(lc.tp_b, lc.gemm_b, s);
-  double ep = p.overlap_ep ? Overlapped(lc.ep_f, compute_f, s) + Overlapped(lc.ep_b, compute_b, s) : lc.ep_f + lc.ep_b;
-  if (dualpipe && lc.ep_f + lc.ep_b > 0) ep = std::min(ep, Overlapped(lc.ep_f + lc.ep_b, compute_f + compute_b, s));
+  // Paired EP overlap exposes at least the pair's share (Assemble adds the unpaired chunks').
+  double ep = lc.ep_f + lc.ep_b;
+  if ((dualpipe || p.overlap_ep) && ep > 0) ep = Overlapped(ep, compute_f + compute_b, s);
   const double recompute = RecomputeSeconds(p, lc, compute_f, 0, 0);
   const double layer = compute_f + compute_b + recompute + tp + ep + lc.cp_f + lc.cp_b + ops * d.host_op_overhead.si();
   const double head_time = lc.head_f + lc.head_b + p.mtp_layers * (lc.mtp_f + lc.mtp_b);

@@ -5,7 +5,6 @@
 
 #include "suanli/cost/layer_ops.h"
 #include "suanli/cost/layer_ops_visit.h"
-#include "suanli/cost/moe_dispatch.h"
 #include "train/train_internal.h"
 
 namespace suanli::train {
@@ -144,6 +143,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const OpStyle style{.norms = r.stack.fused_residual_norm ? NormFusion::kFusedResidualNorm : NormFusion::kUnfused,
                       .attention = flash ? AttentionImpl::kFlash : AttentionImpl::kMaterialised,
                       .expert_imbalance = imbalance, .experts_padded = padded};
+  // With sequence parallelism (which Megatron-Core requires of MoE with tp >
+  // 1: arguments.py) a MoE block's tokens stay sharded over tp and its
+  // dispatcher gathers them over the etp ranks only (LayerShard).
   const LayerShard shard{.tp = p.tp, .ep = p.ep, .sequence_parallel = sp, .etp = ExpertTp(p)};
   // Tensor-parallel collectives: an all-reduce, or with SP an all-gather and
   // a reduce-scatter (the same bytes on the wire in two calls), hierarchical
@@ -151,11 +153,13 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const Group tp_group{.ranks = p.tp, .stride = 1};
   const double gather = AllGather(links, T * h * ab, tp_group);
   const double tp_collective = sp ? 2 * gather : AllReduce(links, T * h * ab, tp_group);
-  // Megatron-Core lays the experts' ranks out etp innermost, then ep, then
-  // edp (parallel_state's expert RankGenerator, order tp-ep-dp-pp over the
-  // expert degrees), so an EP group spans etp x ep consecutive chips.
-  const Group ep_group{.ranks = p.ep, .stride = ExpertTp(p)};
   const double bw = d.memory_bandwidth.si() * d.memory_efficiency;
+  // DeepEP over EP ranks on the profile's measured normal kernels, looked up
+  // once per estimate (none for a dense model: its ep is 1).
+  std::optional<NormalKernelRates> deepep;
+  if (p.dispatcher == ExpertDispatcher::kDeepEp && p.ep > 1) [[unlikely]] {
+    deepep = MeasuredNormalRates(c, Group{.ranks = p.ep, .stride = ExpertTp(p)});
+  }
 
   const CacheBytes cache = p.fp8_activations && fp8 ? CacheBytes{.lin = 1, .out_lin = 1.5, .fp8_swiglu = true}
                                                     : CacheBytes{};
@@ -289,10 +293,7 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
           into.ops_b += w * (sp ? 1 : 0);
           break;
         case OpKind::kExpertAllToAll: {
-          // Dispatch and combine of the tokens this device's experts group
-          // holds (rows x etp / tp), per the plan's dispatcher.
-          const double t = 2 * ExpertDispatchSeconds(links, ep_group, p.dispatcher, T * ExpertTp(p) / tp, h * ab,
-                                                     g.moe.experts, g.moe.top_k, imbalance);
+          const double t = ExpertExchangeSeconds(links, p, sp, T, h * ab, g.moe, imbalance, deepep ? &*deepep : nullptr);
           into.ep_f += w * t;
           into.ep_b += w * t;
           break;

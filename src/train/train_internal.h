@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include "suanli/cost/roofline.h"
 #include "suanli/hardware/collectives.h"
@@ -95,10 +96,64 @@ inline double Overlapped(double comm, double compute, double slowdown) {
   return std::max(comm - compute, comm * slowdown / (1 + slowdown));
 }
 
+// Megatron-Core's combined 1F1B (--overlap-moe-expert-parallel-comm) runs one
+// micro-batch's forward chunk beside another's backward chunk, so that each
+// one's EP dispatch and combine hide under the other's compute
+// (megatron/core/pipeline_parallel/combined_1f1b.py,
+// megatron/core/models/common/model_chunk_schedule_plan.py). Only the
+// warm-up forwards and the cool-down backwards run alone: on the first
+// pipeline rank, which warms up longest, W = 2 (pp - 1) + (vp - 1) pp + 1
+// forward chunks (get_pp_rank_microbatches in schedules.py: the interleaved
+// warm-up (pp - rank - 1) 2 + (vp - 1) N, N = microbatch_group_size_per_vp_stage,
+// pp by default, plus one extra forward so that every paired forward and
+// backward are independent; with pp 1, combined_1f1b_schedule_for_no_pipelining:
+// the first forward and the last backward alone, W = 1), and as many
+// backwards. Megatron-Core needs vp with pp > 1 (transformer_config.py); vp 1
+// runs the interleaved schedule with one chunk, the same W. Returns W over the
+// m vp chunks each way, at most 1.
+inline double UnpairedChunkShare(double pp, double vp, double m) {
+  const double unpaired = 2 * (pp - 1) + (vp - 1) * pp + 1;
+  return std::min(1.0, unpaired / (m * vp));
+}
+
 // Prices one mean layer and the end stages for the plan's (tp, cp, ep,
 // micro-batch, sp) on the links its pp and dp pick.
 LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelArch& m, const TrainRequest& r,
                              const TrainPlan& p, const ComputeRate& rate);
+
+// DeepEP's normal-kernel bandwidths (B/s) from the chip profile's measured
+// expert_dispatch curves, as serving prices them (IterationModel): dispatch
+// and combine over NVLink at the EP group's ranks per domain (or its size
+// inside one) and over RDMA at its size when it spans domains, scaled by this
+// cluster's links over the ones measured on; a call never beats the
+// collective latency.
+struct NormalKernelRates {
+  double up[2] = {0, 0};   // dispatch, combine
+  double out[2] = {0, 0};  // 0: the group stays in one domain
+  double latency = 0;
+};
+std::optional<NormalKernelRates> MeasuredNormalRates(const Cluster& c, const Group& g);
+
+// A MoE layer's dispatch and combine from this device, per the plan's
+// dispatcher (megatron/core/transformer/moe/token_dispatcher.py), for
+// `tokens` tokens per device of `token_bytes` each. Sequence-parallel (the
+// tokens sharded over tp, Megatron-Core's layout):
+// - alltoall (MoEAlltoAllTokenDispatcher): the device's own tokens / tp, one
+//   copy per (token, expert), all-to-all'd over the EP group, then the copies
+//   its experts received all-gathered over the etp ranks (combine: the
+//   reduce-scatter over etp, then the all-to-all back);
+// - DeepEP (MoEFlexTokenDispatcher): one fused dispatch over the etp x ep
+//   ranks with the routing map repeated over each expert-TP group, so every
+//   token reaches each of the etp ranks of a rank that hosts one of its
+//   experts: etp copies of the EP dispatch (an all-gather over etp at ep 1).
+//   With `rates` (the measured normal kernels), the copies DeepEP's
+//   benchmarks count (DeepEpCountedCopies) over their figures; Megatron-Core
+//   hands DeepEP the BF16 hidden states both ways (fused_a2a.py; HybridEP
+//   refuses FP8 dispatch), so `token_bytes` is the same for both.
+// Replicated over tp (no SP; Megatron-Core asserts SP for MoE with tp > 1 in
+// arguments.py): the tokens of the device's expert-TP group, tokens x etp / tp.
+double ExpertExchangeSeconds(const Links& links, const TrainPlan& p, bool sp, double tokens, double token_bytes,
+                             const MoeShape& e, double imbalance, const NormalKernelRates* rates);
 
 struct Context {
   const Cluster* c;

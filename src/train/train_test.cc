@@ -480,6 +480,142 @@ TEST_F(TrainTest, MoeFoldingLaysTheExpertsOverTheStageRanks) {
   EXPECT_GT(z1_etp1.memory.weights, z1_etp2.memory.weights);
 }
 
+// Megatron-Core's MoE block with sequence parallelism (token_dispatcher.py:
+// the dispatcher's tp group is the expert-TP group): no collective over the
+// attention's tp ranks around the routed experts, the dispatched copies
+// all-gathered over etp ranks only; shared experts keep their AG/RS over tp.
+TEST_F(TrainTest, MoeBlockGathersOverTheExpertTpRanksOnly) {
+  const Cluster c = ClusterFor("hgx-h100");
+  auto costs = [&](const ModelArch& m, const TrainRequest& q) {
+    const train::Context x = train::MakeContext(c, m, q);
+    return std::pair{train::ComputeLayerCosts(c, x.links, m, q, q.plan, x.rate), x.links};
+  };
+  const ModelArch& qwen = Model("qwen3-30b-a3b");  // every layer MoE, no shared experts
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.seq_len = 4096;
+  r.devices = 8;
+  r.global_batch = 8;
+  r.plan.tp = 2;
+  r.plan.dp = 4;
+  r.plan.ep = 4;
+  r.plan.etp = 1;
+  r.plan.sequence_parallel = true;
+  const auto [lc, links] = costs(qwen, r);
+  const double h = qwen.hidden, T = 4096;
+  const Group tp_group{.ranks = 2, .stride = 1};
+  const double one = 2 * AllGather(links, T * h * 2, tp_group);  // the attention block's AG + RS
+  EXPECT_NEAR(lc.tp_f, one, 1e-12 * one);
+  // Each device dispatches its own T / tp tokens (not its tp group's).
+  const MoeShape& e = qwen.groups[0].moe;
+  const double imb = r.stack.expert_imbalance;
+  const double a2a = ExpertDispatchSeconds(links, Group{.ranks = 4, .stride = 1}, ExpertDispatcher::kAllToAll, T / 2,
+                                           h * 2, e.experts, e.top_k, imb);
+  EXPECT_NEAR(lc.ep_f, 2 * a2a, 1e-12 * a2a);
+  // etp 2 with no EP: no all-to-all, the copies all-gathered over the two
+  // etp ranks (and reduce-scattered back), top_k per token.
+  r.plan.ep = 1;
+  r.plan.etp = 2;
+  const auto [folded, l2] = costs(qwen, r);
+  const double gathered = AllGather(l2, 2 * (T / 2) * e.top_k * imb * h * 2, tp_group);
+  EXPECT_NEAR(folded.ep_f, 2 * gathered, 1e-12 * gathered);
+  EXPECT_NEAR(folded.tp_f, one, 1e-12 * one);
+  // Without sequence parallelism (not a Megatron-Core MoE layout) the block
+  // keeps its all-reduce: two per layer.
+  r.plan.sequence_parallel = false;
+  const auto [replicated, l3] = costs(qwen, r);
+  const double ar = AllReduce(l3, T * h * 2, tp_group);
+  EXPECT_NEAR(replicated.tp_f, 2 * ar, 1e-12 * ar);
+  // Shared experts (every DeepSeek-V3 layer has them or is dense) keep the
+  // block's collective over tp.
+  const ModelArch& dsv3 = Model("deepseek-v3");
+  TrainRequest d = r;
+  d.seq_len = 4096;
+  d.plan.sequence_parallel = true;
+  d.plan.etp = 1;
+  d.plan.ep = 4;
+  const auto [shared, l4] = costs(dsv3, d);
+  const double one_v3 = 2 * AllGather(l4, T * dsv3.hidden * 2, tp_group);
+  EXPECT_NEAR(shared.tp_f, 2 * one_v3, 1e-12 * one_v3);
+}
+
+// --dispatcher deepep in training: DeepEP's normal kernels on the profile's
+// measured curves (nvidia-hopper expert_dispatch), the copies DeepEP's
+// benchmarks count, BF16 both ways (Megatron-Core's fused_a2a.py): more bytes
+// never take less time, and no dispatch beats its bytes over the link.
+TEST_F(TrainTest, DeepEpTrainsOnTheMeasuredNormalKernels) {
+  const Cluster c = ClusterFor("hgx-h100");
+  ASSERT_FALSE(c.device.expert_dispatch.normal_intranode.empty());
+  const ModelArch& m = Model("qwen3-30b-a3b");
+  const MoeShape& e = m.groups[0].moe;
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.devices = 8;
+  r.global_batch = 8;
+  r.plan.dp = 8;
+  r.plan.ep = 8;
+  r.plan.dispatcher = ExpertDispatcher::kDeepEp;
+  double last = 0;
+  for (int seq : {1024, 4096, 16384}) {
+    r.seq_len = seq;
+    const train::Context x = train::MakeContext(c, m, r);
+    const train::LayerCosts lc = train::ComputeLayerCosts(c, x.links, m, r, r.plan, x.rate);
+    const double bytes = seq * r.stack.expert_imbalance * m.hidden * 2;  // BF16, every token of the device
+    const CountedCopies n = DeepEpCountedCopies(Group{.ranks = 8, .stride = 1}, 8, e.experts, e.top_k);
+    const DispatchCurve& curve = c.device.expert_dispatch.normal_intranode;
+    const double ku = c.topology.scale_up_bandwidth.si() / c.device.expert_dispatch.scale_up;
+    double want = 0;
+    for (bool combine : {false, true}) {
+      want += std::max(c.device.collective_latency.si(), bytes * n.ranks / (curve.At(8, combine) * ku));
+    }
+    EXPECT_NEAR(lc.ep_f, want, 1e-12 * want) << seq;
+    EXPECT_EQ(lc.ep_b, lc.ep_f);  // the backward's combine and dispatch
+    EXPECT_GE(lc.ep_f, 2 * bytes * n.ranks / c.topology.scale_up_bandwidth.si()) << seq;
+    EXPECT_GT(lc.ep_f, last) << seq;
+    last = lc.ep_f;
+  }
+}
+
+// Megatron-Core's combined 1F1B (--overlap-moe-expert-parallel-comm): the
+// unpaired warm-up and cool-down chunks follow get_pp_rank_microbatches, the
+// paired ones hide the exchange under the partner's compute; pairing is never
+// slower than no overlap, and with every chunk unpaired it is no overlap.
+TEST_F(TrainTest, EpOverlapPairsForwardAndBackwardChunks) {
+  EXPECT_DOUBLE_EQ(train::UnpairedChunkShare(1, 1, 8), 1.0 / 8);                 // the first F, the last B
+  EXPECT_DOUBLE_EQ(train::UnpairedChunkShare(4, 2, 16), (6.0 + 4 + 1) / 32);    // 2 (pp - 1) + (vp - 1) pp + 1
+  EXPECT_DOUBLE_EQ(train::UnpairedChunkShare(8, 1, 8), 1.0);                      // 15 > 8: all warm-up
+  const Cluster c = ClusterFor("hgx-h100");
+  const ModelArch& m = Model("qwen3-30b-a3b");
+  TrainRequest r;
+  r.stack = testing::DefaultTrainingStack();
+  r.seq_len = 4096;
+  r.devices = 16;
+  r.plan.dp = 16;
+  r.plan.ep = 16;  // across two nodes
+  r.plan.zero = 1;
+  auto ep_comm = [&](int global_batch, bool overlap) {
+    r.global_batch = global_batch;
+    r.plan.overlap_ep = overlap;
+    return Run(c, m, r).breakdown.ep_comm;
+  };
+  // One micro-batch: its forward and backward each run alone.
+  EXPECT_DOUBLE_EQ(ep_comm(16, true), ep_comm(16, false));
+  double last_share = 1e300;
+  for (int mb : {2, 4, 16}) {
+    const double plain = ep_comm(16 * mb, false), paired = ep_comm(16 * mb, true);
+    EXPECT_LT(paired, plain) << mb;
+    // Per micro-batch the exposed share falls as fewer chunks go unpaired.
+    EXPECT_LT(paired / mb, last_share) << mb;
+    last_share = paired / mb;
+    const train::Context x = train::MakeContext(c, m, r);
+    const train::LayerCosts lc = train::ComputeLayerCosts(c, x.links, m, r, r.plan, x.rate);
+    const double cf = lc.gemm_f + lc.attn_f + lc.elem_f, cb = lc.gemm_b + lc.attn_b + lc.elem_b;
+    const double pair = train::Overlapped(lc.ep_f + lc.ep_b, cf + cb, c.device.overlap_slowdown);
+    const double u = 1.0 / mb;
+    EXPECT_NEAR(paired, mb * m.layers * ((1 - u) * pair + u * (lc.ep_f + lc.ep_b)), 1e-9 * paired) << mb;
+  }
+}
+
 // Pipeline schedules from first principles: the bubble is never negative,
 // ZB-H1's never exceeds 1F1B's and keeps 1F1B's memory, DualPipe holds two
 // copies of the parameters and pp + 1 micro-batches of activations and hides

@@ -111,7 +111,14 @@ static_assert(std::is_trivially_copyable_v<Op> && std::is_trivially_destructible
 struct LayerShard {
   int tp = 1;  // heads and FFN columns split tp ways
   int ep = 1;  // routed experts split ep ways; each device's attention sees 1/ep of the tokens
-  bool sequence_parallel = false;  // norms and residual adds split tp ways (Megatron SP)
+  // Norms and residual adds split tp ways (Megatron SP). A MoE block then
+  // takes its tokens sharded over tp as Megatron-Core's does
+  // (megatron/core/transformer/moe/token_dispatcher.py: the dispatcher's tp
+  // group is expt_tp_group; alltoall: permute, A2A over EP, all-gather over
+  // etp, and back with a reduce-scatter over etp): no tensor-parallel
+  // collective surrounds the routed experts, only the shared experts' (an MLP
+  // over the attention's tp ranks), and the exchange carries the etp gather.
+  bool sequence_parallel = false;
   int redundant_experts = 0;  // extra replicas of the busiest experts spread over the ep ranks (EPLB)
   // Expert tensor parallelism (MoE parallel folding, Liu et al. 2025,
   // arXiv:2504.14960): routed experts' FFN columns split etp ways, where the

@@ -172,12 +172,17 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
       ops.Stream(OpClass::kElementwise, assignments * 3 * ffn * ab + 2 * moe_rows * e.top_k * h * ab, 2,
                  Launches{.forward = 2, .backward = 4});
     }
-    if (experts_ep > 1 && rows > 0 && (shard.tp_ep <= 1 || shard.tp_ep_scattered)) {
+    // With the tokens sharded over tp (sequence parallel), the exchange also
+    // carries the dispatcher's all-gather over etp ranks, with or without EP.
+    const bool etp_gather = shard.sequence_parallel && etp > 1;
+    if ((experts_ep > 1 || etp_gather) && rows > 0 && (shard.tp_ep <= 1 || shard.tp_ep_scattered)) {
       // Dispatch and combine: each token's hidden state goes to top_k experts,
       // (ep - 1) / ep of them on other devices.
       ops.Add(Op{.kind = OpKind::kExpertAllToAll, .cls = OpClass::kAllToAll, .flops = 0,
                  .bytes = moe_rows * e.top_k * h * b.comm * (experts_ep - 1) / experts_ep * imbalance, .kernels = 2, .rows = 0,
-                 .k = 0, .n = 0, .sixteen_bit = false, .launches = Launches{.forward = 2, .backward = 2}});
+                 .k = 0, .n = 0, .sixteen_bit = false,
+                 .launches = experts_ep > 1 && etp_gather ? Launches{.forward = 4, .backward = 4}
+                                                          : Launches{.forward = 2, .backward = 2}});
     }
   } else {
     const double ffn = g.mlp.ffn / tp;
@@ -187,7 +192,11 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
     ops.Stream(OpClass::kElementwise, rows * values * ffn * ab, 1, Launches{.forward = 1, .backward = 3});
     ops.Gemm(OpClass::kMlp, rows, ffn, h);
   }
-  if (shard.tp > 1 && rows > 0) ops.Add(scattered ? half : all_reduce);
+  // Megatron-Core's MoE block with sequence parallelism: no collective over
+  // the attention's tp ranks after the routed experts (their etp gather is
+  // the dispatcher's, priced with the exchange); one for the shared experts.
+  const bool sharded_moe = g.is_moe() && shard.sequence_parallel;
+  if (shard.tp > 1 && rows > 0 && (!sharded_moe || g.moe.shared_experts > 0)) ops.Add(scattered ? half : all_reduce);
 }
 
 // Calls visit(const Op&) for the embedding lookup, then the LM head.

@@ -63,6 +63,27 @@ inline DispatchCopies ExpertDispatchCopies(ExpertDispatcher d, const Group& g, i
   return DispatchCopies{.off_rank = (ep - 1) * per_rank, .off_domain = (domains - 1) * per_domain};
 }
 
+// The copies of one token that DeepEP's own benchmarks count when they turn a
+// normal-kernel dispatch time into the bandwidth their figures quote (the chip
+// profiles' expert_dispatch curves): deep_ep tests/test_intranode.py counts
+// over NVLink the tokens each rank receives, its own included
+// (recv_x.numel()), and tests/test_internode.py counts over RDMA each token
+// once per node hosting one of its experts, its own node included
+// (num_rdma_token_sent, rdma_idx over all nodes). Time on a measured curve is
+// these copies' bytes over its figure: the ranks, and the domains, of the EP
+// group `g` on `domain`-chip domains that host one of a token's experts.
+struct CountedCopies {
+  double ranks = 0;
+  double domains = 0;
+};
+inline CountedCopies DeepEpCountedCopies(const Group& g, int domain, double experts, double top_k) {
+  const double ep = g.ranks;
+  if (ep <= 1) return {};
+  const double local = g.per_domain(domain);
+  return CountedCopies{.ranks = ep * ExpertSetHit(experts, experts / ep, top_k),
+                       .domains = ep / local * ExpertSetHit(experts, experts * local / ep, top_k)};
+}
+
 // One dispatch (or combine) of `tokens` tokens of `token_bytes` each from
 // one rank: the scale-up and scale-out parts run at once, one latency.
 inline double ExpertDispatchSeconds(const Links& l, const Group& g, ExpertDispatcher d, double tokens,
