@@ -84,9 +84,8 @@ void PrintServe(const ServeResult& r) {
                                Thousands(double(s.sla_met) / d, 2));
     }
     if (r.max_rate) {
-      std::cout << fmt::format("highest rate meeting the SLA for {:.0f} % of requests: {} requests/s ({} probes){}\n",
-                               100 * r.query.sla.attainment, Thousands(*r.max_rate, 3), r.max_rate_probes,
-                               r.max_rate_at_capacity ? "; the offline throughput, which no higher rate sustains" : "");
+      std::cout << fmt::format("highest rate meeting the SLA for {:.0f} % of requests: {} requests/s ({} probes)\n",
+                               100 * r.query.sla.attainment, Thousands(*r.max_rate, 3), r.max_rate_probes);
     }
   }
   for (const auto& w : r.warnings) std::cout << "warning: " << w << '\n';

@@ -355,7 +355,6 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
         best = per_device;
         built = std::move(b);
         out.max_rate = mr->rate;
-        out.max_rate_at_capacity = mr->at_capacity;
         out.stats = std::move(mr->at_rate);
       }
     }
@@ -398,7 +397,6 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
     if (!mr) return std::move(mr).error();
     out.max_rate = mr->rate;
     out.max_rate_probes = mr->probes;
-    out.max_rate_at_capacity = mr->at_capacity;
     out.stats = std::move(mr->at_rate);
   } else {
     std::unique_ptr<RequestSource> src;

@@ -93,7 +93,6 @@ std::string ToJson(const ServeResult& r) {
   if (r.max_rate) {
     j["max_rate_requests_per_s"] = *r.max_rate;
     j["max_rate_probes"] = r.max_rate_probes;
-    j["max_rate_at_capacity"] = r.max_rate_at_capacity;
   }
   if (!r.pd_candidates.empty()) {
     // --pd-search: the ratio chosen (the pools above) and every one tried.

@@ -258,40 +258,6 @@ TEST_F(ServeTest, MaxRateMeetsTheSlaJustBelowWhereItBreaks) {
   EXPECT_LT(above.attainment(), 0.9 + 0.05);
 }
 
-// No sustained rate exceeds what the deployment completes when it is never
-// idle (the offline run). A PD deployment under a TPOT SLA alone meets it at
-// any rate in a finite run (the prefill queue keeps the decode batch, and so
-// the TPOT, bounded): the search stops at the offline throughput and says so.
-TEST_F(ServeTest, MaxRateNeverExceedsTheOfflineThroughput) {
-  const Cluster c = ClusterFor("hgx-h100");
-  const IterationModel m = Llama70bTp8(c);
-  ServeDeployment d = Deploy(m);
-  d.pools[0].role = PoolRole::kPrefill;
-  ServePool dec = d.pools[0];
-  dec.role = PoolRole::kDecode;
-  d.pools.push_back(dec);
-  d.transfer_latency_s = 50e-6;
-  d.transfer_per_byte_s = 1 / 40e9;
-  ServeOptions o;
-  o.sla.tpot_s = 0.2;  // TPOT only
-  GeneratedWorkload offline = Chat(0, 500);
-  offline.load.kind = ArrivalKind::kOffline;
-  const double capacity = Run(d, offline, o).requests_per_s();
-  ASSERT_GT(capacity, 0);
-  auto r = FindMaxRate(d, Chat(1, 500), o);
-  ASSERT_TRUE(r.has_value()) << r.error().ToString();
-  EXPECT_TRUE(r->at_capacity);
-  EXPECT_DOUBLE_EQ(r->rate, capacity);
-  EXPECT_GE(r->at_rate.attainment(), 0.9);
-  // Where the SLA breaks below it, the search bisects as before.
-  o.sla = Sla{.ttft_s = 0.3, .tpot_s = 0.03, .attainment = 0.9};
-  auto tight = FindMaxRate(Deploy(m), Chat(1, 500), o);
-  ASSERT_TRUE(tight.has_value());
-  EXPECT_FALSE(tight->at_capacity);
-  EXPECT_GT(tight->rate, 0);
-  EXPECT_LT(tight->rate, capacity);
-}
-
 TEST_F(ServeTest, LengthDistributions) {
   auto n = ParseLengthDist("normal:500,100,min=10,max=900");
   ASSERT_TRUE(n.has_value());

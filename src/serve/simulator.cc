@@ -752,24 +752,21 @@ Result<MaxRate> FindMaxRate(const ServeDeployment& d, const GeneratedWorkload& w
   bool ok = false;
   if (auto st = probe(guess, ok); !st) return std::move(st).error();
   if (ok) {
-    // No rate above the offline throughput is sustained: arrivals outrun
-    // what the deployment completes when it is never idle, and the queue
-    // grows without bound. A finite run does not show it where the SLA
-    // leaves the queue out (a TPOT SLA; a PD deployment's prefill queue
-    // keeps the decode batch, and so the TPOT, bounded), so the search
-    // stops at that bound.
-    out.rate = lo;
-    out.at_rate = std::move(best);
-    out.at_capacity = true;
-    return out;
+    hi = guess * 2;
+    for (int i = 0; i < 40; ++i, hi *= 2) {
+      if (auto st = probe(hi, ok); !st) return std::move(st).error();
+      if (!ok) break;
+    }
+    if (ok) return Error(Diagnostic{.key_path = "max_rate", .message = "the SLA is met at every rate tried (up to " + std::to_string(hi) + " requests/s)"});
+  } else {
+    hi = guess;
+    double r = guess / 2;
+    for (int i = 0; i < 30 && lo == 0; ++i, r /= 2) {
+      if (auto st = probe(r, ok); !st) return std::move(st).error();
+      if (!ok) hi = r;
+    }
+    if (lo == 0) return out;  // not even a trickle meets it
   }
-  hi = guess;
-  double r = guess / 2;
-  for (int i = 0; i < 30 && lo == 0; ++i, r /= 2) {
-    if (auto st = probe(r, ok); !st) return std::move(st).error();
-    if (!ok) hi = r;
-  }
-  if (lo == 0) return out;  // not even a trickle meets it
   while (hi > lo * 1.01) {
     const double mid = std::sqrt(lo * hi);
     if (auto st = probe(mid, ok); !st) return std::move(st).error();

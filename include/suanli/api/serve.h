@@ -73,7 +73,6 @@ struct ServeResult {
   ServeStats stats;
   std::optional<double> max_rate;  // requests/s, with --max-rate
   int max_rate_probes = 0;
-  bool max_rate_at_capacity = false;  // the SLA holds at the offline throughput, which bounds any sustained rate
   // --pd-search: every prefill:decode instance count tried, and its SLA rate.
   struct PdCandidate {
     int prefill = 0, decode = 0, devices = 0;

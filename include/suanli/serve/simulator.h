@@ -151,13 +151,10 @@ Result<ServeStats> Simulate(const ServeDeployment& deployment, RequestSource& so
 // The highest Poisson/gamma rate whose simulation of `workload` (its load's
 // rate ignored) meets `options.sla` for at least sla.attainment of the
 // requests, by bisection on the rate to 1 %. 0 when even a trickle misses it.
-// At most the offline throughput (the most the deployment completes): where
-// the SLA holds there, that is the answer and `at_capacity` says so.
 struct MaxRate {
   double rate = 0;       // requests/s
   ServeStats at_rate;    // the simulation at that rate
   int probes = 0;
-  bool at_capacity = false;  // the SLA holds at the offline throughput, the bound on any sustained rate
 };
 Result<MaxRate> FindMaxRate(const ServeDeployment& deployment, const GeneratedWorkload& workload,
                             const ServeOptions& options);
