@@ -557,6 +557,35 @@ TEST(Fleet, ASupplyShockChangesThePlanAndShockReportsResilience) {
   EXPECT_EQ(robust->periods[0].units.size(), 2u);
 }
 
+// A vendor share counts accelerators as bought: a CloudMatrix 384 node is 8
+// Ascend 910C packages, though it serves as 16 dies. With NVIDIA at most 60 %
+// and a demand of four nodes' capacity, the cheaper H100 nodes may be at
+// most 1.5 x the CloudMatrix nodes: two and two (counting dies would allow
+// three H100 nodes beside one CloudMatrix node).
+TEST(Fleet, AVendorShareCountsPackagesNotDies) {
+  const Catalog& c = Shipped();
+  auto solver = MakeCbcSolver();
+  auto s = LoadScenario(c, WriteScenario("share", R"(name: share
+facility: us-2025
+periods: [2025Q1]
+vendor_caps: [{vendor: NVIDIA, max_share: 0.6}]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 200000, capacity: {chat: 9000}}
+  - {system: cloudmatrix-384, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 36000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto plan = PlanFleet(c, *s, {}, *solver);
+  ASSERT_TRUE(plan && plan->feasible);
+  for (const FleetCandidateInfo& k : plan->candidates) {
+    EXPECT_EQ(k.packages_per_node, 8) << k.system;
+    EXPECT_EQ(k.chips_per_node, k.system == "cloudmatrix-384" ? 16 : 8) << k.system;
+  }
+  EXPECT_EQ(plan->periods[0].units.at("hgx-h100"), 2);
+  EXPECT_EQ(plan->periods[0].units.at("cloudmatrix-384"), 2);
+}
+
 TEST(Fleet, MostServedUnderABudgetServesWhatTheBudgetBuys) {
   const Catalog& c = Shipped();
   // 300k buys one H100 node (9,000 tokens/s) of the 36,000 asked: a quarter served, the budget binding.

@@ -278,7 +278,7 @@ Model Build(const Inputs& in, const std::vector<std::string>& shocked_vendors, b
     for (std::size_t p = 0; p < np; ++p) {
       MilpRow row{.name = fmt::format("vendor cap {} {}", vendor, s.periods[p].label), .hi = 0};
       for (std::size_t c = 0; c < nc; ++c) {
-        const double chips = in.c[c].chips_per_node;
+        const double chips = in.c[c].packages_per_node;
         const double coef = (EqualsIgnoreCase(in.c[c].vendor, vendor) ? chips : 0) - share * chips;
         if (coef == 0) continue;
         for (std::size_t q = 0; q <= p; ++q) {
@@ -561,7 +561,7 @@ BlockModel BuildBlock(const Inputs& in, std::size_t a, std::size_t b, const std:
     for (const auto& [vendor, share] : s.vendor_caps) {
       MilpRow row{.name = "vendor cap " + vendor + " " + s.periods[q].label, .hi = 0};
       for (std::size_t c = 0; c < nc; ++c) {
-        const double chips = in.c[c].chips_per_node;
+        const double chips = in.c[c].packages_per_node;
         const double coef = (EqualsIgnoreCase(in.c[c].vendor, vendor) ? chips : 0) - share * chips;
         if (coef != 0) owned(c, q, coef, row);
       }
@@ -697,6 +697,8 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     info.vendor = hw->chip.vendor;
     info.site = fc.site;
     info.chips_per_node = hw->system != nullptr ? int(hw->system->Get("chips_per_node").value_or(8)) : 8;
+    info.packages_per_node =
+        package->system != nullptr ? int(package->system->Get("chips_per_node").value_or(8)) : info.chips_per_node;
     TcoOverrides o;
     o.utilization = 1;
     if (fc.price_usd_per_node) o.price_usd = *fc.price_usd_per_node / info.chips_per_node;

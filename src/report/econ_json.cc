@@ -155,7 +155,8 @@ std::string ToJson(const FleetResult& r) {
       if (!c.purchasable[p]) blocked.push_back(json{{"period", p < r.periods.size() ? r.periods[p].period : std::to_string(p)}, {"why", c.why_not[p]}});
     }
     candidates.push_back(json{{"system", c.system}, {"chip", c.chip}, {"vendor", c.vendor}, {"site", c.site},
-                              {"chips_per_node", c.chips_per_node}, {"price_usd_per_node", c.price_usd_per_node},
+                              {"chips_per_node", c.chips_per_node}, {"packages_per_node", c.packages_per_node},
+                              {"price_usd_per_node", c.price_usd_per_node},
                               {"price_from", c.price_from}, {"cost_usd_per_node_hour", c.cost_usd_per_node_hour},
                               {"facility_power_w_per_node", c.facility_power_w_per_node}, {"capacity", caps},
                               {"not_purchasable", blocked}});

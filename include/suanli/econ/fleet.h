@@ -126,7 +126,8 @@ struct FleetOptions {
 // One candidate as the planner sees it, with where each figure came from.
 struct FleetCandidateInfo {
   std::string system, chip, vendor, site;
-  int chips_per_node = 1;
+  int chips_per_node = 1;     // devices per node, in the system's ranks (dies on CloudMatrix 384)
+  int packages_per_node = 1;  // accelerators per node as bought (packages): what a vendor share counts
   double price_usd_per_node = 0;     // cash capex
   double cost_usd_per_node_hour = 0;  // amortised capex + power + hosting + maintenance (TCO at full use)
   double facility_power_w_per_node = 0;  // rated IT power x PUE
