@@ -110,6 +110,7 @@ std::string ToJson(const ServeResult& r) {
   j["kv_utilization_mean"] = s.kv_utilization_mean;
   j["requests_in_system_mean"] = s.in_system_mean;
   j["preemptions"] = s.preemptions;
+  j["backlog_at_last_arrival"] = s.backlog_at_last_arrival;  // requests still waiting for admission when the last arrived
   j["iterations"] = s.iterations;
   j["dropped_requests"] = s.unservable;
   return j.dump(2);

@@ -258,6 +258,34 @@ TEST_F(ServeTest, MaxRateMeetsTheSlaJustBelowWhereItBreaks) {
   EXPECT_LT(above.attainment(), 0.9 + 0.05);
 }
 
+// A PD deployment under a TPOT SLA alone: the prefill queue keeps the decode
+// batch, and so the TPOT, bounded at any rate, so only the run's own backlog
+// says where the rate is no longer sustained. The highest rate keeps the
+// queue at the last arrival within 5 % of the requests; well above it the
+// queue holds far more, and a light load at most the last request.
+TEST_F(ServeTest, MaxRateStopsWhereTheQueueKeepsGrowing) {
+  const Cluster c = ClusterFor("hgx-h100");
+  const IterationModel m = Llama70bTp8(c);
+  ServeDeployment d = Deploy(m);
+  d.pools[0].role = PoolRole::kPrefill;
+  ServePool dec = d.pools[0];
+  dec.role = PoolRole::kDecode;
+  d.pools.push_back(dec);
+  d.transfer_latency_s = 50e-6;
+  d.transfer_per_byte_s = 1 / 40e9;
+  ServeOptions o;
+  o.sla.tpot_s = 0.2;  // TPOT only
+  auto r = FindMaxRate(d, Chat(1, 500), o);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_GT(r->rate, 0);
+  EXPECT_LE(double(r->at_rate.backlog_at_last_arrival), 0.05 * double(r->at_rate.requests));
+  EXPECT_GE(r->at_rate.attainment(), 0.9);
+  const ServeStats over = Run(d, Chat(r->rate * 2, 500), o);
+  EXPECT_GT(double(over.backlog_at_last_arrival), 0.2 * double(over.requests));
+  const ServeStats light = Run(d, Chat(r->rate / 10, 500), o);
+  EXPECT_LE(light.backlog_at_last_arrival, 1);  // at most the last request itself, until the next iteration
+}
+
 TEST_F(ServeTest, LengthDistributions) {
   auto n = ParseLengthDist("normal:500,100,min=10,max=900");
   ASSERT_TRUE(n.has_value());

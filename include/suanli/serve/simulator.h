@@ -129,6 +129,7 @@ struct ServeStats {
   int64_t preemptions = 0;
   int64_t iterations = 0;
   int64_t unservable = 0;          // requests whose prompt alone exceeds a rank's KV cache (dropped)
+  int64_t backlog_at_last_arrival = 0;  // requests not yet admitted when the last one arrived, itself included (a growing queue)
   // With ServeOptions::phase_device_time: device-seconds busy on prefill and on
   // decode, over every instance (an iteration's time x its instance's devices).
   double prefill_device_s = 0, decode_device_s = 0;
