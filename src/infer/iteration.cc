@@ -258,26 +258,13 @@ Result<IterationModel> IterationModel::Make(const Cluster& c, const ModelArch& m
     // EP dispatch and combine from the measured curves where the profile has
     // them (DeepEP: normal kernels for prefill, low-latency for decode),
     // scaled by this cluster's links over the ones measured on.
-    const DispatchCurves& dc = d.expert_dispatch;
-    const Group& eg = experts_group;
-    const bool inside = eg.in_domain(domain_chips);
-    const bool have = !dc.empty() && !dc.normal_intranode.empty() && !dc.low_latency.empty() &&
-                      (inside || !dc.normal_internode.empty());
-    if (!have) {
+    // Decode needs the low-latency kernels' curve as well.
+    auto md = MeasuredDispatch(c, experts_group);
+    if (!md || d.expert_dispatch.low_latency.empty()) {
       warnings |= kWarnDispatchLinkModel;
     } else {
-      const double up = c.topology.scale_up_bandwidth.si(), out = c.topology.scale_out_bandwidth.si();
-      const double ku = up > 0 ? up / dc.scale_up : 1, ko = out > 0 ? out / dc.scale_out : 1;
-      MeasuredDispatch& md = it.measured_dispatch_;
-      md.on = true;
-      for (int i = 0; i < 2; ++i) {
-        const bool combine = i == 1;
-        md.normal_up[i] = dc.normal_intranode.At(inside ? ep_ranks : eg.per_domain(domain_chips), combine) * ku;
-        md.normal_out[i] = inside ? 0 : dc.normal_internode.At(ep_ranks, combine) * ko;
-        md.low_latency[i] = dc.low_latency.At(ep_ranks, combine) * (inside ? ku : ko);
-      }
-      md.latency = d.collective_latency.si();
-      if (std::abs(ku - 1) > 1e-9 || (!inside && std::abs(ko - 1) > 1e-9)) warnings |= kWarnDispatchCurveScaled;
+      if (md->scaled) warnings |= kWarnDispatchCurveScaled;
+      it.measured_dispatch_ = *md;
     }
   }
   const int domain = domain_chips;
@@ -371,7 +358,7 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
           break;
         case OpKind::kExpertAllToAll:
           pass.Comm(op.cls,
-                    measured_dispatch_.on ? DispatchCombineSeconds(g.moe, rows / r.tp_ep, prefill_rows > 0)
+                    measured_dispatch_ ? DispatchCombineSeconds(g.moe, rows / r.tp_ep, prefill_rows > 0)
                     : deepep_             ? LinkDispatchSeconds(g.moe, rows / r.tp_ep, prefill_rows > 0)
                                           : 2 * ep_exchange_(op.bytes),
                     n);
@@ -407,19 +394,14 @@ void IterationModel::StagePass(const BatchComposition& batch, double share, Phas
 // the curves hold one token count each (4096 normal, 128 low-latency).
 double IterationModel::DispatchCombineSeconds(const MoeShape& e, double rows, bool prefill) const {
   if (rows <= 0) return 0;
-  const MeasuredDispatch& md = measured_dispatch_;
+  const MeasuredDispatchRates& md = *measured_dispatch_;
   const double h = model_->hidden;
   const double token_bytes[2] = {bytes_.activation <= 1 ? h + h / 128 * 4 : 2 * h, 2 * h};
   const double tokens = rows * style_.expert_imbalance;
   double total = 0;
   if (prefill) {
-    const Group g = ExpertGroup(plan_);
-    const CountedCopies c = DeepEpCountedCopies(g, cluster_->topology.scale_up_domain, e.experts, e.top_k);
-    for (int i = 0; i < 2; ++i) {
-      const double up = tokens * token_bytes[i] * c.ranks / md.normal_up[i];
-      const double out = md.normal_out[i] > 0 ? tokens * token_bytes[i] * c.domains / md.normal_out[i] : 0;
-      total += std::max(md.latency, std::max(up, out));
-    }
+    total = NormalKernelSeconds(md, ExpertGroup(plan_), cluster_->topology.scale_up_domain, tokens, token_bytes, e.experts,
+                                e.top_k);
   } else {
     for (int i = 0; i < 2; ++i) total += std::max(md.latency, tokens * e.top_k * token_bytes[i] / md.low_latency[i]);
   }

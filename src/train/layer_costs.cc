@@ -156,9 +156,9 @@ LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelAr
   const double bw = d.memory_bandwidth.si() * d.memory_efficiency;
   // DeepEP over EP ranks on the profile's measured normal kernels, looked up
   // once per estimate (none for a dense model: its ep is 1).
-  std::optional<NormalKernelRates> deepep;
+  std::optional<MeasuredDispatchRates> deepep;
   if (p.dispatcher == ExpertDispatcher::kDeepEp && p.ep > 1) [[unlikely]] {
-    deepep = MeasuredNormalRates(c, Group{.ranks = p.ep, .stride = ExpertTp(p)});
+    deepep = MeasuredDispatch(c, Group{.ranks = p.ep, .stride = ExpertTp(p)});
   }
 
   const CacheBytes cache = p.fp8_activations && fp8 ? CacheBytes{.lin = 1, .out_lin = 1.5, .fp8_swiglu = true}

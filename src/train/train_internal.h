@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "suanli/cost/moe_dispatch.h"
 #include "suanli/cost/roofline.h"
 #include "suanli/hardware/collectives.h"
 #include "suanli/train/train.h"
@@ -121,19 +122,6 @@ inline double UnpairedChunkShare(double pp, double vp, double m) {
 LayerCosts ComputeLayerCosts(const Cluster& c, const Links& links, const ModelArch& m, const TrainRequest& r,
                              const TrainPlan& p, const ComputeRate& rate);
 
-// DeepEP's normal-kernel bandwidths (B/s) from the chip profile's measured
-// expert_dispatch curves, as serving prices them (IterationModel): dispatch
-// and combine over NVLink at the EP group's ranks per domain (or its size
-// inside one) and over RDMA at its size when it spans domains, scaled by this
-// cluster's links over the ones measured on; a call never beats the
-// collective latency.
-struct NormalKernelRates {
-  double up[2] = {0, 0};   // dispatch, combine
-  double out[2] = {0, 0};  // 0: the group stays in one domain
-  double latency = 0;
-};
-std::optional<NormalKernelRates> MeasuredNormalRates(const Cluster& c, const Group& g);
-
 // A MoE layer's dispatch and combine from this device, per the plan's
 // dispatcher (megatron/core/transformer/moe/token_dispatcher.py), for
 // `tokens` tokens per device of `token_bytes` each. Sequence-parallel (the
@@ -153,7 +141,7 @@ std::optional<NormalKernelRates> MeasuredNormalRates(const Cluster& c, const Gro
 // Replicated over tp (no SP; Megatron-Core asserts SP for MoE with tp > 1 in
 // arguments.py): the tokens of the device's expert-TP group, tokens x etp / tp.
 double ExpertExchangeSeconds(const Links& links, const TrainPlan& p, bool sp, double tokens, double token_bytes,
-                             const MoeShape& e, double imbalance, const NormalKernelRates* rates);
+                             const MoeShape& e, double imbalance, const MeasuredDispatchRates* rates);
 
 struct Context {
   const Cluster* c;

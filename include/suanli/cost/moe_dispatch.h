@@ -101,4 +101,27 @@ inline double ExpertDispatchSeconds(const Links& l, const Group& g, ExpertDispat
   return l.latency + std::max(up, out);
 }
 
+// DeepEP's measured rates (B/s per rank) for EP group `g` on cluster `c`,
+// from its chip profile's expert_dispatch curves, scaled by the cluster's
+// links over the ones measured on; none where the profile has no normal-kernel
+// curve for the group (intranode, or internode when it spans domains).
+// Training and serving both read them.
+struct MeasuredDispatchRates {
+  double normal_up[2] = {0, 0};    // normal kernels over the scale-up link: dispatch, combine
+  double normal_out[2] = {0, 0};   // normal kernels, the RDMA bottleneck across domains (0: inside one)
+  double low_latency[2] = {0, 0};  // low-latency kernels (0: no curve)
+  double latency = 0;              // no call beats the collective latency
+  bool scaled = false;             // the cluster's links differ from the ones measured on
+};
+std::optional<MeasuredDispatchRates> MeasuredDispatch(const Cluster& c, const Group& g);
+
+// One normal-kernel dispatch and combine of `tokens` tokens per rank (the
+// busiest rank's), `token_bytes` each way, on the measured rates: the copies
+// DeepEP's benchmarks count for those figures (DeepEpCountedCopies) over
+// them, the NVLink and RDMA parts at once.
+// Out of line, as MeasuredDispatch: the dense layer walks that include this
+// header stay as they compile without it.
+double NormalKernelSeconds(const MeasuredDispatchRates& r, const Group& g, int domain, double tokens,
+                           const double (&token_bytes)[2], double experts, double top_k);
+
 }  // namespace suanli

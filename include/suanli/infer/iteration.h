@@ -14,12 +14,14 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
 #include "suanli/core/dtype.h"
 #include "suanli/core/result.h"
 #include "suanli/cost/layer_ops.h"
+#include "suanli/cost/moe_dispatch.h"
 #include "suanli/cost/roofline.h"
 #include "suanli/hardware/collectives.h"
 #include "suanli/model/model.h"
@@ -167,14 +169,8 @@ class IterationModel {
   CollectiveCost ep_exchange_;    // dispatch or combine over the ep replicas
   CollectiveCost pp_send_;        // one stage to the next
   // EP dispatch/combine from the measured curves (DeepEP), when the chip's
-  // profile has them: B/s per rank of each, and the send latency floor.
-  struct MeasuredDispatch {
-    bool on = false;
-    double normal_up[2] = {0, 0};   // normal mode over the scale-up link: dispatch, combine
-    double normal_out[2] = {0, 0};  // normal mode, the RDMA bottleneck across domains (0: EP inside a domain)
-    double low_latency[2] = {0, 0}; // low-latency mode
-    double latency = 0;
-  } measured_dispatch_;
+  // profile has them (cost/moe_dispatch.h, MeasuredDispatch).
+  std::optional<MeasuredDispatchRates> measured_dispatch_;
   bool two_batch_overlap_ = false;
   bool tp_ep_scattered_ = false;  // EP inside TP dispatches scattered tokens (an all-to-all backend: DeepEP)
   bool deepep_ = false;           // the stack dispatches with DeepEP's kernels
