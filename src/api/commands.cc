@@ -304,10 +304,10 @@ Result<InferResult> InferOn(const Catalog& catalog, std::string_view hardware, s
                             const ModelEntry& model, const InferenceRequest& request) {
   auto resolved = ResolveHardware(catalog, hardware);
   if (!resolved) return std::move(resolved).error();
-  auto hw = std::optional<ResolvedHardware>(AtRank(std::move(*resolved), rank));
-  auto cluster = MakeCluster(catalog, hw->chip, hw->system);
+  ResolvedHardware hw = AtRank(std::move(*resolved), rank);
+  auto cluster = MakeCluster(catalog, hw.chip, hw.system);
   if (!cluster) return std::move(cluster).error();
-  InferResult out{.hardware = std::move(*hw), .model = model, .cluster = std::move(*cluster), .request = request,
+  InferResult out{.hardware = std::move(hw), .model = model, .cluster = std::move(*cluster), .request = request,
                   .estimate = {}, .warnings = {}};
   auto est = EstimateInference(out.cluster, out.model.arch, out.request);
   if (!est) return std::move(est).error();

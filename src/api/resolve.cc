@@ -90,12 +90,12 @@ Result<ResolvedDeployment> ResolveDeployment(const Catalog& catalog, std::string
                                              std::optional<DeviceRank> rank) {
   auto resolved = ResolveHardware(catalog, hardware);
   if (!resolved) return std::move(resolved).error();
-  auto hw = std::optional<ResolvedHardware>(AtRank(std::move(*resolved), rank));
+  ResolvedHardware hw = AtRank(std::move(*resolved), rank);
   auto entry = ResolveModel(catalog, model);
   if (!entry) return std::move(entry).error();
-  auto cluster = MakeCluster(catalog, hw->chip, hw->system);
+  auto cluster = MakeCluster(catalog, hw.chip, hw.system);
   if (!cluster) return std::move(cluster).error();
-  return ResolvedDeployment{.hardware = std::move(*hw), .model = std::move(*entry), .cluster = std::move(*cluster)};
+  return ResolvedDeployment{.hardware = std::move(hw), .model = std::move(*entry), .cluster = std::move(*cluster)};
 }
 
 }  // namespace suanli

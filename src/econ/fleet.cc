@@ -690,19 +690,19 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     if (!package) return std::move(package).error();
     // Devices are the system's ranks (dies on CloudMatrix 384), as its
     // capacities below count them; export rules classify the package.
-    const auto hw = std::optional<ResolvedHardware>(AtRank(*package, std::nullopt));
+    const ResolvedHardware hw = AtRank(*package, std::nullopt);
     FleetCandidateInfo info;
-    info.system = hw->id();
-    info.chip = hw->chip.id;
-    info.vendor = hw->chip.vendor;
+    info.system = hw.id();
+    info.chip = hw.chip.id;
+    info.vendor = hw.chip.vendor;
     info.site = fc.site;
-    info.chips_per_node = hw->system != nullptr ? int(hw->system->Get("chips_per_node").value_or(8)) : 8;
+    info.chips_per_node = hw.system != nullptr ? int(hw.system->Get("chips_per_node").value_or(8)) : 8;
     info.packages_per_node =
         package->system != nullptr ? int(package->system->Get("chips_per_node").value_or(8)) : info.chips_per_node;
     TcoOverrides o;
     o.utilization = 1;
     if (fc.price_usd_per_node) o.price_usd = *fc.price_usd_per_node / info.chips_per_node;
-    auto tco = MakeTcoInputs(catalog, hw->chip, hw->system, **facility, s.date, o);
+    auto tco = MakeTcoInputs(catalog, hw.chip, hw.system, **facility, s.date, o);
     if (!tco) {
       Error e = std::move(tco).error();
       for (auto& d : e.diagnostics) {
@@ -721,8 +721,8 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     const double opex_per_node_hour = (b.power + b.hosting + b.maintenance) * info.chips_per_node;
     const double annuity = AnnuityFactor((*tco)[TcoInputId::kCostOfCapital].base, (*tco)[TcoInputId::kLifeYears].base) / 8760;
     // Capacities.
-    const int domain = hw->system != nullptr ? int(hw->system->Get("scale_up.domain").value_or(info.chips_per_node))
-                                             : int(hw->chip.Get("scale_up.domain").value_or(8));
+    const int domain = hw.system != nullptr ? int(hw.system->Get("scale_up.domain").value_or(info.chips_per_node))
+                                             : int(hw.chip.Get("scale_up.domain").value_or(8));
     for (const FleetDemand& d : s.demands) {
       if (auto it = fc.capacity.find(d.id); it != fc.capacity.end()) {
         info.capacity.push_back(it->second);
