@@ -13,7 +13,6 @@
 
 #include <fmt/format.h>
 
-
 #include "model/model_import.h"
 #include "catalog/record.h"
 #include "catalog/rules_parse.h"

@@ -328,6 +328,8 @@ const System* MatchSystem(const Catalog& catalog, const std::string& name, const
 
 enum class TrainMetric { kStepTime, kTokensPerDevice, kTokens, kMegatronTflops, kModelTflops };
 
+// A case that states no device count runs on nodes of this many chips.
+constexpr int kAssumedNodeChips = 8;
 constexpr std::string_view kOneNodeAssumed = "device count not stated: one 8-chip node";
 
 struct TrainMapping {
@@ -352,7 +354,7 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
   if (!seq) return std::string("no fixed sequence length");
   r.seq_len = *seq;
   const auto count = IntAt(c, {"hardware", "count"});
-  r.devices = count.value_or(8);
+  r.devices = count.value_or(kAssumedNodeChips);
   if (!count) out.assumptions.emplace_back(kOneNodeAssumed);
   if (gb) {
     r.global_batch = *gb;
@@ -612,7 +614,7 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
     // batch, where it states none either, stays one sequence per device.
     const bool count_free = !IntAt(c, {"hardware", "count"});
     const bool batch_free = !IntAt(c, {"workload", "global_batch"});
-    while (count_free && found->top.empty() && req.devices < 8 * kMaxAssumedNodes && map.free.dp) {
+    while (count_free && found->top.empty() && req.devices < kAssumedNodeChips * kMaxAssumedNodes && map.free.dp) {
       req.devices *= 2;
       if (batch_free) req.global_batch = req.devices;
       found = SearchTraining(*cluster, model->arch(), req, space, options);
@@ -627,7 +629,7 @@ CaseOutcome PredictTrainingCase(const Catalog& catalog, const RawNode& c) {
     if (req.devices > map.request.devices) {
       for (std::string& a : map.assumptions) {
         if (a == kOneNodeAssumed) {
-          a = "device count not stated: " + std::to_string(req.devices / 8) +
+          a = "device count not stated: " + std::to_string(req.devices / kAssumedNodeChips) +
               " nodes of 8 chips, the fewest (doubling from one) on which a plan fits";
         }
       }
