@@ -40,6 +40,17 @@ class ServeTest : public ::testing::Test {
                 .kv_tokens_per_rank = int64_t(mem.kv_cache / m.KvBytes(1)), .scheduler = s};
     return ServeDeployment{.pools = {p}};
   }
+  // One prefill and one decode pool of `m`'s layout, KV moved at 40 GB/s.
+  static ServeDeployment DeployPd(const IterationModel& m) {
+    ServeDeployment d = Deploy(m);
+    d.pools[0].role = PoolRole::kPrefill;
+    ServePool dec = d.pools[0];
+    dec.role = PoolRole::kDecode;
+    d.pools.push_back(dec);
+    d.transfer_latency_s = 50e-6;
+    d.transfer_per_byte_s = 1 / 40e9;
+    return d;
+  }
   static ServeStats Run(const ServeDeployment& d, const GeneratedWorkload& w, const ServeOptions& o = {}) {
     auto src = MakeGenerator(w);
     auto s = Simulate(d, *src, o);
@@ -218,13 +229,7 @@ TEST_F(ServeTest, SpeculativeDecodingEmitsMoreTokensPerStep) {
 TEST_F(ServeTest, DisaggregatedPrefillAndDecode) {
   const Cluster c = ClusterFor("hgx-h100");
   const IterationModel m = Llama70bTp8(c);
-  ServeDeployment d = Deploy(m);
-  d.pools[0].role = PoolRole::kPrefill;
-  ServePool dec = d.pools[0];
-  dec.role = PoolRole::kDecode;
-  d.pools.push_back(dec);
-  d.transfer_latency_s = 50e-6;
-  d.transfer_per_byte_s = 1 / 40e9;
+  ServeDeployment d = DeployPd(m);
   const ServeStats s = Run(d, Chat(4));
   EXPECT_EQ(s.requests, 2000);
   EXPECT_EQ(d.devices(), 16);
@@ -266,13 +271,7 @@ TEST_F(ServeTest, MaxRateMeetsTheSlaJustBelowWhereItBreaks) {
 TEST_F(ServeTest, MaxRateStopsWhereTheQueueKeepsGrowing) {
   const Cluster c = ClusterFor("hgx-h100");
   const IterationModel m = Llama70bTp8(c);
-  ServeDeployment d = Deploy(m);
-  d.pools[0].role = PoolRole::kPrefill;
-  ServePool dec = d.pools[0];
-  dec.role = PoolRole::kDecode;
-  d.pools.push_back(dec);
-  d.transfer_latency_s = 50e-6;
-  d.transfer_per_byte_s = 1 / 40e9;
+  ServeDeployment d = DeployPd(m);
   ServeOptions o;
   o.sla.tpot_s = 0.2;  // TPOT only
   auto r = FindMaxRate(d, Chat(1, 500), o);
