@@ -285,6 +285,28 @@ TEST_F(ServeTest, MaxRateStopsWhereTheQueueKeepsGrowing) {
   EXPECT_LE(light.backlog_at_last_arrival, 1);  // at most the last request itself, until the next iteration
 }
 
+// A run whose requests mostly arrive while the in-flight load builds up
+// finds a rate above the steady state's: its ramp share (rate x mean time in
+// the system / requests) says so, and a run of steady_requests() finds a rate
+// no higher, with a ramp share near kMaxRampShare.
+TEST_F(ServeTest, MaxRateOfAShortRunIsATransientsAndSaysSo) {
+  const Cluster c = ClusterFor("hgx-h100");
+  const IterationModel m = Llama70bTp8(c);
+  ServeOptions o;
+  o.sla = Sla{.ttft_s = 1.0, .tpot_s = 0.05, .attainment = 0.9};
+  auto short_run = FindMaxRate(Deploy(m), Chat(1, 60), o);
+  ASSERT_TRUE(short_run.has_value()) << short_run.error().ToString();
+  ASSERT_GT(short_run->rate, 0);
+  EXPECT_NEAR(short_run->ramp_share(), short_run->rate * short_run->at_rate.e2e.mean / 60, 1e-12);
+  ASSERT_GT(short_run->ramp_share(), kMaxRampShare);
+  const int64_t n = short_run->steady_requests();
+  EXPECT_GT(n, 60);
+  auto steady = FindMaxRate(Deploy(m), Chat(1, n), o);
+  ASSERT_TRUE(steady.has_value()) << steady.error().ToString();
+  EXPECT_LT(steady->rate, short_run->rate);
+  EXPECT_LT(steady->ramp_share(), 1.5 * kMaxRampShare);
+}
+
 TEST_F(ServeTest, LengthDistributions) {
   auto n = ParseLengthDist("normal:500,100,min=10,max=900");
   ASSERT_TRUE(n.has_value());

@@ -723,6 +723,13 @@ Result<ServeStats> Simulate(const ServeDeployment& d, RequestSource& source, con
   return sim.Run();
 }
 
+double MaxRate::ramp_share() const {
+  if (at_rate.requests <= 0) return 0;
+  return rate * at_rate.e2e.mean / double(at_rate.requests);
+}
+
+int64_t MaxRate::steady_requests() const { return int64_t(std::ceil(rate * at_rate.e2e.mean / kMaxRampShare)); }
+
 // The share of a run's requests that may still wait for admission when the
 // last one arrives for the run to count as keeping up with its rate. A queue
 // that cannot keep up holds (1 - mu / lambda) of the requests then, so this

@@ -156,7 +156,21 @@ struct MaxRate {
   double rate = 0;       // requests/s
   ServeStats at_rate;    // the simulation at that rate
   int probes = 0;
+  // The share of the run's requests that arrive before the deployment
+  // carries its steady load: the lambda W requests in flight at the rate
+  // (Little's L; W the mean end-to-end time) build up over the first W
+  // seconds of the N / lambda the arrivals take, so lambda W / N of them
+  // arrive in that ramp, into a system lighter than the rate's.
+  [[nodiscard]] double ramp_share() const;
+  // The requests a run at this rate needs for its ramp share to be
+  // kMaxRampShare: lambda W / kMaxRampShare.
+  [[nodiscard]] int64_t steady_requests() const;
 };
+// Above this ramp share the rate found is a transient's, above the steady
+// state's (docs/serving-model.md, "--max-rate": on the H20 PD deployment of
+// the README, 14.4 requests/s at 500 requests, 13.7 at 2,000, 12.95 at 4,000,
+// 12.7 at 8,000).
+inline constexpr double kMaxRampShare = 0.2;
 Result<MaxRate> FindMaxRate(const ServeDeployment& deployment, const GeneratedWorkload& workload,
                             const ServeOptions& options);
 
