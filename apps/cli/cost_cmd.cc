@@ -153,7 +153,10 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   for (const auto& x : r.candidates) {
     std::string caps, blocked;
     for (std::size_t d = 0; d < x.capacity.size(); ++d) {
-      caps += (caps.empty() ? "" : "; ") + fmt::format("{:.4g} ({})", x.capacity[d], x.capacity_from[d]);
+      caps += (caps.empty() ? "" : "; ") + fmt::format("{:.4g} ({}{})", x.capacity[d], x.capacity_from[d],
+                                                               x.deployment_nodes[d] > 1
+                                                                   ? fmt::format("; in whole deployments of {:g} nodes", x.deployment_nodes[d])
+                                                                   : std::string());
     }
     for (std::size_t p = 0; p < x.purchasable.size(); ++p) {
       if (!x.purchasable[p]) {

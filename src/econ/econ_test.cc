@@ -866,5 +866,94 @@ demands:
   EXPECT_EQ(bad.error().diagnostics.front().key_path, "demands[0].memory_headroom") << bad.error().ToString();
 }
 
+// A deployment of several nodes is allocated whole: 3,500 tokens/s at 1,000
+// per node takes 4 nodes in any fraction, 6 in deployments of 3 (2 of them).
+TEST(Fleet, AMultiNodeDeploymentIsBoughtWhole) {
+  const Catalog& c = Shipped();
+  auto solver = MakeCbcSolver();
+  auto scenario = [&](const std::string& deployment) {
+    return LoadScenario(c, WriteScenario("whole", R"(name: whole deployments
+facility: us-2025
+periods: [2025Q1]
+candidates: [{system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 1000})" + deployment + R"(}]
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 3500}
+)"));
+  };
+  auto any = scenario("");
+  ASSERT_TRUE(any) << any.error().ToString();
+  auto plan = PlanFleet(c, *any, Exact(), *solver);
+  ASSERT_TRUE(plan && plan->feasible);
+  EXPECT_EQ(plan->periods[0].units.at("hgx-h100"), 4);
+  EXPECT_EQ(plan->candidates[0].deployment_nodes[0], 1);
+  auto whole = scenario(", deployment_nodes: {chat: 3}");
+  ASSERT_TRUE(whole) << whole.error().ToString();
+  auto three = PlanFleet(c, *whole, Exact(), *solver);
+  ASSERT_TRUE(three && three->feasible);
+  EXPECT_EQ(three->periods[0].units.at("hgx-h100"), 6);
+  EXPECT_EQ(three->candidates[0].deployment_nodes[0], 3);
+  // A fraction of a node, or a size without a stated capacity: file, line and key.
+  auto half = scenario(", deployment_nodes: {chat: 2.5}");
+  ASSERT_FALSE(half);
+  EXPECT_EQ(half.error().diagnostics.front().key_path, "candidates[0].deployment_nodes.chat") << half.error().ToString();
+  auto unstated = LoadScenario(c, WriteScenario("unstated", R"(name: unstated
+facility: us-2025
+periods: [2025Q1]
+candidates: [{system: hgx-h100, deployment_nodes: {chat: 2}}]
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: 3500}
+)"));
+  ASSERT_FALSE(unstated);
+  EXPECT_EQ(unstated.error().diagnostics.front().key_path, "candidates[0].deployment_nodes.chat") << unstated.error().ToString();
+}
+
+// A TTFT SLA needs a TPOT SLA beside it, and is a serving key.
+TEST(Fleet, TtftNeedsTpotAndAServingDemand) {
+  const Catalog& c = Shipped();
+  auto scenario = [&](const std::string& demand) {
+    return LoadScenario(c, WriteScenario("ttft", R"(name: ttft
+facility: us-2025
+periods: [2025Q1]
+candidates: [{system: hgx-h100, capacity: {chat: 1000}}]
+demands:
+  - )" + demand + "\n"));
+  };
+  auto ok = scenario("{id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, tpot_ms: 50, ttft_ms: 2000, output_tokens_per_s: 1}");
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_DOUBLE_EQ(ok->demands[0].ttft_s, 2.0);
+  auto alone = scenario("{id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, ttft_ms: 2000, output_tokens_per_s: 1}");
+  ASSERT_FALSE(alone);
+  EXPECT_EQ(alone.error().diagnostics.front().key_path, "demands[0].ttft_ms") << alone.error().ToString();
+  auto training = scenario("{id: chat, kind: training, model: llama-3.1-8b, tokens: 1e9, deadline: 2025Q1, devices: 8, seq_len: 4096, global_batch: 8, ttft_ms: 2000}");
+  ASSERT_FALSE(training);
+  EXPECT_EQ(training.error().diagnostics.front().key_path, "demands[0].ttft_ms") << training.error().ToString();
+}
+
+// Seed (a) with its TTFT SLA: prefill-decode disaggregated deployments are
+// candidates, each priced per node from the simulator's rate on the whole
+// deployment and bought in whole deployments; its run long enough for a
+// steady state (ramp share at most kMaxRampShare, or the request cap).
+TEST(Fleet, WithATtftSlaPdDeploymentsAreCandidatesBoughtWhole) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, Example("china-2025-deepseek.yaml"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  ASSERT_GT(s->demands[0].ttft_s, 0);
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, {}, *solver);
+  ASSERT_TRUE(plan && plan->feasible) << (plan ? "" : plan.error().ToString());
+  bool pd = false;
+  for (const auto& k : plan->candidates) {
+    if (k.capacity[0] <= 0) continue;
+    pd = pd || k.capacity_from[0].find("PD ") != std::string::npos;
+    for (const auto& period : plan->periods) {
+      const auto it = period.units.find(k.system);
+      if (it != period.units.end()) {
+        EXPECT_EQ(std::fmod(double(it->second), k.deployment_nodes[0]), 0) << k.system << " " << period.period;
+      }
+    }
+  }
+  EXPECT_TRUE(pd);
+}
+
 }  // namespace
 }  // namespace suanli

@@ -20,7 +20,11 @@
 namespace suanli {
 namespace {
 
-constexpr double kBigSupply = 1e7;  // nodes: "no cap" as a finite bound the solver can use
+constexpr double kBigSupply = 1e7;
+// A serving capacity's simulated requests: the first run's, and at most this
+// many for a steady state (each is 1-2 s of simulation per PD search).
+constexpr int64_t kFirstRequests = 500;
+constexpr int64_t kMaxRequests = 16000;  // nodes: "no cap" as a finite bound the solver can use
 // The forward pass's relative gap (docs/fleet-model.md, "Speed").
 constexpr double kForwardGap = 0;
 
@@ -29,6 +33,7 @@ constexpr double kForwardGap = 0;
 // largest concurrency whose TPOT meets the SLA.
 struct PlanCapacity {
   double per_device = 0;
+  int devices = 0;  // one deployment's devices (0: any number)
   std::string plan;
 };
 
@@ -41,6 +46,7 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
     double per_device = 0;
   };
   std::vector<Layout> layouts;  // every layout that meets the SLA in infer
+  int fewest_tp = 0;             // the fewest devices that hold the model by tensor parallelism
   auto run = [&](int tp, int ep, BatchMode mode, long long concurrency) -> std::optional<InferenceEstimate> {
     InferQuery q;
     q.hardware = hardware;
@@ -59,36 +65,42 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
     if (!r->estimate.fits) return std::nullopt;
     return r->estimate;
   };
+  // A layout's output tokens/s per device at the largest concurrency whose
+  // TPOT meets the SLA (TPOT grows with the requests in flight).
+  auto evaluate = [&](int tp, int ep) -> std::optional<InferenceEstimate> {
+    auto full = run(tp, ep, BatchMode::kConcurrencyMax, 1);
+    if (!full) return std::nullopt;
+    if (ep == 1 && fewest_tp == 0) fewest_tp = tp;
+    if (d.tpot_s <= 0 || full->tpot_s <= d.tpot_s) return full;
+    // At least one request per attention replica (the ep DP-attention ranks).
+    long long lo = ep, hi = std::max<long long>(ep, full->batch);
+    auto chosen = run(tp, ep, BatchMode::kConcurrency, lo);
+    if (!chosen || chosen->tpot_s > d.tpot_s) return std::nullopt;
+    while (hi - lo > 1) {
+      const long long mid = lo + (hi - lo) / 2;
+      auto e = run(tp, ep, BatchMode::kConcurrency, mid);
+      if (e && e->tpot_s <= d.tpot_s) {
+        lo = mid;
+        chosen = std::move(e);
+      } else {
+        hi = mid;
+      }
+    }
+    return chosen;
+  };
   const int limit = std::min(domain, 256);
   for (int tp = 1; tp <= limit; tp *= 2) {
     for (int ep = 1; tp * ep <= limit; ep *= 2) {
       if (ep > 1 && !moe) break;
-      auto full = run(tp, ep, BatchMode::kConcurrencyMax, 1);
-      if (!full) continue;
-      InferenceEstimate chosen = *full;
-      if (d.tpot_s > 0 && full->tpot_s > d.tpot_s) {
-        // TPOT grows with the requests in flight: the largest concurrency that meets the SLA.
-        long long lo = 1, hi = std::max<long long>(1, full->batch);
-        auto one = run(tp, ep, BatchMode::kConcurrency, 1);
-        if (!one || one->tpot_s > d.tpot_s) continue;
-        chosen = *one;
-        while (hi - lo > 1) {
-          const long long mid = lo + (hi - lo) / 2;
-          auto e = run(tp, ep, BatchMode::kConcurrency, mid);
-          if (e && e->tpot_s <= d.tpot_s) {
-            lo = mid;
-            chosen = *e;
-          } else {
-            hi = mid;
-          }
-        }
-      }
-      const double per_device = chosen.output_tokens_per_s_per_device;
-      if (per_device > 0) layouts.push_back(Layout{.tp = tp, .ep = ep, .per_device = per_device});
+      auto chosen = evaluate(tp, ep);
+      const double per_device = chosen ? chosen->output_tokens_per_s_per_device : 0;
+      if (per_device <= 0) continue;
+      layouts.push_back(Layout{.tp = tp, .ep = ep, .per_device = per_device});
       if (per_device > best.per_device) {
         best.per_device = per_device;
+        best.devices = tp * ep;
         best.plan = fmt::format("infer tp {} ep {}, {} in flight, TPOT {:.1f} ms, {:.0f} output tokens/s per device", tp, ep,
-                                chosen.batch, chosen.tpot_s * 1e3, per_device);
+                                chosen->batch, chosen->tpot_s * 1e3, per_device);
       }
     }
   }
@@ -100,35 +112,136 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
   if (d.tpot_s <= 0) return best;
   // At an SLA: the serving simulator's steady state on the layouts infer
   // ranks best (`serve --max-rate`, the highest Poisson rate at which 90 % of
-  // the requests meet the TPOT; it includes the prompts' prefill and the
-  // queue), output tokens/s = that rate x output tokens, per device.
+  // the requests meet the SLA; it includes the prompts' prefill and the
+  // queue), output tokens/s = that rate x output tokens, per device. With a
+  // TTFT SLA as well, prefill-decode disaggregated deployments too: prefill
+  // instances of the fewest devices that hold the model by tensor
+  // parallelism, beside one decode pool laid out as the best expert-parallel
+  // layout (DP attention), the prefill:decode count searched.
   std::sort(layouts.begin(), layouts.end(), [](const Layout& a, const Layout& b) { return a.per_device > b.per_device; });
-  if (layouts.size() > 3) layouts.resize(3);
-  PlanCapacity sim;
-  for (const Layout& l : layouts) {
-    Args a;
+  struct Deployment {
+    Args args;
+    std::string how;
+  };
+  std::vector<Deployment> deployments;
+  auto common = [&](Args& a) {
     a.Set("hardware", hardware);
     a.Set("model", d.model);
-    a.Set("tp", std::to_string(l.tp));
-    if (l.ep > 1) a.Set("dp_attention", std::to_string(l.ep));
     a.Set("weights", d.weights);
     a.Set("kv_cache", d.kv_cache);
     a.Set("input_tokens", std::to_string(d.input_tokens));
     a.Set("output_tokens", std::to_string(d.output_tokens));
     a.Set("sla_tpot", fmt::format("{:.17g}", d.tpot_s));
+    if (d.ttft_s > 0) a.Set("sla_ttft", fmt::format("{:.17g}", d.ttft_s));
     a.Set("max_rate", "true");
-    a.Set("requests", "500");
+  };
+  // The three infer ranks best, and every tensor-parallel one beside them
+  // (infer's steady decode step misses the prompts that aggregated serving
+  // mixes into the DP-attention ranks' iterations, so its ranking of the two
+  // kinds is not the simulator's).
+  for (std::size_t i = 0; i < layouts.size(); ++i) {
+    if (i >= 3 && layouts[i].ep > 1) continue;
+    Args a;
+    common(a);
+    a.Set("tp", std::to_string(layouts[i].tp));
+    if (layouts[i].ep > 1) a.Set("dp_attention", std::to_string(layouts[i].ep));
+    deployments.push_back({std::move(a), fmt::format("tp {}{}", layouts[i].tp,
+                                                     layouts[i].ep > 1 ? fmt::format(" dp-attention {}", layouts[i].ep) : std::string())});
+  }
+  // PD: the prefill:decode deployment screened phase by phase, as DistServe
+  // places its instances (Zhong et al., OSDI 2024, section 4: each phase's
+  // goodput on one instance, then the instance counts that match them).
+  // Each phase alone on one instance in steady state (`serve --phase`):
+  // prefill instances of the fewest devices that hold the model by tensor
+  // parallelism, their prompts/s; decode pools laid out for expert
+  // parallelism with DP attention (tp 1, ep 2 to 256 devices, over the
+  // scale-out network where they span more than the scale-up domain, as the
+  // wide-EP decode pools of SGLang do), their requests/s at the largest
+  // batch meeting the TPOT SLA at the mean context. The P:D counts (P up to
+  // 32, D up to 8) with the most requests/s per device, min(P rp, D rd) /
+  // devices, among deployments small enough to simulate to a steady state
+  // (rate x (TTFT + output x TPOT at the SLA) / kMaxRampShare <= kMaxRequests),
+  // then simulated with their queues like the aggregated layouts.
+  if (moe && d.ttft_s > 0 && fewest_tp > 0) {
+    auto phase = [&](Args a) -> std::optional<ServeResult> {
+      a.Set("hardware", hardware);
+      a.Set("model", d.model);
+      a.Set("weights", d.weights);
+      a.Set("kv_cache", d.kv_cache);
+      auto q = DecodeServe(a);
+      if (!q) return std::nullopt;
+      auto r = RunServe(catalog, *q);
+      if (!r || !r->fits || r->devices <= 0) return std::nullopt;
+      return std::move(*r);
+    };
+    Args pa;
+    pa.Set("tp", std::to_string(fewest_tp));
+    pa.Set("phase", "prefill");
+    pa.Set("input_tokens", std::to_string(d.input_tokens));
+    const auto prefill = phase(pa);
+    const double rp = prefill ? prefill->phase_input_tokens_per_s / double(d.input_tokens) : 0;
+    const double request_s = d.ttft_s + double(d.output_tokens) * d.tpot_s;
+    struct Pd {
+      int ep = 0, prefill = 0, decode = 0;
+      double per_device = 0;
+    } pd;
+    for (int ep = 2; rp > 0 && ep <= 256; ep *= 2) {
+      Args da;
+      da.Set("tp", "1");
+      da.Set("dp_attention", std::to_string(ep));
+      da.Set("phase", "decode");
+      da.Set("batch", "max");
+      da.Set("context_tokens", std::to_string(d.input_tokens + d.output_tokens / 2));
+      da.Set("sla_tpot", fmt::format("{:.17g}", d.tpot_s));
+      const auto decode = phase(da);
+      if (!decode) continue;
+      const double rd = decode->phase_output_tokens_per_s / double(d.output_tokens);
+      for (int np = 1; np <= 32; ++np) {
+        for (int nd = 1; nd <= 8; ++nd) {
+          const double rate = std::min(np * rp, nd * rd);
+          if (rate * request_s / kMaxRampShare > double(kMaxRequests)) continue;
+          const double per_device = rate / double(np * prefill->devices + nd * decode->devices);
+          if (per_device > pd.per_device * (1 + 1e-9)) pd = Pd{.ep = ep, .prefill = np, .decode = nd, .per_device = per_device};
+        }
+      }
+    }
+    if (pd.ep > 0) {
+      Args a;
+      common(a);
+      a.Set("prefill", fmt::format("tp={}", fewest_tp));
+      a.Set("decode", fmt::format("tp=1,dp-attention={}", pd.ep));
+      a.Set("prefill_instances", std::to_string(pd.prefill));
+      a.Set("decode_instances", std::to_string(pd.decode));
+      deployments.push_back({std::move(a), fmt::format("PD {} x prefill tp {} + {} x decode dp-attention {}", pd.prefill, fewest_tp,
+                                                       pd.decode, pd.ep)});
+    }
+  }
+  PlanCapacity sim;
+  for (auto& [a, layout] : deployments) {
+    // A run long enough for a steady state: 500 requests first, then, where
+    // most of them arrived before the deployment carried the rate's load,
+    // the count whose ramp share is kMaxRampShare (at most kMaxRequests).
+    a.Set("requests", std::to_string(kFirstRequests));
     auto q = DecodeServe(a);
     if (!q) continue;
     auto r = RunServe(catalog, *q);
-    if (!r || !r->fits || !r->max_rate || r->devices <= 0) continue;
-    const double per_device = *r->max_rate * double(d.output_tokens) / r->devices;
-    if (per_device > sim.per_device) {
-      sim.per_device = per_device;
-      sim.plan = fmt::format("serve --max-rate tp {}{}: {:.3g} requests/s with 90 % of them at TPOT <= {:g} ms, {:.0f} output tokens/s per device",
-                             l.tp, l.ep > 1 ? fmt::format(" dp-attention {}", l.ep) : std::string(), *r->max_rate, d.tpot_s * 1e3,
-                             per_device);
+    if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) continue;
+    const int64_t steady = MaxRate{.rate = *r->max_rate, .at_rate = r->stats}.steady_requests();
+    if (steady > kFirstRequests) {
+      a.Set("requests", std::to_string(std::min(steady, kMaxRequests)));
+      q = DecodeServe(a);
+      if (!q) continue;
+      r = RunServe(catalog, *q);
+      if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) continue;
     }
+    const double per_device = *r->max_rate * double(d.output_tokens) / r->devices;
+    if (per_device <= sim.per_device) continue;
+    sim.per_device = per_device;
+    sim.devices = r->devices;
+    const std::string& how = layout;
+    sim.plan = fmt::format("serve --max-rate {}, {} requests: {:.3g} requests/s with 90 % of them at TPOT <= {:g} ms{}, {:.0f} output tokens/s per device",
+                           how, r->stats.requests, *r->max_rate, d.tpot_s * 1e3,
+                           d.ttft_s > 0 ? fmt::format(" and TTFT <= {:g} ms", d.ttft_s * 1e3) : std::string(), per_device);
   }
   if (sim.per_device > 0) return sim;
   best.plan += " (serve found no rate meeting the SLA on these layouts: infer's figure)";
@@ -317,10 +430,12 @@ Model Build(const Inputs& in, const std::vector<std::string>& shocked_vendors, b
         MilpRow row{.name = fmt::format("allocation {} {}{}", in.c[c].system, s.periods[p].label, tag), .hi = 0};
         for (std::size_t d = 0; d < nd; ++d) {
           if (in.c[c].capacity[d] <= 0 || s.demands[d].need[p] <= 0) continue;
-          m.alloc[k][c][d][p] = m.p.AddColumn(fmt::format("nodes {} for {} {}{}", in.c[c].system, s.demands[d].id, s.periods[p].label, tag),
-                                              0, 0, kMilpInfinity, false);
+          const double unit = in.c[c].deployment_nodes[d];
+          m.alloc[k][c][d][p] = m.p.AddColumn(fmt::format("{} {} for {} {}{}", unit > 1 ? "deployments" : "nodes", in.c[c].system,
+                                                          s.demands[d].id, s.periods[p].label, tag),
+                                              0, 0, kMilpInfinity, unit > 1);
           row.columns.push_back(m.alloc[k][c][d][p]);
-          row.coefficients.push_back(1);
+          row.coefficients.push_back(unit);
         }
         if (row.columns.empty()) continue;
         for (std::size_t q = 0; q <= p; ++q) {
@@ -350,7 +465,7 @@ Model Build(const Inputs& in, const std::vector<std::string>& shocked_vendors, b
         for (std::size_t c = 0; c < nc; ++c) {
           if (m.alloc[k][c][d][p] < 0) continue;
           row.columns.push_back(m.alloc[k][c][d][p]);
-          row.coefficients.push_back(in.c[c].capacity[d] / need);  // in fractions of the demand
+          row.coefficients.push_back(in.c[c].deployment_nodes[d] * in.c[c].capacity[d] / need);  // in fractions of the demand
         }
         row.columns.push_back(m.served[k][d][p]);
         row.coefficients.push_back(-1);
@@ -574,11 +689,12 @@ BlockModel BuildBlock(const Inputs& in, std::size_t a, std::size_t b, const std:
       for (std::size_t d = 0; d < nd; ++d) {
         const double need = s.demands[d].need[q];
         if (in.c[c].capacity[d] <= 0 || need <= 0) continue;
-        const int x = m.p.AddColumn("x", 0, 0, kMilpInfinity, false);
+        const double unit = in.c[c].deployment_nodes[d];
+        const int x = m.p.AddColumn("x", 0, 0, kMilpInfinity, unit > 1);
         row.columns.push_back(x);
-        row.coefficients.push_back(1);
+        row.coefficients.push_back(unit);
         demand[d].columns.push_back(x);
-        demand[d].coefficients.push_back(in.c[c].capacity[d] / need);
+        demand[d].coefficients.push_back(unit * in.c[c].capacity[d] / need);
       }
       if (row.columns.empty()) continue;
       owned(c, q, -1, row);
@@ -727,6 +843,8 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
       if (auto it = fc.capacity.find(d.id); it != fc.capacity.end()) {
         info.capacity.push_back(it->second);
         info.capacity_from.push_back("stated in the scenario");
+        const auto unit = fc.deployment_nodes.find(d.id);
+        info.deployment_nodes.push_back(unit != fc.deployment_nodes.end() ? unit->second : 1);
         continue;
       }
       const ModelEntry* model = catalog.FindModel(d.model);
@@ -734,8 +852,8 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
       for (const auto& g : model->arch.groups) moe = moe || g.is_moe();
       // Once per (system, workload): the same system at several sites, or two
       // demands of the same shape, share one evaluation.
-      const std::string key = fmt::format("{}|{}|{}|{}|{}|{:.17g}|{}|{}|{}|{}|{}|{:.17g}", info.system, int(d.kind), d.model,
-                                          d.input_tokens, d.output_tokens, d.tpot_s, d.weights, d.kv_cache, d.devices, d.seq_len,
+      const std::string key = fmt::format("{}|{}|{}|{}|{}|{:.17g}|{:.17g}|{}|{}|{}|{}|{}|{:.17g}", info.system, int(d.kind), d.model,
+                                          d.input_tokens, d.output_tokens, d.tpot_s, d.ttft_s, d.weights, d.kv_cache, d.devices, d.seq_len,
                                           d.global_batch, d.memory_headroom);
       auto hit = capacity_cache.find(key);
       if (hit == capacity_cache.end()) {
@@ -746,6 +864,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
       }
       info.capacity.push_back(hit->second.per_device * info.chips_per_node);
       info.capacity_from.push_back(hit->second.plan);
+      info.deployment_nodes.push_back(std::max(1.0, std::ceil(double(hit->second.devices) / info.chips_per_node - 1e-9)));
     }
     // Purchasable per period: the rules in force at its end, licences, events.
     const bool governed = std::any_of(s.controlled_vendors.begin(), s.controlled_vendors.end(),

@@ -311,7 +311,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
     for (std::size_t i = 0; i < ds->items.size(); ++i) {
       const RawNode& n = ds->items[i];
       const std::string p = fmt::format("demands[{}]", i);
-      if (!rd.Keys(n, p, {"id", "kind", "model", "input_tokens", "output_tokens", "tpot_ms", "weights", "kv_cache",
+      if (!rd.Keys(n, p, {"id", "kind", "model", "input_tokens", "output_tokens", "tpot_ms", "ttft_ms", "weights", "kv_cache",
                           "output_tokens_per_s", "requests_per_s", "tokens", "start", "deadline", "devices", "seq_len", "global_batch",
                           "memory_headroom", "notes"})) {
         continue;
@@ -340,13 +340,15 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
         double hours = 0;
         for (int k = d.start; k <= d.deadline && k < int(s.periods.size()); ++k) hours += s.periods[std::size_t(k)].hours;
         for (int k = d.start; k <= d.deadline && k < int(s.periods.size()); ++k) d.need[std::size_t(k)] = d.tokens / (hours * 3600);
-        for (std::string_view key : {"input_tokens", "output_tokens", "tpot_ms", "output_tokens_per_s", "requests_per_s"}) {
+        for (std::string_view key : {"input_tokens", "output_tokens", "tpot_ms", "ttft_ms", "output_tokens_per_s", "requests_per_s"}) {
           if (n.Find(key) != nullptr) rd.Error(*n.Find(key), p + "." + std::string(key), "is a serving key; this demand is kind training");
         }
       } else if (kind == "serving") {
         d.input_tokens = static_cast<long long>(rd.Number(n, p, "input_tokens", true, 1, 1e7).value_or(1));
         d.output_tokens = static_cast<long long>(rd.Number(n, p, "output_tokens", true, 1, 1e7).value_or(1));
         d.tpot_s = rd.Number(n, p, "tpot_ms", false, 0.01, 1e5).value_or(0) / 1e3;
+        d.ttft_s = rd.Number(n, p, "ttft_ms", false, 1, 1e7).value_or(0) / 1e3;
+        if (d.ttft_s > 0 && d.tpot_s <= 0) rd.Error(*n.Find("ttft_ms"), p + ".ttft_ms", "needs tpot_ms: a TTFT SLA bounds the prompt's wait, a TPOT SLA the decode");
         d.weights = rd.Text(n, p, "weights", false).value_or("bf16");
         d.kv_cache = rd.Text(n, p, "kv_cache", false).value_or("bf16");
         for (std::string_view key : {"weights", "kv_cache"}) {
@@ -381,7 +383,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
     for (std::size_t i = 0; i < cs->items.size(); ++i) {
       const RawNode& n = cs->items[i];
       const std::string p = fmt::format("candidates[{}]", i);
-      if (!rd.Keys(n, p, {"system", "site", "price_usd_per_node", "supply", "capacity", "notes"})) continue;
+      if (!rd.Keys(n, p, {"system", "site", "price_usd_per_node", "supply", "capacity", "deployment_nodes", "notes"})) continue;
       FleetCandidate c;
       c.line = n.line;
       c.system = rd.Text(n, p, "system", true).value_or("");
@@ -397,16 +399,34 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       }
       c.price_usd_per_node = rd.Number(n, p, "price_usd_per_node", false, 0, 1e12);
       c.supply = rd.PerPeriod(n, p, "supply", s.periods, -1, 0, 1e9, false);
-      if (const RawNode* cap = n.Find("capacity"); cap != nullptr && !cap->IsMap()) {
-        rd.Error(*cap, p + ".capacity", "expected a map of demand ids to capacity per node");
-      }
-      if (const RawNode* cap = n.Find("capacity"); cap != nullptr && cap->IsMap()) {
-        for (std::size_t k = 0; k < cap->keys.size(); ++k) {
-          const std::string sub = p + ".capacity." + cap->keys[k];
-          if (std::find(demand_ids.begin(), demand_ids.end(), cap->keys[k]) == demand_ids.end()) {
-            rd.Error(cap->items[k], sub, "no demand '" + cap->keys[k] + "'" + DidYouMean(cap->keys[k], demand_ids));
-          } else if (auto x = rd.NumberAt(cap->items[k], sub, 0, 1e15)) {
-            c.capacity[cap->keys[k]] = *x;
+      // Maps of demand ids: the stated capacity per node, and the nodes one
+      // deployment of it takes (allocated in whole deployments).
+      auto per_demand = [&](std::string_view key, std::string_view what, double lo, double hi, std::map<std::string, double>& out) {
+        const RawNode* map = n.Find(key);
+        if (map == nullptr) return;
+        if (!map->IsMap()) {
+          rd.Error(*map, p + "." + std::string(key), "expected a map of demand ids to " + std::string(what));
+          return;
+        }
+        for (std::size_t k = 0; k < map->keys.size(); ++k) {
+          const std::string sub = p + "." + std::string(key) + "." + map->keys[k];
+          if (std::find(demand_ids.begin(), demand_ids.end(), map->keys[k]) == demand_ids.end()) {
+            rd.Error(map->items[k], sub, "no demand '" + map->keys[k] + "'" + DidYouMean(map->keys[k], demand_ids));
+          } else if (auto x = rd.NumberAt(map->items[k], sub, lo, hi)) {
+            out[map->keys[k]] = *x;
+          }
+        }
+      };
+      per_demand("capacity", "capacity per node", 0, 1e15, c.capacity);
+      per_demand("deployment_nodes", "the nodes one deployment takes", 1, 1e6, c.deployment_nodes);
+      if (const RawNode* map = n.Find("deployment_nodes"); map != nullptr && map->IsMap()) {
+        for (std::size_t k = 0; k < map->keys.size(); ++k) {
+          const auto it = c.deployment_nodes.find(map->keys[k]);
+          if (it == c.deployment_nodes.end()) continue;
+          const std::string sub = p + ".deployment_nodes." + map->keys[k];
+          if (it->second != std::floor(it->second)) rd.Error(map->items[k], sub, "expected a whole number of nodes");
+          if (!c.capacity.contains(map->keys[k])) {
+            rd.Error(map->items[k], sub, "needs a stated capacity for '" + map->keys[k] + "' (the model's plan gives its own deployment size)");
           }
         }
       }

@@ -149,7 +149,7 @@ std::string ToJson(const FleetResult& r) {
   json candidates = json::array();
   for (const auto& c : r.candidates) {
     json caps = json::array();
-    for (std::size_t d = 0; d < c.capacity.size(); ++d) caps.push_back(json{{"per_node", c.capacity[d]}, {"from", c.capacity_from[d]}});
+    for (std::size_t d = 0; d < c.capacity.size(); ++d) caps.push_back(json{{"per_node", c.capacity[d]}, {"from", c.capacity_from[d]}, {"deployment_nodes", c.deployment_nodes[d]}});
     json blocked = json::array();
     for (std::size_t p = 0; p < c.purchasable.size(); ++p) {
       if (!c.purchasable[p]) blocked.push_back(json{{"period", p < r.periods.size() ? r.periods[p].period : std::to_string(p)}, {"why", c.why_not[p]}});

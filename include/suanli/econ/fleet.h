@@ -42,9 +42,11 @@ struct FleetDemand {
   DemandKind kind = DemandKind::kServing;
   std::string model;
   // Serving: output tokens/s to serve in each period (given, or requests/s x
-  // output tokens), at a TPOT SLA.
+  // output tokens), at a TPOT SLA and optionally a TTFT SLA (with it,
+  // prefill-decode disaggregated deployments are candidates too).
   long long input_tokens = 0, output_tokens = 0;
   double tpot_s = 0;  // 0: no SLA
+  double ttft_s = 0;  // 0: no TTFT SLA
   std::string weights = "bf16", kv_cache = "bf16";
   // Training: tokens between `start` and `deadline` (period indices), on jobs of `devices`.
   double tokens = 0;
@@ -61,6 +63,7 @@ struct FleetCandidate {
   std::optional<double> price_usd_per_node;      // overrides the catalog's price
   std::vector<double> supply;                    // nodes that can be bought per period; < 0: no cap
   std::map<std::string, double> capacity;        // demand id -> stated capacity per node (overrides the model)
+  std::map<std::string, double> deployment_nodes;  // demand id -> nodes one deployment of the stated capacity takes (default 1)
   int line = 0;
 };
 
@@ -133,6 +136,9 @@ struct FleetCandidateInfo {
   double facility_power_w_per_node = 0;  // rated IT power x PUE
   std::vector<double> capacity;       // per demand, per node (0: cannot serve it)
   std::vector<std::string> capacity_from;  // per demand: the plan, or "stated in the scenario"
+  // Per demand: the nodes one deployment of that plan takes, allocated in
+  // whole deployments where it is more than 1 (1: in any fraction of a node).
+  std::vector<double> deployment_nodes;
   std::vector<bool> purchasable;      // per period, under the rules and events
   std::vector<std::string> why_not;   // per period: the rule set or event that blocks it
   std::string price_from;
