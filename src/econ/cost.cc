@@ -303,8 +303,12 @@ ServingPoint ServingPointOf(const ServeResult& run) {
   const ServeStats& st = run.stats;
   ServingPoint p;
   if (!(st.duration_s > 0) || st.requests <= 0) return p;
-  p.output_tokens_per_s = st.output_tokens / st.duration_s;
-  p.input_tokens_per_s = st.input_tokens / st.duration_s;
+  // At --max-rate the deployment is held at that rate: requests/s = the
+  // rate, not requests / wall time, whose drain after the last arrival is
+  // the finite run's, not the deployment's (docs/cost-model.md).
+  const double requests_per_s = run.max_rate && *run.max_rate > 0 ? *run.max_rate : double(st.requests) / st.duration_s;
+  p.output_tokens_per_s = requests_per_s * st.output_tokens / double(st.requests);
+  p.input_tokens_per_s = requests_per_s * st.input_tokens / double(st.requests);
   p.ttft_s = st.ttft.mean;
   p.request_latency_s = st.e2e.mean;
   p.devices = run.devices;

@@ -83,7 +83,8 @@ std::string ToJson(const CostResult& r) {
              {"device_s", double(s.devices) * st.duration_s},
              {"prefill_device_share", r.serving_point.prefill_device_share},
              {"prefill_share_from", r.serving_point.prefill_share_from},
-             {"from", "serve (the simulated run, priced over its wall time)"}};
+             {"from", s.max_rate ? "serve --max-rate (the deployment held at the rate found)"
+                                 : "serve (the simulated run, priced over its wall time)"}};
     if (s.max_rate) sim["max_rate_requests_per_s"] = *s.max_rate;
     j["simulation"] = sim;
   }
