@@ -929,6 +929,41 @@ demands:
   EXPECT_EQ(training.error().diagnostics.front().key_path, "demands[0].ttft_ms") << training.error().ToString();
 }
 
+// A dense model under a TTFT SLA gets PD candidates too (tensor-parallel
+// decode pools), which serve more per device than the aggregated layouts
+// here (Llama 3.1 70B on H100 at TPOT 40 ms, TTFT 2 s); MTP is a whole
+// number of draft tokens at an SLA.
+TEST(Fleet, DensePdAndMtpKeys) {
+  const Catalog& c = Shipped();
+  auto scenario = [&](const std::string& keys) {
+    return LoadScenario(c, WriteScenario("dense-pd", R"(name: dense PD
+facility: us-2025
+periods: [2025Q1]
+candidates: [{system: hgx-h100}]
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-70b, input_tokens: 2000, output_tokens: 500, output_tokens_per_s: 50000)" + keys + "}\n"));
+  };
+  auto solver = MakeCbcSolver();
+  auto with = scenario(", tpot_ms: 40, ttft_ms: 2000");
+  auto without = scenario(", tpot_ms: 40");
+  ASSERT_TRUE(with && without);
+  auto pd = PlanFleet(c, *with, {}, *solver);
+  auto aggregated = PlanFleet(c, *without, {}, *solver);
+  ASSERT_TRUE(pd && pd->feasible && aggregated && aggregated->feasible);
+  EXPECT_NE(pd->candidates[0].capacity_from[0].find("PD "), std::string::npos) << pd->candidates[0].capacity_from[0];
+  EXPECT_NE(pd->candidates[0].capacity_from[0].find("decode tp "), std::string::npos) << pd->candidates[0].capacity_from[0];
+  EXPECT_EQ(aggregated->candidates[0].capacity_from[0].find("PD "), std::string::npos);
+  EXPECT_GT(pd->candidates[0].capacity[0], aggregated->candidates[0].capacity[0]);
+  auto mtp = scenario(", tpot_ms: 40, mtp: 2");
+  ASSERT_TRUE(mtp) << mtp.error().ToString();
+  EXPECT_EQ(mtp->demands[0].mtp, 2);
+  for (const char* bad : {", tpot_ms: 40, mtp: 1.5", ", mtp: 1", ", tpot_ms: 40, mtp: 9"}) {
+    auto b = scenario(bad);
+    ASSERT_FALSE(b) << bad;
+    EXPECT_EQ(b.error().diagnostics.front().key_path, "demands[0].mtp") << bad << ": " << b.error().ToString();
+  }
+}
+
 // Seed (a) with its TTFT SLA: prefill-decode disaggregated deployments are
 // candidates, each priced per node from the simulator's rate on the whole
 // deployment and bought in whole deployments; its run long enough for a

@@ -133,6 +133,7 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
     a.Set("output_tokens", std::to_string(d.output_tokens));
     a.Set("sla_tpot", fmt::format("{:.17g}", d.tpot_s));
     if (d.ttft_s > 0) a.Set("sla_ttft", fmt::format("{:.17g}", d.ttft_s));
+    if (d.mtp > 0) a.Set("mtp", std::to_string(d.mtp));
     a.Set("max_rate", "true");
   };
   // The three infer ranks best, and every tensor-parallel one beside them
@@ -153,16 +154,17 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
   // goodput on one instance, then the instance counts that match them).
   // Each phase alone on one instance in steady state (`serve --phase`):
   // prefill instances of the fewest devices that hold the model by tensor
-  // parallelism, their prompts/s; decode pools laid out for expert
-  // parallelism with DP attention (tp 1, ep 2 to 256 devices, over the
-  // scale-out network where they span more than the scale-up domain, as the
-  // wide-EP decode pools of SGLang do), their requests/s at the largest
-  // batch meeting the TPOT SLA at the mean context. The P:D counts (P up to
+  // parallelism, their prompts/s; decode pools tensor-parallel within the
+  // scale-up domain and, for MoE models, laid out for expert parallelism
+  // with DP attention (tp 1, ep 2 to 256 devices, over the scale-out network
+  // where they span more than the scale-up domain, as the wide-EP decode
+  // pools of SGLang do), their requests/s at the largest batch meeting the
+  // TPOT SLA at the mean context. The P:D counts (P up to
   // 32, D up to 8) with the most requests/s per device, min(P rp, D rd) /
   // devices, among deployments small enough to simulate to a steady state
   // (rate x (TTFT + output x TPOT at the SLA) / kMaxRampShare <= kMaxRequests),
   // then simulated with their queues like the aggregated layouts.
-  if (moe && d.ttft_s > 0 && fewest_tp > 0) {
+  if (d.ttft_s > 0 && fewest_tp > 0) {
     auto phase = [&](Args a) -> std::optional<ServeResult> {
       a.Set("hardware", hardware);
       a.Set("model", d.model);
@@ -181,18 +183,29 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
     const auto prefill = phase(pa);
     const double rp = prefill ? prefill->phase_input_tokens_per_s / double(d.input_tokens) : 0;
     const double request_s = d.ttft_s + double(d.output_tokens) * d.tpot_s;
+    // Decode pools: tensor-parallel from the fewest devices that hold the
+    // model up to the scale-up domain; for MoE models, DP attention over
+    // 2 to 256 devices (dp 0: none).
+    struct Pool {
+      int tp = 1, dp = 0;
+    };
+    std::vector<Pool> pools;
+    for (int tp = fewest_tp; rp > 0 && tp <= limit; tp *= 2) pools.push_back(Pool{.tp = tp});
+    for (int ep = 2; rp > 0 && moe && ep <= 256; ep *= 2) pools.push_back(Pool{.tp = 1, .dp = ep});
     struct Pd {
-      int ep = 0, prefill = 0, decode = 0;
+      Pool decode;
+      int prefill = 0, decode_instances = 0;
       double per_device = 0;
     } pd;
-    for (int ep = 2; rp > 0 && ep <= 256; ep *= 2) {
+    for (const Pool& pool : pools) {
       Args da;
-      da.Set("tp", "1");
-      da.Set("dp_attention", std::to_string(ep));
+      da.Set("tp", std::to_string(pool.tp));
+      if (pool.dp > 0) da.Set("dp_attention", std::to_string(pool.dp));
       da.Set("phase", "decode");
       da.Set("batch", "max");
       da.Set("context_tokens", std::to_string(d.input_tokens + d.output_tokens / 2));
       da.Set("sla_tpot", fmt::format("{:.17g}", d.tpot_s));
+      if (d.mtp > 0) da.Set("mtp", std::to_string(d.mtp));
       const auto decode = phase(da);
       if (!decode) continue;
       const double rd = decode->phase_output_tokens_per_s / double(d.output_tokens);
@@ -201,19 +214,21 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
           const double rate = std::min(np * rp, nd * rd);
           if (rate * request_s / kMaxRampShare > double(kMaxRequests)) continue;
           const double per_device = rate / double(np * prefill->devices + nd * decode->devices);
-          if (per_device > pd.per_device * (1 + 1e-9)) pd = Pd{.ep = ep, .prefill = np, .decode = nd, .per_device = per_device};
+          if (per_device > pd.per_device * (1 + 1e-9)) pd = Pd{.decode = pool, .prefill = np, .decode_instances = nd, .per_device = per_device};
         }
       }
     }
-    if (pd.ep > 0) {
+    if (pd.prefill > 0) {
       Args a;
       common(a);
+      const std::string dp = pd.decode.dp > 0 ? fmt::format("dp-attention={}", pd.decode.dp) : std::string();
       a.Set("prefill", fmt::format("tp={}", fewest_tp));
-      a.Set("decode", fmt::format("tp=1,dp-attention={}", pd.ep));
+      a.Set("decode", fmt::format("tp={}", pd.decode.tp) + (dp.empty() ? "" : "," + dp));
       a.Set("prefill_instances", std::to_string(pd.prefill));
-      a.Set("decode_instances", std::to_string(pd.decode));
-      deployments.push_back({std::move(a), fmt::format("PD {} x prefill tp {} + {} x decode dp-attention {}", pd.prefill, fewest_tp,
-                                                       pd.decode, pd.ep)});
+      a.Set("decode_instances", std::to_string(pd.decode_instances));
+      deployments.push_back({std::move(a), fmt::format("PD {} x prefill tp {} + {} x decode {}", pd.prefill, fewest_tp, pd.decode_instances,
+                                                       pd.decode.dp > 0 ? fmt::format("dp-attention {}", pd.decode.dp)
+                                                                        : fmt::format("tp {}", pd.decode.tp))});
     }
   }
   PlanCapacity sim;
@@ -239,8 +254,8 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
     sim.per_device = per_device;
     sim.devices = r->devices;
     const std::string& how = layout;
-    sim.plan = fmt::format("serve --max-rate {}, {} requests: {:.3g} requests/s with 90 % of them at TPOT <= {:g} ms{}, {:.0f} output tokens/s per device",
-                           how, r->stats.requests, *r->max_rate, d.tpot_s * 1e3,
+    sim.plan = fmt::format("serve --max-rate {}{}, {} requests: {:.3g} requests/s with 90 % of them at TPOT <= {:g} ms{}, {:.0f} output tokens/s per device",
+                           how, d.mtp > 0 ? fmt::format(" mtp {}", d.mtp) : std::string(), r->stats.requests, *r->max_rate, d.tpot_s * 1e3,
                            d.ttft_s > 0 ? fmt::format(" and TTFT <= {:g} ms", d.ttft_s * 1e3) : std::string(), per_device);
   }
   if (sim.per_device > 0) return sim;
@@ -852,8 +867,8 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
       for (const auto& g : model->arch.groups) moe = moe || g.is_moe();
       // Once per (system, workload): the same system at several sites, or two
       // demands of the same shape, share one evaluation.
-      const std::string key = fmt::format("{}|{}|{}|{}|{}|{:.17g}|{:.17g}|{}|{}|{}|{}|{}|{:.17g}", info.system, int(d.kind), d.model,
-                                          d.input_tokens, d.output_tokens, d.tpot_s, d.ttft_s, d.weights, d.kv_cache, d.devices, d.seq_len,
+      const std::string key = fmt::format("{}|{}|{}|{}|{}|{:.17g}|{:.17g}|{}|{}|{}|{}|{}|{}|{:.17g}", info.system, int(d.kind), d.model,
+                                          d.input_tokens, d.output_tokens, d.tpot_s, d.ttft_s, d.mtp, d.weights, d.kv_cache, d.devices, d.seq_len,
                                           d.global_batch, d.memory_headroom);
       auto hit = capacity_cache.find(key);
       if (hit == capacity_cache.end()) {

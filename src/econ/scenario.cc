@@ -311,7 +311,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
     for (std::size_t i = 0; i < ds->items.size(); ++i) {
       const RawNode& n = ds->items[i];
       const std::string p = fmt::format("demands[{}]", i);
-      if (!rd.Keys(n, p, {"id", "kind", "model", "input_tokens", "output_tokens", "tpot_ms", "ttft_ms", "weights", "kv_cache",
+      if (!rd.Keys(n, p, {"id", "kind", "model", "input_tokens", "output_tokens", "tpot_ms", "ttft_ms", "mtp", "weights", "kv_cache",
                           "output_tokens_per_s", "requests_per_s", "tokens", "start", "deadline", "devices", "seq_len", "global_batch",
                           "memory_headroom", "notes"})) {
         continue;
@@ -340,7 +340,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
         double hours = 0;
         for (int k = d.start; k <= d.deadline && k < int(s.periods.size()); ++k) hours += s.periods[std::size_t(k)].hours;
         for (int k = d.start; k <= d.deadline && k < int(s.periods.size()); ++k) d.need[std::size_t(k)] = d.tokens / (hours * 3600);
-        for (std::string_view key : {"input_tokens", "output_tokens", "tpot_ms", "ttft_ms", "output_tokens_per_s", "requests_per_s"}) {
+        for (std::string_view key : {"input_tokens", "output_tokens", "tpot_ms", "ttft_ms", "mtp", "output_tokens_per_s", "requests_per_s"}) {
           if (n.Find(key) != nullptr) rd.Error(*n.Find(key), p + "." + std::string(key), "is a serving key; this demand is kind training");
         }
       } else if (kind == "serving") {
@@ -348,6 +348,10 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
         d.output_tokens = static_cast<long long>(rd.Number(n, p, "output_tokens", true, 1, 1e7).value_or(1));
         d.tpot_s = rd.Number(n, p, "tpot_ms", false, 0.01, 1e5).value_or(0) / 1e3;
         d.ttft_s = rd.Number(n, p, "ttft_ms", false, 1, 1e7).value_or(0) / 1e3;
+        const double mtp = rd.Number(n, p, "mtp", false, 0, 8).value_or(0);
+        if (mtp != std::floor(mtp)) rd.Error(*n.Find("mtp"), p + ".mtp", "expected a whole number of draft tokens");
+        d.mtp = int(mtp);
+        if (d.mtp > 0 && d.tpot_s <= 0) rd.Error(*n.Find("mtp"), p + ".mtp", "needs tpot_ms: only the simulated deployments at an SLA draft tokens");
         if (d.ttft_s > 0 && d.tpot_s <= 0) rd.Error(*n.Find("ttft_ms"), p + ".ttft_ms", "needs tpot_ms: a TTFT SLA bounds the prompt's wait, a TPOT SLA the decode");
         d.weights = rd.Text(n, p, "weights", false).value_or("bf16");
         d.kv_cache = rd.Text(n, p, "kv_cache", false).value_or("bf16");

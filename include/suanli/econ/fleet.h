@@ -47,6 +47,7 @@ struct FleetDemand {
   long long input_tokens = 0, output_tokens = 0;
   double tpot_s = 0;  // 0: no SLA
   double ttft_s = 0;  // 0: no TTFT SLA
+  int mtp = 0;        // draft tokens per decode step (multi-token prediction) in the simulated deployments
   std::string weights = "bf16", kv_cache = "bf16";
   // Training: tokens between `start` and `deadline` (period indices), on jobs of `devices`.
   double tokens = 0;
