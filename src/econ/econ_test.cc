@@ -907,6 +907,29 @@ demands:
   EXPECT_EQ(unstated.error().diagnostics.front().key_path, "candidates[0].deployment_nodes.chat") << unstated.error().ToString();
 }
 
+// A training job runs on all its devices or not at all: a 16-GPU job on
+// 8-GPU nodes takes 2 nodes, however little of it the demand needs.
+TEST(Fleet, ATrainingJobIsBoughtWhole) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("train-job", R"(name: train job
+facility: us-2025
+periods: [2025Q1]
+candidates:
+  - {system: dgx-a100}
+demands:
+  - {id: t, kind: training, model: llama-2-7b, tokens: 1.0e9, start: 2025Q1, deadline: 2025Q1, devices: 16, seq_len: 2048,
+     global_batch: 32}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, {}, *solver);
+  ASSERT_TRUE(plan && plan->feasible);
+  EXPECT_EQ(plan->candidates[0].deployment_nodes[0], 2);
+  // 1e9 tokens in a quarter is far under one node's capacity.
+  EXPECT_LT(1e9 / (s->periods[0].hours * 3600), 0.1 * plan->candidates[0].capacity[0]);
+  EXPECT_EQ(plan->periods[0].units.at("dgx-a100"), 2);
+}
+
 // A TTFT SLA needs a TPOT SLA beside it, and is a serving key.
 TEST(Fleet, TtftNeedsTpotAndAServingDemand) {
   const Catalog& c = Shipped();

@@ -302,6 +302,7 @@ Result<PlanCapacity> TrainingCapacity(const Catalog& catalog, const std::string&
     return out;
   }
   out.per_device = best->estimate.tokens_per_s_per_device;
+  out.devices = d.devices;  // one job: its plan runs on all of them or not at all
   out.plan = fmt::format("train --search on {} devices, best of {} feasible plans{}: {}, MFU {:.0f} %", d.devices, feasible,
                          d.memory_headroom > 0 ? fmt::format(" ({} leave {:g} % of memory free)", kept, d.memory_headroom * 100) : std::string(),
                          best_text, best->estimate.mfu * 100);
