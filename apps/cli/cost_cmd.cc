@@ -153,10 +153,14 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   for (const auto& x : r.candidates) {
     std::string caps, blocked;
     for (std::size_t d = 0; d < x.capacity.size(); ++d) {
-      caps += (caps.empty() ? "" : "; ") + fmt::format("{:.4g} ({}{})", x.capacity[d], x.capacity_from[d],
-                                                               x.deployment_nodes[d] > 1
-                                                                   ? fmt::format("; in whole deployments of {:g} nodes", x.deployment_nodes[d])
-                                                                   : std::string());
+      // Every deployment offered, the highest rate per node first.
+      std::string offered;
+      for (const auto& o : x.options[d]) {
+        offered += (offered.empty() ? "" : " | ") +
+                   fmt::format("{:.4g} ({}{})", o.per_node, o.from,
+                               o.deployment_nodes > 1 ? fmt::format("; in whole deployments of {:g} nodes", o.deployment_nodes) : std::string());
+      }
+      caps += (caps.empty() ? "" : "; ") + offered;
     }
     for (std::size_t p = 0; p < x.purchasable.size(); ++p) {
       if (!x.purchasable[p]) {
@@ -192,6 +196,14 @@ int RunFleetCommand(const GlobalOptions& global, const Args& args, Output output
   }
   p.Print(std::cout);
   std::cout << "used: demand served / capacity owned (the least share of every system's nodes that could serve it)\n";
+  std::cout << "\nDeployments (the plan's allocation)\n";
+  for (const auto& x : r.periods) {
+    for (const auto& d : x.deployments) {
+      std::cout << fmt::format("  {}  {} for {}: ", x.period, d.system, d.demand)
+                << (d.deployment_nodes > 1 ? fmt::format("{:g} x {:g} nodes", d.count, d.deployment_nodes) : fmt::format("{:.4g} nodes", d.count))
+                << " (" << d.from << ")\n";
+    }
+  }
   if (!r.binding.empty()) {
     std::cout << "\nBinding constraints: shadow price by fix-and-resolve (the LP with the integer purchases fixed at their\n"
                  "optimal values) / in the LP relaxation, per unit increase of the bound\n";

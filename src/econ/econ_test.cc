@@ -987,10 +987,48 @@ demands:
   }
 }
 
+// A system offers each demand every deployment no other beats on both rate
+// per node and size, and the plan picks among them: a small demand on the
+// one-node aggregated layout, a large one on whole 6-node PD deployments
+// (Llama 3.1 70B on HGX H100 at TPOT 40 ms, TTFT 2 s).
+TEST(Fleet, ThePlanPicksTheDeploymentThatFitsTheDemand) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("options", R"(name: options
+facility: us-2025
+periods: [2025Q1, 2025Q2]
+candidates: [{system: hgx-h100}]
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-70b, input_tokens: 2000, output_tokens: 500, tpot_ms: 40, ttft_ms: 2000,
+     output_tokens_per_s: {2025Q1: 2000, 2025Q2: 200000}}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  auto plan = PlanFleet(c, *s, {}, *solver);
+  ASSERT_TRUE(plan && plan->feasible);
+  const auto& options = plan->candidates[0].options[0];
+  ASSERT_GE(options.size(), 2u);
+  for (std::size_t i = 1; i < options.size(); ++i) {
+    EXPECT_LT(options[i].per_node, options[i - 1].per_node);                  // the highest rate first ...
+    EXPECT_LT(options[i].deployment_nodes, options[i - 1].deployment_nodes);  // ... each slower one smaller
+  }
+  ASSERT_GT(options.front().deployment_nodes, 1);
+  EXPECT_EQ(options.back().deployment_nodes, 1);
+  // 2,000 tokens/s: under one node's aggregated capacity, far under a PD deployment's.
+  EXPECT_EQ(plan->periods[0].units.at("hgx-h100"), 1);
+  ASSERT_EQ(plan->periods[0].deployments.size(), 1u);
+  EXPECT_EQ(plan->periods[0].deployments[0].deployment_nodes, 1);
+  // 200,000 tokens/s: mostly whole PD deployments.
+  double pd_nodes = 0;
+  for (const auto& d : plan->periods[1].deployments) {
+    if (d.deployment_nodes > 1) pd_nodes += d.count * d.deployment_nodes;
+  }
+  EXPECT_GT(pd_nodes, 0.8 * double(plan->periods[1].units.at("hgx-h100")));
+}
+
 // Seed (a) with its TTFT SLA: prefill-decode disaggregated deployments are
-// candidates, each priced per node from the simulator's rate on the whole
-// deployment and bought in whole deployments; its run long enough for a
-// steady state (ramp share at most kMaxRampShare, or the request cap).
+// candidates beside the aggregated ones, each priced per node from the
+// simulator's rate on the whole deployment; the plan's deployments of more
+// than a node are whole, and take no more nodes than the system owns.
 TEST(Fleet, WithATtftSlaPdDeploymentsAreCandidatesBoughtWhole) {
   const Catalog& c = Shipped();
   auto s = LoadScenario(c, Example("china-2025-deepseek.yaml"));
@@ -1001,16 +1039,19 @@ TEST(Fleet, WithATtftSlaPdDeploymentsAreCandidatesBoughtWhole) {
   ASSERT_TRUE(plan && plan->feasible) << (plan ? "" : plan.error().ToString());
   bool pd = false;
   for (const auto& k : plan->candidates) {
-    if (k.capacity[0] <= 0) continue;
-    pd = pd || k.capacity_from[0].find("PD ") != std::string::npos;
-    for (const auto& period : plan->periods) {
-      const auto it = period.units.find(k.system);
-      if (it != period.units.end()) {
-        EXPECT_EQ(std::fmod(double(it->second), k.deployment_nodes[0]), 0) << k.system << " " << period.period;
-      }
-    }
+    for (const auto& o : k.options[0]) pd = pd || (o.from.find("PD ") != std::string::npos && o.deployment_nodes > 1);
   }
   EXPECT_TRUE(pd);
+  for (const auto& period : plan->periods) {
+    std::map<std::string, double> used;
+    for (const auto& d : period.deployments) {
+      if (d.deployment_nodes > 1) {
+        EXPECT_NEAR(d.count, std::round(d.count), 1e-6) << d.system << " " << period.period;
+      }
+      used[d.system] += d.deployment_nodes > 1 ? d.count * d.deployment_nodes : d.count;
+    }
+    for (const auto& [system, nodes] : used) EXPECT_LE(nodes, double(period.units.at(system)) + 1e-6) << system << " " << period.period;
+  }
 }
 
 }  // namespace

@@ -37,8 +37,10 @@ struct PlanCapacity {
   std::string plan;
 };
 
-Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& hardware, int domain, bool moe,
-                                     const FleetDemand& d) {
+// Every deployment simulated at the SLA (the planner keeps those no other
+// beats on both rate per device and size), or infer's best alone.
+Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const std::string& hardware, int domain, bool moe,
+                                                  const FleetDemand& d) {
   PlanCapacity best;
   std::string last_error;
   struct Layout {
@@ -107,9 +109,9 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
   if (best.per_device <= 0) {
     best.plan = "no plan fits" + (d.tpot_s > 0 ? fmt::format(" at TPOT {:g} ms", d.tpot_s * 1e3) : std::string()) +
                 (last_error.empty() ? "" : " (" + last_error + ")");
-    return best;
+    return std::vector<PlanCapacity>{best};
   }
-  if (d.tpot_s <= 0) return best;
+  if (d.tpot_s <= 0) return std::vector<PlanCapacity>{best};
   // At an SLA: the serving simulator's steady state on the layouts infer
   // ranks best (`serve --max-rate`, the highest Poisson rate at which 90 % of
   // the requests meet the SLA; it includes the prompts' prefill and the
@@ -231,7 +233,7 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
                                                                         : fmt::format("tp {}", pd.decode.tp))});
     }
   }
-  PlanCapacity sim;
+  std::vector<PlanCapacity> sims;
   for (auto& [a, layout] : deployments) {
     // A run long enough for a steady state: 500 requests first, then, where
     // most of them arrived before the deployment carried the rate's load,
@@ -249,24 +251,25 @@ Result<PlanCapacity> ServingCapacity(const Catalog& catalog, const std::string& 
       r = RunServe(catalog, *q);
       if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) continue;
     }
+    PlanCapacity sim;
     const double per_device = *r->max_rate * double(d.output_tokens) / r->devices;
-    if (per_device <= sim.per_device) continue;
     sim.per_device = per_device;
     sim.devices = r->devices;
     const std::string& how = layout;
     sim.plan = fmt::format("serve --max-rate {}{}, {} requests: {:.3g} requests/s with 90 % of them at TPOT <= {:g} ms{}, {:.0f} output tokens/s per device",
                            how, d.mtp > 0 ? fmt::format(" mtp {}", d.mtp) : std::string(), r->stats.requests, *r->max_rate, d.tpot_s * 1e3,
                            d.ttft_s > 0 ? fmt::format(" and TTFT <= {:g} ms", d.ttft_s * 1e3) : std::string(), per_device);
+    sims.push_back(std::move(sim));
   }
-  if (sim.per_device > 0) return sim;
+  if (!sims.empty()) return sims;
   best.plan += " (serve found no rate meeting the SLA on these layouts: infer's figure)";
-  return best;
+  return std::vector<PlanCapacity>{best};
 }
 
 // The best plan of the training search's feasible-plan stream that leaves
 // `memory_headroom` of the device memory free: the most tokens/s per device,
 // ties by the plan's text (the stream's order depends on the thread count).
-Result<PlanCapacity> TrainingCapacity(const Catalog& catalog, const std::string& hardware, const FleetDemand& d) {
+Result<std::vector<PlanCapacity>> TrainingCapacity(const Catalog& catalog, const std::string& hardware, const FleetDemand& d) {
   Args a;
   a.Set("hardware", hardware);
   a.Set("model", d.model);
@@ -299,14 +302,14 @@ Result<PlanCapacity> TrainingCapacity(const Catalog& catalog, const std::string&
   if (!r || !best) {
     out.plan = fmt::format("no training plan fits on {} devices{}", d.devices,
                            d.memory_headroom > 0 ? fmt::format(" with {:g} % of memory free", d.memory_headroom * 100) : std::string());
-    return out;
+    return std::vector<PlanCapacity>{out};
   }
   out.per_device = best->estimate.tokens_per_s_per_device;
   out.devices = d.devices;  // one job: its plan runs on all of them or not at all
   out.plan = fmt::format("train --search on {} devices, best of {} feasible plans{}: {}, MFU {:.0f} %", d.devices, feasible,
                          d.memory_headroom > 0 ? fmt::format(" ({} leave {:g} % of memory free)", kept, d.memory_headroom * 100) : std::string(),
                          best_text, best->estimate.mfu * 100);
-  return out;
+  return std::vector<PlanCapacity>{out};
 }
 
 bool Hits(const FleetEvent& e, const FleetCandidateInfo& c) {
@@ -315,10 +318,35 @@ bool Hits(const FleetEvent& e, const FleetCandidateInfo& c) {
 }
 
 // Column and row indices of one model.
+// The deployments a (system, demand) pair offers the planner, in nodes: each
+// plan's rate per node and its size in whole nodes (1: any fraction of a
+// node), those that no other beats on both (at least its rate per node on
+// at most its nodes, better in one), the highest rate per node first.
+std::vector<FleetOption> Options(const std::vector<PlanCapacity>& plans, int chips_per_node) {
+  std::vector<FleetOption> all;
+  for (const PlanCapacity& c : plans) {
+    all.push_back(FleetOption{.per_node = c.per_device * chips_per_node,
+                              .deployment_nodes = std::max(1.0, std::ceil(double(c.devices) / chips_per_node - 1e-9)),
+                              .from = c.plan});
+  }
+  std::stable_sort(all.begin(), all.end(), [](const FleetOption& a, const FleetOption& b) {
+    return a.per_node != b.per_node ? a.per_node > b.per_node : a.deployment_nodes < b.deployment_nodes;
+  });
+  std::vector<FleetOption> kept;
+  for (const FleetOption& o : all) {
+    // Sorted by rate, then size: o is beaten by a kept one iff that one is no larger.
+    const bool beaten =
+        std::any_of(kept.begin(), kept.end(), [&](const FleetOption& k) { return k.deployment_nodes <= o.deployment_nodes; });
+    if (!beaten) kept.push_back(o);
+  }
+  return kept;
+}
+
 struct Model {
   MilpProblem p;
   std::vector<std::vector<int>> buy;                             // [candidate][period]
-  std::vector<std::vector<std::vector<std::vector<int>>>> alloc;  // [scenario][candidate][demand][period], -1 none
+  // [scenario][candidate][demand][period][option]: nodes (or whole deployments) of c given to d; empty: none
+  std::vector<std::vector<std::vector<std::vector<std::vector<int>>>>> alloc;
   std::vector<std::vector<std::vector<int>>> served;             // [scenario][demand][period], -1 none
   std::vector<std::string> scenario_names;                       // "" nominal, else the vendor shocked
   int worst = -1;                                                // most-served robust: the worst-case column
@@ -422,7 +450,8 @@ Model Build(const Inputs& in, const std::vector<std::string>& shocked_vendors, b
   std::vector<std::string> scenarios = {""};
   for (const auto& v : shocked_vendors) scenarios.push_back(v);
   m.scenario_names = scenarios;
-  m.alloc.assign(scenarios.size(), std::vector<std::vector<std::vector<int>>>(nc, std::vector<std::vector<int>>(nd, std::vector<int>(np, -1))));
+  m.alloc.assign(scenarios.size(), std::vector<std::vector<std::vector<std::vector<int>>>>(
+                                      nc, std::vector<std::vector<std::vector<int>>>(nd, std::vector<std::vector<int>>(np))));
   m.served.assign(scenarios.size(), std::vector<std::vector<int>>(nd, std::vector<int>(np, -1)));
   double weight_total = 0;
   for (std::size_t d = 0; d < nd; ++d) {
@@ -446,12 +475,17 @@ Model Build(const Inputs& in, const std::vector<std::string>& shocked_vendors, b
         MilpRow row{.name = fmt::format("allocation {} {}{}", in.c[c].system, s.periods[p].label, tag), .hi = 0};
         for (std::size_t d = 0; d < nd; ++d) {
           if (in.c[c].capacity[d] <= 0 || s.demands[d].need[p] <= 0) continue;
-          const double unit = in.c[c].deployment_nodes[d];
-          m.alloc[k][c][d][p] = m.p.AddColumn(fmt::format("{} {} for {} {}{}", unit > 1 ? "deployments" : "nodes", in.c[c].system,
-                                                          s.demands[d].id, s.periods[p].label, tag),
-                                              0, 0, kMilpInfinity, unit > 1);
-          row.columns.push_back(m.alloc[k][c][d][p]);
-          row.coefficients.push_back(unit);
+          const auto& options = in.c[c].options[d];
+          for (std::size_t o = 0; o < options.size(); ++o) {
+            const double unit = options[o].deployment_nodes;
+            const int col = m.p.AddColumn(fmt::format("{} {} for {} {}{}{}", unit > 1 ? "deployments" : "nodes", in.c[c].system,
+                                                      s.demands[d].id, s.periods[p].label, tag,
+                                                      options.size() > 1 ? fmt::format(" option {}", o + 1) : std::string()),
+                                          0, 0, kMilpInfinity, unit > 1);
+            m.alloc[k][c][d][p].push_back(col);
+            row.columns.push_back(col);
+            row.coefficients.push_back(unit);
+          }
         }
         if (row.columns.empty()) continue;
         for (std::size_t q = 0; q <= p; ++q) {
@@ -479,9 +513,11 @@ Model Build(const Inputs& in, const std::vector<std::string>& shocked_vendors, b
         }
         MilpRow row{.name = fmt::format("demand {} {}{}", s.demands[d].id, s.periods[p].label, tag), .lo = 0};
         for (std::size_t c = 0; c < nc; ++c) {
-          if (m.alloc[k][c][d][p] < 0) continue;
-          row.columns.push_back(m.alloc[k][c][d][p]);
-          row.coefficients.push_back(in.c[c].deployment_nodes[d] * in.c[c].capacity[d] / need);  // in fractions of the demand
+          for (std::size_t o = 0; o < m.alloc[k][c][d][p].size(); ++o) {
+            const FleetOption& option = in.c[c].options[d][o];
+            row.columns.push_back(m.alloc[k][c][d][p][o]);
+            row.coefficients.push_back(option.deployment_nodes * option.per_node / need);  // in fractions of the demand
+          }
         }
         row.columns.push_back(m.served[k][d][p]);
         row.coefficients.push_back(-1);
@@ -705,12 +741,13 @@ BlockModel BuildBlock(const Inputs& in, std::size_t a, std::size_t b, const std:
       for (std::size_t d = 0; d < nd; ++d) {
         const double need = s.demands[d].need[q];
         if (in.c[c].capacity[d] <= 0 || need <= 0) continue;
-        const double unit = in.c[c].deployment_nodes[d];
-        const int x = m.p.AddColumn("x", 0, 0, kMilpInfinity, unit > 1);
-        row.columns.push_back(x);
-        row.coefficients.push_back(unit);
-        demand[d].columns.push_back(x);
-        demand[d].coefficients.push_back(unit * in.c[c].capacity[d] / need);
+        for (const FleetOption& option : in.c[c].options[d]) {
+          const int x = m.p.AddColumn("x", 0, 0, kMilpInfinity, option.deployment_nodes > 1);
+          row.columns.push_back(x);
+          row.coefficients.push_back(option.deployment_nodes);
+          demand[d].columns.push_back(x);
+          demand[d].coefficients.push_back(option.deployment_nodes * option.per_node / need);
+        }
       }
       if (row.columns.empty()) continue;
       owned(c, q, -1, row);
@@ -816,7 +853,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   if (!facility) return std::move(facility).error();
   const std::size_t np = s.periods.size(), nd = s.demands.size();
   Inputs in{.s = s, .c = out.candidates, .price = {}, .supply = {}, .buy_cost = {}, .opex_cost = {}, .annuity_per_hour = {}};
-  std::map<std::string, PlanCapacity> capacity_cache;
+  std::map<std::string, std::vector<PlanCapacity>> capacity_cache;
   for (const FleetCandidate& fc : s.candidates) {
     auto package = ResolveHardware(catalog, fc.system);
     if (!package) return std::move(package).error();
@@ -857,10 +894,13 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
                                              : int(hw.chip.Get("scale_up.domain").value_or(8));
     for (const FleetDemand& d : s.demands) {
       if (auto it = fc.capacity.find(d.id); it != fc.capacity.end()) {
-        info.capacity.push_back(it->second);
-        info.capacity_from.push_back("stated in the scenario");
         const auto unit = fc.deployment_nodes.find(d.id);
-        info.deployment_nodes.push_back(unit != fc.deployment_nodes.end() ? unit->second : 1);
+        info.options.push_back({FleetOption{.per_node = it->second,
+                                            .deployment_nodes = unit != fc.deployment_nodes.end() ? unit->second : 1,
+                                            .from = "stated in the scenario"}});
+        info.capacity.push_back(info.options.back().front().per_node);
+        info.capacity_from.push_back(info.options.back().front().from);
+        info.deployment_nodes.push_back(info.options.back().front().deployment_nodes);
         continue;
       }
       const ModelEntry* model = catalog.FindModel(d.model);
@@ -878,9 +918,10 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
         if (!cap) return std::move(cap).error();
         hit = capacity_cache.emplace(key, std::move(*cap)).first;
       }
-      info.capacity.push_back(hit->second.per_device * info.chips_per_node);
-      info.capacity_from.push_back(hit->second.plan);
-      info.deployment_nodes.push_back(std::max(1.0, std::ceil(double(hit->second.devices) / info.chips_per_node - 1e-9)));
+      info.options.push_back(Options(hit->second, info.chips_per_node));
+      info.capacity.push_back(info.options.back().front().per_node);
+      info.capacity_from.push_back(info.options.back().front().from);
+      info.deployment_nodes.push_back(info.options.back().front().deployment_nodes);
     }
     // Purchasable per period: the rules in force at its end, licences, events.
     const bool governed = std::any_of(s.controlled_vendors.begin(), s.controlled_vendors.end(),
@@ -1041,6 +1082,19 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     }
     for (std::size_t d = 0; d < nd; ++d) {
       if (s.demands[d].need[p] > 0) pr.served[s.demands[d].id] = Served(m, *sol, 0, d, p);
+    }
+    for (std::size_t c = 0; c < out.candidates.size(); ++c) {
+      const auto& info = out.candidates[c];
+      for (std::size_t d = 0; d < nd; ++d) {
+        for (std::size_t o = 0; o < m.alloc[0][c][d][p].size(); ++o) {
+          const double x = sol->x[std::size_t(m.alloc[0][c][d][p][o])];
+          if (x <= 1e-6) continue;
+          const FleetOption& option = info.options[d][o];
+          pr.deployments.push_back({.system = s.sites.size() > 1 ? info.system + "@" + info.site : info.system,
+                                    .demand = s.demands[d].id, .from = option.from,
+                                    .deployment_nodes = option.deployment_nodes, .count = x});
+        }
+      }
     }
     // Utilisation: demand served over capacity owned.
     std::vector<double> owned(out.candidates.size(), 0), served_rate(nd, 0);

@@ -136,11 +136,16 @@ std::string ToJson(const CostResult& r) {
 std::string ToJson(const FleetResult& r) {
   json periods = json::array();
   for (const auto& p : r.periods) {
+    json deployments = json::array();
+    for (const auto& d : p.deployments) {
+      deployments.push_back(json{{"system", d.system}, {"demand", d.demand}, {"from", d.from}, {"deployment_nodes", d.deployment_nodes},
+                                 {"count", d.count}});
+    }
     periods.push_back(json{{"period", p.period}, {"units", p.units}, {"bought", p.bought}, {"cost_usd", p.cost_usd},
                            {"capex_usd", p.capex_usd}, {"power_w", p.power_w}, {"served", p.served},
                            {"utilization", p.utilization},
                            {"utilization_by_system", p.utilization_by_system},
-                           {"allocation", p.allocation}});
+                           {"allocation", p.allocation}, {"deployments", deployments}});
   }
   json binding = json::array();
   for (const auto& b : r.binding) {
@@ -150,7 +155,12 @@ std::string ToJson(const FleetResult& r) {
   json candidates = json::array();
   for (const auto& c : r.candidates) {
     json caps = json::array();
-    for (std::size_t d = 0; d < c.capacity.size(); ++d) caps.push_back(json{{"per_node", c.capacity[d]}, {"from", c.capacity_from[d]}, {"deployment_nodes", c.deployment_nodes[d]}});
+    for (std::size_t d = 0; d < c.capacity.size(); ++d) {
+      json options = json::array();
+      for (const auto& o : c.options[d]) options.push_back(json{{"per_node", o.per_node}, {"deployment_nodes", o.deployment_nodes}, {"from", o.from}});
+      caps.push_back(json{{"per_node", c.capacity[d]}, {"from", c.capacity_from[d]}, {"deployment_nodes", c.deployment_nodes[d]},
+                          {"options", options}});
+    }
     json blocked = json::array();
     for (std::size_t p = 0; p < c.purchasable.size(); ++p) {
       if (!c.purchasable[p]) blocked.push_back(json{{"period", p < r.periods.size() ? r.periods[p].period : std::to_string(p)}, {"why", c.why_not[p]}});

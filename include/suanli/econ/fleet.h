@@ -127,6 +127,14 @@ struct FleetOptions {
   MilpOptions milp{.relative_gap = 1e-4};
 };
 
+// One deployment a candidate offers a demand: its rate per node, its size in
+// whole nodes (1: allocated in any fraction of a node) and the plan.
+struct FleetOption {
+  double per_node = 0;
+  double deployment_nodes = 1;
+  std::string from;
+};
+
 // One candidate as the planner sees it, with where each figure came from.
 struct FleetCandidateInfo {
   std::string system, chip, vendor, site;
@@ -140,6 +148,10 @@ struct FleetCandidateInfo {
   // Per demand: the nodes one deployment of that plan takes, allocated in
   // whole deployments where it is more than 1 (1: in any fraction of a node).
   std::vector<double> deployment_nodes;
+  // Per demand: every deployment the planner may buy for it (the first is
+  // capacity, capacity_from and deployment_nodes above): the simulated
+  // deployments that no other beats on both rate per node and size.
+  std::vector<std::vector<FleetOption>> options;
   std::vector<bool> purchasable;      // per period, under the rules and events
   std::vector<std::string> why_not;   // per period: the rule set or event that blocks it
   std::string price_from;
@@ -181,6 +193,15 @@ struct FleetPeriodResult {
   // workload, in the allocation that attains `utilization`.
   std::map<std::string, double> utilization_by_system;
   std::map<std::string, std::map<std::string, double>> allocation;  // system -> workload -> node-equivalents
+  // The plan's own allocation (nominal): each deployment bought for a
+  // demand, with its count (whole deployments, or nodes where a deployment
+  // is one node or less, allocated in any fraction).
+  struct Deployment {
+    std::string system, demand, from;
+    double deployment_nodes = 1;
+    double count = 0;
+  };
+  std::vector<Deployment> deployments;
 };
 
 struct FleetShock {
