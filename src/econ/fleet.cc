@@ -846,6 +846,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
                               MilpSolver& solver) {
   FleetResult out;
   out.scenario = s.name;
+  for (const FleetDemand& d : s.demands) out.demands.push_back(d.id);
   out.file = s.file;
   out.solver = std::string(solver.name());
   out.robust = options.robust;

@@ -158,8 +158,8 @@ std::string ToJson(const FleetResult& r) {
     for (std::size_t d = 0; d < c.capacity.size(); ++d) {
       json options = json::array();
       for (const auto& o : c.options[d]) options.push_back(json{{"per_node", o.per_node}, {"deployment_nodes", o.deployment_nodes}, {"from", o.from}});
-      caps.push_back(json{{"per_node", c.capacity[d]}, {"from", c.capacity_from[d]}, {"deployment_nodes", c.deployment_nodes[d]},
-                          {"options", options}});
+      caps.push_back(json{{"demand", d < r.demands.size() ? r.demands[d] : std::string()}, {"per_node", c.capacity[d]},
+                          {"from", c.capacity_from[d]}, {"deployment_nodes", c.deployment_nodes[d]}, {"options", options}});
     }
     json blocked = json::array();
     for (std::size_t p = 0; p < c.purchasable.size(); ++p) {

@@ -373,6 +373,11 @@ def test_fleet_page(browser, server):
     if r["binding"]:  # every shadow price is shown with its unit
         assert r["binding"][0]["unit"] in browser.find_element(By.CSS_SELECTOR, "#fleet-binding").text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#fleet-periods tr")) == len(r["periods"]) + 1
+    options = sum(len(cap["options"]) for c in r["candidates"] for cap in c["capacity"])
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#fleet-options tr")) == options + 1
+    used = sum(len(p["deployments"]) for p in r["periods"])
+    assert used > 0
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#fleet-deployments tr")) == used + 1
     shot(browser, "fleet")
     assert sorted(every_chart_exports(browser)) == ["fleet-cost", "fleet-mix"]
     # Another shipped scenario, with the shocks.

@@ -211,6 +211,7 @@ struct FleetShock {
 
 struct FleetResult {
   std::string scenario, file;
+  std::vector<std::string> demands;  // the demands' ids, in the scenario's order (candidates' capacity[] follow it)
   std::string solver;
   std::string solver_status;
   bool feasible = false;

@@ -237,6 +237,16 @@ async function fleetPage(main: HTMLElement) {
                      (r.binding ?? []).map((b: any) => [b.constraint, b.kind, b.shadow_price, b.relaxed_shadow_price,
                                                         b.unit, b.slack]),
                      "fleet-binding"));
+    // Every deployment each system offers each demand, and the ones the plan uses.
+    const offered = r.candidates.flatMap((c: any) => (c.capacity ?? []).flatMap((cap: any) =>
+      (cap.options ?? []).map((o: any) => [c.system, cap.demand, o.per_node, o.deployment_nodes, o.from])));
+    out.append(el("h3", {}, "Deployments offered: capacity per node, nodes per deployment"),
+               table(["system", "demand", "per node", "nodes", "plan"], offered, "fleet-options"),
+               el("h3", {}, "Deployments in the plan"),
+               table(["period", "system", "demand", "count", "nodes each", "plan"],
+                     periods.flatMap((p) => (p.deployments ?? []).map((x: any) =>
+                       [p.period, x.system, x.demand, x.count, x.deployment_nodes, x.from])),
+                     "fleet-deployments"));
     const blocked = r.candidates.flatMap((c: any) => (c.not_purchasable ?? []).map((b: any) => [c.system, b.period, b.why]));
     if (blocked.length) out.append(el("h3", {}, "Not purchasable"), table(["system", "period", "why"], blocked, "fleet-blocked"));
     if (r.shocks) {
