@@ -65,6 +65,12 @@ class ServeTest : public ::testing::Test {
     w.requests = n;
     return w;
   }
+  // TTFT 1 s and TPOT 50 ms for 90 % of the requests.
+  static ServeOptions ChatSla() {
+    ServeOptions o;
+    o.sla = Sla{.ttft_s = 1.0, .tpot_s = 0.05, .attainment = 0.9};
+    return o;
+  }
   static IterationModel Llama70bTp8(const Cluster& c) {
     auto m = IterationModel::Make(c, Model("llama-3.1-70b"), InferencePlan{.tp = 8}, IterationStack{});
     EXPECT_TRUE(m.has_value());
@@ -253,8 +259,7 @@ TEST_F(ServeTest, DisaggregatedPrefillAndDecode) {
 TEST_F(ServeTest, MaxRateMeetsTheSlaJustBelowWhereItBreaks) {
   const Cluster c = ClusterFor("hgx-h100");
   const IterationModel m = Llama70bTp8(c);
-  ServeOptions o;
-  o.sla = Sla{.ttft_s = 1.0, .tpot_s = 0.05, .attainment = 0.9};
+  const ServeOptions o = ChatSla();
   auto r = FindMaxRate(Deploy(m), Chat(1, 1000), o);
   ASSERT_TRUE(r.has_value());
   EXPECT_GT(r->rate, 0);
@@ -292,8 +297,7 @@ TEST_F(ServeTest, MaxRateStopsWhereTheQueueKeepsGrowing) {
 TEST_F(ServeTest, MaxRateOfAShortRunIsATransientsAndSaysSo) {
   const Cluster c = ClusterFor("hgx-h100");
   const IterationModel m = Llama70bTp8(c);
-  ServeOptions o;
-  o.sla = Sla{.ttft_s = 1.0, .tpot_s = 0.05, .attainment = 0.9};
+  const ServeOptions o = ChatSla();
   auto short_run = FindMaxRate(Deploy(m), Chat(1, 60), o);
   ASSERT_TRUE(short_run.has_value()) << short_run.error().ToString();
   ASSERT_GT(short_run->rate, 0);
