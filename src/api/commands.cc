@@ -140,6 +140,7 @@ Result<CompareQuery> DecodeCompare(const Args& args) {
   if (auto ok = CheckArgs(CommandFor("compare"), args); !ok) return std::move(ok).error();
   CompareQuery q;
   q.hardware = List(args, "hardware");
+  q.rank = RankOf(args);
   q.model = Text(args, "model");
   q.stack = Text(args, "stack");
   DecodeWorkload(args, q.workload, q.plan);
@@ -339,7 +340,7 @@ Result<CompareResult> RunCompare(const Catalog& catalog, const CompareQuery& q) 
   if (!stack) return std::move(stack).error();
   out.request = InferenceRequest{.workload = q.workload, .plan = q.plan, .stack = *stack};
   for (const auto& name : q.hardware) {
-    auto row = InferOn(catalog, name, std::nullopt, out.model, out.request);
+    auto row = InferOn(catalog, name, q.rank, out.model, out.request);
     if (!row) return std::move(row).error();
     for (const auto& w : row->hardware.warnings) out.warnings.push_back(w);
     if (row->estimate.warnings != 0) out.warnings.push_back(row->hardware.id() + ": " + WarningTexts(row->estimate.warnings));

@@ -76,6 +76,9 @@ constexpr std::array<std::string_view, 2> kCompareCurrencies = {"usd", "cny"};
 constexpr RequestField kCompareFields[] = {
     {.key = "hardware", .type = kList, .help = "Chip or system ids, aliases or chip files, comma-separated",
      .required = true},
+    {.key = "rank", .type = kChoice,
+     .help = "What one device is in every row: a package, or one die of a multi-die chip (the Ascend 910C's two NPUs); a one-die chip is the same either way",
+     .default_text = "each system's rank (a bare chip: package)", .choices = kRanks},
     SUANLI_WORKLOAD_FIELDS,
     {.key = "region", .type = kText, .help = "Facility id (catalog/facilities/) for the cost columns", .default_text = "us-2025"},
     {.key = "currency", .type = kChoice, .help = "Currency of the cost columns in the text output (JSON and CSV add cny_* columns)", .default_text = "usd",

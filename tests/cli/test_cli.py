@@ -764,6 +764,21 @@ class CsvOutputs(unittest.TestCase):
         self.assertTrue(header.endswith("reason,warnings"), header)
         self.assertEqual(rows[1:], ["h20", "l20"])
 
+    def test_compare_rank_applies_to_every_row(self):
+        args = ["compare", "--hardware", "cloudmatrix-384,hgx-h20", "--model", "llama-3.1-8b", "--input-tokens", "100",
+                "--output-tokens", "10", "--json"]
+        rows = {r["hardware"]: r for r in json.loads(run(*args).stdout)["results"]}
+        packages = {r["hardware"]: r for r in json.loads(run(*args, "--rank", "package").stdout)["results"]}
+        self.assertEqual(rows["cloudmatrix-384"]["rank"], "die")
+        self.assertEqual(packages["cloudmatrix-384"]["rank"], "package")
+        # a die holds half a package's memory; the H20 has one die, the same either way
+        self.assertLess(rows["cloudmatrix-384"]["max_context_tokens"], packages["cloudmatrix-384"]["max_context_tokens"])
+        self.assertEqual(rows["hgx-h20"]["output_tokens_per_s"], packages["hgx-h20"]["output_tokens_per_s"])
+        r = run("compare", "--hardware", "hgx-h20", "--model", "llama-3.1-8b", "--input-tokens", "1", "--output-tokens", "1",
+                "--rank", "chiplet")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--rank", r.stderr)
+
     def test_compare_csv_has_the_json_cost_columns_in_either_currency(self):
         args = ("compare", "--hardware", "hgx-h20,hgx-h100", "--model", "llama-3.1-8b", "--input-tokens", "1000",
                 "--output-tokens", "200")

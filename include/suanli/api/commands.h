@@ -97,6 +97,7 @@ struct InferQuery {
 };
 struct CompareQuery {
   std::vector<std::string> hardware;
+  std::optional<DeviceRank> rank;  // --rank, for every row; none: each system's
   std::string model;
   std::string stack;
   InferenceWorkload workload;
