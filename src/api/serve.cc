@@ -413,15 +413,15 @@ Result<ServeResult> RunServe(const Catalog& catalog, const ServeQuery& q) {
     out.stats = std::move(*s);
   }
   if (out.max_rate && *out.max_rate > 0) {
-    const MaxRate at{.rate = *out.max_rate, .at_rate = out.stats};
-    if (at.ramp_share() > kMaxRampShare) {
+    const double ramp = RampShare(*out.max_rate, out.stats);
+    if (ramp > kMaxRampShare) {
       const double in_flight = *out.max_rate * out.stats.e2e.mean;
       out.warnings.push_back(fmt::format(
           "the run is too short for a steady state: its {} requests arrive over {:.3g} s, while the {:.0f} in flight at "
           "{:.3g} requests/s ({:.3g} s end to end) build up over the first {:.3g} s (ramp share {:.2f}, above {:g}): the rate "
           "is a transient's, above the steady state's; --requests {} or more for a steady-state rate",
           out.stats.requests, double(out.stats.requests) / *out.max_rate, in_flight, *out.max_rate, out.stats.e2e.mean,
-          out.stats.e2e.mean, at.ramp_share(), kMaxRampShare, at.steady_requests()));
+          out.stats.e2e.mean, ramp, kMaxRampShare, SteadyRequests(*out.max_rate, out.stats)));
     }
   }
   if (out.stats.unservable > 0) {

@@ -243,7 +243,7 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
     if (!q) continue;
     auto r = RunServe(catalog, *q);
     if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) continue;
-    const int64_t steady = MaxRate{.rate = *r->max_rate, .at_rate = r->stats}.steady_requests();
+    const int64_t steady = SteadyRequests(*r->max_rate, r->stats);
     if (steady > kFirstRequests) {
       a.Set("requests", std::to_string(std::min(steady, kMaxRequests)));
       q = DecodeServe(a);

@@ -723,12 +723,13 @@ Result<ServeStats> Simulate(const ServeDeployment& d, RequestSource& source, con
   return sim.Run();
 }
 
-double MaxRate::ramp_share() const {
-  if (at_rate.requests <= 0) return 0;
-  return rate * at_rate.e2e.mean / double(at_rate.requests);
-}
+double RampShare(double rate, const ServeStats& s) { return s.requests > 0 ? rate * s.e2e.mean / double(s.requests) : 0; }
 
-int64_t MaxRate::steady_requests() const { return int64_t(std::ceil(rate * at_rate.e2e.mean / kMaxRampShare)); }
+int64_t SteadyRequests(double rate, const ServeStats& s) { return int64_t(std::ceil(rate * s.e2e.mean / kMaxRampShare)); }
+
+double MaxRate::ramp_share() const { return RampShare(rate, at_rate); }
+
+int64_t MaxRate::steady_requests() const { return SteadyRequests(rate, at_rate); }
 
 // The share of a run's requests that may still wait for admission when the
 // last one arrives for the run to count as keeping up with its rate. A queue

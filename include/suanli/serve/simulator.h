@@ -166,6 +166,9 @@ struct MaxRate {
   // kMaxRampShare: lambda W / kMaxRampShare.
   [[nodiscard]] int64_t steady_requests() const;
 };
+// The same for any run `s` at `rate` requests/s (without copying its stats).
+double RampShare(double rate, const ServeStats& s);
+int64_t SteadyRequests(double rate, const ServeStats& s);
 // Above this ramp share the rate found is a transient's, above the steady
 // state's (docs/serving-model.md, "--max-rate": on the H20 PD deployment of
 // the README, 14.4 requests/s at 500 requests, 13.7 at 2,000, 12.95 at 4,000,
