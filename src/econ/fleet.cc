@@ -20,17 +20,16 @@
 namespace suanli {
 namespace {
 
-constexpr double kBigSupply = 1e7;
+constexpr double kBigSupply = 1e7;  // nodes: "no cap" as a finite bound the solver can use
 // A serving capacity's simulated requests: the first run's, and at most this
-// many for a steady state (each is 1-2 s of simulation per PD search).
+// many for a steady state (the simulation time grows with the count).
 constexpr int64_t kFirstRequests = 500;
-constexpr int64_t kMaxRequests = 16000;  // nodes: "no cap" as a finite bound the solver can use
+constexpr int64_t kMaxRequests = 16000;
 // The forward pass's relative gap (docs/fleet-model.md, "Speed").
 constexpr double kForwardGap = 0;
 
-// The best serving plan of `d` on `hardware`: the most output tokens/s per
-// device among tensor x expert layouts inside the scale-up domain, at the
-// largest concurrency whose TPOT meets the SLA.
+// One plan of `d` on `hardware` the planner may buy: its output (or
+// training) tokens/s per device, its devices and the plan in words.
 struct PlanCapacity {
   double per_device = 0;
   int devices = 0;  // one deployment's devices (0: any number)
@@ -112,25 +111,27 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
     return std::vector<PlanCapacity>{best};
   }
   if (d.tpot_s <= 0) return std::vector<PlanCapacity>{best};
-  // At an SLA: the serving simulator's steady state on the layouts infer
-  // ranks best (`serve --max-rate`, the highest Poisson rate at which 90 % of
-  // the requests meet the SLA; it includes the prompts' prefill and the
-  // queue), output tokens/s = that rate x output tokens, per device. With a
-  // TTFT SLA as well, prefill-decode disaggregated deployments too: prefill
-  // instances of the fewest devices that hold the model by tensor
-  // parallelism, beside one decode pool laid out as the best expert-parallel
-  // layout (DP attention), the prefill:decode count searched.
+  // At an SLA: the serving simulator's steady state on the layouts below
+  // (`serve --max-rate`, the highest Poisson rate at which 90 % of the
+  // requests meet the SLA; it includes the prompts' prefill and the queue),
+  // output tokens/s = that rate x output tokens, per device; with a TTFT SLA
+  // as well, one prefill-decode deployment too (below).
   std::sort(layouts.begin(), layouts.end(), [](const Layout& a, const Layout& b) { return a.per_device > b.per_device; });
   struct Deployment {
     Args args;
     std::string how;
   };
   std::vector<Deployment> deployments;
-  auto common = [&](Args& a) {
+  // Every serve request: the demand's model, hardware and precisions.
+  auto base = [&](Args& a) {
     a.Set("hardware", hardware);
     a.Set("model", d.model);
     a.Set("weights", d.weights);
     a.Set("kv_cache", d.kv_cache);
+  };
+  // A --max-rate run at the demand's lengths and SLA.
+  auto common = [&](Args& a) {
+    base(a);
     a.Set("input_tokens", std::to_string(d.input_tokens));
     a.Set("output_tokens", std::to_string(d.output_tokens));
     a.Set("sla_tpot", fmt::format("{:.17g}", d.tpot_s));
@@ -168,10 +169,7 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
   // then simulated with their queues like the aggregated layouts.
   if (d.ttft_s > 0 && fewest_tp > 0) {
     auto phase = [&](Args a) -> std::optional<ServeResult> {
-      a.Set("hardware", hardware);
-      a.Set("model", d.model);
-      a.Set("weights", d.weights);
-      a.Set("kv_cache", d.kv_cache);
+      base(a);
       auto q = DecodeServe(a);
       if (!q) return std::nullopt;
       auto r = RunServe(catalog, *q);
@@ -255,9 +253,8 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
     const double per_device = *r->max_rate * double(d.output_tokens) / r->devices;
     sim.per_device = per_device;
     sim.devices = r->devices;
-    const std::string& how = layout;
     sim.plan = fmt::format("serve --max-rate {}{}, {} requests: {:.3g} requests/s with 90 % of them at TPOT <= {:g} ms{}, {:.0f} output tokens/s per device",
-                           how, d.mtp > 0 ? fmt::format(" mtp {}", d.mtp) : std::string(), r->stats.requests, *r->max_rate, d.tpot_s * 1e3,
+                           layout, d.mtp > 0 ? fmt::format(" mtp {}", d.mtp) : std::string(), r->stats.requests, *r->max_rate, d.tpot_s * 1e3,
                            d.ttft_s > 0 ? fmt::format(" and TTFT <= {:g} ms", d.ttft_s * 1e3) : std::string(), per_device);
     sims.push_back(std::move(sim));
   }
@@ -317,7 +314,6 @@ bool Hits(const FleetEvent& e, const FleetCandidateInfo& c) {
          (!e.chip.empty() && EqualsIgnoreCase(e.chip, c.chip));
 }
 
-// Column and row indices of one model.
 // The deployments a (system, demand) pair offers the planner, in nodes: each
 // plan's rate per node and its size in whole nodes (1: any fraction of a
 // node), those that no other beats on both (at least its rate per node on
@@ -342,6 +338,7 @@ std::vector<FleetOption> Options(const std::vector<PlanCapacity>& plans, int chi
   return kept;
 }
 
+// Column and row indices of one model.
 struct Model {
   MilpProblem p;
   std::vector<std::vector<int>> buy;                             // [candidate][period]
