@@ -122,6 +122,7 @@ std::string TrainPlanText(const TrainPlan& p) {
   if (p.sequence_parallel && p.tp > 1) s += ", SP";
   if (!p.overlap_dp) s += ", no DP overlap";
   if (p.overlap_tp && p.tp > 1) s += ", TP overlap";
+  if (!p.overlap_pp && p.pp > 1 && EffectiveSchedule(p) == PipelineSchedule::kInterleaved) s += ", no PP overlap";
   return s;
 }
 
@@ -208,6 +209,7 @@ Result<TrainQuery> DecodeTrain(const Args& args) {
   p.sequence_parallel = !Flag(args, "no_sequence_parallel");
   p.overlap_dp = !Flag(args, "no_overlap");
   p.overlap_tp = Flag(args, "tp_overlap");
+  p.overlap_pp = !Flag(args, "no_pp_overlap");
   p.dp = args.Has("dp") ? IntegerOr(args, "dp", 1) : DerivedDp(r);
   q.search = Flag(args, "search");
   if (q.search) {

@@ -175,6 +175,9 @@ constexpr RequestField kTrainFields[] = {
     {.key = "no_sequence_parallel", .type = kFlag, .help = "Do not shard norms and dropout over tp"},
     {.key = "no_overlap", .type = kFlag, .help = "Do not overlap the data-parallel reduction with backward"},
     {.key = "tp_overlap", .type = kFlag, .help = "Overlap tensor-parallel collectives with GEMMs (Megatron-Core userbuffers)"},
+    {.key = "no_pp_overlap", .type = kFlag,
+     .help = "With --vp > 1: block on each pipeline send and receive (Megatron-LM's --no-overlap-p2p-communication; "
+             "by default they run under the compute)"},
     {.key = "no_flash", .type = kFlag, .help = "Materialise attention scores (Megatron before 2022)"},
     {.key = "lora", .type = kFlag, .help = "Fine-tune low-rank adapters: base weights frozen"},
     {.key = "moe_capacity_factor", .type = kNumber,

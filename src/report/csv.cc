@@ -106,13 +106,13 @@ std::string ToCsv(const CompareResult& r) {
 
 std::string ToCsv(const TrainResult& r) {
   Csv csv({"rank", "tp", "pp", "dp", "cp", "ep", "vp", "micro_batch", "recompute", "zero", "sequence_parallel",
-           "overlap_dp", "overlap_tp", "precision", "step_time_s", "tokens_per_s_per_device", "mfu",
+           "overlap_dp", "overlap_tp", "overlap_pp", "precision", "step_time_s", "tokens_per_s_per_device", "mfu",
            "memory_total_bytes", "fits", "bound", "reason", "warnings"});
   auto row = [&](int rank, const TrainPlan& p, const TrainEstimate& e) {
     csv.Row({std::to_string(rank), std::to_string(p.tp), std::to_string(p.pp), std::to_string(p.dp), std::to_string(p.cp),
              std::to_string(p.ep), std::to_string(p.vp), std::to_string(p.micro_batch),
              std::string(RecomputeName(p.recompute)), std::to_string(p.zero), p.sequence_parallel ? "true" : "false",
-             p.overlap_dp ? "true" : "false", p.overlap_tp ? "true" : "false",
+             p.overlap_dp ? "true" : "false", p.overlap_tp ? "true" : "false", p.overlap_pp ? "true" : "false",
              std::string(TrainPrecisionName(p.precision)), Num(e.step_time_s), Num(e.tokens_per_s_per_device),
              Num(e.mfu), Num(e.memory.total), e.fits ? "true" : "false", std::string(TrainBoundName(BoundOf(e.breakdown).bound)),
              e.fits ? "" : std::string(TrainInfeasibleText(e.reason)), Join(TrainWarningList(e.warnings))});

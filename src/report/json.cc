@@ -98,7 +98,8 @@ json TrainPlanJson(const TrainPlan& p) {
           {"optimizer_state", OptimizerStateName(p.optimizer_state)},
           {"sequence_parallel", p.sequence_parallel},
           {"overlap_dp", p.overlap_dp},
-          {"overlap_tp", p.overlap_tp}};
+          {"overlap_tp", p.overlap_tp},
+          {"overlap_pp", p.overlap_pp}};
   // Only when set, so that outputs of plans without it stay as they were.
   if (p.offload_weights) j["offload_weights"] = true;
   return j;

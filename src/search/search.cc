@@ -41,7 +41,7 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
 
 auto PlanKey(const TrainPlan& p) {
   return std::tie(p.tp, p.pp, p.dp, p.cp, p.ep, p.vp, p.micro_batch, p.recompute, p.zero, p.sequence_parallel,
-                  p.overlap_dp, p.overlap_tp, p.etp, p.first_stage_layers, p.last_stage_layers,
+                  p.overlap_dp, p.overlap_tp, p.overlap_pp, p.etp, p.first_stage_layers, p.last_stage_layers,
                   p.embedding_in_split, p.loss_in_split, p.dispatcher, p.overlap_ep, p.recompute_modules, p.offload_layers,
                   p.schedule, p.cp_comm, p.fp8_activations, p.mtp_layers, p.fsdp, p.fsdp_reshard, p.offload_optimizer,
                   p.offload_weights);

@@ -467,10 +467,30 @@ void Assemble(const Context& x, const TrainPlan& p, const LayerCosts& lc, const 
       break;
     }
   }
-  // DualPipe sends and receives both directions' activations under the pair's compute.
-  bd.pp_comm = pp <= 1 ? 0
-               : dualpipe ? m * Overlapped(2 * lc.p2p, per_mb, d.overlap_slowdown)
-                          : 2 * m * vp * lc.p2p;
+  // Each micro-batch sends its activations forward and its gradients back
+  // once per virtual stage. DualPipe sends and receives both directions'
+  // under the pair's compute. Interleaved 1F1B with overlap_p2p_comm
+  // (Megatron-LM's default for it; arguments.py turns it off for plain
+  // 1F1B) posts each chunk's send and the next one's receive and waits only
+  // before that chunk runs: in the steady phase a forward's exchange runs
+  // under a backward chunk and the reverse. The warm-up forwards and the
+  // flush's backwards have nothing between post and wait (hence the
+  // opt-in --overlap-p2p-communication-warmup-flush): their exchanges stay
+  // exposed. A rank warms up with 2 (pp - 1 - rank) + (vp - 1) pp chunks
+  // (schedules.py, microbatch_group_size_per_vp_stage = pp), (pp - 1) +
+  // (vp - 1) pp on average. Plain 1F1B blocks on every exchange.
+  const double sends = 2 * m * vp * lc.p2p;
+  if (pp <= 1) {
+    bd.pp_comm = 0;
+  } else if (dualpipe) {
+    bd.pp_comm = m * Overlapped(2 * lc.p2p, per_mb, d.overlap_slowdown);
+  } else if (schedule == PipelineSchedule::kInterleaved && p.overlap_pp) {
+    const double chunks = m * vp;
+    const double steady = (chunks - std::min(chunks, (pp - 1) + (vp - 1) * pp)) / chunks;
+    bd.pp_comm = sends * (1 - steady) + Overlapped(sends * steady, bd.compute * steady, d.overlap_slowdown);
+  } else {
+    bd.pp_comm = sends;
+  }
   // Data parallelism: gradients (and, with the distributed optimizer, the
   // updated parameters) cross the data-parallel group once per step.
   // FSDP reduce-scatters every unit's gradients as its backward ends and

@@ -231,6 +231,41 @@ TEST_F(TrainTest, OversubscribedTiersSlowPipelineTransfers) {
                    [&] { t.tiers.clear(); return Run(c, Model("gpt3-175b"), small).breakdown.pp_comm; }());
 }
 
+// Interleaved 1F1B posts its pipeline exchanges ahead and waits late
+// (Megatron-LM's overlap_p2p_comm): never slower than blocking on each, the
+// warm-up and flush exchanges still exposed, and nothing changes for plain
+// 1F1B, which always blocks.
+TEST_F(TrainTest, InterleavedPipelineSendsRunUnderCompute) {
+  Cluster c = ClusterFor("dgx-a100");
+  TrainRequest r = Gpt3(8, 8, 16, Recompute::kSelective);  // 1,024 GPUs, m = 32 micro-batches
+  r.plan.vp = 3;
+  r.plan.overlap_pp = false;
+  const TrainEstimate blocking = Run(c, Model("gpt3-175b"), r);
+  r.plan.overlap_pp = true;
+  const TrainEstimate overlapped = Run(c, Model("gpt3-175b"), r);
+  ASSERT_GT(blocking.breakdown.pp_comm, 0);
+  EXPECT_LT(overlapped.breakdown.pp_comm, blocking.breakdown.pp_comm);
+  EXPECT_NEAR(overlapped.step_time_s - blocking.step_time_s,
+              overlapped.breakdown.pp_comm - blocking.breakdown.pp_comm, 1e-12 * blocking.step_time_s);
+  // Warm-up: (pp - 1) + (vp - 1) pp = 23 of the m vp = 96 chunks per direction.
+  const double warmup = 23.0 / 96.0;
+  EXPECT_GE(overlapped.breakdown.pp_comm, warmup * blocking.breakdown.pp_comm * (1 - 1e-12));
+  const double k = c.device.overlap_slowdown / (1 + c.device.overlap_slowdown);
+  EXPECT_NEAR(overlapped.breakdown.pp_comm, (warmup + (1 - warmup) * k) * blocking.breakdown.pp_comm,
+              1e-9 * blocking.breakdown.pp_comm);  // the steady phase's exchanges are far shorter than its compute
+  // With as many chunks as the warm-up needs, nothing is left to hide.
+  r.global_batch = 16 * 2;  // m = 2: every chunk in warm-up
+  const TrainEstimate all_warmup = Run(c, Model("gpt3-175b"), r);
+  r.plan.overlap_pp = false;
+  EXPECT_DOUBLE_EQ(all_warmup.breakdown.pp_comm, Run(c, Model("gpt3-175b"), r).breakdown.pp_comm);
+  // Plain 1F1B blocks whatever the flag.
+  r.global_batch = 512;
+  r.plan.vp = 1;
+  const TrainEstimate plain_blocking = Run(c, Model("gpt3-175b"), r);
+  r.plan.overlap_pp = true;
+  EXPECT_EQ(Run(c, Model("gpt3-175b"), r).step_time_s, plain_blocking.step_time_s);
+}
+
 // An overlapped collective shares the chip with the compute it hides under:
 // it is never free, it costs at least slowdown / (1 + slowdown) of its own
 // time, and a chip that slows more under overlap is never faster.

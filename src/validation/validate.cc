@@ -390,7 +390,9 @@ std::optional<std::string> MapTraining(const RawNode& c, TrainMapping& out) {
     r.flash_attention = false;
     p.zero = 0;
     p.overlap_dp = false;
-    out.assumptions.push_back("Megatron-LM of 2021-22: attention scores materialised, plain data parallelism without overlap");
+    p.overlap_pp = false;
+    out.assumptions.push_back("Megatron-LM of 2021-22: attention scores materialised, plain data parallelism without overlap, "
+                              "pipeline sends blocking (before overlap_p2p_comm)");
   } else {
     r.flash_attention = true;
     p.zero = 1;

@@ -467,6 +467,19 @@ class TrainingCommands(unittest.TestCase):
         self.assertEqual(lean["plan"]["optimizer_state"], "bf16")
         self.assertAlmostEqual(lean["memory"]["optimizer_bytes"], j["memory"]["optimizer_bytes"] / 2, delta=1e3)
 
+    def test_no_pp_overlap_blocks_on_pipeline_sends(self):
+        # Interleaved 1F1B overlaps its pipeline exchanges unless told not to; the plan says which it ran.
+        plan = ("--tp", "8", "--pp", "8", "--vp", "3", "--recompute", "selective", "--precision", "fp16", "--json")
+        overlapped = json.loads(run(*self.BASE, *plan).stdout)
+        r = run(*self.BASE, *plan, "--no-pp-overlap")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        blocking = json.loads(r.stdout)
+        self.assertTrue(overlapped["plan"]["overlap_pp"])
+        self.assertFalse(blocking["plan"]["overlap_pp"])
+        self.assertLess(overlapped["breakdown"]["pp_comm_s"], blocking["breakdown"]["pp_comm_s"])
+        self.assertLess(overlapped["step_time_s"], blocking["step_time_s"])
+        self.assertIn("no PP overlap", run(*self.BASE, *plan[:-1], "--no-pp-overlap").stdout)
+
     def test_search_json_and_text(self):
         r = run(*self.BASE, "--precision", "fp16", "--search", "--top", "3", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)

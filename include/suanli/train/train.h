@@ -183,6 +183,10 @@ struct TrainPlan {
   bool sequence_parallel = false;  // with tp > 1
   bool overlap_dp = true;          // data-parallel reduction overlapped with backward
   bool overlap_tp = false;         // tensor-parallel collectives overlapped with the GEMMs (userbuffers)
+  // Interleaved 1F1B: each chunk's pipeline sends and receives posted before
+  // the previous chunk's compute and waited on when needed (Megatron-LM's
+  // overlap_p2p_comm); false: each one blocks. Plain 1F1B always blocks.
+  bool overlap_pp = true;
   TrainPrecision precision = TrainPrecision::kBf16;
   OptimizerState optimizer_state = OptimizerState::kFp32;  // not searched: a numerics choice, like precision
 };
