@@ -66,6 +66,9 @@ class [[nodiscard]] Result {
   Result(const T& value) : v_(std::in_place_index<0>, value) {}       // NOLINT: implicit by design
   Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  // A value-initialised T built in place, for a caller that fills it through
+  // operator* (no temporary T moved in).
+  explicit Result(std::in_place_t) : v_(std::in_place_index<0>) {}
 
   [[nodiscard]] bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
