@@ -118,16 +118,15 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
                .kernels = 1, .rows = 0, .k = 0, .n = 0, .sixteen_bit = true, .launches = {}});
   }
   ops.Gemm(OpClass::kProjection, rows, heads * a.v_head_dim, h);
-  const Op all_reduce{.kind = OpKind::kTpAllReduce, .cls = OpClass::kAllReduce, .flops = 0, .bytes = rows * h * b.comm,
-                      .kernels = 1, .rows = 0, .k = 0, .n = 0, .sixteen_bit = false,
-                      .launches = Launches{.forward = 1, .backward = 1}};
   // EP inside the TP group (tp_ep > 1): a reduce-scatter here and an
   // all-gather after the experts move one all-reduce's bytes between them
   // (each half of the ring's passes), priced as all-reduces of half the bytes.
   const bool scattered = g.is_moe() && shard.tp_ep > 1 && shard.tp_ep_scattered;
-  Op half = all_reduce;
-  half.bytes /= 2;
-  if (shard.tp > 1 && rows > 0) ops.Add(scattered ? half : all_reduce);
+  const double all_reduce_bytes = rows * h * b.comm;
+  const Op all_reduce{.kind = OpKind::kTpAllReduce, .cls = OpClass::kAllReduce, .flops = 0,
+                      .bytes = scattered ? all_reduce_bytes / 2 : all_reduce_bytes, .kernels = 1, .rows = 0, .k = 0,
+                      .n = 0, .sixteen_bit = false, .launches = Launches{.forward = 1, .backward = 1}};
+  if (shard.tp > 1 && rows > 0) ops.Add(all_reduce);
 
   // MLP or MoE.
   if (g.is_moe()) {
@@ -196,7 +195,7 @@ void ForEachLayerOp(const LayerGroup& g, int hidden, const LayerShard& shard, co
   // the attention's tp ranks after the routed experts (their etp gather is
   // the dispatcher's, priced with the exchange); one for the shared experts.
   const bool sharded_moe = g.is_moe() && shard.sequence_parallel;
-  if (shard.tp > 1 && rows > 0 && (!sharded_moe || g.moe.shared_experts > 0)) ops.Add(scattered ? half : all_reduce);
+  if (shard.tp > 1 && rows > 0 && (!sharded_moe || g.moe.shared_experts > 0)) ops.Add(all_reduce);
 }
 
 // Calls visit(const Op&) for the embedding lookup, then the LM head.
