@@ -1042,6 +1042,18 @@ TEST(Fleet, WithATtftSlaPdDeploymentsAreCandidatesBoughtWhole) {
     for (const auto& o : k.options[0]) pd = pd || (o.from.find("PD ") != std::string::npos && o.deployment_nodes > 1);
   }
   EXPECT_TRUE(pd);
+  // A ladder of PD deployments: beside the screening's best, smaller ones of
+  // at most half its devices for demands the large one would overshoot
+  // (H20 servers: 3 prefill + 2 decode EP 16 on 7 nodes, and 1 + 1 on 3).
+  for (const auto& k : plan->candidates) {
+    if (k.system != "hgx-h20") continue;
+    std::vector<double> pd_nodes;
+    for (const auto& o : k.options[0]) {
+      if (o.from.find("PD ") != std::string::npos) pd_nodes.push_back(o.deployment_nodes);
+    }
+    ASSERT_GE(pd_nodes.size(), 2u);
+    for (std::size_t i = 1; i < pd_nodes.size(); ++i) EXPECT_LE(pd_nodes[i], pd_nodes[i - 1] / 2 + 1) << k.system;
+  }
   for (const auto& period : plan->periods) {
     std::map<std::string, double> used;
     for (const auto& d : period.deployments) {

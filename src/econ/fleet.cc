@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 #include <map>
 #include <optional>
 #include <span>
@@ -25,6 +26,9 @@ constexpr double kBigSupply = 1e7;  // nodes: "no cap" as a finite bound the sol
 // many for a steady state (the simulation time grows with the count).
 constexpr int64_t kFirstRequests = 500;
 constexpr int64_t kMaxRequests = 16000;
+// PD deployments smaller than the phase screening's best, each of at most
+// half the last one's devices (ServingCapacity).
+constexpr int kPdSmaller = 3;
 // The forward pass's relative gap (docs/fleet-model.md, "Speed").
 constexpr double kForwardGap = 0;
 
@@ -194,9 +198,10 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
     for (int ep = 2; rp > 0 && moe && ep <= 256; ep *= 2) pools.push_back(Pool{.tp = 1, .dp = ep});
     struct Pd {
       Pool decode;
-      int prefill = 0, decode_instances = 0;
+      int prefill = 0, decode_instances = 0, devices = 0;
       double per_device = 0;
-    } pd;
+    };
+    std::vector<Pd> screened;  // every P:D count of every pool small enough to simulate
     for (const Pool& pool : pools) {
       Args da;
       da.Set("tp", std::to_string(pool.tp));
@@ -213,12 +218,28 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
         for (int nd = 1; nd <= 8; ++nd) {
           const double rate = std::min(np * rp, nd * rd);
           if (rate * request_s / kMaxRampShare > double(kMaxRequests)) continue;
-          const double per_device = rate / double(np * prefill->devices + nd * decode->devices);
-          if (per_device > pd.per_device * (1 + 1e-9)) pd = Pd{.decode = pool, .prefill = np, .decode_instances = nd, .per_device = per_device};
+          const int devices = np * prefill->devices + nd * decode->devices;
+          screened.push_back(Pd{.decode = pool, .prefill = np, .decode_instances = nd, .devices = devices,
+                                .per_device = rate / double(devices)});
         }
       }
     }
-    if (pd.prefill > 0) {
+    // The most requests/s per device, then a ladder of smaller deployments
+    // for demands a large one would overshoot: the best among those of at
+    // most half the last one's devices, up to kPdSmaller times (the plan
+    // keeps those that no other beats on rate per node and size, Options).
+    std::vector<Pd> chosen;
+    int most_devices = std::numeric_limits<int>::max();
+    for (int rung = 0; rung <= kPdSmaller; ++rung) {
+      Pd best_pd;
+      for (const Pd& c : screened) {
+        if (c.devices <= most_devices && c.per_device > best_pd.per_device * (1 + 1e-9)) best_pd = c;
+      }
+      if (best_pd.prefill == 0) break;
+      chosen.push_back(best_pd);
+      most_devices = best_pd.devices / 2;
+    }
+    for (const Pd& pd : chosen) {
       Args a;
       common(a);
       const std::string dp = pd.decode.dp > 0 ? fmt::format("dp-attention={}", pd.decode.dp) : std::string();
