@@ -414,6 +414,12 @@ constexpr RequestField kFleetFields[] = {
      .positional = true},
     {.key = "shock", .type = kFlag, .help = "Also run the plan against each single-vendor shock: the demand still served"},
     {.key = "robust", .type = kFlag, .help = "Plan for the worst single-vendor shock (every shock's demand met)"},
+    {.key = "gap", .type = kNumber,
+     .help = "Relative gap at which the full MILP stops: the plan proven within this fraction of the best bound (0: proven optimal)",
+     .default_text = "0.0001", .min = 0, .max = 0.5},
+    {.key = "time_limit", .type = kNumber,
+     .help = "Seconds each MILP of the plan may take (the period problems, the full MILP); a solve that stops there is an internal error with its incumbent and bound",
+     .default_text = "60", .min = 0.1, .max = 86400, .unit = "s"},
 };
 
 constexpr CommandSpec kCommands[] = {

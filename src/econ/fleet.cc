@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <limits>
 #include <map>
@@ -1239,6 +1240,8 @@ Result<FleetQuery> DecodeFleet(const Args& args) {
   q.scenario = std::string(*args.Get("scenario_file"));
   q.options.shock = args.Get("shock") == "true";
   q.options.robust = args.Get("robust") == "true";
+  if (auto g = args.Get("gap")) q.options.milp.relative_gap = std::strtod(std::string(*g).c_str(), nullptr);
+  if (auto t = args.Get("time_limit")) q.options.milp.time_limit_s = std::strtod(std::string(*t).c_str(), nullptr);
   return q;
 }
 

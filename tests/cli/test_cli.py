@@ -1088,6 +1088,25 @@ class Economics(unittest.TestCase):
         self.assertEqual(j["shocks"][0]["served_fraction"], 0)
         self.assertIn("binding", j)
 
+    def test_fleet_gap_and_time_limit(self):
+        toy = os.path.join(REPO, "examples", "fleet", "toy.yaml")
+        r = run("fleet", toy, "--json", "--gap", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual(j["solver_status"], "proven optimal")
+        self.assertEqual(j["solver_relative_gap"], 0)
+        for flag, value, words in (("--gap", "-1", "at least 0"), ("--gap", "0.9", "at most 0.5"),
+                                   ("--time-limit", "0", "at least 0.1"), ("--gap", "x", "--gap")):
+            r = run("fleet", toy, flag, value)
+            self.assertEqual(r.returncode, 2, (flag, value, r.stderr))
+            self.assertIn(flag, r.stderr)
+            self.assertIn(words, r.stderr)
+        # A proof the limit cuts short is an internal error with the solver's status.
+        r = run("fleet", os.path.join(REPO, "bench", "fleet-large.yaml"), "--gap", "0", "--time-limit", "0.1")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("did not finish", r.stderr)
+        self.assertIn("stopped (status", r.stderr)
+
     def test_bad_scenarios_exit_two_with_file_line_key(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "bad.yaml")
