@@ -87,10 +87,11 @@ Result<std::string> Cost(const Catalog& c, const Args& a, ResultForm f, const st
   if (!r) return std::move(r).error();
   return ToJson(*r);
 }
-Result<std::string> Fleet(const Catalog& c, const Args& a, ResultForm f) {
+Result<std::string> Fleet(const Catalog& c, const Args& a, ResultForm f, const std::atomic<bool>* cancel) {
   if (f == ResultForm::kCsv) return Error(Diagnostic{.key_path = "csv", .message = "fleet has no CSV form; use --json"});
   auto q = DecodeFleet(a);
   if (!q) return std::move(q).error();
+  q->options.cancel = cancel;
   auto r = RunFleet(c, *q);
   if (!r) return std::move(r).error();
   return ToJson(*r);
@@ -101,7 +102,7 @@ constexpr CommandRunner kRunners[] = {
     {.name = "classify", .run = Classify}, {.name = "validate", .run = Validate},
     {.name = "serve", .run = [](const Catalog& c, const Args& a, ResultForm f) { return Serve(c, a, f, nullptr); }},
     {.name = "cost", .run = [](const Catalog& c, const Args& a, ResultForm f) { return Cost(c, a, f, nullptr); }},
-    {.name = "fleet", .run = Fleet},
+    {.name = "fleet", .run = [](const Catalog& c, const Args& a, ResultForm f) { return Fleet(c, a, f, nullptr); }},
 };
 
 }  // namespace
@@ -130,6 +131,7 @@ Result<std::string> RunCommand(const Catalog& catalog, std::string_view command,
                                const std::atomic<bool>* cancel) {
   if (cancel != nullptr && command == "serve") return Serve(catalog, args, form, cancel);
   if (cancel != nullptr && command == "cost") return Cost(catalog, args, form, cancel);
+  if (cancel != nullptr && command == "fleet") return Fleet(catalog, args, form, cancel);
   if (command != "train" || cancel == nullptr) return RunCommand(catalog, command, args, form);
   auto query = DecodeTrain(args);
   if (!query) return std::move(query).error();

@@ -3,6 +3,7 @@
 // market records.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 
 #include <filesystem>
@@ -608,6 +609,20 @@ demands:
   bool budget = false;
   for (const auto& b : plan->binding) budget = budget || b.constraint == "budget capex";
   EXPECT_TRUE(budget);
+}
+
+// A cancelled plan (the web server's time limit) stops its capacities'
+// simulations and returns the error "cancelled", not a plan without them.
+TEST(Fleet, ACancelledPlanIsAnErrorNamingCancel) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, Example("china-2025-deepseek.yaml"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  std::atomic<bool> cancel{true};
+  auto plan = PlanFleet(c, *s, FleetOptions{.cancel = &cancel}, *solver);
+  ASSERT_FALSE(plan);
+  EXPECT_FALSE(plan.error().internal());
+  EXPECT_EQ(plan.error().diagnostics.at(0).key_path, "cancel") << plan.error().ToString();
 }
 
 TEST(Fleet, ASolverThatStopsIsAnInternalErrorWithItsStatus) {

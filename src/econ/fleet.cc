@@ -43,8 +43,12 @@ struct PlanCapacity {
 
 // Every deployment simulated at the SLA (the planner keeps those no other
 // beats on both rate per device and size), or infer's best alone.
+// The error a cancelled plan returns (the web server's time limit).
+Error Cancelled() { return Error(Diagnostic{.key_path = "cancel", .message = "cancelled before the plan was made"}); }
+bool IsCancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
+
 Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const std::string& hardware, int domain, bool moe,
-                                                  const FleetDemand& d) {
+                                                  const FleetDemand& d, const std::atomic<bool>* cancel) {
   PlanCapacity best;
   std::string last_error;
   struct Layout {
@@ -177,6 +181,7 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
       base(a);
       auto q = DecodeServe(a);
       if (!q) return std::nullopt;
+      q->cancel = cancel;
       auto r = RunServe(catalog, *q);
       if (!r || !r->fits || r->devices <= 0) return std::nullopt;
       return std::move(*r);
@@ -259,8 +264,10 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
     // most of them arrived before the deployment carried the rate's load,
     // the count whose ramp share is kMaxRampShare (at most kMaxRequests).
     a.Set("requests", std::to_string(kFirstRequests));
+    if (IsCancelled(cancel)) return Cancelled();
     auto q = DecodeServe(a);
     if (!q) continue;
+    q->cancel = cancel;
     auto r = RunServe(catalog, *q);
     if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) continue;
     const int64_t steady = SteadyRequests(*r->max_rate, r->stats);
@@ -268,6 +275,7 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
       a.Set("requests", std::to_string(std::min(steady, kMaxRequests)));
       q = DecodeServe(a);
       if (!q) continue;
+      q->cancel = cancel;
       r = RunServe(catalog, *q);
       if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) continue;
     }
@@ -280,6 +288,7 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
                            d.ttft_s > 0 ? fmt::format(" and TTFT <= {:g} ms", d.ttft_s * 1e3) : std::string(), per_device);
     sims.push_back(std::move(sim));
   }
+  if (IsCancelled(cancel)) return Cancelled();  // a run cut short is no capacity
   if (!sims.empty()) return sims;
   best.plan += " (serve found no rate meeting the SLA on these layouts: infer's figure)";
   return std::vector<PlanCapacity>{best};
@@ -288,7 +297,8 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
 // The best plan of the training search's feasible-plan stream that leaves
 // `memory_headroom` of the device memory free: the most tokens/s per device,
 // ties by the plan's text (the stream's order depends on the thread count).
-Result<std::vector<PlanCapacity>> TrainingCapacity(const Catalog& catalog, const std::string& hardware, const FleetDemand& d) {
+Result<std::vector<PlanCapacity>> TrainingCapacity(const Catalog& catalog, const std::string& hardware, const FleetDemand& d,
+                                                   const std::atomic<bool>* cancel) {
   Args a;
   a.Set("hardware", hardware);
   a.Set("model", d.model);
@@ -316,7 +326,9 @@ Result<std::vector<PlanCapacity>> TrainingCapacity(const Catalog& catalog, const
       best_text = std::move(text);
     }
   };
+  q->options.cancel = cancel;
   auto r = RunTrain(catalog, *q);
+  if (IsCancelled(cancel)) return Cancelled();
   PlanCapacity out;
   if (!r || !best) {
     out.plan = fmt::format("no training plan fits on {} devices{}", d.devices,
@@ -933,8 +945,8 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
                                           d.global_batch, d.memory_headroom);
       auto hit = capacity_cache.find(key);
       if (hit == capacity_cache.end()) {
-        auto cap = d.kind == DemandKind::kServing ? ServingCapacity(catalog, info.system, domain, moe, d)
-                                                  : TrainingCapacity(catalog, info.system, d);
+        auto cap = d.kind == DemandKind::kServing ? ServingCapacity(catalog, info.system, domain, moe, d, options.cancel)
+                                                  : TrainingCapacity(catalog, info.system, d, options.cancel);
         if (!cap) return std::move(cap).error();
         hit = capacity_cache.emplace(key, std::move(*cap)).first;
       }
@@ -1002,6 +1014,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   // as cuts (LB_q <= C_q <= LB_q + the gap left: a plan cheaper than the
   // forward pass's has every period's cost within that of its bound) and
   // the forward pass's plan as the MIP start (docs/fleet-model.md, "Speed").
+  if (IsCancelled(options.cancel)) return Cancelled();
   std::optional<Decomposition> dec;
   const auto decomposition_start = std::chrono::steady_clock::now();
   if (!most_served && !options.robust && np > 1 && options.period_decomposition) {
@@ -1043,6 +1056,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     }
   }
   const double decomposition_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - decomposition_start).count();
+  if (IsCancelled(options.cancel)) return Cancelled();
   auto sol = solver.Solve(m.p, options.milp);
   if (!sol) return std::move(sol).error();
   out.solver_status = sol->solver_status;

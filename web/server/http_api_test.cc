@@ -280,6 +280,21 @@ TEST(WebApi, RunCommandCancelledIsAnErrorNamingCancel) {
   EXPECT_NE(ok->find("\"top\""), std::string::npos);
 }
 
+// A fleet plan stops between its MILPs, and its capacities' simulations stop,
+// when the request's time is up.
+TEST(WebApi, FleetPlanStopsWhenCancelled) {
+  Args a;
+  a.Set("scenario_file", Shipped().FindFleet("toy")->path);
+  std::atomic<bool> cancel{true};
+  auto r = RunCommand(C(), "fleet", a, ResultForm::kJson, &cancel);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().diagnostics.at(0).key_path, "cancel");
+  std::atomic<bool> go{false};
+  auto ok = RunCommand(C(), "fleet", a, ResultForm::kJson, &go);
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  EXPECT_EQ(*ok, *RunCommand(C(), "fleet", a));
+}
+
 // A serving simulation of many requests stops when the request's time is up
 // (the web server's watchdog sets the flag), instead of holding its worker.
 TEST(WebApi, ServeSimulationStopsWhenCancelled) {

@@ -16,6 +16,7 @@
 // measurement it trusts more), and the output says which.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
@@ -125,6 +126,11 @@ struct FleetOptions {
   // The full MILP stops when its plan is proven within 1e-4 of the bound
   // (the default optimality tolerance of Gurobi and CPLEX).
   MilpOptions milp{.relative_gap = 1e-4};
+  // Set when the plan's time is up (the web server's time limit): the
+  // capacities' serving simulations and training searches stop, and the
+  // planner returns the error "cancelled" (key "cancel") between its
+  // MILPs (a MILP itself stops at milp.time_limit_s).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // One deployment a candidate offers a demand: its rate per node, its size in
