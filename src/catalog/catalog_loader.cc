@@ -17,6 +17,7 @@
 #include "catalog/record.h"
 #include "catalog/rules_parse.h"
 #include "suanli/catalog/catalog.h"
+#include "suanli/catalog/market.h"
 #include "suanli/catalog/what_if.h"
 #include "suanli/hardware/dispatch_curve.h"
 #include "suanli/hardware/rank_curve.h"
@@ -784,15 +785,6 @@ class CatalogLoader {
     }
     if (kind == RecordKind::kPrice) subject_refs_.emplace_back(m.subject, rec.nodes["subject"]->At("subject", ""));
     list.push_back(std::move(m));
-  }
-
-  static bool IsIsoDate(std::string_view d) {
-    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-      if (d[i] < '0' || d[i] > '9') return false;
-    }
-    const int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
-    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
   }
 
   void CheckReferences() {

@@ -102,10 +102,7 @@ Result<CostQuery> DecodeCost(const Args& args) {
   if (auto v = args.Get("region")) q.region = std::string(*v);
   if (auto v = args.Get("date")) {
     q.date = std::string(*v);
-    const std::string& d = q.date;
-    const bool iso = d.size() == 10 && d[4] == '-' && d[7] == '-' &&
-                     std::all_of(d.begin(), d.end(), [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
-    if (!iso) return Error(Diagnostic{.key_path = "date", .message = "expected a date YYYY-MM-DD, found '" + d + "'"});
+    if (!IsIsoDate(q.date)) return Error(Diagnostic{.key_path = "date", .message = "expected a date YYYY-MM-DD, found '" + q.date + "'"});
   }
   if (auto v = args.Get("currency"); v && *v == "cny") q.currency = Currency::kCny;
   TcoOverrides& o = q.overrides;

@@ -784,6 +784,39 @@ demands:
   EXPECT_TRUE(has("demands[0].output_tokens_per_s.2025Q2"));
 }
 
+// A date must exist: month 13 or 30 February used to pass the shape check
+// and then compare as text (a licence that never applied, an infeasible plan).
+TEST(Market, IsoDatesMustExist) {
+  EXPECT_TRUE(IsIsoDate("2025-01-31"));
+  EXPECT_TRUE(IsIsoDate("2024-02-29"));
+  EXPECT_TRUE(IsIsoDate("2000-02-29"));
+  for (const char* bad : {"2025-13-40", "2025-02-29", "1900-02-29", "2025-04-31", "2025-00-10", "2025-01-00", "2025-1-01", "2025/01/01"}) {
+    EXPECT_FALSE(IsIsoDate(bad)) << bad;
+  }
+}
+
+TEST(Fleet, ImpossibleDatesAreErrorsNamingTheKey) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("bad-dates", R"(name: dates
+facility: us-2025
+periods: [2025Q1]
+price_date: "2025-02-30"
+export_control: {rules: [us-2023-10], vendors: [NVIDIA], licences: [{chip: h100-sxm, from: "2025-13-45"}]}
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1, output_tokens_per_s: 1}
+)"));
+  ASSERT_FALSE(s);
+  std::vector<std::string> keys;
+  for (const auto& d : s.error().diagnostics) {
+    EXPECT_GT(d.line, 0) << d.ToString();
+    EXPECT_NE(d.message.find("expected a date YYYY-MM-DD"), std::string::npos) << d.ToString();
+    keys.push_back(d.key_path);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"price_date", "export_control.licences[0].from"}));
+}
+
 }  // namespace
 }  // namespace suanli
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "catalog/raw_node.h"
+#include "suanli/catalog/market.h"
 #include "suanli/core/text.h"
 #include "suanli/econ/fleet.h"
 
@@ -184,11 +185,6 @@ std::optional<FleetPeriod> Quarter(std::string_view label) {
                      .end = fmt::format("{:04d}-{}", year, kEnd[q]), .hours = days * 24.0};
 }
 
-bool IsoDate(std::string_view d) {
-  return d.size() == 10 && d[4] == '-' && d[7] == '-' &&
-         std::all_of(d.begin(), d.end(), [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
-}
-
 }  // namespace
 
 Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& path) {
@@ -239,7 +235,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
     }
   }
   if (auto d = rd.Text(root, "", "price_date", false)) {
-    if (!IsoDate(*d)) rd.Error(*root.Find("price_date"), "price_date", "expected a date YYYY-MM-DD, found '" + *d + "'");
+    if (!IsIsoDate(*d)) rd.Error(*root.Find("price_date"), "price_date", "expected a date YYYY-MM-DD, found '" + *d + "'");
     s.date = *d;
   } else if (!s.periods.empty()) {
     s.date = s.periods.front().start;
@@ -298,7 +294,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
         l.from = rd.Text(n, p, "from", true).value_or("");
         l.note = rd.Text(n, p, "note", false).value_or("");
         if (!l.chip.empty() && catalog.FindChip(l.chip) == nullptr) rd.Error(*n.Find("chip"), p + ".chip", "no chip '" + l.chip + "' in the catalog");
-        if (!l.from.empty() && !IsoDate(l.from)) rd.Error(*n.Find("from"), p + ".from", "expected a date YYYY-MM-DD, found '" + l.from + "'");
+        if (!l.from.empty() && !IsIsoDate(l.from)) rd.Error(*n.Find("from"), p + ".from", "expected a date YYYY-MM-DD, found '" + l.from + "'");
         s.licences.push_back(std::move(l));
       }
     }

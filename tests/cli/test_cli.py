@@ -1058,6 +1058,8 @@ class Economics(unittest.TestCase):
             (["cost", "--hardware", "ascend-910b4"], "--price-usd"),
             (["cost", "--hardware", "h20", "--region", "mars"], "--region"),
             (["cost", "--hardware", "h20", "--date", "2025-13"], "--date"),
+            (["cost", "--hardware", "h20", "--date", "2025-13-40"], "--date"),
+            (["cost", "--hardware", "h20", "--date", "2025-02-30"], "--date"),
             (["cost", "--hardware", "h20", "--price-usd", "1", "--price-cny", "1"], "not both"),
             (["cost", "--hardware", "h20", "--input-tokens", "10"], "--model"),
             (["cost", "--hardware", "h20", "--model", "llama-3.1-8b", "--devices", "8", "--input-tokens", "1"], "--input-tokens"),

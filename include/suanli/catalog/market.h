@@ -12,6 +12,10 @@
 
 namespace suanli {
 
+// A calendar date YYYY-MM-DD whose month and day exist (29 February only in
+// leap years): what prices, rates and --date compare as text.
+bool IsIsoDate(std::string_view date);
+
 // A price of kind list, street or analyst_asp (a unit bought, not rented).
 bool IsPurchasePrice(const MarketRecord& price);
 
