@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "support/test_support.h"
 #include "suanli/catalog/market.h"
@@ -793,6 +794,67 @@ TEST(Market, IsoDatesMustExist) {
   for (const char* bad : {"2025-13-40", "2025-02-29", "1900-02-29", "2025-04-31", "2025-00-10", "2025-01-00", "2025-1-01", "2025/01/01"}) {
     EXPECT_FALSE(IsIsoDate(bad)) << bad;
   }
+}
+
+// A vendor, system or chip no catalog record has used to be ignored: a
+// typo in export_control.vendors left the rules governing nothing, one in
+// vendor_caps or events capped or shocked nothing; a second cap for a vendor
+// silently replaced the first.
+TEST(Fleet, UnknownVendorsSystemsAndChipsAreErrorsWithSuggestions) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("bad-names", R"(name: names
+facility: us-2025
+periods: [2025Q1, 2025Q2]
+vendor_caps: [{vendor: NVIDIIA, max_share: 0.5}, {vendor: AMD, max_share: 0.5}, {vendor: amd, max_share: 0.9}]
+export_control: {rules: [us-2023-10], vendors: [NVIDIAA]}
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1, output_tokens_per_s: 1}
+events:
+  - {vendor: NVIDIAX, from: 2025Q2, supply_factor: 0}
+  - {system: hgx-h1000, from: 2025Q2, supply_factor: 0}
+  - {chip: h100-sxmm, from: 2025Q2, supply_factor: 0}
+)"));
+  ASSERT_FALSE(s);
+  std::map<std::string, std::string> by_key;
+  for (const auto& d : s.error().diagnostics) {
+    EXPECT_GT(d.line, 0) << d.ToString();
+    by_key[d.key_path] = d.message;
+  }
+  EXPECT_EQ(by_key["vendor_caps[0].vendor"], "no chip in the catalog is made by 'NVIDIIA' (did you mean 'NVIDIA'?)");
+  EXPECT_EQ(by_key["vendor_caps[2].vendor"], "duplicate vendor cap for 'amd'");
+  EXPECT_EQ(by_key["export_control.vendors[0]"], "no chip in the catalog is made by 'NVIDIAA' (did you mean 'NVIDIA'?)");
+  EXPECT_EQ(by_key["events[0].vendor"], "no chip in the catalog is made by 'NVIDIAX' (did you mean 'NVIDIA'?)");
+  EXPECT_EQ(by_key["events[1].system"], "no system or chip 'hgx-h1000' in the catalog (did you mean 'hgx-h100'?)");
+  EXPECT_NE(by_key["events[2].chip"].find("no chip 'h100-sxmm' in the catalog"), std::string::npos);
+  EXPECT_EQ(by_key.size(), 6u);
+}
+
+// An event or licence may name a chip or system by an alias: it hits what
+// the candidates resolve to (it used to compare the alias with the id and
+// hit nothing).
+TEST(Fleet, EventsAndLicencesByAliasHitTheCandidates) {
+  const Catalog& c = Shipped();
+  const Chip* h100 = c.FindChip("h100-sxm");
+  ASSERT_NE(h100, nullptr);
+  ASSERT_FALSE(h100->aliases.empty());
+  auto s = LoadScenario(c, WriteScenario("alias-events", R"(name: aliases
+facility: us-2025
+periods: [2025Q1, 2025Q2]
+export_control: {rules: [us-2023-10], vendors: [NVIDIA], licences: [{chip: )" + h100->aliases.front() + R"(, from: "2025-01-01"}]}
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1, output_tokens_per_s: 1}
+events:
+  - {chip: )" + h100->aliases.front() + R"(, from: 2025Q2, price_factor: 2}
+  - {system: hgx-a100, from: 2025Q2, price_factor: 2}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(s->licences.at(0).chip, "h100-sxm");
+  EXPECT_EQ(s->events.at(0).chip, "h100-sxm");
+  EXPECT_EQ(s->events.at(1).system, "dgx-a100");
 }
 
 TEST(Fleet, ImpossibleDatesAreErrorsNamingTheKey) {

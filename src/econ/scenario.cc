@@ -147,6 +147,17 @@ class Reader {
     return std::nullopt;
   }
 
+  // A vendor some catalog chip has (case-insensitive): a name no chip has
+  // would cap, govern or shock nothing.
+  void Vendor(const Catalog& catalog, const RawNode& at, const std::string& path, const std::string& vendor) {
+    std::vector<std::string> vendors;
+    for (const auto& c : catalog.chips()) {
+      if (EqualsIgnoreCase(c.vendor, vendor)) return;
+      if (std::find(vendors.begin(), vendors.end(), c.vendor) == vendors.end()) vendors.push_back(c.vendor);
+    }
+    Error(at, path, "no chip in the catalog is made by '" + vendor + "'" + DidYouMean(vendor, vendors));
+  }
+
   const RawNode* List(const RawNode& map, const std::string& path, std::string_view key, bool required) {
     const RawNode* v = map.Find(key);
     if (v == nullptr || v->IsNull()) {
@@ -267,7 +278,13 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       if (!rd.Keys(n, p, {"vendor", "max_share", "notes"})) continue;
       auto vendor = rd.Text(n, p, "vendor", true);
       auto share = rd.Number(n, p, "max_share", true, 0, 1);
-      if (vendor && share) s.vendor_caps[*vendor] = *share;
+      if (vendor) rd.Vendor(catalog, *n.Find("vendor"), p + ".vendor", *vendor);
+      if (vendor && std::any_of(s.vendor_caps.begin(), s.vendor_caps.end(),
+                                [&](const auto& cap) { return EqualsIgnoreCase(cap.first, *vendor); })) {
+        rd.Error(*n.Find("vendor"), p + ".vendor", "duplicate vendor cap for '" + *vendor + "'");
+      } else if (vendor && share) {
+        s.vendor_caps[*vendor] = *share;
+      }
     }
   }
   if (const RawNode* ec = root.Find("export_control"); ec != nullptr && rd.Keys(*ec, "export_control", {"rules", "vendors", "licences", "notes"})) {
@@ -281,6 +298,9 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       }
     }
     s.controlled_vendors = rd.TextList(*ec, "export_control", "vendors");
+    for (std::size_t i = 0; i < s.controlled_vendors.size(); ++i) {
+      rd.Vendor(catalog, ec->Find("vendors")->items[i], fmt::format("export_control.vendors[{}]", i), s.controlled_vendors[i]);
+    }
     if (!s.rules.empty() && ec->Find("vendors") == nullptr) {
       rd.Error(*ec, "export_control.vendors", "name the vendors whose chips the rules govern (e.g. [NVIDIA, AMD])");
     }
@@ -293,7 +313,11 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
         l.chip = rd.Text(n, p, "chip", true).value_or("");
         l.from = rd.Text(n, p, "from", true).value_or("");
         l.note = rd.Text(n, p, "note", false).value_or("");
-        if (!l.chip.empty() && catalog.FindChip(l.chip) == nullptr) rd.Error(*n.Find("chip"), p + ".chip", "no chip '" + l.chip + "' in the catalog");
+        if (const Chip* chip = l.chip.empty() ? nullptr : catalog.FindChip(l.chip); chip != nullptr) {
+          l.chip = chip->id;  // an alias licenses the chip the candidates resolve to
+        } else if (!l.chip.empty()) {
+          rd.Error(*n.Find("chip"), p + ".chip", "no chip '" + l.chip + "' in the catalog");
+        }
         if (!l.from.empty() && !IsIsoDate(l.from)) rd.Error(*n.Find("from"), p + ".from", "expected a date YYYY-MM-DD, found '" + l.from + "'");
         s.licences.push_back(std::move(l));
       }
@@ -447,6 +471,30 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       e.chip = rd.Text(n, p, "chip", false).value_or("");
       if (int(!e.vendor.empty()) + int(!e.system.empty()) + int(!e.chip.empty()) != 1) {
         rd.Error(n, p, "an event names exactly one of vendor, system or chip");
+      }
+      // By the ids the candidates resolve to (aliases included); a name
+      // nothing has would shock nothing.
+      if (!e.vendor.empty()) rd.Vendor(catalog, *n.Find("vendor"), p + ".vendor", e.vendor);
+      if (!e.system.empty()) {
+        if (const System* sys = catalog.FindSystem(e.system); sys != nullptr) {
+          e.system = sys->id;
+        } else if (const Chip* chip = catalog.FindChip(e.system); chip != nullptr) {
+          e.system = chip->id;
+        } else {
+          std::vector<std::string> ids;
+          for (const auto& x : catalog.systems()) ids.push_back(x.id);
+          for (const auto& x : catalog.chips()) ids.push_back(x.id);
+          rd.Error(*n.Find("system"), p + ".system", "no system or chip '" + e.system + "' in the catalog" + DidYouMean(e.system, ids));
+        }
+      }
+      if (!e.chip.empty()) {
+        if (const Chip* chip = catalog.FindChip(e.chip); chip != nullptr) {
+          e.chip = chip->id;
+        } else {
+          std::vector<std::string> ids;
+          for (const auto& x : catalog.chips()) ids.push_back(x.id);
+          rd.Error(*n.Find("chip"), p + ".chip", "no chip '" + e.chip + "' in the catalog" + DidYouMean(e.chip, ids));
+        }
       }
       e.from = rd.Period(n, p, "from", s.periods, true).value_or(0);
       e.supply_factor = rd.Number(n, p, "supply_factor", false, 0, 1e3).value_or(1);
