@@ -857,6 +857,40 @@ events:
   EXPECT_EQ(s->events.at(1).system, "dgx-a100");
 }
 
+// A count with a fraction used to be truncated (input_tokens 1000.5 planned
+// as 1000); an empty list was reported at line 1 instead of its own.
+TEST(Fleet, CountsAreWholeAndAnEmptyListIsReportedAtItsLine) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("fractions", R"(name: fractions
+facility: us-2025
+periods: [2025Q1]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000.5, output_tokens: 200.25, output_tokens_per_s: 1}
+  - {id: pre, kind: training, model: llama-3.1-8b, tokens: 1.0e9, deadline: 2025Q1, devices: 8.5, seq_len: 4096.5, global_batch: 64.5}
+)"));
+  ASSERT_FALSE(s);
+  std::vector<std::string> keys;
+  for (const auto& d : s.error().diagnostics) {
+    EXPECT_GT(d.line, 0) << d.ToString();
+    EXPECT_NE(d.message.find("expected a whole number"), std::string::npos) << d.ToString();
+    keys.push_back(d.key_path);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"demands[0].input_tokens", "demands[0].output_tokens", "demands[1].devices",
+                                            "demands[1].seq_len", "demands[1].global_batch"}));
+  auto empty = LoadScenario(c, WriteScenario("no-candidates", R"(name: empty
+facility: us-2025
+periods: [2025Q1]
+candidates: []
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1, output_tokens_per_s: 1}
+)"));
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().diagnostics.front().line, 4) << empty.error().ToString();
+  EXPECT_EQ(empty.error().diagnostics.front().key_path, "candidates");
+}
+
 TEST(Fleet, ImpossibleDatesAreErrorsNamingTheKey) {
   const Catalog& c = Shipped();
   auto s = LoadScenario(c, WriteScenario("bad-dates", R"(name: dates

@@ -84,6 +84,17 @@ class Reader {
     return NumberAt(*v, Join(path, key), lo, hi);
   }
 
+  // A count (tokens, devices, sequences): a number with no fraction.
+  std::optional<double> Whole(const RawNode& map, const std::string& path, std::string_view key, bool required, double lo,
+                              double hi) {
+    auto x = Number(map, path, key, required, lo, hi);
+    if (x && *x != std::floor(*x)) {
+      Error(*map.Find(key), Join(path, key), "expected a whole number, found '" + map.Find(key)->scalar + "'");
+      return std::nullopt;
+    }
+    return x;
+  }
+
   std::vector<std::string> TextList(const RawNode& map, const std::string& path, std::string_view key) {
     std::vector<std::string> out;
     const RawNode* v = map.Find(key);
@@ -351,9 +362,9 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
         d.tokens = rd.Number(n, p, "tokens", true, 1, 1e20).value_or(0);
         d.start = rd.Period(n, p, "start", s.periods, false).value_or(0);
         d.deadline = rd.Period(n, p, "deadline", s.periods, true).value_or(0);
-        d.devices = int(rd.Number(n, p, "devices", true, 1, 1 << 20).value_or(1));
-        d.seq_len = int(rd.Number(n, p, "seq_len", true, 1, 1 << 22).value_or(1));
-        d.global_batch = int(rd.Number(n, p, "global_batch", true, 1, 1 << 24).value_or(1));
+        d.devices = int(rd.Whole(n, p, "devices", true, 1, 1 << 20).value_or(1));
+        d.seq_len = int(rd.Whole(n, p, "seq_len", true, 1, 1 << 22).value_or(1));
+        d.global_batch = int(rd.Whole(n, p, "global_batch", true, 1, 1 << 24).value_or(1));
         d.memory_headroom = rd.Number(n, p, "memory_headroom", false, 0, 0.9).value_or(0);
         if (d.deadline < d.start) rd.Error(n, p + ".deadline", "the deadline is before the start");
         d.need.assign(s.periods.size(), 0);
@@ -364,8 +375,8 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
           if (n.Find(key) != nullptr) rd.Error(*n.Find(key), p + "." + std::string(key), "is a serving key; this demand is kind training");
         }
       } else if (kind == "serving") {
-        d.input_tokens = static_cast<long long>(rd.Number(n, p, "input_tokens", true, 1, 1e7).value_or(1));
-        d.output_tokens = static_cast<long long>(rd.Number(n, p, "output_tokens", true, 1, 1e7).value_or(1));
+        d.input_tokens = static_cast<long long>(rd.Whole(n, p, "input_tokens", true, 1, 1e7).value_or(1));
+        d.output_tokens = static_cast<long long>(rd.Whole(n, p, "output_tokens", true, 1, 1e7).value_or(1));
         d.tpot_s = rd.Number(n, p, "tpot_ms", false, 0.01, 1e5).value_or(0) / 1e3;
         d.ttft_s = rd.Number(n, p, "ttft_ms", false, 1, 1e7).value_or(0) / 1e3;
         const double mtp = rd.Number(n, p, "mtp", false, 0, 8).value_or(0);
@@ -504,9 +515,11 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
     }
   }
   if (!diags.empty()) return suanli::Error(std::move(diags));
-  if (s.periods.empty()) return suanli::Error(root.At("periods", "a scenario needs at least one period"));
-  if (s.candidates.empty()) return suanli::Error(root.At("candidates", "a scenario needs at least one candidate"));
-  if (s.demands.empty()) return suanli::Error(root.At("demands", "a scenario needs at least one demand"));
+  // At the empty list's own line when there is one.
+  auto at = [&](std::string_view key) -> const RawNode& { return root.Find(key) != nullptr ? *root.Find(key) : root; };
+  if (s.periods.empty()) return suanli::Error(at("periods").At("periods", "a scenario needs at least one period"));
+  if (s.candidates.empty()) return suanli::Error(at("candidates").At("candidates", "a scenario needs at least one candidate"));
+  if (s.demands.empty()) return suanli::Error(at("demands").At("demands", "a scenario needs at least one demand"));
   return s;
 }
 
