@@ -57,6 +57,11 @@ class EventReader {
     RawNode root = Node("", 0);
     if (failed_) return Fail();
     if (!diagnostics_.empty()) return Error(std::move(diagnostics_));
+    // DOCUMENT-END, then STREAM-END: a second document would be ignored.
+    if (!Next() || event_.type != YAML_DOCUMENT_END_EVENT || !Next()) return Fail();
+    if (event_.type != YAML_STREAM_END_EVENT) {
+      return Error(Located().At("", "a file holds one YAML document; a second one starts here (remove the '---' or split the file)"));
+    }
     return root;
   }
 

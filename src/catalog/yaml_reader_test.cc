@@ -37,6 +37,21 @@ TEST(YamlReader, DuplicateKeysAreErrors) {
   EXPECT_NE(node.error().ToString().find("duplicate key 'a'"), std::string::npos);
 }
 
+// A second document (after '---') used to be dropped unread, and with it
+// any syntax error in it: the file's first document was taken as the whole.
+TEST(YamlReader, ASecondDocumentIsAnError) {
+  auto two = ParseYaml("a: 1\n---\nb: 2\n", "two.yaml");
+  ASSERT_FALSE(two.has_value());
+  EXPECT_EQ(two.error().diagnostics.front().file, "two.yaml");
+  EXPECT_EQ(two.error().diagnostics.front().line, 2);
+  EXPECT_NE(two.error().ToString().find("a file holds one YAML document"), std::string::npos) << two.error().ToString();
+  EXPECT_FALSE(ParseYaml("a: 1\n---\n[\n", "bad.yaml").has_value());
+  // One document with its markers is fine.
+  auto one = ParseYaml("---\na: 1\n...\n", "one.yaml");
+  ASSERT_TRUE(one.has_value()) << one.error().ToString();
+  EXPECT_NE(one->Find("a"), nullptr);
+}
+
 TEST(YamlReader, QuotedScalarsAreNotNumbers) {
   auto node = ParseYaml("a: '12'\nb: 12\n", "q.yaml");
   ASSERT_TRUE(node.has_value());
