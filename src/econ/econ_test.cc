@@ -612,6 +612,38 @@ demands:
   EXPECT_TRUE(budget);
 }
 
+// A demand below 1e-5 of the best node serving it is bad input naming the
+// demand: the solver's tolerances cannot tell its allocation from none, and
+// the two-period plan read as infeasible (1e-3 tokens/s on 9,000 per node).
+TEST(Fleet, ADemandTooSmallForTheSolverIsAnErrorNamingIt) {
+  const Catalog& c = Shipped();
+  auto scenario = [&](const std::string& need) {
+    return LoadScenario(c, WriteScenario("tiny", R"(name: tiny
+facility: us-2025
+periods: [2025Q1, 2025Q2]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, output_tokens_per_s: )" + need + "}\n"));
+  };
+  auto solver = MakeCbcSolver();
+  auto tiny = scenario("1.0e-3");
+  ASSERT_TRUE(tiny) << tiny.error().ToString();
+  auto plan = PlanFleet(c, *tiny, {}, *solver);
+  ASSERT_FALSE(plan);
+  EXPECT_FALSE(plan.error().internal());
+  const Diagnostic& d = plan.error().diagnostics.at(0);
+  EXPECT_EQ(d.key_path, "demands[0]");
+  EXPECT_EQ(d.line, 7);
+  EXPECT_NE(d.message.find("1.1e-07 of one hgx-h100 node"), std::string::npos) << d.message;
+  auto small = scenario("0.1");
+  ASSERT_TRUE(small);
+  auto ok = PlanFleet(c, *small, {}, *solver);
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_TRUE(ok->feasible);
+  EXPECT_EQ(ok->periods[0].units.at("hgx-h100"), 1);
+}
+
 // A cancelled plan (the web server's time limit) stops its capacities'
 // simulations and returns the error "cancelled", not a plan without them.
 TEST(Fleet, ACancelledPlanIsAnErrorNamingCancel) {

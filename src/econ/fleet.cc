@@ -30,6 +30,8 @@ constexpr int64_t kMaxRequests = 16000;
 // PD deployments smaller than the phase screening's best, each of at most
 // half the last one's devices (ServingCapacity).
 constexpr int kPdSmaller = 3;
+// The least share of one node a demand may need (PlanFleet).
+constexpr double kMinNodeShare = 1e-5;
 // The forward pass's relative gap (docs/fleet-model.md, "Speed").
 constexpr double kForwardGap = 0;
 
@@ -1001,6 +1003,32 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     in.opex_cost.push_back(opex_cost);
     in.annuity_per_hour.push_back(annuity);
     out.candidates.push_back(std::move(info));
+  }
+  // A demand of less than kMinNodeShare of the best node serving it needs an
+  // allocation that the solver's tolerances (1e-7) cannot tell from none: the
+  // period problems would buy nothing and the plan read as infeasible. Said
+  // so, as bad input.
+  for (std::size_t d = 0; d < nd; ++d) {
+    double best = 0;
+    std::size_t best_c = 0;
+    for (std::size_t c = 0; c < out.candidates.size(); ++c) {
+      for (const FleetOption& o : out.candidates[c].options[d]) {
+        if (o.per_node > best) {
+          best = o.per_node;
+          best_c = c;
+        }
+      }
+    }
+    for (std::size_t p = 0; p < np && best > 0; ++p) {
+      const double need = s.demands[d].need[p];
+      if (need <= 0 || need >= kMinNodeShare * best) continue;
+      return Error(Diagnostic{
+          .file = s.file, .line = s.demands[d].line, .key_path = fmt::format("demands[{}]", d),
+          .message = fmt::format("demand '{}' needs {:.3g} tokens/s in {}, {:.2g} of one {} node ({:.4g} tokens/s): less than {:g} of a "
+                                 "node, which the solver cannot tell from none",
+                                 s.demands[d].id, need, s.periods[p].label, need / best, out.candidates[best_c].system, best,
+                                 kMinNodeShare)});
+    }
   }
   const bool most_served = s.objective == FleetObjective::kMostServed;
   std::vector<std::string> vendors;
