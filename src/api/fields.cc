@@ -418,7 +418,7 @@ constexpr RequestField kFleetFields[] = {
      .help = "Relative gap at which the full MILP stops: the plan proven within this fraction of the best bound (0: proven optimal)",
      .default_text = "0.0001", .min = 0, .max = 0.5},
     {.key = "time_limit", .type = kNumber,
-     .help = "Seconds each MILP of the plan may take (the period problems, the full MILP); a solve that stops there is an internal error with its incumbent and bound",
+     .help = "Seconds the plan's MILPs may take together (the forward and period problems, the full MILP; not the capacities' simulations); a plan that stops there is an internal error with the solver's incumbent and bound",
      .default_text = "60", .min = 0.1, .max = 86400, .unit = "s"},
 };
 

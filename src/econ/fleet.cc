@@ -801,8 +801,14 @@ struct Decomposition {
   long long nodes = 0, iterations = 0;
 };
 
+// The seconds left before `deadline` (at least 10 ms: a solver's limit must be positive).
+double SecondsLeft(std::chrono::steady_clock::time_point deadline) {
+  return std::max(0.01, std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+}
+
 Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& solver, const MilpOptions& options,
-                                               double period_gap, std::size_t block_periods) {
+                                               double period_gap, std::size_t block_periods,
+                                               std::chrono::steady_clock::time_point deadline) {
   const FleetScenario& s = in.s;
   const std::size_t nc = in.c.size(), np = s.periods.size();
   Decomposition out;
@@ -829,6 +835,7 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
   forward.relative_gap = kForwardGap;
   for (std::size_t q = 0; q < np && forward_ok; ++q) {
     BlockModel m = BuildBlock(in, q, q, &owned, capex_left, opex_left);
+    forward.time_limit_s = SecondsLeft(deadline);
     auto r = solver.Solve(m.p, forward);
     if (!r) return std::move(r).error();
     out.nodes += r->nodes;
@@ -858,6 +865,7 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
         for (std::size_t p = a + 1; p <= b; ++p) m.p.start[std::size_t(m.buy[c][p - a - 1])] = buy[c][p];
       }
     }
+    period.time_limit_s = SecondsLeft(deadline);
     auto r = solver.Solve(m.p, period);
     if (!r) return std::move(r).error();
     out.nodes += r->nodes;
@@ -1045,8 +1053,13 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   if (IsCancelled(options.cancel)) return Cancelled();
   std::optional<Decomposition> dec;
   const auto decomposition_start = std::chrono::steady_clock::now();
+  // One time limit for the plan's MILPs together (the forward and period
+  // problems, the full MILP).
+  const auto deadline = decomposition_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                  std::chrono::duration<double>(options.milp.time_limit_s));
   if (!most_served && !options.robust && np > 1 && options.period_decomposition) {
-    auto r = Decompose(in, solver, options.milp, options.period_relative_gap, std::size_t(std::max(1, options.period_block)));
+    auto r = Decompose(in, solver, options.milp, options.period_relative_gap, std::size_t(std::max(1, options.period_block)),
+                       deadline);
     if (!r) return std::move(r).error();
     dec = std::move(*r);
   }
@@ -1085,7 +1098,9 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   }
   const double decomposition_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - decomposition_start).count();
   if (IsCancelled(options.cancel)) return Cancelled();
-  auto sol = solver.Solve(m.p, options.milp);
+  MilpOptions full = options.milp;
+  full.time_limit_s = SecondsLeft(deadline);
+  auto sol = solver.Solve(m.p, full);
   if (!sol) return std::move(sol).error();
   out.solver_status = sol->solver_status;
   out.solve_seconds = sol->seconds + decomposition_s;

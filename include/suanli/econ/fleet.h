@@ -124,7 +124,9 @@ struct FleetOptions {
   // them, a bound at least as tight and slower (docs/fleet-model.md, "Measured").
   int period_block = 1;
   // The full MILP stops when its plan is proven within 1e-4 of the bound
-  // (the default optimality tolerance of Gurobi and CPLEX).
+  // (the default optimality tolerance of Gurobi and CPLEX); time_limit_s
+  // bounds the plan's MILPs together (the forward and period problems, the
+  // full MILP).
   MilpOptions milp{.relative_gap = 1e-4};
   // Set when the plan's time is up (the web server's time limit): the
   // capacities' serving simulations and training searches stop, and the
