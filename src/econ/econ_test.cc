@@ -889,6 +889,32 @@ events:
   EXPECT_EQ(s->events.at(1).system, "dgx-a100");
 }
 
+// A demand in requests/s is held to output_tokens_per_s's limit once
+// converted (1e12 requests/s x 2,000 tokens passed it); too many periods say
+// how many were given.
+TEST(Fleet, RequestsPerSecondKeepTheTokenLimitAndPeriodsTheirCount) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("requests", R"(name: requests
+facility: us-2025
+periods: [2025Q1]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 2000, requests_per_s: 1.0e12}
+)"));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().diagnostics.at(0).key_path, "demands[0].requests_per_s") << s.error().ToString();
+  EXPECT_NE(s.error().diagnostics.at(0).message.find("2e+15 output tokens/s"), std::string::npos) << s.error().ToString();
+  std::string periods;
+  for (int y = 2025; y < 2056; ++y) {
+    for (int q = 1; q <= 4; ++q) periods += (periods.empty() ? "" : ", ") + std::to_string(y) + "Q" + std::to_string(q);
+  }
+  auto many = LoadScenario(c, WriteScenario("many-periods", "name: many\nfacility: us-2025\nperiods: [" + periods +
+                                                                  "]\ncandidates: [{system: hgx-h100}]\ndemands: []\n"));
+  ASSERT_FALSE(many);
+  EXPECT_NE(many.error().ToString().find("at most 120 periods, found 124"), std::string::npos) << many.error().ToString();
+}
+
 // A count with a fraction used to be truncated (input_tokens 1000.5 planned
 // as 1000); an empty list was reported at line 1 instead of its own.
 TEST(Fleet, CountsAreWholeAndAnEmptyListIsReportedAtItsLine) {

@@ -244,7 +244,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
   // Periods: quarters.
   const std::vector<std::string> labels = rd.TextList(root, "", "periods");
   if (root.Find("periods") == nullptr) rd.Error(root, "periods", "missing required key 'periods' (quarters such as 2025Q1)");
-  if (labels.size() > std::size_t(kMaxPeriods)) rd.Error(*root.Find("periods"), "periods", fmt::format("at most {} periods", kMaxPeriods));
+  if (labels.size() > std::size_t(kMaxPeriods)) rd.Error(*root.Find("periods"), "periods", fmt::format("at most {} periods, found {}", kMaxPeriods, labels.size()));
   for (std::size_t i = 0; i < labels.size() && i < std::size_t(kMaxPeriods); ++i) {
     auto q = Quarter(labels[i]);
     const RawNode& at = root.Find("periods")->items[i];
@@ -400,6 +400,11 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
           }
           d.need = rd.PerPeriod(n, p, "requests_per_s", s.periods, 0, 0, 1e12, true);
           for (double& x : d.need) x *= double(d.output_tokens);
+          const double most = d.need.empty() ? 0 : *std::max_element(d.need.begin(), d.need.end());
+          if (most > 1e15) {
+            rd.Error(*n.Find("requests_per_s"), p + ".requests_per_s",
+                     fmt::format("times output_tokens is {:.3g} output tokens/s, above output_tokens_per_s's limit of 1e15", most));
+          }
         } else {
           d.need = rd.PerPeriod(n, p, "output_tokens_per_s", s.periods, 0, 0, 1e15, true);
         }
