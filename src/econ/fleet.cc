@@ -30,7 +30,9 @@ constexpr int64_t kMaxRequests = 16000;
 // PD deployments smaller than the phase screening's best, each of at most
 // half the last one's devices (ServingCapacity).
 constexpr int kPdSmaller = 3;
-// The least share of one node a demand may need (PlanFleet).
+// The least share of one node a demand may need (PlanFleet): 100 times
+// CBC's primal feasibility tolerance (1e-7, Clp's default), below which an
+// allocation reads as none.
 constexpr double kMinNodeShare = 1e-5;
 // The forward pass's relative gap (docs/fleet-model.md, "Speed").
 constexpr double kForwardGap = 0;
@@ -43,12 +45,12 @@ struct PlanCapacity {
   std::string plan;
 };
 
-// Every deployment simulated at the SLA (the planner keeps those no other
-// beats on both rate per device and size), or infer's best alone.
 // The error a cancelled plan returns (the web server's time limit).
 Error Cancelled() { return Error(Diagnostic{.key_path = "cancel", .message = "cancelled before the plan was made"}); }
 bool IsCancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
 
+// Every deployment simulated at the SLA (the planner keeps those no other
+// beats on both rate per device and size), or infer's best alone.
 Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const std::string& hardware, int domain, bool moe,
                                                   const FleetDemand& d, const std::atomic<bool>* cancel) {
   PlanCapacity best;

@@ -14,6 +14,7 @@ namespace suanli {
 namespace {
 
 constexpr int kMaxPeriods = 120;
+constexpr double kMaxTokensPerS = 1e15;  // a serving demand's output tokens/s, however it is given
 constexpr std::size_t kMaxItems = 1000;  // candidates, demands, sites, events
 
 bool LeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -167,6 +168,21 @@ class Reader {
       if (std::find(vendors.begin(), vendors.end(), c.vendor) == vendors.end()) vendors.push_back(c.vendor);
     }
     Error(at, path, "no chip in the catalog is made by '" + vendor + "'" + DidYouMean(vendor, vendors));
+  }
+
+  // The id of the chip (or, with `systems`, the system or chip) that `name`
+  // names, aliases included; "" with an error, and the nearest ids, where
+  // the catalog has none.
+  std::string HardwareId(const Catalog& catalog, const RawNode& at, const std::string& path, const std::string& name, bool systems) {
+    if (const System* sys = systems ? catalog.FindSystem(name) : nullptr; sys != nullptr) return sys->id;
+    if (const Chip* chip = catalog.FindChip(name); chip != nullptr) return chip->id;
+    std::vector<std::string> ids;
+    if (systems) {
+      for (const auto& x : catalog.systems()) ids.push_back(x.id);
+    }
+    for (const auto& x : catalog.chips()) ids.push_back(x.id);
+    Error(at, path, std::string(systems ? "no system or chip '" : "no chip '") + name + "' in the catalog" + DidYouMean(name, ids));
+    return "";
   }
 
   const RawNode* List(const RawNode& map, const std::string& path, std::string_view key, bool required) {
@@ -324,11 +340,8 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
         l.chip = rd.Text(n, p, "chip", true).value_or("");
         l.from = rd.Text(n, p, "from", true).value_or("");
         l.note = rd.Text(n, p, "note", false).value_or("");
-        if (const Chip* chip = l.chip.empty() ? nullptr : catalog.FindChip(l.chip); chip != nullptr) {
-          l.chip = chip->id;  // an alias licenses the chip the candidates resolve to
-        } else if (!l.chip.empty()) {
-          rd.Error(*n.Find("chip"), p + ".chip", "no chip '" + l.chip + "' in the catalog");
-        }
+        // By id: an alias licenses the chip the candidates resolve to.
+        if (!l.chip.empty()) l.chip = rd.HardwareId(catalog, *n.Find("chip"), p + ".chip", l.chip, false);
         if (!l.from.empty() && !IsIsoDate(l.from)) rd.Error(*n.Find("from"), p + ".from", "expected a date YYYY-MM-DD, found '" + l.from + "'");
         s.licences.push_back(std::move(l));
       }
@@ -401,12 +414,13 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
           d.need = rd.PerPeriod(n, p, "requests_per_s", s.periods, 0, 0, 1e12, true);
           for (double& x : d.need) x *= double(d.output_tokens);
           const double most = d.need.empty() ? 0 : *std::max_element(d.need.begin(), d.need.end());
-          if (most > 1e15) {
+          if (most > kMaxTokensPerS) {
             rd.Error(*n.Find("requests_per_s"), p + ".requests_per_s",
-                     fmt::format("times output_tokens is {:.3g} output tokens/s, above output_tokens_per_s's limit of 1e15", most));
+                     fmt::format("times output_tokens is {:.3g} output tokens/s, above output_tokens_per_s's limit of {:g}", most,
+                                 kMaxTokensPerS));
           }
         } else {
-          d.need = rd.PerPeriod(n, p, "output_tokens_per_s", s.periods, 0, 0, 1e15, true);
+          d.need = rd.PerPeriod(n, p, "output_tokens_per_s", s.periods, 0, 0, kMaxTokensPerS, true);
         }
         for (std::string_view key : {"tokens", "start", "deadline", "devices", "seq_len", "global_batch", "memory_headroom"}) {
           if (n.Find(key) != nullptr) rd.Error(*n.Find(key), p + "." + std::string(key), "is a training key; this demand is kind serving");
@@ -427,12 +441,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       FleetCandidate c;
       c.line = n.line;
       c.system = rd.Text(n, p, "system", true).value_or("");
-      if (!c.system.empty() && catalog.FindSystem(c.system) == nullptr && catalog.FindChip(c.system) == nullptr) {
-        std::vector<std::string> ids;
-        for (const auto& x : catalog.systems()) ids.push_back(x.id);
-        for (const auto& x : catalog.chips()) ids.push_back(x.id);
-        rd.Error(*n.Find("system"), p + ".system", "no system or chip '" + c.system + "' in the catalog" + DidYouMean(c.system, ids));
-      }
+      if (!c.system.empty()) rd.HardwareId(catalog, *n.Find("system"), p + ".system", c.system, true);  // checked; ResolveHardware reads it
       c.site = rd.Text(n, p, "site", false).value_or(s.sites.front().id);
       if (std::find(site_ids.begin(), site_ids.end(), c.site) == site_ids.end()) {
         rd.Error(*n.Find("site"), p + ".site", "no site '" + c.site + "' in sites" + DidYouMean(c.site, site_ids));
@@ -491,27 +500,8 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       // By the ids the candidates resolve to (aliases included); a name
       // nothing has would shock nothing.
       if (!e.vendor.empty()) rd.Vendor(catalog, *n.Find("vendor"), p + ".vendor", e.vendor);
-      if (!e.system.empty()) {
-        if (const System* sys = catalog.FindSystem(e.system); sys != nullptr) {
-          e.system = sys->id;
-        } else if (const Chip* chip = catalog.FindChip(e.system); chip != nullptr) {
-          e.system = chip->id;
-        } else {
-          std::vector<std::string> ids;
-          for (const auto& x : catalog.systems()) ids.push_back(x.id);
-          for (const auto& x : catalog.chips()) ids.push_back(x.id);
-          rd.Error(*n.Find("system"), p + ".system", "no system or chip '" + e.system + "' in the catalog" + DidYouMean(e.system, ids));
-        }
-      }
-      if (!e.chip.empty()) {
-        if (const Chip* chip = catalog.FindChip(e.chip); chip != nullptr) {
-          e.chip = chip->id;
-        } else {
-          std::vector<std::string> ids;
-          for (const auto& x : catalog.chips()) ids.push_back(x.id);
-          rd.Error(*n.Find("chip"), p + ".chip", "no chip '" + e.chip + "' in the catalog" + DidYouMean(e.chip, ids));
-        }
-      }
+      if (!e.system.empty()) e.system = rd.HardwareId(catalog, *n.Find("system"), p + ".system", e.system, true);
+      if (!e.chip.empty()) e.chip = rd.HardwareId(catalog, *n.Find("chip"), p + ".chip", e.chip, false);
       e.from = rd.Period(n, p, "from", s.periods, true).value_or(0);
       e.supply_factor = rd.Number(n, p, "supply_factor", false, 0, 1e3).value_or(1);
       e.price_factor = rd.Number(n, p, "price_factor", false, 0.001, 1e3).value_or(1);
