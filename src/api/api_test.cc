@@ -59,6 +59,14 @@ TEST(Api, ScopedChipsAreHardwareByIdWhileInScope) {
     EXPECT_NE(r->find("h20-3x"), std::string::npos);
     std::thread other([] { EXPECT_EQ(FindScopedChip("h20-3x"), nullptr); });
     other.join();
+    // A thread the caller starts sees the chips once it passes them on.
+    const std::span<const Chip> passed = ScopedChipsOnThisThread();
+    EXPECT_EQ(passed.data(), chips.data());
+    std::thread given([passed] {
+      const ScopedChips on_this_thread(passed);
+      EXPECT_NE(FindScopedChip("h20-3x"), nullptr);
+    });
+    given.join();
     {
       const ScopedChips inner(std::span<const Chip>{});
       EXPECT_EQ(FindScopedChip("h20-3x"), nullptr);

@@ -420,6 +420,9 @@ constexpr RequestField kFleetFields[] = {
     {.key = "time_limit", .type = kNumber,
      .help = "Seconds the plan's MILPs may take together (the forward and period problems, the full MILP; not the capacities' simulations); a plan that stops there is an internal error with the solver's incumbent and bound",
      .default_text = "60", .min = 0.1, .max = 86400, .unit = "s"},
+    {.key = "threads", .type = kInteger,
+     .help = "Threads for the capacities' serving simulations (default and most: one per core); the plan does not depend on it",
+     .min = 1, .max = 256},
 };
 
 constexpr CommandSpec kCommands[] = {

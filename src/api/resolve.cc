@@ -16,6 +16,8 @@ thread_local std::span<const Chip> scoped_chips;
 ScopedChips::ScopedChips(std::span<const Chip> chips) : previous_(scoped_chips) { scoped_chips = chips; }
 ScopedChips::~ScopedChips() { scoped_chips = previous_; }
 
+std::span<const Chip> ScopedChipsOnThisThread() { return scoped_chips; }
+
 const Chip* FindScopedChip(std::string_view id) {
   for (const Chip& c : scoped_chips) {
     if (c.id == id) return &c;

@@ -1189,6 +1189,44 @@ demands:
   }
 }
 
+// The capacities' simulations run on several threads, each deterministic
+// and kept in the deployments' order: the options, their sources and the
+// plan do not depend on the thread count.
+TEST(Fleet, CapacitiesAndThePlanDoNotDependOnTheThreadCount) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, WriteScenario("threads", R"(name: threads
+facility: us-2025
+periods: [2025Q1]
+candidates: [{system: hgx-h100}, {system: hgx-h200, price_usd_per_node: 300000}]
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1000, output_tokens: 200, tpot_ms: 30, ttft_ms: 1000,
+     output_tokens_per_s: 50000}
+)"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  FleetOptions one, three;
+  one.threads = 1;
+  three.threads = 3;
+  auto a = PlanFleet(c, *s, one, *solver);
+  auto b = PlanFleet(c, *s, three, *solver);
+  ASSERT_TRUE(a && a->feasible && b && b->feasible);
+  EXPECT_EQ(a->total_cost_usd, b->total_cost_usd);
+  ASSERT_EQ(a->candidates.size(), b->candidates.size());
+  std::size_t options = 0;
+  for (std::size_t i = 0; i < a->candidates.size(); ++i) {
+    const auto& x = a->candidates[i].options[0];
+    const auto& y = b->candidates[i].options[0];
+    ASSERT_EQ(x.size(), y.size()) << a->candidates[i].system;
+    options += x.size();
+    for (std::size_t o = 0; o < x.size(); ++o) {
+      EXPECT_EQ(x[o].per_node, y[o].per_node);
+      EXPECT_EQ(x[o].from, y[o].from);
+      EXPECT_EQ(x[o].deployment_nodes, y[o].deployment_nodes);
+    }
+  }
+  EXPECT_GE(options, 3u);  // PD deployments of two sizes on one system, one on the other
+}
+
 // A system offers each demand every deployment no other beats on both rate
 // per node and size, and the plan picks among them: a small demand on the
 // one-node aggregated layout, a large one on whole 6-node PD deployments

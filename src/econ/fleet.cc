@@ -12,7 +12,9 @@
 #include <optional>
 #include <span>
 #include <set>
+#include <thread>
 
+#include "suanli/api/chip_scope.h"
 #include "suanli/api/commands.h"
 #include "suanli/api/serve.h"
 #include "suanli/core/text.h"
@@ -52,7 +54,7 @@ bool IsCancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && 
 // Every deployment simulated at the SLA (the planner keeps those no other
 // beats on both rate per device and size), or infer's best alone.
 Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const std::string& hardware, int domain, bool moe,
-                                                  const FleetDemand& d, const std::atomic<bool>* cancel) {
+                                                  const FleetDemand& d, int threads, const std::atomic<bool>* cancel) {
   PlanCapacity best;
   std::string last_error;
   struct Layout {
@@ -262,26 +264,28 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
                                                                         : fmt::format("tp {}", pd.decode.tp))});
     }
   }
-  std::vector<PlanCapacity> sims;
-  for (auto& [a, layout] : deployments) {
-    // A run long enough for a steady state: 500 requests first, then, where
-    // most of them arrived before the deployment carried the rate's load,
-    // the count whose ramp share is kMaxRampShare (at most kMaxRequests).
+  // One deployment's simulation: a run long enough for a steady state, 500
+  // requests first, then, where most of them arrived before the deployment
+  // carried the rate's load, the count whose ramp share is kMaxRampShare (at
+  // most kMaxRequests). None when it does not fit, finds no rate or is
+  // cancelled.
+  auto simulate = [&](Deployment& deployment) -> std::optional<PlanCapacity> {
+    auto& [a, layout] = deployment;
     a.Set("requests", std::to_string(kFirstRequests));
-    if (IsCancelled(cancel)) return Cancelled();
+    if (IsCancelled(cancel)) return std::nullopt;
     auto q = DecodeServe(a);
-    if (!q) continue;
+    if (!q) return std::nullopt;
     q->cancel = cancel;
     auto r = RunServe(catalog, *q);
-    if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) continue;
+    if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) return std::nullopt;
     const int64_t steady = SteadyRequests(*r->max_rate, r->stats);
     if (steady > kFirstRequests) {
       a.Set("requests", std::to_string(std::min(steady, kMaxRequests)));
       q = DecodeServe(a);
-      if (!q) continue;
+      if (!q) return std::nullopt;
       q->cancel = cancel;
       r = RunServe(catalog, *q);
-      if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) continue;
+      if (!r || !r->fits || !r->max_rate || !(*r->max_rate > 0) || r->devices <= 0) return std::nullopt;
     }
     PlanCapacity sim;
     const double per_device = *r->max_rate * double(d.output_tokens) / r->devices;
@@ -290,9 +294,30 @@ Result<std::vector<PlanCapacity>> ServingCapacity(const Catalog& catalog, const 
     sim.plan = fmt::format("serve --max-rate {}{}, {} requests: {:.3g} requests/s with 90 % of them at TPOT <= {:g} ms{}, {:.0f} output tokens/s per device",
                            layout, d.mtp > 0 ? fmt::format(" mtp {}", d.mtp) : std::string(), r->stats.requests, *r->max_rate, d.tpot_s * 1e3,
                            d.ttft_s > 0 ? fmt::format(" and TTFT <= {:g} ms", d.ttft_s * 1e3) : std::string(), per_device);
-    sims.push_back(std::move(sim));
-  }
+    return sim;
+  };
+  // The simulations are independent and each is deterministic: they run on
+  // up to `threads` threads and are kept in the deployments' order, so the
+  // capacities do not depend on the thread count.
+  std::vector<std::optional<PlanCapacity>> simulated(deployments.size());
+  const std::span<const Chip> scoped = ScopedChipsOnThisThread();
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    const ScopedChips scope(scoped);  // the caller's what-if chips, on every thread
+    for (std::size_t i = next++; i < deployments.size(); i = next++) simulated[i] = simulate(deployments[i]);
+  };
+  // At most one thread per core (the web form takes the thread count too).
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n = std::min({threads > 0 ? unsigned(threads) : cores, cores, unsigned(std::max<std::size_t>(1, deployments.size()))});
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
   if (IsCancelled(cancel)) return Cancelled();  // a run cut short is no capacity
+  std::vector<PlanCapacity> sims;
+  for (auto& sim : simulated) {
+    if (sim) sims.push_back(std::move(*sim));
+  }
   if (!sims.empty()) return sims;
   best.plan += " (serve found no rate meeting the SLA on these layouts: infer's figure)";
   return std::vector<PlanCapacity>{best};
@@ -957,7 +982,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
                                           d.global_batch, d.memory_headroom);
       auto hit = capacity_cache.find(key);
       if (hit == capacity_cache.end()) {
-        auto cap = d.kind == DemandKind::kServing ? ServingCapacity(catalog, info.system, domain, moe, d, options.cancel)
+        auto cap = d.kind == DemandKind::kServing ? ServingCapacity(catalog, info.system, domain, moe, d, options.threads, options.cancel)
                                                   : TrainingCapacity(catalog, info.system, d, options.cancel);
         if (!cap) return std::move(cap).error();
         hit = capacity_cache.emplace(key, std::move(*cap)).first;
@@ -1301,6 +1326,7 @@ Result<FleetQuery> DecodeFleet(const Args& args) {
   q.options.robust = args.Get("robust") == "true";
   if (auto g = args.Get("gap")) q.options.milp.relative_gap = std::strtod(std::string(*g).c_str(), nullptr);
   if (auto t = args.Get("time_limit")) q.options.milp.time_limit_s = std::strtod(std::string(*t).c_str(), nullptr);
+  if (auto t = args.Get("threads")) q.options.threads = std::atoi(std::string(*t).c_str());
   return q;
 }
 

@@ -26,6 +26,10 @@ class ScopedChips {
   std::span<const Chip> previous_;
 };
 
+// The chips of the innermost guard on this thread (empty if none): what a
+// caller passes to a guard on the threads it starts.
+std::span<const Chip> ScopedChipsOnThisThread();
+
 // The chip of the innermost guard on this thread with id `id` (exact); nullptr if none.
 const Chip* FindScopedChip(std::string_view id);
 

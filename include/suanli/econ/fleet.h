@@ -133,6 +133,9 @@ struct FleetOptions {
   // planner returns the error "cancelled" (key "cancel") between its
   // MILPs (a MILP itself stops at milp.time_limit_s).
   const std::atomic<bool>* cancel = nullptr;
+  // Threads for the capacities' serving simulations (0: every core); the
+  // capacities and the plan do not depend on it.
+  int threads = 0;
 };
 
 // One deployment a candidate offers a demand: its rate per node, its size in
