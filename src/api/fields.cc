@@ -463,6 +463,9 @@ std::optional<std::string> CheckNumber(const RequestField& f, std::string_view t
   errno = 0;
   const double v = std::strtod(t.c_str(), &end);
   if (end == t.c_str() || *end != '\0') return "expected a number, found " + Shown(text);
+  // strtod reads hexadecimal too ("0x10" is 16); the catalog and scenario
+  // files do not, and a flag should not either.
+  if (t.find_first_of("xX") != std::string::npos) return "expected a decimal number, found " + Shown(text);
   if (errno == ERANGE || !std::isfinite(v)) return "the number " + Shown(text) + " is out of range";
   if (f.type != kNumber && v != std::floor(v)) return "expected a whole number, found " + Shown(text);
   auto number = [](double x) {

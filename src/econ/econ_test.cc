@@ -817,6 +817,49 @@ demands:
   EXPECT_TRUE(has("demands[0].output_tokens_per_s.2025Q2"));
 }
 
+// Three slips that used to pass (hostile-input audit): a system listed twice
+// at one site under an alias and its id, a year 0000, and `sites: []`, which
+// read as no power limit.
+TEST(Fleet, AliasDuplicatesYearZeroAndEmptySitesAreErrors) {
+  const Catalog& c = Shipped();
+  const System* hgx = c.FindSystem("hgx-h100");
+  ASSERT_NE(hgx, nullptr);
+  ASSERT_FALSE(hgx->aliases.empty());
+  auto s = LoadScenario(c, WriteScenario("slips", R"(name: slips
+facility: us-2025
+periods: [0000Q1, 2025Q1]
+sites: []
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+  - {system: )" + hgx->aliases.front() + R"(, price_usd_per_node: 300000, capacity: {chat: 9000}}
+  - {system: dgx-a100, price_usd_per_node: 200000, capacity: {chat: 4000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1, output_tokens_per_s: 1}
+)"));
+  ASSERT_FALSE(s);
+  std::map<std::string, std::string> by_key;
+  for (const auto& d : s.error().diagnostics) {
+    EXPECT_GT(d.line, 0) << d.ToString();
+    by_key[d.key_path] = d.message;
+  }
+  EXPECT_EQ(by_key["periods[0]"], "expected a quarter YYYYQn of a year from 2000 to 2100, found '0000Q1'");
+  EXPECT_EQ(by_key["sites"], "an empty list (leave 'sites' out for one site with no power limit)");
+  EXPECT_EQ(by_key["candidates[1].system"], "candidate '" + hgx->aliases.front() +
+                                                "' at site 'site' is candidates[0] ('hgx-h100') again: both name hgx-h100");
+  EXPECT_EQ(by_key.size(), 3u);
+  // 2100Q4 is the last quarter, 2000Q1 the first.
+  auto edges = LoadScenario(c, WriteScenario("edges", R"(name: edges
+facility: us-2025
+periods: [2000Q1, 2100Q4]
+candidates:
+  - {system: hgx-h100, price_usd_per_node: 300000, capacity: {chat: 9000}}
+demands:
+  - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1, output_tokens_per_s: 1}
+)"));
+  ASSERT_TRUE(edges) << edges.error().ToString();
+  EXPECT_EQ(edges->periods.back().end, "2100-12-31");
+}
+
 // A date must exist: month 13 or 30 February used to pass the shape check
 // and then compare as text (a licence that never applied, an infeasible plan).
 TEST(Market, IsoDatesMustExist) {

@@ -206,6 +206,11 @@ class Reader {
   std::vector<Diagnostic>& diags_;
 };
 
+// The years a period may fall in: the catalog's prices are dated from 2020
+// and its rule sets from 2022; a year 0000 (or 9999) is a typing slip.
+constexpr int kFirstYear = 2000;
+constexpr int kLastYear = 2100;
+
 // "2025Q1" -> the quarter's dates and hours.
 std::optional<FleetPeriod> Quarter(std::string_view label) {
   if (label.size() != 6 || label[4] != 'Q' || label[5] < '1' || label[5] > '4') return std::nullopt;
@@ -214,6 +219,7 @@ std::optional<FleetPeriod> Quarter(std::string_view label) {
     if (label[i] < '0' || label[i] > '9') return std::nullopt;
     year = year * 10 + (label[i] - '0');
   }
+  if (year < kFirstYear || year > kLastYear) return std::nullopt;
   const int q = label[5] - '1';
   static constexpr const char* kStart[] = {"01-01", "04-01", "07-01", "10-01"};
   static constexpr const char* kEnd[] = {"03-31", "06-30", "09-30", "12-31"};
@@ -265,7 +271,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
     auto q = Quarter(labels[i]);
     const RawNode& at = root.Find("periods")->items[i];
     if (!q) {
-      rd.Error(at, fmt::format("periods[{}]", i), "expected a quarter YYYYQn, found '" + labels[i] + "'");
+      rd.Error(at, fmt::format("periods[{}]", i), fmt::format("expected a quarter YYYYQn of a year from {} to {}, found '{}'", kFirstYear, kLastYear, labels[i]));
     } else if (!s.periods.empty() && q->start <= s.periods.back().start) {
       rd.Error(at, fmt::format("periods[{}]", i), "periods must be in order, each after the one before");
     } else {
@@ -283,6 +289,8 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
     s.opex_budget_usd = rd.Number(*b, "budget", "opex_usd", false, 0, 1e15);
   }
   if (const RawNode* sites = rd.List(root, "", "sites", false)) {
+    // No sites at all would read as no power limit: that is leaving the key out.
+    if (sites->items.empty()) rd.Error(*sites, "sites", "an empty list (leave 'sites' out for one site with no power limit)");
     for (std::size_t i = 0; i < sites->items.size(); ++i) {
       const RawNode& n = sites->items[i];
       const std::string p = fmt::format("sites[{}]", i);
@@ -434,6 +442,7 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
     }
   }
   if (const RawNode* cs = rd.List(root, "", "candidates", true)) {
+    std::vector<std::string> candidate_ids;  // what each candidate's system names ("" if nothing)
     for (std::size_t i = 0; i < cs->items.size(); ++i) {
       const RawNode& n = cs->items[i];
       const std::string p = fmt::format("candidates[{}]", i);
@@ -441,7 +450,10 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       FleetCandidate c;
       c.line = n.line;
       c.system = rd.Text(n, p, "system", true).value_or("");
-      if (!c.system.empty()) rd.HardwareId(catalog, *n.Find("system"), p + ".system", c.system, true);  // checked; ResolveHardware reads it
+      // Checked here; ResolveHardware reads the name as written. Two
+      // candidates are the same where their names resolve to one id (an
+      // alias and the id, say).
+      const std::string id = c.system.empty() ? "" : rd.HardwareId(catalog, *n.Find("system"), p + ".system", c.system, true);
       c.site = rd.Text(n, p, "site", false).value_or(s.sites.front().id);
       if (std::find(site_ids.begin(), site_ids.end(), c.site) == site_ids.end()) {
         rd.Error(*n.Find("site"), p + ".site", "no site '" + c.site + "' in sites" + DidYouMean(c.site, site_ids));
@@ -479,9 +491,14 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
           }
         }
       }
-      for (const auto& other : s.candidates) {
-        if (other.system == c.system && other.site == c.site) rd.Error(n, p + ".system", "candidate '" + c.system + "' at site '" + c.site + "' is listed twice");
+      for (std::size_t j = 0; j < s.candidates.size(); ++j) {
+        const FleetCandidate& other = s.candidates[j];
+        if (other.site != c.site || (other.system != c.system && (id.empty() || candidate_ids[j] != id))) continue;
+        rd.Error(n, p + ".system", other.system == c.system
+                                       ? "candidate '" + c.system + "' at site '" + c.site + "' is listed twice"
+                                       : fmt::format("candidate '{}' at site '{}' is candidates[{}] ('{}') again: both name {}", c.system, c.site, j, other.system, id));
       }
+      candidate_ids.push_back(id);
       s.candidates.push_back(std::move(c));
     }
   }

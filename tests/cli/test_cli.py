@@ -723,6 +723,11 @@ class BadInputExitsTwo(unittest.TestCase):
         self.expect(train + ["--seq-len", "2048", "--search", "--top", "50000"], "--top: must be at most 10000")
         self.expect(["infer", "--hardware", "h20", "--model", "llama-3.1-8b", "--input-tokens", "1e400",
                      "--output-tokens", "5"], "--input-tokens: the number '1e400' is out of range")
+        # strtod's hexadecimal (0x10 = 16, 0x1p4 = 16) is not a number here.
+        for hexadecimal in ("0x10", "0x1p4"):
+            self.expect(["infer", "--hardware", "h20", "--model", "llama-3.1-8b", "--input-tokens", "100",
+                         "--output-tokens", "5", "--batch", hexadecimal],
+                        f"--batch: expected a decimal number, found '{hexadecimal}'")
 
     def test_a_search_in_which_no_plan_can_exist(self):
         self.expect(["train", "--hardware", "dgx-a100", "--model", "gpt3-175b", "--devices", "7", "--tp", "8",
