@@ -1270,6 +1270,28 @@ demands:
   EXPECT_GE(options, 3u);  // PD deployments of two sizes on one system, one on the other
 }
 
+// The capacities' simulations stop at their time limit with an error that
+// says how far they got (a scenario of many systems and demand shapes could
+// otherwise simulate for hours); the seed scenario's first pair, DeepSeek-R1
+// PD deployments on HGX H20, alone takes seconds.
+TEST(Fleet, TheCapacitiesStopAtTheirTimeLimit) {
+  const Catalog& c = Shipped();
+  auto s = LoadScenario(c, Example("china-2025-deepseek.yaml"));
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto solver = MakeCbcSolver();
+  FleetOptions o;
+  o.capacity_time_limit_s = 0.1;
+  auto plan = PlanFleet(c, *s, o, *solver);
+  ASSERT_FALSE(plan);
+  EXPECT_FALSE(plan.error().internal());
+  ASSERT_EQ(plan.error().diagnostics.size(), 1u);
+  const Diagnostic& d = plan.error().diagnostics[0];
+  EXPECT_EQ(d.key_path, "capacity_time_limit");
+  EXPECT_NE(d.message.find("took more than 0.1 s (0 (system, workload) pairs done; stopped in hgx-h20 for demand r1-chat)"),
+            std::string::npos)
+      << d.message;
+}
+
 // A system offers each demand every deployment no other beats on both rate
 // per node and size, and the plan picks among them: a small demand on the
 // one-node aggregated layout, a large one on whole 6-node PD deployments

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <set>
@@ -50,6 +52,51 @@ struct PlanCapacity {
 // The error a cancelled plan returns (the web server's time limit).
 Error Cancelled() { return Error(Diagnostic{.key_path = "cancel", .message = "cancelled before the plan was made"}); }
 bool IsCancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
+
+// What the capacities' simulations and searches poll: set when their time
+// (FleetOptions::capacity_time_limit_s, from the first of them) is up or the
+// caller cancels. A thread watches both, waking every 20 ms.
+class CapacityWatch {
+ public:
+  CapacityWatch(double limit_s, const std::atomic<bool>* outer)
+      : outer_(outer),
+        deadline_(std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(limit_s))),
+        thread_([this] { Watch(); }) {}
+  CapacityWatch(const CapacityWatch&) = delete;
+  CapacityWatch& operator=(const CapacityWatch&) = delete;
+  ~CapacityWatch() {
+    {
+      const std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  const std::atomic<bool>* flag() const { return &stop_; }
+  bool expired() const { return expired_.load(); }
+
+ private:
+  void Watch() {
+    std::unique_lock lock(mu_);
+    while (!done_) {
+      if (std::chrono::steady_clock::now() >= deadline_) expired_ = true;
+      if (expired_ || IsCancelled(outer_)) {
+        stop_ = true;
+        return;
+      }
+      cv_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+  }
+
+  const std::atomic<bool>* outer_;
+  const std::chrono::steady_clock::time_point deadline_;
+  std::atomic<bool> stop_{false}, expired_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;  // guarded by mu_
+  std::thread thread_;  // last: it starts once the rest is set
+};
 
 // Every deployment simulated at the SLA (the planner keeps those no other
 // beats on both rate per device and size), or infer's best alone.
@@ -923,6 +970,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   const std::size_t np = s.periods.size(), nd = s.demands.size();
   Inputs in{.s = s, .c = out.candidates, .price = {}, .supply = {}, .buy_cost = {}, .opex_cost = {}, .annuity_per_hour = {}};
   std::map<std::string, std::vector<PlanCapacity>> capacity_cache;
+  std::optional<CapacityWatch> watch;  // from the first capacity the model computes
   for (const FleetCandidate& fc : s.candidates) {
     auto package = ResolveHardware(catalog, fc.system);
     if (!package) return std::move(package).error();
@@ -982,8 +1030,16 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
                                           d.global_batch, d.memory_headroom);
       auto hit = capacity_cache.find(key);
       if (hit == capacity_cache.end()) {
-        auto cap = d.kind == DemandKind::kServing ? ServingCapacity(catalog, info.system, domain, moe, d, options.threads, options.cancel)
-                                                  : TrainingCapacity(catalog, info.system, d, options.cancel);
+        if (!watch) watch.emplace(options.capacity_time_limit_s, options.cancel);
+        auto cap = d.kind == DemandKind::kServing ? ServingCapacity(catalog, info.system, domain, moe, d, options.threads, watch->flag())
+                                                  : TrainingCapacity(catalog, info.system, d, watch->flag());
+        if (!cap && watch->expired()) {
+          return Error(Diagnostic{.file = s.file, .key_path = "capacity_time_limit",
+                                  .message = fmt::format("the capacities' simulations and searches took more than {:g} s ({} (system, workload) "
+                                                         "pairs done; stopped in {} for demand {}): raise capacity_time_limit (--capacity-time-limit), or state the "
+                                                         "capacities in the scenario (candidates[].capacity)",
+                                                         options.capacity_time_limit_s, capacity_cache.size(), info.system, d.id)});
+        }
         if (!cap) return std::move(cap).error();
         hit = capacity_cache.emplace(key, std::move(*cap)).first;
       }
@@ -1039,6 +1095,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
     in.annuity_per_hour.push_back(annuity);
     out.candidates.push_back(std::move(info));
   }
+  watch.reset();  // the capacities are done
   // A demand of less than kMinNodeShare of the best node serving it needs an
   // allocation that the solver's tolerances (1e-7) cannot tell from none: the
   // period problems would buy nothing and the plan read as infeasible. Said
@@ -1326,6 +1383,7 @@ Result<FleetQuery> DecodeFleet(const Args& args) {
   q.options.robust = args.Get("robust") == "true";
   if (auto g = args.Get("gap")) q.options.milp.relative_gap = std::strtod(std::string(*g).c_str(), nullptr);
   if (auto t = args.Get("time_limit")) q.options.milp.time_limit_s = std::strtod(std::string(*t).c_str(), nullptr);
+  if (auto t = args.Get("capacity_time_limit")) q.options.capacity_time_limit_s = std::strtod(std::string(*t).c_str(), nullptr);
   if (auto t = args.Get("threads")) q.options.threads = std::atoi(std::string(*t).c_str());
   return q;
 }

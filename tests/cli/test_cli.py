@@ -1113,6 +1113,16 @@ class Economics(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("did not finish", r.stderr)
         self.assertIn("stopped (status", r.stderr)
+        # The capacities' simulations have their own limit: exit 2, naming it.
+        r = run("fleet", os.path.join(REPO, "examples", "fleet", "china-2025-deepseek.yaml"), "--capacity-time-limit", "0.1")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("capacity_time_limit: the capacities' simulations and searches took more than 0.1 s", r.stderr)
+        self.assertIn("--capacity-time-limit", r.stderr)
+        self.assertEqual(r.stdout, "")
+        for flag in ("--capacity-time-limit", "--threads"):
+            r = run("fleet", toy, flag, "0")
+            self.assertEqual(r.returncode, 2, (flag, r.stderr))
+            self.assertIn(flag, r.stderr)
 
     def test_bad_scenarios_exit_two_with_file_line_key(self):
         with tempfile.TemporaryDirectory() as d:

@@ -136,6 +136,11 @@ struct FleetOptions {
   // Threads for the capacities' serving simulations (0: every core); the
   // capacities and the plan do not depend on it.
   int threads = 0;
+  // Seconds the capacities' simulations and searches may take together: a
+  // scenario of many systems and demand shapes that needs more is an error
+  // (key "capacity_time_limit") saying how many of its (system, workload)
+  // pairs were done. The MILPs' own limit is milp.time_limit_s.
+  double capacity_time_limit_s = 600;
 };
 
 // One deployment a candidate offers a demand: its rate per node, its size in
