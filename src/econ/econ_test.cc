@@ -263,6 +263,16 @@ std::string WriteScenario(const std::string& name, const std::string& text) {
   return path;
 }
 
+// A scenario error's messages by key, each checked to name its line.
+std::map<std::string, std::string> MessagesByKey(const Error& e) {
+  std::map<std::string, std::string> by_key;
+  for (const auto& d : e.diagnostics) {
+    EXPECT_GT(d.line, 0) << d.ToString();
+    by_key[d.key_path] = d.message;
+  }
+  return by_key;
+}
+
 TEST(Market, CatalogHasDatedSourcedPricesFacilitiesAndRates) {
   const Catalog& c = Shipped();
   ASSERT_FALSE(c.prices().empty());
@@ -837,11 +847,7 @@ demands:
   - {id: chat, kind: serving, model: llama-3.1-8b, input_tokens: 1, output_tokens: 1, output_tokens_per_s: 1}
 )"));
   ASSERT_FALSE(s);
-  std::map<std::string, std::string> by_key;
-  for (const auto& d : s.error().diagnostics) {
-    EXPECT_GT(d.line, 0) << d.ToString();
-    by_key[d.key_path] = d.message;
-  }
+  std::map<std::string, std::string> by_key = MessagesByKey(s.error());
   EXPECT_EQ(by_key["periods[0]"], "expected a quarter YYYYQn of a year from 2000 to 2100, found '0000Q1'");
   EXPECT_EQ(by_key["sites"], "an empty list (leave 'sites' out for one site with no power limit)");
   EXPECT_EQ(by_key["candidates[1].system"], "candidate '" + hgx->aliases.front() +
@@ -892,11 +898,7 @@ events:
   - {chip: h100-sxmm, from: 2025Q2, supply_factor: 0}
 )"));
   ASSERT_FALSE(s);
-  std::map<std::string, std::string> by_key;
-  for (const auto& d : s.error().diagnostics) {
-    EXPECT_GT(d.line, 0) << d.ToString();
-    by_key[d.key_path] = d.message;
-  }
+  std::map<std::string, std::string> by_key = MessagesByKey(s.error());
   EXPECT_EQ(by_key["vendor_caps[0].vendor"], "no chip in the catalog is made by 'NVIDIIA' (did you mean 'NVIDIA'?)");
   EXPECT_EQ(by_key["vendor_caps[2].vendor"], "duplicate vendor cap for 'amd'");
   EXPECT_EQ(by_key["export_control.vendors[0]"], "no chip in the catalog is made by 'NVIDIAA' (did you mean 'NVIDIA'?)");
