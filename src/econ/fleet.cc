@@ -957,8 +957,10 @@ Result<std::optional<Decomposition>> Decompose(const Inputs& in, MilpSolver& sol
 
 }  // namespace
 
-Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, const FleetOptions& options,
+Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, const FleetOptions& given,
                               MilpSolver& solver) {
+  FleetOptions options = given;
+  options.milp.cancel = given.cancel;  // every MILP and LP stops at its next node once cancelled
   FleetResult out;
   out.scenario = s.name;
   for (const FleetDemand& d : s.demands) out.demands.push_back(d.id);
@@ -1186,6 +1188,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
   full.time_limit_s = SecondsLeft(deadline);
   auto sol = solver.Solve(m.p, full);
   if (!sol) return std::move(sol).error();
+  if (IsCancelled(options.cancel)) return Cancelled();  // a search cut short is no plan
   out.solver_status = sol->solver_status;
   out.solve_seconds = sol->seconds + decomposition_s;
   if (sol->status == MilpStatus::kStopped || sol->status == MilpStatus::kUnbounded) {
@@ -1366,6 +1369,7 @@ Result<FleetResult> PlanFleet(const Catalog& catalog, const FleetScenario& s, co
       }
       auto r = solver.Solve(shocked.p, options.milp);
       if (!r) return std::move(r).error();
+      if (IsCancelled(options.cancel)) return Cancelled();
       if (r->status != MilpStatus::kOptimal) {
         return Error::Internal(s.file + ": the shock LP for vendor " + v + " did not solve: " + r->solver_status);
       }

@@ -19,6 +19,7 @@
 #pragma GCC diagnostic ignored "-Wpedantic"
 #pragma GCC diagnostic ignored "-Wcast-align"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#include "CbcEventHandler.hpp"
 #include "CbcModel.hpp"
 #include "CbcSolver.hpp"
 #include "CoinPackedMatrix.hpp"
@@ -96,6 +97,23 @@ std::vector<double> Duals(const OsiClpSolverInterface& lp, const std::vector<int
   return out;
 }
 
+// Stops CBC's search at the next node (or tree status interval) once the
+// caller's flag is set (CbcEventHandler, /usr/include/coin/CbcEventHandler.hpp:
+// returning `stop` aborts the run at the next opportunity).
+class CancelAtNode : public CbcEventHandler {
+ public:
+  explicit CancelAtNode(const std::atomic<bool>* cancel) : cancel_(cancel) {}
+  using CbcEventHandler::event;
+  CbcAction event(CbcEvent which) override {
+    const bool at_node = which == CbcEventHandler::node || which == CbcEventHandler::treeStatus;
+    return at_node && cancel_->load() ? CbcEventHandler::stop : CbcEventHandler::noAction;
+  }
+  CbcEventHandler* clone() const override { return new CancelAtNode(*this); }
+
+ private:
+  const std::atomic<bool>* cancel_;
+};
+
 class CbcSolver final : public MilpSolver {
  public:
   [[nodiscard]] std::string_view name() const override { return "COIN-OR CBC " CBC_VERSION; }
@@ -158,6 +176,10 @@ class CbcSolver final : public MilpSolver {
     args.push_back("-quit");
     std::vector<const char*> argv;
     for (const auto& a : args) argv.push_back(a.c_str());
+    if (options.cancel != nullptr) {
+      const CancelAtNode handler(options.cancel);
+      model.passInEventHandler(&handler);  // cloned, into the preprocessed model too
+    }
     CbcMain1(int(argv.size()), argv.data(), model, [](CbcModel*, int) { return 0; }, data);
     out.nodes = model.getNodeCount();
     out.iterations = model.getIterationCount();

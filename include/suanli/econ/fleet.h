@@ -129,9 +129,9 @@ struct FleetOptions {
   // full MILP).
   MilpOptions milp{.relative_gap = 1e-4};
   // Set when the plan's time is up (the web server's time limit): the
-  // capacities' serving simulations and training searches stop, and the
-  // planner returns the error "cancelled" (key "cancel") between its
-  // MILPs (a MILP itself stops at milp.time_limit_s).
+  // capacities' serving simulations and training searches stop, a MILP
+  // stops at its next node (the planner passes it on as milp.cancel), and
+  // the planner returns the error "cancelled" (key "cancel").
   const std::atomic<bool>* cancel = nullptr;
   // Threads for the capacities' serving simulations (0: every core); the
   // capacities and the plan do not depend on it.

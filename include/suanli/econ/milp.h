@@ -12,6 +12,7 @@
 // between threads; a MilpProblem is plain data.
 #pragma once
 
+#include <atomic>
 #include <limits>
 #include <memory>
 #include <string>
@@ -80,6 +81,9 @@ struct MilpOptions {
   bool heuristics = true;      // the solver's primal heuristics (CBC: off is `-heuristicsOnOff off`)
   bool pricing_lps = true;      // solve the two pricing LPs (duals, relaxed_*) after an optimal MILP
   long long max_nodes = -1;    // stop after this many branch-and-bound nodes (-1: no limit); a stop is status kStopped
+  // Once set, the search stops at its next node (status kStopped, with the
+  // incumbent if any): the web server's time limit reaches into a solve.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class MilpSolver {
