@@ -126,7 +126,7 @@ struct FleetOptions {
   // The full MILP stops when its plan is proven within 1e-4 of the bound
   // (the default optimality tolerance of Gurobi and CPLEX); time_limit_s
   // bounds the plan's MILPs together (the forward and period problems, the
-  // full MILP).
+  // full MILP). Its cancel is not read: the planner sets it to `cancel`.
   MilpOptions milp{.relative_gap = 1e-4};
   // Set when the plan's time is up (the web server's time limit): the
   // capacities' serving simulations and training searches stop, a MILP
