@@ -493,7 +493,8 @@ Result<FleetScenario> LoadScenario(const Catalog& catalog, const std::string& pa
       }
       for (std::size_t j = 0; j < s.candidates.size(); ++j) {
         const FleetCandidate& other = s.candidates[j];
-        if (other.site != c.site || (other.system != c.system && (id.empty() || candidate_ids[j] != id))) continue;
+        const bool same_system = other.system == c.system || (!id.empty() && candidate_ids[j] == id);
+        if (other.site != c.site || !same_system) continue;
         rd.Error(n, p + ".system", other.system == c.system
                                        ? "candidate '" + c.system + "' at site '" + c.site + "' is listed twice"
                                        : fmt::format("candidate '{}' at site '{}' is candidates[{}] ('{}') again: both name {}", c.system, c.site, j, other.system, id));
